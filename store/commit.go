@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// maxBatch bounds how many queued requests one transaction applies.
+const maxBatch = 1024
+
+// ErrClosed is returned for writes after Close.
+var ErrClosed = errors.New("store is closed")
+
+// WriteFunc is the body of a write. It runs inside the committer's
+// transaction, after every request queued before it. It must check
+// everything first and write only when it will succeed: a WriteFunc that
+// returns an error after writing makes the whole batch roll back and re-run
+// one request per transaction, so its partial writes are never committed.
+// The result is what the caller gets back, and for an idempotent write what
+// every replay of the same key gets back.
+type WriteFunc func(tx *Tx) ([]byte, error)
+
+type writeReq struct {
+	key      string
+	fn       WriteFunc
+	res      []byte
+	replayed bool
+	err      error
+	done     chan struct{}
+}
+
+// Write runs fn in the next group commit and returns once the transaction is
+// durable on disk. With a non-empty key the write is idempotent: if the key
+// was already recorded (within the idempotency window, across restarts) fn is
+// not run and the first result is returned with replayed = true. An error
+// returned by fn writes nothing and records no key.
+func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
+	r := &writeReq{key: key, fn: fn, done: make(chan struct{})}
+	select {
+	case s.reqs <- r:
+	case <-s.stop:
+		return nil, false, ErrClosed
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	// Once queued the request will be applied; wait for the outcome even if
+	// the caller gives up, so the answer is never "maybe".
+	<-r.done
+	return r.res, r.replayed, r.err
+}
+
+// commitLoop is the single writer. It blocks for one request, then takes
+// whatever else is queued (natural group commit: no timer, so a lone writer
+// is never delayed and a busy store fills its batches by itself).
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.reqs:
+		case <-s.stop:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case r := <-s.reqs:
+					s.runBatch([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*writeReq{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+func (s *Store) runBatch(batch []*writeReq) {
+	finish := func(err error) {
+		for _, r := range batch {
+			if err != nil && r.err == nil {
+				r.res, r.replayed, r.err = nil, false, err
+			}
+			close(r.done)
+		}
+	}
+	btx, err := s.db.Begin(true)
+	if err != nil {
+		finish(fmt.Errorf("begin: %w", err))
+		return
+	}
+	now := s.Now()
+	tx := &Tx{tx: btx, s: s, now: now}
+	for _, r := range batch {
+		if r.key != "" {
+			if v := idemGet(btx, r.key); v != nil {
+				r.res, r.replayed = v, true
+				continue
+			}
+		}
+		tx.writes = 0
+		mark := len(tx.after)
+		res, err := tx.call(r.fn)
+		if err != nil {
+			if tx.writes > 0 || tx.err != nil {
+				// Partial writes cannot be undone inside a bbolt transaction:
+				// drop the batch and give each request a transaction of its own.
+				_ = btx.Rollback()
+				if len(batch) == 1 {
+					r.err = err
+					close(r.done)
+					return
+				}
+				for _, r := range batch {
+					r.res, r.replayed, r.err = nil, false, nil
+					s.runBatch([]*writeReq{r})
+				}
+				return
+			}
+			tx.after = tx.after[:mark]
+			r.err = err
+			continue
+		}
+		if r.key != "" {
+			if err := idemPut(btx, r.key, now, res); err != nil {
+				_ = btx.Rollback()
+				finish(err)
+				return
+			}
+		}
+		r.res = res
+	}
+	if err := s.purgeIdempotency(btx, now); err != nil {
+		s.log.Error("purge idempotency keys", "err", err)
+	}
+	start := time.Now()
+	if err := btx.Commit(); err != nil {
+		finish(fmt.Errorf("commit: %w", err))
+		return
+	}
+	commitLatency.observe(time.Since(start))
+	s.applyAfterCommit(uint64(btx.ID()), tx.after)
+	finish(nil)
+}
+
+// call runs fn, turning a panic into an error that poisons the batch.
+func (tx *Tx) call(fn WriteFunc) (res []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			tx.err = fmt.Errorf("write panicked: %v\n%s", p, debug.Stack())
+			err = tx.err
+		}
+	}()
+	res, err = fn(tx)
+	if err == nil && tx.err != nil {
+		err = tx.err
+	}
+	return res, err
+}
+
+// applyAfterCommit updates the in-memory views with what a committed
+// transaction changed. Views loaded from a snapshot that already includes
+// txid skip it, so nothing is counted twice.
+func (s *Store) applyAfterCommit(txid uint64, after []afterCommit) {
+	if len(after) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range after {
+		a(txid)
+	}
+	s.boards.committed(txid)
+}
+
+type afterCommit func(txid uint64)
+
+// commitLatency records commit durations for metrics; the metrics feature
+// replaces the observer.
+var commitLatency = latencyObserver{observe: func(time.Duration) {}}
+
+type latencyObserver struct{ observe func(time.Duration) }
+
+// SetCommitObserver installs a function that receives every commit's
+// duration (for the metrics endpoint). Call before Open.
+func SetCommitObserver(f func(time.Duration)) { commitLatency.observe = f }

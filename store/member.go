@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+)
+
+// directory is the in-memory index of members, rebuilt at Open and changed
+// only after a commit that wrote a member.
+type directory struct {
+	byID     map[string]jifen.Member
+	bySlack  map[string]string
+	byFeishu map[string]string
+	byName   map[string][]string
+	deptSize map[string]int // members who can receive points, per department
+	people   int            // the same, in all
+}
+
+func newDirectory() *directory {
+	return &directory{byID: map[string]jifen.Member{}, bySlack: map[string]string{},
+		byFeishu: map[string]string{}, byName: map[string][]string{}, deptSize: map[string]int{}}
+}
+
+func (d *directory) put(m jifen.Member) {
+	if old, ok := d.byID[m.ID]; ok {
+		d.remove(old)
+	}
+	d.byID[m.ID] = m
+	if m.SlackID != "" {
+		d.bySlack[m.SlackID] = m.ID
+	}
+	if m.FeishuOpenID != "" {
+		d.byFeishu[m.FeishuOpenID] = m.ID
+	}
+	n := strings.ToLower(m.Name)
+	d.byName[n] = append(d.byName[n], m.ID)
+	if !m.Bot {
+		d.deptSize[m.Department]++
+		d.people++
+	}
+}
+
+func (d *directory) remove(m jifen.Member) {
+	delete(d.byID, m.ID)
+	if d.bySlack[m.SlackID] == m.ID {
+		delete(d.bySlack, m.SlackID)
+	}
+	if d.byFeishu[m.FeishuOpenID] == m.ID {
+		delete(d.byFeishu, m.FeishuOpenID)
+	}
+	n := strings.ToLower(m.Name)
+	d.byName[n] = slices.DeleteFunc(d.byName[n], func(id string) bool { return id == m.ID })
+	if len(d.byName[n]) == 0 {
+		delete(d.byName, n)
+	}
+	if !m.Bot {
+		d.deptSize[m.Department]--
+		d.people--
+	}
+}
+
+func (s *Store) loadDirectory() error {
+	d := newDirectory()
+	err := s.db.View(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketMembers).ForEach(func(k, v []byte) error {
+			var m jifen.Member
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			d.put(m)
+			return nil
+		})
+	})
+	s.mu.Lock()
+	s.dir = d
+	s.mu.Unlock()
+	return err
+}
+
+// PutMember creates or replaces a member. The directory and the ranking
+// boards follow after the commit.
+func (tx *Tx) PutMember(m jifen.Member) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := tx.put(bucketMembers, []byte(m.ID), raw); err != nil {
+		return err
+	}
+	tx.after = append(tx.after, func(uint64) {
+		old, existed := tx.s.dir.byID[m.ID]
+		tx.s.dir.put(m)
+		if existed && (old.Department != m.Department || old.Bot != m.Bot) {
+			tx.s.boards.reset()
+		}
+	})
+	return nil
+}
+
+// Member reads a member inside the transaction (sees the batch's writes).
+func (tx *Tx) Member(id string) (jifen.Member, bool) {
+	raw := tx.tx.Bucket(bucketMembers).Get([]byte(id))
+	if raw == nil {
+		return jifen.Member{}, false
+	}
+	var m jifen.Member
+	if json.Unmarshal(raw, &m) != nil {
+		return jifen.Member{}, false
+	}
+	return m, true
+}
+
+// SyncMembers upserts the members of the config. Members registered from a
+// platform and absent from the config are kept: the ledger refers to them.
+func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
+	s.mu.RLock()
+	var changed []jifen.Member
+	for _, m := range members {
+		if old, ok := s.dir.byID[m.ID]; !ok || !reflect.DeepEqual(old, m) {
+			changed = append(changed, m)
+		}
+	}
+	s.mu.RUnlock()
+	if len(changed) == 0 {
+		return nil
+	}
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		for _, m := range changed {
+			if err := tx.PutMember(m); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// Member returns a member by id.
+func (s *Store) Member(id string) (jifen.Member, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.dir.byID[id]
+	return m, ok
+}
+
+// MemberBySlackID returns the member with the given Slack user id.
+func (s *Store) MemberBySlackID(id string) (jifen.Member, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.dir.byID[s.dir.bySlack[id]]
+	return m, ok
+}
+
+// MemberByFeishuOpenID returns the member with the given Feishu open_id.
+func (s *Store) MemberByFeishuOpenID(id string) (jifen.Member, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.dir.byID[s.dir.byFeishu[id]]
+	return m, ok
+}
+
+// MembersByName returns the members with the given name (case-insensitive);
+// more than one means the name is ambiguous.
+func (s *Store) MembersByName(name string) []jifen.Member {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []jifen.Member
+	for _, id := range s.dir.byName[strings.ToLower(name)] {
+		out = append(out, s.dir.byID[id])
+	}
+	return out
+}
+
+// Members returns every member, ordered by id.
+func (s *Store) Members() []jifen.Member {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]jifen.Member, 0, len(s.dir.byID))
+	for _, m := range s.dir.byID {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b jifen.Member) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// DepartmentSize counts the members of a department who can receive points.
+func (s *Store) DepartmentSize(dept string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dir.deptSize[dept]
+}

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+)
+
+func (s *Store) getAgg(k []byte) Agg {
+	var a Agg
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		a, _ = decodeAggOrZero(btx.Bucket(bucketAgg).Get(k))
+		return nil
+	})
+	return a
+}
+
+// Totals is a member's earned points in a period (redemptions excluded).
+func (s *Store) Totals(member string, p jifen.Period) Agg {
+	return s.getAgg(key(aggTotal, p.Key, member))
+}
+
+// Spent is what a member spent on rewards in a period.
+func (s *Store) Spent(member string, p jifen.Period) int64 {
+	return s.getAgg(key(aggSpent, p.Key, member)).Net
+}
+
+// Balance is what a member can spend: everything earned minus everything spent.
+func (s *Store) Balance(member string) int64 {
+	all := jifen.PeriodOf(jifen.AllTime, s.Now(), s.loc)
+	return s.Totals(member, all).Net - s.Spent(member, all)
+}
+
+// GiverUsed is what a giver has given from an allowance pool ("award" or
+// "thanks") in a period.
+func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
+	return s.getAgg(key(aggGiver, p.Key, giver, pool)).Net
+}
+
+// Categories is a member's earned points by category in a period. Weeks
+// have no category figures.
+func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
+	out := map[string]Agg{}
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketAgg).Cursor()
+		pre := prefix(aggCategory, p.Key, member)
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+			if a, err := decodeAgg(v); err == nil {
+				out[string(k[len(pre):])] = a
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// Rank is where a member stands in a period. Ranks are competition ranks
+// (1, 2, 2, 4): one more than the number of people with more points. Of
+// counts everyone who can receive points, with or without points.
+type Rank struct {
+	Points           int64
+	Rank, Of         int
+	DeptRank, DeptOf int
+}
+
+// RankOf returns a member's rank in a period, overall and in their department.
+func (s *Store) RankOf(member string, p jifen.Period) Rank {
+	b := s.board(p.Key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.dir.byID[member]
+	pts := b.points[member]
+	return Rank{
+		Points: pts,
+		Rank:   above(b.all, pts) + 1, Of: max(s.dir.people, len(b.all)),
+		DeptRank: above(b.byDept[m.Department], pts) + 1, DeptOf: max(s.dir.deptSize[m.Department], len(b.byDept[m.Department])),
+	}
+}
+
+// Standing is one line of a leaderboard.
+type Standing struct {
+	Member jifen.Member
+	Points int64
+	Rank   int
+}
+
+// Top returns the first n members of a period's leaderboard, optionally of
+// one department. Members with no net points are not listed.
+func (s *Store) Top(p jifen.Period, n int, dept string) []Standing {
+	b := s.board(p.Key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	list := b.all
+	if dept != "" {
+		list = b.byDept[dept]
+	}
+	out := make([]Standing, 0, min(n, len(list)))
+	for i, st := range list {
+		if i >= n {
+			break
+		}
+		rank := i + 1
+		if i > 0 && st.points == list[i-1].points {
+			rank = out[i-1].Rank
+		}
+		out = append(out, Standing{Member: s.dir.byID[st.member], Points: st.points, Rank: rank})
+	}
+	return out
+}
+
+// Departments lists the departments of the directory with their member
+// counts.
+func (s *Store) Departments() map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]int, len(s.dir.deptSize))
+	for d, n := range s.dir.deptSize {
+		if n > 0 {
+			out[d] = n
+		}
+	}
+	return out
+}
+
+// DepartmentAverages returns a department's average net points per member,
+// by category, in a period (members without points count as zero).
+func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
+	b := s.board(p.Key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := s.dir.deptSize[dept]
+	out := map[string]float64{}
+	if n == 0 {
+		return out
+	}
+	for cat, v := range b.cats[dept] {
+		out[cat] = float64(v) / float64(n)
+	}
+	return out
+}
+
+// History returns a member's latest n entries (as receiver), newest first.
+func (s *Store) History(member string, n int) []jifen.Entry {
+	var out []jifen.Entry
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketRcv).Cursor()
+		pre := prefix(member)
+		k, _ := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && len(out) < n && len(k) == len(pre)+8 && bytes.HasPrefix(k, pre); k, _ = c.Prev() {
+			if e, ok := getEntry(btx, decodeU64(k[len(pre):])); ok {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// Entry returns one entry and, if it was reversed, the id of the revoke.
+func (s *Store) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		e, ok = getEntry(btx, id)
+		reversedBy = decodeU64(btx.Bucket(bucketReversed).Get(encodeU64(id)))
+		return nil
+	})
+	return e, reversedBy, ok
+}
+
+// ForEachEntry calls fn for every entry in id order, in one consistent
+// snapshot. It streams: memory does not grow with the ledger.
+func (s *Store) ForEachEntry(fn func(e *jifen.Entry) error) error {
+	return s.db.View(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			var e jifen.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			return fn(&e)
+		})
+	})
+}
+
+// EntryCount is the number of entries in the ledger.
+func (s *Store) EntryCount() int {
+	n := 0
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		n = btx.Bucket(bucketEntries).Stats().KeyN
+		return nil
+	})
+	return n
+}
+
+// HasEntries reports whether the ledger holds any entry.
+func (s *Store) HasEntries() bool {
+	has := false
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		k, _ := btx.Bucket(bucketEntries).Cursor().First()
+		has = k != nil
+		return nil
+	})
+	return has
+}

@@ -1,0 +1,217 @@
+// Package store is jifen's ledger on bbolt: immutable entries, the
+// aggregates derived from them, members, pending approvals, idempotency keys
+// and rule catalog versions, all in one file.
+//
+// Buckets:
+//
+//	meta          schema version, time zone, sequences
+//	entries       be64(id) → JSON jifen.Entry; ids are monotonic
+//	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
+//	rcv           member \0 be64(id) → compact index record: a member's entries in
+//	              recording order, for history and per-behavior limits
+//	agg           aggregates per period key (2026-W47, 2026-11, 2026-Q4, 2026, all):
+//	                t \0 period \0 member             net points earned (no redemptions)
+//	                c \0 period \0 member \0 category  the same by category (not weeks)
+//	                g \0 period \0 giver \0 pool        points given from an allowance pool
+//	                s \0 period \0 member             points spent on rewards
+//	members       id → JSON jifen.Member
+//	approvals     be64(id) → JSON Approval; approvals_open holds the pending ids
+//	idem          key → be64(unix ms) + the first result; idemexp orders keys by age
+//	catalogs      be32(version) → JSON {fingerprint, catalog}
+//
+// Every write goes through one committer goroutine (see commit.go) that
+// applies whatever requests are queued, one after another, in a single
+// transaction and fsyncs once: a limit checked inside a request therefore
+// sees every earlier request, and no cap can be exceeded by two racing awards.
+// Aggregates are updated in the same transaction as the entry, so Verify can
+// recompute them from the entries alone.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+)
+
+// SchemaVersion is the layout version this code writes. Open migrates older
+// files forward and refuses newer ones.
+const SchemaVersion = 1
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketEntries   = []byte("entries")
+	bucketReversed  = []byte("reversed")
+	bucketRcv       = []byte("rcv")
+	bucketAgg       = []byte("agg")
+	bucketMembers   = []byte("members")
+	bucketApprovals = []byte("approvals")
+	bucketOpen      = []byte("approvals_open")
+	bucketIdem      = []byte("idem")
+	bucketIdemExp   = []byte("idemexp")
+	bucketCatalogs  = []byte("catalogs")
+
+	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketRcv, bucketAgg,
+		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs}
+)
+
+// ErrLocked is returned by Open when another process (a running `jifen serve`)
+// holds the store file.
+var ErrLocked = errors.New("the store file is in use by another jifen process")
+
+// Options configure Open.
+type Options struct {
+	// Location is the zone periods are computed in; default Asia/Shanghai.
+	Location *time.Location
+	// Clock tells the time; default the system clock.
+	Clock jifen.Clock
+	// IdempotencyTTL is how long a request key is remembered; at least 24h,
+	// default 48h (Feishu re-delivers for about 7 hours).
+	IdempotencyTTL time.Duration
+	// Logger receives operator detail; default slog.Default().
+	Logger *slog.Logger
+	// LockTimeout is how long Open waits for the file lock; default 1s.
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit. Only for tests and bulk loads that are
+	// verified afterwards: a crash may lose or corrupt recent writes.
+	NoSync bool
+}
+
+// Store is an open ledger. It is safe for concurrent use.
+type Store struct {
+	db    *bolt.DB
+	loc   *time.Location
+	clock jifen.Clock
+	log   *slog.Logger
+	ttl   time.Duration
+
+	reqs      chan *writeReq
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+
+	// mu guards the in-memory views derived from the store: the member
+	// directory and the ranking boards. They are changed only after a commit.
+	mu     sync.RWMutex
+	dir    *directory
+	boards *boardCache
+
+	lastPurge time.Time
+}
+
+// Open opens (creating if needed, with mode 0600) the store at path.
+func Open(path string, opt Options) (*Store, error) {
+	if opt.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, err
+		}
+		opt.Location = loc
+	}
+	if opt.Clock == nil {
+		opt.Clock = jifen.SystemClock{}
+	}
+	if opt.IdempotencyTTL < 24*time.Hour {
+		opt.IdempotencyTTL = 48 * time.Hour
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.LockTimeout == 0 {
+		opt.LockTimeout = time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: opt.LockTimeout,
+		// The freelist is rebuilt on open instead of written on every commit:
+		// fewer pages per fsync, which is what group commit is paying for.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		NoSync:         opt.NoSync,
+	})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, ErrLocked
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// bbolt applies the mode only when it creates the file; make sure an
+	// older file is not readable by others either.
+	_ = os.Chmod(path, 0o600)
+	s := &Store{
+		db: db, loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
+		reqs: make(chan *writeReq, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
+		boards: newBoardCache(),
+	}
+	s.boards.dir = func() *directory { return s.dir }
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadDirectory(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Close stops the committer after the queued writes and closes the file.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.stopped
+		err = s.db.Close()
+	})
+	return err
+}
+
+// Location is the zone periods are computed in.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
+
+// Path is the file the store lives in.
+func (s *Store) Path() string { return s.db.Path() }
+
+// migrate creates the buckets, checks the schema version and rebuilds the
+// aggregates when the time zone changed (periods would otherwise be wrong).
+func (s *Store) migrate() error {
+	rebuild := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		v := 0
+		if raw := meta.Get([]byte("schema")); raw != nil {
+			v = int(decodeU64(raw))
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("store schema version %d is newer than this jifen (%d): upgrade jifen", v, SchemaVersion)
+		}
+		// Forward migrations go here, one step per version: for v < N { … }.
+		if err := meta.Put([]byte("schema"), encodeU64(SchemaVersion)); err != nil {
+			return err
+		}
+		zone := []byte(s.loc.String())
+		if old := meta.Get([]byte("zone")); old != nil && string(old) != string(zone) {
+			s.log.Warn("time zone changed; rebuilding aggregates", "from", string(old), "to", string(zone))
+			rebuild = true
+		}
+		return meta.Put([]byte("zone"), zone)
+	})
+	if err != nil || !rebuild {
+		return err
+	}
+	return s.rebuildAggregates()
+}

@@ -1,0 +1,547 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+)
+
+var shanghai = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+func openTest(t testing.TB, path string, loc *time.Location, clock jifen.Clock) *Store {
+	return openTestOpt(t, path, Options{Location: loc, Clock: clock})
+}
+
+func openTestOpt(t testing.TB, path string, opt Options) *Store {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "jifen.db")
+	}
+	s, err := Open(path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func members(n int) []jifen.Member {
+	depts := []string{"销售部", "客服部", "研发部", "生产部"}
+	var out []jifen.Member
+	for i := range n {
+		out = append(out, jifen.Member{ID: fmt.Sprintf("m%03d", i), Name: fmt.Sprintf("员工%d", i),
+			Department: depts[i%len(depts)], Role: jifen.RoleEmployee})
+	}
+	return out
+}
+
+func appendEntry(t testing.TB, s *Store, e jifen.Entry) uint64 {
+	t.Helper()
+	res, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+		id, err := tx.Append(&e)
+		return encodeU64(id), err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeU64(res)
+}
+
+func TestAwardFiguresAndRevoke(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	ctx := context.Background()
+	if err := s.SyncMembers(ctx, members(8)); err != nil {
+		t.Fatal(err)
+	}
+	month := jifen.PeriodOf(jifen.Month, clock.Now(), shanghai)
+	a := appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "m000", Receiver: "m001", Points: 10, Category: "sales", Behavior: "big_deal"})
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "m000", Receiver: "m002", Points: 20, Category: "service", Behavior: "praise"})
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindDeduct, Giver: "m000", Receiver: "m001", Points: -3, Category: "attendance", Behavior: "late"})
+
+	if got := s.Totals("m001", month); got != (Agg{Net: 7, Plus: 10, Minus: 3, Count: 2}) {
+		t.Fatalf("totals m001 = %+v", got)
+	}
+	if got := s.Categories("m001", month); got["sales"].Net != 10 || got["attendance"].Net != -3 {
+		t.Fatalf("categories m001 = %+v", got)
+	}
+	if got := s.GiverUsed("m000", poolAward, month); got != 30 {
+		t.Fatalf("giver used = %d, want 30 (deductions use no allowance)", got)
+	}
+	r := s.RankOf("m001", month)
+	if r.Rank != 2 || r.Of != 8 || r.Points != 7 || r.DeptRank != 1 || r.DeptOf != 2 {
+		t.Fatalf("rank m001 = %+v", r)
+	}
+	if r := s.RankOf("m005", month); r.Rank != 3 {
+		t.Fatalf("member without points ranks after those with points: %+v", r)
+	}
+	top := s.Top(month, 10, "")
+	if len(top) != 2 || top[0].Member.ID != "m002" || top[1].Member.ID != "m001" {
+		t.Fatalf("top = %+v", top)
+	}
+
+	// Revoking the award takes it out of every figure and frees the allowance.
+	rv := appendEntry(t, s, jifen.Entry{Kind: jifen.KindRevoke, Giver: "admin", Reverses: a, Reason: "误操作"})
+	if got := s.Totals("m001", month); got != (Agg{Net: -3, Minus: 3, Count: 1}) {
+		t.Fatalf("after revoke totals = %+v", got)
+	}
+	if got := s.GiverUsed("m000", poolAward, month); got != 20 {
+		t.Fatalf("after revoke giver used = %d", got)
+	}
+	if e, by, ok := s.Entry(a); !ok || by != rv || e.Points != 10 {
+		t.Fatalf("entry %d: %+v reversed by %d", a, e, by)
+	}
+	if top := s.Top(month, 10, ""); len(top) != 2 || top[1].Member.ID != "m001" || top[1].Points != -3 {
+		t.Fatalf("top after revoke = %+v", top)
+	}
+	// A second revoke of the same entry is refused and writes nothing.
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Reverses: a})
+		return nil, err
+	})
+	if err == nil {
+		t.Fatal("second revoke accepted")
+	}
+	h := s.History("m001", 10)
+	if len(h) != 3 || h[0].Kind != jifen.KindRevoke || h[2].ID != a {
+		t.Fatalf("history = %+v", h)
+	}
+	if rep, err := s.Verify(); err != nil || !rep.OK() || rep.Entries != 4 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+func TestRevokeCountsInTheReversedEntrysPeriod(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 10, 31, 15, 0, 0, 0, time.UTC)} // 23:00 on Oct 31 in Shanghai
+	s := openTest(t, "", shanghai, clock)
+	id := appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5, Category: "c"})
+	clock.Set(time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC))
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindRevoke, Giver: "admin", Reverses: id})
+	oct, _ := jifen.ParsePeriod("2026-10", shanghai)
+	nov, _ := jifen.ParsePeriod("2026-11", shanghai)
+	if a := s.Totals("r", oct); !a.IsZero() {
+		t.Fatalf("October still shows %+v", a)
+	}
+	if a := s.Totals("r", nov); !a.IsZero() {
+		t.Fatalf("November shows %+v", a)
+	}
+}
+
+func TestIdempotentWriteSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	s, err := Open(path, Options{Location: shanghai})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int32
+	write := func(s *Store) ([]byte, bool) {
+		res, replayed, err := s.Write(context.Background(), "slack:trigger:123.456", func(tx *Tx) ([]byte, error) {
+			runs.Add(1)
+			id, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "r", Points: 10})
+			return fmt.Appendf(nil, "entry %d", id), err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, replayed
+	}
+	first, replayed := write(s)
+	if replayed || string(first) != "entry 1" {
+		t.Fatalf("first write: %q replayed=%v", first, replayed)
+	}
+	// Concurrent replays of the same key, as a platform retry racing the
+	// original would, all get the first result.
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if res, replayed := write(s); !replayed || string(res) != "entry 1" {
+				t.Errorf("replay: %q replayed=%v", res, replayed)
+			}
+		})
+	}
+	wg.Wait()
+	s.Close()
+	s, err = Open(path, Options{Location: shanghai})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if res, replayed := write(s); !replayed || string(res) != "entry 1" {
+		t.Fatalf("after restart: %q replayed=%v", res, replayed)
+	}
+	if runs.Load() != 1 || s.EntryCount() != 1 {
+		t.Fatalf("applied %d times, %d entries", runs.Load(), s.EntryCount())
+	}
+}
+
+func TestIdempotencyKeysExpire(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	ctx := context.Background()
+	noop := func(tx *Tx) ([]byte, error) { return []byte("ok"), nil }
+	if _, _, err := s.Write(ctx, "k1", noop); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(clock.Now().Add(47 * time.Hour))
+	if _, replayed, _ := s.Write(ctx, "k2", noop); replayed {
+		t.Fatal("k2 replayed")
+	}
+	if _, ok := s.Seen("k1"); !ok {
+		t.Fatal("k1 forgotten before the TTL")
+	}
+	clock.Set(clock.Now().Add(2 * time.Hour))
+	if _, _, err := s.Write(ctx, "k3", noop); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Seen("k1"); ok {
+		t.Fatal("k1 kept past the TTL")
+	}
+	if _, ok := s.Seen("k2"); !ok {
+		t.Fatal("k2 forgotten early")
+	}
+}
+
+func TestFailedWriteLeavesNothingAndSparesTheBatch(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var good atomic.Int32
+	for i := range 40 {
+		wg.Go(func() {
+			_, _, err := s.Write(ctx, fmt.Sprintf("k%d", i), func(tx *Tx) ([]byte, error) {
+				if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "r", Points: 1}); err != nil {
+					return nil, err
+				}
+				if i%5 == 0 {
+					return nil, errors.New("fails after writing")
+				}
+				if i%7 == 0 {
+					panic("boom")
+				}
+				return nil, nil
+			})
+			if err == nil {
+				good.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	// i%5==0: 8 fail; i%7==0 and not %5: 7,14,21,28 (35 is %5): 4 panic.
+	if good.Load() != 28 || s.EntryCount() != 28 {
+		t.Fatalf("good=%d entries=%d, want 28", good.Load(), s.EntryCount())
+	}
+	all := jifen.PeriodOf(jifen.AllTime, time.Now(), shanghai)
+	if a := s.Totals("r", all); a.Net != 28 {
+		t.Fatalf("totals %+v", a)
+	}
+	for i := 0; i < 40; i += 5 {
+		if _, ok := s.Seen(fmt.Sprintf("k%d", i)); ok {
+			t.Fatalf("failed write k%d recorded its key", i)
+		}
+	}
+	if rep, _ := s.Verify(); !rep.OK() {
+		t.Fatal(rep.Problems)
+	}
+}
+
+// TestConcurrentCapHolds races 64 writers against a cap checked inside the
+// write: the committer applies them one after another, so the cap holds
+// exactly and no accepted write is lost.
+func TestConcurrentCapHolds(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	ctx := context.Background()
+	const cap = 500
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := range 20 {
+				_, _, err := s.Write(ctx, fmt.Sprintf("w%d-%d", w, i), func(tx *Tx) ([]byte, error) {
+					p := jifen.PeriodOf(jifen.Month, tx.Now(), tx.Location())
+					if tx.Usage().Net("r", p)+3 > cap {
+						return nil, jifen.Errorf(jifen.ELIMIT, "err.receiver_max")
+					}
+					_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 3})
+					return nil, err
+				})
+				if err == nil {
+					accepted.Add(1)
+				} else if jifen.ErrorCode(err) != jifen.ELIMIT {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	p := jifen.PeriodOf(jifen.Month, s.Now(), shanghai)
+	got := s.Totals("r", p).Net
+	if got != accepted.Load()*3 || got > cap || got < cap-2 {
+		t.Fatalf("net %d, accepted %d awards of 3, cap %d", got, accepted.Load(), cap)
+	}
+}
+
+// TestRandomLedgerMatchesRecomputation applies thousands of random entries
+// (awards, deductions, thanks, redemptions, revokes) spread across period
+// boundaries, in several zones, and checks every figure against an oracle
+// written independently of the store's aggregate code.
+func TestRandomLedgerMatchesRecomputation(t *testing.T) {
+	runs := []struct {
+		zone string
+		seed uint64
+	}{{"Asia/Shanghai", 1}, {"Asia/Shanghai", 2}, {"UTC", 3}, {"America/New_York", 4}, {"Pacific/Chatham", 5}}
+	for _, r := range runs {
+		t.Run(fmt.Sprintf("%s/%d", r.zone, r.seed), func(t *testing.T) {
+			t.Parallel()
+			randomLedger(t, mustZone(r.zone), r.seed, 2000)
+		})
+	}
+}
+
+func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	clock := &testClock{t: time.Date(2025, 12, 20, 0, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	// Durability is not what this test checks: skip fsync to keep it fast.
+	s := openTestOpt(t, path, Options{Location: loc, Clock: clock, NoSync: true})
+	ms := members(12)
+	if err := s.SyncMembers(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	cats := []string{"sales", "service", "attendance", ""}
+	var entries []jifen.Entry
+	reversed := map[uint64]bool{}
+	for range n {
+		// Time moves forward by up to 40 hours, so weeks, months, quarters
+		// and a year end are crossed many times.
+		clock.Set(clock.Now().Add(time.Duration(rng.IntN(40*60)) * time.Minute))
+		e := jifen.Entry{Receiver: ms[rng.IntN(len(ms))].ID, Giver: ms[rng.IntN(3)].ID, Category: cats[rng.IntN(len(cats))]}
+		switch r := rng.IntN(10); {
+		case r < 5:
+			e.Kind, e.Points = jifen.KindAward, int64(1+rng.IntN(50))
+		case r < 7:
+			e.Kind, e.Points = jifen.KindDeduct, -int64(1+rng.IntN(10))
+		case r < 8:
+			e.Kind, e.Points = jifen.KindThanks, int64(1+rng.IntN(3))
+		case r < 9:
+			e.Kind, e.Points, e.Category = jifen.KindRedeem, -int64(1+rng.IntN(30)), ""
+		default:
+			if len(entries) == 0 {
+				continue
+			}
+			o := entries[rng.IntN(len(entries))]
+			if o.Kind == jifen.KindRevoke || reversed[o.ID] {
+				continue
+			}
+			e = jifen.Entry{Kind: jifen.KindRevoke, Giver: "admin", Reverses: o.ID}
+			reversed[o.ID] = true
+		}
+		id := appendEntry(t, s, e)
+		got, _, _ := s.Entry(id)
+		entries = append(entries, got)
+	}
+	// The oracle: sum entries by the period their (reversed) entry counts in.
+	byID := map[uint64]jifen.Entry{}
+	for _, e := range entries {
+		byID[e.ID] = e
+	}
+	type k struct{ kind, period, member, extra string }
+	want := map[k]int64{}
+	for _, e := range entries {
+		src, sign := e, int64(1)
+		if e.Kind == jifen.KindRevoke {
+			src, sign = byID[e.Reverses], -1
+		}
+		for _, pk := range jifen.PeriodKinds {
+			p := jifen.PeriodOf(pk, src.Effective, loc)
+			switch src.Kind {
+			case jifen.KindRedeem:
+				want[k{"s", p.Key, src.Receiver, ""}] -= src.Points * sign
+			default:
+				want[k{"t", p.Key, src.Receiver, ""}] += src.Points * sign
+				if pk != jifen.Week && src.Category != "" {
+					want[k{"c", p.Key, src.Receiver, src.Category}] += src.Points * sign
+				}
+				if src.Kind == jifen.KindAward {
+					want[k{"g", p.Key, src.Giver, "award"}] += src.Points * sign
+				}
+			}
+		}
+	}
+	periods := map[string]jifen.Period{}
+	for _, e := range entries {
+		for _, pk := range jifen.PeriodKinds {
+			p := jifen.PeriodOf(pk, e.Effective, loc)
+			periods[p.Key] = p
+		}
+	}
+	checked := 0
+	for _, p := range periods {
+		var expectStandings []standing
+		for _, m := range ms {
+			if got, w := s.Totals(m.ID, p).Net, want[k{"t", p.Key, m.ID, ""}]; got != w {
+				t.Fatalf("%s %s total: got %d want %d", p.Key, m.ID, got, w)
+			}
+			if w := want[k{"t", p.Key, m.ID, ""}]; w != 0 {
+				expectStandings = append(expectStandings, standing{m.ID, w})
+			}
+			if got, w := s.Spent(m.ID, p), want[k{"s", p.Key, m.ID, ""}]; got != w {
+				t.Fatalf("%s %s spent: got %d want %d", p.Key, m.ID, got, w)
+			}
+			if got, w := s.GiverUsed(m.ID, "award", p), want[k{"g", p.Key, m.ID, "award"}]; got != w {
+				t.Fatalf("%s %s given: got %d want %d", p.Key, m.ID, got, w)
+			}
+			cats := s.Categories(m.ID, p)
+			for _, c := range []string{"sales", "service", "attendance"} {
+				if got, w := cats[c].Net, want[k{"c", p.Key, m.ID, c}]; got != w {
+					t.Fatalf("%s %s %s: got %d want %d", p.Key, m.ID, c, got, w)
+				}
+			}
+			checked++
+		}
+		// The ranking board agrees with a sort of the oracle.
+		slices.SortFunc(expectStandings, less)
+		top := s.Top(p, len(ms), "")
+		if len(top) != len(expectStandings) {
+			t.Fatalf("%s: top has %d, want %d", p.Key, len(top), len(expectStandings))
+		}
+		for i, st := range top {
+			if st.Member.ID != expectStandings[i].member || st.Points != expectStandings[i].points {
+				t.Fatalf("%s: top[%d] = %s %d, want %+v", p.Key, i, st.Member.ID, st.Points, expectStandings[i])
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("nothing checked")
+	}
+	rep, err := s.Verify()
+	if err != nil || !rep.OK() || rep.Entries != len(entries) {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+func TestVerifyFindsTampering(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5, Category: "c"})
+	// Damage one aggregate behind the store's back.
+	if err := s.db.Update(func(btx *bolt.Tx) error {
+		p := jifen.PeriodOf(jifen.Month, s.Now(), shanghai)
+		return btx.Bucket(bucketAgg).Put(key(aggTotal, p.Key, "r"), Agg{Net: 6, Plus: 6, Count: 1}.encode())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify()
+	if err != nil || rep.OK() || len(rep.Problems) != 1 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+func TestZoneChangeRebuildsAggregates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	clock := &testClock{t: time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)} // Nov 1 in Shanghai, Oct 31 in UTC
+	s, err := Open(path, Options{Location: shanghai, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5})
+	s.Close()
+	s, err = Open(path, Options{Location: time.UTC, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	oct, _ := jifen.ParsePeriod("2026-10", time.UTC)
+	if got := s.Totals("r", oct).Net; got != 5 {
+		t.Fatalf("October in UTC = %d", got)
+	}
+	if rep, _ := s.Verify(); !rep.OK() {
+		t.Fatal(rep.Problems)
+	}
+}
+
+func TestBackupWhileWriting(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+					_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 1, Category: "c"})
+					return nil, err
+				})
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	out := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := s.Backup(out); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	wg.Wait()
+	b, err := Open(out, Options{Location: shanghai})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rep, err := b.Verify()
+	if err != nil || !rep.OK() || rep.Entries == 0 {
+		t.Fatalf("backup verify: %+v %v", rep, err)
+	}
+}
+
+func TestSecondOpenIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	s := openTest(t, path, shanghai, nil)
+	_ = s
+	_, err := Open(path, Options{Location: shanghai, LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+}
+
+func TestCatalogVersions(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	ctx := context.Background()
+	v1, err := s.RegisterCatalog(ctx, "aaa", map[string]int{"x": 1})
+	if err != nil || v1 != 1 {
+		t.Fatal(v1, err)
+	}
+	v2, _ := s.RegisterCatalog(ctx, "bbb", map[string]int{"x": 2})
+	again, _ := s.RegisterCatalog(ctx, "aaa", nil)
+	if v2 != 2 || again != 1 {
+		t.Fatalf("v2=%d again=%d", v2, again)
+	}
+	vs, _ := s.CatalogVersions()
+	if len(vs) != 2 || vs[1].Fingerprint != "bbb" {
+		t.Fatalf("%+v", vs)
+	}
+}

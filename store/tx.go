@@ -1,0 +1,274 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+	"jifen/rules"
+)
+
+// Tx is a write transaction handed to a WriteFunc. Reads through it see
+// every earlier write of the same batch.
+type Tx struct {
+	tx     *bolt.Tx
+	s      *Store
+	now    time.Time
+	writes int   // writes by the current request, to detect partial writes
+	err    error // a failure that poisons the batch
+	after  []afterCommit
+}
+
+// Now is the time of the batch (UTC).
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Location is the zone periods are computed in.
+func (tx *Tx) Location() *time.Location { return tx.s.loc }
+
+func (tx *Tx) put(bucket []byte, k, v []byte) error {
+	tx.writes++
+	return tx.tx.Bucket(bucket).Put(k, v)
+}
+
+// Append adds e to the ledger with the next id, updating aggregates,
+// indexes and in-memory views. Kind, Receiver and Points must be set; At
+// defaults to the batch time and Effective to At. A revoke must name an
+// entry that exists, is not a revoke and is not reversed yet; its Points,
+// Effective, Category and Behavior are taken from that entry.
+func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
+	if !e.Kind.Valid() {
+		return 0, fmt.Errorf("append: invalid kind %q", e.Kind)
+	}
+	if e.At.IsZero() {
+		e.At = tx.now
+	}
+	e.At = e.At.UTC()
+	var orig *jifen.Entry
+	if e.Kind == jifen.KindRevoke {
+		o, ok := tx.Entry(e.Reverses)
+		if !ok {
+			return 0, fmt.Errorf("append: revoke of unknown entry %d", e.Reverses)
+		}
+		if o.Kind == jifen.KindRevoke || tx.ReversedBy(o.ID) != 0 {
+			return 0, fmt.Errorf("append: entry %d cannot be reversed again", o.ID)
+		}
+		orig = &o
+		e.Points, e.Effective, e.Category, e.Behavior, e.Receiver = -o.Points, o.Effective, o.Category, o.Behavior, o.Receiver
+	}
+	if e.Receiver == "" {
+		return 0, fmt.Errorf("append: no receiver")
+	}
+	if e.Effective.IsZero() {
+		e.Effective = e.At
+	}
+	if e.Effective.After(e.At) {
+		// behaviorUse relies on no entry counting before it was recorded.
+		return 0, fmt.Errorf("append: effective time %s is after the recording time", e.Effective)
+	}
+	e.Effective = e.Effective.UTC()
+	entries := tx.tx.Bucket(bucketEntries)
+	id, err := entries.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	e.ID = id
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return 0, err
+	}
+	idk := encodeU64(id)
+	if err := tx.put(bucketEntries, idk, raw); err != nil {
+		return 0, err
+	}
+	if orig != nil {
+		if err := tx.put(bucketReversed, encodeU64(orig.ID), idk); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.put(bucketRcv, rcvKey(e.Receiver, id), encodeRcv(e)); err != nil {
+		return 0, err
+	}
+	deltas := effects(e, orig, tx.s.loc)
+	agg := tx.tx.Bucket(bucketAgg)
+	for _, d := range deltas {
+		k := []byte(d.key)
+		cur, err := decodeAggOrZero(agg.Get(k))
+		if err != nil {
+			return 0, fmt.Errorf("aggregate %q: %w", d.key, err)
+		}
+		next := cur.add(d.agg)
+		if next.IsZero() {
+			tx.writes++
+			err = agg.Delete(k)
+		} else {
+			err = tx.put(bucketAgg, k, next.encode())
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	tx.after = append(tx.after, func(txid uint64) { tx.s.boards.apply(txid, deltas) })
+	return id, nil
+}
+
+func decodeAggOrZero(b []byte) (Agg, error) {
+	if b == nil {
+		return Agg{}, nil
+	}
+	return decodeAgg(b)
+}
+
+// Entry returns the entry with the given id.
+func (tx *Tx) Entry(id uint64) (jifen.Entry, bool) {
+	return getEntry(tx.tx, id)
+}
+
+// ReversedBy returns the id of the revoke that reversed entry id, or 0.
+func (tx *Tx) ReversedBy(id uint64) uint64 {
+	return decodeU64(tx.tx.Bucket(bucketReversed).Get(encodeU64(id)))
+}
+
+func getEntry(btx *bolt.Tx, id uint64) (jifen.Entry, bool) {
+	raw := btx.Bucket(bucketEntries).Get(encodeU64(id))
+	if raw == nil {
+		return jifen.Entry{}, false
+	}
+	var e jifen.Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return jifen.Entry{}, false
+	}
+	return e, true
+}
+
+// Usage returns the usage figures the rule catalog checks limits against,
+// as of this point of the batch, including pending approvals.
+func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
+
+type txUsage struct{ tx *Tx }
+
+func (u txUsage) Net(member string, p jifen.Period) int64 {
+	a, _ := decodeAggOrZero(u.tx.tx.Bucket(bucketAgg).Get(key(aggTotal, p.Key, member)))
+	n := a.Net
+	for _, ap := range u.tx.openApprovals() {
+		if p.Contains(ap.CreatedAt) && ap.has(member) {
+			n += ap.Points
+		}
+	}
+	return n
+}
+
+func (u txUsage) BehaviorUse(member, behavior string, p jifen.Period) (int, int64) {
+	times, points := behaviorUse(u.tx.tx, member, behavior, p)
+	for _, ap := range u.tx.openApprovals() {
+		if p.Contains(ap.CreatedAt) && ap.Behavior == behavior && ap.has(member) {
+			times++
+			points += abs(ap.Points)
+		}
+	}
+	return times, points
+}
+
+func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
+	a, _ := decodeAggOrZero(u.tx.tx.Bucket(bucketAgg).Get(key(aggGiver, p.Key, giver, string(pool))))
+	n := a.Net
+	if pool == rules.PoolAward {
+		for _, ap := range u.tx.openApprovals() {
+			if p.Contains(ap.CreatedAt) && ap.Giver == giver {
+				n += ap.Points * int64(len(ap.Receivers))
+			}
+		}
+	}
+	return n
+}
+
+// behaviorUse counts a member's entries for one behavior whose Effective
+// time falls in p, net of revokes. It walks the member's index newest first
+// and stops at the first entry recorded before p started: an entry is never
+// recorded before its effective time, so nothing older can count.
+func behaviorUse(btx *bolt.Tx, member, behavior string, p jifen.Period) (times int, points int64) {
+	c := btx.Bucket(bucketRcv).Cursor()
+	pre := prefix(member)
+	k, v := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && len(k) == len(pre)+8 && string(k[:len(pre)]) == string(pre); k, v = c.Prev() {
+		r, ok := decodeRcv(v)
+		if !ok {
+			continue
+		}
+		if r.at.Before(p.Start) {
+			break
+		}
+		if r.behavior != behavior || !p.Contains(r.effective) {
+			continue
+		}
+		switch r.kind {
+		case jifen.KindRevoke:
+			times--
+			points -= abs(r.points)
+		case jifen.KindAward, jifen.KindDeduct, jifen.KindThanks, jifen.KindImport, jifen.KindAdjust:
+			times++
+			points += abs(r.points)
+		}
+	}
+	return times, points
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func rcvKey(member string, id uint64) []byte {
+	return append(prefix(member), encodeU64(id)...)
+}
+
+// rcvRecord is the compact index record of an entry.
+type rcvRecord struct {
+	kind          jifen.EntryKind
+	at, effective time.Time
+	points        int64
+	behavior      string
+}
+
+func encodeRcv(e *jifen.Entry) []byte {
+	b := make([]byte, 0, 32)
+	b = binary.AppendUvarint(b, uint64(len(e.Kind)))
+	b = append(b, e.Kind...)
+	b = binary.AppendVarint(b, e.At.UnixMilli())
+	b = binary.AppendVarint(b, e.Effective.UnixMilli())
+	b = binary.AppendVarint(b, e.Points)
+	b = append(b, e.Behavior...)
+	return b
+}
+
+func decodeRcv(b []byte) (rcvRecord, bool) {
+	var r rcvRecord
+	n, k := binary.Uvarint(b)
+	if k <= 0 || int(n) > len(b)-k {
+		return r, false
+	}
+	r.kind = jifen.EntryKind(b[k : k+int(n)])
+	b = b[k+int(n):]
+	vals := make([]int64, 3)
+	for i := range vals {
+		v, k := binary.Varint(b)
+		if k <= 0 {
+			return r, false
+		}
+		vals[i] = v
+		b = b[k:]
+	}
+	r.at, r.effective, r.points = time.UnixMilli(vals[0]).UTC(), time.UnixMilli(vals[1]).UTC(), vals[2]
+	r.behavior = string(b)
+	return r, true
+}

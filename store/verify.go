@@ -1,0 +1,152 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+)
+
+// VerifyReport is what Verify found.
+type VerifyReport struct {
+	Entries    int
+	Aggregates int
+	Problems   []string // empty when the store is consistent
+}
+
+// OK reports whether no problem was found.
+func (r VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+const maxProblems = 100
+
+// recompute derives every aggregate from the entries alone.
+func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, error) {
+	want := map[string]Agg{}
+	problem := func(format string, args ...any) {
+		if len(rep.Problems) < maxProblems {
+			rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
+		}
+	}
+	rcv := btx.Bucket(bucketRcv)
+	rev := btx.Bucket(bucketReversed)
+	var last uint64
+	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+		rep.Entries++
+		var e jifen.Entry
+		if err := jsonUnmarshal(v, &e); err != nil {
+			problem("entry %d: cannot decode: %v", decodeU64(k), err)
+			return nil
+		}
+		if e.ID != decodeU64(k) || e.ID <= last {
+			problem("entry %d: id out of order (key %d)", e.ID, decodeU64(k))
+		}
+		last = e.ID
+		if got := rcv.Get(rcvKey(e.Receiver, e.ID)); got == nil || !bytes.Equal(got, encodeRcv(&e)) {
+			problem("entry %d: receiver index missing or different", e.ID)
+		}
+		var orig *jifen.Entry
+		if e.Kind == jifen.KindRevoke {
+			o, ok := getEntry(btx, e.Reverses)
+			if !ok || o.ID >= e.ID {
+				problem("entry %d: reverses unknown or later entry %d", e.ID, e.Reverses)
+				return nil
+			}
+			if decodeU64(rev.Get(encodeU64(o.ID))) != e.ID {
+				problem("entry %d: reversal of %d not indexed", e.ID, o.ID)
+			}
+			if o.Points != -e.Points {
+				problem("entry %d: reverses %d points with %d", e.ID, o.Points, e.Points)
+			}
+			orig = &o
+		}
+		for _, d := range effects(&e, orig, s.loc) {
+			want[d.key] = want[d.key].add(d.agg)
+		}
+		return nil
+	})
+	if n := rcv.Stats().KeyN; n != rep.Entries {
+		problem("receiver index has %d records for %d entries", n, rep.Entries)
+	}
+	for k, a := range want {
+		if a.IsZero() {
+			delete(want, k)
+		}
+	}
+	return want, err
+}
+
+// Verify recomputes every aggregate from the entries and compares it with
+// the stored one, in one consistent snapshot (it may run while the bot runs).
+func (s *Store) Verify() (VerifyReport, error) {
+	var rep VerifyReport
+	err := s.db.View(func(btx *bolt.Tx) error {
+		want, err := s.recompute(btx, &rep)
+		if err != nil {
+			return err
+		}
+		var diffs []string
+		err = btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+			rep.Aggregates++
+			got, err := decodeAgg(v)
+			w, ok := want[string(k)]
+			switch {
+			case err != nil:
+				diffs = append(diffs, fmt.Sprintf("aggregate %s: cannot decode", printable(k)))
+			case !ok:
+				diffs = append(diffs, fmt.Sprintf("aggregate %s: stored %+v, entries give nothing", printable(k), got))
+			case got != w:
+				diffs = append(diffs, fmt.Sprintf("aggregate %s: stored %+v, entries give %+v", printable(k), got, w))
+			}
+			delete(want, string(k))
+			return nil
+		})
+		for k, w := range want {
+			diffs = append(diffs, fmt.Sprintf("aggregate %s: missing, entries give %+v", printable([]byte(k)), w))
+		}
+		slices.Sort(diffs)
+		for _, d := range diffs {
+			if len(rep.Problems) < maxProblems {
+				rep.Problems = append(rep.Problems, d)
+			}
+		}
+		return err
+	})
+	return rep, err
+}
+
+// rebuildAggregates replaces the aggregates with a recomputation from the
+// entries (after a time zone change).
+func (s *Store) rebuildAggregates() error {
+	return s.db.Update(func(btx *bolt.Tx) error {
+		var rep VerifyReport
+		want, err := s.recompute(btx, &rep)
+		if err != nil {
+			return err
+		}
+		if err := btx.DeleteBucket(bucketAgg); err != nil {
+			return err
+		}
+		b, err := btx.CreateBucket(bucketAgg)
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(want))
+		for k := range want {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b.FillPercent = 1.0 // sorted inserts pack pages full
+		for _, k := range keys {
+			if err := b.Put([]byte(k), want[k].encode()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// printable renders a composite key with "|" for the separator.
+func printable(k []byte) string { return string(bytes.ReplaceAll(k, []byte{0}, []byte("|"))) }
