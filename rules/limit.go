@@ -95,7 +95,11 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 		return Decision{}, jifen.Errorf(jifen.EFORBIDDEN, "err.behavior_role", b.Name, r.Giver.Role)
 	}
 
-	// The behavior's range (上下限), in absolute values as people say them.
+	// The size of one thanks, then the behavior's range (上下限), in absolute
+	// values as people say them.
+	if r.Kind == jifen.KindThanks && c.Thanks.MaxPerThanks > 0 && r.Points > c.Thanks.MaxPerThanks {
+		return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.thanks_too_big", c.Thanks.MaxPerThanks)
+	}
 	if r.Points < b.Min || r.Points > b.Max {
 		lo, hi := abs(b.Min), abs(b.Max)
 		if lo > hi {
@@ -104,12 +108,9 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 		return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.points_range", b.Name, lo, hi, abs(r.Points))
 	}
 
-	// Peer thanks: per thanks, and the giver's thanks allowance.
+	// Peer thanks: the giver's thanks allowance.
 	if r.Kind == jifen.KindThanks {
 		th := c.Thanks
-		if th.MaxPerThanks > 0 && r.Points > th.MaxPerThanks {
-			return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.thanks_too_big", th.MaxPerThanks)
-		}
 		if th.Allowance > 0 {
 			p := period(th.Period)
 			left := th.Allowance - u.GiverUse(r.Giver.ID, PoolThanks, p)

@@ -1,0 +1,186 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"jifen"
+	"jifen/rules"
+	"jifen/store"
+)
+
+// requestApproval stores an award above the approval threshold as pending.
+// Its points are reserved against caps and allowances until an admin
+// decides; every admin gets a card with Approve and Reject buttons.
+func (b *Bot) requestApproval(tx *store.Tx, plan awardPlan) (Response, error) {
+	ids := make([]string, len(plan.receivers))
+	names := make([]string, len(plan.receivers))
+	for i, m := range plan.receivers {
+		ids[i], names[i] = m.ID, m.Name
+	}
+	a := &store.Approval{
+		Giver: plan.giver.ID, Receivers: ids, Points: plan.points, Category: plan.behavior.Category,
+		Behavior: plan.behavior.ID, Reason: plan.reason, RuleVersion: b.version, Source: plan.source,
+	}
+	id, err := tx.AddApproval(a)
+	if err != nil {
+		return Response{}, err
+	}
+	resp := Response{Reply: Message{
+		Kind:  "approval",
+		Title: b.t("approval.pending_title"),
+		Text:  []string{b.t("approval.pending_text", id, names, plan.points, plan.behavior.Name, b.cat.ApprovalThreshold)},
+	}}
+	card := b.approvalCard(*a, plan.giver.Name, names)
+	for _, m := range b.admins() {
+		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: card})
+	}
+	return resp, nil
+}
+
+// approvalCard is what admins see for a pending approval.
+func (b *Bot) approvalCard(a store.Approval, giver string, receivers []string) Message {
+	msg := Message{
+		Kind:  "approval",
+		Title: b.t("approval.card_title", a.ID),
+		Text:  []string{b.t("approval.card_text", giver, receivers, a.Points, b.behaviorName(a.Behavior))},
+		Fields: []Field{
+			{b.t("field.category"), b.categoryName(a.Category)},
+			{b.t("field.points"), fmt.Sprintf("+%d × %d", a.Points, len(a.Receivers))},
+		},
+		Buttons: []Button{
+			{Label: b.t("button.approve"), ActionID: ActionCommand, Value: fmt.Sprintf("/approve %d", a.ID), Style: "primary"},
+			{Label: b.t("button.reject"), ActionID: ActionCommand, Value: fmt.Sprintf("/reject %d", a.ID), Style: "danger"},
+		},
+	}
+	if a.Reason != "" {
+		msg.Fields = append(msg.Fields, Field{b.t("field.reason"), a.Reason})
+	}
+	return msg
+}
+
+// decide handles /approve ID and /reject ID [reason] (admins only). A
+// decision applies once: a second click, or a second admin, is told who
+// decided first.
+func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool) (Response, error) {
+	if req.Caller.Role != jifen.RoleAdmin {
+		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.admin_only", "/"+cmd.Name)
+	}
+	if len(cmd.Args) == 0 {
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.id_required", "/"+cmd.Name)
+	}
+	id, ok := parseID(cmd.Args[0])
+	if !ok {
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.bad_id", cmd.Args[0])
+	}
+	note := strings.Join(cmd.Args[1:], " ")
+	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+		a, ok := tx.Approval(id)
+		if !ok {
+			return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.approval_not_found", id)
+		}
+		if a.Status != store.Pending {
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.approval_decided", id, b.t("status."+string(a.Status)), b.memberName(a.DecidedBy))
+		}
+		a.DecidedBy, a.DecidedAt, a.Note = req.Caller.ID, tx.Now(), note
+		giver, _ := tx.Member(a.Giver)
+		if giver.ID == "" {
+			giver = jifen.Member{ID: a.Giver, Name: a.Giver}
+		}
+		receivers := make([]jifen.Member, len(a.Receivers))
+		names := make([]string, len(a.Receivers))
+		for i, rid := range a.Receivers {
+			m, _ := tx.Member(rid)
+			if m.ID == "" {
+				m = jifen.Member{ID: rid, Name: rid}
+			}
+			receivers[i], names[i] = m, m.Name
+		}
+		if !approve {
+			a.Status = store.Rejected
+			if err := tx.DecideApproval(&a); err != nil {
+				return Response{}, err
+			}
+			reason := note
+			if reason == "" {
+				reason = b.t("approval.no_reason")
+			}
+			return Response{
+				Reply: Message{Kind: "approval", Title: b.t("approval.rejected_title", id),
+					Text: []string{b.t("approval.rejected_text", b.memberName(a.Giver), names, a.Points, b.behaviorName(a.Behavior), reason)}},
+				Notices: []Notice{{To: a.Giver, Message: Message{Kind: "approval",
+					Text: []string{b.t("notice.rejected", id, req.Caller.Name, reason)}}}},
+			}, nil
+		}
+		bh := b.cat.Behavior(a.Behavior)
+		if bh == nil {
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.behavior_gone", a.Behavior)
+		}
+		// The limits are checked again at approval time, without this
+		// approval's own reservation: periods may have turned meanwhile.
+		r := rules.Request{Kind: jifen.KindAward, Giver: giver, GiverTeamSize: b.st.DepartmentSize(giver.Department),
+			Receivers: receivers, Behavior: bh, Points: a.Points, At: tx.Now(), Loc: tx.Location()}
+		if _, err := b.cat.Check(r, withoutApproval{tx.Usage(), a}); err != nil {
+			return Response{}, err
+		}
+		plan := awardPlan{kind: jifen.KindAward, giver: giver, receivers: receivers, behavior: bh, points: a.Points, reason: a.Reason, source: a.Source}
+		for _, m := range receivers {
+			eid, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: a.Giver, Receiver: m.ID, Points: a.Points,
+				Category: bh.Category, Behavior: bh.ID, Reason: a.Reason, RuleVersion: a.RuleVersion, Approval: a.ID, Source: a.Source})
+			if err != nil {
+				return Response{}, err
+			}
+			a.Entries = append(a.Entries, eid)
+		}
+		a.Status = store.Approved
+		if err := tx.DecideApproval(&a); err != nil {
+			return Response{}, err
+		}
+		resp := b.announce(tx, plan, a.Entries, a.ID)
+		resp.Notices = append(resp.Notices, Notice{To: a.Giver, Message: Message{Kind: "approval",
+			Text: []string{b.t("notice.approved", id, req.Caller.Name)}}})
+		return resp, nil
+	})
+}
+
+// withoutApproval is the usage as if one pending approval did not exist.
+type withoutApproval struct {
+	rules.Usage
+	a store.Approval
+}
+
+func (u withoutApproval) inPeriod(p jifen.Period) bool { return p.Contains(u.a.CreatedAt) }
+
+func (u withoutApproval) has(member string) bool {
+	for _, r := range u.a.Receivers {
+		if r == member {
+			return true
+		}
+	}
+	return false
+}
+
+func (u withoutApproval) Net(member string, p jifen.Period) int64 {
+	n := u.Usage.Net(member, p)
+	if u.inPeriod(p) && u.has(member) {
+		n -= u.a.Points
+	}
+	return n
+}
+
+func (u withoutApproval) BehaviorUse(member, behavior string, p jifen.Period) (int, int64) {
+	t, n := u.Usage.BehaviorUse(member, behavior, p)
+	if u.inPeriod(p) && u.has(member) && behavior == u.a.Behavior {
+		t, n = t-1, n-abs(u.a.Points)
+	}
+	return t, n
+}
+
+func (u withoutApproval) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
+	n := u.Usage.GiverUse(giver, pool, p)
+	if pool == rules.PoolAward && u.inPeriod(p) && giver == u.a.Giver {
+		n -= u.a.Points * int64(len(u.a.Receivers))
+	}
+	return n
+}

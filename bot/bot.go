@@ -1,0 +1,213 @@
+// Package bot is the platform-neutral command core: it parses a command's
+// text, authorizes the caller, executes it against the store and the rule
+// catalog, and answers with the neutral message model (message.go). The
+// adapters (bot/slack, bot/feishu, bot/console) turn platform requests into
+// Requests and render Responses; nothing here knows any platform.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"jifen"
+	"jifen/locale"
+	"jifen/rules"
+	"jifen/store"
+)
+
+// Options configure a Bot.
+type Options struct {
+	Store          *store.Store
+	Catalog        *rules.Catalog
+	CatalogVersion int    // the store's version number of Catalog
+	Language       string // zh-CN (default) or en
+	Logger         *slog.Logger
+}
+
+// Bot executes commands. It is safe for concurrent use.
+type Bot struct {
+	st      *store.Store
+	cat     *rules.Catalog
+	version int
+	lang    string
+	log     *slog.Logger
+}
+
+// New returns a Bot.
+func New(opt Options) *Bot {
+	if opt.Language == "" || !locale.Supported(opt.Language) {
+		opt.Language = locale.ZH
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger}
+}
+
+// Language is the language replies are written in.
+func (b *Bot) Language() string { return b.lang }
+
+// Request is one command as an adapter delivered it.
+type Request struct {
+	Caller jifen.Member
+	Text   string
+	Source string // console, slack, feishu
+	// Key identifies the delivery (a Slack trigger_id, a Feishu event or
+	// message id, a button click). A write with a key already seen returns
+	// the first response and applies nothing again.
+	Key string
+	// Resolve maps a mention token to a member; nil resolves @name and @id
+	// through the directory (ResolveName).
+	Resolve func(token string) (jifen.Member, error)
+}
+
+// Handle runs one command and returns its response. Errors are part of the
+// response (a Message of kind "error" for the caller only): bad input gets a
+// specific message and writes nothing; unexpected failures are logged and
+// shown as an internal error.
+func (b *Bot) Handle(ctx context.Context, req Request) Response {
+	if req.Resolve == nil {
+		req.Resolve = b.ResolveName
+	}
+	resp, err := b.dispatch(ctx, req)
+	if err != nil {
+		return b.errorResponse(req, err)
+	}
+	return resp
+}
+
+func (b *Bot) errorResponse(req Request, err error) Response {
+	var e *jifen.Error
+	if !errors.As(err, &e) {
+		b.log.Error("command failed", "caller", req.Caller.ID, "source", req.Source, "text", req.Text, "err", err)
+	}
+	return Response{Reply: Message{Kind: "error", Text: []string{locale.Error(b.lang, err)}}}
+}
+
+func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
+	cmd, err := Parse(req.Text)
+	if err != nil {
+		return Response{}, err
+	}
+	switch cmd.Name {
+	case "award":
+		return b.award(ctx, req, cmd, jifen.KindAward)
+	case "deduct":
+		return b.award(ctx, req, cmd, jifen.KindDeduct)
+	case "thanks":
+		return b.award(ctx, req, cmd, jifen.KindThanks)
+	case "score":
+		return b.score(req, cmd)
+	case "leaderboard":
+		return b.leaderboard(req, cmd)
+	case "history":
+		return b.history(req, cmd)
+	case "rules":
+		return b.rules(req, cmd)
+	case "revoke":
+		return b.revoke(ctx, req, cmd)
+	case "approve":
+		return b.decide(ctx, req, cmd, true)
+	case "reject":
+		return b.decide(ctx, req, cmd, false)
+	case "help":
+		return b.help(cmd), nil
+	}
+	return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_command", cmd.Name)
+}
+
+// ResolveName resolves "@王芳" or "@wangfang" (id first, then name). A name
+// shared by several members is ambiguous and must be given as an id.
+func (b *Bot) ResolveName(token string) (jifen.Member, error) {
+	name := strings.TrimLeft(token, "@＠")
+	if name == "" {
+		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", token)
+	}
+	if m, ok := b.st.Member(name); ok {
+		return m, nil
+	}
+	ms := b.st.MembersByName(name)
+	switch len(ms) {
+	case 0:
+		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", token)
+	case 1:
+		return ms[0], nil
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	slices.Sort(ids)
+	return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.ambiguous_member", token, ids)
+}
+
+// write runs fn as one idempotent store write and decodes its response.
+// The response is what the store keeps for the idempotency key, so a replay
+// answers exactly as the first delivery did.
+func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Response, error)) (Response, error) {
+	raw, _, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
+		resp, err := fn(tx)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(resp)
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	var resp Response
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return Response{}, err
+	}
+	return resp, nil
+}
+
+// now is the store's clock.
+func (b *Bot) now() time.Time { return b.st.Now() }
+
+func (b *Bot) t(key string, args ...any) string { return locale.T(b.lang, key, args...) }
+
+// canSeePrivate reports whether viewer may see target's private figures
+// (category breakdown, history): themselves, an admin, or the manager of
+// target's department.
+func canSeePrivate(viewer, target jifen.Member) bool {
+	return viewer.ID == target.ID || viewer.Role == jifen.RoleAdmin ||
+		(viewer.Role == jifen.RoleManager && viewer.Department != "" && viewer.Department == target.Department)
+}
+
+// admins lists the members who decide approvals.
+func (b *Bot) admins() []jifen.Member {
+	var out []jifen.Member
+	for _, m := range b.st.Members() {
+		if m.Role == jifen.RoleAdmin && !m.Bot {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (b *Bot) memberName(id string) string {
+	if m, ok := b.st.Member(id); ok && m.Name != "" {
+		return m.Name
+	}
+	return id
+}
+
+func (b *Bot) behaviorName(id string) string {
+	if bh := b.cat.Behavior(id); bh != nil {
+		return bh.Name
+	}
+	return id
+}
+
+func (b *Bot) categoryName(id string) string {
+	if c := b.cat.Category(id); c != nil {
+		return c.Name
+	}
+	return id
+}

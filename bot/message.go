@@ -1,0 +1,69 @@
+package bot
+
+// The neutral message model. Command logic builds these; each adapter
+// renders them (Block Kit, Feishu card JSON 2.0, plain text). Every string
+// in a Message is plain text, never markup: adapters escape all of it, so
+// user-supplied text (a reason, a name) can never mention @channel/@所有人,
+// inject a link or break a card's JSON.
+
+// Message is one reply or post.
+type Message struct {
+	// Kind tells adapters what it is, for styling: award, deduct, thanks,
+	// score, leaderboard, history, rules, help, approval, revoke, error, info.
+	Kind    string   `json:"kind"`
+	Title   string   `json:"title,omitempty"`
+	Text    []string `json:"text,omitempty"` // paragraphs
+	Fields  []Field  `json:"fields,omitempty"`
+	Table   *Table   `json:"table,omitempty"`
+	Chart   *Chart   `json:"chart,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
+	Footer  string   `json:"footer,omitempty"`
+	// Public messages are announced in the conversation; the others are
+	// shown to the caller only (ephemeral where the platform allows).
+	Public bool `json:"public,omitempty"`
+}
+
+// Field is a labelled value (shown side by side where the platform can).
+type Field struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// Table is a small table: leaderboards, history, rules.
+type Table struct {
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
+}
+
+// Chart is a bar chart of labelled values, for platforms that draw charts.
+type Chart struct {
+	Title  string    `json:"title,omitempty"`
+	Labels []string  `json:"labels"`
+	Values []float64 `json:"values"`
+}
+
+// Button runs a command for whoever clicks it. Value is the command text
+// (for example "/approve 12"), so a click goes through exactly the same
+// parsing, authorization and idempotency as the typed command.
+type Button struct {
+	Label    string `json:"label"`
+	ActionID string `json:"action_id"` // ActionCommand
+	Value    string `json:"value"`
+	Style    string `json:"style,omitempty"` // primary, danger
+}
+
+// ActionCommand is the action id of buttons whose value is a command.
+const ActionCommand = "jifen_command"
+
+// Response is what a command produces: the reply to the caller, and
+// notices to other members (sent as direct messages by the adapters).
+type Response struct {
+	Reply   Message  `json:"reply"`
+	Notices []Notice `json:"notices,omitempty"`
+}
+
+// Notice is a direct message to one member.
+type Notice struct {
+	To      string  `json:"to"` // member id
+	Message Message `json:"message"`
+}
