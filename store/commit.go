@@ -144,13 +144,15 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if err := s.purgeIdempotency(btx, now); err != nil {
 		s.log.Error("purge idempotency keys", "err", err)
 	}
+	// The id must be read before Commit: a closed transaction reports -1.
+	txid := uint64(btx.ID())
 	start := time.Now()
 	if err := btx.Commit(); err != nil {
 		finish(fmt.Errorf("commit: %w", err))
 		return
 	}
 	commitLatency.observe(time.Since(start))
-	s.applyAfterCommit(uint64(btx.ID()), tx.after)
+	s.applyAfterCommit(txid, tx.after)
 	finish(nil)
 }
 

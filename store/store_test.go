@@ -366,6 +366,15 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 		id := appendEntry(t, s, e)
 		got, _, _ := s.Entry(id)
 		entries = append(entries, got)
+		if len(entries)%97 == 0 {
+			// Load the boards of the current periods now, so that the
+			// check below also covers boards kept up to date by the deltas
+			// of later commits, not only boards loaded at the end.
+			for _, pk := range jifen.PeriodKinds {
+				s.Top(jifen.PeriodOf(pk, clock.Now(), loc), 1, "")
+				s.Top(jifen.PeriodOf(pk, clock.Now(), loc), 1, "销售部")
+			}
+		}
 	}
 	// The oracle: sum entries by the period their (reversed) entry counts in.
 	byID := map[uint64]jifen.Entry{}
@@ -435,6 +444,21 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 		for i, st := range top {
 			if st.Member.ID != expectStandings[i].member || st.Points != expectStandings[i].points {
 				t.Fatalf("%s: top[%d] = %s %d, want %+v", p.Key, i, st.Member.ID, st.Points, expectStandings[i])
+			}
+		}
+		var dept []standing
+		for _, st := range expectStandings {
+			if m, _ := s.Member(st.member); m.Department == "销售部" {
+				dept = append(dept, st)
+			}
+		}
+		top = s.Top(p, len(ms), "销售部")
+		if len(top) != len(dept) {
+			t.Fatalf("%s 销售部: top has %d, want %d", p.Key, len(top), len(dept))
+		}
+		for i, st := range top {
+			if st.Member.ID != dept[i].member || st.Points != dept[i].points {
+				t.Fatalf("%s 销售部: top[%d] = %s %d, want %+v", p.Key, i, st.Member.ID, st.Points, dept[i])
 			}
 		}
 	}
