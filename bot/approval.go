@@ -30,7 +30,7 @@ func (b *Bot) requestApproval(tx *store.Tx, plan awardPlan) (Response, error) {
 	resp := Response{Reply: Message{
 		Kind:  "approval",
 		Title: b.t("approval.pending_title"),
-		Text:  []string{b.t("approval.pending_text", id, names, plan.points, plan.behavior.Name, b.cat.ApprovalThreshold)},
+		Text:  []string{b.t(countKey("approval.pending_text", len(plan.receivers)), id, names, plan.points, plan.behavior.Name, b.cat.ApprovalThreshold)},
 	}}
 	card := b.approvalCard(*a, plan.giver.Name, names)
 	for _, m := range b.admins() {
@@ -44,7 +44,7 @@ func (b *Bot) approvalCard(a store.Approval, giver string, receivers []string) M
 	msg := Message{
 		Kind:  "approval",
 		Title: b.t("approval.card_title", a.ID),
-		Text:  []string{b.t("approval.card_text", giver, receivers, a.Points, b.behaviorName(a.Behavior))},
+		Text:  []string{b.t(countKey("approval.card_text", len(a.Receivers)), giver, receivers, a.Points, b.behaviorName(a.Behavior))},
 		Fields: []Field{
 			{b.t("field.category"), b.categoryName(a.Category)},
 			{b.t("field.points"), fmt.Sprintf("+%d × %d", a.Points, len(a.Receivers))},
@@ -108,7 +108,7 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 			}
 			return Response{
 				Reply: Message{Kind: "approval", Title: b.t("approval.rejected_title", id),
-					Text: []string{b.t("approval.rejected_text", b.memberName(a.Giver), names, a.Points, b.behaviorName(a.Behavior), reason)}},
+					Text: []string{b.t(countKey("approval.rejected_text", len(names)), b.memberName(a.Giver), names, a.Points, b.behaviorName(a.Behavior), reason)}},
 				Notices: []Notice{{To: a.Giver, Message: Message{Kind: "approval",
 					Text: []string{b.t("notice.rejected", id, req.Caller.Name, reason)}}}},
 			}, nil

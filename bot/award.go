@@ -154,7 +154,7 @@ func (b *Bot) announce(tx *store.Tx, plan awardPlan, ids []uint64, approval uint
 	msg := Message{
 		Kind:   kind,
 		Title:  b.t("award.title." + kind),
-		Text:   []string{b.t("award.text."+kind, plan.giver.Name, names, abs(plan.points), plan.behavior.Name)},
+		Text:   []string{b.t(countKey("award.text."+kind, len(plan.receivers)), plan.giver.Name, names, abs(plan.points), plan.behavior.Name)},
 		Public: true,
 	}
 	msg.Fields = append(msg.Fields,
@@ -199,4 +199,13 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
+}
+
+// countKey picks the message for one receiver ("….one", without "each")
+// or for several.
+func countKey(key string, n int) string {
+	if n == 1 {
+		return key + ".one"
+	}
+	return key
 }
