@@ -1,0 +1,252 @@
+// Package config loads the operator's configuration file (config.yaml): time
+// zone and language, where the store lives, the chat platforms and their
+// credentials, the members, and the rule catalog (积分规则).
+//
+// The file is read with yaml.v3's Node API rather than decoded straight into
+// structs, so that every problem can name its line and key path
+// ("config.yaml:12: members[3].role: …"), and all problems are reported at
+// once: an operator fixes the file in one pass, not one error per restart.
+// ${VAR} references in values are expanded from the environment before
+// validation (see expand.go), so secrets stay out of the file.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	_ "time/tzdata" // so Asia/Shanghai loads on hosts without zoneinfo
+
+	"gopkg.in/yaml.v3"
+
+	"jifen"
+	"jifen/rules"
+)
+
+// Defaults for keys the file may omit.
+const (
+	DefaultTimezone = "Asia/Shanghai"
+	DefaultLanguage = "zh"
+	DefaultStore    = "jifen.db"
+	DefaultListen   = ":8080"
+	DefaultFeishu   = "https://open.feishu.cn"
+)
+
+// Config is a loaded and validated configuration file. Load and Parse return
+// it only when the whole file is valid; it is not changed afterwards.
+type Config struct {
+	Path     string         // the file it was loaded from
+	Timezone string         // IANA name, default Asia/Shanghai
+	Location *time.Location // Timezone, loaded; periods are computed in it
+	Language string         // "zh" or "en": the language of chat replies and reports
+	Store    Store
+	HTTP     HTTP
+	Slack    Slack
+	Feishu   Feishu
+	Members  []jifen.Member
+	Rules    *rules.Catalog // never nil after a successful load
+
+	// Sections that later features define. They are accepted (after
+	// ${VAR} expansion) but not interpreted here; the zero Node means the
+	// section is absent.
+	Schedules, Surveys, Rewards, Targets, Policies yaml.Node
+}
+
+// Store says where the bbolt file lives.
+type Store struct {
+	// Path is resolved against the config file's directory when relative,
+	// so the bot finds the same file whatever directory it is started from.
+	Path string `yaml:"path"`
+}
+
+// HTTP is the listener for platform callbacks, health checks and reports.
+type HTTP struct {
+	Listen    string `yaml:"listen"`               // default ":8080"
+	PublicURL string `yaml:"public_url,omitempty"` // how users reach it, for links in messages
+}
+
+// Slack configures the Slack adapter.
+type Slack struct {
+	Enabled        bool   `yaml:"enabled"`
+	Mode           string `yaml:"mode"` // "http" (Events API) or "socket" (Socket Mode)
+	BotToken       string `yaml:"bot_token"`
+	SigningSecret  string `yaml:"signing_secret"`
+	AppToken       string `yaml:"app_token"` // Socket Mode only
+	APIURL         string `yaml:"api_url,omitempty"`
+	ThanksReaction string `yaml:"thanks_reaction,omitempty"` // emoji name without colons
+}
+
+// Feishu configures the Feishu (飞书) adapter.
+type Feishu struct {
+	Enabled           bool   `yaml:"enabled"`
+	Mode              string `yaml:"mode"` // "webhook" (event callback) or "websocket" (long connection)
+	AppID             string `yaml:"app_id"`
+	AppSecret         string `yaml:"app_secret"`
+	VerificationToken string `yaml:"verification_token"`
+	EncryptKey        string `yaml:"encrypt_key"`
+	BaseURL           string `yaml:"base_url"`
+	ThanksReaction    string `yaml:"thanks_reaction,omitempty"`
+}
+
+// Load reads the file at path, expanding ${VAR} from the process
+// environment.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse reads a configuration from data; path names it in problems and
+// anchors a relative store path. getenv looks up ${VAR} references.
+// The error, if any, is an *Error listing every problem found.
+func Parse(path string, data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(path, err)
+	}
+	d := &decoder{file: path, unset: map[string][]string{}}
+	if d.file == "" {
+		d.file = "config"
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		d.add(nil, "", "the file is empty")
+		return nil, d.err()
+	}
+	root := doc.Content[0]
+	expand(d, root, "", getenv)
+	c := &Config{Path: path}
+	d.config(c, root)
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	// The decoder checks the catalog with lines; Validate is the rules
+	// package's own word on it, so the two can never disagree silently.
+	if err := c.Rules.Validate(); err != nil {
+		return nil, &Error{Problems: []Problem{{File: d.file, Key: "rules", Text: err.Error()}}}
+	}
+	return c, nil
+}
+
+// Member returns the member with the given id or, failing that, the given
+// name (exactly as configured).
+func (c *Config) Member(idOrName string) (jifen.Member, bool) {
+	for _, m := range c.Members {
+		if m.ID == idOrName {
+			return m, true
+		}
+	}
+	for _, m := range c.Members {
+		if m.Name == idOrName {
+			return m, true
+		}
+	}
+	return jifen.Member{}, false
+}
+
+// syntaxError turns yaml.v3's "yaml: line N: msg" into our FILE:LINE form.
+func syntaxError(path string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		_, rest, _ := strings.Cut(msg, ":")
+		return &Error{Problems: []Problem{{File: path, Line: line, Text: strings.TrimSpace(rest)}}}
+	}
+	return &Error{Problems: []Problem{{File: path, Text: msg}}}
+}
+
+// config decodes the top level.
+func (d *decoder) config(c *Config, root *yaml.Node) {
+	if n := deref(root); n.Kind != yaml.MappingNode {
+		d.add(n, "", "want a mapping of sections (timezone, members, rules …), got %s", kindName(n))
+		return
+	}
+	f := d.fields(value{node: root}, "timezone", "language", "store", "http", "slack", "feishu",
+		"members", "rules", "schedules", "surveys", "rewards", "targets", "policies")
+
+	c.Timezone = d.str(f.get("timezone"))
+	if c.Timezone == "" {
+		c.Timezone = DefaultTimezone
+	}
+	if loc, err := time.LoadLocation(c.Timezone); err != nil {
+		d.add(f.get("timezone").node, "timezone", "unknown time zone %q (want an IANA name such as Asia/Shanghai)", c.Timezone)
+	} else {
+		c.Location = loc
+	}
+
+	c.Language = DefaultLanguage
+	if v := f.get("language"); v.node != nil {
+		s := d.str(v)
+		if lang, ok := normalizeLanguage(s); ok {
+			c.Language = lang
+		} else if s != "" {
+			d.add(v.node, v.path, "unknown language %q (want zh or en)", s)
+		}
+	}
+
+	d.store(&c.Store, f.get("store"), c.Path)
+	d.http(&c.HTTP, f.get("http"))
+	d.slack(&c.Slack, f.get("slack"))
+	d.feishu(&c.Feishu, f.get("feishu"))
+	c.Members = d.members(f.get("members"))
+	c.Rules = d.rules(f.get("rules"))
+
+	for key, dst := range map[string]*yaml.Node{
+		"schedules": &c.Schedules, "surveys": &c.Surveys, "rewards": &c.Rewards,
+		"targets": &c.Targets, "policies": &c.Policies,
+	} {
+		if v := f.get(key); v.node != nil {
+			*dst = *v.node
+		}
+	}
+}
+
+// normalizeLanguage maps zh, zh-CN, zh_Hans, en-US … to "zh" or "en".
+func normalizeLanguage(s string) (string, bool) {
+	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "-")
+	base, _, _ = strings.Cut(base, "_")
+	switch base {
+	case "zh", "en":
+		return base, true
+	}
+	return "", false
+}
+
+func (d *decoder) store(s *Store, v value, configPath string) {
+	f := d.fields(v, "path")
+	s.Path = d.str(f.get("path"))
+	if s.Path == "" {
+		s.Path = DefaultStore
+	}
+	if !filepath.IsAbs(s.Path) {
+		s.Path = filepath.Join(filepath.Dir(configPath), s.Path)
+	}
+}
+
+func (d *decoder) http(h *HTTP, v value) {
+	f := d.fields(v, "listen", "public_url")
+	h.Listen = d.str(f.get("listen"))
+	if h.Listen == "" {
+		h.Listen = DefaultListen
+	}
+	if _, _, err := net.SplitHostPort(h.Listen); err != nil {
+		d.add(f.get("listen").node, join(v.path, "listen"), "want host:port or :port, got %q", clip(h.Listen))
+	}
+	h.PublicURL = strings.TrimRight(d.str(f.get("public_url")), "/")
+	d.url(f.get("public_url"), h.PublicURL)
+}
+
+// url reports s unless it is empty or an absolute http(s) URL.
+func (d *decoder) url(v value, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.add(v.node, v.path, "want an http:// or https:// address, got %q", clip(s))
+	}
+}
