@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+
+	"jifen"
+	"jifen/bot"
+	"jifen/config"
+	"jifen/store"
+)
+
+// Main runs jifen's subcommands with the given standard streams.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Clock overrides the time (tests); nil is the system clock.
+	Clock jifen.Clock
+}
+
+// subcommand is one `jifen <name>`.
+type subcommand struct {
+	name    string
+	summary string
+	usage   string // arguments after the name
+	run     func(m *Main, ctx context.Context, fs *flag.FlagSet, args []string) error
+	flags   func(fs *flag.FlagSet)
+}
+
+var subcommands = []subcommand{
+	{name: "chat", summary: "chat with the bot locally on the embedded store", usage: "--config FILE --as MEMBER",
+		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
+			fs.String("as", "", "the member you speak as: an id or a name (required)")
+		}},
+	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",
+		run: (*Main).verify},
+	{name: "backup", summary: "write a consistent copy of the store, while the bot runs", usage: "--config FILE OUT.db",
+		run: (*Main).backup},
+}
+
+// usageError is a mistake in the command line: print usage, exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Run runs the subcommand named in args and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if sc := find(args[1]); sc != nil {
+				m.newFlags(*sc).Usage()
+				return 0
+			}
+		}
+		m.usage(m.Stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	sc := find(args[0])
+	if sc == nil {
+		fmt.Fprintf(m.Stderr, "jifen: unknown command %q\n\n", args[0])
+		m.usage(m.Stderr)
+		return 2
+	}
+	fs := m.newFlags(*sc)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := sc.run(m, ctx, fs, fs.Args()); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(m.Stderr, "jifen %s: %s\n\n", sc.name, ue.msg)
+			fs.Usage()
+			return 2
+		}
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
+		}
+		fmt.Fprintf(m.Stderr, "jifen %s: %v\n", sc.name, err)
+		return 1
+	}
+	return 0
+}
+
+// exitCode ends a subcommand with a code and nothing more to print.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func find(name string) *subcommand {
+	for i := range subcommands {
+		if subcommands[i].name == name {
+			return &subcommands[i]
+		}
+	}
+	return nil
+}
+
+func (m *Main) newFlags(sc subcommand) *flag.FlagSet {
+	fs := flag.NewFlagSet("jifen "+sc.name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.String("config", "config.yaml", "the configuration file (see config.example.yaml)")
+	if sc.flags != nil {
+		sc.flags(fs)
+	}
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: jifen %s %s\n\n%s.\n\nFlags:\n", sc.name, sc.usage, capitalize(sc.summary))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprint(w, "jifen (积分) runs points-based performance management in Feishu and Slack.\n\nUsage: jifen <command> [flags]\n\nCommands:\n")
+	names := make([]string, 0, len(subcommands))
+	for _, sc := range subcommands {
+		names = append(names, sc.name)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, find(n).summary)
+	}
+	fmt.Fprint(w, "\nRun 'jifen help <command>' or 'jifen <command> -h' for a command's flags.\n")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// app is the wired application: config, store and command core.
+type app struct {
+	cfg   *config.Config
+	store *store.Store
+	bot   *bot.Bot
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// open loads the config and opens the store with the config's members and
+// rule catalog registered.
+func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
+	path := fs.Lookup("config").Value.String()
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
+		st.Close()
+		return nil, err
+	}
+	version, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger})
+	return &app{cfg: cfg, store: st, bot: b}, nil
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"jifen"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// run runs jifen in-process with the store in a temporary directory and a
+// fixed clock (2026-11-10 10:00 in Shanghai).
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
+		Clock: jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })}
+	code = m.Run(context.Background(), args)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/jifen -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the output (run with -update to accept):\n--- got ---\n%s", path, got)
+	}
+}
+
+// TestScriptedConversation pipes a conversation into `jifen chat`: awards,
+// a cap refusal, a self-award refusal, a deduction, the leaderboard and a
+// revoke; then `jifen verify` is clean.
+func TestScriptedConversation(t *testing.T) {
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
+	script, err := os.ReadFile("testdata/conversation.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, string(script), "chat", "--config", "../../config.example.yaml", "--as", "张伟")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "conversation.golden", out)
+	for _, want := range []string{"各加 10 分", "已达上限", "不能给自己加分", "各扣 5 分", "积分排行榜", "撤销了记录"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	out, errOut, code = run(t, "", "verify", "--config", "../../config.example.yaml")
+	if code != 0 || !strings.Contains(out, "verify: ok") {
+		t.Fatalf("verify exit %d: %s %s", code, out, errOut)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	out, _, code := run(t, "", "help")
+	if code != 0 || !strings.Contains(out, "chat") || !strings.Contains(out, "verify") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	_, errOut, code := run(t, "", "chat", "-h")
+	if code != 0 || !strings.Contains(errOut, "--as") && !strings.Contains(errOut, "-as") {
+		t.Fatalf("chat -h: %d %q", code, errOut)
+	}
+	_, errOut, code = run(t, "", "chat", "--config", "../../config.example.yaml")
+	if code != 2 || !strings.Contains(errOut, "--as MEMBER is required") {
+		t.Fatalf("chat without --as: %d %q", code, errOut)
+	}
+	_, errOut, code = run(t, "", "frobnicate")
+	if code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown: %d %q", code, errOut)
+	}
+	_, errOut, code = run(t, "", "verify", "--config", "does-not-exist.yaml")
+	if code != 1 || !strings.Contains(errOut, "does-not-exist.yaml") {
+		t.Fatalf("missing config: %d %q", code, errOut)
+	}
+}
+
+func TestBackupIsAVerifiedCopy(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	if _, errOut, code := run(t, "/award @王芳 10 客户好评\n", "chat", "--config", "../../config.example.yaml", "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code := run(t, "", "backup", "--config", "../../config.example.yaml", filepath.Join(dir, "copy.db"))
+	if code != 0 {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "copy.db")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v %v (%s)", fi.Mode(), err, out)
+	}
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "copy.db"))
+	if out, _, code := run(t, "", "verify", "--config", "../../config.example.yaml"); code != 0 || !strings.Contains(out, "1 entries") {
+		t.Fatalf("verify of the copy: %d %s", code, out)
+	}
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+)
+
+// verify runs `jifen verify`: exit 0 when every aggregate matches the
+// ledger, 1 with the differences otherwise.
+func (m *Main) verify(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if len(args) > 0 {
+		return usageError{"unexpected arguments"}
+	}
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := a.store.Verify()
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(m.Stdout, "PROBLEM", p)
+	}
+	if !rep.OK() {
+		fmt.Fprintf(m.Stdout, "verify: %d entries, %d aggregates, %d problems\n", rep.Entries, rep.Aggregates, len(rep.Problems))
+		return exitCode(1)
+	}
+	fmt.Fprintf(m.Stdout, "verify: ok, %d entries, %d aggregates consistent with the ledger\n", rep.Entries, rep.Aggregates)
+	return nil
+}
+
+// backup runs `jifen backup OUT.db`.
+func (m *Main) backup(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if len(args) != 1 {
+		return usageError{"give the output file: jifen backup --config FILE OUT.db"}
+	}
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.store.Backup(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "backup: wrote %s (%d bytes)\n", args[0], n)
+	return nil
+}
