@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"slices"
 	"sort"
 	"strings"
@@ -143,31 +142,28 @@ func (s *Store) loadBoard(period string) *board {
 	b := &board{period: period, points: map[string]int64{}, byDept: map[string][]standing{}, cats: map[string]map[string]int64{}}
 	_ = s.db.View(func(btx *bolt.Tx) error {
 		b.txid = uint64(btx.ID())
-		c := btx.Bucket(bucketAgg).Cursor()
-		pre := prefix(aggTotal, period)
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-			a, err := decodeAgg(v)
-			if err != nil || a.Net == 0 {
+		agg := btx.Bucket(bucketAgg)
+		total := subKey(aggTotal, period, "")
+		cats := string(prefix(aggCategory, period))
+		// One lookup per member: the cost depends on the size of the
+		// directory, never on the length of the ledger.
+		for id, m := range s.dir.byID {
+			r, err := decodeRecord(agg.Get([]byte(recordKey(id, period))))
+			if err != nil || len(r) == 0 {
 				continue
 			}
-			member := string(k[len(pre):])
-			b.points[member] = a.Net
-			b.all = append(b.all, standing{member, a.Net})
-		}
-		pre = prefix(aggCategory, period)
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-			member, cat, ok := strings.Cut(string(k[len(pre):]), "\x00")
-			a, err := decodeAgg(v)
-			if !ok || err != nil {
-				continue
+			if a := r.get(total); a.Net != 0 {
+				b.points[id] = a.Net
+				b.all = append(b.all, standing{id, a.Net})
 			}
-			dept := s.dir.byID[member].Department
-			m := b.cats[dept]
-			if m == nil {
-				m = map[string]int64{}
-				b.cats[dept] = m
+			for _, it := range r.withPrefix(cats) {
+				dm := b.cats[m.Department]
+				if dm == nil {
+					dm = map[string]int64{}
+					b.cats[m.Department] = dm
+				}
+				dm[it.sub[len(cats):]] += it.agg.Net
 			}
-			m[cat] += a.Net
 		}
 		return nil
 	})

@@ -9,10 +9,10 @@ import (
 	"jifen"
 )
 
-func (s *Store) getAgg(k []byte) Agg {
+func (s *Store) getAgg(kind, period, member, extra string) Agg {
 	var a Agg
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		a, _ = decodeAggOrZero(btx.Bucket(bucketAgg).Get(k))
+		a = readAgg(btx.Bucket(bucketAgg), kind, period, member, extra)
 		return nil
 	})
 	return a
@@ -20,12 +20,12 @@ func (s *Store) getAgg(k []byte) Agg {
 
 // Totals is a member's earned points in a period (redemptions excluded).
 func (s *Store) Totals(member string, p jifen.Period) Agg {
-	return s.getAgg(key(aggTotal, p.Key, member))
+	return s.getAgg(aggTotal, p.Key, member, "")
 }
 
 // Spent is what a member spent on rewards in a period.
 func (s *Store) Spent(member string, p jifen.Period) int64 {
-	return s.getAgg(key(aggSpent, p.Key, member)).Net
+	return s.getAgg(aggSpent, p.Key, member, "").Net
 }
 
 // Balance is what a member can spend: everything earned minus everything spent.
@@ -37,7 +37,7 @@ func (s *Store) Balance(member string) int64 {
 // GiverUsed is what a giver has given from an allowance pool ("award" or
 // "thanks") in a period.
 func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
-	return s.getAgg(key(aggGiver, p.Key, giver, pool)).Net
+	return s.getAgg(aggGiver, p.Key, giver, pool).Net
 }
 
 // Categories is a member's earned points by category in a period. Weeks
@@ -45,12 +45,10 @@ func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
 func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	out := map[string]Agg{}
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		c := btx.Bucket(bucketAgg).Cursor()
-		pre := prefix(aggCategory, p.Key, member)
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-			if a, err := decodeAgg(v); err == nil {
-				out[string(k[len(pre):])] = a
-			}
+		r, _ := decodeRecord(btx.Bucket(bucketAgg).Get([]byte(recordKey(member, p.Key))))
+		pre := string(prefix(aggCategory, p.Key))
+		for _, it := range r.withPrefix(pre) {
+			out[it.sub[len(pre):]] = it.agg
 		}
 		return nil
 	})

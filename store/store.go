@@ -9,11 +9,13 @@
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
 //	rcv           member \0 be64(id) → compact index record: a member's entries in
 //	              recording order, for history and per-behavior limits
-//	agg           aggregates per period key (2026-W47, 2026-11, 2026-Q4, 2026, all):
-//	                t \0 period \0 member             net points earned (no redemptions)
-//	                c \0 period \0 member \0 category  the same by category (not weeks)
-//	                g \0 period \0 giver \0 pool        points given from an allowance pool
-//	                s \0 period \0 member             points spent on rewards
+//	agg           member \0 year (or "all") → a record of that member's figures for
+//	              every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026), see
+//	              aggregate.go:
+//	                t \0 period             net points earned (no redemptions)
+//	                c \0 period \0 category  the same by category (not weeks)
+//	                g \0 period \0 pool      points given from an allowance pool
+//	                s \0 period             points spent on rewards
 //	members       id → JSON jifen.Member
 //	approvals     be64(id) → JSON Approval; approvals_open holds the pending ids
 //	idem          key → be64(unix ms) + the first result; idemexp orders keys by age

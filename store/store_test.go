@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -477,12 +478,19 @@ func TestVerifyFindsTampering(t *testing.T) {
 	// Damage one aggregate behind the store's back.
 	if err := s.db.Update(func(btx *bolt.Tx) error {
 		p := jifen.PeriodOf(jifen.Month, s.Now(), shanghai)
-		return btx.Bucket(bucketAgg).Put(key(aggTotal, p.Key, "r"), Agg{Net: 6, Plus: 6, Count: 1}.encode())
+		b := btx.Bucket(bucketAgg)
+		k := []byte(recordKey("r", p.Key))
+		r, err := decodeRecord(b.Get(k))
+		if err != nil {
+			return err
+		}
+		r = r.add(subKey(aggTotal, p.Key, ""), Agg{Net: 1, Plus: 1})
+		return b.Put(k, r.encode())
 	}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := s.Verify()
-	if err != nil || rep.OK() || len(rep.Problems) != 1 {
+	if err != nil || rep.OK() || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "r|2026|t|2026-11") {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -93,33 +94,49 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		return 0, err
 	}
 	deltas := effects(e, orig, tx.s.loc)
-	agg := tx.tx.Bucket(bucketAgg)
-	for _, d := range deltas {
-		k := []byte(d.key)
-		cur, err := decodeAggOrZero(agg.Get(k))
-		if err != nil {
-			return 0, fmt.Errorf("aggregate %q: %w", d.key, err)
-		}
-		next := cur.add(d.agg)
-		if next.IsZero() {
-			tx.writes++
-			err = agg.Delete(k)
-		} else {
-			err = tx.put(bucketAgg, k, next.encode())
-		}
-		if err != nil {
-			return 0, err
-		}
+	if err := tx.applyDeltas(deltas); err != nil {
+		return 0, err
 	}
 	tx.after = append(tx.after, func(txid uint64) { tx.s.boards.apply(txid, deltas) })
 	return id, nil
 }
 
-func decodeAggOrZero(b []byte) (Agg, error) {
-	if b == nil {
-		return Agg{}, nil
+// applyDeltas adds deltas to their records, reading and writing each
+// record once.
+func (tx *Tx) applyDeltas(deltas []aggDelta) error {
+	agg := tx.tx.Bucket(bucketAgg)
+	type pending struct {
+		key string
+		r   record
 	}
-	return decodeAgg(b)
+	var recs []pending
+	for _, d := range deltas {
+		i := slices.IndexFunc(recs, func(p pending) bool { return p.key == d.rec })
+		if i < 0 {
+			r, err := decodeRecord(agg.Get([]byte(d.rec)))
+			if err != nil {
+				return fmt.Errorf("aggregate record %s: %w", printable([]byte(d.rec)), err)
+			}
+			// Decoded items alias nothing of bbolt's memory (subs are copied
+			// into strings), so the record may outlive the Get.
+			recs = append(recs, pending{d.rec, r})
+			i = len(recs) - 1
+		}
+		recs[i].r = recs[i].r.add(d.sub, d.agg)
+	}
+	for _, p := range recs {
+		var err error
+		if len(p.r) == 0 {
+			tx.writes++
+			err = agg.Delete([]byte(p.key))
+		} else {
+			err = tx.put(bucketAgg, []byte(p.key), p.r.encode())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Entry returns the entry with the given id.
@@ -151,8 +168,7 @@ func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
 type txUsage struct{ tx *Tx }
 
 func (u txUsage) Net(member string, p jifen.Period) int64 {
-	a, _ := decodeAggOrZero(u.tx.tx.Bucket(bucketAgg).Get(key(aggTotal, p.Key, member)))
-	n := a.Net
+	n := readAgg(u.tx.tx.Bucket(bucketAgg), aggTotal, p.Key, member, "").Net
 	for _, ap := range u.tx.openApprovals() {
 		if p.Contains(ap.CreatedAt) && ap.has(member) {
 			n += ap.Points
@@ -173,8 +189,7 @@ func (u txUsage) BehaviorUse(member, behavior string, p jifen.Period) (int, int6
 }
 
 func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
-	a, _ := decodeAggOrZero(u.tx.tx.Bucket(bucketAgg).Get(key(aggGiver, p.Key, giver, string(pool))))
-	n := a.Net
+	n := readAgg(u.tx.tx.Bucket(bucketAgg), aggGiver, p.Key, giver, string(pool)).Net
 	if pool == rules.PoolAward {
 		for _, ap := range u.tx.openApprovals() {
 			if p.Contains(ap.CreatedAt) && ap.Giver == giver {

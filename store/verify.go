@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -63,7 +64,8 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 			orig = &o
 		}
 		for _, d := range effects(&e, orig, s.loc) {
-			want[d.key] = want[d.key].add(d.agg)
+			k := figureKey(d.rec, d.sub)
+			want[k] = want[k].add(d.agg)
 		}
 		return nil
 	})
@@ -89,18 +91,23 @@ func (s *Store) Verify() (VerifyReport, error) {
 		}
 		var diffs []string
 		err = btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
-			rep.Aggregates++
-			got, err := decodeAgg(v)
-			w, ok := want[string(k)]
-			switch {
-			case err != nil:
-				diffs = append(diffs, fmt.Sprintf("aggregate %s: cannot decode", printable(k)))
-			case !ok:
-				diffs = append(diffs, fmt.Sprintf("aggregate %s: stored %+v, entries give nothing", printable(k), got))
-			case got != w:
-				diffs = append(diffs, fmt.Sprintf("aggregate %s: stored %+v, entries give %+v", printable(k), got, w))
+			r, err := decodeRecord(v)
+			if err != nil {
+				diffs = append(diffs, fmt.Sprintf("aggregate record %s: cannot decode", printable(k)))
+				return nil
 			}
-			delete(want, string(k))
+			for _, it := range r {
+				rep.Aggregates++
+				fk := figureKey(string(k), it.sub)
+				w, ok := want[fk]
+				switch {
+				case !ok:
+					diffs = append(diffs, fmt.Sprintf("aggregate %s: stored %+v, entries give nothing", printable([]byte(fk)), it.agg))
+				case it.agg != w:
+					diffs = append(diffs, fmt.Sprintf("aggregate %s: stored %+v, entries give %+v", printable([]byte(fk)), it.agg, w))
+				}
+				delete(want, fk)
+			}
 			return nil
 		})
 		for k, w := range want {
@@ -133,14 +140,19 @@ func (s *Store) rebuildAggregates() error {
 		if err != nil {
 			return err
 		}
-		keys := make([]string, 0, len(want))
-		for k := range want {
+		recs := map[string]record{}
+		for fk, a := range want {
+			rk, sub, _ := strings.Cut(fk, "\x01")
+			recs[rk] = recs[rk].add(sub, a)
+		}
+		keys := make([]string, 0, len(recs))
+		for k := range recs {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
 		b.FillPercent = 1.0 // sorted inserts pack pages full
 		for _, k := range keys {
-			if err := b.Put([]byte(k), want[k].encode()); err != nil {
+			if err := b.Put([]byte(k), recs[k].encode()); err != nil {
 				return err
 			}
 		}
@@ -148,5 +160,11 @@ func (s *Store) rebuildAggregates() error {
 	})
 }
 
-// printable renders a composite key with "|" for the separator.
-func printable(k []byte) string { return string(bytes.ReplaceAll(k, []byte{0}, []byte("|"))) }
+// figureKey names one figure of one record, for comparing figures across
+// records: record key \x01 sub key.
+func figureKey(rec, sub string) string { return rec + "\x01" + sub }
+
+// printable renders a composite key with "|" for the separators.
+func printable(k []byte) string {
+	return strings.NewReplacer("\x00", "|", "\x01", "|").Replace(string(k))
+}

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"testing"
+)
+
+func TestRecordCodec(t *testing.T) {
+	var r record
+	r = r.add(subKey(aggTotal, "2026-11", ""), Agg{Net: 5, Plus: 5, Count: 1})
+	r = r.add(subKey(aggCategory, "2026-11", "sales"), Agg{Net: 5, Plus: 5, Count: 1})
+	r = r.add(subKey(aggTotal, "2026-W46", ""), Agg{Net: -3, Minus: 3, Count: 1})
+	r = r.add(subKey(aggCategory, "2026-11", "attendance"), Agg{Net: -3, Minus: 3, Count: 1})
+	got, err := decodeRecord(r.encode())
+	if err != nil || len(got) != 4 {
+		t.Fatalf("decode: %v %v", got, err)
+	}
+	if a := got.get(subKey(aggTotal, "2026-W46", "")); a != (Agg{Net: -3, Minus: 3, Count: 1}) {
+		t.Errorf("week total = %+v", a)
+	}
+	cats := got.withPrefix(string(prefix(aggCategory, "2026-11")))
+	if len(cats) != 2 || cats[0].sub != subKey(aggCategory, "2026-11", "attendance") || cats[1].agg.Net != 5 {
+		t.Errorf("categories = %+v", cats)
+	}
+	// A figure brought back to zero disappears: a revoked award leaves no trace.
+	got = got.add(subKey(aggTotal, "2026-11", ""), Agg{Net: -5, Plus: -5, Count: -1})
+	if len(got) != 3 || got.get(subKey(aggTotal, "2026-11", "")) != (Agg{}) {
+		t.Errorf("after revoke: %+v", got)
+	}
+	for _, bad := range [][]byte{{5}, {1, 200}, append(r.encode(), 0)} {
+		if _, err := decodeRecord(bad); err == nil {
+			t.Errorf("decodeRecord(%v) accepted a corrupt record", bad)
+		}
+	}
+}
+
+func TestRecordKeysGroupByYear(t *testing.T) {
+	tests := []struct{ period, want string }{
+		{"2026-W47", "m1|2026"}, {"2026-11", "m1|2026"}, {"2026-Q4", "m1|2026"}, {"2026", "m1|2026"}, {"all", "m1|all"},
+	}
+	for _, tt := range tests {
+		if got := printable([]byte(recordKey("m1", tt.period))); got != tt.want {
+			t.Errorf("recordKey(m1, %s) = %s, want %s", tt.period, got, tt.want)
+		}
+	}
+}
