@@ -129,7 +129,7 @@ func openBare(b *testing.B, path string) *bareLoop {
 		b.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, n := range []string{"entries", "rcv", "agg", "idem", "idemexp"} {
+		for _, n := range []string{"entries", "agg", "idem", "idemexp"} {
 			if _, err := tx.CreateBucket([]byte(n)); err != nil {
 				return err
 			}
@@ -180,7 +180,7 @@ func (l *bareLoop) loop() {
 				id, _ := tx.Bucket([]byte("entries")).NextSequence()
 				k := binary.BigEndian.AppendUint64(nil, id)
 				_ = tx.Bucket([]byte("entries")).Put(k, benchValue)
-				_ = tx.Bucket([]byte("rcv")).Put(append([]byte(r.member+"\x00"), k...), benchValue[:24])
+				_ = agg.Put(append([]byte(r.member+"\x00\x01"), k...), benchValue[:24])
 				// The receiver's record for the year and for all time, and
 				// the giver's: read and rewritten at the sizes an award's
 				// records have.

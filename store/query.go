@@ -144,8 +144,8 @@ func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float
 func (s *Store) History(member string, n int) []jifen.Entry {
 	var out []jifen.Entry
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		c := btx.Bucket(bucketRcv).Cursor()
-		pre := prefix(member)
+		c := btx.Bucket(bucketAgg).Cursor()
+		pre := rcvPrefix(member)
 		k, _ := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
 		if k == nil {
 			k, _ = c.Last()

@@ -7,11 +7,12 @@
 //	meta          schema version, time zone, sequences
 //	entries       be64(id) → JSON jifen.Entry; ids are monotonic
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
-//	rcv           member \0 be64(id) → compact index record: a member's entries in
-//	              recording order, for history and per-behavior limits
-//	agg           member \0 year (or "all") → a record of that member's figures for
-//	              every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026), see
-//	              aggregate.go:
+//	agg           everything kept per member, so that an award touches one place:
+//	              member \0 \x01 be64(id) → compact index record: the member's entries
+//	                in recording order, for history and per-behavior limits
+//	              member \0 year (or "all") → a record of that member's figures for
+//	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026),
+//	                see aggregate.go:
 //	                t \0 period             net points earned (no redemptions)
 //	                c \0 period \0 category  the same by category (not weeks)
 //	                g \0 period \0 pool      points given from an allowance pool
@@ -50,7 +51,6 @@ var (
 	bucketMeta      = []byte("meta")
 	bucketEntries   = []byte("entries")
 	bucketReversed  = []byte("reversed")
-	bucketRcv       = []byte("rcv")
 	bucketAgg       = []byte("agg")
 	bucketMembers   = []byte("members")
 	bucketApprovals = []byte("approvals")
@@ -59,7 +59,7 @@ var (
 	bucketIdemExp   = []byte("idemexp")
 	bucketCatalogs  = []byte("catalogs")
 
-	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketRcv, bucketAgg,
+	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs}
 )
 

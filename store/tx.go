@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -90,7 +91,7 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 			return 0, err
 		}
 	}
-	if err := tx.put(bucketRcv, rcvKey(e.Receiver, id), encodeRcv(e)); err != nil {
+	if err := tx.put(bucketAgg, rcvKey(e.Receiver, id), encodeRcv(e)); err != nil {
 		return 0, err
 	}
 	deltas := effects(e, orig, tx.s.loc)
@@ -205,8 +206,8 @@ func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
 // and stops at the first entry recorded before p started: an entry is never
 // recorded before its effective time, so nothing older can count.
 func behaviorUse(btx *bolt.Tx, member, behavior string, p jifen.Period) (times int, points int64) {
-	c := btx.Bucket(bucketRcv).Cursor()
-	pre := prefix(member)
+	c := btx.Bucket(bucketAgg).Cursor()
+	pre := rcvPrefix(member)
 	k, v := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
 	if k == nil {
 		k, v = c.Last()
@@ -243,8 +244,23 @@ func abs(v int64) int64 {
 	return v
 }
 
+// The receiver index shares the agg bucket with the member's aggregate
+// records and sorts just before them (\x01 < any year), so an award's new
+// index key and the records it rewrites usually sit on one page.
+//
+//	member \0 \x01 be64(id) → rcvRecord
+func rcvPrefix(member string) []byte {
+	return append(prefix(member), 1)
+}
+
 func rcvKey(member string, id uint64) []byte {
-	return append(prefix(member), encodeU64(id)...)
+	return append(rcvPrefix(member), encodeU64(id)...)
+}
+
+// isRcvKey tells an index key from a record key in the agg bucket.
+func isRcvKey(k []byte) bool {
+	i := bytes.IndexByte(k, 0)
+	return i >= 0 && i+1 < len(k) && k[i+1] == 1
 }
 
 // rcvRecord is the compact index record of an entry.

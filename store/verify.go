@@ -31,7 +31,7 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 			rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
 		}
 	}
-	rcv := btx.Bucket(bucketRcv)
+	rcv := btx.Bucket(bucketAgg)
 	rev := btx.Bucket(bucketReversed)
 	var last uint64
 	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
@@ -69,8 +69,15 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 		}
 		return nil
 	})
-	if n := rcv.Stats().KeyN; n != rep.Entries {
-		problem("receiver index has %d records for %d entries", n, rep.Entries)
+	indexed := 0
+	_ = rcv.ForEach(func(k, _ []byte) error {
+		if isRcvKey(k) {
+			indexed++
+		}
+		return nil
+	})
+	if indexed != rep.Entries {
+		problem("receiver index has %d records for %d entries", indexed, rep.Entries)
 	}
 	for k, a := range want {
 		if a.IsZero() {
@@ -91,6 +98,9 @@ func (s *Store) Verify() (VerifyReport, error) {
 		}
 		var diffs []string
 		err = btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+			if isRcvKey(k) {
+				return nil
+			}
 			r, err := decodeRecord(v)
 			if err != nil {
 				diffs = append(diffs, fmt.Sprintf("aggregate record %s: cannot decode", printable(k)))
@@ -133,12 +143,19 @@ func (s *Store) rebuildAggregates() error {
 		if err != nil {
 			return err
 		}
-		if err := btx.DeleteBucket(bucketAgg); err != nil {
-			return err
-		}
-		b, err := btx.CreateBucket(bucketAgg)
-		if err != nil {
-			return err
+		// Drop the records, keep the receiver index that shares the bucket.
+		b := btx.Bucket(bucketAgg)
+		var stale [][]byte
+		_ = b.ForEach(func(k, _ []byte) error {
+			if !isRcvKey(k) {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		})
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
 		}
 		recs := map[string]record{}
 		for fk, a := range want {
@@ -150,7 +167,6 @@ func (s *Store) rebuildAggregates() error {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		b.FillPercent = 1.0 // sorted inserts pack pages full
 		for _, k := range keys {
 			if err := b.Put([]byte(k), recs[k].encode()); err != nil {
 				return err
