@@ -244,7 +244,7 @@ func bigStore(b *testing.B, members, entries int) string {
 	const chunk = 5000
 	for done := 0; done < entries; done += chunk {
 		// Entries arrive in time order, as in real life.
-		clock.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(span * time.Duration(done) / time.Duration(entries)))
+		clock.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(span / time.Duration(entries) * time.Duration(done)))
 		_, _, err := st.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
 			for j := 0; j < chunk && done+j < entries; j++ {
 				c := cats[rng.IntN(len(cats))]

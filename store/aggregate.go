@@ -184,10 +184,58 @@ func (r record) withPrefix(pre string) []recItem {
 	return r[i:j]
 }
 
+// scanRecord calls fn for each figure of an encoded record whose sub key
+// starts with pre, in order, without decoding the rest: queries read one or
+// a few figures of a record that holds a year of them. fn returns false to
+// stop. The sub slice aliases b.
+func scanRecord(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
+	if len(b) == 0 {
+		return nil
+	}
+	n, w := binary.Uvarint(b)
+	if w <= 0 {
+		return fmt.Errorf("corrupt aggregate record")
+	}
+	b = b[w:]
+	for range n {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < l {
+			return fmt.Errorf("corrupt aggregate record")
+		}
+		sub := b[w : w+int(l)]
+		b = b[w+int(l):]
+		var a Agg
+		for _, p := range []*int64{&a.Net, &a.Plus, &a.Minus, &a.Count} {
+			v, w := binary.Varint(b)
+			if w <= 0 {
+				return fmt.Errorf("corrupt aggregate record")
+			}
+			*p, b = v, b[w:]
+		}
+		switch c := strings.Compare(string(sub[:min(len(sub), len(pre))]), pre); {
+		case c < 0:
+			continue
+		case c > 0:
+			return nil // sorted: nothing further can match
+		}
+		if !fn(sub, a) {
+			return nil
+		}
+	}
+	return nil
+}
+
 // readAgg reads one figure from the agg bucket.
 func readAgg(b *bolt.Bucket, kind, period, member, extra string) Agg {
-	r, _ := decodeRecord(b.Get([]byte(recordKey(member, period))))
-	return r.get(subKey(kind, period, extra))
+	sub := subKey(kind, period, extra)
+	var out Agg
+	_ = scanRecord(b.Get([]byte(recordKey(member, period))), sub, func(s []byte, a Agg) bool {
+		if len(s) == len(sub) {
+			out = a
+		}
+		return len(s) != len(sub) // a longer sub shares the prefix: keep looking
+	})
+	return out
 }
 
 // effects lists the aggregate changes of entry e. For a revoke, orig is the

@@ -43,3 +43,35 @@ func TestRecordKeysGroupByYear(t *testing.T) {
 		}
 	}
 }
+
+// A year's key is a prefix of its months' keys: lookups must still find
+// exactly the figure asked for.
+func TestScanRecordFindsExactFigures(t *testing.T) {
+	var r record
+	for i, p := range []string{"2026", "2026-11", "2026-Q4", "2026-W47"} {
+		r = r.add(subKey(aggTotal, p, ""), Agg{Net: int64(i + 1)})
+		r = r.add(subKey(aggCategory, p, "sales"), Agg{Net: int64(10 * (i + 1))})
+	}
+	b := r.encode()
+	for i, p := range []string{"2026", "2026-11", "2026-Q4", "2026-W47"} {
+		sub := subKey(aggTotal, p, "")
+		var got []int64
+		_ = scanRecord(b, sub, func(s []byte, a Agg) bool {
+			if string(s) == sub {
+				got = append(got, a.Net)
+			}
+			return true
+		})
+		if len(got) != 1 || got[0] != int64(i+1) {
+			t.Errorf("%s: got %v", p, got)
+		}
+	}
+	var cats []int64
+	_ = scanRecord(b, string(prefix(aggCategory, "2026")), func(_ []byte, a Agg) bool { cats = append(cats, a.Net); return true })
+	if len(cats) != 1 || cats[0] != 10 {
+		t.Errorf("categories of 2026: %v", cats)
+	}
+	if err := scanRecord(b[:len(b)-1], "z", func([]byte, Agg) bool { return true }); err == nil {
+		t.Error("a truncated record scanned without error")
+	}
+}

@@ -143,26 +143,26 @@ func (s *Store) loadBoard(period string) *board {
 	_ = s.db.View(func(btx *bolt.Tx) error {
 		b.txid = uint64(btx.ID())
 		agg := btx.Bucket(bucketAgg)
-		total := subKey(aggTotal, period, "")
 		cats := string(prefix(aggCategory, period))
 		// One lookup per member: the cost depends on the size of the
 		// directory, never on the length of the ledger.
 		for id, m := range s.dir.byID {
-			r, err := decodeRecord(agg.Get([]byte(recordKey(id, period))))
-			if err != nil || len(r) == 0 {
+			raw := agg.Get([]byte(recordKey(id, period)))
+			if raw == nil {
 				continue
 			}
-			if a := r.get(total); a.Net != 0 {
-				b.points[id] = a.Net
-				b.all = append(b.all, standing{id, a.Net})
-			}
-			for _, it := range r.withPrefix(cats) {
+			_ = scanRecord(raw, cats, func(sub []byte, a Agg) bool {
 				dm := b.cats[m.Department]
 				if dm == nil {
 					dm = map[string]int64{}
 					b.cats[m.Department] = dm
 				}
-				dm[it.sub[len(cats):]] += it.agg.Net
+				dm[string(sub[len(cats):])] += a.Net
+				return true
+			})
+			if a := readAgg(agg, aggTotal, period, id, ""); a.Net != 0 {
+				b.points[id] = a.Net
+				b.all = append(b.all, standing{id, a.Net})
 			}
 		}
 		return nil

@@ -45,12 +45,11 @@ func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
 func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	out := map[string]Agg{}
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		r, _ := decodeRecord(btx.Bucket(bucketAgg).Get([]byte(recordKey(member, p.Key))))
 		pre := string(prefix(aggCategory, p.Key))
-		for _, it := range r.withPrefix(pre) {
-			out[it.sub[len(pre):]] = it.agg
-		}
-		return nil
+		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(recordKey(member, p.Key))), pre, func(sub []byte, a Agg) bool {
+			out[string(sub[len(pre):])] = a
+			return true
+		})
 	})
 	return out
 }
