@@ -34,7 +34,13 @@ func (b *Bot) award(ctx context.Context, req Request, cmd Command, kind jifen.En
 	if err != nil {
 		return Response{}, err
 	}
-	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+	return b.apply(ctx, req.Key, plan)
+}
+
+// apply checks a planned award against the limits and writes it (or, above
+// the approval threshold, files it for approval), in one transaction.
+func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, error) {
+	return b.write(ctx, key, func(tx *store.Tx) (Response, error) {
 		r := rules.Request{
 			Kind: plan.kind, Giver: plan.giver, GiverTeamSize: b.st.DepartmentSize(plan.giver.Department),
 			Receivers: plan.receivers, Behavior: plan.behavior, Points: plan.points, At: tx.Now(), Loc: tx.Location(),
@@ -167,7 +173,7 @@ func (b *Bot) announce(tx *store.Tx, plan awardPlan, ids []uint64, approval uint
 	if approval != 0 {
 		msg.Footer = b.t("award.approved_footer", approval)
 	}
-	resp := Response{Reply: msg}
+	resp := Response{Reply: msg, Entries: ids}
 	month := jifen.PeriodOf(jifen.Month, tx.Now(), tx.Location())
 	for _, m := range plan.receivers {
 		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: Message{

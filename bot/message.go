@@ -60,6 +60,8 @@ const ActionCommand = "jifen_command"
 type Response struct {
 	Reply   Message  `json:"reply"`
 	Notices []Notice `json:"notices,omitempty"`
+	// Entries are the ledger entries the command wrote, if any.
+	Entries []uint64 `json:"entries,omitempty"`
 }
 
 // Notice is a direct message to one member.

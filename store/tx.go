@@ -140,6 +140,12 @@ func (tx *Tx) applyDeltas(deltas []aggDelta) error {
 	return nil
 }
 
+// Seen returns the result recorded under an idempotency key, if any.
+func (tx *Tx) Seen(key string) ([]byte, bool) {
+	res := idemGet(tx.tx, key)
+	return res, res != nil
+}
+
 // Entry returns the entry with the given id.
 func (tx *Tx) Entry(id uint64) (jifen.Entry, bool) {
 	return getEntry(tx.tx, id)
