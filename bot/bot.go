@@ -89,6 +89,15 @@ func (b *Bot) errorResponse(req Request, err error) Response {
 	return Response{Reply: Message{Kind: "error", Text: []string{locale.Error(b.lang, err)}}}
 }
 
+// ErrorResponse is the reply for an error outside a command (an adapter
+// that could not identify the caller, say): the error's message in the
+// bot's language, or "internal error" for anything unexpected (logged).
+func (b *Bot) ErrorResponse(err error) Response { return b.errorResponse(Request{}, err) }
+
+// T translates a message key into the bot's language, for adapters' own
+// texts (button labels, placeholders).
+func (b *Bot) T(key string, args ...any) string { return b.t(key, args...) }
+
 func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
 	cmd, err := Parse(req.Text)
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -138,6 +139,22 @@ func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 			}
 		}
 		return nil, nil
+	})
+	return err
+}
+
+// RegisterMember adds a member first seen on a platform (a Slack or
+// Feishu user not in the config). A member with the same id, registered
+// meanwhile by a concurrent request, is kept as it is.
+func (s *Store) RegisterMember(ctx context.Context, m jifen.Member) error {
+	if m.ID == "" || m.Name == "" || !m.Role.Valid() {
+		return fmt.Errorf("register member: id, name and a valid role are required")
+	}
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if _, ok := tx.Member(m.ID); ok {
+			return nil, nil
+		}
+		return nil, tx.PutMember(m)
 	})
 	return err
 }
