@@ -25,6 +25,14 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Clock overrides the time (tests); nil is the system clock.
 	Clock jifen.Clock
+	// OnListen, if set, is told the address `jifen serve` listens on
+	// (tests listen on port 0).
+	OnListen func(addr string)
+}
+
+// logger logs to Stderr at the given level and above.
+func (m *Main) logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // subcommand is one `jifen <name>`.
@@ -37,6 +45,8 @@ type subcommand struct {
 }
 
 var subcommands = []subcommand{
+	{name: "serve", summary: "run the bot: HTTP callbacks, health check and the enabled platform connections", usage: "--config FILE",
+		run: (*Main).serve},
 	{name: "chat", summary: "chat with the bot locally on the embedded store", usage: "--config FILE --as MEMBER",
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
@@ -163,7 +173,7 @@ func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := m.logger(slog.LevelWarn)
 	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,269 @@
+// Package slack connects the command core to Slack: slash commands,
+// buttons and modals, the Events API (mentions, direct messages, reactions
+// as peer thanks) over HTTP or Socket Mode, and Block Kit rendering of the
+// neutral message model. Nothing Slack-specific lives outside this package.
+//
+// Every delivery carries an idempotency key derived from what Slack sends
+// (a slash command's trigger_id, an event's event_id, a reaction's message
+// and reactor), so a retried delivery never applies twice.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"jifen"
+	"jifen/bot"
+	"jifen/config"
+	"jifen/store"
+)
+
+// Options configure an Adapter.
+type Options struct {
+	Bot    *bot.Bot
+	Store  *store.Store
+	Config config.Slack
+	Logger *slog.Logger
+	// Client overrides the Slack API client (tests); nil builds one from
+	// Config.BotToken and Config.APIURL.
+	Client *slackapi.Client
+	// HTTPClient posts to response_url; nil is a client with a timeout.
+	HTTPClient *http.Client
+}
+
+// Adapter is jifen's Slack app.
+type Adapter struct {
+	bot    *bot.Bot
+	st     *store.Store
+	cfg    config.Slack
+	log    *slog.Logger
+	api    *slackapi.Client
+	hc     *http.Client
+	lang   string
+	events *seenSet // Events API event_ids recently handled
+
+	// wg tracks work that outlives a request (notices, delayed replies), so
+	// Close can wait for it.
+	wg sync.WaitGroup
+}
+
+// New builds the adapter.
+func New(opt Options) (*Adapter, error) {
+	if opt.Bot == nil || opt.Store == nil {
+		return nil, errors.New("slack: Bot and Store are required")
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	api := opt.Client
+	if api == nil {
+		var o []slackapi.Option
+		if opt.Config.APIURL != "" {
+			o = append(o, slackapi.OptionAPIURL(strings.TrimSuffix(opt.Config.APIURL, "/")+"/"))
+		}
+		if opt.Config.AppToken != "" {
+			o = append(o, slackapi.OptionAppLevelToken(opt.Config.AppToken))
+		}
+		api = slackapi.New(opt.Config.BotToken, o...)
+	}
+	hc := opt.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log.With("platform", "slack"),
+		api: api, hc: hc, lang: opt.Bot.Language(), events: newSeenSet(time.Hour)}, nil
+}
+
+func (a *Adapter) httpClient() *http.Client { return a.hc }
+
+// Wait blocks until background work (notices, delayed replies) is done.
+func (a *Adapter) Wait() { a.wg.Wait() }
+
+func (a *Adapter) goBackground(fn func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// mention is a user mention as Slack escapes it: <@U123> or <@U123|name>.
+var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
+
+// member returns the member with the Slack user id, registering a real
+// workspace user unknown to jifen as an employee from users.info: people
+// should not need HR to edit a file before they can be thanked.
+func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, error) {
+	if m, ok := a.st.MemberBySlackID(userID); ok {
+		return m, nil
+	}
+	u, err := a.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		a.log.Warn("users.info failed", "user", userID, "err", err)
+		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "<@"+userID+">")
+	}
+	if u.Deleted {
+		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "<@"+userID+">")
+	}
+	m := jifen.Member{ID: "slack-" + strings.ToLower(userID), Name: displayName(u), SlackID: userID,
+		Role: jifen.RoleEmployee, Bot: u.IsBot || u.ID == "USLACKBOT"}
+	// The profile's title is the closest standard field to a level; the
+	// department stays empty until HR imports it (jifen import members).
+	m.Level = strings.TrimSpace(u.Profile.Title)
+	// Names are how people mention each other in chat and must be unique.
+	if others := a.st.MembersByName(m.Name); len(others) > 0 {
+		m.Name = m.Name + "-" + strings.ToLower(userID[len(userID)-4:])
+	}
+	if err := a.st.RegisterMember(ctx, m); err != nil {
+		return jifen.Member{}, err
+	}
+	a.log.Info("registered Slack user", "user", userID, "member", m.ID)
+	return m, nil
+}
+
+func displayName(u *slackapi.User) string {
+	for _, n := range []string{u.Profile.DisplayName, u.Profile.RealName, u.RealName, u.Name} {
+		if n = strings.Join(strings.Fields(n), ""); n != "" {
+			return strings.NewReplacer("@", "", "#", "").Replace(n)
+		}
+	}
+	return u.ID
+}
+
+// resolver resolves mention tokens in command text: Slack user mentions by
+// id, and @name/@id as the core does.
+func (a *Adapter) resolver(ctx context.Context) func(string) (jifen.Member, error) {
+	return func(tok string) (jifen.Member, error) {
+		if m := mention.FindStringSubmatch(tok); m != nil {
+			return a.member(ctx, m[1])
+		}
+		return a.bot.ResolveName(tok)
+	}
+}
+
+// run runs command text for a Slack user.
+func (a *Adapter) run(ctx context.Context, userID, text, key string) (bot.Response, error) {
+	caller, err := a.member(ctx, userID)
+	if err != nil {
+		return bot.Response{}, err
+	}
+	// Slack escapes &, < and > typed by users; mentions stay <@U…|name>.
+	text = html.UnescapeString(strings.TrimSpace(text))
+	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "slack", Key: key, Resolve: a.resolver(ctx)}), nil
+}
+
+// commandText joins a slash command and its text: "/award" + "@a 10 好评".
+// Commands registered under another name (/points, /jf) take the first
+// word of the text as the command.
+func commandText(command, text string) string {
+	command = strings.TrimSpace(command)
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return command
+	}
+	return command + " " + text
+}
+
+// sendNotices delivers a response's notices as direct messages, in the
+// background: the acknowledgement must not wait for them.
+func (a *Adapter) sendNotices(resp bot.Response) {
+	if len(resp.Notices) == 0 {
+		return
+	}
+	a.goBackground(func(ctx context.Context) {
+		for _, n := range resp.Notices {
+			m, ok := a.st.Member(n.To)
+			if !ok || m.SlackID == "" || m.Bot {
+				continue
+			}
+			if err := a.Post(ctx, m.SlackID, n.Message); err != nil {
+				a.log.Warn("direct message failed", "member", m.ID, "err", err)
+			}
+		}
+	})
+}
+
+// Post sends a message to a conversation (a channel id, or a user id for a
+// direct message from the app), retrying after Retry-After on HTTP 429.
+func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) error {
+	r := RenderLang(m, "", 0, a.lang)
+	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false)}
+	return retry(ctx, func() error {
+		_, _, err := a.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+}
+
+// postEphemeral shows a message to one user in a conversation.
+func (a *Adapter) postEphemeral(ctx context.Context, channel, user string, m bot.Message) error {
+	r := RenderLang(m, "", 0, a.lang)
+	return retry(ctx, func() error {
+		_, err := a.api.PostEphemeralContext(ctx, channel, user, slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false))
+		return err
+	})
+}
+
+// retry retries fn after Slack's Retry-After while it is rate limited, up
+// to five times.
+func retry(ctx context.Context, fn func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		var rl *slackapi.RateLimitedError
+		if !errors.As(err, &rl) || attempt == 5 {
+			return err
+		}
+		wait := rl.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (rate limited)", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// seenSet remembers keys for a while: Events API deliveries are retried
+// when an answer is slow, and a read-only command must not be answered
+// twice. Writes are also protected by the store's idempotency keys, which
+// survive restarts.
+type seenSet struct {
+	mu   sync.Mutex
+	ttl  time.Duration
+	keys map[string]time.Time
+}
+
+func newSeenSet(ttl time.Duration) *seenSet { return &seenSet{ttl: ttl, keys: map[string]time.Time{}} }
+
+// first records key and reports whether it is new.
+func (s *seenSet) first(key string) bool {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.keys[key]; ok && now.Sub(t) < s.ttl {
+		return false
+	}
+	if len(s.keys) > 10_000 {
+		for k, t := range s.keys {
+			if now.Sub(t) >= s.ttl {
+				delete(s.keys, k)
+			}
+		}
+	}
+	s.keys[key] = now
+	return true
+}

@@ -1,0 +1,74 @@
+package slack
+
+import (
+	"context"
+	"errors"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// RunSocket serves slash commands, interactions and events over Socket
+// Mode (slack.mode: socket) until ctx ends: no public URL needed. Each
+// request is acknowledged with the same answer the HTTP endpoints give.
+func (a *Adapter) RunSocket(ctx context.Context) error {
+	if a.cfg.AppToken == "" {
+		return errors.New("slack: socket mode needs slack.app_token")
+	}
+	client := socketmode.New(a.api)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case evt, ok := <-client.Events:
+				if !ok {
+					return
+				}
+				a.socketEvent(ctx, client, evt)
+			}
+		}
+	}()
+	err := client.RunContext(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slackapi.SlashCommand)
+		if !ok || evt.Request == nil {
+			return
+		}
+		// Commands run one by one off the event loop, so a slow one does
+		// not hold up the others' acknowledgements.
+		a.goBackground(func(context.Context) {
+			_ = client.Ack(*evt.Request, a.command(ctx, cmd))
+		})
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slackapi.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return
+		}
+		a.goBackground(func(context.Context) {
+			if ack := a.interaction(ctx, cb); ack != nil {
+				_ = client.Ack(*evt.Request, ack)
+				return
+			}
+			_ = client.Ack(*evt.Request)
+		})
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok || evt.Request == nil {
+			return
+		}
+		_ = client.Ack(*evt.Request)
+		a.goBackground(func(context.Context) { a.event(ctx, ev) })
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+		a.log.Warn("socket mode connection problem", "type", evt.Type)
+	}
+}

@@ -1,0 +1,73 @@
+package bot
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Text renders the table as aligned plain text, one line per row after a
+// header and a rule, for monospace output (the console, a Slack code
+// block). Column widths count East Asian wide characters as two.
+func (t *Table) Text() string {
+	var b strings.Builder
+	widths := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		widths[i] = TextWidth(c)
+	}
+	for _, r := range t.Rows {
+		for i, c := range r {
+			if i < len(widths) {
+				widths[i] = max(widths[i], TextWidth(c))
+			}
+		}
+	}
+	row := func(cells []string) {
+		var line strings.Builder
+		line.WriteString(" ")
+		for i, c := range cells {
+			if i >= len(widths) {
+				break
+			}
+			line.WriteString(" " + c)
+			if i < len(cells)-1 {
+				line.WriteString(strings.Repeat(" ", widths[i]-TextWidth(c)+1))
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+	row(t.Columns)
+	sep := make([]string, len(widths))
+	for i, w := range widths {
+		sep[i] = strings.Repeat("-", w)
+	}
+	row(sep)
+	for _, r := range t.Rows {
+		row(r)
+	}
+	return b.String()
+}
+
+// TextWidth is the number of terminal columns s takes: East Asian wide and
+// full-width characters and emoji take two.
+func TextWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		switch {
+		case r == 0 || unicode.Is(unicode.Mn, r):
+		case wide(r):
+			w += 2
+		default:
+			w++
+		}
+	}
+	return w
+}
+
+func wide(r rune) bool {
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hangul, r) ||
+		unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
+		(r >= 0x3000 && r <= 0x303F) || // CJK punctuation
+		(r >= 0xFF01 && r <= 0xFF60) || // full-width forms
+		(r >= 0xFFE0 && r <= 0xFFE6) ||
+		(r >= 0x1F300 && r <= 0x1FAFF) // emoji, medals
+}

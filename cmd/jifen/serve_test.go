@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+)
+
+// TestServeSlackEndToEnd starts `jifen serve` with Slack enabled against a
+// local fake of the Slack API, sends a signed app_mention event carrying an
+// award, and checks the announcement the bot posted in the channel.
+func TestServeSlackEndToEnd(t *testing.T) {
+	const secret = "e2e-fake-signing-secret"
+	var mu sync.Mutex
+	var posted []map[string]string
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			mu.Lock()
+			posted = append(posted, map[string]string{"channel": r.FormValue("channel"), "text": r.FormValue("text"), "blocks": r.FormValue("blocks")})
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.000100"}`, r.FormValue("channel"))
+		})
+	})
+	fake.Start()
+	defer fake.Stop()
+
+	dir := t.TempDir()
+	example, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(example), "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(), 1)
+	cfg = strings.Replace(cfg, `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
+	if cfg == string(example) {
+		t.Fatal("could not enable slack in the example config")
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake-token")
+	t.Setenv("SLACK_SIGNING_SECRET", secret)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	var stderr strings.Builder
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &syncWriter{w: &stderr},
+		OnListen: func(a string) { addr <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	body := `{"token":"x","team_id":"T0001","api_app_id":"A0JIFEN","type":"event_callback","event_id":"Ev0E2E","event_time":1700000000,
+		"event":{"type":"app_mention","user":"U0123ABCD","text":"<@U0BOT> /award <@U0456EFGH> 10 客户好评 华为来信表扬","ts":"1700000000.000100","channel":"C0SALES","event_ts":"1700000000.000100"}}`
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+	req, _ := http.NewRequest("POST", base+"/slack/events", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("event: %v %v", resp, err)
+	}
+
+	// The announcement goes to the channel, the notice to 王芳.
+	deadline := time.Now().Add(10 * time.Second)
+	var announcement map[string]string
+	for announcement == nil && time.Now().Before(deadline) {
+		mu.Lock()
+		for _, p := range posted {
+			if p["channel"] == "C0SALES" {
+				announcement = p
+			}
+		}
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if announcement == nil {
+		t.Fatalf("no announcement posted: %v\n%s", posted, stderr.String())
+	}
+	if !strings.Contains(announcement["text"], "王芳") || !strings.Contains(announcement["blocks"], "客户好评") || !strings.Contains(announcement["blocks"], "华为来信表扬") {
+		t.Fatalf("announcement: %v", announcement)
+	}
+
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, stderr.String())
+	}
+	out, _, code := run(t, "", "verify", "--config", path)
+	if code != 0 || !strings.Contains(out, "1 entries") {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+}
+
+// syncWriter serializes writes from the server's goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
