@@ -423,3 +423,23 @@ func jsonStrings(raw []byte) []string {
 	walk(v)
 	return out
 }
+
+func TestPageButtonShowsTheNextPage(t *testing.T) {
+	h := newHarness(t)
+	cb := fmt.Sprintf(`{"type":"block_actions","trigger_id":"trig-p","response_url":%q,"user":{"id":%q},
+		"actions":[{"type":"button","action_id":"jifen_page:next","block_id":"jifen_pages","value":%q,"action_ts":"1.1"}]}`,
+		h.slack.GetAPIURL()+"response", wang, EncodePage("/rules", 1))
+	if code, _ := h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(cb), nil); code != 200 {
+		t.Fatalf("click: %d", code)
+	}
+	var page string
+	for _, p := range h.slack.sent() {
+		if p.Path == "/response" && p.Body["replace_original"] == true {
+			raw, _ := json.Marshal(p.Body["blocks"])
+			page = strings.Join(jsonStrings(raw), "\n")
+		}
+	}
+	if !strings.Contains(page, "第 2/3 页") {
+		t.Fatalf("page 2 not shown: %s", page)
+	}
+}
