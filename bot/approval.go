@@ -107,7 +107,7 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 				reason = b.t("approval.no_reason")
 			}
 			return Response{
-				Reply: Message{Kind: "approval", Title: b.t("approval.rejected_title", id),
+				Reply: Message{Kind: "approval", Title: b.t("approval.rejected_title", id, req.Caller.Name),
 					Text: []string{b.t(countKey("approval.rejected_text", len(names)), b.memberName(a.Giver), names, a.Points, b.behaviorName(a.Behavior), reason)}},
 				Notices: []Notice{{To: a.Giver, Message: Message{Kind: "approval",
 					Text: []string{b.t("notice.rejected", id, req.Caller.Name, reason)}}}},
@@ -137,7 +137,7 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 		if err := tx.DecideApproval(&a); err != nil {
 			return Response{}, err
 		}
-		resp := b.announce(tx, plan, a.Entries, a.ID)
+		resp := b.announceApproved(tx, plan, a.Entries, a.ID, req.Caller.Name)
 		resp.Notices = append(resp.Notices, Notice{To: a.Giver, Message: Message{Kind: "approval",
 			Text: []string{b.t("notice.approved", id, req.Caller.Name)}}})
 		return resp, nil

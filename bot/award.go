@@ -152,6 +152,12 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 // announce is the response to an applied award: a public announcement and
 // a notice to each receiver.
 func (b *Bot) announce(tx *store.Tx, plan awardPlan, ids []uint64, approval uint64) Response {
+	return b.announceApproved(tx, plan, ids, approval, "")
+}
+
+// announceApproved is announce for an award an admin approved: the footer
+// names the request and who approved it.
+func (b *Bot) announceApproved(tx *store.Tx, plan awardPlan, ids []uint64, approval uint64, approver string) Response {
 	names := make([]string, len(plan.receivers))
 	for i, m := range plan.receivers {
 		names[i] = m.Name
@@ -171,7 +177,7 @@ func (b *Bot) announce(tx *store.Tx, plan awardPlan, ids []uint64, approval uint
 	}
 	msg.Fields = append(msg.Fields, Field{b.t("field.entries"), entryIDs(ids)})
 	if approval != 0 {
-		msg.Footer = b.t("award.approved_footer", approval)
+		msg.Footer = b.t("award.approved_footer", approval, approver)
 	}
 	resp := Response{Reply: msg, Entries: ids}
 	month := jifen.PeriodOf(jifen.Month, tx.Now(), tx.Location())

@@ -308,6 +308,10 @@ func TestDoubleClickedApprovalAppliesOnce(t *testing.T) {
 		}
 		if p.Body["replace_original"] == true {
 			replaced++
+			raw, _ := json.Marshal(p.Body["blocks"])
+			if card := strings.Join(jsonStrings(raw), "\n"); !strings.Contains(card, "由 李娜 批准") {
+				t.Errorf("the replaced card does not say who decided: %s", card)
+			}
 		} else if strings.Contains(fmt.Sprint(p.Body["text"]), "李娜") {
 			told++
 		}
