@@ -147,7 +147,7 @@ func (c *Catalog) Suggest(text string, n int) []string {
 			case strings.Contains(w, text) || strings.Contains(text, w):
 				s = 0
 			default:
-				d := levenshtein(text, w)
+				d := EditDistance(text, w)
 				wl := utf8.RuneCountInString(w)
 				// Close enough: at most a third of the longer word differs,
 				// or they share all but one rune.
@@ -179,8 +179,10 @@ func (c *Catalog) Suggest(text string, n int) []string {
 	return out
 }
 
-// levenshtein is the edit distance between a and b in runes.
-func levenshtein(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b in runes (a
+// Chinese character counts as one). The config loader uses it too, to
+// suggest the key an operator meant.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
