@@ -75,6 +75,11 @@ func verifyReason(err error) string {
 
 func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
+	if err == nil && form.Get("ssl_check") == "1" {
+		// Slack checks the certificate of a command URL now and then.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if err != nil || form.Get("user_id") == "" || form.Get("command") == "" {
 		http.Error(w, "malformed slash command", http.StatusBadRequest)
 		return

@@ -231,6 +231,9 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 			}
 		})
 	}
+	if code, _ := h.post("/slack/commands", "application/x-www-form-urlencoded", "ssl_check=1&token=x", nil); code != 200 {
+		t.Errorf("ssl_check: %d", code)
+	}
 	for _, path := range []string{"/slack/interactions", "/slack/events"} {
 		if code, _ := h.post(path, "application/x-www-form-urlencoded", "payload={", nil); code != 400 {
 			t.Errorf("%s malformed: %d", path, code)
