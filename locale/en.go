@@ -75,6 +75,7 @@ var en = map[string]string{
 	"slack.reject_placeholder":   "Tell the requester why",
 	"slack.reject_submit":        "Reject",
 	"slack.cancel":               "Cancel",
+	"feishu.bad_action":          "This button no longer works; send the command again.",
 	"reaction.reason":            "reaction thanks",
 	"reaction.undo_reason":       "reaction removed",
 	"reaction.undone":            "Reaction thanks taken back (entry %[1]s); your allowance is refunded.",

@@ -75,6 +75,7 @@ var zh = map[string]string{
 	"slack.reject_placeholder":   "告诉申请人为什么驳回",
 	"slack.reject_submit":        "驳回",
 	"slack.cancel":               "取消",
+	"feishu.bad_action":          "这个按钮已失效，请重新发送命令。",
 	"reaction.reason":            "表情感谢",
 	"reaction.undo_reason":       "撤回了表情感谢",
 	"reaction.undone":            "已撤回表情感谢（记录 %[1]s），感谢额度已退回。",

@@ -4,17 +4,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
-	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackutilsx"
 
 	"jifen/bot"
 )
 
-// Block Kit limits (https://api.slack.com/reference/block-kit): a message
+// Block Kit limits (https://docs.slack.dev/reference/block-kit): a message
 // holds 50 blocks, a section's text 3,000 characters, 10 fields of 2,000,
-// a header 150, a button label 75 and its value 2,000.
+// a header 150, an actions block 25 elements, a button label 75 and its
+// value 2,000.
 const (
 	maxBlocks      = 50
 	maxSectionText = 3000
@@ -30,7 +32,8 @@ const (
 // (the rule list, long histories) get Previous/Next buttons.
 const RowsPerPage = 15
 
-// ActionPage is the action id prefix of pagination buttons.
+// ActionPage is the action id prefix of pagination buttons: the buttons
+// are ActionPage+":prev" and ActionPage+":next", their value EncodePage's.
 const ActionPage = "jifen_page"
 
 // Rendered is a message ready for chat.postMessage, a response_url or a
@@ -41,7 +44,7 @@ type Rendered struct {
 }
 
 // pageLabels are the pagination texts per language: previous, next, and
-// "page %d of %d".
+// "page %d of %d". Unknown languages get Chinese, the bot's default.
 var pageLabels = map[string][3]string{
 	"zh": {"上一页", "下一页", "第 %d/%d 页"},
 	"en": {"Previous", "Next", "Page %d of %d"},
@@ -52,22 +55,35 @@ func Render(m bot.Message, command string, page int) Rendered {
 	return RenderLang(m, command, page, "zh")
 }
 
-// RenderLang renders m as Block Kit. Every string is escaped, so nothing a
-// user typed can mention @channel or form a link. command is the command
-// text that produced m, carried by pagination buttons so a click re-runs
-// it for another page (only read-only replies have tables); page selects
-// the page of a long table.
+// RenderLang renders m as Block Kit:
+//
+//   - the title as a header (an error has none: its text starts with ⚠️);
+//   - each paragraph as a section, split at line ends to fit;
+//   - fields as section fields, ten to a section;
+//   - the table as an aligned code block, RowsPerPage rows per page, with
+//     "page x of y" and Previous/Next buttons when it has several pages;
+//   - buttons as one actions block, the footer as a context block.
+//
+// Charts are left out: the table or the fields carry the same figures.
+//
+// Every mrkdwn string is escaped and marked verbatim, so nothing a user
+// typed (a reason, a name) can mention @channel, link a #channel or form a
+// link. Plain-text objects (the header, button labels) are sent as typed:
+// Slack parses no markup in them.
+//
+// command is the command text that produced m; pagination buttons carry it
+// so that a click re-runs it for another page (only read-only replies have
+// tables). Without a command there are no pagination buttons. page
+// (0-based) selects the page of a long table and is clamped to the pages
+// there are.
 func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 	labels, ok := pageLabels[lang]
 	if !ok {
 		labels = pageLabels["zh"]
 	}
 	var blocks []slackapi.Block
-	mrkdwn := func(s string) *slackapi.TextBlockObject {
-		return slackapi.NewTextBlockObject(slackapi.MarkdownType, s, false, false)
-	}
-	section := func(s string) {
-		for _, part := range split(s, maxSectionText) {
+	section := func(escaped string) {
+		for _, part := range split(escaped, maxSectionText) {
 			blocks = append(blocks, slackapi.NewSectionBlock(mrkdwn(part), nil, nil))
 		}
 	}
@@ -75,55 +91,76 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 	if m.Kind == "error" {
 		section("⚠️ " + Escape(strings.Join(m.Text, "\n")))
 	} else {
-		if m.Title != "" {
-			blocks = append(blocks, slackapi.NewHeaderBlock(
-				slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(m.Title, maxHeader), false, false)))
+		if title := clipPlain(strings.TrimSpace(m.Title), maxHeader); title != "" {
+			blocks = append(blocks, slackapi.NewHeaderBlock(plainText(title)))
 		}
 		for _, p := range m.Text {
 			section(Escape(p))
 		}
 	}
 
-	for i := 0; i < len(m.Fields); i += maxFields {
-		var fields []*slackapi.TextBlockObject
-		for _, f := range m.Fields[i:min(i+maxFields, len(m.Fields))] {
-			fields = append(fields, mrkdwn(truncate("*"+Escape(f.Label)+"*\n"+Escape(f.Value), maxFieldText)))
+	for fields := range slices.Chunk(m.Fields, maxFields) {
+		var objs []*slackapi.TextBlockObject
+		for _, f := range fields {
+			text := Escape(f.Value)
+			if f.Label != "" {
+				text = "*" + Escape(f.Label) + "*\n" + text
+			}
+			if text = clipEscaped(text, maxFieldText); text != "" {
+				objs = append(objs, mrkdwn(text))
+			}
 		}
-		blocks = append(blocks, slackapi.NewSectionBlock(nil, fields, nil))
+		if len(objs) > 0 {
+			blocks = append(blocks, slackapi.NewSectionBlock(nil, objs, nil))
+		}
 	}
 
 	if t := m.Table; t != nil && len(t.Rows) > 0 {
 		pages := (len(t.Rows) + RowsPerPage - 1) / RowsPerPage
 		page = max(0, min(page, pages-1))
 		shown := &bot.Table{Columns: t.Columns, Rows: t.Rows[page*RowsPerPage : min((page+1)*RowsPerPage, len(t.Rows))]}
-		// A code block keeps the columns aligned; each section holds whole
-		// lines within the text limit.
-		for _, chunk := range split(Escape(shown.Text()), maxSectionText-8) {
-			section("```" + chunk + "```")
+		// A code block keeps the columns aligned. A backtick in a cell
+		// would close it, so cells show a look-alike of the same width.
+		// Each section holds whole lines within the text limit.
+		text := strings.ReplaceAll(shown.Text(), "`", "ˋ")
+		for _, chunk := range split(Escape(text), maxSectionText-2*len("```")) {
+			blocks = append(blocks, slackapi.NewSectionBlock(mrkdwn("```"+chunk+"```"), nil, nil))
 		}
 		if pages > 1 {
 			blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(fmt.Sprintf(labels[2], page+1, pages))))
 			var nav []slackapi.BlockElement
+			add := func(suffix, label string, to int) {
+				if v := EncodePage(command, to); command != "" && len(v) <= maxButtonValue {
+					nav = append(nav, button(ActionPage+":"+suffix, label, v, ""))
+				}
+			}
 			if page > 0 {
-				nav = append(nav, button(ActionPage+":prev", labels[0], EncodePage(command, page-1), ""))
+				add("prev", labels[0], page-1)
 			}
 			if page < pages-1 {
-				nav = append(nav, button(ActionPage+":next", labels[1], EncodePage(command, page+1), ""))
+				add("next", labels[1], page+1)
 			}
-			blocks = append(blocks, slackapi.NewActionBlock("jifen_pages", nav...))
+			if len(nav) > 0 {
+				blocks = append(blocks, slackapi.NewActionBlock("jifen_pages", nav...))
+			}
 		}
 	}
 
-	if len(m.Buttons) > 0 {
-		var els []slackapi.BlockElement
-		for i, b := range m.Buttons[:min(len(m.Buttons), maxButtons)] {
-			els = append(els, button(CommandActionID(i), b.Label, b.Value, b.Style))
+	var els []slackapi.BlockElement
+	for i, b := range m.Buttons {
+		// A cut command would be a different command: a button whose
+		// value does not fit is left out rather than shortened.
+		if len(els) == maxButtons || len(b.Value) > maxButtonValue {
+			continue
 		}
+		els = append(els, button(CommandActionID(i), b.Label, b.Value, b.Style))
+	}
+	if len(els) > 0 {
 		blocks = append(blocks, slackapi.NewActionBlock("jifen_actions", els...))
 	}
 
-	if m.Footer != "" {
-		blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(truncate(Escape(m.Footer), maxSectionText))))
+	if footer := clipEscaped(Escape(m.Footer), maxSectionText); strings.TrimSpace(footer) != "" {
+		blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(footer)))
 	}
 
 	if len(blocks) > maxBlocks {
@@ -132,9 +169,23 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 	return Rendered{Blocks: blocks, Text: fallback(m)}
 }
 
+// mrkdwn is a text object for escaped text. Verbatim stops Slack's
+// automatic parsing, which would otherwise turn a bare URL, a #channel
+// name or certain @mentions in the text into links and mentions.
+func mrkdwn(escaped string) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.MarkdownType, escaped, false, true)
+}
+
+// plainText is a plain-text object; emoji codes such as :tada: stay as typed.
+func plainText(s string) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.PlainTextType, s, false, false)
+}
+
 func button(actionID, label, value, style string) *slackapi.ButtonBlockElement {
-	b := slackapi.NewButtonBlockElement(actionID, truncateBytes(value, maxButtonValue),
-		slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(label, maxButtonLabel), false, false))
+	if strings.TrimSpace(label) == "" {
+		label = value // Slack refuses a button without text
+	}
+	b := slackapi.NewButtonBlockElement(actionID, value, plainText(clipPlain(label, maxButtonLabel)))
 	switch style {
 	case "primary":
 		b.Style = slackapi.StylePrimary
@@ -146,22 +197,20 @@ func button(actionID, label, value, style string) *slackapi.ButtonBlockElement {
 
 // fallback is the notification text: the title and the first paragraph.
 func fallback(m bot.Message) string {
-	parts := []string{}
+	var parts []string
 	if m.Title != "" {
 		parts = append(parts, m.Title)
 	}
 	if len(m.Text) > 0 {
 		parts = append(parts, m.Text[0])
 	}
-	return truncate(Escape(strings.Join(parts, "\n")), maxSectionText)
+	return clipEscaped(Escape(strings.Join(parts, "\n")), maxSectionText)
 }
 
 // Escape escapes the three characters Slack treats as markup in message
 // text: & < >. With them escaped, "<!channel>" or "<http://x|y>" typed by a
 // user is shown as typed and does nothing.
-func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func Escape(s string) string { return slackutilsx.EscapeMessage(s) }
 
 // CommandActionID is the action id of the i-th button of a message: Slack
 // wants action ids unique within a message.
@@ -179,13 +228,16 @@ type pageValue struct {
 	Page    int    `json:"p"`
 }
 
-// EncodePage packs a command and a page into a button value.
+// EncodePage packs a command and a page into a button value: URL-safe
+// base64 of a small JSON object, opaque to whoever reads the payload.
 func EncodePage(command string, page int) string {
 	raw, _ := json.Marshal(pageValue{command, page})
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// DecodePage unpacks EncodePage's value; anything else is rejected.
+// DecodePage unpacks EncodePage's value. Anything else, a negative page or
+// a value that is not a command, is rejected: the value comes back from
+// the client and is not trusted.
 func DecodePage(v string) (command string, page int, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
@@ -198,32 +250,70 @@ func DecodePage(v string) (command string, page int, ok bool) {
 	return pv.Command, pv.Page, true
 }
 
-// split cuts s into pieces of at most n characters, at line ends where it
-// can.
-func split(s string, n int) []string {
+// split cuts escaped text into pieces of at most n characters, at line
+// ends where it can and never inside an entity. It returns no pieces for
+// empty text: Slack refuses an empty section.
+func split(escaped string, n int) []string {
 	var out []string
-	for utf8.RuneCountInString(s) > n {
-		r := []rune(s)
-		cut := n
-		if i := strings.LastIndex(string(r[:n]), "\n"); i > 0 {
-			cut = utf8.RuneCountInString(string(r[:n])[:i])
+	r := []rune(escaped)
+	for len(r) > n {
+		cut := lastIndex(r[:n], '\n')
+		if cut <= 0 {
+			cut = entityBoundary(r, n)
 		}
 		out = append(out, string(r[:cut]))
-		s = strings.TrimPrefix(string(r[cut:]), "\n")
+		r = r[cut:]
+		if len(r) > 0 && r[0] == '\n' {
+			r = r[1:]
+		}
 	}
-	if s != "" || len(out) == 0 {
-		out = append(out, s)
+	if strings.TrimSpace(string(r)) != "" {
+		out = append(out, string(r))
 	}
 	return out
 }
 
-// truncateBytes keeps a value within n bytes without splitting a rune.
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
+// clipEscaped shortens escaped text to at most n characters, ending in "…"
+// when it cuts, and never cuts inside an entity.
+func clipEscaped(escaped string, n int) string {
+	r := []rune(escaped)
+	if len(r) <= n {
+		return escaped
+	}
+	return string(r[:entityBoundary(r, n-1)]) + "…"
+}
+
+// clipPlain shortens plain text to at most n characters, ending in "…"
+// when it cuts.
+func clipPlain(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
+	return string(r[:n-1]) + "…"
+}
+
+// entityBoundary is the largest cut ≤ n that does not fall inside one of
+// Escape's entities (&amp; &lt; &gt;, at most five characters): in escaped
+// text every & starts one.
+func entityBoundary(r []rune, n int) int {
+	n = min(n, len(r))
+	for i := n - 1; i >= max(0, n-4); i-- {
+		switch r[i] {
+		case ';':
+			return n
+		case '&':
+			return i
+		}
 	}
-	return s[:n]
+	return n
+}
+
+func lastIndex(r []rune, c rune) int {
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] == c {
+			return i
+		}
+	}
+	return -1
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"jifen/bot/feishu"
 	slackbot "jifen/bot/slack"
 )
 
@@ -47,13 +48,26 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 	}
 
+	if c := a.cfg.Feishu; c.Enabled {
+		fb, err := feishu.New(feishu.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer fb.Wait()
+		if c.Mode == "websocket" {
+			g.Go(func() error { return fb.RunWebsocket(ctx) })
+		} else {
+			fb.Register(mux)
+		}
+	}
+
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("jifen serving", "addr", ln.Addr().String(), "slack", a.cfg.Slack.Enabled)
+	log.Info("jifen serving", "addr", ln.Addr().String(), "slack", a.cfg.Slack.Enabled, "feishu", a.cfg.Feishu.Enabled)
 	if m.OnListen != nil {
 		m.OnListen(ln.Addr().String())
 	}

@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -130,4 +137,122 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// TestServeFeishuEndToEnd starts `jifen serve` with Feishu enabled against
+// a local fake of the Open API (tenant token, message replies), posts an
+// encrypted, signed group message carrying an award, and checks the reply
+// sent to the message's chat.
+func TestServeFeishuEndToEnd(t *testing.T) {
+	const (
+		encryptKey = "e2e-fake-encrypt-key"
+		token      = "e2e-fake-verification-token"
+	)
+	var mu sync.Mutex
+	replies := map[string]string{} // replied message id → content
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/open-apis/auth/v3/tenant_access_token/internal":
+			fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
+		case strings.HasPrefix(r.URL.Path, "/open-apis/im/v1/messages"):
+			var body struct {
+				Content string `json:"content"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			mu.Lock()
+			replies[r.URL.Path] = body.Content
+			mu.Unlock()
+			fmt.Fprint(w, `{"code":0,"data":{"message_id":"om_sent"}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer fake.Close()
+
+	dir := t.TempDir()
+	example, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(example), "feishu:\n  enabled: false", "feishu:\n  enabled: true", 1)
+	cfg = strings.Replace(cfg, "base_url: https://open.feishu.cn", "base_url: "+fake.URL, 1)
+	cfg = strings.Replace(cfg, `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	t.Setenv("FEISHU_APP_ID", "cli_e2e")
+	t.Setenv("FEISHU_APP_SECRET", "e2e-fake-app-secret")
+	t.Setenv("FEISHU_VERIFICATION_TOKEN", token)
+	t.Setenv("FEISHU_ENCRYPT_KEY", encryptKey)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	var stderr strings.Builder
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &syncWriter{w: &stderr}, OnListen: func(a string) { addr <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	content, _ := json.Marshal(map[string]string{"text": "@_user_1 /award @_user_2 10 客户好评 华为来信表扬"})
+	plain := fmt.Sprintf(`{"schema":"2.0","header":{"event_id":"ev-e2e","event_type":"im.message.receive_v1","create_time":"1700000000000","token":%q,"app_id":"cli_e2e","tenant_key":"t"},
+		"event":{"sender":{"sender_id":{"open_id":"ou_3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"},"sender_type":"user"},
+		"message":{"message_id":"om_e2e","chat_id":"oc_sales_group","chat_type":"group","message_type":"text","content":%q,
+		"mentions":[{"key":"@_user_1","id":{"open_id":"ou_bot"},"name":"jifen"},{"key":"@_user_2","id":{"open_id":"ou_5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"},"name":"王芳"}]}}}`,
+		token, content)
+	body := sealFeishu(t, encryptKey, plain)
+	stamp, nonce := strconv.FormatInt(time.Now().Unix(), 10), "e2e-nonce"
+	sum := sha256.Sum256([]byte(stamp + nonce + encryptKey + body))
+	req, _ := http.NewRequest("POST", base+"/feishu/events", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Lark-Request-Timestamp", stamp)
+	req.Header.Set("X-Lark-Request-Nonce", nonce)
+	req.Header.Set("X-Lark-Signature", hex.EncodeToString(sum[:]))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("event: %v %v", resp, err)
+	}
+
+	deadline := time.Now().Add(10 * time.Second)
+	var reply string
+	for reply == "" && time.Now().Before(deadline) {
+		mu.Lock()
+		reply = replies["/open-apis/im/v1/messages/om_e2e/reply"]
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(reply, "王芳") || !strings.Contains(reply, "华为来信表扬") {
+		t.Fatalf("reply to om_e2e: %q (all: %v)\n%s", reply, replies, stderr.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, stderr.String())
+	}
+}
+
+// sealFeishu encrypts a body as Feishu does: AES-256-CBC with
+// SHA-256(key), a random IV in front, PKCS#7 padding, base64.
+func sealFeishu(t *testing.T, key, plain string) string {
+	k := sha256.Sum256([]byte(key))
+	block, err := aes.NewCipher(k[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := aes.BlockSize - len(plain)%aes.BlockSize
+	data := append([]byte(plain), bytes.Repeat([]byte{byte(pad)}, pad)...)
+	iv := make([]byte, aes.BlockSize)
+	_, _ = rand.Read(iv)
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(data, data)
+	raw, _ := json.Marshal(map[string]string{"encrypt": base64.StdEncoding.EncodeToString(append(iv, data...))})
+	return string(raw)
 }

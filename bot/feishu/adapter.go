@@ -1,0 +1,340 @@
+// Package feishu connects the command core to Feishu (Lark): commands typed
+// in chats (Feishu has no slash commands), card buttons (card.action.trigger),
+// the bot menu, reactions as peer thanks, over an event subscription
+// (webhook) or the SDK's long connection, and card JSON 2.0 rendering.
+// Nothing Feishu-specific lives outside this package.
+//
+// Every delivery carries an idempotency key derived from what Feishu sends
+// (event_id, message_id, a card callback's token), so Feishu's re-deliveries
+// (after 15 s, 5 min, 1 h and 6 h) never apply twice; every send carries a
+// uuid derived from its cause, so a retried send is not delivered twice.
+package feishu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	lark "github.com/larksuite/oapi-sdk-go/v3"
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	larkcontact "github.com/larksuite/oapi-sdk-go/v3/service/contact/v3"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+
+	"jifen"
+	"jifen/bot"
+	"jifen/config"
+	"jifen/store"
+)
+
+// Options configure an Adapter.
+type Options struct {
+	Bot    *bot.Bot
+	Store  *store.Store
+	Config config.Feishu
+	Logger *slog.Logger
+	// HTTPClient is used for the Open API; nil is a client with a timeout.
+	HTTPClient *http.Client
+}
+
+// Adapter is jifen's Feishu app.
+type Adapter struct {
+	bot    *bot.Bot
+	st     *store.Store
+	cfg    config.Feishu
+	log    *slog.Logger
+	api    *lark.Client
+	seen   *seenSet
+	sendTo *limiter
+	wg     sync.WaitGroup
+}
+
+// New builds the adapter. The SDK client fetches and caches the tenant
+// access token itself.
+func New(opt Options) (*Adapter, error) {
+	if opt.Bot == nil || opt.Store == nil {
+		return nil, errors.New("feishu: Bot and Store are required")
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hc := opt.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	base := opt.Config.BaseURL
+	if base == "" {
+		base = config.DefaultFeishu
+	}
+	log = log.With("platform", "feishu")
+	api := lark.NewClient(opt.Config.AppID, opt.Config.AppSecret, lark.WithOpenBaseUrl(strings.TrimSuffix(base, "/")),
+		lark.WithHttpClient(hc), lark.WithLogger(sdkLogger{log}), lark.WithLogLevel(larkcore.LogLevelWarn))
+	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log, api: api,
+		seen: newSeenSet(8 * time.Hour), sendTo: newLimiter()}, nil
+}
+
+// Wait blocks until background work (replies, notices) is done.
+func (a *Adapter) Wait() { a.wg.Wait() }
+
+func (a *Adapter) goBackground(fn func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// member returns the member with the open_id, registering an unknown
+// sender from the contact API (name, department) as an employee.
+func (a *Adapter) member(ctx context.Context, openID string) (jifen.Member, error) {
+	if openID == "" {
+		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "?")
+	}
+	if m, ok := a.st.MemberByFeishuOpenID(openID); ok {
+		return m, nil
+	}
+	resp, err := a.api.Contact.V3.User.Get(ctx, larkcontact.NewGetUserReqBuilder().UserId(openID).UserIdType("open_id").
+		DepartmentIdType("open_department_id").Build())
+	if err != nil || !resp.Success() || resp.Data == nil || resp.Data.User == nil {
+		a.log.Warn("contact user lookup failed", "open_id", openID, "err", apiErr(err, resp))
+		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", openID)
+	}
+	u := resp.Data.User
+	name := strings.Join(strings.Fields(deref(u.Name)), "")
+	if name == "" {
+		name = openID
+	}
+	suffix := openID
+	if len(suffix) > 6 {
+		suffix = suffix[len(suffix)-6:]
+	}
+	m := jifen.Member{ID: "feishu-" + suffix, Name: strings.NewReplacer("@", "", "#", "").Replace(name),
+		FeishuOpenID: openID, Role: jifen.RoleEmployee}
+	if _, taken := a.st.Member(m.ID); taken {
+		m.ID = "feishu-" + strings.TrimPrefix(openID, "ou_")
+	}
+	if len(u.DepartmentIds) > 0 {
+		m.Department = a.departmentName(ctx, u.DepartmentIds[0])
+	}
+	if others := a.st.MembersByName(m.Name); len(others) > 0 {
+		m.Name += "-" + suffix[len(suffix)-4:]
+	}
+	if err := a.st.RegisterMember(ctx, m); err != nil {
+		return jifen.Member{}, err
+	}
+	a.log.Info("registered Feishu user", "member", m.ID, "department", m.Department)
+	return m, nil
+}
+
+func (a *Adapter) departmentName(ctx context.Context, id string) string {
+	resp, err := a.api.Contact.V3.Department.Get(ctx, larkcontact.NewGetDepartmentReqBuilder().DepartmentId(id).
+		DepartmentIdType("open_department_id").Build())
+	if err != nil || !resp.Success() || resp.Data == nil || resp.Data.Department == nil {
+		return ""
+	}
+	return deref(resp.Data.Department.Name)
+}
+
+// run runs command text for a Feishu user; mentions resolves @_user_N
+// placeholders of the message to open_ids.
+func (a *Adapter) run(ctx context.Context, openID, text, key string, mentions map[string]string) bot.Response {
+	caller, err := a.member(ctx, openID)
+	if err != nil {
+		return a.bot.ErrorResponse(err)
+	}
+	resolve := func(tok string) (jifen.Member, error) {
+		if id, ok := mentions[tok]; ok {
+			return a.member(ctx, id)
+		}
+		return a.bot.ResolveName(tok)
+	}
+	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "feishu", Key: key, Resolve: resolve})
+}
+
+// uuid derives a send's deduplication id (Feishu keeps it an hour) from
+// its cause.
+func uuid(cause string) string {
+	sum := sha256.Sum256([]byte(cause))
+	return hex.EncodeToString(sum[:16])
+}
+
+// Reply answers a message in its chat, as a reply to it.
+func (a *Adapter) Reply(ctx context.Context, messageID string, m bot.Message, cause string) error {
+	card := RenderCard(m).JSON()
+	return a.send(ctx, messageID, func() (string, error) {
+		resp, err := a.api.Im.V1.Message.Reply(ctx, larkim.NewReplyMessageReqBuilder().MessageId(messageID).
+			Body(larkim.NewReplyMessageReqBodyBuilder().MsgType("interactive").Content(card).Uuid(uuid(cause)).Build()).Build())
+		if err != nil {
+			return "", err
+		}
+		return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
+	})
+}
+
+// Send posts a message to a chat (chat_id) or a person (open_id).
+func (a *Adapter) Send(ctx context.Context, idType, id string, m bot.Message, cause string) error {
+	card := RenderCard(m).JSON()
+	return a.send(ctx, id, func() (string, error) {
+		resp, err := a.api.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
+			Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(id).MsgType("interactive").Content(card).Uuid(uuid(cause)).Build()).Build())
+		if err != nil {
+			return "", err
+		}
+		return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
+	})
+}
+
+// errRateLimited marks an answer that asks to slow down.
+var errRateLimited = errors.New("feishu: rate limited")
+
+func rateCode(ok bool, code int, msg string, status int) (string, error) {
+	switch {
+	case ok:
+		return "", nil
+	case status == http.StatusTooManyRequests || code == 99991400 || code == 230020:
+		return "", errRateLimited
+	default:
+		return "", fmt.Errorf("feishu: code %d: %s", code, msg)
+	}
+}
+
+// send paces sends to one receiver (Feishu allows about 5 a second to one
+// user or group, 50 a second per app) and retries rate-limited ones with
+// backoff; the uuid makes a retry safe.
+func (a *Adapter) send(ctx context.Context, receiver string, do func() (string, error)) error {
+	backoff := 500 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		if err := a.sendTo.wait(ctx, receiver); err != nil {
+			return err
+		}
+		_, err := do()
+		if !errors.Is(err, errRateLimited) || attempt == 4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+			backoff *= 2
+		}
+	}
+}
+
+// sendNotices delivers a response's notices as direct messages.
+func (a *Adapter) sendNotices(resp bot.Response, cause string) {
+	if len(resp.Notices) == 0 {
+		return
+	}
+	a.goBackground(func(ctx context.Context) {
+		for i, n := range resp.Notices {
+			m, ok := a.st.Member(n.To)
+			if !ok || m.FeishuOpenID == "" || m.Bot {
+				continue
+			}
+			if err := a.Send(ctx, "open_id", m.FeishuOpenID, n.Message, fmt.Sprintf("%s#notice%d", cause, i)); err != nil {
+				a.log.Warn("direct message failed", "member", m.ID, "err", err)
+			}
+		}
+	})
+}
+
+// limiter spaces sends: at least 200 ms apart to one receiver, 20 ms
+// apart overall.
+type limiter struct {
+	mu   sync.Mutex
+	next map[string]time.Time
+	all  time.Time
+}
+
+func newLimiter() *limiter { return &limiter{next: map[string]time.Time{}} }
+
+func (l *limiter) wait(ctx context.Context, receiver string) error {
+	l.mu.Lock()
+	now := time.Now()
+	at := now
+	for _, t := range []time.Time{l.next[receiver], l.all} {
+		if t.After(at) {
+			at = t
+		}
+	}
+	l.next[receiver] = at.Add(200 * time.Millisecond)
+	l.all = at.Add(20 * time.Millisecond)
+	if len(l.next) > 10_000 {
+		for k, t := range l.next {
+			if t.Before(now) {
+				delete(l.next, k)
+			}
+		}
+	}
+	l.mu.Unlock()
+	if d := at.Sub(now); d > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	return nil
+}
+
+// seenSet remembers delivery ids for a while (Feishu re-delivers for up to
+// about seven hours).
+type seenSet struct {
+	mu   sync.Mutex
+	ttl  time.Duration
+	keys map[string]time.Time
+}
+
+func newSeenSet(ttl time.Duration) *seenSet { return &seenSet{ttl: ttl, keys: map[string]time.Time{}} }
+
+func (s *seenSet) first(key string) bool {
+	if key == "" {
+		return true
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.keys[key]; ok && now.Sub(t) < s.ttl {
+		return false
+	}
+	if len(s.keys) > 50_000 {
+		for k, t := range s.keys {
+			if now.Sub(t) >= s.ttl {
+				delete(s.keys, k)
+			}
+		}
+	}
+	s.keys[key] = now
+	return true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func apiErr(err error, resp interface{ Success() bool }) error {
+	if err != nil {
+		return err
+	}
+	return errors.New("unsuccessful answer")
+}
+
+// sdkLogger sends the SDK's logs to slog.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Debug(ctx context.Context, args ...any) {}
+func (l sdkLogger) Info(ctx context.Context, args ...any)  {}
+func (l sdkLogger) Warn(ctx context.Context, args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
+func (l sdkLogger) Error(ctx context.Context, args ...any) { l.log.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,249 @@
+package feishu
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+
+	"jifen/bot"
+)
+
+type userID struct {
+	OpenID string `json:"open_id"`
+}
+
+type messageEvent struct {
+	Sender struct {
+		SenderID   userID `json:"sender_id"`
+		SenderType string `json:"sender_type"`
+	} `json:"sender"`
+	Message struct {
+		MessageID   string `json:"message_id"`
+		ChatID      string `json:"chat_id"`
+		ChatType    string `json:"chat_type"`
+		MessageType string `json:"message_type"`
+		Content     string `json:"content"`
+		Mentions    []struct {
+			Key  string `json:"key"`
+			ID   userID `json:"id"`
+			Name string `json:"name"`
+		} `json:"mentions"`
+	} `json:"message"`
+}
+
+type cardEvent struct {
+	Operator userID `json:"operator"`
+	Token    string `json:"token"`
+	Action   struct {
+		Value json.RawMessage `json:"value"`
+		Tag   string          `json:"tag"`
+	} `json:"action"`
+	Context struct {
+		MessageID string `json:"open_message_id"`
+		ChatID    string `json:"open_chat_id"`
+	} `json:"context"`
+}
+
+type menuEvent struct {
+	Operator struct {
+		OperatorID userID `json:"operator_id"`
+	} `json:"operator"`
+	EventKey string `json:"event_key"`
+}
+
+type reactionEvent struct {
+	MessageID    string `json:"message_id"`
+	ReactionType struct {
+		EmojiType string `json:"emoji_type"`
+	} `json:"reaction_type"`
+	OperatorType string `json:"operator_type"`
+	UserID       userID `json:"user_id"`
+}
+
+// MenuCommands maps the bot menu's event keys to commands; the README
+// shows how to set the menu up with these keys.
+var MenuCommands = map[string]string{
+	"score": "/score", "leaderboard": "/leaderboard", "rules": "/rules", "shop": "/shop", "help": "/help",
+}
+
+// event handles one verified event and returns the answer: the toast and
+// card of a card callback, or {} for events, whose work is handed off so
+// the answer is immediate (Feishu re-delivers events not answered within
+// three seconds).
+func (a *Adapter) event(ctx context.Context, env envelope) any {
+	if env.Header.EventType == "card.action.trigger" {
+		var ev cardEvent
+		if json.Unmarshal(env.Event, &ev) != nil {
+			return toast("error", a.bot.T("feishu.bad_action"))
+		}
+		return a.card(ctx, ev, env.Header.EventID)
+	}
+	if !a.seen.first(env.Header.EventID) {
+		return struct{}{}
+	}
+	raw := env.Event
+	id := env.Header.EventID
+	switch env.Header.EventType {
+	case "im.message.receive_v1":
+		var ev messageEvent
+		if json.Unmarshal(raw, &ev) == nil {
+			a.goBackground(func(ctx context.Context) { a.message(ctx, ev) })
+		}
+	case "application.bot.menu_v6":
+		var ev menuEvent
+		if json.Unmarshal(raw, &ev) == nil {
+			a.goBackground(func(ctx context.Context) { a.menu(ctx, ev, id) })
+		}
+	case "im.message.reaction.created_v1", "im.message.reaction.deleted_v1":
+		var ev reactionEvent
+		added := env.Header.EventType == "im.message.reaction.created_v1"
+		if json.Unmarshal(raw, &ev) == nil {
+			a.goBackground(func(ctx context.Context) { a.reaction(ctx, ev, added) })
+		}
+	}
+	return struct{}{}
+}
+
+// placeholder is a mention placeholder in message text: @_user_1.
+var placeholder = regexp.MustCompile(`^@_user_\d+$`)
+
+// message runs the command in a text message: in a direct chat, or in a
+// group where the bot was @mentioned. The leading mentions (the bot's own)
+// are dropped; the others resolve through the message's mentions.
+func (a *Adapter) message(ctx context.Context, ev messageEvent) {
+	m := ev.Message
+	if ev.Sender.SenderType != "user" || m.MessageType != "text" || !a.seen.first("msg:"+m.MessageID) {
+		return
+	}
+	var content struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal([]byte(m.Content), &content) != nil {
+		return
+	}
+	words := strings.Fields(content.Text)
+	for len(words) > 0 && placeholder.MatchString(words[0]) {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		words = []string{"/help"}
+	}
+	mentions := map[string]string{}
+	for _, mt := range m.Mentions {
+		mentions[mt.Key] = mt.ID.OpenID
+	}
+	key := "feishu:msg:" + m.MessageID
+	resp := a.run(ctx, ev.Sender.SenderID.OpenID, strings.Join(words, " "), key, mentions)
+	a.sendNotices(resp, key)
+	var err error
+	if m.ChatType == "p2p" || resp.Reply.Public {
+		err = a.Reply(ctx, m.MessageID, resp.Reply, key)
+	} else {
+		// A group sees public replies only; the rest goes to the caller.
+		err = a.Send(ctx, "open_id", ev.Sender.SenderID.OpenID, resp.Reply, key)
+	}
+	if err != nil {
+		a.log.Warn("reply failed", "err", err)
+	}
+}
+
+// card handles a button click: the command in the button's value runs for
+// the operator, with the callback's token as idempotency key. The answer is
+// a toast and, when the command succeeded, the card replaced by its result
+// (an approval card then shows who decided). A second click is told who
+// decided first, and the card stays.
+func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID string) any {
+	var value struct {
+		Command string `json:"command"`
+	}
+	if json.Unmarshal(ev.Action.Value, &value) != nil || !strings.HasPrefix(value.Command, "/") {
+		return toast("error", a.bot.T("feishu.bad_action"))
+	}
+	key := "feishu:card:" + ev.Token
+	if ev.Token == "" {
+		key = "feishu:card:" + eventID
+	}
+	resp := a.run(ctx, ev.Operator.OpenID, value.Command, key, nil)
+	a.sendNotices(resp, key)
+	if resp.Reply.Kind == "error" {
+		return toast("error", strings.Join(resp.Reply.Text, " "))
+	}
+	out := toast("success", firstLine(resp.Reply))
+	out["card"] = map[string]any{"type": "raw", "data": RenderCard(resp.Reply)}
+	return out
+}
+
+func toast(kind, text string) map[string]any {
+	return map[string]any{"toast": map[string]string{"type": kind, "content": text}}
+}
+
+func firstLine(m bot.Message) string {
+	if len(m.Text) > 0 {
+		return m.Text[0]
+	}
+	return m.Title
+}
+
+// menu runs a bot menu entry for the member who clicked, answered in a
+// direct message.
+func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID string) {
+	command, ok := MenuCommands[ev.EventKey]
+	if !ok {
+		command = "/help"
+	}
+	open := ev.Operator.OperatorID.OpenID
+	key := "feishu:ev:" + eventID
+	resp := a.run(ctx, open, command, key, nil)
+	if err := a.Send(ctx, "open_id", open, resp.Reply, key); err != nil {
+		a.log.Warn("menu reply failed", "err", err)
+	}
+}
+
+// reaction turns the configured reaction into peer thanks for the
+// message's author, and its removal within ten minutes into taking them
+// back.
+func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool) {
+	want := a.cfg.ThanksReaction
+	if want == "" || !strings.EqualFold(ev.ReactionType.EmojiType, want) || ev.OperatorType != "user" {
+		return
+	}
+	giver, err := a.member(ctx, ev.UserID.OpenID)
+	if err != nil {
+		return
+	}
+	key := "feishu:react:" + ev.MessageID + ":" + ev.UserID.OpenID + ":" + strings.ToUpper(want)
+	if !added {
+		a.bot.UndoReactionThanks(ctx, giver, key, "feishu")
+		return
+	}
+	author, ok := a.author(ctx, ev.MessageID)
+	if !ok {
+		return
+	}
+	receiver, err := a.member(ctx, author)
+	if err != nil {
+		return
+	}
+	resp := a.bot.ReactionThanks(ctx, giver, receiver, key, "feishu")
+	a.sendNotices(resp, key)
+	if resp.Reply.Kind == "error" {
+		_ = a.Send(ctx, "open_id", giver.FeishuOpenID, resp.Reply, key)
+	}
+}
+
+// author is the open_id of a message's sender, when a person sent it.
+func (a *Adapter) author(ctx context.Context, messageID string) (string, bool) {
+	resp, err := a.api.Im.V1.Message.Get(ctx, larkim.NewGetMessageReqBuilder().MessageId(messageID).Build())
+	if err != nil || !resp.Success() || resp.Data == nil || len(resp.Data.Items) == 0 || resp.Data.Items[0].Sender == nil {
+		a.log.Warn("message lookup failed", "message", messageID, "err", apiErr(err, resp))
+		return "", false
+	}
+	s := resp.Data.Items[0].Sender
+	if deref(s.SenderType) != "user" || deref(s.IdType) != "open_id" {
+		return "", false
+	}
+	return deref(s.Id), true
+}

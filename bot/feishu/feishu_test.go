@@ -1,0 +1,415 @@
+package feishu
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"jifen"
+	"jifen/bot"
+	"jifen/config"
+	"jifen/store"
+)
+
+// Fixed fake credentials.
+const (
+	testToken      = "vtoken-fake-0001"
+	testEncryptKey = "fake-encrypt-key-0001"
+)
+
+// Open IDs of the example company's members.
+const (
+	zhang = "ou_3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f" // 张伟, sales manager
+	wang  = "ou_5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b" // 王芳
+	lina  = "ou_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d" // 李娜, HR admin
+	botID = "ou_b0t000000000000000000000000000"
+)
+
+// fakeOpenAPI answers the tenant token, message sends and replies, message
+// lookups and the contact API, and records what the bot sent.
+type fakeOpenAPI struct {
+	*httptest.Server
+	mu   sync.Mutex
+	sent []sent
+}
+
+type sent struct {
+	Path, IDType, ReceiveID, MsgType, UUID string
+	Content                                map[string]any
+}
+
+func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
+	f := &fakeOpenAPI{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
+	})
+	record := func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer t-fake" {
+			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, 401)
+			return
+		}
+		var body struct {
+			ReceiveID string `json:"receive_id"`
+			MsgType   string `json:"msg_type"`
+			Content   string `json:"content"`
+			UUID      string `json:"uuid"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		var content map[string]any
+		_ = json.Unmarshal([]byte(body.Content), &content)
+		f.mu.Lock()
+		f.sent = append(f.sent, sent{Path: r.URL.Path, IDType: r.URL.Query().Get("receive_id_type"), ReceiveID: body.ReceiveID,
+			MsgType: body.MsgType, UUID: body.UUID, Content: content})
+		f.mu.Unlock()
+		fmt.Fprint(w, `{"code":0,"msg":"success","data":{"message_id":"om_sent"}}`)
+	}
+	mux.HandleFunc("POST /open-apis/im/v1/messages", record)
+	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", record)
+	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user"}}]}}`, r.PathValue("id"), zhang)
+	})
+	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"赵 新","open_id":"x","department_ids":["od-market"]}}}`)
+	})
+	mux.HandleFunc("GET /open-apis/contact/v3/departments/{id}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"code":0,"data":{"department":{"name":"市场部"}}}`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Logf("fake: unhandled %s %s", r.Method, r.URL)
+		http.NotFound(w, r)
+	})
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8") // the SDK insists
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeOpenAPI) messages() []sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sent(nil), f.sent...)
+}
+
+type harness struct {
+	t   testing.TB
+	cfg *config.Config
+	api *fakeOpenAPI
+	a   *Adapter
+	st  *store.Store
+	srv *httptest.Server
+}
+
+func newHarness(t testing.TB, encrypt bool) *harness {
+	t.Helper()
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
+	cfg, err := config.Load("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })
+	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language})
+	api := newFakeOpenAPI(t)
+	fc := config.Feishu{Enabled: true, Mode: "webhook", AppID: "cli_fake", AppSecret: "fake-app-secret",
+		VerificationToken: testToken, BaseURL: api.URL, ThanksReaction: "THUMBSUP"}
+	if encrypt {
+		fc.EncryptKey = testEncryptKey
+	}
+	a, err := New(Options{Bot: b, Store: st, Config: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	t.Cleanup(a.Wait)
+	return &harness{t: t, cfg: cfg, api: api, a: a, st: st, srv: srv}
+}
+
+// sealed encrypts and signs a plain body as Feishu does.
+func sealed(plain string, at time.Time) (body string, header http.Header) {
+	iv := []byte("0123456789abcdef")
+	raw, _ := json.Marshal(map[string]string{"encrypt": encrypt(testEncryptKey, []byte(plain), iv)})
+	ts := strconv.FormatInt(at.Unix(), 10)
+	h := http.Header{}
+	h.Set("X-Lark-Request-Timestamp", ts)
+	h.Set("X-Lark-Request-Nonce", "nonce-1")
+	h.Set("X-Lark-Signature", signature(ts, "nonce-1", testEncryptKey, raw))
+	return string(raw), h
+}
+
+func (h *harness) post(body string, header http.Header) (int, map[string]any) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.srv.URL+"/feishu/events", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		h.t.Errorf("answer content type %q", ct)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// send posts an event, sealed when the adapter has an encrypt key.
+func (h *harness) send(plain string) (int, map[string]any) {
+	if h.a.cfg.EncryptKey == "" {
+		return h.post(plain, nil)
+	}
+	body, hdr := sealed(plain, time.Now())
+	return h.post(body, hdr)
+}
+
+func event(id, typ, token, ev string) string {
+	return fmt.Sprintf(`{"schema":"2.0","header":{"event_id":%q,"event_type":%q,"create_time":"1700000000000","token":%q,"app_id":"cli_fake","tenant_key":"t1"},"event":%s}`,
+		id, typ, token, ev)
+}
+
+func textMessage(messageID, chatType, sender, text string, mentions ...[2]string) string {
+	content, _ := json.Marshal(map[string]string{"text": text})
+	var ms []string
+	for i, m := range mentions {
+		ms = append(ms, fmt.Sprintf(`{"key":"@_user_%d","id":{"open_id":%q},"name":%q}`, i+1, m[0], m[1]))
+	}
+	return fmt.Sprintf(`{"sender":{"sender_id":{"open_id":%q},"sender_type":"user"},"message":{"message_id":%q,"chat_id":"oc_sales","chat_type":%q,"message_type":"text","content":%q,"mentions":[%s]}}`,
+		sender, messageID, chatType, content, strings.Join(ms, ","))
+}
+
+func TestDecryptPlatformSample(t *testing.T) {
+	got, err := decrypt("test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=")
+	if err != nil || string(got) != "hello world" {
+		t.Fatalf("%q %v", got, err)
+	}
+	if _, err := decrypt("wrong key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="); err == nil {
+		t.Error("a wrong key decrypted")
+	}
+	sealed := encrypt("k", []byte(`{"a":1}`), []byte("0123456789abcdef"))
+	if got, err := decrypt("k", sealed); err != nil || string(got) != `{"a":1}` {
+		t.Fatalf("round trip: %q %v", got, err)
+	}
+}
+
+func TestChallenge(t *testing.T) {
+	for _, enc := range []bool{false, true} {
+		h := newHarness(t, enc)
+		code, out := h.send(fmt.Sprintf(`{"challenge":"ajls384kdjx98XX","token":%q,"type":"url_verification"}`, testToken))
+		if code != 200 || out["challenge"] != "ajls384kdjx98XX" {
+			t.Fatalf("encrypted=%v: %d %v", enc, code, out)
+		}
+		code, _ = h.send(`{"challenge":"x","token":"wrong","type":"url_verification"}`)
+		if code != 401 {
+			t.Fatalf("encrypted=%v wrong token: %d", enc, code)
+		}
+	}
+}
+
+func TestGroupCommandWithMentions(t *testing.T) {
+	h := newHarness(t, true)
+	msg := textMessage("om_award1", "group", zhang, "@_user_1 /award @_user_2 10 客户好评 华为来信表扬",
+		[2]string{botID, "jifen"}, [2]string{wang, "王芳"})
+	if code, _ := h.send(event("ev-1", "im.message.receive_v1", testToken, msg)); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	h.a.Wait()
+	if n := h.st.EntryCount(); n != 1 {
+		t.Fatalf("entries = %d", n)
+	}
+	var reply, dm bool
+	for _, s := range h.api.messages() {
+		if s.Path == "/open-apis/im/v1/messages/om_award1/reply" && s.MsgType == "interactive" && strings.Contains(fmt.Sprint(s.Content), "王芳") {
+			reply = s.UUID != ""
+		}
+		if s.Path == "/open-apis/im/v1/messages" && s.IDType == "open_id" && s.ReceiveID == wang {
+			dm = true
+		}
+	}
+	if !reply || !dm {
+		t.Fatalf("reply %v, dm %v: %+v", reply, dm, h.api.messages())
+	}
+}
+
+func TestChineseCommandWithoutSlashInDirectChat(t *testing.T) {
+	h := newHarness(t, false)
+	msg := textMessage("om_p2p", "p2p", zhang, "加分 @_user_1 10 客户好评", [2]string{wang, "王芳"})
+	h.send(event("ev-p2p", "im.message.receive_v1", testToken, msg))
+	h.a.Wait()
+	if n := h.st.EntryCount(); n != 1 {
+		t.Fatalf("entries = %d", n)
+	}
+}
+
+func TestBadDeliveriesChangeNothing(t *testing.T) {
+	h := newHarness(t, true)
+	plain := event("ev-bad", "im.message.receive_v1", testToken, textMessage("om_bad", "p2p", zhang, "/award @_user_1 10 客户好评", [2]string{wang, "王芳"}))
+	good, hdr := sealed(plain, time.Now())
+	stale, staleHdr := sealed(plain, time.Now().Add(-6*time.Minute))
+	badSig := hdr.Clone()
+	badSig.Set("X-Lark-Signature", strings.Repeat("0", 64))
+	wrongToken, wrongHdr := sealed(strings.Replace(plain, testToken, "not-the-token", 1), time.Now())
+	undecryptable := `{"encrypt":"` + strings.Repeat("A", 64) + `"}`
+	ts := hdr.Get("X-Lark-Request-Timestamp")
+	undHdr := http.Header{}
+	undHdr.Set("X-Lark-Request-Timestamp", ts)
+	undHdr.Set("X-Lark-Request-Nonce", "nonce-1")
+	undHdr.Set("X-Lark-Signature", signature(ts, "nonce-1", testEncryptKey, []byte(undecryptable)))
+	tests := []struct {
+		name   string
+		body   string
+		header http.Header
+		want   int
+	}{
+		{"bad signature", good, badSig, 401},
+		{"stale timestamp", stale, staleHdr, 401},
+		{"wrong token", wrongToken, wrongHdr, 401},
+		{"undecryptable body", undecryptable, undHdr, 400},
+		{"not encrypted", plain, nil, 400},
+		{"unsigned event", good, nil, 401},
+		{"oversized body", `{"encrypt":"` + strings.Repeat("A", MaxBody) + `"}`, nil, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, _ := h.post(tt.body, tt.header); code != tt.want {
+				t.Fatalf("status %d, want %d", code, tt.want)
+			}
+		})
+	}
+	h.a.Wait()
+	if n := h.st.EntryCount(); n != 0 || len(h.api.messages()) != 0 {
+		t.Fatalf("bad deliveries wrote %d entries, sent %d messages", n, len(h.api.messages()))
+	}
+	// And without an encrypt key, the token is checked on events too.
+	h2 := newHarness(t, false)
+	if code, _ := h2.send(strings.Replace(plain, testToken, "not-the-token", 1)); code != 401 {
+		t.Fatalf("plain wrong token: %d", code)
+	}
+}
+
+func TestRedeliveriesApplyOnce(t *testing.T) {
+	h := newHarness(t, true)
+	msg := textMessage("om_dup", "p2p", zhang, "/award @_user_1 10 客户好评", [2]string{wang, "王芳"})
+	for range 3 {
+		h.send(event("ev-dup", "im.message.receive_v1", testToken, msg)) // the same event_id
+	}
+	h.send(event("ev-dup-2", "im.message.receive_v1", testToken, msg)) // the same message_id, a new event_id
+	h.a.Wait()
+	if n := h.st.EntryCount(); n != 1 {
+		t.Fatalf("entries = %d", n)
+	}
+	replies := 0
+	for _, s := range h.api.messages() {
+		if strings.HasSuffix(s.Path, "/om_dup/reply") {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Fatalf("%d replies", replies)
+	}
+}
+
+func cardCallback(token, operator, command string) string {
+	return fmt.Sprintf(`{"operator":{"open_id":%q},"token":%q,"action":{"value":{"command":%q},"tag":"button"},"context":{"open_message_id":"om_card","open_chat_id":"oc_dm"}}`,
+		operator, token, command)
+}
+
+func TestApprovalButtonAppliesOnceAndUpdatesTheCard(t *testing.T) {
+	h := newHarness(t, true)
+	h.send(event("ev-req", "im.message.receive_v1", testToken,
+		textMessage("om_req", "p2p", zhang, "/award @_user_1 80 签大单 中标", [2]string{wang, "王芳"})))
+	h.a.Wait()
+	if h.st.EntryCount() != 0 {
+		t.Fatal("applied before approval")
+	}
+	code, out := h.send(event("ev-click-1", "card.action.trigger", testToken, cardCallback("c-tok-1", lina, "/approve 1")))
+	if code != 200 || fmt.Sprint(out["toast"]) == "" || out["card"] == nil {
+		t.Fatalf("first click: %d %v", code, out)
+	}
+	card, _ := json.Marshal(out["card"])
+	if !strings.Contains(string(card), "由 李娜 批准") {
+		t.Fatalf("the updated card does not say who decided: %s", card)
+	}
+	// A double click: another callback for the same button.
+	code, out = h.send(event("ev-click-2", "card.action.trigger", testToken, cardCallback("c-tok-2", lina, "/approve 1")))
+	toast, _ := out["toast"].(map[string]any)
+	if code != 200 || out["card"] != nil || toast["type"] != "error" || !strings.Contains(fmt.Sprint(toast["content"]), "李娜") {
+		t.Fatalf("second click: %d %v", code, out)
+	}
+	// A re-delivered first callback (same token) replays.
+	h.send(event("ev-click-1", "card.action.trigger", testToken, cardCallback("c-tok-1", lina, "/approve 1")))
+	h.a.Wait()
+	if n := h.st.EntryCount(); n != 1 {
+		t.Fatalf("entries = %d", n)
+	}
+	if code, out := h.send(event("ev-click-3", "card.action.trigger", testToken, `{"operator":{"open_id":"x"},"token":"t","action":{"value":"junk"}}`)); code != 200 || out["card"] != nil {
+		t.Fatalf("junk value: %d %v", code, out)
+	}
+}
+
+func TestBotMenuAnswersInADirectMessage(t *testing.T) {
+	h := newHarness(t, true)
+	h.send(event("ev-menu", "application.bot.menu_v6", testToken, fmt.Sprintf(`{"operator":{"operator_id":{"open_id":%q}},"event_key":"score","timestamp":1700000000}`, wang)))
+	h.a.Wait()
+	ms := h.api.messages()
+	if len(ms) != 1 || ms[0].IDType != "open_id" || ms[0].ReceiveID != wang || !strings.Contains(fmt.Sprint(ms[0].Content), "王芳") {
+		t.Fatalf("%+v", ms)
+	}
+}
+
+func TestReactionThanks(t *testing.T) {
+	h := newHarness(t, true)
+	reaction := func(id, typ string) {
+		h.send(event(id, typ, testToken, fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang)))
+		h.a.Wait()
+	}
+	reaction("ev-r1", "im.message.reaction.created_v1")
+	month := jifen.PeriodOf(jifen.Month, h.st.Now(), h.st.Location())
+	if n, net := h.st.EntryCount(), h.st.Totals("zhangwei", month).Net; n != 1 || net != 1 {
+		t.Fatalf("after reaction: %d entries, net %d", n, net)
+	}
+	reaction("ev-r2", "im.message.reaction.deleted_v1")
+	if n, net := h.st.EntryCount(), h.st.Totals("zhangwei", month).Net; n != 2 || net != 0 {
+		t.Fatalf("after removal: %d entries, net %d", n, net)
+	}
+}
+
+func TestUnknownSenderIsRegistered(t *testing.T) {
+	h := newHarness(t, false)
+	h.send(event("ev-new", "im.message.receive_v1", testToken, textMessage("om_new", "p2p", "ou_newcomer000000000000000001", "/score")))
+	h.a.Wait()
+	m, ok := h.st.MemberByFeishuOpenID("ou_newcomer000000000000000001")
+	if !ok || m.Name != "赵新" || m.Department != "市场部" || m.Role != jifen.RoleEmployee {
+		t.Fatalf("%+v %v", m, ok)
+	}
+}

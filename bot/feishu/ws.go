@@ -1,0 +1,63 @@
+package feishu
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
+
+	"jifen/config"
+)
+
+// RunWebsocket receives the same events and card callbacks over the SDK's
+// long connection (feishu.mode: websocket), for deployments with no public
+// address, until ctx ends. The connection is authenticated by the app
+// credentials; each event still has its verification token checked.
+func (a *Adapter) RunWebsocket(ctx context.Context) error {
+	d := dispatcher.NewEventDispatcher(a.cfg.VerificationToken, a.cfg.EncryptKey)
+	handle := func(ctx context.Context, req *larkevent.EventReq) error {
+		_, status, reason := a.dispatch(ctx, req.Body, true)
+		if status != 0 {
+			return errors.New(reason)
+		}
+		return nil
+	}
+	for _, t := range []string{"im.message.receive_v1", "application.bot.menu_v6",
+		"im.message.reaction.created_v1", "im.message.reaction.deleted_v1"} {
+		d.OnCustomizedEvent(t, handle)
+	}
+	d.OnP2CardActionTrigger(func(ctx context.Context, ev *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+		if ev.EventReq == nil {
+			return nil, errors.New("card callback without body")
+		}
+		resp, status, reason := a.dispatch(ctx, ev.EventReq.Body, true)
+		if status != 0 {
+			return nil, errors.New(reason)
+		}
+		raw, err := json.Marshal(resp)
+		if err != nil {
+			return nil, err
+		}
+		var out callback.CardActionTriggerResponse
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	})
+	base := a.cfg.BaseURL
+	if base == "" {
+		base = config.DefaultFeishu
+	}
+	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret, larkws.WithEventHandler(d),
+		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(sdkLogger{a.log}))
+	err := cli.Start(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
