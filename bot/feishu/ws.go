@@ -19,6 +19,23 @@ import (
 // address, until ctx ends. The connection is authenticated by the app
 // credentials; each event still has its verification token checked.
 func (a *Adapter) RunWebsocket(ctx context.Context) error {
+	base := a.cfg.BaseURL
+	if base == "" {
+		base = config.DefaultFeishu
+	}
+	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret, larkws.WithEventHandler(a.wsDispatcher()),
+		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(sdkLogger{a.log}))
+	err := cli.Start(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// wsDispatcher routes the long connection's frames (plain JSON: the
+// connection itself is authenticated) into the same handling as webhook
+// deliveries, token check included.
+func (a *Adapter) wsDispatcher() *dispatcher.EventDispatcher {
 	d := dispatcher.NewEventDispatcher(a.cfg.VerificationToken, a.cfg.EncryptKey)
 	handle := func(ctx context.Context, req *larkevent.EventReq) error {
 		_, status, reason := a.dispatch(ctx, req.Body, true)
@@ -49,15 +66,5 @@ func (a *Adapter) RunWebsocket(ctx context.Context) error {
 		}
 		return &out, nil
 	})
-	base := a.cfg.BaseURL
-	if base == "" {
-		base = config.DefaultFeishu
-	}
-	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret, larkws.WithEventHandler(d),
-		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(sdkLogger{a.log}))
-	err := cli.Start(ctx)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	return d
 }
