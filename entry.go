@@ -46,4 +46,7 @@ type Entry struct {
 	Reverses    uint64    `json:"reverses,omitempty"` // for KindRevoke
 	Approval    uint64    `json:"approval,omitempty"` // the pending request it came from
 	Source      string    `json:"source,omitempty"`   // console, slack, feishu, import …
+	// Quantity is the number of units a redeem entry bought (Behavior is
+	// then "reward:" + the item id); 0 elsewhere.
+	Quantity int64 `json:"quantity,omitempty"`
 }

@@ -120,6 +120,12 @@ func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
 		return b.rules(req, cmd)
 	case "revoke":
 		return b.revoke(ctx, req, cmd)
+	case "shop":
+		return b.shop(req)
+	case "redeem":
+		return b.redeem(ctx, req, cmd)
+	case "redemptions":
+		return b.redemptions(ctx, req, cmd)
 	case "approve":
 		return b.decide(ctx, req, cmd, true)
 	case "reject":

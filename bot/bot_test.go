@@ -52,6 +52,11 @@ func testCatalog() *rules.Catalog {
 		Allowances:        map[jifen.Role]rules.Allowance{jifen.RoleManager: {Period: jifen.Month, Points: 100, PerMember: 10}, jifen.RoleEmployee: {Period: jifen.Month, Points: 10}},
 		Thanks:            &rules.Thanks{Behavior: "peer_thanks", Period: jifen.Week, Allowance: 5, MaxPerThanks: 3},
 		ApprovalThreshold: 50,
+		Rewards: []rules.Reward{
+			{ID: "coffee", Name: "咖啡券", Cost: 30, Limit: &rules.RewardLimit{Period: jifen.Week, Units: 2}, Fulfiller: "li"},
+			{ID: "training", Name: "培训课程", Cost: 100, Stock: 3, Approval: true},
+			{ID: "mug", Name: "马克杯", Cost: 1, Stock: 5},
+		},
 	}
 }
 

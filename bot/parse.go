@@ -27,6 +27,9 @@ var commandNames = map[string]string{
 	"revoke": "revoke", "撤销": "revoke",
 	"approve": "approve", "批准": "approve", "通过": "approve",
 	"reject": "reject", "驳回": "reject", "拒绝": "reject",
+	"shop": "shop", "商城": "shop", "积分商城": "shop",
+	"redeem": "redeem", "兑换": "redeem",
+	"redemptions": "redemptions", "兑换记录": "redemptions",
 	"help": "help", "帮助": "help", "?": "help", "？": "help",
 }
 

@@ -52,7 +52,7 @@ type Config struct {
 	// Sections that later features define. They are accepted (after
 	// ${VAR} expansion) but not interpreted here; the zero Node means the
 	// section is absent.
-	Schedules, Surveys, Rewards, Targets, Policies yaml.Node
+	Schedules, Surveys, Targets, Policies yaml.Node
 }
 
 // Store says where the bbolt file lives.
@@ -194,9 +194,14 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	d.feishu(&c.Feishu, f.get("feishu"))
 	c.Members = d.members(f.get("members"))
 	c.Rules = d.rules(f.get("rules"))
+	ids := map[string]bool{}
+	for _, m := range c.Members {
+		ids[m.ID] = true
+	}
+	c.Rules.Rewards = d.rewards(f.get("rewards"), ids)
 
 	for key, dst := range map[string]*yaml.Node{
-		"schedules": &c.Schedules, "surveys": &c.Surveys, "rewards": &c.Rewards,
+		"schedules": &c.Schedules, "surveys": &c.Surveys,
 		"targets": &c.Targets, "policies": &c.Policies,
 	} {
 		if v := f.get(key); v.node != nil {

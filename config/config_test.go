@@ -116,6 +116,20 @@ func TestExample(t *testing.T) {
 	}
 }
 
+func TestExampleRewards(t *testing.T) {
+	c := loadExample(t, nil)
+	if len(c.Rules.Rewards) < 5 {
+		t.Fatalf("%d rewards", len(c.Rules.Rewards))
+	}
+	r := c.Rules.Reward("咖啡券")
+	if r == nil || r.ID != "coffee" || r.Cost != 30 || r.Limit == nil || r.Limit.Units != 2 || !r.Unlimited() {
+		t.Fatalf("coffee: %+v", r)
+	}
+	if tr := c.Rules.Reward("training"); tr == nil || !tr.Approval || tr.Stock != 10 || tr.Fulfiller != "hr_li" {
+		t.Fatalf("training: %+v", tr)
+	}
+}
+
 func TestExampleStoreFromEnvironment(t *testing.T) {
 	c := loadExample(t, map[string]string{"JIFEN_STORE": "/tmp/x.db"})
 	if c.Store.Path != "/tmp/x.db" {
@@ -390,6 +404,20 @@ func TestProblems(t *testing.T) {
 			name: "bad variable name",
 			src:  "http:\n  public_url: https://${1x}\n" + minimal,
 			want: []string{`c.yaml:2: http.public_url: bad "${…}"`},
+		},
+		{
+			name: "bad rewards",
+			src: minimal + `rewards:
+  - {id: coffee, name: 咖啡券, cost: 30, limit: {period: day, units: 2}}
+  - {id: coffee, name: 书籍, cost: 0, stock: -1, fulfiller: nobody}
+`,
+			want: []string{
+				`c.yaml:11: rewards[0].limit.period: unknown period "day"`,
+				`c.yaml:12: rewards[1]: "coffee" already names the reward on line 11`,
+				`c.yaml:12: rewards[1].cost: required: a positive number of points`,
+				`c.yaml:12: rewards[1].stock: must be positive`,
+				`c.yaml:12: rewards[1].fulfiller: no member with id "nobody"`,
+			},
 		},
 		{
 			name: "syntax error",

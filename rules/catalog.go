@@ -27,6 +27,8 @@ type Catalog struct {
 	// receiver, by anyone but an admin, waits for an admin's approval.
 	// 0 means no approvals are required.
 	ApprovalThreshold int64
+	// Rewards is the rewards shop (积分兑换), in config order.
+	Rewards []Reward
 }
 
 // Category groups behaviors (销售业绩, 客户满意度 …).

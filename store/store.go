@@ -58,9 +58,15 @@ var (
 	bucketIdem      = []byte("idem")
 	bucketIdemExp   = []byte("idemexp")
 	bucketCatalogs  = []byte("catalogs")
+	// bucketStock: item id → be64 units redeemed (net of refunds), kept with
+	// the redeem entries like the aggregates; bucketRedemptions: be64(id) →
+	// JSON Redemption.
+	bucketStock       = []byte("stock")
+	bucketRedemptions = []byte("redemptions")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
-		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs}
+		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
+		bucketStock, bucketRedemptions}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)

@@ -60,6 +60,7 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		}
 		orig = &o
 		e.Points, e.Effective, e.Category, e.Behavior, e.Receiver = -o.Points, o.Effective, o.Category, o.Behavior, o.Receiver
+		e.Quantity = o.Quantity
 	}
 	if e.Receiver == "" {
 		return 0, fmt.Errorf("append: no receiver")
@@ -96,6 +97,9 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	}
 	deltas := effects(e, orig, tx.s.loc)
 	if err := tx.applyDeltas(deltas); err != nil {
+		return 0, err
+	}
+	if err := tx.applyStock(e); err != nil {
 		return 0, err
 	}
 	tx.after = append(tx.after, func(txid uint64) { tx.s.boards.apply(txid, deltas) })
@@ -231,12 +235,14 @@ func behaviorUse(btx *bolt.Tx, member, behavior string, p jifen.Period) (times i
 		if r.behavior != behavior || !p.Contains(r.effective) {
 			continue
 		}
+		// A redemption counts its units; every other entry counts once.
+		units := max(1, r.quantity)
 		switch r.kind {
 		case jifen.KindRevoke:
-			times--
+			times -= int(units)
 			points -= abs(r.points)
-		case jifen.KindAward, jifen.KindDeduct, jifen.KindThanks, jifen.KindImport, jifen.KindAdjust:
-			times++
+		case jifen.KindAward, jifen.KindDeduct, jifen.KindThanks, jifen.KindImport, jifen.KindAdjust, jifen.KindRedeem:
+			times += int(units)
 			points += abs(r.points)
 		}
 	}
@@ -274,6 +280,7 @@ type rcvRecord struct {
 	kind          jifen.EntryKind
 	at, effective time.Time
 	points        int64
+	quantity      int64
 	behavior      string
 }
 
@@ -284,6 +291,7 @@ func encodeRcv(e *jifen.Entry) []byte {
 	b = binary.AppendVarint(b, e.At.UnixMilli())
 	b = binary.AppendVarint(b, e.Effective.UnixMilli())
 	b = binary.AppendVarint(b, e.Points)
+	b = binary.AppendVarint(b, e.Quantity)
 	b = append(b, e.Behavior...)
 	return b
 }
@@ -296,7 +304,7 @@ func decodeRcv(b []byte) (rcvRecord, bool) {
 	}
 	r.kind = jifen.EntryKind(b[k : k+int(n)])
 	b = b[k+int(n):]
-	vals := make([]int64, 3)
+	vals := make([]int64, 4)
 	for i := range vals {
 		v, k := binary.Varint(b)
 		if k <= 0 {
@@ -305,7 +313,7 @@ func decodeRcv(b []byte) (rcvRecord, bool) {
 		vals[i] = v
 		b = b[k:]
 	}
-	r.at, r.effective, r.points = time.UnixMilli(vals[0]).UTC(), time.UnixMilli(vals[1]).UTC(), vals[2]
+	r.at, r.effective, r.points, r.quantity = time.UnixMilli(vals[0]).UTC(), time.UnixMilli(vals[1]).UTC(), vals[2], vals[3]
 	r.behavior = string(b)
 	return r, true
 }

@@ -123,6 +123,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 		for k, w := range want {
 			diffs = append(diffs, fmt.Sprintf("aggregate %s: missing, entries give %+v", printable([]byte(k)), w))
 		}
+		diffs = append(diffs, verifyStock(btx)...)
 		slices.Sort(diffs)
 		for _, d := range diffs {
 			if len(rep.Problems) < maxProblems {
@@ -183,4 +184,33 @@ func figureKey(rec, sub string) string { return rec + "\x01" + sub }
 // printable renders a composite key with "|" for the separators.
 func printable(k []byte) string {
 	return strings.NewReplacer("\x00", "|", "\x01", "|").Replace(string(k))
+}
+
+// verifyStock recomputes every reward's redeemed units from the redeem
+// entries and their revokes.
+func verifyStock(btx *bolt.Tx) []string {
+	want := map[string]int64{}
+	_ = btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+		var e jifen.Entry
+		if jsonUnmarshal(v, &e) == nil {
+			if item, units := stockDelta(&e); units != 0 {
+				want[item] += units
+			}
+		}
+		return nil
+	})
+	var diffs []string
+	_ = btx.Bucket(bucketStock).ForEach(func(k, v []byte) error {
+		if got := int64(decodeU64(v)); got != want[string(k)] {
+			diffs = append(diffs, fmt.Sprintf("stock of %s: %d redeemed, entries give %d", k, got, want[string(k)]))
+		}
+		delete(want, string(k))
+		return nil
+	})
+	for item, n := range want {
+		if n != 0 {
+			diffs = append(diffs, fmt.Sprintf("stock of %s: missing, entries give %d", item, n))
+		}
+	}
+	return diffs
 }
