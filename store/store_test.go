@@ -577,3 +577,32 @@ func TestCatalogVersions(t *testing.T) {
 		t.Fatalf("%+v", vs)
 	}
 }
+
+// Verify recomputes each reward's redeemed units from the redeem entries.
+func TestVerifyCoversRedemptionStock(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	if err := s.SyncMembers(context.Background(), members(2)); err != nil {
+		t.Fatal(err)
+	}
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "m001", Receiver: "m000", Points: 50})
+	id := appendEntry(t, s, jifen.Entry{Kind: jifen.KindRedeem, Receiver: "m000", Points: -30, Behavior: RewardBehavior("mug"), Quantity: 3})
+	if s.StockUsed("mug") != 3 || s.Balance("m000") != 20 {
+		t.Fatalf("stock %d, balance %d", s.StockUsed("mug"), s.Balance("m000"))
+	}
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindRevoke, Giver: "m001", Reverses: id})
+	if s.StockUsed("mug") != 0 || s.Balance("m000") != 50 {
+		t.Fatalf("after refund: stock %d, balance %d", s.StockUsed("mug"), s.Balance("m000"))
+	}
+	if rep, err := s.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	if err := s.db.Update(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketStock).Put([]byte("mug"), encodeU64(2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify()
+	if err != nil || rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "stock of mug: 2 redeemed, entries give 0") {
+		t.Fatalf("tampered stock: %+v %v", rep, err)
+	}
+}
