@@ -51,6 +51,12 @@ var subcommands = []subcommand{
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
 		}},
+	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|json] [-o FILE]",
+		run: (*Main).report, flags: func(fs *flag.FlagSet) {
+			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")
+			fs.String("format", "md", "md or json")
+			fs.String("o", "", "write to this file instead of standard output")
+		}},
 	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",
 		run: (*Main).verify},
 	{name: "backup", summary: "write a consistent copy of the store, while the bot runs", usage: "--config FILE OUT.db",

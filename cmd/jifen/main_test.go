@@ -110,3 +110,33 @@ func TestBackupIsAVerifiedCopy(t *testing.T) {
 		t.Fatalf("verify of the copy: %d %s", code, out)
 	}
 }
+
+func TestReportCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	script, err := os.ReadFile("testdata/conversation.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, string(script), "chat", "--config", "../../config.example.yaml", "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code := run(t, "", "report", "--config", "../../config.example.yaml", "--period", "2026-11")
+	if code != 0 || !strings.Contains(out, "# 积分小结 2026-11（对比 2026-10）") || !strings.Contains(out, "## 五、改进建议") {
+		t.Fatalf("md: %d %s %s", code, out, errOut)
+	}
+	path := filepath.Join(dir, "r.json")
+	if _, errOut, code := run(t, "", "report", "--config", "../../config.example.yaml", "--period", "2026-Q4", "--format", "json", "-o", path); code != 0 {
+		t.Fatal(errOut)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(raw), `"period": "2026-Q4"`) || !strings.Contains(string(raw), `"net": 103`) {
+		t.Fatalf("json: %v %s", err, raw)
+	}
+	for _, args := range [][]string{{"--period", "2026-13"}, {"--period", "2026-11", "--format", "pdf"}, {}} {
+		_, errOut, code := run(t, "", append([]string{"report", "--config", "../../config.example.yaml"}, args...)...)
+		if code != 2 || errOut == "" {
+			t.Errorf("%v: %d %q", args, code, errOut)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"jifen"
+	"jifen/locale"
+	"jifen/report"
+)
+
+// report runs `jifen report`: the period summary (小结) as Markdown or JSON.
+func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if len(args) > 0 {
+		return usageError{"unexpected arguments"}
+	}
+	period, format, out := fs.Lookup("period").Value.String(), fs.Lookup("format").Value.String(), fs.Lookup("o").Value.String()
+	if period == "" {
+		return usageError{"--period is required, e.g. 2026-10, 2026-Q4 or 2026"}
+	}
+	if format != "md" && format != "json" {
+		return usageError{fmt.Sprintf("--format %q: md and json are available", format)}
+	}
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := jifen.ParsePeriod(period, a.store.Location())
+	if err != nil {
+		return usageError{fmt.Sprintf("--period %q: %v", period, err)}
+	}
+	lang := a.bot.Language()
+	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
+	s, err := report.Analyze(a.store, p, report.Options{Location: a.store.Location(), Catalog: a.cfg.Rules, T: t})
+	if err != nil {
+		return err
+	}
+	w := m.Stdout
+	if out != "" && out != "-" {
+		f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	return writeReport(w, s, format, t)
+}
+
+func writeReport(w io.Writer, s *report.Summary, format string, t func(string, ...any) string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	return report.Markdown(w, s, t)
+}

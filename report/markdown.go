@@ -1,0 +1,167 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Markdown writes the summary as a Markdown document in the language of t.
+func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	table := func(cols []string, rows [][]string) {
+		p("| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
+		for _, r := range rows {
+			for i := range r {
+				r[i] = cell(r[i])
+			}
+			p("| %s |\n", strings.Join(r, " | "))
+		}
+		p("\n")
+	}
+	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", x*100) }
+	change := func(c *float64) string {
+		if c == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%+.1f%%", *c*100)
+	}
+
+	p("# %s\n\n", t("report.title", s.Period, s.Previous))
+	p("%s\n\n", t("report.scope", s.From.Format("2006-01-02"), s.To.AddDate(0, 0, -1).Format("2006-01-02"), s.Members))
+
+	pf := s.Points
+	p("## %s\n\n", t("report.h.points"))
+	p("%s\n\n", t("report.totals", pf.Awarded, pf.Deducted, pf.Net, pf.PreviousNet, change(pf.Change), pf.Entries))
+	var rows [][]string
+	for _, c := range pf.ByCategory {
+		rows = append(rows, []string{c.Name, fmt.Sprint(c.Points), pct(c.Share), fmt.Sprint(c.Previous)})
+	}
+	p("### %s\n\n", t("report.h.by_category"))
+	table([]string{t("report.col.category"), t("report.col.points"), t("report.col.share"), t("report.col.previous")}, rows)
+	rows = nil
+	for i, c := range pf.ByBehavior {
+		if i == 10 {
+			break
+		}
+		rows = append(rows, []string{c.Name, fmt.Sprint(c.Entries), fmt.Sprint(c.Points), pct(c.Share), fmt.Sprint(c.Previous)})
+	}
+	if len(rows) > 0 {
+		p("### %s\n\n", t("report.h.by_behavior"))
+		table([]string{t("report.col.behavior"), t("report.col.entries"), t("report.col.points"), t("report.col.share"), t("report.col.previous")}, rows)
+	}
+	p("### %s\n\n", t("report.h.spending"))
+	if len(pf.Spending) == 0 {
+		p("%s\n\n", t("report.none"))
+	} else {
+		rows = nil
+		for _, sp := range pf.Spending {
+			rows = append(rows, []string{sp.Name, fmt.Sprint(sp.Units), fmt.Sprint(sp.Points)})
+		}
+		p("%s\n\n", t("report.spent", pf.Spent))
+		table([]string{t("report.col.item"), t("report.col.units"), t("report.col.points")}, rows)
+	}
+	if len(pf.Unused) > 0 {
+		p("### %s\n\n%s\n\n", t("report.h.unused"), cell(strings.Join(pf.Unused, t("report.sep"))))
+	}
+	if len(pf.CapsHit) > 0 {
+		rows = nil
+		for _, c := range pf.CapsHit {
+			rows = append(rows, []string{c.Name, limitText(c, t), fmt.Sprint(c.Hits), fmt.Sprintf("%s (%d)", pct(c.Share), c.Receivers)})
+		}
+		p("### %s\n\n", t("report.h.caps"))
+		table([]string{t("report.col.behavior"), t("report.col.limit"), t("report.col.hits"), t("report.col.receivers_hit")}, rows)
+	}
+	if len(pf.Concentrated) > 0 {
+		rows = nil
+		for _, c := range pf.Concentrated {
+			rows = append(rows, []string{c.Name, c.Department, pct(c.Share)})
+		}
+		p("### %s\n\n", t("report.h.concentrated"))
+		table([]string{t("report.col.behavior"), t("report.col.department"), t("report.col.share")}, rows)
+	}
+
+	p("## %s\n\n", t("report.h.performance"))
+	rows = nil
+	for _, d := range s.Departments {
+		rows = append(rows, []string{d.Name, fmt.Sprint(d.Members), fmt.Sprint(d.Total), fmt.Sprintf("%.2f", d.Average), fmt.Sprintf("%.2f", d.PrevAverage), change(d.Change)})
+	}
+	table([]string{t("report.col.department"), t("report.col.members"), t("report.col.total"), t("report.col.average"), t("report.col.prev_average"), t("report.col.change")}, rows)
+	if len(s.Matrix.Categories) > 0 {
+		p("### %s\n\n", t("report.h.matrix"))
+		rows = nil
+		for i, d := range s.Matrix.Departments {
+			r := []string{d}
+			for _, v := range s.Matrix.Points[i] {
+				r = append(r, fmt.Sprint(v))
+			}
+			rows = append(rows, r)
+		}
+		table(append([]string{t("report.col.department")}, s.Matrix.Categories...), rows)
+	}
+	people := func(ps []Person) string {
+		var parts []string
+		for _, x := range ps {
+			parts = append(parts, fmt.Sprintf("%s %d", x.Name, x.Points))
+		}
+		return strings.Join(parts, t("report.sep"))
+	}
+	for _, sec := range []struct {
+		title  string
+		groups []Group
+		roles  bool
+	}{{t("report.h.by_department"), s.ByDepartment, false}, {t("report.h.by_role"), s.ByRole, true}} {
+		p("### %s\n\n", sec.title)
+		rows = nil
+		for _, g := range sec.groups {
+			name := g.Name
+			if sec.roles {
+				name = t("role." + g.Name)
+			}
+			rows = append(rows, []string{name, fmt.Sprintf("%.2f", g.Average), people(g.Top), people(g.Bottom)})
+		}
+		table([]string{t("report.col.group"), t("report.col.average"), t("report.col.top"), t("report.col.bottom")}, rows)
+	}
+
+	p("## %s\n\n", t("report.h.effect"))
+	p("### %s\n\n", t("report.h.movement"))
+	rows = nil
+	for _, mv := range s.Climbers {
+		rows = append(rows, []string{"↑", mv.Name, mv.Department, fmt.Sprintf("%d → %d", mv.From, mv.To), fmt.Sprint(mv.Points)})
+	}
+	for _, mv := range s.Fallers {
+		rows = append(rows, []string{"↓", mv.Name, mv.Department, fmt.Sprintf("%d → %d", mv.From, mv.To), fmt.Sprint(mv.Points)})
+	}
+	if len(rows) == 0 {
+		p("%s\n\n", t("report.none"))
+	} else {
+		table([]string{"", t("report.col.name"), t("report.col.department"), t("report.col.rank"), t("report.col.points")}, rows)
+	}
+
+	d := s.Distribution
+	p("## %s\n\n", t("report.h.analysis"))
+	p("%s\n\n", t("report.distribution", d.Quartiles.Min, d.Quartiles.Q1, d.Quartiles.Median, d.Quartiles.Q3, d.Quartiles.Max, d.Average, pct(d.Participation)))
+	rows = nil
+	for _, l := range d.ByLevel {
+		rows = append(rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average)})
+	}
+	rows = append(rows, []string{t("report.newcomers"), fmt.Sprint(d.NewMembers.Members), fmt.Sprintf("%.2f", d.NewMembers.Average)},
+		[]string{t("report.others"), fmt.Sprint(d.Others.Members), fmt.Sprintf("%.2f", d.Others.Average)})
+	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average")}, rows)
+
+	p("## %s\n\n", t("report.h.suggestions"))
+	if len(s.Suggestions) == 0 {
+		p("%s\n", t("report.no_suggestions"))
+	}
+	for i, sg := range s.Suggestions {
+		p("%d. %s\n", i+1, cell(t("report.suggestion", sg.Text, sg.Figure)))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// cell keeps text from breaking a Markdown table or adding markup.
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}

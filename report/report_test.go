@@ -1,0 +1,246 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"jifen"
+	"jifen/config"
+	"jifen/locale"
+	"jifen/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+// fakeLedger is a ledger in memory.
+type fakeLedger struct {
+	members []jifen.Member
+	entries []jifen.Entry
+}
+
+func (l *fakeLedger) Members() []jifen.Member { return l.members }
+func (l *fakeLedger) ForEachEntry(fn func(*jifen.Entry) error) error {
+	for i := range l.entries {
+		if err := fn(&l.entries[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *fakeLedger) add(e jifen.Entry) uint64 {
+	e.ID = uint64(len(l.entries) + 1)
+	if e.Effective.IsZero() {
+		e.Effective = e.At
+	}
+	l.entries = append(l.entries, e)
+	return e.ID
+}
+
+func (l *fakeLedger) revoke(id uint64, at time.Time) {
+	o := l.entries[id-1]
+	l.add(jifen.Entry{Kind: jifen.KindRevoke, At: at, Effective: o.Effective, Receiver: o.Receiver, Points: -o.Points,
+		Category: o.Category, Behavior: o.Behavior, Quantity: o.Quantity, Reverses: id})
+}
+
+func zh(key string, args ...any) string { return locale.T("zh", key, args...) }
+
+// A small ledger whose every figure can be checked by hand.
+func TestAnalyzeHandChecked(t *testing.T) {
+	cat := &rules.Catalog{
+		Categories: []rules.Category{{ID: "sales", Name: "销售业绩"}, {ID: "att", Name: "考勤"}},
+		Behaviors: []rules.Behavior{
+			{ID: "deal", Name: "签单", Category: "sales", Min: 10, Max: 50},
+			{ID: "full", Name: "全勤", Category: "att", Min: 10, Max: 10, Limits: []rules.BehaviorLimit{{Period: jifen.Month, Times: 1}}},
+			{ID: "late", Name: "迟到", Category: "att", Min: -5, Max: -5},
+			{ID: "idea", Name: "合理化建议", Category: "sales", Min: 5, Max: 5},
+		},
+		Rewards: []rules.Reward{{ID: "coffee", Name: "咖啡券", Cost: 30}},
+	}
+	d := func(day int) time.Time { return time.Date(2026, 11, day, 10, 0, 0, 0, shanghai) }
+	o := func(day int) time.Time { return time.Date(2026, 10, day, 10, 0, 0, 0, shanghai) }
+	l := &fakeLedger{members: []jifen.Member{
+		{ID: "a", Name: "甲", Department: "销售部", Role: jifen.RoleEmployee, Level: "基层", Joined: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{ID: "b", Name: "乙", Department: "销售部", Role: jifen.RoleEmployee, Level: "基层", Joined: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)},
+		{ID: "c", Name: "丙", Department: "生产部", Role: jifen.RoleEmployee, Level: "基层"},
+		{ID: "m", Name: "丁", Department: "销售部", Role: jifen.RoleManager, Level: "中层"},
+		{ID: "bot", Name: "机器人", Bot: true},
+	}}
+	// October: c leads.
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: o(5), Giver: "m", Receiver: "c", Points: 40, Category: "sales", Behavior: "deal"})
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: o(6), Giver: "m", Receiver: "a", Points: 10, Category: "sales", Behavior: "deal"})
+	// November.
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(3), Giver: "m", Receiver: "a", Points: 50, Category: "sales", Behavior: "deal"})
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(4), Giver: "m", Receiver: "a", Points: 30, Category: "sales", Behavior: "deal"})
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(5), Giver: "m", Receiver: "b", Points: 20, Category: "sales", Behavior: "deal"})
+	wrong := l.add(jifen.Entry{Kind: jifen.KindAward, At: d(6), Giver: "m", Receiver: "c", Points: 20, Category: "sales", Behavior: "deal"})
+	l.revoke(wrong, d(7))
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(28), Giver: "m", Receiver: "a", Points: 10, Category: "att", Behavior: "full"})
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(28), Giver: "m", Receiver: "b", Points: 10, Category: "att", Behavior: "full"})
+	l.add(jifen.Entry{Kind: jifen.KindDeduct, At: d(9), Giver: "m", Receiver: "b", Points: -5, Category: "att", Behavior: "late"})
+	l.add(jifen.Entry{Kind: jifen.KindRedeem, At: d(10), Receiver: "a", Points: -60, Behavior: "reward:coffee", Quantity: 2})
+	// December does not count.
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 12, 1, 0, 30, 0, 0, shanghai), Receiver: "c", Points: 50, Category: "sales", Behavior: "deal"})
+
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d(15), shanghai), Options{Location: shanghai, Catalog: cat, T: zh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := s.Points
+	// Awarded 50+30+20+20+10+10 = 140, less the revoked 20; deducted 5;
+	// 8 entries less the revoked one, the revoke itself not counted.
+	if s.Members != 4 || pf.Awarded != 120 || pf.Deducted != 5 || pf.Net != 115 || pf.PreviousNet != 50 || pf.Entries != 6 {
+		t.Fatalf("totals: members %d %+v", s.Members, pf)
+	}
+	if pf.Change == nil || *pf.Change != 1.3 {
+		t.Errorf("change = %v, want 1.3 (115 vs 50)", pf.Change)
+	}
+	// Shares are of awarded + deducted = 125: sales 100 → 0.8.
+	if c := pf.ByCategory[0]; c.Points != 100 || c.Previous != 50 || c.Entries != 3 || c.Share != 0.8 {
+		t.Errorf("sales: %+v", c)
+	}
+	if c := pf.ByCategory[1]; c.Points != 15 || c.Entries != 3 {
+		t.Errorf("attendance: %+v", c)
+	}
+	if len(pf.Unused) != 1 || pf.Unused[0] != "合理化建议" {
+		t.Errorf("unused: %v", pf.Unused)
+	}
+	// 全勤 once a month: both receivers reached it.
+	if len(pf.CapsHit) != 1 || pf.CapsHit[0].Hits != 2 || pf.CapsHit[0].Share != 1 {
+		t.Errorf("caps: %+v", pf.CapsHit)
+	}
+	// 签单 has 3 uses left once c's is revoked, under the threshold of 5.
+	if len(pf.Concentrated) != 0 {
+		t.Errorf("concentrated (4 net uses is under the threshold of 5): %+v", pf.Concentrated)
+	}
+	if pf.Spent != 60 || len(pf.Spending) != 1 || pf.Spending[0].Units != 2 || pf.Spending[0].Name != "咖啡券" {
+		t.Errorf("spending: %d %+v", pf.Spent, pf.Spending)
+	}
+	// Departments: 销售部 a 90, b 25, m 0 → average 38.33; October 10/3.
+	var sales Department
+	for _, dd := range s.Departments {
+		if dd.Name == "销售部" {
+			sales = dd
+		}
+	}
+	if sales.Members != 3 || sales.Total != 115 || sales.Average != 38.33 || sales.PrevAverage != 3.33 {
+		t.Errorf("销售部: %+v", sales)
+	}
+	// Distribution over a 90, b 25, c 0, m 0: quartiles (0, 0, 12.5, 41.25, 90).
+	want := Quartiles{Min: 0, Q1: 0, Median: 12.5, Q3: 41.25, Max: 90}
+	if s.Distribution.Quartiles != want || s.Distribution.Participation != 0.5 {
+		t.Errorf("distribution: %+v", s.Distribution)
+	}
+	// b joined in September: a newcomer at 25 against 30 for the others.
+	if n := s.Distribution.NewMembers; n.Members != 1 || n.Average != 25 || s.Distribution.Others.Average != 30 {
+		t.Errorf("tenure: %+v %+v", n, s.Distribution.Others)
+	}
+	// Ranks: October c 1, a 2, b and m 3; November a 1, b 2, c and m 3.
+	// a and b both climbed one place; ties go by id.
+	if len(s.Climbers) != 2 || s.Climbers[0].ID != "a" || s.Climbers[1].ID != "b" || s.Climbers[1].From != 3 || s.Climbers[1].To != 2 {
+		t.Errorf("climbers: %+v", s.Climbers)
+	}
+	if len(s.Fallers) != 1 || s.Fallers[0].ID != "c" || s.Fallers[0].From != 1 || s.Fallers[0].To != 3 {
+		t.Errorf("fallers: %+v", s.Fallers)
+	}
+	// Every suggestion cites a figure: here the unused rule, participation
+	// 50%, and 生产部 with no 考勤 points. 全勤's cap of once a month is
+	// reached by design and suggests nothing.
+	kinds := map[string]bool{}
+	for _, sg := range s.Suggestions {
+		if sg.Figure == "" || sg.Text == "" {
+			t.Errorf("suggestion without a figure: %+v", sg)
+		}
+		kinds[sg.Kind] = true
+	}
+	if kinds["cap"] {
+		t.Errorf("a once-a-month cap suggested a change: %+v", s.Suggestions)
+	}
+	for _, k := range []string{"unused", "participation", "category_fit"} {
+		if !kinds[k] {
+			t.Errorf("no %s suggestion in %+v", k, s.Suggestions)
+		}
+	}
+}
+
+// A year of a synthetic company on the example config, rendered in every
+// format and compared with the golden files.
+func TestReportGolden(t *testing.T) {
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "x.db"))
+	cfg, err := config.Load("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &fakeLedger{members: cfg.Members}
+	rng := rand.New(rand.NewPCG(7, 11))
+	var people []jifen.Member
+	for _, m := range cfg.Members {
+		if !m.Bot {
+			people = append(people, m)
+		}
+	}
+	start := time.Date(2026, 9, 1, 9, 0, 0, 0, shanghai)
+	var ids []uint64
+	for i := range 900 {
+		at := start.Add(time.Duration(i) * 146 * time.Minute)
+		m := people[rng.IntN(len(people))]
+		b := cfg.Rules.Behaviors[rng.IntN(len(cfg.Rules.Behaviors))]
+		pts := b.Min + rng.Int64N(b.Max-b.Min+1)
+		kind := jifen.KindAward
+		if pts < 0 {
+			kind = jifen.KindDeduct
+		}
+		ids = append(ids, l.add(jifen.Entry{Kind: kind, At: at, Giver: "zhangwei", Receiver: m.ID, Points: pts, Category: b.Category, Behavior: b.ID}))
+		if i%97 == 0 {
+			l.revoke(ids[rng.IntN(len(ids))], at)
+		}
+		if i%61 == 0 {
+			r := cfg.Rules.Rewards[rng.IntN(len(cfg.Rules.Rewards))]
+			l.add(jifen.Entry{Kind: jifen.KindRedeem, At: at, Receiver: m.ID, Points: -r.Cost, Behavior: "reward:" + r.ID, Quantity: 1})
+		}
+	}
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai),
+		Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := Markdown(&md, s, zh); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary-2026-11.md", md.Bytes())
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary-2026-11.json", append(raw, '\n'))
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
+	}
+}

@@ -1,0 +1,72 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"jifen"
+)
+
+// suggest derives improvement suggestions from the figures. Each one cites
+// the figure it comes from; there is no suggestion without one.
+func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
+	var out []Suggestion
+	pct := func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) }
+	// A cap reached by 30% or more of a behavior's receivers. A
+	// once-a-period rule (全勤) is reached by everyone who earns it, by
+	// design: it says nothing.
+	for _, c := range s.Points.CapsHit {
+		if c.Share >= 0.3 && c.Times != 1 {
+			out = append(out, Suggestion{Kind: "cap", Text: t("report.suggest.cap", c.Name),
+				Figure: t("report.figure.cap", c.Name, pct(c.Share), c.Receivers, limitText(c, t))})
+		}
+	}
+	// Rules nobody used.
+	if n := len(s.Points.Unused); n > 0 && s.Points.Entries > 0 {
+		out = append(out, Suggestion{Kind: "unused", Text: t("report.suggest.unused"),
+			Figure: t("report.figure.unused", n, s.Points.Unused)})
+	}
+	// A category with next to no points in a department, while others use it.
+	for ci, name := range s.Matrix.Categories {
+		var total int64
+		for di := range s.Matrix.Departments {
+			total += s.Matrix.Points[di][ci]
+		}
+		if total <= 0 || len(s.Matrix.Departments) < 2 {
+			continue
+		}
+		for di, d := range s.Matrix.Departments {
+			if v := s.Matrix.Points[di][ci]; v == 0 && d != "" {
+				out = append(out, Suggestion{Kind: "category_fit", Text: t("report.suggest.category_fit", name, d),
+					Figure: t("report.figure.category_fit", d, name, total)})
+			}
+		}
+	}
+	// Participation below 80%.
+	if p := s.Distribution.Participation; s.Members > 0 && p < 0.8 {
+		out = append(out, Suggestion{Kind: "participation", Text: t("report.suggest.participation"),
+			Figure: t("report.figure.participation", pct(p))})
+	}
+	// New employees well below the rest.
+	n, o := s.Distribution.NewMembers, s.Distribution.Others
+	if n.Members > 0 && o.Members > 0 && o.Average > 0 && n.Average < o.Average*0.5 {
+		out = append(out, Suggestion{Kind: "onboarding", Text: t("report.suggest.onboarding"),
+			Figure: t("report.figure.onboarding", n.Members, n.Average, o.Average)})
+	}
+	// A department whose average fell by a third or more.
+	for _, d := range s.Departments {
+		if d.Change != nil && *d.Change <= -1.0/3 && !math.IsNaN(*d.Change) {
+			out = append(out, Suggestion{Kind: "department_drop", Text: t("report.suggest.department_drop", d.Name),
+				Figure: t("report.figure.department_drop", d.Name, d.PrevAverage, d.Average, pct(*d.Change))})
+		}
+	}
+	return out
+}
+
+// limitText says a limit in words: "本月最多 3 次".
+func limitText(c CapHit, t func(string, ...any) string) string {
+	if c.Times > 0 {
+		return t("rules.limit_times", jifen.PeriodKind(c.Period), c.Times)
+	}
+	return t("rules.limit_points", jifen.PeriodKind(c.Period), c.Points)
+}
