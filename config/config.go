@@ -52,7 +52,7 @@ type Config struct {
 	// Sections that later features define. They are accepted (after
 	// ${VAR} expansion) but not interpreted here; the zero Node means the
 	// section is absent.
-	Schedules, Surveys, Targets, Policies yaml.Node
+	Schedules, Surveys yaml.Node
 }
 
 // Store says where the bbolt file lives.
@@ -199,10 +199,11 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		ids[m.ID] = true
 	}
 	c.Rules.Rewards = d.rewards(f.get("rewards"), ids)
+	c.Rules.Targets = d.targets(f.get("targets"), c.Rules)
+	c.Rules.Policies = d.policies(f.get("policies"), c.Rules, c.Location)
 
 	for key, dst := range map[string]*yaml.Node{
 		"schedules": &c.Schedules, "surveys": &c.Surveys,
-		"targets": &c.Targets, "policies": &c.Policies,
 	} {
 		if v := f.get(key); v.node != nil {
 			*dst = *v.node

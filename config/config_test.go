@@ -420,6 +420,22 @@ func TestProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "bad targets and policies",
+			src: minimal + `targets:
+  - {id: avg, metric: avg_points, min: 150}
+  - {id: grow, metric: category_growth, category: nope}
+policies:
+  - {id: late, date: 2026-13-01, behavior: missing}
+`,
+			want: []string{
+				`c.yaml:11: targets[0].metric: unknown metric "avg_points"`,
+				`c.yaml:12: targets[1].category: no category "nope"`,
+				`c.yaml:12: targets[1]: set min or max (or both)`,
+				`c.yaml:14: policies[0].date: want a date like 2026-07-01, got "2026-13-01"`,
+				`c.yaml:14: policies[0].behavior: no behavior "missing"`,
+			},
+		},
+		{
 			name: "syntax error",
 			src:  "members: [\n",
 			want: []string{`c.yaml:`},

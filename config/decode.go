@@ -225,6 +225,24 @@ func (d *decoder) int(v value) (n int64, ok bool) {
 	return n, true
 }
 
+// float reads a number (whole or decimal, e.g. 150 or 0.8).
+func (d *decoder) float(v value) (x float64, ok bool) {
+	if v.null() {
+		return 0, false
+	}
+	node := deref(v.node)
+	if node.Kind != yaml.ScalarNode {
+		d.add(node, v.path, "want a number, got %s", kindName(node))
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(node.Value), 64)
+	if err != nil {
+		d.add(node, v.path, "want a number, got %q", clip(node.Value))
+		return 0, false
+	}
+	return x, true
+}
+
 // bool reads true/false (also yes/no, on/off, as written by hand or set in
 // the environment); absent or null reads as false.
 func (d *decoder) bool(v value) bool {

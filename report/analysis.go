@@ -28,15 +28,43 @@ type Summary struct {
 	To       time.Time `json:"to"`
 	Members  int       `json:"members"`
 
-	Points       PointsFigures `json:"points"`        // 积分管理情况
-	Departments  []Department  `json:"departments"`   // 绩效成果
-	Matrix       Matrix        `json:"matrix"`        // department × category
-	ByDepartment []Group       `json:"by_department"` // top and bottom, like with like
-	ByRole       []Group       `json:"by_role"`
-	Distribution Distribution  `json:"distribution"` // data analysis
-	Climbers     []Move        `json:"climbers"`     // rank movement since the previous period
-	Fallers      []Move        `json:"fallers"`
-	Suggestions  []Suggestion  `json:"suggestions"` // 改进建议
+	Targets      []TargetResult `json:"targets"`       // 目标回顾
+	Policies     []PolicyEffect `json:"policies"`      // 激励效果
+	Points       PointsFigures  `json:"points"`        // 积分管理情况
+	Departments  []Department   `json:"departments"`   // 绩效成果
+	Matrix       Matrix         `json:"matrix"`        // department × category
+	ByDepartment []Group        `json:"by_department"` // top and bottom, like with like
+	ByRole       []Group        `json:"by_role"`
+	Distribution Distribution   `json:"distribution"` // data analysis
+	Climbers     []Move         `json:"climbers"`     // rank movement since the previous period
+	Fallers      []Move         `json:"fallers"`
+	Suggestions  []Suggestion   `json:"suggestions"` // 改进建议
+}
+
+// TargetResult is one goal against the period's figure.
+type TargetResult struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Metric string   `json:"metric"`
+	Actual *float64 `json:"actual"` // null when there is no data
+	Min    *float64 `json:"min,omitempty"`
+	Max    *float64 `json:"max,omitempty"`
+	Met    *bool    `json:"met"`
+	Gap    *float64 `json:"gap"` // actual minus the bound it misses or meets
+}
+
+// PolicyEffect is the average monthly points per member before and after a
+// dated policy, and the members who stopped incurring its behavior.
+type PolicyEffect struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Date        time.Time `json:"date"`
+	Description string    `json:"description,omitempty"`
+	Before      float64   `json:"before"` // average monthly points per member, up to 3 months before
+	After       float64   `json:"after"`  // up to 3 months from the policy's month, within the period
+	Months      [2]int    `json:"months"` // how many months each average covers
+	Change      *float64  `json:"change"`
+	Stopped     []Person  `json:"stopped,omitempty"` // incurred the behavior before, not since
 }
 
 // PointsFigures is how points were given and spent.
@@ -213,7 +241,35 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 		}
 	}
 	cur, old := newCounters(), newCounters()
+	monthNet := map[string]int64{}
+	var first time.Time // the earliest effective time: months before it have no data
+	type window struct{ before, after map[string]int }
+	policyUse := make([]window, len(cat.Policies))
+	for i := range policyUse {
+		policyUse[i] = window{map[string]int{}, map[string]int{}}
+	}
 	err := l.ForEachEntry(func(e *jifen.Entry) error {
+		if first.IsZero() || e.Effective.Before(first) {
+			first = e.Effective
+		}
+		if e.Kind != jifen.KindRedeem && !strings.HasPrefix(e.Behavior, "reward:") {
+			monthNet[jifen.PeriodOf(jifen.Month, e.Effective, loc).Key] += e.Points
+			for i, pol := range cat.Policies {
+				if pol.Behavior == "" || e.Behavior != pol.Behavior {
+					continue
+				}
+				n := 1
+				if e.Kind == jifen.KindRevoke {
+					n = -1
+				}
+				switch {
+				case !e.Effective.Before(pol.Date.AddDate(0, -3, 0)) && e.Effective.Before(pol.Date):
+					policyUse[i].before[e.Receiver] += n
+				case !e.Effective.Before(pol.Date) && e.Effective.Before(p.End):
+					policyUse[i].after[e.Receiver] += n
+				}
+			}
+		}
 		var c *counters
 		switch {
 		case p.Contains(e.Effective):
@@ -369,6 +425,76 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	}
 
 	analyzePeople(s, people, cur, old, cat, p, loc)
+
+	// Policies: average monthly points per member before and after.
+	byID := map[string]jifen.Member{}
+	for _, m := range people {
+		byID[m.ID] = m
+	}
+	for i, pol := range cat.Policies {
+		if !pol.Date.Before(p.End) {
+			continue
+		}
+		month := jifen.PeriodOf(jifen.Month, pol.Date, loc)
+		var before, after []float64
+		m := month
+		for range 3 {
+			m = m.Previous(loc)
+			if m.End.After(first) {
+				before = append(before, float64(monthNet[m.Key])/float64(max(1, len(people))))
+			}
+		}
+		for m, n := month, 0; n < 3 && m.Start.Before(p.End); m, n = jifen.PeriodOf(jifen.Month, m.End, loc), n+1 {
+			after = append(after, float64(monthNet[m.Key])/float64(max(1, len(people))))
+		}
+		pe := PolicyEffect{ID: pol.ID, Name: pol.Name, Date: pol.Date, Description: pol.Description,
+			Before: round2(Mean(before)), After: round2(Mean(after)), Months: [2]int{len(before), len(after)}}
+		pe.Change = ratio(pe.Before, pe.After)
+		for id, n := range policyUse[i].before {
+			if n > 0 && policyUse[i].after[id] <= 0 {
+				if mm, ok := byID[id]; ok {
+					pe.Stopped = append(pe.Stopped, Person{ID: mm.ID, Name: mm.Name, Department: mm.Department, Points: cur.byMember[id]})
+				}
+			}
+		}
+		slices.SortFunc(pe.Stopped, func(a, b Person) int { return strings.Compare(a.ID, b.ID) })
+		s.Policies = append(s.Policies, pe)
+	}
+
+	// Targets.
+	months := map[jifen.PeriodKind]float64{jifen.Month: 1, jifen.Quarter: 3, jifen.Year: 12}[p.Kind]
+	if months == 0 {
+		months = 1
+	}
+	for _, tg := range cat.Targets {
+		r := TargetResult{ID: tg.ID, Name: tg.Name, Metric: tg.Metric, Min: tg.Min, Max: tg.Max}
+		var actual *float64
+		switch tg.Metric {
+		case rules.MetricAvgMonthlyPoints:
+			v := round2(float64(cur.net) / float64(max(1, len(people))) / months)
+			actual = &v
+		case rules.MetricParticipation:
+			v := s.Distribution.Participation
+			actual = &v
+		case rules.MetricCategoryGrowth:
+			actual = ratio(float64(old.byCat[tg.Category]), float64(cur.byCat[tg.Category]))
+		}
+		if actual != nil {
+			r.Actual = actual
+			met := (tg.Min == nil || *actual >= *tg.Min) && (tg.Max == nil || *actual <= *tg.Max)
+			r.Met = &met
+			var gap float64
+			switch {
+			case tg.Min != nil && (*actual < *tg.Min || tg.Max == nil):
+				gap = *actual - *tg.Min
+			case tg.Max != nil:
+				gap = *actual - *tg.Max
+			}
+			gap = round(gap)
+			r.Gap = &gap
+		}
+		s.Targets = append(s.Targets, r)
+	}
 	s.Suggestions = suggest(s, t)
 	return s, nil
 }

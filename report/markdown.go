@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -30,6 +31,17 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 
 	p("# %s\n\n", t("report.title", s.Period, s.Previous))
 	p("%s\n\n", t("report.scope", s.From.Format("2006-01-02"), s.To.AddDate(0, 0, -1).Format("2006-01-02"), s.Members))
+
+	p("## %s\n\n", t("report.h.targets"))
+	if len(s.Targets) == 0 {
+		p("%s\n\n", t("report.no_targets"))
+	} else {
+		rows := [][]string{}
+		for _, tg := range s.Targets {
+			rows = append(rows, []string{tg.Name, t("report.metric." + tg.Metric), bound(tg, t), num(tg.Actual), num(tg.Gap), met(tg.Met, t)})
+		}
+		table([]string{t("report.col.target"), t("report.col.metric"), t("report.col.bound"), t("report.col.actual"), t("report.col.gap"), t("report.col.met")}, rows)
+	}
 
 	pf := s.Points
 	p("## %s\n\n", t("report.h.points"))
@@ -125,6 +137,24 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	}
 
 	p("## %s\n\n", t("report.h.effect"))
+	if len(s.Policies) > 0 {
+		p("### %s\n\n", t("report.h.policies"))
+		rows = nil
+		for _, pe := range s.Policies {
+			rows = append(rows, []string{pe.Name, pe.Date.Format("2006-01-02"), fmt.Sprintf("%.2f (%d)", pe.Before, pe.Months[0]),
+				fmt.Sprintf("%.2f (%d)", pe.After, pe.Months[1]), change(pe.Change)})
+		}
+		table([]string{t("report.col.policy"), t("report.col.date"), t("report.col.before"), t("report.col.after"), t("report.col.change")}, rows)
+		for _, pe := range s.Policies {
+			if len(pe.Stopped) > 0 {
+				var names []string
+				for _, x := range pe.Stopped {
+					names = append(names, x.Name)
+				}
+				p("%s\n\n", cell(t("report.stopped", pe.Name, strings.Join(names, t("report.sep")))))
+			}
+		}
+	}
 	p("### %s\n\n", t("report.h.movement"))
 	rows = nil
 	for _, mv := range s.Climbers {
@@ -164,4 +194,33 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 // cell keeps text from breaking a Markdown table or adding markup.
 func cell(s string) string {
 	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func num(x *float64) string {
+	if x == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*x, 'f', -1, 64)
+}
+
+func met(m *bool, t func(string, ...any) string) string {
+	switch {
+	case m == nil:
+		return t("report.no_data")
+	case *m:
+		return t("report.met")
+	}
+	return t("report.not_met")
+}
+
+func bound(tg TargetResult, t func(string, ...any) string) string {
+	switch {
+	case tg.Min != nil && tg.Max != nil:
+		return t("report.between", num(tg.Min), num(tg.Max))
+	case tg.Min != nil:
+		return "≥ " + num(tg.Min)
+	case tg.Max != nil:
+		return "≤ " + num(tg.Max)
+	}
+	return ""
 }

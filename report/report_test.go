@@ -53,6 +53,8 @@ func (l *fakeLedger) revoke(id uint64, at time.Time) {
 
 func zh(key string, args ...any) string { return locale.T("zh", key, args...) }
 
+func f64(x float64) *float64 { return &x }
+
 // A small ledger whose every figure can be checked by hand.
 func TestAnalyzeHandChecked(t *testing.T) {
 	cat := &rules.Catalog{
@@ -64,6 +66,11 @@ func TestAnalyzeHandChecked(t *testing.T) {
 			{ID: "idea", Name: "合理化建议", Category: "sales", Min: 5, Max: 5},
 		},
 		Rewards: []rules.Reward{{ID: "coffee", Name: "咖啡券", Cost: 30}},
+		Targets: []rules.Target{
+			{ID: "avg", Name: "人均月积分", Metric: rules.MetricAvgMonthlyPoints, Min: f64(150)},
+			{ID: "part", Name: "参与率", Metric: rules.MetricParticipation, Min: f64(0.4), Max: f64(0.9)},
+		},
+		Policies: []rules.Policy{{ID: "late", Name: "迟到扣分", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, shanghai), Behavior: "late"}},
 	}
 	d := func(day int) time.Time { return time.Date(2026, 11, day, 10, 0, 0, 0, shanghai) }
 	o := func(day int) time.Time { return time.Date(2026, 10, day, 10, 0, 0, 0, shanghai) }
@@ -77,6 +84,7 @@ func TestAnalyzeHandChecked(t *testing.T) {
 	// October: c leads.
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: o(5), Giver: "m", Receiver: "c", Points: 40, Category: "sales", Behavior: "deal"})
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: o(6), Giver: "m", Receiver: "a", Points: 10, Category: "sales", Behavior: "deal"})
+	l.add(jifen.Entry{Kind: jifen.KindDeduct, At: o(20), Giver: "m", Receiver: "c", Points: -5, Category: "att", Behavior: "late"})
 	// November.
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(3), Giver: "m", Receiver: "a", Points: 50, Category: "sales", Behavior: "deal"})
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: d(4), Giver: "m", Receiver: "a", Points: 30, Category: "sales", Behavior: "deal"})
@@ -97,11 +105,26 @@ func TestAnalyzeHandChecked(t *testing.T) {
 	pf := s.Points
 	// Awarded 50+30+20+20+10+10 = 140, less the revoked 20; deducted 5;
 	// 8 entries less the revoked one, the revoke itself not counted.
-	if s.Members != 4 || pf.Awarded != 120 || pf.Deducted != 5 || pf.Net != 115 || pf.PreviousNet != 50 || pf.Entries != 6 {
+	if s.Members != 4 || pf.Awarded != 120 || pf.Deducted != 5 || pf.Net != 115 || pf.PreviousNet != 45 || pf.Entries != 6 {
 		t.Fatalf("totals: members %d %+v", s.Members, pf)
 	}
-	if pf.Change == nil || *pf.Change != 1.3 {
-		t.Errorf("change = %v, want 1.3 (115 vs 50)", pf.Change)
+	if pf.Change == nil || *pf.Change != 1.5556 {
+		t.Errorf("change = %v, want 1.5556 (115 vs 45)", *pf.Change)
+	}
+	// Targets: 115 points / 4 members / 1 month = 28.75 against ≥ 150;
+	// participation 0.5 within 0.4 to 0.9.
+	if tg := s.Targets[0]; *tg.Actual != 28.75 || *tg.Met || *tg.Gap != -121.25 {
+		t.Errorf("average target: %+v", tg)
+	}
+	if tg := s.Targets[1]; *tg.Actual != 0.5 || !*tg.Met {
+		t.Errorf("participation target: %+v", tg)
+	}
+	// The policy of 1 November: the ledger starts in October, so "before"
+	// is October alone (45 / 4), "after" November (115 / 4); c was late in
+	// October and not since.
+	if pe := s.Policies[0]; pe.Before != 11.25 || pe.After != 28.75 || pe.Months != [2]int{1, 1} ||
+		*pe.Change != 1.5556 || len(pe.Stopped) != 1 || pe.Stopped[0].ID != "c" {
+		t.Errorf("policy: %+v", pe)
 	}
 	// Shares are of awarded + deducted = 125: sales 100 → 0.8.
 	if c := pf.ByCategory[0]; c.Points != 100 || c.Previous != 50 || c.Entries != 3 || c.Share != 0.8 {

@@ -12,6 +12,13 @@ import (
 func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 	var out []Suggestion
 	pct := func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) }
+	// Targets missed.
+	for _, tg := range s.Targets {
+		if tg.Met != nil && !*tg.Met {
+			out = append(out, Suggestion{Kind: "target", Text: t("report.suggest.target", tg.Name),
+				Figure: t("report.figure.target", tg.Name, num(tg.Actual), bound(tg, t))})
+		}
+	}
 	// A cap reached by 30% or more of a behavior's receivers. A
 	// once-a-period rule (全勤) is reached by everyone who earns it, by
 	// design: it says nothing.

@@ -29,6 +29,9 @@ type Catalog struct {
 	ApprovalThreshold int64
 	// Rewards is the rewards shop (积分兑换), in config order.
 	Rewards []Reward
+	// Targets and Policies are what the period summary reviews.
+	Targets  []Target
+	Policies []Policy
 }
 
 // Category groups behaviors (销售业绩, 客户满意度 …).

@@ -122,7 +122,7 @@ func TestReportCommand(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	out, errOut, code := run(t, "", "report", "--config", "../../config.example.yaml", "--period", "2026-11")
-	if code != 0 || !strings.Contains(out, "# 积分小结 2026-11（对比 2026-10）") || !strings.Contains(out, "## 五、改进建议") {
+	if code != 0 || !strings.Contains(out, "# 积分小结 2026-11（对比 2026-10）") || !strings.Contains(out, "## 六、改进建议") {
 		t.Fatalf("md: %d %s %s", code, out, errOut)
 	}
 	path := filepath.Join(dir, "r.json")
