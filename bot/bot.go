@@ -52,6 +52,9 @@ func New(opt Options) *Bot {
 // Language is the language replies are written in.
 func (b *Bot) Language() string { return b.lang }
 
+// CatalogVersion is the rule catalog version entries are recorded under.
+func (b *Bot) CatalogVersion() int { return b.version }
+
 // Request is one command as an adapter delivered it.
 type Request struct {
 	Caller jifen.Member

@@ -36,7 +36,9 @@ type Summary struct {
 	ByDepartment []Group        `json:"by_department"` // top and bottom, like with like
 	ByRole       []Group        `json:"by_role"`
 	Distribution Distribution   `json:"distribution"` // data analysis
-	Climbers     []Move         `json:"climbers"`     // rank movement since the previous period
+	Ratings      *RatingFigures `json:"ratings"`      // null when no ratings were imported
+	KPIs         []KPIFigure    `json:"kpis"`
+	Climbers     []Move         `json:"climbers"` // rank movement since the previous period
 	Fallers      []Move         `json:"fallers"`
 	Suggestions  []Suggestion   `json:"suggestions"` // 改进建议
 }
@@ -193,6 +195,9 @@ type Options struct {
 	Catalog  *rules.Catalog
 	// T translates report texts (suggestions); keys report.*.
 	T func(key string, args ...any) string
+	// What HR imported for the period and the previous one.
+	Ratings, PreviousRatings []jifen.Rating
+	KPIs, PreviousKPIs       []jifen.KPI
 }
 
 // counters accumulate one period.
@@ -425,6 +430,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	}
 
 	analyzePeople(s, people, cur, old, cat, p, loc)
+	correlate(s, people, cur, old, opt)
 
 	// Policies: average monthly points per member before and after.
 	byID := map[string]jifen.Member{}

@@ -180,6 +180,26 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		[]string{t("report.others"), fmt.Sprint(d.Others.Members), fmt.Sprintf("%.2f", d.Others.Average)})
 	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average")}, rows)
 
+	if r := s.Ratings; r != nil {
+		p("### %s\n\n", t("report.h.ratings"))
+		p("%s\n\n", t("report.ratings", r.Rated, num(r.Spearman), num(r.Previous)))
+		if len(r.HighPointsAverageRating) > 0 {
+			p("%s\n\n", cell(t("report.high_points", people(r.HighPointsAverageRating))))
+		}
+	}
+	if len(s.KPIs) > 0 {
+		p("### %s\n\n", t("report.h.kpis"))
+		rows = nil
+		for _, k := range s.KPIs {
+			scope := k.Department
+			if scope == "" {
+				scope = t("report.company")
+			}
+			rows = append(rows, []string{k.Name, scope, strconv.FormatFloat(k.Value, 'f', -1, 64), num(k.Previous), change(k.Change), fmt.Sprint(k.Points)})
+		}
+		table([]string{t("report.col.kpi"), t("report.col.scope"), t("report.col.value"), t("report.col.previous"), t("report.col.change"), t("report.col.points")}, rows)
+	}
+
 	p("## %s\n\n", t("report.h.suggestions"))
 	if len(s.Suggestions) == 0 {
 		p("%s\n", t("report.no_suggestions"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -230,8 +231,15 @@ func TestReportGolden(t *testing.T) {
 			l.add(jifen.Entry{Kind: jifen.KindRedeem, At: at, Receiver: m.ID, Points: -r.Cost, Behavior: "reward:" + r.ID, Quantity: 1})
 		}
 	}
+	var ratings []jifen.Rating
+	for _, m := range people {
+		g := "ABCD"[rng.IntN(4)]
+		ratings = append(ratings, jifen.Rating{Member: m.ID, Period: "2026-11", Grade: string(g), Score: float64(4 - int(g-'A'))})
+	}
+	kpis := []jifen.KPI{{Name: "销售额（万元）", Period: "2026-11", Value: 532}, {Name: "客户满意度", Period: "2026-11", Department: "客服部", Value: 4.6}}
+	prevKPIs := []jifen.KPI{{Name: "销售额（万元）", Period: "2026-10", Value: 480}}
 	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai),
-		Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
+		Options{Location: shanghai, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,5 +273,43 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	if !bytes.Equal(want, got) {
 		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
+	}
+}
+
+// Ratings: the correlation and the high-points-average-rating list.
+func TestRatingsCorrelation(t *testing.T) {
+	l := &fakeLedger{}
+	d := time.Date(2026, 11, 5, 10, 0, 0, 0, shanghai)
+	var ratings []jifen.Rating
+	// Ten members: points 10, 20 … 100; ratings follow the points except
+	// the two at the top, rated C.
+	for i := range 10 {
+		id := fmt.Sprintf("m%d", i)
+		l.members = append(l.members, jifen.Member{ID: id, Name: id, Department: "销售部", Role: jifen.RoleEmployee})
+		l.add(jifen.Entry{Kind: jifen.KindAward, At: d, Receiver: id, Points: int64(10 * (i + 1))})
+		score := float64(1 + i*3/10) // 1,1,1,1,2,2,2,3,3,3 by points
+		if i >= 8 {
+			score = 2
+		}
+		ratings = append(ratings, jifen.Rating{Member: id, Period: "2026-11", Score: score})
+	}
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Catalog: &rules.Catalog{}, T: zh, Ratings: ratings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xs, ys []float64
+	for i, r := range ratings {
+		xs = append(xs, float64(10*(i+1)))
+		ys = append(ys, r.Score)
+	}
+	want := round(Spearman(xs, ys))
+	r := s.Ratings
+	if r == nil || r.Rated != 10 || r.Spearman == nil || *r.Spearman != want {
+		t.Fatalf("ratings: %+v (want ρ %v)", r, want)
+	}
+	// Q3 of points is 77.5: m7 (80, rated 3), m8 (90, 2), m9 (100, 2); the
+	// median rating is 2, so m8 and m9 are listed, m9 first.
+	if got := r.HighPointsAverageRating; len(got) != 2 || got[0].ID != "m9" || got[1].ID != "m8" {
+		t.Fatalf("high points, average rating: %+v", got)
 	}
 }

@@ -49,6 +49,12 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 			}
 		}
 	}
+	// Points loosely tied to performance: a weak rank correlation, or many
+	// high-points members with an average rating.
+	if r := s.Ratings; r != nil && r.Rated >= 10 && r.Spearman != nil && *r.Spearman < 0.3 {
+		out = append(out, Suggestion{Kind: "correlation", Text: t("report.suggest.correlation"),
+			Figure: t("report.figure.correlation", *r.Spearman, r.Rated, len(r.HighPointsAverageRating))})
+	}
 	// Participation below 80%.
 	if p := s.Distribution.Participation; s.Members > 0 && p < 0.8 {
 		out = append(out, Suggestion{Kind: "participation", Text: t("report.suggest.participation"),

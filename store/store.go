@@ -63,10 +63,14 @@ var (
 	// JSON Redemption.
 	bucketStock       = []byte("stock")
 	bucketRedemptions = []byte("redemptions")
+	// Imported by HR: period \0 member → JSON Rating; period \0 name \0
+	// department → JSON KPI.
+	bucketRatings = []byte("ratings")
+	bucketKPIs    = []byte("kpis")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
-		bucketStock, bucketRedemptions}
+		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)

@@ -42,6 +42,9 @@ type subcommand struct {
 	usage   string // arguments after the name
 	run     func(m *Main, ctx context.Context, fs *flag.FlagSet, args []string) error
 	flags   func(fs *flag.FlagSet)
+	// kindFirst: the first argument names what to act on and may come
+	// before the flags (jifen import ratings --config FILE PATH).
+	kindFirst bool
 }
 
 var subcommands = []subcommand{
@@ -51,6 +54,8 @@ var subcommands = []subcommand{
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
 		}},
+	{name: "import", summary: "import members, ratings, KPIs or historical points from a .csv or .xlsx file; a file with a bad row is refused whole", usage: "--config FILE members|ratings|kpis|points PATH",
+		run: (*Main).imports, kindFirst: true},
 	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|json] [-o FILE]",
 		run: (*Main).report, flags: func(fs *flag.FlagSet) {
 			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")
@@ -90,13 +95,17 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return 2
 	}
 	fs := m.newFlags(*sc)
-	if err := fs.Parse(args[1:]); err != nil {
+	rest, lead := args[1:], []string(nil)
+	if sc.kindFirst && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		lead, rest = rest[:1], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if err := sc.run(m, ctx, fs, fs.Args()); err != nil {
+	if err := sc.run(m, ctx, fs, append(lead, fs.Args()...)); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(m.Stderr, "jifen %s: %s\n\n", sc.name, ue.msg)

@@ -140,3 +140,38 @@ func TestReportCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestImportThenReport(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	cfgPath := "../../config.example.yaml"
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("时间,获得人,积分,行为\n2026-10-08,王芳,10,客户好评\n2026-10-09,无此人,10,客户好评\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "import", "points", "--config", cfgPath, bad)
+	if code != 1 || !strings.Contains(errOut, `row 3: receiver: no member "无此人"`) || !strings.Contains(errOut, "nothing was imported") {
+		t.Fatalf("bad import: %d %s", code, errOut)
+	}
+	good := filepath.Join(dir, "points.csv")
+	if err := os.WriteFile(good, []byte("\ufeff时间,获得人,积分,行为,理由\n2026-10-08,王芳,10,客户好评,十月表扬\n2026-11-03 09:30,刘洋,20,签单,华东大单\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := run(t, "", "import", "points", "--config", cfgPath, good); code != 0 || !strings.Contains(out, "imported 2 points") {
+		t.Fatalf("import points: %d %s %s", code, out, errOut)
+	}
+	ratings := filepath.Join(dir, "ratings.csv")
+	if err := os.WriteFile(ratings, []byte("member,period,grade\n王芳,2026-11,B\n刘洋,2026-11,A\n张伟,2026-11,C\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "import", "ratings", "--config", cfgPath, ratings); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code := run(t, "", "report", "--config", cfgPath, "--period", "2026-11")
+	if code != 0 || !strings.Contains(out, "共 3 人有绩效评级") || !strings.Contains(out, "净积分 20（上期 10") {
+		t.Fatalf("report: %d %s %s", code, out, errOut)
+	}
+	if out, _, code := run(t, "", "verify", "--config", cfgPath); code != 0 || !strings.Contains(out, "2 entries") {
+		t.Fatalf("verify: %s", out)
+	}
+}

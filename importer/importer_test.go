@@ -1,0 +1,142 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"jifen"
+	"jifen/rules"
+)
+
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+type dir map[string]jifen.Member
+
+func (d dir) Member(id string) (jifen.Member, bool) { m, ok := d[id]; return m, ok }
+func (d dir) MembersByName(name string) []jifen.Member {
+	var out []jifen.Member
+	for _, m := range d {
+		if m.Name == name {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var people = dir{
+	"wangfang": {ID: "wangfang", Name: "王芳", Department: "销售部", Role: jifen.RoleEmployee},
+	"liuyang":  {ID: "liuyang", Name: "刘洋", Department: "销售部", Role: jifen.RoleEmployee},
+	"bot":      {ID: "bot", Name: "积分助手", Bot: true},
+}
+
+func csvTable(t *testing.T, text string) *Table {
+	t.Helper()
+	tb, err := ReadCSV(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// Excel saves CSV as UTF-8 with a byte-order mark; Chinese headers work.
+func TestRatingsFromCSVWithBOM(t *testing.T) {
+	tb := csvTable(t, "\ufeff姓名,周期,等级\n王芳,2026-11,A\nliuyang,2026-11,c\n")
+	rs, err := Ratings(tb, people, shanghai)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Member != "wangfang" || rs[0].Score != 4 || rs[1].Grade != "C" || rs[1].Score != 2 {
+		t.Fatalf("%+v", rs)
+	}
+}
+
+// One bad row among 10,000: nothing is returned, and that row alone is
+// named.
+func TestOneBadRowRefusesTheFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name,period,value\n")
+	for i := range 10_000 {
+		value := fmt.Sprint(1000 + i)
+		if i == 6_789 {
+			value = "九十"
+		}
+		fmt.Fprintf(&b, "指标%d,2026-11,%s\n", i, value)
+	}
+	ks, err := KPIs(csvTable(t, b.String()), shanghai)
+	var bad Errors
+	if ks != nil || !errors.As(err, &bad) || len(bad) != 1 || bad[0].Row != 6791 || !strings.Contains(err.Error(), `row 6791: value "九十" is not a number`) {
+		t.Fatalf("%d kpis, %v", len(ks), err)
+	}
+}
+
+func TestRatingsProblems(t *testing.T) {
+	tb := csvTable(t, "member,period,grade,score\n王芳,2026-11,E,\n无名,2026-11,A,\n刘洋,2026-W47,A,\n刘洋,2026-11,,\n王芳,2026-10,B,\n王芳,2026-10,,3\n")
+	_, err := Ratings(tb, people, shanghai)
+	for _, want := range []string{`row 2: grade "E"`, `row 3: no member "无名"`, `row 4: period "2026-W47"`, `row 5: neither a grade nor a score`,
+		`row 7: 王芳 already has a rating for 2026-10 on row 6`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	if _, err := Ratings(csvTable(t, "name,grade\nx,A\n"), people, shanghai); err == nil || !strings.Contains(err.Error(), "missing column(s): member, period") {
+		t.Errorf("missing columns: %v", err)
+	}
+}
+
+func TestXLSX(t *testing.T) {
+	f := excelize.NewFile()
+	for i, row := range [][]any{{"指标", "周期", "数值", "部门"}, {"销售额", "2026-11", "1,280,000", ""}, {"满意度", "2026-Q4", 4.6, "客服部"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "kpi.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := KPIs(tb, shanghai)
+	if err != nil || len(ks) != 2 || ks[0].Value != 1_280_000 || ks[1].Period != "2026-Q4" || ks[1].Department != "客服部" {
+		t.Fatalf("%+v %v", ks, err)
+	}
+	if _, err := Read(filepath.Join(t.TempDir(), "x.txt")); err == nil {
+		t.Error("a .txt file was read")
+	}
+}
+
+func TestMembersAndPoints(t *testing.T) {
+	ms, err := Members(csvTable(t, "工号,姓名,部门,职级,角色,入职日期\nzhoujie,周杰,销售部,基层员工,,2024/3/1\n"), people)
+	if err != nil || len(ms) != 1 || ms[0].Role != jifen.RoleEmployee || ms[0].Joined.Format("2006-01-02") != "2024-03-01" {
+		t.Fatalf("%+v %v", ms, err)
+	}
+	_, err = Members(csvTable(t, "id,name,role\nx1,王芳,boss\nx2,张 三,\nx2,李四,\n"), people)
+	for _, want := range []string{`row 2: name "王芳" is already wangfang's; role "boss"`, `row 3: name "张 三"`, `row 4: id "x2" repeats row 3`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	cat := &rules.Catalog{Categories: []rules.Category{{ID: "sat", Name: "客户满意度"}},
+		Behaviors: []rules.Behavior{{ID: "good_review", Name: "客户好评", Category: "sat", Aliases: []string{"好评"}, Min: 10, Max: 10}}}
+	now := time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)
+	es, err := Points(csvTable(t, "时间,获得人,积分,行为,理由\n2026-03-05 14:30,王芳,10,好评,三月表扬\n2026-04-01,刘洋,-5,,迟到\n"), people, cat, shanghai, now)
+	if err != nil || len(es) != 2 || es[0].Behavior != "good_review" || es[0].Category != "sat" ||
+		!es[0].Effective.Equal(time.Date(2026, 3, 5, 14, 30, 0, 0, shanghai)) || es[1].Kind != jifen.KindImport {
+		t.Fatalf("%+v %v", es, err)
+	}
+	_, err = Points(csvTable(t, "time,receiver,points,behavior\n2026-12-01,王芳,10,\n昨天,积分助手,0,飞行\n"), people, cat, shanghai, now)
+	for _, want := range []string{`row 2: time "2026-12-01" is in the future`, `row 3: time "昨天"`, `receiver 积分助手 is a bot`, `points "0"`, `behavior "飞行"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}

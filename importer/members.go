@@ -1,0 +1,169 @@
+package importer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"jifen"
+	"jifen/rules"
+)
+
+// Members validates a members sheet: id, name, department, level, role
+// (admin|manager|employee, default employee), joined (a date), and the
+// platform ids.
+func Members(t *Table, dir Directory) ([]jifen.Member, error) {
+	idx, err := t.columns([]column{
+		{[]string{"id", "工号"}, true}, {[]string{"name", "姓名"}, true},
+		{[]string{"department", "部门"}, false}, {[]string{"level", "职级", "层级"}, false},
+		{[]string{"role", "角色"}, false}, {[]string{"joined", "入职日期"}, false},
+		{[]string{"slack_id"}, false}, {[]string{"feishu_open_id"}, false},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []jifen.Member
+	var bad Errors
+	ids, names := map[string]int{}, map[string]int{}
+	for _, r := range t.Rows {
+		m := jifen.Member{ID: get(r, idx, "id"), Name: get(r, idx, "name"), Department: get(r, idx, "department"),
+			Level: get(r, idx, "level"), Role: jifen.Role(strings.ToLower(get(r, idx, "role"))),
+			SlackID: get(r, idx, "slack_id"), FeishuOpenID: get(r, idx, "feishu_open_id")}
+		var why []string
+		if m.ID == "" || strings.ContainsAny(m.ID, " \t\x00@") {
+			why = append(why, fmt.Sprintf("id %q: required, without spaces or @", m.ID))
+		} else if first, dup := ids[m.ID]; dup {
+			why = append(why, fmt.Sprintf("id %q repeats row %d", m.ID, first))
+		}
+		if m.Name == "" || strings.ContainsAny(m.Name, " \t@#") {
+			why = append(why, fmt.Sprintf("name %q: required, without spaces, @ or #", m.Name))
+		} else if first, dup := names[strings.ToLower(m.Name)]; dup {
+			why = append(why, fmt.Sprintf("name %q repeats row %d", m.Name, first))
+		} else {
+			for _, o := range dir.MembersByName(m.Name) {
+				if o.ID != m.ID {
+					why = append(why, fmt.Sprintf("name %q is already %s's", m.Name, o.ID))
+				}
+			}
+		}
+		if m.Role == "" {
+			m.Role = jifen.RoleEmployee
+		} else if !m.Role.Valid() {
+			why = append(why, fmt.Sprintf("role %q: want admin, manager or employee", m.Role))
+		}
+		if j := get(r, idx, "joined"); j != "" {
+			d, err := parseDate(j)
+			if err != nil {
+				why = append(why, fmt.Sprintf("joined %q: want a date like 2024-03-01", j))
+			}
+			m.Joined = d
+		}
+		// Remember the row's id and name even when it is bad, so a later
+		// row repeating them is named too.
+		if _, seen := ids[m.ID]; !seen && m.ID != "" {
+			ids[m.ID] = r.Number
+		}
+		if _, seen := names[strings.ToLower(m.Name)]; !seen && m.Name != "" {
+			names[strings.ToLower(m.Name)] = r.Number
+		}
+		if len(why) > 0 {
+			bad = append(bad, RowError{r.Number, strings.Join(why, "; ")})
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return out, nil
+}
+
+// parseDate reads 2024-03-01, 2024/3/1, or a spreadsheet date serial.
+func parseDate(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02", "2006/1/2", "2006-1-2", "01-02-06"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n > 20000 && n < 80000 {
+		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n)), nil
+	}
+	return time.Time{}, fmt.Errorf("not a date")
+}
+
+// Points validates a sheet of historical points: time, receiver, points,
+// and optionally giver, behavior (id, name or alias of the catalog) and
+// reason. Each row becomes an import entry counted at its time.
+func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now time.Time) ([]jifen.Entry, error) {
+	idx, err := t.columns([]column{
+		{[]string{"time", "时间", "日期"}, true}, {[]string{"receiver", "成员", "姓名", "获得人"}, true},
+		{[]string{"points", "积分", "分数"}, true}, {[]string{"giver", "给予人"}, false},
+		{[]string{"behavior", "行为"}, false}, {[]string{"reason", "理由", "事由"}, false},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []jifen.Entry
+	var bad Errors
+	for _, r := range t.Rows {
+		var why []string
+		e := jifen.Entry{Kind: jifen.KindImport, Reason: get(r, idx, "reason"), Source: "import"}
+		when, err := parseTime(get(r, idx, "time"), loc)
+		switch {
+		case err != nil:
+			why = append(why, fmt.Sprintf("time %q: want 2026-03-05 or 2026-03-05 14:30", get(r, idx, "time")))
+		case when.After(now):
+			why = append(why, fmt.Sprintf("time %q is in the future", get(r, idx, "time")))
+		}
+		e.Effective = when
+		if m, w := findMember(dir, get(r, idx, "receiver")); w != "" {
+			why = append(why, "receiver: "+w)
+		} else if m.Bot {
+			why = append(why, fmt.Sprintf("receiver %s is a bot", m.Name))
+		} else {
+			e.Receiver = m.ID
+		}
+		if g := get(r, idx, "giver"); g != "" {
+			if m, w := findMember(dir, g); w != "" {
+				why = append(why, "giver: "+w)
+			} else {
+				e.Giver = m.ID
+			}
+		}
+		n, err := strconv.ParseInt(get(r, idx, "points"), 10, 64)
+		if err != nil || n == 0 || n > 1_000_000 || n < -1_000_000 {
+			why = append(why, fmt.Sprintf("points %q: want a whole number, not 0", get(r, idx, "points")))
+		}
+		e.Points = n
+		if b := get(r, idx, "behavior"); b != "" {
+			m, err := cat.Match(b)
+			if err != nil {
+				why = append(why, fmt.Sprintf("behavior %q is not in the rule catalog", b))
+			} else {
+				e.Behavior, e.Category = m.Behavior.ID, m.Behavior.Category
+			}
+		}
+		if len(why) > 0 {
+			bad = append(bad, RowError{r.Number, strings.Join(why, "; ")})
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return out, nil
+}
+
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02", "2006/1/2 15:04", "2006/1/2"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if d, err := parseDate(s); err == nil {
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("not a time")
+}

@@ -1,0 +1,167 @@
+// Package importer reads what HR keeps in spreadsheets (电子表格) — members,
+// performance ratings, KPIs and historical points — from CSV or XLSX, and
+// checks every row before anything is written: a file with one bad row is
+// refused whole, with every bad row named.
+package importer
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Table is a sheet: a header and the rows under it, with their row numbers
+// as a spreadsheet shows them (the header is row 1).
+type Table struct {
+	Header []string
+	Rows   []Row
+}
+
+// Row is one data row.
+type Row struct {
+	Number int
+	Cells  []string
+}
+
+// Read reads the first sheet of an .xlsx file or a .csv file (UTF-8, with
+// or without a byte-order mark, as Excel writes it).
+func Read(path string) (*Table, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx":
+		return readXLSX(path)
+	case ".csv":
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return ReadCSV(f)
+	}
+	return nil, fmt.Errorf("%s: want a .csv or .xlsx file", filepath.Base(path))
+}
+
+// ReadCSV reads CSV text.
+func ReadCSV(r io.Reader) (*Table, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	records, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("not valid CSV: %w", err)
+	}
+	return table(records)
+}
+
+func readXLSX(path string) (*Table, error) {
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("not a readable .xlsx file: %w", err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, errors.New("the workbook has no sheet")
+	}
+	records, err := f.GetRows(sheets[0])
+	if err != nil {
+		return nil, err
+	}
+	return table(records)
+}
+
+func table(records [][]string) (*Table, error) {
+	if len(records) == 0 {
+		return nil, errors.New("the file is empty: want a header row, then data")
+	}
+	t := &Table{}
+	for _, h := range records[0] {
+		t.Header = append(t.Header, strings.ToLower(strings.TrimSpace(h)))
+	}
+	for i, r := range records[1:] {
+		blank := true
+		for _, c := range r {
+			if strings.TrimSpace(c) != "" {
+				blank = false
+			}
+		}
+		if !blank {
+			t.Rows = append(t.Rows, Row{Number: i + 2, Cells: r})
+		}
+	}
+	return t, nil
+}
+
+// columns maps each wanted column (by any of its names, English or Chinese)
+// to its index; required columns that are missing are an error.
+func (t *Table) columns(spec []column) (map[string]int, error) {
+	idx := map[string]int{}
+	var missing []string
+	for _, c := range spec {
+		found := -1
+		for i, h := range t.Header {
+			for _, name := range c.names {
+				if h == name {
+					found = i
+				}
+			}
+		}
+		if found < 0 {
+			if c.required {
+				missing = append(missing, c.names[0])
+			}
+			continue
+		}
+		idx[c.names[0]] = found
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing column(s): %s (the header row has: %s)", strings.Join(missing, ", "), strings.Join(t.Header, ", "))
+	}
+	return idx, nil
+}
+
+type column struct {
+	names    []string
+	required bool
+}
+
+// get reads a named cell of a row ("" when absent).
+func get(r Row, idx map[string]int, name string) string {
+	i, ok := idx[name]
+	if !ok || i >= len(r.Cells) {
+		return ""
+	}
+	return strings.TrimSpace(r.Cells[i])
+}
+
+// RowError is a bad row: its number and what is wrong.
+type RowError struct {
+	Row    int
+	Reason string
+}
+
+// Errors is every bad row of a file.
+type Errors []RowError
+
+func (e Errors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d bad row(s), nothing was imported:", len(e))
+	for i, r := range e {
+		if i == 50 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(e)-50)
+			break
+		}
+		fmt.Fprintf(&b, "\n  row %d: %s", r.Row, r.Reason)
+	}
+	return b.String()
+}

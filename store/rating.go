@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+
+	bolt "go.etcd.io/bbolt"
+
+	"jifen"
+)
+
+// PutRatings stores imported ratings, all in one transaction; a rating for
+// the same member and period replaces the earlier one.
+func (s *Store) PutRatings(ctx context.Context, rs []jifen.Rating) error {
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		for _, r := range rs {
+			raw, err := json.Marshal(r)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.put(bucketRatings, key(r.Period, r.Member), raw); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// Ratings returns the ratings of a period.
+func (s *Store) Ratings(period string) []jifen.Rating {
+	var out []jifen.Rating
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketRatings).Cursor()
+		pre := prefix(period)
+		for k, v := c.Seek(pre); k != nil && len(k) >= len(pre) && string(k[:len(pre)]) == string(pre); k, v = c.Next() {
+			var r jifen.Rating
+			if json.Unmarshal(v, &r) == nil {
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// PutKPIs stores imported KPIs in one transaction; the same name, period
+// and department replaces the earlier value.
+func (s *Store) PutKPIs(ctx context.Context, ks []jifen.KPI) error {
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		for _, k := range ks {
+			raw, err := json.Marshal(k)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.put(bucketKPIs, key(k.Period, k.Name, k.Department), raw); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// KPIs returns the KPIs of a period.
+func (s *Store) KPIs(period string) []jifen.KPI {
+	var out []jifen.KPI
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketKPIs).Cursor()
+		pre := prefix(period)
+		for k, v := c.Seek(pre); k != nil && len(k) >= len(pre) && string(k[:len(pre)]) == string(pre); k, v = c.Next() {
+			var x jifen.KPI
+			if json.Unmarshal(v, &x) == nil {
+				out = append(out, x)
+			}
+		}
+		return nil
+	})
+	return out
+}
