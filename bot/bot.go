@@ -123,6 +123,8 @@ func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
 		return b.rules(req, cmd)
 	case "revoke":
 		return b.revoke(ctx, req, cmd)
+	case "report":
+		return b.report(req, cmd)
 	case "shop":
 		return b.shop(req)
 	case "redeem":

@@ -30,6 +30,7 @@ var commandNames = map[string]string{
 	"shop": "shop", "商城": "shop", "积分商城": "shop",
 	"redeem": "redeem", "兑换": "redeem",
 	"redemptions": "redemptions", "兑换记录": "redemptions",
+	"report": "report", "小结": "report", "总结": "report",
 	"help": "help", "帮助": "help", "?": "help", "？": "help",
 }
 

@@ -184,3 +184,18 @@ func TestShopListsWhatTheCallerCanAfford(t *testing.T) {
 		t.Fatalf("training row: %q", row)
 	}
 }
+
+func TestReportDigest(t *testing.T) {
+	e := newEnv(t)
+	e.run("zhang", "/award @王芳 10 好评")
+	if _, err := e.try("wang", "/report", ""); errKey(err) != "err.report_role" {
+		t.Fatalf("employee: %v", err)
+	}
+	if _, err := e.try("zhang", "/小结 2026-W46", ""); errKey(err) != "err.report_period" {
+		t.Fatalf("week: %v", err)
+	}
+	r := e.run("zhang", "/小结 2026-11").Reply
+	if r.Kind != "report" || r.Title != "积分小结 2026-11" || len(r.Fields) < 4 || r.Fields[0].Value != "10（环比 —）" {
+		t.Fatalf("%+v", r)
+	}
+}

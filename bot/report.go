@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"fmt"
+
+	"jifen"
+	"jifen/report"
+)
+
+// report handles /report [period] (/小结): the key figures of the period
+// summary as a digest, for admins and managers (it names people at the
+// bottom of their groups). The default is the month that just ended.
+func (b *Bot) report(req Request, cmd Command) (Response, error) {
+	if req.Caller.Role != jifen.RoleAdmin && req.Caller.Role != jifen.RoleManager {
+		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.report_role")
+	}
+	loc := b.st.Location()
+	p := jifen.PeriodOf(jifen.Month, b.now(), loc).Previous(loc)
+	if len(cmd.Args) > 0 {
+		var err error
+		if p, err = jifen.ParsePeriod(cmd.Args[0], loc); err != nil || p.Kind == jifen.Week || p.Kind == jifen.AllTime {
+			return Response{}, jifen.Errorf(jifen.EINVALID, "err.report_period", cmd.Args[0])
+		}
+	}
+	prev := p.Previous(loc)
+	s, err := report.Analyze(b.st, p, report.Options{Location: loc, Catalog: b.cat, T: b.t,
+		Ratings: b.st.Ratings(p.Key), PreviousRatings: b.st.Ratings(prev.Key), KPIs: b.st.KPIs(p.Key), PreviousKPIs: b.st.KPIs(prev.Key)})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: Digest(s, b.t)}, nil
+}
+
+// Digest is the summary's key figures as a message: for /report and for
+// the scheduled digest.
+func Digest(s *report.Summary, t func(string, ...any) string) Message {
+	pct := func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) }
+	change := "—"
+	if c := s.Points.Change; c != nil {
+		change = fmt.Sprintf("%+.1f%%", *c*100)
+	}
+	msg := Message{Kind: "report", Title: t("digest.title", s.Period)}
+	msg.Fields = []Field{
+		{t("digest.net"), t("digest.net_value", s.Points.Net, change)},
+		{t("digest.participation"), pct(s.Distribution.Participation)},
+		{t("digest.average"), fmt.Sprintf("%.1f", s.Distribution.Average)},
+		{t("digest.spent"), fmt.Sprint(s.Points.Spent)},
+	}
+	met, total := 0, 0
+	for _, tg := range s.Targets {
+		if tg.Met != nil {
+			total++
+			if *tg.Met {
+				met++
+			}
+		}
+	}
+	if total > 0 {
+		msg.Fields = append(msg.Fields, Field{t("digest.targets"), t("digest.targets_value", met, total)})
+	}
+	var best *report.Department
+	for i, d := range s.Departments {
+		if best == nil || d.Average > best.Average {
+			best = &s.Departments[i]
+		}
+	}
+	if best != nil {
+		msg.Fields = append(msg.Fields, Field{t("digest.best_department"), fmt.Sprintf("%s（%.1f）", best.Name, best.Average)})
+	}
+	if r := s.Ratings; r != nil && r.Spearman != nil {
+		msg.Fields = append(msg.Fields, Field{t("digest.correlation"), fmt.Sprintf("%.2f", *r.Spearman)})
+	}
+	for i, sg := range s.Suggestions {
+		if i == 3 {
+			break
+		}
+		msg.Text = append(msg.Text, fmt.Sprintf("%d. %s", i+1, sg.Text))
+	}
+	if len(msg.Text) > 0 {
+		msg.Text = append([]string{t("digest.suggestions")}, msg.Text...)
+	}
+	msg.Footer = t("digest.footer", s.Period)
+	return msg
+}
