@@ -2,14 +2,18 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"jifen"
 	"jifen/config"
@@ -253,6 +257,90 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "summary-2026-11.json", append(raw, '\n'))
+	var page bytes.Buffer
+	if err := HTML(&page, s, zh, "zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary-2026-11.html", page.Bytes())
+	checkXLSX(t, s)
+	renderInChromium(t, page.Bytes())
+}
+
+// checkXLSX reads the workbook back: a sheet per table, numbers as numbers.
+func checkXLSX(t *testing.T, s *Summary) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := XLSX(&buf, s, zh); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) < 8 || sheets[0] != "积分小结 2026-11（对比 2026-10）" {
+		t.Fatalf("sheets: %q", sheets)
+	}
+	rows, err := f.GetRows("各类别积分")
+	if err != nil || len(rows) != 1+len(s.Points.ByCategory) || rows[0][0] != "类别" || rows[1][0] != s.Points.ByCategory[0].Name {
+		t.Fatalf("category sheet: %q %v", rows, err)
+	}
+	typ, err := f.GetCellType("各类别积分", "B2")
+	if err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Errorf("points stored as text (%v, %v)", typ, err)
+	}
+}
+
+// renderInChromium loads the page in headless Chromium when it is
+// installed and checks the title and a table made it into the DOM.
+func renderInChromium(t *testing.T, page []byte) {
+	t.Helper()
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Log("skipping the browser check: Chromium is not installed (apt-get install chromium)")
+		return
+	}
+	path := filepath.Join(t.TempDir(), "r.html")
+	if err := os.WriteFile(path, page, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://"+path).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	if !bytes.Contains(out, []byte("<h1>积分小结 2026-11（对比 2026-10）</h1>")) || !bytes.Contains(out, []byte("<table>")) || !bytes.Contains(out, []byte("<svg")) {
+		t.Fatalf("the page did not render: %.500s", out)
+	}
+}
+
+// Names and reasons are escaped in the page.
+func TestHTMLEscapes(t *testing.T) {
+	l := &fakeLedger{members: []jifen.Member{{ID: "x", Name: "<script>alert(1)</script>", Department: "<b>部</b>", Role: jifen.RoleEmployee}}}
+	d := time.Date(2026, 11, 5, 10, 0, 0, 0, shanghai)
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: d, Receiver: "x", Points: 10})
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Catalog: &rules.Catalog{}, T: zh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := HTML(&page, s, zh, "zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page.Bytes(), []byte("<script>")) || bytes.Contains(page.Bytes(), []byte("<b>部")) {
+		t.Fatalf("unescaped user text in the page")
+	}
+	if !bytes.Contains(page.Bytes(), []byte("&lt;script&gt;alert(1)&lt;/script&gt;")) {
+		t.Fatalf("the name is missing")
+	}
 }
 
 func golden(t *testing.T, name string, got []byte) {

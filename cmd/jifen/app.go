@@ -56,10 +56,10 @@ var subcommands = []subcommand{
 		}},
 	{name: "import", summary: "import members, ratings, KPIs or historical points from a .csv or .xlsx file; a file with a bad row is refused whole", usage: "--config FILE members|ratings|kpis|points PATH",
 		run: (*Main).imports, kindFirst: true},
-	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|json] [-o FILE]",
+	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|html|xlsx|json] [-o FILE]",
 		run: (*Main).report, flags: func(fs *flag.FlagSet) {
 			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")
-			fs.String("format", "md", "md or json")
+			fs.String("format", "md", "md, html, xlsx or json")
 			fs.String("o", "", "write to this file instead of standard output")
 		}},
 	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",

@@ -133,6 +133,15 @@ func TestReportCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(raw), `"period": "2026-Q4"`) || !strings.Contains(string(raw), `"net": 103`) {
 		t.Fatalf("json: %v %s", err, raw)
 	}
+	for _, format := range []string{"html", "xlsx"} {
+		out := filepath.Join(dir, "r."+format)
+		if _, errOut, code := run(t, "", "report", "--config", "../../config.example.yaml", "--period", "2026-11", "--format", format, "-o", out); code != 0 {
+			t.Fatalf("%s: %s", format, errOut)
+		}
+		if fi, err := os.Stat(out); err != nil || fi.Size() < 5000 {
+			t.Fatalf("%s: %v %v", format, fi, err)
+		}
+	}
 	for _, args := range [][]string{{"--period", "2026-13"}, {"--period", "2026-11", "--format", "pdf"}, {}} {
 		_, errOut, code := run(t, "", append([]string{"report", "--config", "../../config.example.yaml"}, args...)...)
 		if code != 2 || errOut == "" {

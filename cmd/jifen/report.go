@@ -22,8 +22,10 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	if period == "" {
 		return usageError{"--period is required, e.g. 2026-10, 2026-Q4 or 2026"}
 	}
-	if format != "md" && format != "json" {
-		return usageError{fmt.Sprintf("--format %q: md and json are available", format)}
+	switch format {
+	case "md", "json", "html", "xlsx":
+	default:
+		return usageError{fmt.Sprintf("--format %q: md, html, xlsx or json", format)}
 	}
 	a, err := m.open(ctx, fs)
 	if err != nil {
@@ -52,14 +54,19 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		defer f.Close()
 		w = f
 	}
-	return writeReport(w, s, format, t)
+	return writeReport(w, s, format, t, lang)
 }
 
-func writeReport(w io.Writer, s *report.Summary, format string, t func(string, ...any) string) error {
-	if format == "json" {
+func writeReport(w io.Writer, s *report.Summary, format string, t func(string, ...any) string, lang string) error {
+	switch format {
+	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
+	case "html":
+		return report.HTML(w, s, t, lang)
+	case "xlsx":
+		return report.XLSX(w, s, t)
 	}
 	return report.Markdown(w, s, t)
 }
