@@ -12,9 +12,10 @@ import (
 	"jifen/rules"
 )
 
-// Ledger is what the analysis reads: the entries and the members.
+// Ledger is what the analysis reads: the entries (only the fields
+// store.ScanEntries fills) and the members.
 type Ledger interface {
-	ForEachEntry(fn func(e *jifen.Entry) error) error
+	ScanEntries(fn func(e *jifen.Entry) error) error
 	Members() []jifen.Member
 }
 
@@ -253,7 +254,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	for i := range policyUse {
 		policyUse[i] = window{map[string]int{}, map[string]int{}}
 	}
-	err := l.ForEachEntry(func(e *jifen.Entry) error {
+	err := l.ScanEntries(func(e *jifen.Entry) error {
 		if first.IsZero() || e.Effective.Before(first) {
 			first = e.Effective
 		}

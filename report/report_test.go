@@ -32,7 +32,7 @@ type fakeLedger struct {
 }
 
 func (l *fakeLedger) Members() []jifen.Member { return l.members }
-func (l *fakeLedger) ForEachEntry(fn func(*jifen.Entry) error) error {
+func (l *fakeLedger) ScanEntries(fn func(*jifen.Entry) error) error {
 	for i := range l.entries {
 		if err := fn(&l.entries[i]); err != nil {
 			return err

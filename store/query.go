@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -204,4 +205,27 @@ func (s *Store) HasEntries() bool {
 		return nil
 	})
 	return has
+}
+
+// ScanEntries calls fn for every entry, in one consistent snapshot, from
+// the compact receiver index rather than the entries themselves: Kind, At,
+// Effective, Receiver, Points, Quantity, Category and Behavior are set (a
+// revoke carries the reversed entry's, with the points negated); ID, Giver,
+// Reason and the rest are not. It is many times faster than ForEachEntry,
+// for analyses over the whole ledger. The order is by receiver, then id.
+func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
+	return s.db.View(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+			if !isRcvKey(k) {
+				return nil
+			}
+			r, ok := decodeRcv(v)
+			if !ok {
+				return fmt.Errorf("corrupt index record %s", printable(k))
+			}
+			e := jifen.Entry{Kind: r.kind, At: r.at, Effective: r.effective, Receiver: string(k[:bytes.IndexByte(k, 0)]),
+				Points: r.points, Quantity: r.quantity, Category: r.category, Behavior: r.behavior}
+			return fn(&e)
+		})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -604,5 +605,37 @@ func TestVerifyCoversRedemptionStock(t *testing.T) {
 	rep, err := s.Verify()
 	if err != nil || rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "stock of mug: 2 redeemed, entries give 0") {
 		t.Fatalf("tampered stock: %+v %v", rep, err)
+	}
+}
+
+// ScanEntries gives, from the compact index, the same facts as the entries.
+func TestScanEntriesMatchesTheLedger(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	if err := s.SyncMembers(context.Background(), members(3)); err != nil {
+		t.Fatal(err)
+	}
+	id := appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "m001", Receiver: "m000", Points: 15, Category: "sales", Behavior: "deal"})
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindDeduct, Giver: "m001", Receiver: "m002", Points: -5, Category: "att", Behavior: "late"})
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindRedeem, Receiver: "m000", Points: -10, Behavior: RewardBehavior("mug"), Quantity: 2})
+	appendEntry(t, s, jifen.Entry{Kind: jifen.KindRevoke, Giver: "m001", Reverses: id})
+	type fact struct {
+		kind               jifen.EntryKind
+		receiver, cat, beh string
+		points, qty        int64
+		at, effective      int64
+	}
+	collect := func(scan func(func(*jifen.Entry) error) error) map[fact]int {
+		out := map[fact]int{}
+		if err := scan(func(e *jifen.Entry) error {
+			out[fact{e.Kind, e.Receiver, e.Category, e.Behavior, e.Points, e.Quantity, e.At.UnixMilli(), e.Effective.UnixMilli()}]++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	full, fast := collect(s.ForEachEntry), collect(s.ScanEntries)
+	if len(full) != 4 || !maps.Equal(full, fast) {
+		t.Fatalf("ledger %v\nindex  %v", full, fast)
 	}
 }

@@ -281,6 +281,7 @@ type rcvRecord struct {
 	at, effective time.Time
 	points        int64
 	quantity      int64
+	category      string
 	behavior      string
 }
 
@@ -292,6 +293,8 @@ func encodeRcv(e *jifen.Entry) []byte {
 	b = binary.AppendVarint(b, e.Effective.UnixMilli())
 	b = binary.AppendVarint(b, e.Points)
 	b = binary.AppendVarint(b, e.Quantity)
+	b = binary.AppendUvarint(b, uint64(len(e.Category)))
+	b = append(b, e.Category...)
 	b = append(b, e.Behavior...)
 	return b
 }
@@ -314,6 +317,11 @@ func decodeRcv(b []byte) (rcvRecord, bool) {
 		b = b[k:]
 	}
 	r.at, r.effective, r.points, r.quantity = time.UnixMilli(vals[0]).UTC(), time.UnixMilli(vals[1]).UTC(), vals[2], vals[3]
-	r.behavior = string(b)
+	n, k = binary.Uvarint(b)
+	if k <= 0 || int(n) > len(b)-k {
+		return r, false
+	}
+	r.category = string(b[k : k+int(n)])
+	r.behavior = string(b[k+int(n):])
 	return r, true
 }
