@@ -27,6 +27,9 @@ type Options struct {
 	CatalogVersion int    // the store's version number of Catalog
 	Language       string // zh-CN (default) or en
 	Logger         *slog.Logger
+	// ReportLink, if set, gives the signed address of a period's HTML
+	// report (jifen serve sets it when http.public_url is configured).
+	ReportLink func(period string) string
 }
 
 // Bot executes commands. It is safe for concurrent use.
@@ -36,6 +39,8 @@ type Bot struct {
 	version int
 	lang    string
 	log     *slog.Logger
+
+	reportLink func(period string) string
 }
 
 // New returns a Bot.
@@ -46,8 +51,11 @@ func New(opt Options) *Bot {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger}
+	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink}
 }
+
+// SetReportLink sets Options.ReportLink; call it before handling requests.
+func (b *Bot) SetReportLink(f func(period string) string) { b.reportLink = f }
 
 // Language is the language replies are written in.
 func (b *Bot) Language() string { return b.lang }

@@ -50,6 +50,9 @@ type Button struct {
 	ActionID string `json:"action_id"` // ActionCommand
 	Value    string `json:"value"`
 	Style    string `json:"style,omitempty"` // primary, danger
+	// URL, when set, makes a link button that opens the address instead of
+	// running a command.
+	URL string `json:"url,omitempty"`
 }
 
 // ActionCommand is the action id of buttons whose value is a command.

@@ -28,7 +28,13 @@ func (b *Bot) report(req Request, cmd Command) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Reply: Digest(s, b.t)}, nil
+	msg := Digest(s, b.t)
+	if b.reportLink != nil {
+		link := b.reportLink(s.Period)
+		msg.Footer = b.t("digest.link", link)
+		msg.Buttons = []Button{{Label: b.t("digest.open"), URL: link}}
+	}
+	return Response{Reply: msg}, nil
 }
 
 // Digest is the summary's key figures as a message: for /report and for

@@ -241,6 +241,8 @@ var en = map[string]string{
 	"digest.footer":                    "Full summary: jifen report --period %[1]s",
 	"usage.report":                     "/report [period]",
 	"help.report":                      "the key figures of the period summary (managers, admins)",
+	"digest.link":                      "Full summary (valid 7 days): %[1]s",
+	"digest.open":                      "Open the full summary",
 	"reaction.reason":                  "reaction thanks",
 	"reaction.undo_reason":             "reaction removed",
 	"reaction.undone":                  "Reaction thanks taken back (entry %[1]s); your allowance is refunded.",

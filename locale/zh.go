@@ -241,6 +241,8 @@ var zh = map[string]string{
 	"digest.footer":                    "完整小结：jifen report --period %[1]s",
 	"usage.report":                     "/report（/小结）[周期]",
 	"help.report":                      "积分小结要点（经理、管理员）",
+	"digest.link":                      "完整小结（7 天内有效）：%[1]s",
+	"digest.open":                      "查看完整小结",
 	"reaction.reason":                  "表情感谢",
 	"reaction.undo_reason":             "撤回了表情感谢",
 	"reaction.undone":                  "已撤回表情感谢（记录 %[1]s），感谢额度已退回。",

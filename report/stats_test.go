@@ -2,7 +2,9 @@ package report
 
 import (
 	"math"
+	"net/url"
 	"testing"
+	"time"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -83,5 +85,30 @@ func TestChangeAndMean(t *testing.T) {
 	}
 	if Mean(nil) != 0 || Mean([]float64{1, 2, 6}) != 3 {
 		t.Error("Mean")
+	}
+}
+
+func TestReportLinks(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	link := Link("https://jifen.example.com", key, "2026-11", now)
+	u, err := url.Parse(link)
+	if err != nil || u.Path != "/reports/2026-11" {
+		t.Fatalf("%s %v", link, err)
+	}
+	q := u.Query()
+	if !CheckLink(key, "2026-11", q.Get("exp"), q.Get("sig"), now.Add(6*24*time.Hour)) {
+		t.Error("a fresh link was refused")
+	}
+	for name, ok := range map[string]bool{
+		"expired":      CheckLink(key, "2026-11", q.Get("exp"), q.Get("sig"), now.Add(8*24*time.Hour)),
+		"other period": CheckLink(key, "2026-10", q.Get("exp"), q.Get("sig"), now),
+		"other key":    CheckLink([]byte("another key"), "2026-11", q.Get("exp"), q.Get("sig"), now),
+		"longer":       CheckLink(key, "2026-11", q.Get("exp")+"0", q.Get("sig"), now),
+		"no signature": CheckLink(key, "2026-11", q.Get("exp"), "", now),
+	} {
+		if ok {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

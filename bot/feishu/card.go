@@ -74,7 +74,7 @@ func RenderCard(m bot.Message) Card {
 			}
 			cols = append(cols, map[string]any{"tag": "column", "width": "auto", "elements": []any{map[string]any{
 				"tag": "button", "text": plain(b.Label), "type": typ,
-				"behaviors": []any{map[string]any{"type": "callback", "value": map[string]string{"command": b.Value}}},
+				"behaviors": []any{behavior(b)},
 			}}})
 		}
 		els = append(els, map[string]any{"tag": "column_set", "columns": cols})
@@ -149,4 +149,13 @@ func textContent(m bot.Message) string {
 	parts = append(parts, m.Text...)
 	raw, _ := json.Marshal(map[string]string{"text": strings.Join(parts, "\n")})
 	return string(raw)
+}
+
+// behavior is what a button does: open a link, or call back with its
+// command.
+func behavior(b bot.Button) map[string]any {
+	if b.URL != "" {
+		return map[string]any{"type": "open_url", "default_url": b.URL}
+	}
+	return map[string]any{"type": "callback", "value": map[string]string{"command": b.Value}}
 }

@@ -153,7 +153,13 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 		if len(els) == maxButtons || len(b.Value) > maxButtonValue {
 			continue
 		}
-		els = append(els, button(CommandActionID(i), b.Label, b.Value, b.Style))
+		bt := button(CommandActionID(i), b.Label, b.Value, b.Style)
+		if b.URL != "" {
+			// A link button opens the address; Slack still sends the click.
+			bt = button(fmt.Sprintf("jifen_link:%d", i), b.Label, "", b.Style)
+			bt.URL = b.URL
+		}
+		els = append(els, bt)
 	}
 	if len(els) > 0 {
 		blocks = append(blocks, slackapi.NewActionBlock("jifen_actions", els...))

@@ -12,8 +12,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"jifen"
+
 	"jifen/bot/feishu"
 	slackbot "jifen/bot/slack"
+	"jifen/locale"
+	"jifen/report"
 )
 
 // serve runs `jifen serve`: the HTTP server (platform callbacks, health)
@@ -34,6 +38,14 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	if base := a.cfg.HTTP.PublicURL; base != "" {
+		key, err := a.store.LinkKey(ctx)
+		if err != nil {
+			return err
+		}
+		a.bot.SetReportLink(func(period string) string { return report.Link(base, key, period, time.Now()) })
+		mux.Handle("GET /reports/{period}", m.reportHandler(a, key, log))
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	if c := a.cfg.Slack; c.Enabled {
 		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
@@ -84,4 +96,39 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		return srv.Shutdown(shutdown)
 	})
 	return g.Wait()
+}
+
+// reportHandler serves a period's HTML report to whoever holds a signed,
+// unexpired link (the /report card carries one).
+func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		period := r.PathValue("period")
+		if !report.CheckLink(key, period, r.URL.Query().Get("exp"), r.URL.Query().Get("sig"), time.Now()) {
+			http.Error(w, "this link is invalid or has expired; ask the bot for /report again", http.StatusForbidden)
+			return
+		}
+		loc := a.store.Location()
+		p, err := jifen.ParsePeriod(period, loc)
+		if err != nil {
+			http.Error(w, "unknown period", http.StatusBadRequest)
+			return
+		}
+		lang := a.bot.Language()
+		t := func(k string, args ...any) string { return locale.T(lang, k, args...) }
+		prev := p.Previous(loc)
+		s, err := report.Analyze(a.store, p, report.Options{Location: loc, Catalog: a.cfg.Rules, T: t,
+			Ratings: a.store.Ratings(p.Key), PreviousRatings: a.store.Ratings(prev.Key),
+			KPIs: a.store.KPIs(p.Key), PreviousKPIs: a.store.KPIs(prev.Key)})
+		if err != nil {
+			log.Error("report failed", "period", period, "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		if err := report.HTML(w, s, t, lang); err != nil {
+			log.Warn("report write failed", "err", err)
+		}
+	})
 }

@@ -15,8 +15,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,7 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake-token")
 	t.Setenv("SLACK_SIGNING_SECRET", secret)
+	t.Setenv("JIFEN_PUBLIC_URL", "https://jifen.example.com")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -116,6 +119,47 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	if !strings.Contains(announcement["text"], "王芳") || !strings.Contains(announcement["blocks"], "客户好评") || !strings.Contains(announcement["blocks"], "华为来信表扬") {
 		t.Fatalf("announcement: %v", announcement)
 	}
+
+	// /report answers with a signed link to the HTML summary; the link
+	// works, a forged one does not.
+	form := url.Values{"team_id": {"T0001"}, "channel_id": {"C0SALES"}, "user_id": {"U0123ABCD"}, "command": {"/report"},
+		"text": {"2026-11"}, "trigger_id": {"t-report"}, "response_url": {""}}.Encode()
+	stamp = strconv.FormatInt(time.Now().Unix(), 10)
+	mac = hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", stamp, form)
+	req, _ = http.NewRequest("POST", base+"/slack/commands", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	link := regexp.MustCompile(`https://jifen\.example\.com(/reports/2026-11\?exp=\d+\\u0026sig=[0-9a-f]+)`).FindStringSubmatch(string(raw))
+	if link == nil {
+		t.Fatalf("no report link in %s", raw)
+	}
+	path2 := strings.ReplaceAll(link[1], `\u0026`, "&")
+	page, err := http.Get(base + path2)
+	if err != nil || page.StatusCode != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("report page: %v %v", page, err)
+	}
+	body2, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(body2), "积分小结 2026-11") {
+		t.Fatalf("report page: %.300s", body2)
+	}
+	last := "0"
+	if strings.HasSuffix(path2, "0") {
+		last = "1"
+	}
+	forged, _ := http.Get(base + path2[:len(path2)-1] + last)
+	if forged == nil || forged.StatusCode != 403 {
+		t.Fatalf("forged link: %v", forged)
+	}
+	forged.Body.Close()
 
 	cancel()
 	if code := <-done; code != 0 {
