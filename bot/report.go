@@ -24,7 +24,7 @@ func (b *Bot) report(req Request, cmd Command) (Response, error) {
 	}
 	prev := p.Previous(loc)
 	s, err := report.Analyze(b.st, p, report.Options{Location: loc, Catalog: b.cat, T: b.t,
-		Ratings: b.st.Ratings(p.Key), PreviousRatings: b.st.Ratings(prev.Key), KPIs: b.st.KPIs(p.Key), PreviousKPIs: b.st.KPIs(prev.Key)})
+		Ratings: b.st.Ratings(p.Key), PreviousRatings: b.st.Ratings(prev.Key), KPIs: b.st.KPIs(p.Key), PreviousKPIs: b.st.KPIs(prev.Key), RatingsOf: b.st.Ratings})
 	if err != nil {
 		return Response{}, err
 	}

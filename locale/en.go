@@ -243,6 +243,8 @@ var en = map[string]string{
 	"help.report":                      "the key figures of the period summary (managers, admins)",
 	"digest.link":                      "Full summary (valid 7 days): %[1]s",
 	"digest.open":                      "Open the full summary",
+	"report.col.period":                "Period",
+	"report.col.avg_rating":            "Average rating (A=4 … D=1)",
 	"reaction.reason":                  "reaction thanks",
 	"reaction.undo_reason":             "reaction removed",
 	"reaction.undone":                  "Reaction thanks taken back (entry %[1]s); your allowance is refunded.",

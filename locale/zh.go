@@ -243,6 +243,8 @@ var zh = map[string]string{
 	"help.report":                      "积分小结要点（经理、管理员）",
 	"digest.link":                      "完整小结（7 天内有效）：%[1]s",
 	"digest.open":                      "查看完整小结",
+	"report.col.period":                "周期",
+	"report.col.avg_rating":            "平均评级分（A=4 … D=1）",
 	"reaction.reason":                  "表情感谢",
 	"reaction.undo_reason":             "撤回了表情感谢",
 	"reaction.undone":                  "已撤回表情感谢（记录 %[1]s），感谢额度已退回。",

@@ -199,6 +199,9 @@ type Options struct {
 	// What HR imported for the period and the previous one.
 	Ratings, PreviousRatings []jifen.Rating
 	KPIs, PreviousKPIs       []jifen.KPI
+	// RatingsOf returns the ratings of any period, for the trend; nil
+	// leaves the trend out.
+	RatingsOf func(period string) []jifen.Rating
 }
 
 // counters accumulate one period.
@@ -432,6 +435,26 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 
 	analyzePeople(s, people, cur, old, cat, p, loc)
 	correlate(s, people, cur, old, opt)
+	if s.Ratings != nil && opt.RatingsOf != nil {
+		// Oldest first: two periods back, one back, this one.
+		ps := []jifen.Period{prev.Previous(loc), prev, p}
+		for _, q := range ps {
+			var sum int64
+			for m := q.Start; m.Before(q.End); m = m.AddDate(0, 1, 0) {
+				sum += monthNet[jifen.PeriodOf(jifen.Month, m, loc).Key]
+			}
+			tp := TrendPoint{Period: q.Key, Points: round2(float64(sum) / float64(max(1, len(people))))}
+			if rs := opt.RatingsOf(q.Key); len(rs) > 0 {
+				var xs []float64
+				for _, r := range rs {
+					xs = append(xs, r.Score)
+				}
+				v := round2(Mean(xs))
+				tp.AvgRating = &v
+			}
+			s.Ratings.Trend = append(s.Ratings.Trend, tp)
+		}
+	}
 
 	// Policies: average monthly points per member before and after.
 	byID := map[string]jifen.Member{}

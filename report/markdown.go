@@ -186,6 +186,13 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		if len(r.HighPointsAverageRating) > 0 {
 			p("%s\n\n", cell(t("report.high_points", people(r.HighPointsAverageRating))))
 		}
+		if len(r.Trend) > 0 {
+			rows = nil
+			for _, tp := range r.Trend {
+				rows = append(rows, []string{tp.Period, fmt.Sprintf("%.2f", tp.Points), num(tp.AvgRating)})
+			}
+			table([]string{t("report.col.period"), t("report.col.average"), t("report.col.avg_rating")}, rows)
+		}
 	}
 	if len(s.KPIs) > 0 {
 		p("### %s\n\n", t("report.h.kpis"))

@@ -16,6 +16,17 @@ type RatingFigures struct {
 	// HighPointsAverageRating: members in the top quarter by points whose
 	// rating is at or below the median rating.
 	HighPointsAverageRating []Person `json:"high_points_average_rating"`
+	// Trend: the average points per member and the average rating of this
+	// period and the two before it, oldest first, to see whether they move
+	// together.
+	Trend []TrendPoint `json:"trend"`
+}
+
+// TrendPoint is one period of the trend.
+type TrendPoint struct {
+	Period    string   `json:"period"`
+	Points    float64  `json:"points"`     // average per member
+	AvgRating *float64 `json:"avg_rating"` // null when none were imported
 }
 
 // KPIFigure is an imported KPI beside the points of its scope.

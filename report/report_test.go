@@ -243,7 +243,13 @@ func TestReportGolden(t *testing.T) {
 	kpis := []jifen.KPI{{Name: "销售额（万元）", Period: "2026-11", Value: 532}, {Name: "客户满意度", Period: "2026-11", Department: "客服部", Value: 4.6}}
 	prevKPIs := []jifen.KPI{{Name: "销售额（万元）", Period: "2026-10", Value: 480}}
 	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai),
-		Options{Location: shanghai, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs})
+		Options{Location: shanghai, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs,
+			RatingsOf: func(p string) []jifen.Rating {
+				if p == "2026-11" {
+					return ratings
+				}
+				return nil
+			}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +387,18 @@ func TestRatingsCorrelation(t *testing.T) {
 		}
 		ratings = append(ratings, jifen.Rating{Member: id, Period: "2026-11", Score: score})
 	}
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Catalog: &rules.Catalog{}, T: zh, Ratings: ratings})
+	older := []jifen.Rating{{Member: "m0", Period: "2026-09", Score: 1}, {Member: "m1", Period: "2026-09", Score: 2}}
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 9, 3, 10, 0, 0, 0, shanghai), Receiver: "m0", Points: 40})
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Catalog: &rules.Catalog{}, T: zh, Ratings: ratings,
+		RatingsOf: func(p string) []jifen.Rating {
+			switch p {
+			case "2026-11":
+				return ratings
+			case "2026-09":
+				return older
+			}
+			return nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,5 +416,35 @@ func TestRatingsCorrelation(t *testing.T) {
 	// median rating is 2, so m8 and m9 are listed, m9 first.
 	if got := r.HighPointsAverageRating; len(got) != 2 || got[0].ID != "m9" || got[1].ID != "m8" {
 		t.Fatalf("high points, average rating: %+v", got)
+	}
+	// Trend: September 40/10 = 4 points, rated 1.5 on average; October
+	// nothing; November 550/10 = 55, rated 17/10 = 1.7.
+	tr := r.Trend
+	if len(tr) != 3 || tr[0].Period != "2026-09" || tr[0].Points != 4 || *tr[0].AvgRating != 1.5 || tr[1].AvgRating != nil ||
+		tr[2].Points != 55 || *tr[2].AvgRating != 1.7 {
+		t.Fatalf("trend: %+v", tr)
+	}
+}
+
+// A policy's date is midnight in the configured zone: 23:30 on the eve in
+// Shanghai counts before it, although it is the same UTC day as after.
+func TestPolicyDateInZone(t *testing.T) {
+	date := time.Date(2026, 11, 1, 0, 0, 0, 0, shanghai)
+	cat := &rules.Catalog{Behaviors: []rules.Behavior{{ID: "late", Name: "迟到", Min: -5, Max: -5}},
+		Policies: []rules.Policy{{ID: "p", Name: "迟到扣分", Date: date, Behavior: "late"}}}
+	l := &fakeLedger{members: []jifen.Member{{ID: "a", Name: "甲", Role: jifen.RoleEmployee}, {ID: "b", Name: "乙", Role: jifen.RoleEmployee}}}
+	// 2026-10-31 23:30 Shanghai = 15:30 UTC on the 31st: before.
+	l.add(jifen.Entry{Kind: jifen.KindDeduct, At: time.Date(2026, 10, 31, 15, 30, 0, 0, time.UTC), Receiver: "a", Points: -5, Behavior: "late"})
+	// 2026-11-01 00:30 Shanghai = 16:30 UTC on 31 October: after.
+	l.add(jifen.Entry{Kind: jifen.KindDeduct, At: time.Date(2026, 10, 31, 16, 30, 0, 0, time.UTC), Receiver: "b", Points: -5, Behavior: "late"})
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC), Receiver: "a", Points: 25})
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, date, shanghai), Options{Location: shanghai, Catalog: cat, T: zh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := s.Policies[0]
+	// October: -5 over 2 members; November: 20 over 2.
+	if pe.Before != -2.5 || pe.After != 10 || len(pe.Stopped) != 1 || pe.Stopped[0].ID != "a" {
+		t.Fatalf("%+v", pe)
 	}
 }

@@ -206,7 +206,7 @@ func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
 	return &app{cfg: cfg, store: st, bot: b}, nil
 }
 
-func isTerminal(r io.Reader) bool {
+func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"strings"
 
 	"jifen/importer"
 	"jifen/store"
@@ -32,6 +34,9 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 		return err
 	}
 	loc := a.store.Location()
+	bar := newProgress(m.Stderr, len(t.Rows))
+	defer bar.done()
+	bar.phase("checking")
 	var n int
 	switch kind {
 	case "members":
@@ -66,8 +71,10 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 		if err != nil {
 			return err
 		}
+		bar.phase("writing")
 		_, _, err = a.store.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
 			for i := range es {
+				bar.set(i + 1)
 				es[i].RuleVersion = a.bot.CatalogVersion()
 				if _, err := tx.Append(&es[i]); err != nil {
 					return nil, err
@@ -82,4 +89,43 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 	}
 	fmt.Fprintf(m.Stdout, "imported %d %s from %s\n", n, kind, path)
 	return nil
+}
+
+// progress draws a progress bar on a terminal for files of more than a
+// thousand rows; elsewhere it stays silent.
+type progress struct {
+	w     io.Writer
+	total int
+	on    bool
+	name  string
+	last  int
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	return &progress{w: w, total: total, on: total > 1000 && isTerminal(w)}
+}
+
+func (p *progress) phase(name string) {
+	p.name, p.last = name, -1
+	p.set(0)
+}
+
+func (p *progress) set(n int) {
+	if !p.on || p.total == 0 {
+		return
+	}
+	pct := n * 100 / p.total
+	if pct == p.last {
+		return
+	}
+	p.last = pct
+	const width = 30
+	fill := pct * width / 100
+	fmt.Fprintf(p.w, "\r%-9s [%s%s] %3d%% %d/%d", p.name, strings.Repeat("#", fill), strings.Repeat(" ", width-fill), pct, n, p.total)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprintln(p.w)
+	}
 }

@@ -184,3 +184,18 @@ func TestImportThenReport(t *testing.T) {
 		t.Fatalf("verify: %s", out)
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	var b strings.Builder
+	if p := newProgress(&b, 5000); p.on {
+		t.Fatal("a progress bar on a non-terminal")
+	}
+	p := &progress{w: &b, total: 2000, on: true}
+	p.phase("writing")
+	p.set(1000)
+	p.set(1001) // same percentage: not redrawn
+	p.done()
+	if got := b.String(); strings.Count(got, "\r") != 2 || !strings.Contains(got, "writing   [###############               ]  50% 1000/2000") {
+		t.Fatalf("%q", got)
+	}
+}

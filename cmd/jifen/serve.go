@@ -118,7 +118,7 @@ func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler 
 		prev := p.Previous(loc)
 		s, err := report.Analyze(a.store, p, report.Options{Location: loc, Catalog: a.cfg.Rules, T: t,
 			Ratings: a.store.Ratings(p.Key), PreviousRatings: a.store.Ratings(prev.Key),
-			KPIs: a.store.KPIs(p.Key), PreviousKPIs: a.store.KPIs(prev.Key)})
+			KPIs: a.store.KPIs(p.Key), PreviousKPIs: a.store.KPIs(prev.Key), RatingsOf: a.store.Ratings})
 		if err != nil {
 			log.Error("report failed", "period", period, "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
