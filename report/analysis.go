@@ -508,6 +508,13 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 			actual = &v
 		case rules.MetricCategoryGrowth:
 			actual = ratio(float64(old.byCat[tg.Category]), float64(cur.byCat[tg.Category]))
+		case rules.MetricKPI:
+			for _, k := range opt.KPIs {
+				if k.Name == tg.KPI && k.Department == "" {
+					v := k.Value
+					actual = &v
+				}
+			}
 		}
 		if actual != nil {
 			r.Actual = actual

@@ -74,6 +74,8 @@ func TestAnalyzeHandChecked(t *testing.T) {
 		Targets: []rules.Target{
 			{ID: "avg", Name: "人均月积分", Metric: rules.MetricAvgMonthlyPoints, Min: f64(150)},
 			{ID: "part", Name: "参与率", Metric: rules.MetricParticipation, Min: f64(0.4), Max: f64(0.9)},
+			{ID: "rev", Name: "销售额", Metric: rules.MetricKPI, KPI: "销售额", Min: f64(500)},
+			{ID: "nps", Name: "满意度", Metric: rules.MetricKPI, KPI: "满意度", Min: f64(4)},
 		},
 		Policies: []rules.Policy{{ID: "late", Name: "迟到扣分", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, shanghai), Behavior: "late"}},
 	}
@@ -103,7 +105,8 @@ func TestAnalyzeHandChecked(t *testing.T) {
 	// December does not count.
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 12, 1, 0, 30, 0, 0, shanghai), Receiver: "c", Points: 50, Category: "sales", Behavior: "deal"})
 
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d(15), shanghai), Options{Location: shanghai, Catalog: cat, T: zh})
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d(15), shanghai), Options{Location: shanghai, Catalog: cat, T: zh,
+		KPIs: []jifen.KPI{{Name: "销售额", Period: "2026-11", Value: 520}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +126,13 @@ func TestAnalyzeHandChecked(t *testing.T) {
 	}
 	if tg := s.Targets[1]; *tg.Actual != 0.5 || !*tg.Met {
 		t.Errorf("participation target: %+v", tg)
+	}
+	// A KPI target reads the imported company-wide KPI; without one, no data.
+	if tg := s.Targets[2]; tg.Actual == nil || *tg.Actual != 520 || !*tg.Met || *tg.Gap != 20 {
+		t.Errorf("KPI target: %+v", tg)
+	}
+	if tg := s.Targets[3]; tg.Actual != nil || tg.Met != nil {
+		t.Errorf("KPI target without data: %+v", tg)
 	}
 	// The policy of 1 November: the ledger starts in October, so "before"
 	// is October alone (45 / 4), "after" November (115 / 4); c was late in
