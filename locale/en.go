@@ -70,7 +70,7 @@ var en = map[string]string{
 	"notice.received.deduct":           "%[1]s deducted %[2]d points from you (%[3]s). Your points this month: %[4]d.",
 	"notice.received.thanks":           "%[1]s thanked you, +%[2]d points (%[3]s). Your points this month: %[4]d.",
 	"slack.working":                    "Working on it; the answer follows shortly…",
-	"slack.reject_title":               "Reject request A%[1]s",
+	"slack.reject_title":               "Reject %[1]s",
 	"slack.reject_label":               "Reason",
 	"slack.reject_placeholder":         "Tell the requester why",
 	"slack.reject_submit":              "Reject",

@@ -70,7 +70,7 @@ var zh = map[string]string{
 	"notice.received.deduct":           "%[1]s 给你扣了 %[2]d 分（%[3]s）。你本月积分：%[4]d。",
 	"notice.received.thanks":           "%[1]s 感谢了你，+%[2]d 分（%[3]s）。你本月积分：%[4]d。",
 	"slack.working":                    "正在处理，稍后回复你……",
-	"slack.reject_title":               "驳回审批单 A%[1]s",
+	"slack.reject_title":               "驳回 %[1]s",
 	"slack.reject_label":               "驳回理由",
 	"slack.reject_placeholder":         "告诉申请人为什么驳回",
 	"slack.reject_submit":              "驳回",

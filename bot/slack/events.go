@@ -15,8 +15,10 @@ import (
 // the reason of a rejection.
 const callbackReject = "jifen_reject"
 
-// rejectCommand matches the value of a Reject button ("/reject 12").
-var rejectCommand = regexp.MustCompile(`^/reject\s+#?A?(\d+)$`)
+// rejectCommand matches the value of a Reject button: an award's
+// ("/reject 12") or a redemption's ("/redemptions reject R3"). The modal
+// asks for the reason, then runs the command with it.
+var rejectCommand = regexp.MustCompile(`^(?:/reject\s+#?A?(\d+)|/redemptions\s+reject\s+#?R?(\d+))$`)
 
 // interaction handles a button click or a modal submission and returns
 // the immediate answer (nil for a plain 200).
@@ -37,8 +39,12 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 				reason = strings.TrimSpace(v.Value)
 			}
 		}
-		id := cb.View.PrivateMetadata
-		resp, err := a.run(ctx, cb.User.ID, "/reject "+id+" "+reason, "slack:view:"+cb.View.ID+":"+cb.View.Hash)
+		command := cb.View.PrivateMetadata
+		if rejectCommand.FindStringSubmatch(command) == nil {
+			// Older modals carried the approval id alone.
+			command = "/reject " + command
+		}
+		resp, err := a.run(ctx, cb.User.ID, command+" "+reason, "slack:view:"+cb.View.ID+":"+cb.View.Hash)
 		if err != nil {
 			resp = a.bot.ErrorResponse(err)
 		}
@@ -60,7 +66,11 @@ func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallba
 	switch {
 	case IsCommandAction(act.ActionID):
 		if m := rejectCommand.FindStringSubmatch(strings.TrimSpace(act.Value)); m != nil && cb.TriggerID != "" {
-			if err := a.openRejectModal(ctx, cb.TriggerID, m[1]); err == nil {
+			label := "A" + m[1]
+			if m[1] == "" {
+				label = "R" + m[2]
+			}
+			if err := a.openRejectModal(ctx, cb.TriggerID, strings.TrimSpace(act.Value), label); err == nil {
 				return
 			}
 		}
@@ -99,15 +109,15 @@ func (a *Adapter) reply(ctx context.Context, cb slackapi.InteractionCallback, ms
 	}
 }
 
-func (a *Adapter) openRejectModal(ctx context.Context, triggerID, id string) error {
+func (a *Adapter) openRejectModal(ctx context.Context, triggerID, command, label string) error {
 	input := slackapi.NewPlainTextInputBlockElement(slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.reject_placeholder"), false, false), "reason")
 	input.Multiline = true
 	block := slackapi.NewInputBlock("reason", slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.reject_label"), false, false), nil, input)
 	view := slackapi.ModalViewRequest{
 		Type:            slackapi.VTModal,
 		CallbackID:      callbackReject,
-		PrivateMetadata: id,
-		Title:           slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(a.bot.T("slack.reject_title", id), 24), false, false),
+		PrivateMetadata: command,
+		Title:           slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(a.bot.T("slack.reject_title", label), 24), false, false),
 		Submit:          slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.reject_submit"), false, false),
 		Close:           slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.cancel"), false, false),
 		Blocks:          slackapi.Blocks{BlockSet: []slackapi.Block{block}},

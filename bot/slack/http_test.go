@@ -337,7 +337,7 @@ func TestRejectButtonAsksForAReason(t *testing.T) {
 	if !opened {
 		t.Fatalf("no modal opened: %+v", h.slack.sent())
 	}
-	sub := fmt.Sprintf(`{"type":"view_submission","user":{"id":%q},"view":{"id":"V1","hash":"h1","callback_id":%q,"private_metadata":"1",
+	sub := fmt.Sprintf(`{"type":"view_submission","user":{"id":%q},"view":{"id":"V1","hash":"h1","callback_id":%q,"private_metadata":"/reject 1",
 		"state":{"values":{"reason":{"reason":{"type":"plain_text_input","value":"预算不足"}}}}}}`, lina, callbackReject)
 	code, body := h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(sub), nil)
 	if code != 200 || body != "" {
@@ -448,5 +448,37 @@ func TestPageButtonShowsTheNextPage(t *testing.T) {
 	}
 	if !strings.Contains(page, "第 2/3 页") {
 		t.Fatalf("page 2 not shown: %s", page)
+	}
+}
+
+func TestRedemptionRejectAsksForAReason(t *testing.T) {
+	h := newHarness(t)
+	for i := range 2 {
+		if _, msg := h.command(lina, "/award", "<@U0456EFGH|wangfang> 100 签大单 中标", fmt.Sprintf("t-a%d", i)); msg.ResponseType != "in_channel" {
+			t.Fatalf("award: %+v", msg)
+		}
+	}
+	if _, msg := h.command(wang, "/redeem", "半天调休", "t-redeem"); !strings.Contains(msg.Text+fmt.Sprint(msg.Blocks), "R1") {
+		t.Fatalf("redeem: %+v", msg)
+	}
+	cb := fmt.Sprintf(`{"type":"block_actions","trigger_id":"trig-rr","response_url":%q,"user":{"id":%q},
+		"actions":[{"type":"button","action_id":%q,"block_id":"b1","value":"/redemptions reject R1","action_ts":"1.1"}]}`,
+		h.slack.GetAPIURL()+"response", lina, CommandActionID(1))
+	h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(cb), nil)
+	opened := false
+	for _, p := range h.slack.sent() {
+		opened = opened || p.Path == "/views.open"
+	}
+	if !opened {
+		t.Fatal("no modal opened")
+	}
+	sub := fmt.Sprintf(`{"type":"view_submission","user":{"id":%q},"view":{"id":"V2","hash":"h2","callback_id":%q,"private_metadata":"/redemptions reject R1",
+		"state":{"values":{"reason":{"reason":{"type":"plain_text_input","value":"本月调休名额已满"}}}}}}`, lina, callbackReject)
+	if code, body := h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(sub), nil); code != 200 || body != "" {
+		t.Fatalf("submission: %d %q", code, body)
+	}
+	rs := h.st.Redemptions("wangfang", 5)
+	if len(rs) != 1 || rs[0].Status != store.RedemptionRejected || rs[0].Note != "本月调休名额已满" || h.st.Balance("wangfang") != 200 {
+		t.Fatalf("redemption: %+v, balance %d", rs, h.st.Balance("wangfang"))
 	}
 }
