@@ -51,7 +51,7 @@ func (b *Bot) approvalCard(a store.Approval, giver string, receivers []string) M
 		},
 		Buttons: []Button{
 			{Label: b.t("button.approve"), ActionID: ActionCommand, Value: fmt.Sprintf("/approve %d", a.ID), Style: "primary"},
-			{Label: b.t("button.reject"), ActionID: ActionCommand, Value: fmt.Sprintf("/reject %d", a.ID), Style: "danger"},
+			{Label: b.t("button.reject"), ActionID: ActionCommand, Value: fmt.Sprintf("/reject %d", a.ID), Style: "danger", Ask: b.t("button.reject_reason")},
 		},
 	}
 	if a.Reason != "" {

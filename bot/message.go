@@ -53,6 +53,9 @@ type Button struct {
 	// URL, when set, makes a link button that opens the address instead of
 	// running a command.
 	URL string `json:"url,omitempty"`
+	// Ask, when set, asks the clicker for a text (a rejection's reason)
+	// that is appended to the command; it is the prompt.
+	Ask string `json:"ask,omitempty"`
 }
 
 // ActionCommand is the action id of buttons whose value is a command.

@@ -129,7 +129,7 @@ func (b *Bot) redemptionCard(r store.Redemption, member string, item *rules.Rewa
 		Text: []string{b.t("redeem.card_text", member, item.Name, r.Quantity, r.Points)},
 		Buttons: []Button{
 			{Label: b.t("button.approve"), ActionID: ActionCommand, Value: fmt.Sprintf("/redemptions approve R%d", r.ID), Style: "primary"},
-			{Label: b.t("button.reject"), ActionID: ActionCommand, Value: fmt.Sprintf("/redemptions reject R%d", r.ID), Style: "danger"},
+			{Label: b.t("button.reject"), ActionID: ActionCommand, Value: fmt.Sprintf("/redemptions reject R%d", r.ID), Style: "danger", Ask: b.t("button.reject_reason")},
 		}}
 }
 

@@ -245,6 +245,7 @@ var en = map[string]string{
 	"digest.open":                      "Open the full summary",
 	"report.col.period":                "Period",
 	"report.col.avg_rating":            "Average rating (A=4 … D=1)",
+	"button.reject_reason":             "Reason for rejecting (optional)",
 	"reaction.reason":                  "reaction thanks",
 	"reaction.undo_reason":             "reaction removed",
 	"reaction.undone":                  "Reaction thanks taken back (entry %[1]s); your allowance is refunded.",

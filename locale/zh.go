@@ -245,6 +245,7 @@ var zh = map[string]string{
 	"digest.open":                      "查看完整小结",
 	"report.col.period":                "周期",
 	"report.col.avg_rating":            "平均评级分（A=4 … D=1）",
+	"button.reject_reason":             "驳回理由（可选）",
 	"reaction.reason":                  "表情感谢",
 	"reaction.undo_reason":             "撤回了表情感谢",
 	"reaction.undone":                  "已撤回表情感谢（记录 %[1]s），感谢额度已退回。",

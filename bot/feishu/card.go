@@ -54,7 +54,22 @@ func RenderCard(m bot.Message) Card {
 					div(f.Value),
 				}})
 		}
-		els = append(els, map[string]any{"tag": "column_set", "columns": cols})
+		row := map[string]any{"tag": "column_set", "columns": cols}
+		if ask := askOf(m.Buttons); ask != "" {
+			// A form: the text input's value comes back in form_value and
+			// is appended to the commands of the buttons that ask for it.
+			for i, c := range cols {
+				btn := c.(map[string]any)["elements"].([]any)[0].(map[string]any)
+				btn["form_action_type"] = "submit"
+				btn["name"] = fmt.Sprintf("button_%d", i)
+			}
+			els = append(els, map[string]any{"tag": "form", "name": "jifen_form", "elements": []any{
+				map[string]any{"tag": "input", "name": "text", "placeholder": plain(ask), "max_length": 200},
+				row,
+			}})
+		} else {
+			els = append(els, row)
+		}
 	}
 	if c := m.Chart; c != nil && len(c.Values) > 1 {
 		els = append(els, chart(c))
@@ -157,5 +172,19 @@ func behavior(b bot.Button) map[string]any {
 	if b.URL != "" {
 		return map[string]any{"type": "open_url", "default_url": b.URL}
 	}
-	return map[string]any{"type": "callback", "value": map[string]string{"command": b.Value}}
+	v := map[string]string{"command": b.Value}
+	if b.Ask != "" {
+		v["ask"] = "1" // append the form's text to the command
+	}
+	return map[string]any{"type": "callback", "value": v}
+}
+
+// askOf is the prompt of the first button that asks for a text.
+func askOf(bs []bot.Button) string {
+	for _, b := range bs {
+		if b.Ask != "" {
+			return b.Ask
+		}
+	}
+	return ""
 }

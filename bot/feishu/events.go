@@ -38,8 +38,9 @@ type cardEvent struct {
 	Operator userID `json:"operator"`
 	Token    string `json:"token"`
 	Action   struct {
-		Value json.RawMessage `json:"value"`
-		Tag   string          `json:"tag"`
+		Value     json.RawMessage `json:"value"`
+		Tag       string          `json:"tag"`
+		FormValue map[string]any  `json:"form_value"`
 	} `json:"action"`
 	Context struct {
 		MessageID string `json:"open_message_id"`
@@ -158,9 +159,13 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent) {
 func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID string) any {
 	var value struct {
 		Command string `json:"command"`
+		Ask     string `json:"ask"`
 	}
 	if json.Unmarshal(ev.Action.Value, &value) != nil || !strings.HasPrefix(value.Command, "/") {
 		return toast("error", a.bot.T("feishu.bad_action"))
+	}
+	if text, _ := ev.Action.FormValue["text"].(string); value.Ask != "" && strings.TrimSpace(text) != "" {
+		value.Command += " " + strings.Join(strings.Fields(text), " ")
 	}
 	key := "feishu:card:" + ev.Token
 	if ev.Token == "" {

@@ -413,3 +413,31 @@ func TestUnknownSenderIsRegistered(t *testing.T) {
 		t.Fatalf("%+v %v", m, ok)
 	}
 }
+
+// The approval card is a form: the reason typed beside 驳回 comes back in
+// form_value and goes with the rejection.
+func TestRejectWithAReasonFromTheCardForm(t *testing.T) {
+	h := newHarness(t, true)
+	h.send(event("ev-req2", "im.message.receive_v1", testToken,
+		textMessage("om_req2", "p2p", zhang, "/award @_user_1 80 签大单 中标", [2]string{wang, "王芳"})))
+	h.a.Wait()
+	var card string
+	for _, s := range h.api.messages() {
+		if s.ReceiveID == lina {
+			raw, _ := json.Marshal(s.Content)
+			card = string(raw)
+		}
+	}
+	if !strings.Contains(card, `"tag":"form"`) || !strings.Contains(card, `"tag":"input"`) || !strings.Contains(card, `"ask":"1"`) {
+		t.Fatalf("approval card without a form: %s", card)
+	}
+	cb := fmt.Sprintf(`{"operator":{"open_id":%q},"token":"rj-1","action":{"value":{"command":"/reject 1","ask":"1"},"tag":"button","name":"button_1","form_value":{"text":"预算 不足"}},"context":{"open_message_id":"om_card"}}`, lina)
+	code, out := h.send(event("ev-rj", "card.action.trigger", testToken, cb))
+	if code != 200 || out["card"] == nil {
+		t.Fatalf("%d %v", code, out)
+	}
+	a, ok := h.st.Approval(1)
+	if !ok || a.Status != store.Rejected || a.Note != "预算 不足" {
+		t.Fatalf("%+v", a)
+	}
+}
