@@ -67,10 +67,12 @@ var (
 	// department → JSON KPI.
 	bucketRatings = []byte("ratings")
 	bucketKPIs    = []byte("kpis")
+	// bucketRuns: scheduled job name → be64(unix ms of its last fire).
+	bucketRuns = []byte("runs")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
-		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs}
+		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)
