@@ -52,7 +52,8 @@ type Config struct {
 	// Sections that later features define. They are accepted (after
 	// ${VAR} expansion) but not interpreted here; the zero Node means the
 	// section is absent.
-	Schedules, Surveys yaml.Node
+	Schedules []Schedule
+	Surveys   yaml.Node
 }
 
 // Store says where the bbolt file lives.
@@ -199,11 +200,12 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		ids[m.ID] = true
 	}
 	c.Rules.Rewards = d.rewards(f.get("rewards"), ids)
+	c.Schedules = d.schedules(f.get("schedules"))
 	c.Rules.Targets = d.targets(f.get("targets"), c.Rules)
 	c.Rules.Policies = d.policies(f.get("policies"), c.Rules, c.Location)
 
 	for key, dst := range map[string]*yaml.Node{
-		"schedules": &c.Schedules, "surveys": &c.Surveys,
+		"surveys": &c.Surveys,
 	} {
 		if v := f.get(key); v.node != nil {
 			*dst = *v.node

@@ -207,13 +207,13 @@ func TestExpand(t *testing.T) {
 	})
 
 	t.Run("cannot inject structure", func(t *testing.T) {
-		src := minimal + "schedules: ${YAML}\n"
+		src := minimal + "surveys: ${YAML}\n"
 		c, err := config.Parse("c.yaml", []byte(src), vars)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Schedules.Kind != yaml.ScalarNode || c.Schedules.Value != "a: b" {
-			t.Errorf("schedules = kind %v %q, want the string \"a: b\"", c.Schedules.Kind, c.Schedules.Value)
+		if c.Surveys.Kind != yaml.ScalarNode || c.Surveys.Value != "a: b" {
+			t.Errorf("surveys = kind %v %q, want the string \"a: b\"", c.Surveys.Kind, c.Surveys.Value)
 		}
 	})
 
@@ -433,6 +433,21 @@ policies:
 				`c.yaml:12: targets[1]: set min or max (or both)`,
 				`c.yaml:14: policies[0].date: want a date like 2026-07-01, got "2026-13-01"`,
 				`c.yaml:14: policies[0].behavior: no behavior "missing"`,
+			},
+		},
+		{
+			name: "bad schedules",
+			src: minimal + `schedules:
+  - {name: weekly, job: leaderboard, cron: "0 9 * * MON", period: week}
+  - {name: weekly, job: gossip, cron: "61 9 * * *", period: all, top: 99, grace: soon}
+`,
+			want: []string{
+				`c.yaml:12: schedules[1].name: name "weekly" is used twice`,
+				`c.yaml:12: schedules[1].job: unknown job "gossip"`,
+				`c.yaml:12: schedules[1].cron: cron spec "61 9 * * *"`,
+				`c.yaml:12: schedules[1].period: a scheduled post is about`,
+				`c.yaml:12: schedules[1].top: want 1 to 50`,
+				`c.yaml:12: schedules[1].grace: want a duration like 6h`,
 			},
 		},
 		{

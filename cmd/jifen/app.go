@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -30,6 +31,14 @@ type Main struct {
 	OnListen func(addr string)
 }
 
+// now is the time: the Clock when one is set (tests).
+func (m *Main) now() time.Time {
+	if m.Clock != nil {
+		return m.Clock.Now()
+	}
+	return time.Now()
+}
+
 // logger logs to Stderr at the given level and above.
 func (m *Main) logger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
@@ -42,8 +51,9 @@ type subcommand struct {
 	usage   string // arguments after the name
 	run     func(m *Main, ctx context.Context, fs *flag.FlagSet, args []string) error
 	flags   func(fs *flag.FlagSet)
-	// kindFirst: the first argument names what to act on and may come
-	// before the flags (jifen import ratings --config FILE PATH).
+	// kindFirst: the leading arguments name what to act on and may come
+	// before the flags (jifen import ratings --config FILE PATH,
+	// jifen schedule run NAME --dry-run --config FILE).
 	kindFirst bool
 }
 
@@ -61,6 +71,10 @@ var subcommands = []subcommand{
 			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")
 			fs.String("format", "md", "md, html, xlsx or json")
 			fs.String("o", "", "write to this file instead of standard output")
+		}},
+	{name: "schedule", summary: "list the scheduled posts with their next run, or run one now (--dry-run prints it)", usage: "list | run NAME [--dry-run] --config FILE",
+		run: (*Main).scheduleCmd, kindFirst: true, flags: func(fs *flag.FlagSet) {
+			fs.Bool("dry-run", false, "print the post instead of sending it")
 		}},
 	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",
 		run: (*Main).verify},
@@ -96,8 +110,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	fs := m.newFlags(*sc)
 	rest, lead := args[1:], []string(nil)
-	if sc.kindFirst && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		lead, rest = rest[:1], rest[1:]
+	for sc.kindFirst && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		lead, rest = append(lead, rest[0]), rest[1:]
 	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -199,3 +199,36 @@ func TestProgressBar(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+func TestScheduleCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	cfgPath := "../../config.example.yaml"
+	pts := filepath.Join(dir, "points.csv")
+	if err := os.WriteFile(pts, []byte("时间,获得人,积分,行为\n2026-10-08,王芳,10,客户好评\n2026-10-20,刘洋,30,签单\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "import", "points", "--config", cfgPath, pts); code != 0 {
+		t.Fatal(errOut)
+	}
+	// The clock is Tuesday 2026-11-10 10:00 in Shanghai.
+	out, errOut, code := run(t, "", "schedule", "list", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "weekly_leaderboard") || !strings.Contains(out, "next 2026-11-16 09:00 CST") ||
+		!strings.Contains(out, "monthly_digest") || !strings.Contains(out, "next 2026-12-01 09:30 CST") {
+		t.Fatalf("list: %d %s %s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "", "schedule", "run", "monthly_leaderboard", "--dry-run", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "2026-10") || !strings.Contains(out, "🥇    刘洋") || !strings.Contains(out, "王芳") {
+		t.Fatalf("dry run: %d %s %s", code, out, errOut)
+	}
+	out, _, code = run(t, "", "schedule", "run", "monthly_digest", "--dry-run", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "积分小结 2026-10") {
+		t.Fatalf("digest dry run: %d %s", code, out)
+	}
+	if _, errOut, code := run(t, "", "schedule", "run", "monthly_leaderboard", "--config", cfgPath); code != 2 || !strings.Contains(errOut, "no platform is enabled") {
+		t.Fatalf("send without a platform: %d %s", code, errOut)
+	}
+	if _, _, code := run(t, "", "schedule", "run", "nope", "--config", cfgPath); code != 2 {
+		t.Fatalf("unknown schedule: %d", code)
+	}
+}

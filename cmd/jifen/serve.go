@@ -47,12 +47,14 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		mux.Handle("GET /reports/{period}", m.reportHandler(a, key, log))
 	}
 	g, ctx := errgroup.WithContext(ctx)
+	var posts poster
 	if c := a.cfg.Slack; c.Enabled {
 		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
 		if err != nil {
 			return err
 		}
 		defer sl.Wait()
+		posts.slack = sl
 		if c.Mode == "socket" {
 			g.Go(func() error { return sl.RunSocket(ctx) })
 		} else {
@@ -66,12 +68,15 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 			return err
 		}
 		defer fb.Wait()
+		posts.feishu = fb
 		if c.Mode == "websocket" {
 			g.Go(func() error { return fb.RunWebsocket(ctx) })
 		} else {
 			fb.Register(mux)
 		}
 	}
+
+	g.Go(func() error { return runSchedules(ctx, a, posts, log, m.now) })
 
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {

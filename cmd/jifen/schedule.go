@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"jifen"
+	"jifen/bot"
+	"jifen/bot/console"
+	"jifen/bot/feishu"
+	slackbot "jifen/bot/slack"
+	"jifen/config"
+	"jifen/schedule"
+)
+
+// schedulerCaller is who scheduled posts run as: the bot itself, with the
+// rights of an admin so it may build the digest.
+var schedulerCaller = jifen.Member{ID: "jifen", Name: "jifen", Role: jifen.RoleAdmin, Bot: true}
+
+// post builds a scheduled post: the leaderboard or the digest of the period
+// that just ended at now.
+func post(ctx context.Context, b *bot.Bot, s config.Schedule, now time.Time, loc *time.Location) bot.Message {
+	p := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
+	text := "/leaderboard " + p.Key
+	if s.Job == "digest" {
+		text = "/report " + p.Key
+	} else if s.Department != "" {
+		text += " " + s.Department
+	}
+	msg := b.Handle(ctx, bot.Request{Caller: schedulerCaller, Text: text, Source: "schedule"}).Reply
+	msg.Public = true
+	return msg
+}
+
+// poster sends a scheduled post to the schedule's conversations on the
+// enabled platforms.
+type poster struct {
+	slack  *slackbot.Adapter
+	feishu *feishu.Adapter
+}
+
+func (p poster) send(ctx context.Context, s config.Schedule, msg bot.Message, fire time.Time) error {
+	var errs []error
+	if p.slack != nil && s.SlackChannel != "" {
+		errs = append(errs, p.slack.Post(ctx, s.SlackChannel, msg))
+	}
+	if p.feishu != nil && s.FeishuChat != "" {
+		errs = append(errs, p.feishu.Send(ctx, "chat_id", s.FeishuChat, msg, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix())))
+	}
+	return errors.Join(errs...)
+}
+
+// runSchedules fires due posts until ctx ends, checking every 30 seconds.
+// A failed send is retried with backoff (three tries) and logged.
+func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now func() time.Time) error {
+	var jobs []schedule.Job
+	byName := map[string]config.Schedule{}
+	grace := time.Duration(0)
+	for _, s := range a.cfg.Schedules {
+		if !s.Enabled {
+			continue
+		}
+		sc, err := schedule.Parse(s.Cron)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, schedule.Job{Name: s.Name, Spec: s.Cron, Sched: sc})
+		byName[s.Name] = s
+		grace = max(grace, s.Grace)
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	sch := &schedule.Scheduler{Runs: a.store, Jobs: jobs, Location: a.store.Location(), Grace: grace}
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		due, err := sch.Due(ctx, now())
+		if err != nil {
+			log.Error("scheduler", "err", err)
+		}
+		for name, fire := range due {
+			s := byName[name]
+			msg := post(ctx, a.bot, s, fire, a.store.Location())
+			for attempt, wait := 0, 2*time.Second; ; attempt, wait = attempt+1, wait*4 {
+				err := p.send(ctx, s, msg, fire)
+				if err == nil {
+					log.Info("scheduled post sent", "schedule", name, "fire", fire)
+					break
+				}
+				if attempt == 2 {
+					log.Error("scheduled post failed", "schedule", name, "fire", fire, "err", err)
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(wait):
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// scheduleCmd runs `jifen schedule list` and `jifen schedule run NAME
+// [--dry-run]`.
+func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "run") || (args[0] == "run" && len(args) != 2) {
+		return usageError{"want: list, or run NAME"}
+	}
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	loc, now := a.store.Location(), a.store.Now()
+	if args[0] == "list" {
+		if len(a.cfg.Schedules) == 0 {
+			fmt.Fprintln(m.Stdout, "no schedules in the config")
+		}
+		for _, s := range a.cfg.Schedules {
+			sc, err := schedule.Parse(s.Cron)
+			if err != nil {
+				return err
+			}
+			next := "disabled"
+			if s.Enabled {
+				next = sc.Next(now.In(loc)).Format("2006-01-02 15:04 MST")
+			}
+			last := "never"
+			if t := a.store.LastRun(s.Name); !t.IsZero() {
+				last = t.In(loc).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(m.Stdout, "%-22s %-12s %-16q next %-22s last %s\n", s.Name, s.Job, s.Cron, next, last)
+		}
+		return nil
+	}
+	var s *config.Schedule
+	for i := range a.cfg.Schedules {
+		if a.cfg.Schedules[i].Name == args[1] {
+			s = &a.cfg.Schedules[i]
+		}
+	}
+	if s == nil {
+		return usageError{fmt.Sprintf("no schedule %q", args[1])}
+	}
+	msg := post(ctx, a.bot, *s, now, loc)
+	if fs.Lookup("dry-run").Value.String() == "true" {
+		fmt.Fprint(m.Stdout, console.Render(msg))
+		return nil
+	}
+	p, err := m.posters(a, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	if p.slack == nil && p.feishu == nil {
+		return usageError{"no platform is enabled; use --dry-run to see the post"}
+	}
+	return p.send(ctx, *s, msg, now)
+}
+
+// posters builds the enabled platforms' adapters.
+func (m *Main) posters(a *app, log *slog.Logger) (poster, error) {
+	var p poster
+	var err error
+	if c := a.cfg.Slack; c.Enabled {
+		if p.slack, err = slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log}); err != nil {
+			return p, err
+		}
+	}
+	if c := a.cfg.Feishu; c.Enabled {
+		if p.feishu, err = feishu.New(feishu.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log}); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"slices"
+	"time"
+
+	"jifen"
+	"jifen/schedule"
+)
+
+// Schedule is one scheduled post (see `jifen schedule list`).
+type Schedule struct {
+	Name         string
+	Job          string // leaderboard | digest
+	Cron         string
+	Period       jifen.PeriodKind // the period just ended that the post is about
+	Top          int              // leaderboard size
+	Department   string           // leaderboard: one department only
+	SlackChannel string
+	FeishuChat   string
+	Enabled      bool
+	Grace        time.Duration // how late a missed run is still caught up
+}
+
+// ScheduleJobs are the jobs a schedule may run.
+var ScheduleJobs = []string{"leaderboard", "digest"}
+
+func (d *decoder) schedules(v value) []Schedule {
+	var out []Schedule
+	names := map[string]bool{}
+	for _, sv := range d.seq(v) {
+		f := d.fields(sv, "name", "job", "cron", "period", "top", "department", "slack_channel", "feishu_chat", "enabled", "grace")
+		s := Schedule{Name: d.str(f.get("name")), Job: d.str(f.get("job")), Cron: d.str(f.get("cron")),
+			Department: d.str(f.get("department")), SlackChannel: d.str(f.get("slack_channel")), FeishuChat: d.str(f.get("feishu_chat")),
+			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month}
+		if s.Name == "" || !ruleID.MatchString(s.Name) {
+			d.add(lineOf(f, f.get("name")), sv.path+".name", "required: lower-case letters, digits and _")
+		} else if names[s.Name] {
+			d.add(sv.node, sv.path+".name", "name %q is used twice", s.Name)
+		}
+		names[s.Name] = true
+		if !slices.Contains(ScheduleJobs, s.Job) {
+			d.add(lineOf(f, f.get("job")), sv.path+".job", "unknown job %q (want one of %v)", clip(s.Job), ScheduleJobs)
+		}
+		if _, err := schedule.Parse(s.Cron); err != nil {
+			d.add(lineOf(f, f.get("cron")), sv.path+".cron", "%v", err)
+		}
+		if pv := f.get("period"); pv.node != nil {
+			s.Period = d.period(f, pv)
+			if s.Period == jifen.AllTime {
+				d.add(pv.node, pv.path, "a scheduled post is about a week, month, quarter or year")
+			}
+		}
+		if n, ok := d.int(f.get("top")); ok {
+			if n < 1 || n > 50 {
+				tv := f.get("top")
+				d.add(tv.node, tv.path, "want 1 to 50")
+			}
+			s.Top = int(n)
+		}
+		if ev := f.get("enabled"); ev.node != nil {
+			s.Enabled = d.bool(ev)
+		}
+		if gv := f.get("grace"); gv.node != nil {
+			g, err := time.ParseDuration(d.str(gv))
+			if err != nil || g < 0 {
+				d.add(gv.node, gv.path, "want a duration like 6h")
+			}
+			s.Grace = g
+		}
+		out = append(out, s)
+	}
+	return out
+}
