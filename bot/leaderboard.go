@@ -90,3 +90,46 @@ func medal(rank int) string {
 	}
 	return fmt.Sprint(rank)
 }
+
+// LeaderboardPost is the public leaderboard (公示) of a period, for the
+// scheduled post: the top members of everyone or of one department, each
+// with their movement against the period before (↑3, ↓1, new).
+func (b *Bot) LeaderboardPost(p jifen.Period, dept string, top int) Message {
+	loc := b.st.Location()
+	prev := p.Previous(loc)
+	title := b.t("leaderboard.title", b.periodLabel(p))
+	if dept != "" {
+		title = b.t("leaderboard.title_dept", b.periodLabel(p), dept)
+	}
+	msg := Message{Kind: "leaderboard", Title: title, Public: true}
+	list := b.st.Top(p, top, dept)
+	if len(list) == 0 {
+		msg.Text = []string{b.t("leaderboard.empty")}
+		return msg
+	}
+	// The previous ranks, within the same scope.
+	before := map[string]int{}
+	for _, s := range b.st.Top(prev, 1<<30, dept) {
+		before[s.Member.ID] = s.Rank
+	}
+	msg.Table = &Table{Columns: []string{b.t("col.rank"), b.t("col.name"), b.t("col.department"), b.t("col.points"), b.t("col.movement")}}
+	msg.Chart = &Chart{Title: title}
+	for _, s := range list {
+		move := b.t("leaderboard.new")
+		if r, ok := before[s.Member.ID]; ok {
+			switch {
+			case r > s.Rank:
+				move = fmt.Sprintf("↑%d", r-s.Rank)
+			case r < s.Rank:
+				move = fmt.Sprintf("↓%d", s.Rank-r)
+			default:
+				move = "—"
+			}
+		}
+		msg.Table.Rows = append(msg.Table.Rows, []string{medal(s.Rank), s.Member.Name, s.Member.Department, fmt.Sprint(s.Points), move})
+		msg.Chart.Labels = append(msg.Chart.Labels, s.Member.Name)
+		msg.Chart.Values = append(msg.Chart.Values, float64(s.Points))
+	}
+	msg.Footer = b.t("leaderboard.post_footer", prev.Key)
+	return msg
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"jifen"
 	"jifen/store"
@@ -197,5 +198,29 @@ func TestReportDigest(t *testing.T) {
 	r := e.run("zhang", "/小结 2026-11").Reply
 	if r.Kind != "report" || r.Title != "积分小结 2026-11" || len(r.Fields) < 4 || r.Fields[0].Value != "10（环比 —）" {
 		t.Fatalf("%+v", r)
+	}
+}
+
+func TestLeaderboardPostShowsMovement(t *testing.T) {
+	e := newEnv(t)
+	// Last month: 王芳 first, 李娜 second, 陈静 third.
+	e.clock.Set(time.Date(2026, 10, 15, 2, 0, 0, 0, time.UTC))
+	e.run("hr", "/award @王芳 30 大单")
+	e.run("hr", "/award @李娜 20 大单")
+	e.run("hr", "/award @陈静 10 好评")
+	// This month: 李娜 first, 陈静 second, 王芳 third, 张伟 new.
+	e.clock.Set(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
+	e.run("hr", "/award @李娜 50 大单")
+	e.run("hr", "/award @陈静 40 大单")
+	e.run("hr", "/award @王芳 30 大单")
+	e.run("hr", "/award @张伟 20 大单")
+	m := e.bot.LeaderboardPost(jifen.PeriodOf(jifen.Month, e.clock.Now(), shanghai), "", 10)
+	var got []string
+	for _, r := range m.Table.Rows {
+		got = append(got, r[1]+" "+r[4])
+	}
+	want := []string{"李娜 ↑1", "陈静 ↑1", "王芳 ↓2", "张伟 新上榜"}
+	if fmt.Sprint(got) != fmt.Sprint(want) || !m.Public {
+		t.Fatalf("%v, want %v", got, want)
 	}
 }

@@ -25,13 +25,10 @@ var schedulerCaller = jifen.Member{ID: "jifen", Name: "jifen", Role: jifen.RoleA
 // that just ended at now.
 func post(ctx context.Context, b *bot.Bot, s config.Schedule, now time.Time, loc *time.Location) bot.Message {
 	p := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
-	text := "/leaderboard " + p.Key
-	if s.Job == "digest" {
-		text = "/report " + p.Key
-	} else if s.Department != "" {
-		text += " " + s.Department
+	if s.Job == "leaderboard" {
+		return b.LeaderboardPost(p, s.Department, s.Top)
 	}
-	msg := b.Handle(ctx, bot.Request{Caller: schedulerCaller, Text: text, Source: "schedule"}).Reply
+	msg := b.Handle(ctx, bot.Request{Caller: schedulerCaller, Text: "/report " + p.Key, Source: "schedule"}).Reply
 	msg.Public = true
 	return msg
 }
