@@ -133,6 +133,8 @@ func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
 		return b.revoke(ctx, req, cmd)
 	case "report":
 		return b.report(req, cmd)
+	case "feedback":
+		return b.feedback(ctx, req, cmd)
 	case "shop":
 		return b.shop(req)
 	case "redeem":

@@ -31,6 +31,7 @@ var commandNames = map[string]string{
 	"redeem": "redeem", "兑换": "redeem",
 	"redemptions": "redemptions", "兑换记录": "redemptions",
 	"report": "report", "小结": "report", "总结": "report",
+	"feedback": "feedback", "反馈": "feedback", "点评": "feedback",
 	"help": "help", "帮助": "help", "?": "help", "？": "help",
 }
 

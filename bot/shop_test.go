@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -222,5 +223,32 @@ func TestLeaderboardPostShowsMovement(t *testing.T) {
 	want := []string{"李娜 ↑1", "陈静 ↑1", "王芳 ↓2", "张伟 新上榜"}
 	if fmt.Sprint(got) != fmt.Sprint(want) || !m.Public {
 		t.Fatalf("%v, want %v", got, want)
+	}
+}
+
+func TestFeedbackAndPersonalReport(t *testing.T) {
+	e := newEnv(t)
+	e.run("zhang", "/award @王芳 15 好评")
+	e.run("zhang", "/award @李娜 20 好评")
+	e.run("zhang", "/deduct @王芳 迟到")
+	for _, tt := range []struct{ who, text, key string }{
+		{"wang", "/feedback @李娜 不错", "err.feedback_role"},
+		{"zhang", "/反馈 @陈静 很好", "err.feedback_department"},
+		{"zhang", "/feedback @张伟 自评", "err.feedback_target"},
+		{"zhang", "/feedback @王芳", "err.usage"},
+	} {
+		if _, err := e.try(tt.who, tt.text, ""); errKey(err) != tt.key {
+			t.Errorf("%s %q: %v, want %s", tt.who, tt.text, err, tt.key)
+		}
+	}
+	e.run("zhang", "/反馈 @王芳 客户回访做得很细，注意准时到岗")
+	m := e.bot.PersonalReport(e.member("wang"), jifen.PeriodOf(jifen.Month, e.clock.Now(), shanghai))
+	text := fmt.Sprint(m.Fields, m.Text)
+	// 王芳 has 10 (15 − 5): second of three in 销售部 behind 李娜, and
+	// second of the three employees.
+	for _, want := range []string{"{本期积分 10}", "{销售部排名 2 / 3}", "{同岗位（员工）排名 2 / 3}", "最需加强：考勤", "张伟 的反馈：客户回访做得很细，注意准时到岗", "/rules 考勤"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in %s", want, text)
+		}
 	}
 }

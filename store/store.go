@@ -69,10 +69,12 @@ var (
 	bucketKPIs    = []byte("kpis")
 	// bucketRuns: scheduled job name → be64(unix ms of its last fire).
 	bucketRuns = []byte("runs")
+	// bucketFeedback: member \0 be64(seq) → JSON Feedback.
+	bucketFeedback = []byte("feedback")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
-		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns}
+		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)

@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"jifen"
+	"jifen/store"
+)
+
+// feedback handles /feedback @a text (/反馈): a manager's written feedback
+// to a member of their department (admins: anyone), stored for the
+// member's personal report.
+func (b *Bot) feedback(ctx context.Context, req Request, cmd Command) (Response, error) {
+	if req.Caller.Role != jifen.RoleManager && req.Caller.Role != jifen.RoleAdmin {
+		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.feedback_role")
+	}
+	mentions, rest := splitMentions(cmd.Args)
+	if len(mentions) != 1 || len(rest) == 0 {
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.usage", b.t("usage.feedback"))
+	}
+	m, err := req.Resolve(mentions[0])
+	if err != nil {
+		return Response{}, err
+	}
+	switch {
+	case m.Bot || m.ID == req.Caller.ID:
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.feedback_target", m.Name)
+	case req.Caller.Role == jifen.RoleManager && m.Department != req.Caller.Department:
+		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.feedback_department", m.Name, req.Caller.Department)
+	}
+	text := strings.Join(rest, " ")
+	if len([]rune(text)) > 1000 {
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.feedback_long", 1000)
+	}
+	if err := b.st.AddFeedback(ctx, req.Key, store.Feedback{Member: m.ID, From: req.Caller.ID, Text: text}); err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: Message{Kind: "info", Text: []string{b.t("feedback.saved", m.Name)}}}, nil
+}
+
+// PersonalReport is a member's private report of a period (个人月报): their
+// points, rank in the department and among peers of the same role, the
+// strongest and weakest category against the department's average, their
+// manager's feedback, and a suggestion drawn from the weakest category.
+func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
+	msg := Message{Kind: "score", Title: b.t("personal.title", p.Key, m.Name)}
+	total := b.st.Totals(m.ID, p).Net
+	r := b.st.RankOf(m.ID, p)
+	peers, peerRank := 0, 0
+	for _, o := range b.st.Members() {
+		if o.Bot || o.Role != m.Role {
+			continue
+		}
+		peers++
+		if o.ID != m.ID && b.st.Totals(o.ID, p).Net > total {
+			peerRank++
+		}
+	}
+	msg.Fields = []Field{
+		{b.t("personal.points"), fmt.Sprint(total)},
+		{b.t("personal.dept_rank", m.Department), fmt.Sprintf("%d / %d", r.DeptRank, r.DeptOf)},
+		{b.t("personal.peer_rank", m.Role), fmt.Sprintf("%d / %d", peerRank+1, peers)},
+		{b.t("field.balance"), fmt.Sprint(b.st.Balance(m.ID))},
+	}
+	mine := b.st.Categories(m.ID, p)
+	avg := b.st.DepartmentAverages(p, m.Department)
+	strong, weak := "", ""
+	best, worst := math.Inf(-1), math.Inf(1)
+	for _, c := range b.cat.Categories {
+		d := float64(mine[c.ID].Net) - avg[c.ID]
+		if d > best {
+			best, strong = d, c.Name
+		}
+		if d < worst {
+			worst, weak = d, c.Name
+		}
+	}
+	if strong != "" {
+		msg.Text = append(msg.Text, b.t("personal.strongest", strong, fmt.Sprintf("%+.1f", best)),
+			b.t("personal.weakest", weak, fmt.Sprintf("%+.1f", worst)))
+		if worst < 0 {
+			msg.Text = append(msg.Text, b.t("personal.suggestion", weak))
+		}
+	}
+	for _, f := range b.st.FeedbackIn(m.ID, p) {
+		msg.Text = append(msg.Text, b.t("personal.feedback", b.memberName(f.From), f.Text))
+	}
+	return msg
+}
