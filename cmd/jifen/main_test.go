@@ -225,6 +225,10 @@ func TestScheduleCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "积分小结 2026-10") {
 		t.Fatalf("digest dry run: %d %s", code, out)
 	}
+	out, _, code = run(t, "", "schedule", "run", "personal_monthly", "--dry-run", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "个人积分报告（2026-10）") || !strings.Contains(out, "(19 personal reports)") {
+		t.Fatalf("personal dry run: %d %s", code, out)
+	}
 	if _, errOut, code := run(t, "", "schedule", "run", "monthly_leaderboard", "--config", cfgPath); code != 2 || !strings.Contains(errOut, "no platform is enabled") {
 		t.Fatalf("send without a platform: %d %s", code, errOut)
 	}

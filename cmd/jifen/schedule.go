@@ -40,6 +40,39 @@ type poster struct {
 	feishu *feishu.Adapter
 }
 
+// sendMember sends a direct message on every platform the member is on.
+func (p poster) sendMember(ctx context.Context, m jifen.Member, msg bot.Message, cause string) error {
+	var errs []error
+	if p.slack != nil && m.SlackID != "" {
+		errs = append(errs, p.slack.Post(ctx, m.SlackID, msg))
+	}
+	if p.feishu != nil && m.FeishuOpenID != "" {
+		errs = append(errs, p.feishu.Send(ctx, "open_id", m.FeishuOpenID, msg, cause))
+	}
+	return errors.Join(errs...)
+}
+
+// personal sends every member the personal report of the period that
+// ended at fire, paced by the adapters' rate limits; it returns how many
+// were sent.
+func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) int {
+	loc := a.store.Location()
+	period := jifen.PeriodOf(s.Period, fire, loc).Previous(loc)
+	sent := 0
+	for _, m := range a.store.Members() {
+		if m.Bot || (m.SlackID == "" && m.FeishuOpenID == "") {
+			continue
+		}
+		err := p.sendMember(ctx, m, a.bot.PersonalReport(m, period), fmt.Sprintf("schedule:%s:%d:%s", s.Name, fire.Unix(), m.ID))
+		if err != nil {
+			log.Warn("personal report failed", "member", m.ID, "err", err)
+			continue
+		}
+		sent++
+	}
+	return sent
+}
+
 func (p poster) send(ctx context.Context, s config.Schedule, msg bot.Message, fire time.Time) error {
 	var errs []error
 	if p.slack != nil && s.SlackChannel != "" {
@@ -82,6 +115,11 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 		}
 		for name, fire := range due {
 			s := byName[name]
+			if s.Job == "personal" {
+				n := personal(ctx, a, p, s, fire, log)
+				log.Info("personal reports sent", "schedule", name, "sent", n)
+				continue
+			}
 			msg := post(ctx, a.bot, s, fire, a.store.Location())
 			for attempt, wait := 0, 2*time.Second; ; attempt, wait = attempt+1, wait*4 {
 				err := p.send(ctx, s, msg, fire)
@@ -149,6 +187,32 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	}
 	if s == nil {
 		return usageError{fmt.Sprintf("no schedule %q", args[1])}
+	}
+	if s.Job == "personal" {
+		period := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
+		if fs.Lookup("dry-run").Value.String() == "true" {
+			n := 0
+			for _, mb := range a.store.Members() {
+				if mb.Bot {
+					continue
+				}
+				if n < 3 {
+					fmt.Fprint(m.Stdout, console.Render(a.bot.PersonalReport(mb, period)), "\n")
+				}
+				n++
+			}
+			fmt.Fprintf(m.Stdout, "(%d personal reports)\n", n)
+			return nil
+		}
+		p, err := m.posters(a, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return err
+		}
+		if p.slack == nil && p.feishu == nil {
+			return usageError{"no platform is enabled; use --dry-run to see the post"}
+		}
+		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
+		return nil
 	}
 	msg := post(ctx, a.bot, *s, now, loc)
 	if fs.Lookup("dry-run").Value.String() == "true" {
