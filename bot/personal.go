@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"jifen"
 	"jifen/store"
@@ -89,4 +90,47 @@ func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
 		msg.Text = append(msg.Text, b.t("personal.feedback", b.memberName(f.From), f.Text))
 	}
 	return msg
+}
+
+// Reminders are the scheduled nudges: each manager who has used less than
+// half of this period's allowance is told what is left, and admins are told
+// about approvals waiting for more than a day.
+func (b *Bot) Reminders() ([]Notice, error) {
+	now, loc := b.now(), b.st.Location()
+	open, err := b.st.OpenApprovals()
+	if err != nil {
+		return nil, err
+	}
+	var out []Notice
+	for _, m := range b.st.Members() {
+		a, ok := b.cat.Allowances[m.Role]
+		if m.Bot || !ok || m.Role != jifen.RoleManager {
+			continue
+		}
+		p := jifen.PeriodOf(a.Period, now, loc)
+		budget := a.Budget(b.st.DepartmentSize(m.Department))
+		used := b.st.GiverUsed(m.ID, "award", p)
+		for _, ap := range open { // points held by pending approvals count as used
+			if ap.Giver == m.ID && p.Contains(ap.CreatedAt) {
+				used += ap.Points * int64(len(ap.Receivers))
+			}
+		}
+		if budget > 0 && used*2 < budget {
+			out = append(out, Notice{To: m.ID, Message: Message{Kind: "info",
+				Text: []string{b.t("reminder.allowance", budget-used, budget, b.periodLabel(p), p.End.In(loc).AddDate(0, 0, -1).Format("01-02"))}}})
+		}
+	}
+	var stale []string
+	for _, ap := range open {
+		if now.Sub(ap.CreatedAt) > 24*time.Hour {
+			stale = append(stale, fmt.Sprintf("A%d", ap.ID))
+		}
+	}
+	if len(stale) > 0 {
+		for _, adm := range b.admins() {
+			out = append(out, Notice{To: adm.ID, Message: Message{Kind: "approval",
+				Text: []string{b.t("reminder.approvals", len(stale), stale)}}})
+		}
+	}
+	return out, nil
 }

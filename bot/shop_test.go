@@ -252,3 +252,35 @@ func TestFeedbackAndPersonalReport(t *testing.T) {
 		}
 	}
 }
+
+func TestReminders(t *testing.T) {
+	e := newEnv(t)
+	// 张伟's budget is 100 + 10 × 3 (销售部) = 130; he used 80: no reminder.
+	e.run("zhang", "/award @王芳 40 大单")
+	e.run("zhang", "/award @李娜 40 大单")
+	// An approval waiting for two days.
+	e.run("zhao", "/award @陈静 60 大单")
+	e.clock.Add(48 * time.Hour)
+	ns, err := e.bot.Reminders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range ns {
+		got[n.To] = strings.Join(n.Message.Text, " ")
+	}
+	// 赵强 (客服部, budget 100 + 10 × 2 = 120) has 60 held by the pending
+	// approval, counted as used: 60 left of 120 is exactly half, no nudge.
+	if _, ok := got["zhang"]; ok || len(got) != 1 || !strings.Contains(got["hr"], "A1") {
+		t.Fatalf("%v", got)
+	}
+	e.clock.Add(31 * 24 * time.Hour) // a new month: both managers have everything left
+	ns, _ = e.bot.Reminders()
+	got = map[string]string{}
+	for _, n := range ns {
+		got[n.To] = strings.Join(n.Message.Text, " ")
+	}
+	if !strings.Contains(got["zhang"], "还剩 130 分") || !strings.Contains(got["zhao"], "还剩 120 分") {
+		t.Fatalf("%v", got)
+	}
+}

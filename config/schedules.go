@@ -11,7 +11,7 @@ import (
 // Schedule is one scheduled post (see `jifen schedule list`).
 type Schedule struct {
 	Name         string
-	Job          string // leaderboard | digest | personal (a direct message to each member)
+	Job          string // leaderboard | digest | personal (a direct message to each member) | reminders
 	Cron         string
 	Period       jifen.PeriodKind // the period just ended that the post is about
 	Top          int              // leaderboard size
@@ -23,7 +23,7 @@ type Schedule struct {
 }
 
 // ScheduleJobs are the jobs a schedule may run.
-var ScheduleJobs = []string{"leaderboard", "digest", "personal"}
+var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders"}
 
 func (d *decoder) schedules(v value) []Schedule {
 	var out []Schedule

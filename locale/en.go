@@ -264,6 +264,8 @@ var en = map[string]string{
 	"personal.weakest":                 "To work on: %[1]s (%[2]s against the department average)",
 	"personal.suggestion":              "Suggestion: look at “%[1]s” behaviors next period; /rules %[1]s shows how to earn them.",
 	"personal.feedback":                "Feedback from %[1]s: %[2]s",
+	"reminder.allowance":               "Reminder: %[1]d of your %[2]d allowance points for %[3]s are left, until %[4]s. Recognise good work with /award @colleague points behavior.",
+	"reminder.approvals":               "%[1]d approval requests have waited over a day: %[2]v. Decide them with /approve ID or /reject ID reason.",
 	"reaction.reason":                  "reaction thanks",
 	"reaction.undo_reason":             "reaction removed",
 	"reaction.undone":                  "Reaction thanks taken back (entry %[1]s); your allowance is refunded.",

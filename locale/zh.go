@@ -264,6 +264,8 @@ var zh = map[string]string{
 	"personal.weakest":                 "最需加强：%[1]s（比部门平均 %[2]s 分）",
 	"personal.suggestion":              "建议：下期多关注「%[1]s」类的行为，输入 /rules %[1]s 查看怎样获得这类积分。",
 	"personal.feedback":                "%[1]s 的反馈：%[2]s",
+	"reminder.allowance":               "提醒：你%[3]s的加分额度还剩 %[1]d 分（共 %[2]d 分），%[4]s 前用得上。及时认可同事的好表现吧：/award @同事 分数 行为。",
+	"reminder.approvals":               "有 %[1]d 个审批单等待超过一天：%[2]v。输入 /approve 单号 或 /reject 单号 理由 处理。",
 	"reaction.reason":                  "表情感谢",
 	"reaction.undo_reason":             "撤回了表情感谢",
 	"reaction.undone":                  "已撤回表情感谢（记录 %[1]s），感谢额度已退回。",

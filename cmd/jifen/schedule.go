@@ -73,6 +73,25 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 	return sent
 }
 
+// reminders sends the allowance and approval reminders.
+func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
+	ns, err := a.bot.Reminders()
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for i, n := range ns {
+		m, ok := a.store.Member(n.To)
+		if !ok {
+			continue
+		}
+		if err := p.sendMember(ctx, m, n.Message, fmt.Sprintf("schedule:%s:%d:%d", s.Name, fire.Unix(), i)); err == nil {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
 func (p poster) send(ctx context.Context, s config.Schedule, msg bot.Message, fire time.Time) error {
 	var errs []error
 	if p.slack != nil && s.SlackChannel != "" {
@@ -118,6 +137,11 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 			if s.Job == "personal" {
 				n := personal(ctx, a, p, s, fire, log)
 				log.Info("personal reports sent", "schedule", name, "sent", n)
+				continue
+			}
+			if s.Job == "reminders" {
+				n, err := reminders(ctx, a, p, s, fire)
+				log.Info("reminders sent", "schedule", name, "sent", n, "err", err)
 				continue
 			}
 			msg := post(ctx, a.bot, s, fire, a.store.Location())
@@ -213,6 +237,29 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 		}
 		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
 		return nil
+	}
+	if s.Job == "reminders" && fs.Lookup("dry-run").Value.String() == "true" {
+		ns, err := a.bot.Reminders()
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			fmt.Fprintf(m.Stdout, "→ %s\n%s", n.To, console.Render(n.Message))
+		}
+		fmt.Fprintf(m.Stdout, "(%d reminders)\n", len(ns))
+		return nil
+	}
+	if s.Job == "reminders" {
+		p, err := m.posters(a, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return err
+		}
+		if p.slack == nil && p.feishu == nil {
+			return usageError{"no platform is enabled; use --dry-run to see the post"}
+		}
+		n, err := reminders(ctx, a, p, *s, now)
+		fmt.Fprintf(m.Stdout, "sent %d reminders\n", n)
+		return err
 	}
 	msg := post(ctx, a.bot, *s, now, loc)
 	if fs.Lookup("dry-run").Value.String() == "true" {
