@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack/slacktest"
+
+	"jifen"
 )
 
 // TestServeSlackEndToEnd starts `jifen serve` with Slack enabled against a
@@ -299,4 +301,77 @@ func sealFeishu(t *testing.T, key, plain string) string {
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(data, data)
 	raw, _ := json.Marshal(map[string]string{"encrypt": base64.StdEncoding.EncodeToString(append(iv, data...))})
 	return string(raw)
+}
+
+// TestServeFiresScheduledPostsOnce runs `jifen serve` at a clock just past
+// the monthly leaderboard's time: the post goes to the configured Slack
+// channel, and a restart at the same time does not post it again.
+func TestServeFiresScheduledPostsOnce(t *testing.T) {
+	var mu sync.Mutex
+	posts := map[string]int{} // channel → posts
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			mu.Lock()
+			posts[r.FormValue("channel")]++
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1.1"}`, r.FormValue("channel"))
+		})
+	})
+	fake.Start()
+	defer fake.Stop()
+	dir := t.TempDir()
+	example, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(example), "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(), 1)
+	cfg = strings.Replace(cfg, `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
+	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+	t.Setenv("SLACK_ANNOUNCE_CHANNEL", "C0ALL")
+
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2026, 12, 1, 9, 0, 20, 0, sh) // 20 s after the monthly leaderboard's time
+	serve := func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		addr := make(chan string, 1)
+		var stderr strings.Builder
+		m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &syncWriter{w: &stderr},
+			Clock: jifen.ClockFunc(func() time.Time { return at }), OnListen: func(a string) { addr <- a }}
+		done := make(chan int, 1)
+		go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
+		select {
+		case <-addr:
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, stderr.String())
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			n := posts["C0ALL"]
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // room for a wrong second post
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("serve exit %d: %s", code, stderr.String())
+		}
+	}
+	serve()
+	serve()
+	mu.Lock()
+	defer mu.Unlock()
+	if posts["C0ALL"] != 1 {
+		t.Fatalf("posts to the channel: %d, want exactly 1", posts["C0ALL"])
+	}
 }
