@@ -79,12 +79,12 @@ func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
 			worst, weak = d, c.Name
 		}
 	}
-	if strong != "" {
-		msg.Text = append(msg.Text, b.t("personal.strongest", strong, fmt.Sprintf("%+.1f", best)),
-			b.t("personal.weakest", weak, fmt.Sprintf("%+.1f", worst)))
-		if worst < 0 {
-			msg.Text = append(msg.Text, b.t("personal.suggestion", weak))
-		}
+	// Only what stands out: above or below the department's average.
+	if strong != "" && best > 0 {
+		msg.Text = append(msg.Text, b.t("personal.strongest", strong, fmt.Sprintf("%+.1f", best)))
+	}
+	if weak != "" && worst < 0 {
+		msg.Text = append(msg.Text, b.t("personal.weakest", weak, fmt.Sprintf("%+.1f", worst)), b.t("personal.suggestion", weak))
 	}
 	for _, f := range b.st.FeedbackIn(m.ID, p) {
 		msg.Text = append(msg.Text, b.t("personal.feedback", b.memberName(f.From), f.Text))
