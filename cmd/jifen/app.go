@@ -64,6 +64,13 @@ var subcommands = []subcommand{
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
 		}},
+	{name: "export", summary: "export the ledger, every entry with names, as CSV (UTF-8 with BOM, for Excel) or XLSX, streamed", usage: "ledger --config FILE --format csv|xlsx [--from DATE --to DATE] [-o FILE]",
+		run: (*Main).export, kindFirst: true, flags: func(fs *flag.FlagSet) {
+			fs.String("format", "csv", "csv or xlsx")
+			fs.String("from", "", "first day, e.g. 2026-10-01 (in the configured zone)")
+			fs.String("to", "", "last day, inclusive")
+			fs.String("o", "", "write to this file instead of standard output")
+		}},
 	{name: "import", summary: "import members, ratings, KPIs or historical points from a .csv or .xlsx file; a file with a bad row is refused whole", usage: "--config FILE members|ratings|kpis|points PATH",
 		run: (*Main).imports, kindFirst: true},
 	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|html|xlsx|json] [-o FILE]",

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,5 +236,71 @@ func TestScheduleCommand(t *testing.T) {
 	}
 	if _, _, code := run(t, "", "schedule", "run", "nope", "--config", cfgPath); code != 2 {
 		t.Fatalf("unknown schedule: %d", code)
+	}
+}
+
+// Export the ledger, import it into an empty store: the same balances.
+func TestExportImportRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := "../../config.example.yaml"
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "a.db"))
+	script, err := os.ReadFile("testdata/conversation.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, string(script), "chat", "--config", cfgPath, "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	csvPath := filepath.Join(dir, "ledger.csv")
+	if _, errOut, code := run(t, "", "export", "ledger", "--config", cfgPath, "--format", "csv", "-o", csvPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	raw, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	if !strings.HasPrefix(text, "\ufeffid,time,recorded,kind,receiver,receiver_name") || strings.Count(text, "\n") != 10 ||
+		!strings.Contains(text, "王芳") || !strings.Contains(text, "客户好评") || !strings.Contains(text, ",revoke,") {
+		t.Fatalf("export:\n%s", text)
+	}
+	xlsxPath := filepath.Join(dir, "ledger.xlsx")
+	if _, errOut, code := run(t, "", "export", "ledger", "--config", cfgPath, "--format", "xlsx", "--from", "2026-11-01", "--to", "2026-11-30", "-o", xlsxPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, _, _ := run(t, "", "report", "--config", cfgPath, "--period", "2026", "--format", "json")
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "b.db"))
+	if _, errOut, code := run(t, "", "import", "points", "--config", cfgPath, csvPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	again, _, _ := run(t, "", "report", "--config", cfgPath, "--period", "2026", "--format", "json")
+	// Every member's points, before and after.
+	points := func(js string) map[string]int64 {
+		var s struct {
+			ByDepartment []struct {
+				Top, Bottom []struct {
+					ID     string
+					Points int64
+				}
+			} `json:"by_department"`
+			Points struct{ Net int64 }
+		}
+		if err := json.Unmarshal([]byte(js), &s); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{"net": s.Points.Net}
+		for _, g := range s.ByDepartment {
+			for _, p := range append(g.Top, g.Bottom...) {
+				out[p.ID] = p.Points
+			}
+		}
+		return out
+	}
+	before, after := points(out), points(again)
+	if before["net"] != 103 || before["liuyang"] != 88 || !maps.Equal(before, after) {
+		t.Fatalf("before %v\nafter  %v", before, after)
+	}
+	if _, _, code := run(t, "", "export", "ledger", "--config", cfgPath, "--format", "pdf"); code != 2 {
+		t.Error("pdf accepted")
 	}
 }
