@@ -73,6 +73,8 @@ var subcommands = []subcommand{
 		}},
 	{name: "import", summary: "import members, ratings, KPIs or historical points from a .csv or .xlsx file; a file with a bad row is refused whole", usage: "--config FILE members|ratings|kpis|points PATH",
 		run: (*Main).imports, kindFirst: true},
+	{name: "member", summary: "forget a member's personal data (name, platform ids, texts, feedback, ratings) and keep the ledger's figures", usage: "forget ID --config FILE",
+		run: (*Main).member, kindFirst: true},
 	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|html|xlsx|json] [-o FILE]",
 		run: (*Main).report, flags: func(fs *flag.FlagSet) {
 			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")

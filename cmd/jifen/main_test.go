@@ -304,3 +304,32 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Error("pdf accepted")
 	}
 }
+
+func TestMemberForget(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	cfgPath := "../../config.example.yaml"
+	// A member known only to the store (as if imported), then removed.
+	members := filepath.Join(dir, "m.csv")
+	if err := os.WriteFile(members, []byte("id,name,department,joined\nE9001,钱多多,销售部,2025-01-01\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "import", "members", "--config", cfgPath, members); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := run(t, "/award @钱多多 10 客户好评 钱多多的表扬信\n/反馈 @钱多多 钱多多本月很努力\n", "chat", "--config", cfgPath, "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := run(t, "", "member", "forget", "zhangwei", "--config", cfgPath); code != 1 || !strings.Contains(errOut, "still in") {
+		t.Fatalf("member in the config: %d %s", code, errOut)
+	}
+	out, errOut, code := run(t, "", "member", "forget", "E9001", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "verify ok") {
+		t.Fatalf("forget: %d %s %s", code, out, errOut)
+	}
+	// No reply names them any more; the points stay.
+	out, _, _ = run(t, "/history @E9001\n/leaderboard\n", "chat", "--config", cfgPath, "--as", "李娜")
+	if strings.Contains(out, "钱多多") || !strings.Contains(out, "已删除成员-") || !strings.Contains(out, "10") {
+		t.Fatalf("after forgetting:\n%s", out)
+	}
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"jifen"
+)
+
+// ForgetMember removes a member's personal data and keeps the ledger's
+// figures: the member keeps their id (entries and aggregates point to it)
+// under a pseudonym, without platform ids, level or joining date; the free
+// text of entries they gave or received is cleared; their feedback and
+// ratings are deleted, and so are the stored replies (idempotency results)
+// that name them. Verify stays clean: no point moves.
+func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
+	m, ok := s.Member(id)
+	if !ok {
+		return fmt.Errorf("no member %q", id)
+	}
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		// Entries: clear the text, keep the figures.
+		entries := tx.tx.Bucket(bucketEntries)
+		var rewrite [][2][]byte
+		if err := entries.ForEach(func(k, v []byte) error {
+			var e jifen.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if (e.Receiver == id || e.Giver == id) && e.Reason != "" {
+				e.Reason = ""
+				raw, err := json.Marshal(e)
+				if err != nil {
+					return err
+				}
+				rewrite = append(rewrite, [2][]byte{bytes.Clone(k), raw})
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		for _, kv := range rewrite {
+			if err := tx.put(bucketEntries, kv[0], kv[1]); err != nil {
+				return nil, err
+			}
+		}
+		// Feedback to them, and ratings.
+		del := func(bucket []byte, match func(k, v []byte) bool) error {
+			var keys [][]byte
+			_ = tx.tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+				if match(k, v) {
+					keys = append(keys, bytes.Clone(k))
+				}
+				return nil
+			})
+			for _, k := range keys {
+				tx.writes++
+				if err := tx.tx.Bucket(bucket).Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		pre := prefix(id)
+		if err := del(bucketFeedback, func(k, _ []byte) bool { return bytes.HasPrefix(k, pre) }); err != nil {
+			return nil, err
+		}
+		suffix := append([]byte{0}, id...)
+		if err := del(bucketRatings, func(k, _ []byte) bool { return bytes.HasSuffix(k, suffix) }); err != nil {
+			return nil, err
+		}
+		name := []byte(m.Name)
+		if err := del(bucketIdem, func(_, v []byte) bool { return bytes.Contains(v, name) }); err != nil {
+			return nil, err
+		}
+		// The member: a pseudonym, nothing else personal.
+		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot})
+	})
+	return err
+}
