@@ -81,6 +81,8 @@ var subcommands = []subcommand{
 			fs.String("format", "md", "md, html, xlsx or json")
 			fs.String("o", "", "write to this file instead of standard output")
 		}},
+	{name: "restore", summary: "replace the store with a backup, after verifying it; refused while jifen serve holds the store", usage: "--config FILE IN.db",
+		run: (*Main).restore},
 	{name: "schedule", summary: "list the scheduled posts with their next run, or run one now (--dry-run prints it)", usage: "list | run NAME [--dry-run] --config FILE",
 		run: (*Main).scheduleCmd, kindFirst: true, flags: func(fs *flag.FlagSet) {
 			fs.Bool("dry-run", false, "print the post instead of sending it")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -331,5 +332,51 @@ func TestMemberForget(t *testing.T) {
 	out, _, _ = run(t, "/history @E9001\n/leaderboard\n", "chat", "--config", cfgPath, "--as", "李娜")
 	if strings.Contains(out, "钱多多") || !strings.Contains(out, "已删除成员-") || !strings.Contains(out, "10") {
 		t.Fatalf("after forgetting:\n%s", out)
+	}
+}
+
+func TestRestore(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := "../../config.example.yaml"
+	live := filepath.Join(dir, "jifen.db")
+	t.Setenv("JIFEN_STORE", live)
+	if _, errOut, code := run(t, "/award @王芳 10 客户好评\n", "chat", "--config", cfgPath, "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if _, errOut, code := run(t, "", "backup", "--config", cfgPath, backup); code != 0 {
+		t.Fatal(errOut)
+	}
+	// More happens after the backup; the restore brings back the backup's state.
+	if _, errOut, code := run(t, "/award @刘洋 10 客户好评\n", "chat", "--config", cfgPath, "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	// A file that is not a store is refused, and the live store is untouched.
+	junk := filepath.Join(dir, "junk.db")
+	if err := os.WriteFile(junk, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "restore", "--config", cfgPath, junk); code != 1 || !strings.Contains(errOut, "not a jifen store") {
+		t.Fatalf("junk: %d %s", code, errOut)
+	}
+	// While the store is held (as by jifen serve), nothing is restored.
+	st, err := store.Open(live, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "restore", "--config", cfgPath, backup)
+	st.Close()
+	if code != 1 || !strings.Contains(errOut, "in use") {
+		t.Fatalf("held: %d %s", code, errOut)
+	}
+	out, errOut, code := run(t, "", "restore", "--config", cfgPath, backup)
+	if code != 0 || !strings.Contains(out, "1 entries, verify ok") {
+		t.Fatalf("restore: %d %s %s", code, out, errOut)
+	}
+	if out, _, _ := run(t, "", "verify", "--config", cfgPath); !strings.Contains(out, "1 entries") {
+		t.Fatalf("after restore: %s", out)
+	}
+	if _, err := os.Stat(live + ".before-restore"); err != nil {
+		t.Fatalf("previous store not kept: %v", err)
 	}
 }
