@@ -20,19 +20,21 @@ type Schedule struct {
 	FeishuChat   string
 	Enabled      bool
 	Grace        time.Duration // how late a missed run is still caught up
+	Dir          string        // backup: the directory backups are written to
+	Keep         int           // backup: how many backups to keep (default 7)
 }
 
 // ScheduleJobs are the jobs a schedule may run.
-var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders"}
+var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders", "backup"}
 
 func (d *decoder) schedules(v value) []Schedule {
 	var out []Schedule
 	names := map[string]bool{}
 	for _, sv := range d.seq(v) {
-		f := d.fields(sv, "name", "job", "cron", "period", "top", "department", "slack_channel", "feishu_chat", "enabled", "grace")
+		f := d.fields(sv, "name", "job", "cron", "period", "top", "department", "slack_channel", "feishu_chat", "enabled", "grace", "dir", "keep")
 		s := Schedule{Name: d.str(f.get("name")), Job: d.str(f.get("job")), Cron: d.str(f.get("cron")),
 			Department: d.str(f.get("department")), SlackChannel: d.str(f.get("slack_channel")), FeishuChat: d.str(f.get("feishu_chat")),
-			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month}
+			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7}
 		if s.Name == "" || !ruleID.MatchString(s.Name) {
 			d.add(lineOf(f, f.get("name")), sv.path+".name", "required: lower-case letters, digits and _")
 		} else if names[s.Name] {
@@ -57,6 +59,16 @@ func (d *decoder) schedules(v value) []Schedule {
 				d.add(tv.node, tv.path, "want 1 to 50")
 			}
 			s.Top = int(n)
+		}
+		if s.Job == "backup" && s.Dir == "" {
+			d.add(lineOf(f, f.get("dir")), sv.path+".dir", "required for a backup: the directory to write to")
+		}
+		if n, ok := d.int(f.get("keep")); ok {
+			if n < 1 {
+				kv := f.get("keep")
+				d.add(kv.node, kv.path, "want at least 1")
+			}
+			s.Keep = int(n)
 		}
 		if ev := f.get("enabled"); ev.node != nil {
 			s.Enabled = d.bool(ev)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -378,5 +379,36 @@ func TestRestore(t *testing.T) {
 	}
 	if _, err := os.Stat(live + ".before-restore"); err != nil {
 		t.Fatalf("previous store not kept: %v", err)
+	}
+}
+
+func TestScheduledBackupKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	backups := filepath.Join(dir, "backups")
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	t.Setenv("JIFEN_BACKUP_DIR", backups)
+	cfgPath := "../../config.example.yaml"
+	if err := os.MkdirAll(backups, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 { // older backups
+		if err := os.WriteFile(filepath.Join(backups, fmt.Sprintf("jifen-2026010%d-0230.db", i+1)), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, errOut, code := run(t, "/award @王芳 10 客户好评\n", "chat", "--config", cfgPath, "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code := run(t, "", "schedule", "run", "nightly_backup", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "jifen-20261110-1000.db") {
+		t.Fatalf("%d %s %s", code, out, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(backups, "jifen-*.db"))
+	if len(files) != 7 || filepath.Base(files[0]) != "jifen-20260103-0230.db" || filepath.Base(files[6]) != "jifen-20261110-1000.db" {
+		t.Fatalf("kept: %v", files)
+	}
+	t.Setenv("JIFEN_STORE", files[6])
+	if out, _, code := run(t, "", "verify", "--config", cfgPath); code != 0 || !strings.Contains(out, "1 entries") {
+		t.Fatalf("verify of the backup: %d %s", code, out)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
 	"time"
 
 	"jifen"
@@ -73,6 +76,30 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 	return sent
 }
 
+// backup writes a consistent copy of the store into the schedule's
+// directory, named by its time, and keeps the newest Keep of them.
+func backup(a *app, s config.Schedule, fire time.Time) (string, error) {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(s.Dir, "jifen-"+fire.In(a.store.Location()).Format("20060102-1504")+".db")
+	if _, err := a.store.Backup(path); err != nil {
+		return "", err
+	}
+	old, err := filepath.Glob(filepath.Join(s.Dir, "jifen-*.db"))
+	if err != nil {
+		return path, err
+	}
+	sort.Strings(old) // the names sort by time
+	for len(old) > s.Keep {
+		if err := os.Remove(old[0]); err != nil {
+			return path, err
+		}
+		old = old[1:]
+	}
+	return path, nil
+}
+
 // reminders sends the allowance and approval reminders.
 func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
 	ns, err := a.bot.Reminders()
@@ -137,6 +164,15 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 			if s.Job == "personal" {
 				n := personal(ctx, a, p, s, fire, log)
 				log.Info("personal reports sent", "schedule", name, "sent", n)
+				continue
+			}
+			if s.Job == "backup" {
+				path, err := backup(a, s, fire)
+				if err != nil {
+					log.Error("scheduled backup failed", "schedule", name, "err", err)
+				} else {
+					log.Info("scheduled backup written", "schedule", name, "path", path)
+				}
 				continue
 			}
 			if s.Job == "reminders" {
@@ -236,6 +272,18 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 			return usageError{"no platform is enabled; use --dry-run to see the post"}
 		}
 		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
+		return nil
+	}
+	if s.Job == "backup" {
+		if fs.Lookup("dry-run").Value.String() == "true" {
+			fmt.Fprintf(m.Stdout, "would write a backup into %s, keeping the newest %d\n", s.Dir, s.Keep)
+			return nil
+		}
+		path, err := backup(a, *s, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "backup written: %s\n", path)
 		return nil
 	}
 	if s.Job == "reminders" && fs.Lookup("dry-run").Value.String() == "true" {
