@@ -50,9 +50,9 @@ type Adapter struct {
 	cfg    config.Feishu
 	log    *slog.Logger
 	api    *lark.Client
-	seen   *seenSet
+	seen   *bot.Recent
 	sendTo *limiter
-	wg     sync.WaitGroup
+	bg     bot.Background // replies and notices
 }
 
 // New builds the adapter. The SDK client fetches and caches the tenant
@@ -77,21 +77,11 @@ func New(opt Options) (*Adapter, error) {
 	api := lark.NewClient(opt.Config.AppID, opt.Config.AppSecret, lark.WithOpenBaseUrl(strings.TrimSuffix(base, "/")),
 		lark.WithHttpClient(hc), lark.WithLogger(sdkLogger{log}), lark.WithLogLevel(larkcore.LogLevelWarn))
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log, api: api,
-		seen: newSeenSet(8 * time.Hour), sendTo: newLimiter()}, nil
+		seen: bot.NewRecent(8 * time.Hour), sendTo: newLimiter()}, nil
 }
 
 // Wait blocks until background work (replies, notices) is done.
-func (a *Adapter) Wait() { a.wg.Wait() }
-
-func (a *Adapter) goBackground(fn func(ctx context.Context)) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		fn(ctx)
-	}()
-}
+func (a *Adapter) Wait() { a.bg.Wait() }
 
 // member returns the member with the open_id, registering an unknown
 // sender from the contact API (name, department) as an employee.
@@ -234,7 +224,7 @@ func (a *Adapter) sendNotices(resp bot.Response, cause string) {
 	if len(resp.Notices) == 0 {
 		return
 	}
-	a.goBackground(func(ctx context.Context) {
+	a.bg.Go(func(ctx context.Context) {
 		for i, n := range resp.Notices {
 			m, ok := a.st.Member(n.To)
 			if !ok || m.FeishuOpenID == "" || m.Bot {
@@ -285,37 +275,6 @@ func (l *limiter) wait(ctx context.Context, receiver string) error {
 		}
 	}
 	return nil
-}
-
-// seenSet remembers delivery ids for a while (Feishu re-delivers for up to
-// about seven hours).
-type seenSet struct {
-	mu   sync.Mutex
-	ttl  time.Duration
-	keys map[string]time.Time
-}
-
-func newSeenSet(ttl time.Duration) *seenSet { return &seenSet{ttl: ttl, keys: map[string]time.Time{}} }
-
-func (s *seenSet) first(key string) bool {
-	if key == "" {
-		return true
-	}
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.keys[key]; ok && now.Sub(t) < s.ttl {
-		return false
-	}
-	if len(s.keys) > 50_000 {
-		for k, t := range s.keys {
-			if now.Sub(t) >= s.ttl {
-				delete(s.keys, k)
-			}
-		}
-	}
-	s.keys[key] = now
-	return true
 }
 
 func deref(s *string) string {

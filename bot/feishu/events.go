@@ -82,7 +82,7 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 		}
 		return a.card(ctx, ev, env.Header.EventID)
 	}
-	if !a.seen.first(env.Header.EventID) {
+	if !a.seen.First(env.Header.EventID) {
 		return struct{}{}
 	}
 	raw := env.Event
@@ -91,18 +91,18 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 	case "im.message.receive_v1":
 		var ev messageEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.goBackground(func(ctx context.Context) { a.message(ctx, ev) })
+			a.bg.Go(func(ctx context.Context) { a.message(ctx, ev) })
 		}
 	case "application.bot.menu_v6":
 		var ev menuEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.goBackground(func(ctx context.Context) { a.menu(ctx, ev, id) })
+			a.bg.Go(func(ctx context.Context) { a.menu(ctx, ev, id) })
 		}
 	case "im.message.reaction.created_v1", "im.message.reaction.deleted_v1":
 		var ev reactionEvent
 		added := env.Header.EventType == "im.message.reaction.created_v1"
 		if json.Unmarshal(raw, &ev) == nil {
-			a.goBackground(func(ctx context.Context) { a.reaction(ctx, ev, added) })
+			a.bg.Go(func(ctx context.Context) { a.reaction(ctx, ev, added) })
 		}
 	}
 	return struct{}{}
@@ -116,7 +116,7 @@ var placeholder = regexp.MustCompile(`^@_user_\d+$`)
 // are dropped; the others resolve through the message's mentions.
 func (a *Adapter) message(ctx context.Context, ev messageEvent) {
 	m := ev.Message
-	if ev.Sender.SenderType != "user" || m.MessageType != "text" || !a.seen.first("msg:"+m.MessageID) {
+	if ev.Sender.SenderType != "user" || m.MessageType != "text" || !a.seen.First("msg:"+m.MessageID) {
 		return
 	}
 	var content struct {

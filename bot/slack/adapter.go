@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -50,11 +49,9 @@ type Adapter struct {
 	api    *slackapi.Client
 	hc     *http.Client
 	lang   string
-	events *seenSet // Events API event_ids recently handled
+	events *bot.Recent // Events API event_ids recently handled
 
-	// wg tracks work that outlives a request (notices, delayed replies), so
-	// Close can wait for it.
-	wg sync.WaitGroup
+	bg bot.Background // notices and delayed replies
 }
 
 // New builds the adapter.
@@ -82,23 +79,13 @@ func New(opt Options) (*Adapter, error) {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log.With("platform", "slack"),
-		api: api, hc: hc, lang: opt.Bot.Language(), events: newSeenSet(time.Hour)}, nil
+		api: api, hc: hc, lang: opt.Bot.Language(), events: bot.NewRecent(time.Hour)}, nil
 }
 
 func (a *Adapter) httpClient() *http.Client { return a.hc }
 
 // Wait blocks until background work (notices, delayed replies) is done.
-func (a *Adapter) Wait() { a.wg.Wait() }
-
-func (a *Adapter) goBackground(fn func(ctx context.Context)) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		fn(ctx)
-	}()
-}
+func (a *Adapter) Wait() { a.bg.Wait() }
 
 // mention is a user mention as Slack escapes it: <@U123> or <@U123|name>.
 var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
@@ -183,7 +170,7 @@ func (a *Adapter) sendNotices(resp bot.Response) {
 	if len(resp.Notices) == 0 {
 		return
 	}
-	a.goBackground(func(ctx context.Context) {
+	a.bg.Go(func(ctx context.Context) {
 		for _, n := range resp.Notices {
 			m, ok := a.st.Member(n.To)
 			if !ok || m.SlackID == "" || m.Bot {
@@ -235,35 +222,4 @@ func retry(ctx context.Context, fn func() error) error {
 		case <-time.After(wait):
 		}
 	}
-}
-
-// seenSet remembers keys for a while: Events API deliveries are retried
-// when an answer is slow, and a read-only command must not be answered
-// twice. Writes are also protected by the store's idempotency keys, which
-// survive restarts.
-type seenSet struct {
-	mu   sync.Mutex
-	ttl  time.Duration
-	keys map[string]time.Time
-}
-
-func newSeenSet(ttl time.Duration) *seenSet { return &seenSet{ttl: ttl, keys: map[string]time.Time{}} }
-
-// first records key and reports whether it is new.
-func (s *seenSet) first(key string) bool {
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.keys[key]; ok && now.Sub(t) < s.ttl {
-		return false
-	}
-	if len(s.keys) > 10_000 {
-		for k, t := range s.keys {
-			if now.Sub(t) >= s.ttl {
-				delete(s.keys, k)
-			}
-		}
-	}
-	s.keys[key] = now
-	return true
 }

@@ -134,7 +134,7 @@ func (a *Adapter) openRejectModal(ctx context.Context, triggerID, command, label
 // event_id) are dropped.
 func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
-	if !ok || !a.events.first(cb.EventID) {
+	if !ok || !a.events.First(cb.EventID) {
 		return
 	}
 	key := "slack:ev:" + cb.EventID

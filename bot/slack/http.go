@@ -117,7 +117,7 @@ func (a *Adapter) command(ctx context.Context, cmd slackapi.SlashCommand) *slack
 	case res := <-done:
 		return a.commandReply(res.resp, res.err, text, cmd)
 	case <-time.After(ackBudget):
-		a.goBackground(func(ctx context.Context) {
+		a.bg.Go(func(ctx context.Context) {
 			res := <-done
 			msg := a.commandReply(res.resp, res.err, text, cmd)
 			if cmd.ResponseURL == "" {
@@ -195,7 +195,7 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request, body []by
 	// Answer at once: Slack retries events not acknowledged within three
 	// seconds, and the work is deduplicated by event_id anyway.
 	w.WriteHeader(http.StatusOK)
-	a.goBackground(func(ctx context.Context) { a.event(ctx, ev) })
+	a.bg.Go(func(ctx context.Context) { a.event(ctx, ev) })
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -46,7 +46,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		}
 		// Commands run one by one off the event loop, so a slow one does
 		// not hold up the others' acknowledgements.
-		a.goBackground(func(context.Context) {
+		a.bg.Go(func(context.Context) {
 			_ = client.Ack(*evt.Request, a.command(ctx, cmd))
 		})
 	case socketmode.EventTypeInteractive:
@@ -54,7 +54,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		if !ok || evt.Request == nil {
 			return
 		}
-		a.goBackground(func(context.Context) {
+		a.bg.Go(func(context.Context) {
 			if ack := a.interaction(ctx, cb); ack != nil {
 				_ = client.Ack(*evt.Request, ack)
 				return
@@ -67,7 +67,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 			return
 		}
 		_ = client.Ack(*evt.Request)
-		a.goBackground(func(context.Context) { a.event(ctx, ev) })
+		a.bg.Go(func(context.Context) { a.event(ctx, ev) })
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
 		a.log.Warn("socket mode connection problem", "type", evt.Type)
 	}

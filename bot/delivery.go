@@ -1,0 +1,62 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Recent remembers delivery ids (event ids, message ids) for a while, for
+// adapters: platforms redeliver when an answer is slow, and a read-only
+// command must not be answered twice. Writes are protected anyway by the
+// store's idempotency keys, which survive restarts; this set does not.
+type Recent struct {
+	mu   sync.Mutex
+	ttl  time.Duration
+	keys map[string]time.Time
+}
+
+// NewRecent remembers ids for ttl.
+func NewRecent(ttl time.Duration) *Recent { return &Recent{ttl: ttl, keys: map[string]time.Time{}} }
+
+// First records key and reports whether it was not seen within the ttl.
+// An empty key is always new.
+func (r *Recent) First(key string) bool {
+	if key == "" {
+		return true
+	}
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.keys[key]; ok && now.Sub(t) < r.ttl {
+		return false
+	}
+	if len(r.keys) > 50_000 {
+		for k, t := range r.keys {
+			if now.Sub(t) >= r.ttl {
+				delete(r.keys, k)
+			}
+		}
+	}
+	r.keys[key] = now
+	return true
+}
+
+// Background runs an adapter's work that outlives a request (notices,
+// delayed replies) and lets the adapter wait for it on shutdown.
+type Background struct{ wg sync.WaitGroup }
+
+// Go runs fn with a context of its own, limited to two minutes: the
+// request's context may already be done.
+func (b *Background) Go(fn func(ctx context.Context)) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// Wait blocks until every piece of background work is done.
+func (b *Background) Wait() { b.wg.Wait() }
