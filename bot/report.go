@@ -22,9 +22,7 @@ func (b *Bot) report(req Request, cmd Command) (Response, error) {
 			return Response{}, jifen.Errorf(jifen.EINVALID, "err.report_period", cmd.Args[0])
 		}
 	}
-	prev := p.Previous(loc)
-	s, err := report.Analyze(b.st, p, report.Options{Location: loc, Catalog: b.cat, T: b.t,
-		Ratings: b.st.Ratings(p.Key), PreviousRatings: b.st.Ratings(prev.Key), KPIs: b.st.KPIs(p.Key), PreviousKPIs: b.st.KPIs(prev.Key), RatingsOf: b.st.Ratings})
+	s, err := report.AnalyzeSource(b.st, p, b.cat, b.t)
 	if err != nil {
 		return Response{}, err
 	}

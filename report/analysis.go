@@ -705,3 +705,21 @@ func ratio(before, after float64) *float64 {
 // round keeps four decimals (shares and changes), round2 two (averages).
 func round(x float64) float64  { return math.Round(x*1e4) / 1e4 }
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// Source is a ledger with what HR imported, as the store is.
+type Source interface {
+	Ledger
+	Location() *time.Location
+	Ratings(period string) []jifen.Rating
+	KPIs(period string) []jifen.KPI
+}
+
+// AnalyzeSource is Analyze with the ratings and KPIs of the period, and of
+// the one before, read from src.
+func AnalyzeSource(src Source, p jifen.Period, cat *rules.Catalog, t func(string, ...any) string) (*Summary, error) {
+	loc := src.Location()
+	prev := p.Previous(loc)
+	return Analyze(src, p, Options{Location: loc, Catalog: cat, T: t,
+		Ratings: src.Ratings(p.Key), PreviousRatings: src.Ratings(prev.Key),
+		KPIs: src.KPIs(p.Key), PreviousKPIs: src.KPIs(prev.Key), RatingsOf: src.Ratings})
+}

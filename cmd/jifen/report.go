@@ -38,10 +38,7 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	}
 	lang := a.bot.Language()
 	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
-	prev := p.Previous(a.store.Location())
-	s, err := report.Analyze(a.store, p, report.Options{Location: a.store.Location(), Catalog: a.cfg.Rules, T: t,
-		Ratings: a.store.Ratings(p.Key), PreviousRatings: a.store.Ratings(prev.Key),
-		KPIs: a.store.KPIs(p.Key), PreviousKPIs: a.store.KPIs(prev.Key), RatingsOf: a.store.Ratings})
+	s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
 	if err != nil {
 		return err
 	}

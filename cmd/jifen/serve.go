@@ -120,10 +120,7 @@ func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler 
 		}
 		lang := a.bot.Language()
 		t := func(k string, args ...any) string { return locale.T(lang, k, args...) }
-		prev := p.Previous(loc)
-		s, err := report.Analyze(a.store, p, report.Options{Location: loc, Catalog: a.cfg.Rules, T: t,
-			Ratings: a.store.Ratings(p.Key), PreviousRatings: a.store.Ratings(prev.Key),
-			KPIs: a.store.KPIs(p.Key), PreviousKPIs: a.store.KPIs(prev.Key), RatingsOf: a.store.Ratings})
+		s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
 		if err != nil {
 			log.Error("report failed", "period", period, "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
