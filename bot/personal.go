@@ -50,13 +50,19 @@ func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
 	msg := Message{Kind: "score", Title: b.t("personal.title", p.Key, m.Name)}
 	total := b.st.Totals(m.ID, p).Net
 	r := b.st.RankOf(m.ID, p)
+	// Peers ahead come from the in-memory ranking board: a report for each
+	// of a thousand members must not read the store a million times.
 	peers, peerRank := 0, 0
 	for _, o := range b.st.Members() {
-		if o.Bot || o.Role != m.Role {
-			continue
+		if !o.Bot && o.Role == m.Role {
+			peers++
 		}
-		peers++
-		if o.ID != m.ID && b.st.Totals(o.ID, p).Net > total {
+	}
+	for _, st := range b.st.Top(p, math.MaxInt, "") {
+		if st.Points <= total {
+			break // sorted, highest first
+		}
+		if st.Member.Role == m.Role {
 			peerRank++
 		}
 	}
