@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"time"
 )
 
 // maxBatch bounds how many queued requests one transaction applies.
@@ -146,12 +145,10 @@ func (s *Store) runBatch(batch []*writeReq) {
 	}
 	// The id must be read before Commit: a closed transaction reports -1.
 	txid := uint64(btx.ID())
-	start := time.Now()
 	if err := btx.Commit(); err != nil {
 		finish(fmt.Errorf("commit: %w", err))
 		return
 	}
-	commitLatency.observe(time.Since(start))
 	s.applyAfterCommit(txid, tx.after)
 	finish(nil)
 }
@@ -187,13 +184,3 @@ func (s *Store) applyAfterCommit(txid uint64, after []afterCommit) {
 }
 
 type afterCommit func(txid uint64)
-
-// commitLatency records commit durations for metrics; the metrics feature
-// replaces the observer.
-var commitLatency = latencyObserver{observe: func(time.Duration) {}}
-
-type latencyObserver struct{ observe func(time.Duration) }
-
-// SetCommitObserver installs a function that receives every commit's
-// duration (for the metrics endpoint). Call before Open.
-func SetCommitObserver(f func(time.Duration)) { commitLatency.observe = f }

@@ -3,7 +3,6 @@ package feishu
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"jifen/bot"
 )
@@ -152,17 +151,6 @@ func chart(c *bot.Chart) map[string]any {
 // JSON is the card as a message content string.
 func (c Card) JSON() string {
 	raw, _ := json.Marshal(c)
-	return string(raw)
-}
-
-// textContent is a plain text message's content.
-func textContent(m bot.Message) string {
-	parts := []string{}
-	if m.Title != "" {
-		parts = append(parts, m.Title)
-	}
-	parts = append(parts, m.Text...)
-	raw, _ := json.Marshal(map[string]string{"text": strings.Join(parts, "\n")})
 	return string(raw)
 }
 
