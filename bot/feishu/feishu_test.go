@@ -1,13 +1,11 @@
 package feishu
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +13,7 @@ import (
 	"time"
 
 	"jifen"
-	"jifen/bot"
+	"jifen/bot/bottest"
 	"jifen/config"
 	"jifen/store"
 )
@@ -113,26 +111,8 @@ type harness struct {
 
 func newHarness(t testing.TB, encrypt bool) *harness {
 	t.Helper()
-	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
-	cfg, err := config.Load("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
-		t.Fatal(err)
-	}
-	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language})
+	ex := bottest.New(t, "../../config.example.yaml")
+	cfg, st, b := ex.Config, ex.Store, ex.Bot
 	api := newFakeOpenAPI(t)
 	fc := config.Feishu{Enabled: true, Mode: "webhook", AppID: "cli_fake", AppSecret: "fake-app-secret",
 		VerificationToken: testToken, BaseURL: api.URL, ThanksReaction: "THUMBSUP"}

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +20,7 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"jifen"
-	"jifen/bot"
+	"jifen/bot/bottest"
 	"jifen/config"
 	"jifen/store"
 )
@@ -98,26 +96,8 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
-	cfg, err := config.Load("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
-		t.Fatal(err)
-	}
-	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language})
+	ex := bottest.New(t, "../../config.example.yaml")
+	cfg, st, b := ex.Config, ex.Store, ex.Bot
 	fake := newFakeSlack(t)
 	sc := config.Slack{Enabled: true, Mode: "http", BotToken: "xoxb-test-token", SigningSecret: testSecret,
 		APIURL: fake.GetAPIURL(), ThanksReaction: "clap"}

@@ -4,18 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
 
-	"jifen"
 	"jifen/bot"
-	"jifen/config"
+	"jifen/bot/bottest"
 	"jifen/store"
 )
 
@@ -23,50 +20,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/slack -run Golden -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
-	}
+	bottest.Golden(t, filepath.Join("testdata", name+".golden.json"), got, *update)
 }
 
-// exampleBot is the command core on the example company of
-// config.example.yaml, with a real store in a temporary file and the clock
-// stopped on 2026-11-10 10:00 (Asia/Shanghai).
+// exampleBot is the command core on the example company.
 func exampleBot(t *testing.T) (*bot.Bot, *store.Store) {
-	t.Helper()
-	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
-	cfg, err := config.Load("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
-		t.Fatal(err)
-	}
-	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language}), st
+	ex := bottest.New(t, "../../config.example.yaml")
+	return ex.Bot, ex.Store
 }
 
 // TestBlockKitGolden renders a real reply of every kind, produced by the

@@ -1,0 +1,76 @@
+// Package bottest sets up the command core on the example company of
+// config.example.yaml for the tests of the adapters and commands, and
+// compares golden files. It is imported by tests only.
+package bottest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"jifen"
+	"jifen/bot"
+	"jifen/config"
+	"jifen/store"
+)
+
+// Now is when the example tests run: 2026-11-10 10:00 in Shanghai.
+var Now = time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)
+
+// Example is the example company with a real store in a temporary file.
+type Example struct {
+	Config *config.Config
+	Store  *store.Store
+	Bot    *bot.Bot
+}
+
+// New loads configPath (the example config) with its store in a temporary
+// directory and the clock stopped at Now, registers its members and rule
+// catalog, and builds the bot. The store is closed when the test ends.
+func New(t testing.TB, configPath string) Example {
+	t.Helper()
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: jifen.ClockFunc(func() time.Time { return Now })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language})
+	return Example{Config: cfg, Store: st, Bot: b}
+}
+
+// Golden compares got with the file at path, or rewrites the file when
+// update is set (the tests' -update flag).
+func Golden(t testing.TB, path string, got []byte, update bool) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to create it)", err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
+	}
+}
