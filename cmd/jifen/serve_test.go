@@ -50,40 +50,11 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	defer fake.Stop()
 
 	dir := t.TempDir()
-	example, err := os.ReadFile("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(example), "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(), 1)
-	cfg = strings.Replace(cfg, `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
-	if cfg == string(example) {
-		t.Fatal("could not enable slack in the example config")
-	}
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL())
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake-token")
 	t.Setenv("SLACK_SIGNING_SECRET", secret)
 	t.Setenv("JIFEN_PUBLIC_URL", "https://jifen.example.com")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	var stderr strings.Builder
-	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &syncWriter{w: &stderr},
-		OnListen: func(a string) { addr <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, stop := startServe(t, path, nil)
 
 	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
@@ -116,7 +87,7 @@ func TestServeSlackEndToEnd(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if announcement == nil {
-		t.Fatalf("no announcement posted: %v\n%s", posted, stderr.String())
+		t.Fatalf("no announcement posted: %v", posted)
 	}
 	if !strings.Contains(announcement["text"], "王芳") || !strings.Contains(announcement["blocks"], "客户好评") || !strings.Contains(announcement["blocks"], "华为来信表扬") {
 		t.Fatalf("announcement: %v", announcement)
@@ -163,10 +134,7 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	}
 	forged.Body.Close()
 
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exit %d: %s", code, stderr.String())
-	}
+	stop()
 	out, _, code := run(t, "", "verify", "--config", path)
 	if code != 0 || !strings.Contains(out, "1 entries") {
 		t.Fatalf("verify: %d %s", code, out)
@@ -217,38 +185,13 @@ func TestServeFeishuEndToEnd(t *testing.T) {
 	defer fake.Close()
 
 	dir := t.TempDir()
-	example, err := os.ReadFile("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(example), "feishu:\n  enabled: false", "feishu:\n  enabled: true", 1)
-	cfg = strings.Replace(cfg, "base_url: https://open.feishu.cn", "base_url: "+fake.URL, 1)
-	cfg = strings.Replace(cfg, `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	path := exampleConfig(t, dir, "feishu:\n  enabled: false", "feishu:\n  enabled: true",
+		"base_url: https://open.feishu.cn", "base_url: "+fake.URL)
 	t.Setenv("FEISHU_APP_ID", "cli_e2e")
 	t.Setenv("FEISHU_APP_SECRET", "e2e-fake-app-secret")
 	t.Setenv("FEISHU_VERIFICATION_TOKEN", token)
 	t.Setenv("FEISHU_ENCRYPT_KEY", encryptKey)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	var stderr strings.Builder
-	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &syncWriter{w: &stderr}, OnListen: func(a string) { addr <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, stop := startServe(t, path, nil)
 
 	content, _ := json.Marshal(map[string]string{"text": "@_user_1 /award @_user_2 10 客户好评 华为来信表扬"})
 	plain := fmt.Sprintf(`{"schema":"2.0","header":{"event_id":"ev-e2e","event_type":"im.message.receive_v1","create_time":"1700000000000","token":%q,"app_id":"cli_e2e","tenant_key":"t"},
@@ -278,12 +221,9 @@ func TestServeFeishuEndToEnd(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if !strings.Contains(reply, "王芳") || !strings.Contains(reply, "华为来信表扬") {
-		t.Fatalf("reply to om_e2e: %q (all: %v)\n%s", reply, replies, stderr.String())
+		t.Fatalf("reply to om_e2e: %q (all: %v)", reply, replies)
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exit %d: %s", code, stderr.String())
-	}
+	stop()
 }
 
 // sealFeishu encrypts a body as Feishu does: AES-256-CBC with
@@ -321,17 +261,7 @@ func TestServeFiresScheduledPostsOnce(t *testing.T) {
 	fake.Start()
 	defer fake.Stop()
 	dir := t.TempDir()
-	example, err := os.ReadFile("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(example), "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(), 1)
-	cfg = strings.Replace(cfg, `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL())
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
 	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
 	t.Setenv("SLACK_ANNOUNCE_CHANNEL", "C0ALL")
@@ -339,18 +269,7 @@ func TestServeFiresScheduledPostsOnce(t *testing.T) {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	at := time.Date(2026, 12, 1, 9, 0, 20, 0, sh) // 20 s after the monthly leaderboard's time
 	serve := func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		addr := make(chan string, 1)
-		var stderr strings.Builder
-		m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &syncWriter{w: &stderr},
-			Clock: jifen.ClockFunc(func() time.Time { return at }), OnListen: func(a string) { addr <- a }}
-		done := make(chan int, 1)
-		go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
-		select {
-		case <-addr:
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, stderr.String())
-		}
+		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
 			mu.Lock()
@@ -362,10 +281,7 @@ func TestServeFiresScheduledPostsOnce(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		time.Sleep(200 * time.Millisecond) // room for a wrong second post
-		cancel()
-		if code := <-done; code != 0 {
-			t.Fatalf("serve exit %d: %s", code, stderr.String())
-		}
+		stop()
 	}
 	serve()
 	serve()
@@ -373,5 +289,58 @@ func TestServeFiresScheduledPostsOnce(t *testing.T) {
 	defer mu.Unlock()
 	if posts["C0ALL"] != 1 {
 		t.Fatalf("posts to the channel: %d, want exactly 1", posts["C0ALL"])
+	}
+}
+
+// exampleConfig writes the example config into dir with each (old, new)
+// replacement applied and the HTTP server on a free loopback port, points
+// JIFEN_STORE into dir, and returns the config's path.
+func exampleConfig(t *testing.T, dir string, replace ...string) string {
+	t.Helper()
+	example, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(example), `listen: ":8080"`, `listen: "127.0.0.1:0"`, 1)
+	for i := 0; i+1 < len(replace); i += 2 {
+		if !strings.Contains(cfg, replace[i]) {
+			t.Fatalf("the example config has no %q", replace[i])
+		}
+		cfg = strings.Replace(cfg, replace[i], replace[i+1], 1)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	return path
+}
+
+// startServe runs `jifen serve` in-process (with clock, if not nil) and
+// returns its base URL and a stop function that waits for a clean exit.
+func startServe(t *testing.T, path string, clock jifen.Clock) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	stderr := &syncWriter{w: &strings.Builder{}}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Clock: clock, OnListen: func(a string) { addr <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited %d: %s", code, stderr.w)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	return base, func() {
+		t.Helper()
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("serve exit %d: %s", code, stderr.w)
+		}
 	}
 }
