@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"jifen"
+	"jifen/store"
 )
 
 // leaderboardSize is how many members a leaderboard lists.
@@ -39,22 +40,9 @@ func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
 		}
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.leaderboard_arg", a, sortedKeys(depts))
 	}
-	top := b.st.Top(period, leaderboardSize, dept)
-	title := b.t("leaderboard.title", b.periodLabel(period))
-	if dept != "" {
-		title = b.t("leaderboard.title_dept", b.periodLabel(period), dept)
-	}
-	msg := Message{Kind: "leaderboard", Title: title}
-	if len(top) == 0 {
-		msg.Text = []string{b.t("leaderboard.empty")}
+	msg := b.board(period, dept, leaderboardSize, nil)
+	if msg.Table == nil {
 		return Response{Reply: msg}, nil
-	}
-	msg.Table = &Table{Columns: []string{b.t("col.rank"), b.t("col.name"), b.t("col.department"), b.t("col.points")}}
-	msg.Chart = &Chart{Title: title}
-	for _, s := range top {
-		msg.Table.Rows = append(msg.Table.Rows, []string{medal(s.Rank), s.Member.Name, s.Member.Department, fmt.Sprint(s.Points)})
-		msg.Chart.Labels = append(msg.Chart.Labels, s.Member.Name)
-		msg.Chart.Values = append(msg.Chart.Values, float64(s.Points))
 	}
 	if !req.Caller.Bot && req.Caller.ID != "" {
 		r := b.st.RankOf(req.Caller.ID, period)
@@ -95,41 +83,58 @@ func medal(rank int) string {
 // scheduled post: the top members of everyone or of one department, each
 // with their movement against the period before (↑3, ↓1, new).
 func (b *Bot) LeaderboardPost(p jifen.Period, dept string, top int) Message {
-	loc := b.st.Location()
-	prev := p.Previous(loc)
-	title := b.t("leaderboard.title", b.periodLabel(p))
-	if dept != "" {
-		title = b.t("leaderboard.title_dept", b.periodLabel(p), dept)
-	}
-	msg := Message{Kind: "leaderboard", Title: title, Public: true}
-	list := b.st.Top(p, top, dept)
-	if len(list) == 0 {
-		msg.Text = []string{b.t("leaderboard.empty")}
-		return msg
-	}
+	prev := p.Previous(b.st.Location())
 	// The previous ranks, within the same scope.
 	before := map[string]int{}
 	for _, s := range b.st.Top(prev, 1<<30, dept) {
 		before[s.Member.ID] = s.Rank
 	}
-	msg.Table = &Table{Columns: []string{b.t("col.rank"), b.t("col.name"), b.t("col.department"), b.t("col.points"), b.t("col.movement")}}
+	msg := b.board(p, dept, top, func(s store.Standing) string {
+		r, ok := before[s.Member.ID]
+		switch {
+		case !ok:
+			return b.t("leaderboard.new")
+		case r > s.Rank:
+			return fmt.Sprintf("↑%d", r-s.Rank)
+		case r < s.Rank:
+			return fmt.Sprintf("↓%d", s.Rank-r)
+		}
+		return "—"
+	})
+	msg.Public = true
+	if msg.Table != nil {
+		msg.Footer = b.t("leaderboard.post_footer", prev.Key)
+	}
+	return msg
+}
+
+// board is a leaderboard message: the top members of a period, of everyone
+// or of one department, as a table and a chart; movement, when given, adds
+// a column.
+func (b *Bot) board(p jifen.Period, dept string, top int, movement func(store.Standing) string) Message {
+	title := b.t("leaderboard.title", b.periodLabel(p))
+	if dept != "" {
+		title = b.t("leaderboard.title_dept", b.periodLabel(p), dept)
+	}
+	msg := Message{Kind: "leaderboard", Title: title}
+	list := b.st.Top(p, top, dept)
+	if len(list) == 0 {
+		msg.Text = []string{b.t("leaderboard.empty")}
+		return msg
+	}
+	msg.Table = &Table{Columns: []string{b.t("col.rank"), b.t("col.name"), b.t("col.department"), b.t("col.points")}}
+	if movement != nil {
+		msg.Table.Columns = append(msg.Table.Columns, b.t("col.movement"))
+	}
 	msg.Chart = &Chart{Title: title}
 	for _, s := range list {
-		move := b.t("leaderboard.new")
-		if r, ok := before[s.Member.ID]; ok {
-			switch {
-			case r > s.Rank:
-				move = fmt.Sprintf("↑%d", r-s.Rank)
-			case r < s.Rank:
-				move = fmt.Sprintf("↓%d", s.Rank-r)
-			default:
-				move = "—"
-			}
+		row := []string{medal(s.Rank), s.Member.Name, s.Member.Department, fmt.Sprint(s.Points)}
+		if movement != nil {
+			row = append(row, movement(s))
 		}
-		msg.Table.Rows = append(msg.Table.Rows, []string{medal(s.Rank), s.Member.Name, s.Member.Department, fmt.Sprint(s.Points), move})
+		msg.Table.Rows = append(msg.Table.Rows, row)
 		msg.Chart.Labels = append(msg.Chart.Labels, s.Member.Name)
 		msg.Chart.Values = append(msg.Chart.Values, float64(s.Points))
 	}
-	msg.Footer = b.t("leaderboard.post_footer", prev.Key)
 	return msg
 }
