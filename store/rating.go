@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -29,19 +30,7 @@ func (s *Store) PutRatings(ctx context.Context, rs []jifen.Rating) error {
 
 // Ratings returns the ratings of a period.
 func (s *Store) Ratings(period string) []jifen.Rating {
-	var out []jifen.Rating
-	_ = s.db.View(func(btx *bolt.Tx) error {
-		c := btx.Bucket(bucketRatings).Cursor()
-		pre := prefix(period)
-		for k, v := c.Seek(pre); k != nil && len(k) >= len(pre) && string(k[:len(pre)]) == string(pre); k, v = c.Next() {
-			var r jifen.Rating
-			if json.Unmarshal(v, &r) == nil {
-				out = append(out, r)
-			}
-		}
-		return nil
-	})
-	return out
+	return scanJSON[jifen.Rating](s, bucketRatings, prefix(period))
 }
 
 // PutKPIs stores imported KPIs in one transaction; the same name, period
@@ -64,12 +53,17 @@ func (s *Store) PutKPIs(ctx context.Context, ks []jifen.KPI) error {
 
 // KPIs returns the KPIs of a period.
 func (s *Store) KPIs(period string) []jifen.KPI {
-	var out []jifen.KPI
+	return scanJSON[jifen.KPI](s, bucketKPIs, prefix(period))
+}
+
+// scanJSON decodes the JSON values under a key prefix, in key order,
+// skipping any that do not decode.
+func scanJSON[T any](s *Store, bucket, pre []byte) []T {
+	var out []T
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		c := btx.Bucket(bucketKPIs).Cursor()
-		pre := prefix(period)
-		for k, v := c.Seek(pre); k != nil && len(k) >= len(pre) && string(k[:len(pre)]) == string(pre); k, v = c.Next() {
-			var x jifen.KPI
+		c := btx.Bucket(bucket).Cursor()
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+			var x T
 			if json.Unmarshal(v, &x) == nil {
 				out = append(out, x)
 			}
