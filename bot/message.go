@@ -17,7 +17,10 @@ type Message struct {
 	Table   *Table   `json:"table,omitempty"`
 	Chart   *Chart   `json:"chart,omitempty"`
 	Buttons []Button `json:"buttons,omitempty"`
-	Footer  string   `json:"footer,omitempty"`
+	// Blocks follow the buttons: paragraphs each with a row of buttons of
+	// their own (a survey's questions and their answers).
+	Blocks []Block `json:"blocks,omitempty"`
+	Footer string  `json:"footer,omitempty"`
 	// Public messages are announced in the conversation; the others are
 	// shown to the caller only (ephemeral where the platform allows).
 	Public bool `json:"public,omitempty"`
@@ -56,6 +59,15 @@ type Button struct {
 	// Ask, when set, asks the clicker for a text (a rejection's reason)
 	// that is appended to the command; it is the prompt.
 	Ask string `json:"ask,omitempty"`
+}
+
+// Block is a paragraph with its own buttons. At most one button of a
+// block asks for a text (Button.Ask): platforms show it as a text input
+// with that button to submit it (a Slack modal, a Feishu form).
+type Block struct {
+	Text    string   `json:"text"`
+	Note    string   `json:"note,omitempty"` // a smaller line under the text (the current answer)
+	Buttons []Button `json:"buttons,omitempty"`
 }
 
 // ActionCommand is the action id of buttons whose value is a command.
