@@ -18,6 +18,7 @@ import (
 	"jifen/locale"
 	"jifen/rules"
 	"jifen/store"
+	"jifen/survey"
 )
 
 // Options configure a Bot.
@@ -30,6 +31,8 @@ type Options struct {
 	// ReportLink, if set, gives the signed address of a period's HTML
 	// report (jifen serve sets it when http.public_url is configured).
 	ReportLink func(period string) string
+	// Surveys are the configured surveys (/survey).
+	Surveys []survey.Survey
 }
 
 // Bot executes commands. It is safe for concurrent use.
@@ -41,6 +44,7 @@ type Bot struct {
 	log     *slog.Logger
 
 	reportLink func(period string) string
+	surveys    []survey.Survey
 }
 
 // New returns a Bot.
@@ -51,7 +55,7 @@ func New(opt Options) *Bot {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink}
+	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink, surveys: opt.Surveys}
 }
 
 // SetReportLink sets Options.ReportLink; call it before handling requests.
@@ -145,6 +149,8 @@ func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
 		return b.decide(ctx, req, cmd, true)
 	case "reject":
 		return b.decide(ctx, req, cmd, false)
+	case "survey":
+		return b.survey(ctx, req, cmd)
 	case "help":
 		return b.help(cmd), nil
 	}

@@ -1,7 +1,7 @@
 package bot
 
 // helpCommands is the order commands are listed in /help.
-var helpCommands = []string{"award", "deduct", "thanks", "score", "leaderboard", "history", "rules", "shop", "redeem", "redemptions", "report", "feedback", "revoke", "approve", "reject", "help"}
+var helpCommands = []string{"award", "deduct", "thanks", "score", "leaderboard", "history", "rules", "shop", "redeem", "redemptions", "report", "feedback", "survey", "revoke", "approve", "reject", "help"}
 
 // help handles /help [command].
 func (b *Bot) help(cmd Command) Response {

@@ -32,6 +32,7 @@ var commandNames = map[string]string{
 	"redemptions": "redemptions", "兑换记录": "redemptions",
 	"report": "report", "小结": "report", "总结": "report",
 	"feedback": "feedback", "反馈": "feedback", "点评": "feedback",
+	"survey": "survey", "调查": "survey", "问卷": "survey",
 	"help": "help", "帮助": "help", "?": "help", "？": "help",
 }
 

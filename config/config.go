@@ -24,6 +24,7 @@ import (
 
 	"jifen"
 	"jifen/rules"
+	"jifen/survey"
 )
 
 // Defaults for keys the file may omit.
@@ -49,11 +50,8 @@ type Config struct {
 	Members  []jifen.Member
 	Rules    *rules.Catalog // never nil after a successful load
 
-	// Sections that later features define. They are accepted (after
-	// ${VAR} expansion) but not interpreted here; the zero Node means the
-	// section is absent.
 	Schedules []Schedule
-	Surveys   yaml.Node
+	Surveys   []survey.Survey
 }
 
 // Store says where the bbolt file lives.
@@ -203,14 +201,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	c.Schedules = d.schedules(f.get("schedules"))
 	c.Rules.Targets = d.targets(f.get("targets"), c.Rules)
 	c.Rules.Policies = d.policies(f.get("policies"), c.Rules, c.Location)
-
-	for key, dst := range map[string]*yaml.Node{
-		"surveys": &c.Surveys,
-	} {
-		if v := f.get(key); v.node != nil {
-			*dst = *v.node
-		}
-	}
+	c.Surveys = d.surveys(f.get("surveys"), c.Members)
 }
 
 // normalizeLanguage maps zh, zh-CN, zh_Hans, en-US … to "zh" or "en".

@@ -207,13 +207,13 @@ func TestExpand(t *testing.T) {
 	})
 
 	t.Run("cannot inject structure", func(t *testing.T) {
-		src := minimal + "surveys: ${YAML}\n"
+		src := minimal + "surveys:\n  - id: s\n    title: ${YAML}\n    questions: [{id: q, text: t, type: likert}]\n"
 		c, err := config.Parse("c.yaml", []byte(src), vars)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Surveys.Kind != yaml.ScalarNode || c.Surveys.Value != "a: b" {
-			t.Errorf("surveys = kind %v %q, want the string \"a: b\"", c.Surveys.Kind, c.Surveys.Value)
+		if len(c.Surveys) != 1 || c.Surveys[0].Title != "a: b" {
+			t.Errorf("surveys = %+v, want one titled \"a: b\"", c.Surveys)
 		}
 	})
 
@@ -448,6 +448,37 @@ policies:
 				`c.yaml:12: schedules[1].period: a scheduled post is about`,
 				`c.yaml:12: schedules[1].top: want 1 to 50`,
 				`c.yaml:12: schedules[1].grace: want a duration like 6h`,
+			},
+		},
+		{
+			name: "bad surveys",
+			src: minimal + `surveys:
+  - id: pulse
+    title: 调查
+    min_group: 2
+    open_for: 24h
+    remind_after: 48h
+    schedule: "0 25 * * *"
+    audience: {departments: [销售部]}
+    questions:
+      - {id: q, text: 公平吗, type: stars}
+      - {id: q, text: 选, type: single, choices: [一]}
+      - {id: r, text: 评分, type: likert, choices: [a, b]}
+  - id: pulse
+    questions: []
+`,
+			want: []string{
+				`c.yaml:13: surveys[0].min_group: want at least 3`,
+				`c.yaml:15: surveys[0].remind_after: the reminder (48h0m0s) must come before the survey closes`,
+				`c.yaml:16: surveys[0].schedule: cron spec "0 25 * * *"`,
+				`c.yaml:17: surveys[0].audience.departments: no member is in department "销售部"`,
+				`c.yaml:19: surveys[0].questions[0].type: unknown type "stars"`,
+				`c.yaml:20: surveys[0].questions[1].id: id "q" is used twice`,
+				`c.yaml:20: surveys[0].questions[1].choices: a single question needs 2 to 10 choices`,
+				`c.yaml:21: surveys[0].questions[2].choices: only single and multiple questions have choices`,
+				`c.yaml:22: surveys[1].id: id "pulse" is used twice`,
+				`surveys[1].title: required`,
+				`surveys[1].questions: a survey needs at least one question`,
 			},
 		},
 		{

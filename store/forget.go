@@ -71,6 +71,14 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 		if err := del(bucketRatings, func(k, _ []byte) bool { return bytes.HasSuffix(k, suffix) }); err != nil {
 			return nil, err
 		}
+		// Their answers to non-anonymous surveys (anonymous answers hold
+		// nothing that leads to them).
+		if err := del(bucketAnswers, func(k, v []byte) bool {
+			var a struct{ Member string }
+			return bytes.HasSuffix(k, suffix) && json.Unmarshal(v, &a) == nil && a.Member == id
+		}); err != nil {
+			return nil, err
+		}
 		name := []byte(m.Name)
 		if err := del(bucketIdem, func(_, v []byte) bool { return bytes.Contains(v, name) }); err != nil {
 			return nil, err

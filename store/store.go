@@ -71,10 +71,14 @@ var (
 	bucketRuns = []byte("runs")
 	// bucketFeedback: member \0 be64(seq) → JSON Feedback.
 	bucketFeedback = []byte("feedback")
+	// Survey rounds and answers: see survey.go.
+	bucketRounds  = []byte("survey_rounds")
+	bucketAnswers = []byte("survey_answers")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
-		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback}
+		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback,
+		bucketRounds, bucketAnswers}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)

@@ -49,7 +49,7 @@ func New(t testing.TB, configPath string) Example {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language})
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys})
 	return Example{Config: cfg, Store: st, Bot: b}
 }
 

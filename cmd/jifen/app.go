@@ -227,7 +227,7 @@ func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger})
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger, Surveys: cfg.Surveys})
 	return &app{cfg: cfg, store: st, bot: b}, nil
 }
 

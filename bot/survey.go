@@ -1,0 +1,632 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"jifen"
+	"jifen/store"
+	"jifen/survey"
+)
+
+// Surveys: an admin (or a schedule) starts a round of a configured survey;
+// each member of its audience gets a card with a row of buttons per
+// question; a click saves the answer at once and shows the card again with
+// the answer marked. Answering again replaces the answer. The round closes
+// at its time (or by /survey close), after which the buttons say so.
+//
+//	/survey                  my open surveys, as cards
+//	/survey ID               the open round of survey ID, as a card
+//	/survey start ID         (admin) start a round
+//	/survey close ID         (admin) close the open round now
+//	/survey results ID [N]   (admin) results of round N (default: the latest)
+//	/survey list             (admin) surveys and their rounds
+//	/survey answer ROUND Q V what the buttons run
+
+// survey handles /survey.
+func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, error) {
+	if len(cmd.Args) == 0 {
+		return b.mySurveys(req)
+	}
+	sub, rest := strings.ToLower(cmd.Args[0]), cmd.Args[1:]
+	switch sub {
+	case "answer", "回答":
+		return b.answerSurvey(ctx, req, rest)
+	case "start", "发起", "开始":
+		if err := b.surveyAdmin(req, "/survey start"); err != nil {
+			return Response{}, err
+		}
+		s, err := b.surveyArg(rest)
+		if err != nil {
+			return Response{}, err
+		}
+		return b.StartSurvey(ctx, s.ID, req.Key)
+	case "close", "结束", "关闭":
+		if err := b.surveyAdmin(req, "/survey close"); err != nil {
+			return Response{}, err
+		}
+		s, err := b.surveyArg(rest)
+		if err != nil {
+			return Response{}, err
+		}
+		return b.closeSurvey(ctx, s)
+	case "results", "result", "结果":
+		if err := b.surveyAdmin(req, "/survey results"); err != nil {
+			return Response{}, err
+		}
+		s, err := b.surveyArg(rest)
+		if err != nil {
+			return Response{}, err
+		}
+		n := 0
+		if len(rest) > 1 {
+			if n, err = strconv.Atoi(strings.TrimLeft(rest[1], "#")); err != nil || n < 1 {
+				return Response{}, jifen.Errorf(jifen.EINVALID, "err.survey_no_round", s.ID, rest[1])
+			}
+		}
+		res, err := b.SurveyResults(s.ID, n)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{Reply: b.ResultsMessage(res)}, nil
+	case "list", "列表":
+		if err := b.surveyAdmin(req, "/survey list"); err != nil {
+			return Response{}, err
+		}
+		return b.listSurveys(), nil
+	}
+	s, err := b.surveyArg(cmd.Args)
+	if err != nil {
+		return Response{}, err
+	}
+	r, ok := b.openRound(s.ID)
+	if !ok || !r.Asked(req.Caller.ID) {
+		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
+	}
+	return Response{Reply: b.SurveyCard(&r, b.answerOf(&r, req.Caller.ID), "")}, nil
+}
+
+func (b *Bot) surveyAdmin(req Request, what string) error {
+	if req.Caller.Role != jifen.RoleAdmin {
+		return jifen.Errorf(jifen.EFORBIDDEN, "err.admin_only", what)
+	}
+	return nil
+}
+
+// surveyArg finds the survey named by the first argument.
+func (b *Bot) surveyArg(args []string) (*survey.Survey, error) {
+	if len(args) == 0 {
+		return nil, jifen.Errorf(jifen.EINVALID, "err.survey_required", b.surveyIDs())
+	}
+	if s := b.surveyDef(strings.ToLower(args[0])); s != nil {
+		return s, nil
+	}
+	return nil, jifen.Errorf(jifen.ENOTFOUND, "err.survey_unknown", args[0], b.surveyIDs())
+}
+
+func (b *Bot) surveyDef(id string) *survey.Survey {
+	for i := range b.surveys {
+		if b.surveys[i].ID == id {
+			return &b.surveys[i]
+		}
+	}
+	return nil
+}
+
+func (b *Bot) surveyIDs() []string {
+	ids := make([]string, len(b.surveys))
+	for i, s := range b.surveys {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// openRound is the survey's latest round if it still takes answers.
+func (b *Bot) openRound(id string) (survey.Round, bool) {
+	rs := b.st.Rounds(id)
+	if len(rs) == 0 {
+		return survey.Round{}, false
+	}
+	r := rs[len(rs)-1]
+	return r, r.Open(b.now())
+}
+
+// answerOf reads a member's answer to an open round.
+func (b *Bot) answerOf(r *survey.Round, member string) survey.Answer {
+	return b.st.AnswerOf(r, member)
+}
+
+// mySurveys shows the caller the open rounds they were asked, newest
+// first; the card of the newest.
+func (b *Bot) mySurveys(req Request) (Response, error) {
+	var open []survey.Round
+	for _, r := range b.st.Rounds("") {
+		if r.Open(b.now()) && r.Asked(req.Caller.ID) {
+			open = append(open, r)
+		}
+	}
+	if len(open) == 0 {
+		return Response{Reply: Message{Kind: "survey", Text: []string{b.t("survey.none_open")}}}, nil
+	}
+	last := open[len(open)-1]
+	msg := b.SurveyCard(&last, b.answerOf(&last, req.Caller.ID), "")
+	for _, r := range open[:len(open)-1] {
+		msg.Text = append(msg.Text, b.t("survey.also_open", r.Title, r.Survey))
+	}
+	return Response{Reply: msg}, nil
+}
+
+// StartSurvey starts a round of survey id and returns the admin's reply
+// with the survey card for each member of the audience as notices. key
+// makes a retried delivery start nothing more (and send no cards again).
+func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error) {
+	s := b.surveyDef(id)
+	if s == nil {
+		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_unknown", id, b.surveyIDs())
+	}
+	var r survey.Round
+	raw, replay, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
+		now := tx.Now()
+		r = survey.Round{Survey: s.ID, Title: s.Title, Intro: s.Intro, Questions: s.Questions, Anonymous: s.Anonymous,
+			MinGroup: s.MinGroup, Started: now, Closes: now.Add(s.OpenFor)}
+		if s.RemindAfter > 0 {
+			r.RemindAt = now.Add(s.RemindAfter)
+		}
+		for _, m := range b.st.Members() {
+			if s.Audience.Includes(m) {
+				r.Audience = append(r.Audience, m.ID)
+			}
+		}
+		if len(r.Audience) == 0 {
+			return nil, jifen.Errorf(jifen.EINVALID, "err.survey_no_audience", s.ID)
+		}
+		if err := tx.StartRound(&r); err != nil {
+			return nil, err
+		}
+		return json.Marshal(Response{Reply: Message{Kind: "survey", Title: s.Title, Text: []string{
+			b.t("survey.started", r.ID(), len(r.Audience), b.when(r.Closes))}}})
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	var resp Response
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return Response{}, err
+	}
+	if replay {
+		return resp, nil
+	}
+	// The cards go out after the commit, and are not kept with the
+	// idempotency key: they would be a card per member.
+	for _, id := range r.Audience {
+		resp.Notices = append(resp.Notices, Notice{To: id, Message: b.SurveyCard(&r, survey.Answer{}, "")})
+	}
+	return resp, nil
+}
+
+// answerSurvey handles "/survey answer ROUND QUESTION VALUE…" (what the
+// card's buttons run). The answer is saved at once; the reply is the card
+// again with the answer marked, which the platforms put in place of the
+// card clicked. An answer is an overwrite, so a redelivered click changes
+// nothing; it is therefore written without an idempotency record, which
+// for an anonymous survey would keep the answer next to the delivery.
+func (b *Bot) answerSurvey(ctx context.Context, req Request, args []string) (Response, error) {
+	if len(args) < 3 {
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.survey_answer_usage")
+	}
+	sid, n, ok := survey.ParseRoundID(args[0])
+	if !ok {
+		return Response{}, jifen.Errorf(jifen.EINVALID, "err.survey_answer_usage")
+	}
+	var card Message
+	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+		r, ok := tx.Round(sid, n)
+		if !ok || !r.Asked(req.Caller.ID) {
+			return nil, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_asked", args[0])
+		}
+		if !r.Open(tx.Now()) {
+			card = b.closedCard(&r)
+			return nil, nil
+		}
+		q := r.Question(args[1])
+		if q == nil {
+			return nil, jifen.Errorf(jifen.EINVALID, "err.survey_no_question", args[1], r.ID())
+		}
+		a := tx.AnswerOf(&r, req.Caller.ID)
+		if err := a.Apply(q, strings.Join(args[2:], " ")); err != nil {
+			return nil, err
+		}
+		if err := tx.PutAnswer(&r, req.Caller, a); err != nil {
+			return nil, err
+		}
+		note := b.t("survey.saved")
+		if a.Answered() == len(r.Questions) {
+			note = b.t("survey.complete")
+		}
+		card = b.SurveyCard(&r, a, note)
+		return nil, nil
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: card}, nil
+}
+
+// closedCard is what a card becomes once its round has closed.
+func (b *Bot) closedCard(r *survey.Round) Message {
+	return Message{Kind: "survey", Title: r.Title, Text: []string{b.t("survey.closed", b.when(r.ClosedAt()))}}
+}
+
+// SurveyCard is the card a member answers: the intro, whether it is
+// anonymous, the deadline, then a block per question with its buttons,
+// the member's current answer marked (primary) and noted.
+func (b *Bot) SurveyCard(r *survey.Round, a survey.Answer, note string) Message {
+	msg := Message{Kind: "survey", Title: r.Title}
+	if note != "" {
+		msg.Text = append(msg.Text, note)
+	}
+	if r.Intro != "" {
+		msg.Text = append(msg.Text, r.Intro)
+	}
+	privacy := b.t("survey.named")
+	if r.Anonymous {
+		privacy = b.t("survey.anonymous")
+	}
+	msg.Text = append(msg.Text, privacy)
+	id := r.ID()
+	for i, q := range r.Questions {
+		blk := Block{Text: fmt.Sprintf("%d. %s", i+1, q.Text)}
+		cur := a.Values[q.ID]
+		cmd := func(v string) string { return fmt.Sprintf("/survey answer %s %s %s", id, q.ID, v) }
+		switch q.Kind {
+		case survey.Likert, survey.NPS:
+			lo, hi := 1, 5
+			if q.Kind == survey.NPS {
+				lo, hi = 0, 10
+			}
+			for v := lo; v <= hi; v++ {
+				s := strconv.Itoa(v)
+				bt := Button{Label: s, ActionID: ActionCommand, Value: cmd(s)}
+				if a.Value(q.ID) == s {
+					bt.Style = "primary"
+				}
+				blk.Buttons = append(blk.Buttons, bt)
+			}
+		case survey.Single, survey.Multiple:
+			for j, c := range q.Choices {
+				v, chosen := strconv.Itoa(j+1), false
+				for _, x := range cur {
+					chosen = chosen || x == c
+				}
+				if q.Kind == survey.Multiple {
+					// The button says what it will do, so a redelivered
+					// click cannot undo itself.
+					if chosen {
+						v = "-" + v
+					} else {
+						v = "+" + v
+					}
+				}
+				bt := Button{Label: c, ActionID: ActionCommand, Value: cmd(v)}
+				if chosen {
+					bt.Style = "primary"
+				}
+				blk.Buttons = append(blk.Buttons, bt)
+			}
+		case survey.Text:
+			label := b.t("survey.write")
+			if len(cur) > 0 {
+				label = b.t("survey.rewrite")
+			}
+			blk.Buttons = []Button{{Label: label, ActionID: ActionCommand, Value: fmt.Sprintf("/survey answer %s %s", id, q.ID), Ask: q.Text}}
+		}
+		if len(cur) > 0 {
+			blk.Note = b.t("survey.your_answer", clipRunes(strings.Join(cur, b.t("list.sep")), 200))
+		}
+		msg.Blocks = append(msg.Blocks, blk)
+	}
+	msg.Footer = b.t("survey.footer", b.when(r.Closes), a.Answered(), len(r.Questions))
+	return msg
+}
+
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// when formats a time in the configured zone.
+func (b *Bot) when(t time.Time) string { return t.In(b.st.Location()).Format("2006-01-02 15:04") }
+
+// closeSurvey closes a survey's open round now and shows its results.
+func (b *Bot) closeSurvey(ctx context.Context, s *survey.Survey) (Response, error) {
+	var closed survey.Round
+	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+		r, ok := tx.LastRound(s.ID)
+		if !ok || !r.Closed.IsZero() {
+			return nil, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
+		}
+		closed = r
+		return nil, tx.CloseRound(&closed)
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	res, err := b.SurveyResults(s.ID, closed.N)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: b.ResultsMessage(res)}, nil
+}
+
+// SurveyResults tallies round n of a survey (0: the latest), compared with
+// the round before it.
+func (b *Bot) SurveyResults(id string, n int) (survey.Results, error) {
+	rs := b.st.Rounds(id)
+	if len(rs) == 0 {
+		return survey.Results{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_no_rounds", id)
+	}
+	return TallyRound(b.st, rs, n)
+}
+
+// RoundSource reads rounds' answers (the store).
+type RoundSource interface {
+	Answers(survey string, n int) []survey.Answer
+}
+
+// TallyRound tallies round n (0: the last) of rounds, one survey's rounds
+// oldest first, with the round before it for comparison.
+func TallyRound(src RoundSource, rounds []survey.Round, n int) (survey.Results, error) {
+	i := len(rounds) - 1
+	if n > 0 {
+		for i = range rounds {
+			if rounds[i].N == n {
+				break
+			}
+		}
+		if rounds[i].N != n {
+			return survey.Results{}, jifen.Errorf(jifen.EINVALID, "err.survey_no_round", rounds[0].Survey, n)
+		}
+	}
+	var prev *survey.Results
+	if i > 0 {
+		p := survey.Tally(&rounds[i-1], src.Answers(rounds[i-1].Survey, rounds[i-1].N), nil)
+		prev = &p
+	}
+	return survey.Tally(&rounds[i], src.Answers(rounds[i].Survey, rounds[i].N), prev), nil
+}
+
+// listSurveys shows each configured survey with its latest round.
+func (b *Bot) listSurveys() Response {
+	msg := Message{Kind: "survey", Title: b.t("survey.list_title")}
+	if len(b.surveys) == 0 {
+		msg.Text = []string{b.t("survey.none_configured")}
+		return Response{Reply: msg}
+	}
+	msg.Table = &Table{Columns: []string{b.t("survey.col.id"), b.t("survey.col.title"), b.t("survey.col.schedule"), b.t("survey.col.latest"), b.t("survey.col.responses")}}
+	for _, s := range b.surveys {
+		sched := s.Schedule
+		if sched == "" {
+			sched = b.t("survey.manual")
+		}
+		latest, rate := "—", "—"
+		if rs := b.st.Rounds(s.ID); len(rs) > 0 {
+			r := rs[len(rs)-1]
+			state := b.t("survey.state_open", b.when(r.Closes))
+			if !r.Open(b.now()) {
+				state = b.t("survey.state_closed")
+			}
+			latest = fmt.Sprintf("#%d %s", r.N, state)
+			if res, err := TallyRound(b.st, rs, 0); err == nil {
+				rate = fmt.Sprintf("%d/%d（%.0f%%）", res.Responses, res.Audience, res.Rate*100)
+			}
+		}
+		msg.Table.Rows = append(msg.Table.Rows, []string{s.ID, s.Title, sched, latest, rate})
+	}
+	return Response{Reply: msg}
+}
+
+// ResultsMessage shows a round's results: the response rate against the
+// previous round, each question's headline figure and distribution, the
+// breakdowns (a group of an anonymous survey under its minimum shown as
+// hidden) and the comments.
+func (b *Bot) ResultsMessage(res survey.Results) Message {
+	msg := Message{Kind: "survey", Title: b.t("survey.results_title", res.Title, res.Round)}
+	state := b.t("survey.state_open", b.when(res.Closes))
+	if res.Closed {
+		state = b.t("survey.state_closed")
+	}
+	rate := b.t("survey.rate", res.Responses, res.Audience, res.Rate*100)
+	if res.PreviousRate != nil {
+		rate += b.t("survey.rate_change", (res.Rate-*res.PreviousRate)*100)
+	}
+	msg.Text = []string{rate, state}
+	if res.Anonymous {
+		msg.Text = append(msg.Text, b.t("survey.results_anonymous", res.MinGroup))
+	}
+	msg.Table = &Table{Columns: []string{b.t("survey.col.question"), b.t("survey.col.answered"), b.t("survey.col.score"), b.t("survey.col.distribution"), b.t("survey.col.change")}}
+	for _, it := range res.Items {
+		score, dist, change := "—", "", "—"
+		switch it.Kind {
+		case survey.Likert:
+			if it.Mean != nil {
+				score = fmt.Sprintf("%.2f", *it.Mean)
+			}
+			dist = counts(it.Counts, 1)
+		case survey.NPS:
+			if it.NPS != nil {
+				score = fmt.Sprintf("NPS %+.0f", *it.NPS)
+			}
+			dist = b.npsSplit(it.Counts)
+		case survey.Single, survey.Multiple:
+			var parts []string
+			for _, c := range it.Choices {
+				parts = append(parts, fmt.Sprintf("%s %d", c.Choice, c.N))
+			}
+			dist = strings.Join(parts, " · ")
+		case survey.Text:
+			dist = b.t("survey.comments_count", it.Answered)
+		}
+		if cur, prev := it.Score(), it.PrevScore(); cur != nil && prev != nil {
+			change = fmt.Sprintf("%+.2f", *cur-*prev)
+			if it.Kind == survey.NPS {
+				change = fmt.Sprintf("%+.0f", *cur-*prev)
+			}
+		}
+		msg.Table.Rows = append(msg.Table.Rows, []string{clipRunes(it.Text, 24), strconv.Itoa(it.Answered), score, dist, change})
+	}
+	for _, g := range []struct {
+		label  string
+		groups []survey.Group
+	}{{b.t("survey.by_department"), res.ByDepartment}, {b.t("survey.by_level"), res.ByLevel}} {
+		if len(g.groups) == 0 {
+			continue
+		}
+		var lines []string
+		for _, grp := range g.groups {
+			if grp.Suppressed {
+				lines = append(lines, b.t("survey.group_hidden", grp.Name, res.MinGroup))
+				continue
+			}
+			var parts []string
+			for _, it := range res.Items {
+				if v := grp.Scores[it.ID]; v != nil {
+					parts = append(parts, fmt.Sprintf("%s %.1f", clipRunes(it.Text, 8), *v))
+				}
+			}
+			lines = append(lines, b.t("survey.group_line", grp.Name, grp.Responses, strings.Join(parts, " · ")))
+		}
+		msg.Blocks = append(msg.Blocks, Block{Text: g.label + "\n" + strings.Join(lines, "\n")})
+	}
+	for _, it := range res.Items {
+		if it.Kind != survey.Text {
+			continue
+		}
+		text := it.Text + "\n"
+		switch {
+		case res.CommentsHidden:
+			text += b.t("survey.comments_hidden", res.MinGroup)
+		case len(it.Comments) == 0:
+			text += b.t("survey.no_comments")
+		default:
+			shown := it.Comments[:min(len(it.Comments), 20)]
+			text += "• " + strings.Join(shown, "\n• ")
+			if len(it.Comments) > len(shown) {
+				text += "\n" + b.t("survey.more_comments", len(it.Comments)-len(shown))
+			}
+		}
+		msg.Blocks = append(msg.Blocks, Block{Text: text})
+	}
+	msg.Footer = b.t("survey.export_hint", res.Survey)
+	return msg
+}
+
+// counts shows a distribution "1:0 2:3 …" from the score lo.
+func counts(cs []int, lo int) string {
+	parts := make([]string, len(cs))
+	for i, n := range cs {
+		parts[i] = fmt.Sprintf("%d:%d", i+lo, n)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (b *Bot) npsSplit(cs []int) string {
+	var det, pas, pro int
+	for score, n := range cs {
+		switch {
+		case score >= 9:
+			pro += n
+		case score >= 7:
+			pas += n
+		default:
+			det += n
+		}
+	}
+	return b.t("survey.nps_split", pro, pas, det)
+}
+
+// SurveyTick does what is due at now for the open rounds: a reminder to
+// those who have not answered (once per round), and closing the rounds
+// whose time is up (the admins get the results). Each is claimed in the
+// store first, so a restart never sends them twice. It returns the
+// direct messages to send.
+func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
+	var out []Notice
+	for _, r := range b.st.Rounds("") {
+		if !r.Closed.IsZero() {
+			continue
+		}
+		closing := !now.Before(r.Closes)
+		if !closing && !r.Reminded && !r.RemindAt.IsZero() && !now.Before(r.RemindAt) {
+			claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
+				if cur.Reminded {
+					return errAlready
+				}
+				cur.Reminded = true
+				return tx.PutRound(cur)
+			})
+			if err != nil {
+				return out, err
+			}
+			if claimed {
+				for _, id := range r.Audience {
+					if b.st.Answered(&r, id) {
+						continue
+					}
+					msg := b.SurveyCard(&r, survey.Answer{}, b.t("survey.reminder", b.when(r.Closes)))
+					out = append(out, Notice{To: id, Message: msg})
+				}
+			}
+		}
+		if closing {
+			claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
+				if !cur.Closed.IsZero() {
+					return errAlready
+				}
+				return tx.CloseRound(cur)
+			})
+			if err != nil {
+				return out, err
+			}
+			if claimed {
+				res, err := b.SurveyResults(r.Survey, r.N)
+				if err != nil {
+					return out, err
+				}
+				msg := b.ResultsMessage(res)
+				for _, m := range b.admins() {
+					out = append(out, Notice{To: m.ID, Message: msg})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+var errAlready = jifen.Errorf(jifen.ECONFLICT, "err.survey_closed", "")
+
+// claimRound re-reads r in a write and applies fn; it reports false when
+// fn finds the work done already (errAlready).
+func (b *Bot) claimRound(ctx context.Context, r *survey.Round, fn func(*store.Tx, *survey.Round) error) (bool, error) {
+	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+		cur, ok := tx.Round(r.Survey, r.N)
+		if !ok {
+			return nil, errAlready
+		}
+		if err := fn(tx, &cur); err != nil {
+			return nil, err
+		}
+		*r = cur
+		return nil, nil
+	})
+	if errors.Is(err, errAlready) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,275 @@
+package survey
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Results is the tally of one round.
+type Results struct {
+	Survey    string     `json:"survey"`
+	Round     string     `json:"round"` // "satisfaction-3"
+	Title     string     `json:"title"`
+	Anonymous bool       `json:"anonymous"`
+	Started   time.Time  `json:"started"`
+	Closes    time.Time  `json:"closes"`
+	Closed    bool       `json:"closed"`
+	Audience  int        `json:"audience"`
+	Responses int        `json:"responses"` // respondents who answered anything
+	Rate      float64    `json:"rate"`      // Responses / Audience
+	MinGroup  int        `json:"min_group"`
+	Questions []Question `json:"-"`
+	Items     []Item     `json:"questions"`
+	// Previous is the round before this one, when there is one, for
+	// comparison (its rate; each Item carries its previous figure).
+	Previous     string   `json:"previous,omitempty"`
+	PreviousRate *float64 `json:"previous_rate,omitempty"`
+	// ByDepartment and ByLevel break the scored questions down; a group
+	// of an anonymous survey with fewer than MinGroup respondents is
+	// listed as suppressed, with no figures.
+	ByDepartment []Group `json:"by_department,omitempty"`
+	ByLevel      []Group `json:"by_level,omitempty"`
+	// CommentsHidden is set when an anonymous round has too few
+	// respondents for its free-text answers to be shown.
+	CommentsHidden bool `json:"comments_hidden,omitempty"`
+}
+
+// Item is one question's results.
+type Item struct {
+	ID       string `json:"id"`
+	Text     string `json:"text"`
+	Kind     Kind   `json:"kind"`
+	Answered int    `json:"answered"`
+	// Likert and NPS: the mean and the count of each score (index 0 is
+	// score 1 for Likert, score 0 for NPS).
+	Mean   *float64 `json:"mean,omitempty"`
+	Counts []int    `json:"counts,omitempty"`
+	// NPS: % promoters (9–10) − % detractors (0–6), from −100 to 100.
+	NPS *float64 `json:"nps,omitempty"`
+	// Single and multiple: how many chose each choice, in the question's
+	// order.
+	Choices []ChoiceCount `json:"choices,omitempty"`
+	// Text: the comments (none when hidden).
+	Comments []string `json:"comments,omitempty"`
+	// The previous round's mean or NPS, for comparison.
+	PrevMean *float64 `json:"prev_mean,omitempty"`
+	PrevNPS  *float64 `json:"prev_nps,omitempty"`
+}
+
+// Score is the item's headline figure: the NPS for an NPS question, the
+// mean for a Likert one.
+func (it *Item) Score() *float64 {
+	if it.Kind == NPS {
+		return it.NPS
+	}
+	return it.Mean
+}
+
+// PrevScore is the previous round's headline figure.
+func (it *Item) PrevScore() *float64 {
+	if it.Kind == NPS {
+		return it.PrevNPS
+	}
+	return it.PrevMean
+}
+
+// ChoiceCount is how often a choice was picked.
+type ChoiceCount struct {
+	Choice string `json:"choice"`
+	N      int    `json:"n"`
+}
+
+// Group is one department's or level's figures for the scored questions.
+type Group struct {
+	Name       string              `json:"name"`
+	Suppressed bool                `json:"suppressed,omitempty"` // too few respondents to show
+	Responses  int                 `json:"responses,omitempty"`
+	Scores     map[string]*float64 `json:"scores,omitempty"` // question id → mean (Likert) or NPS
+}
+
+// Tally computes a round's results; prev, if not nil, is the previous
+// round's tally, for comparison.
+func Tally(r *Round, answers []Answer, prev *Results) Results {
+	res := Results{Survey: r.Survey, Round: r.ID(), Title: r.Title, Anonymous: r.Anonymous,
+		Started: r.Started, Closes: r.Closes, Closed: !r.Closed.IsZero(), Audience: len(r.Audience),
+		MinGroup: r.MinGroup, Questions: r.Questions}
+	if res.MinGroup < MinGroupFloor {
+		res.MinGroup = DefaultMinGroup
+	}
+	var respondents []Answer
+	for _, a := range answers {
+		if a.Answered() > 0 {
+			respondents = append(respondents, a)
+		}
+	}
+	res.Responses = len(respondents)
+	if res.Audience > 0 {
+		res.Rate = float64(res.Responses) / float64(res.Audience)
+	}
+	res.CommentsHidden = r.Anonymous && res.Responses < res.MinGroup
+	for _, q := range r.Questions {
+		res.Items = append(res.Items, item(q, respondents, res.CommentsHidden))
+	}
+	if prev != nil {
+		res.Previous = prev.Round
+		rate := prev.Rate
+		res.PreviousRate = &rate
+		for i := range res.Items {
+			for _, p := range prev.Items {
+				if p.ID == res.Items[i].ID && p.Kind == res.Items[i].Kind {
+					res.Items[i].PrevMean, res.Items[i].PrevNPS = p.Mean, p.NPS
+				}
+			}
+		}
+	}
+	res.ByDepartment = groups(r, respondents, res.MinGroup, func(a Answer) string { return a.Department })
+	res.ByLevel = groups(r, respondents, res.MinGroup, func(a Answer) string { return a.Level })
+	return res
+}
+
+func item(q Question, answers []Answer, hideComments bool) Item {
+	it := Item{ID: q.ID, Text: q.Text, Kind: q.Kind}
+	switch q.Kind {
+	case Likert, NPS:
+		lo, hi := 1, 5
+		if q.Kind == NPS {
+			lo, hi = 0, 10
+		}
+		it.Counts = make([]int, hi-lo+1)
+		sum := 0
+		for _, a := range answers {
+			n, err := strconv.Atoi(a.Value(q.ID))
+			if err != nil || n < lo || n > hi || a.Value(q.ID) == "" {
+				continue
+			}
+			it.Counts[n-lo]++
+			it.Answered++
+			sum += n
+		}
+		if it.Answered > 0 {
+			m := round2(float64(sum) / float64(it.Answered))
+			it.Mean = &m
+			if q.Kind == NPS {
+				nps := npsOf(it.Counts)
+				it.NPS = &nps
+			}
+		}
+	case Single, Multiple:
+		for _, c := range q.Choices {
+			it.Choices = append(it.Choices, ChoiceCount{Choice: c})
+		}
+		for _, a := range answers {
+			vs := a.Values[q.ID]
+			if len(vs) == 0 {
+				continue
+			}
+			it.Answered++
+			for _, v := range vs {
+				for i := range it.Choices {
+					if it.Choices[i].Choice == v {
+						it.Choices[i].N++
+					}
+				}
+			}
+		}
+	case Text:
+		for _, a := range answers {
+			if v := a.Value(q.ID); v != "" {
+				it.Answered++
+				if !hideComments {
+					it.Comments = append(it.Comments, v)
+				}
+			}
+		}
+		// Sorted, so their order says nothing about who answered when.
+		sort.Strings(it.Comments)
+	}
+	return it
+}
+
+// npsOf is the net promoter score of NPS counts (index = score).
+func npsOf(counts []int) float64 {
+	total, promoters, detractors := 0, 0, 0
+	for score, n := range counts {
+		total += n
+		switch {
+		case score >= 9:
+			promoters += n
+		case score <= 6:
+			detractors += n
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return round2(100 * float64(promoters-detractors) / float64(total))
+}
+
+func groups(r *Round, answers []Answer, minGroup int, key func(Answer) string) []Group {
+	by := map[string][]Answer{}
+	for _, a := range answers {
+		k := key(a)
+		if k == "" {
+			continue
+		}
+		by[k] = append(by[k], a)
+	}
+	names := make([]string, 0, len(by))
+	for k := range by {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	// A group of an anonymous survey under minGroup is suppressed. So is,
+	// in turn, the smallest group shown while the suppressed ones hold
+	// fewer than minGroup respondents together: otherwise the overall
+	// figures minus the shown groups would give the hidden one away.
+	hidden := map[string]bool{}
+	if r.Anonymous {
+		held := 0
+		for _, name := range names {
+			if len(by[name]) < minGroup {
+				hidden[name] = true
+				held += len(by[name])
+			}
+		}
+		for held > 0 && held < minGroup {
+			smallest := ""
+			for _, name := range names {
+				if !hidden[name] && (smallest == "" || len(by[name]) < len(by[smallest])) {
+					smallest = name
+				}
+			}
+			if smallest == "" {
+				break
+			}
+			hidden[smallest] = true
+			held += len(by[smallest])
+		}
+	}
+	var out []Group
+	for _, name := range names {
+		as := by[name]
+		g := Group{Name: name}
+		if hidden[name] {
+			g.Suppressed = true
+			out = append(out, g)
+			continue
+		}
+		g.Responses = len(as)
+		g.Scores = map[string]*float64{}
+		for _, q := range r.Questions {
+			if q.Kind != Likert && q.Kind != NPS {
+				continue
+			}
+			it := item(q, as, true)
+			g.Scores[q.ID] = it.Score()
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
