@@ -2,9 +2,11 @@ package bot
 
 import (
 	"fmt"
+	"strings"
 
 	"jifen"
 	"jifen/report"
+	"jifen/survey"
 )
 
 // report handles /report [period] (/小结): the key figures of the period
@@ -73,6 +75,23 @@ func Digest(s *report.Summary, t func(string, ...any) string) Message {
 	}
 	if r := s.Ratings; r != nil && r.Spearman != nil {
 		msg.Fields = append(msg.Fields, Field{t("digest.correlation"), fmt.Sprintf("%.2f", *r.Spearman)})
+	}
+	// Employee feedback: each survey's latest round in the period.
+	for i, r := range s.Surveys {
+		if i+1 < len(s.Surveys) && s.Surveys[i+1].Survey == r.Survey {
+			continue
+		}
+		parts := []string{t("digest.survey_rate", r.Responses, r.Audience, pct(r.Rate))}
+		for _, it := range r.Items {
+			if v := it.Score(); v != nil && (it.Kind == survey.Likert || it.Kind == survey.NPS) {
+				f := fmt.Sprintf("%s %.1f", clipRunes(it.Text, 6), *v)
+				if it.Kind == survey.NPS {
+					f = fmt.Sprintf("NPS %+.0f", *v)
+				}
+				parts = append(parts, f)
+			}
+		}
+		msg.Fields = append(msg.Fields, Field{r.Title, strings.Join(parts, " · ")})
 	}
 	for i, sg := range s.Suggestions {
 		if i == 3 {

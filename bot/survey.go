@@ -375,14 +375,9 @@ func (b *Bot) SurveyResults(id string, n int) (survey.Results, error) {
 	return TallyRound(b.st, rs, n)
 }
 
-// RoundSource reads rounds' answers (the store).
-type RoundSource interface {
-	Answers(survey string, n int) []survey.Answer
-}
-
 // TallyRound tallies round n (0: the last) of rounds, one survey's rounds
 // oldest first, with the round before it for comparison.
-func TallyRound(src RoundSource, rounds []survey.Round, n int) (survey.Results, error) {
+func TallyRound(st *store.Store, rounds []survey.Round, n int) (survey.Results, error) {
 	i := len(rounds) - 1
 	if n > 0 {
 		for i = range rounds {
@@ -394,12 +389,7 @@ func TallyRound(src RoundSource, rounds []survey.Round, n int) (survey.Results, 
 			return survey.Results{}, jifen.Errorf(jifen.EINVALID, "err.survey_no_round", rounds[0].Survey, n)
 		}
 	}
-	var prev *survey.Results
-	if i > 0 {
-		p := survey.Tally(&rounds[i-1], src.Answers(rounds[i-1].Survey, rounds[i-1].N), nil)
-		prev = &p
-	}
-	return survey.Tally(&rounds[i], src.Answers(rounds[i].Survey, rounds[i].N), prev), nil
+	return survey.TallyRounds(rounds, i, st.Answers), nil
 }
 
 // listSurveys shows each configured survey with its latest round.

@@ -10,6 +10,7 @@ import (
 
 	"jifen"
 	"jifen/rules"
+	"jifen/survey"
 )
 
 // Ledger is what the analysis reads: the entries (only the fields
@@ -42,6 +43,9 @@ type Summary struct {
 	Climbers     []Move         `json:"climbers"` // rank movement since the previous period
 	Fallers      []Move         `json:"fallers"`
 	Suggestions  []Suggestion   `json:"suggestions"` // 改进建议
+	// Surveys: employee feedback (激励效果), the rounds started in the
+	// period, each compared with the round before it.
+	Surveys []survey.Results `json:"surveys"`
 }
 
 // TargetResult is one goal against the period's figure.
@@ -202,6 +206,8 @@ type Options struct {
 	// RatingsOf returns the ratings of any period, for the trend; nil
 	// leaves the trend out.
 	RatingsOf func(period string) []jifen.Rating
+	// Surveys are the results of the survey rounds started in the period.
+	Surveys []survey.Results
 }
 
 // counters accumulate one period.
@@ -532,6 +538,10 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 		}
 		s.Targets = append(s.Targets, r)
 	}
+	s.Surveys = opt.Surveys
+	if s.Surveys == nil {
+		s.Surveys = []survey.Results{}
+	}
 	s.Suggestions = suggest(s, t)
 	return s, nil
 }
@@ -719,7 +729,38 @@ type Source interface {
 func AnalyzeSource(src Source, p jifen.Period, cat *rules.Catalog, t func(string, ...any) string) (*Summary, error) {
 	loc := src.Location()
 	prev := p.Previous(loc)
-	return Analyze(src, p, Options{Location: loc, Catalog: cat, T: t,
+	opt := Options{Location: loc, Catalog: cat, T: t,
 		Ratings: src.Ratings(p.Key), PreviousRatings: src.Ratings(prev.Key),
-		KPIs: src.KPIs(p.Key), PreviousKPIs: src.KPIs(prev.Key), RatingsOf: src.Ratings})
+		KPIs: src.KPIs(p.Key), PreviousKPIs: src.KPIs(prev.Key), RatingsOf: src.Ratings}
+	if ss, ok := src.(SurveySource); ok {
+		opt.Surveys = SurveysIn(ss, p)
+	}
+	return Analyze(src, p, opt)
+}
+
+// SurveySource holds survey rounds and answers, as the store does.
+type SurveySource interface {
+	Rounds(survey string) []survey.Round
+	Answers(survey string, n int) []survey.Answer
+}
+
+// SurveysIn tallies the survey rounds started in p, survey by survey,
+// each against the round before it.
+func SurveysIn(src SurveySource, p jifen.Period) []survey.Results {
+	all := src.Rounds("")
+	var out []survey.Results
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].Survey == all[i].Survey {
+			j++
+		}
+		rounds := all[i:j]
+		for k := range rounds {
+			if p.Contains(rounds[k].Started) {
+				out = append(out, survey.TallyRounds(rounds, k, src.Answers))
+			}
+		}
+		i = j
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"jifen/survey"
 )
 
 // Markdown writes the summary as a Markdown document in the language of t.
@@ -155,6 +157,10 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 			}
 		}
 	}
+	if len(s.Surveys) > 0 {
+		p("### %s\n\n", t("report.h.surveys"))
+		surveyMarkdown(s.Surveys, p, table, pct, t)
+	}
 	p("### %s\n\n", t("report.h.movement"))
 	rows = nil
 	for _, mv := range s.Climbers {
@@ -250,4 +256,98 @@ func bound(tg TargetResult, t func(string, ...any) string) string {
 		return "≤ " + num(tg.Max)
 	}
 	return ""
+}
+
+// surveyMarkdown writes the survey results: the latest round of each
+// survey in detail (each question against the round before, the comments
+// where the group is large enough), and a trend row for every round.
+func surveyMarkdown(rs []survey.Results, p func(string, ...any), table func([]string, [][]string), pct func(float64) string, t func(string, ...any) string) {
+	score := func(it survey.Item, x *float64) string {
+		if x == nil {
+			return "—"
+		}
+		if it.Kind == survey.NPS {
+			return fmt.Sprintf("%+.0f", *x)
+		}
+		return fmt.Sprintf("%.2f", *x)
+	}
+	for i, r := range rs {
+		if i+1 < len(rs) && rs[i+1].Survey == r.Survey {
+			continue // an earlier round: in the trend below
+		}
+		rate := t("report.survey_rate", r.Responses, r.Audience, pct(r.Rate))
+		if r.PreviousRate != nil {
+			rate += t("report.survey_rate_prev", r.Previous, pct(*r.PreviousRate))
+		}
+		p("**%s**（%s）%s\n\n", cell(r.Title), r.Round, cell(rate))
+		var rows [][]string
+		for _, it := range r.Items {
+			if it.Kind == survey.Text {
+				continue
+			}
+			dist := ""
+			switch it.Kind {
+			case survey.Likert, survey.NPS:
+				lo := 1
+				if it.Kind == survey.NPS {
+					lo = 0
+				}
+				var parts []string
+				for k, n := range it.Counts {
+					parts = append(parts, fmt.Sprintf("%d:%d", k+lo, n))
+				}
+				dist = strings.Join(parts, " ")
+			default:
+				var parts []string
+				for _, c := range it.Choices {
+					parts = append(parts, fmt.Sprintf("%s %d", c.Choice, c.N))
+				}
+				dist = strings.Join(parts, t("report.sep"))
+			}
+			kind := t("report.survey_kind." + string(it.Kind))
+			rows = append(rows, []string{it.Text, kind, fmt.Sprint(it.Answered), score(it, it.Score()), score(it, it.PrevScore()), dist})
+		}
+		table([]string{t("report.col.question"), t("report.col.kind"), t("report.col.answers"), t("report.col.score"), t("report.col.previous"), t("report.col.distribution")}, rows)
+		for _, it := range r.Items {
+			if it.Kind != survey.Text {
+				continue
+			}
+			switch {
+			case r.CommentsHidden:
+				p("%s\n\n", cell(t("report.survey_comments_hidden", it.Text, r.MinGroup)))
+			case len(it.Comments) > 0:
+				p("%s\n\n", cell(t("report.survey_comments", it.Text, len(it.Comments))))
+				for _, c := range it.Comments[:min(len(it.Comments), 10)] {
+					p("- %s\n", cell(c))
+				}
+				p("\n")
+			}
+		}
+	}
+	// The trend: every round in the period, oldest first.
+	var rows [][]string
+	for _, r := range rs {
+		var likert []float64
+		nps := "—"
+		for _, it := range r.Items {
+			if it.Kind == survey.Likert && it.Mean != nil {
+				likert = append(likert, *it.Mean)
+			}
+			if it.Kind == survey.NPS && it.NPS != nil {
+				nps = fmt.Sprintf("%+.0f", *it.NPS)
+			}
+		}
+		avg := "—"
+		if len(likert) > 0 {
+			sum := 0.0
+			for _, x := range likert {
+				sum += x
+			}
+			avg = fmt.Sprintf("%.2f", sum/float64(len(likert)))
+		}
+		rows = append(rows, []string{r.Title, r.Round, r.Started.Format("2006-01-02"), pct(r.Rate), avg, nps})
+	}
+	if len(rows) > 1 {
+		table([]string{t("report.col.survey"), t("report.col.round"), t("report.col.date"), t("report.col.rate"), t("report.col.likert_avg"), "NPS"}, rows)
+	}
 }

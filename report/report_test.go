@@ -19,6 +19,7 @@ import (
 	"jifen/config"
 	"jifen/locale"
 	"jifen/rules"
+	"jifen/survey"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -54,6 +55,16 @@ func (l *fakeLedger) revoke(id uint64, at time.Time) {
 	o := l.entries[id-1]
 	l.add(jifen.Entry{Kind: jifen.KindRevoke, At: at, Effective: o.Effective, Receiver: o.Receiver, Points: -o.Points,
 		Category: o.Category, Behavior: o.Behavior, Quantity: o.Quantity, Reverses: id})
+}
+
+type fakeSurveys struct {
+	rounds  []survey.Round
+	answers map[string][]survey.Answer
+}
+
+func (f *fakeSurveys) Rounds(id string) []survey.Round { return f.rounds }
+func (f *fakeSurveys) Answers(id string, n int) []survey.Answer {
+	return f.answers[fmt.Sprintf("%s-%d", id, n)]
 }
 
 func zh(key string, args ...any) string { return locale.T("zh", key, args...) }
@@ -252,8 +263,47 @@ func TestReportGolden(t *testing.T) {
 	}
 	kpis := []jifen.KPI{{Name: "销售额（万元）", Period: "2026-11", Value: 532}, {Name: "客户满意度", Period: "2026-11", Department: "客服部", Value: 4.6}}
 	prevKPIs := []jifen.KPI{{Name: "销售额（万元）", Period: "2026-10", Value: 480}}
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai),
-		Options{Location: shanghai, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs,
+	// Two rounds of the example survey, the second in the period: answers
+	// drawn so that fairness scores drop and a small department hides.
+	sv := &fakeSurveys{answers: map[string][]survey.Answer{}}
+	for n, day := range []int{10, 11} {
+		def := cfg.Surveys[0]
+		r := survey.Round{Survey: def.ID, N: n + 1, Title: def.Title, Questions: def.Questions, Anonymous: true, MinGroup: def.MinGroup,
+			Started: time.Date(2026, time.Month(day), 25, 10, 0, 0, 0, shanghai), Closed: time.Date(2026, time.Month(day), 28, 10, 0, 0, 0, shanghai)}
+		r.Closes = r.Closed
+		for _, m := range people {
+			r.Audience = append(r.Audience, m.ID)
+			if rng.IntN(10) < 2 {
+				continue // did not answer
+			}
+			a := survey.Answer{Department: m.Department, Level: m.Level}
+			for _, q := range def.Questions {
+				v := ""
+				switch q.Kind {
+				case survey.Likert:
+					v = fmt.Sprint(1 + rng.IntN(5-n))
+				case survey.NPS:
+					v = fmt.Sprint(rng.IntN(11))
+				case survey.Multiple:
+					v = fmt.Sprint(1 + rng.IntN(len(q.Choices)))
+				case survey.Text:
+					if rng.IntN(3) == 0 {
+						v = "希望兑换更快 | 第" + fmt.Sprint(n+1) + "轮"
+					}
+				}
+				if v != "" {
+					if err := a.Apply(&q, v); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			sv.answers[r.ID()] = append(sv.answers[r.ID()], a)
+		}
+		sv.rounds = append(sv.rounds, r)
+	}
+	nov := jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai)
+	s, err := Analyze(l, nov,
+		Options{Location: shanghai, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs, Surveys: SurveysIn(sv, nov),
 			RatingsOf: func(p string) []jifen.Rating {
 				if p == "2026-11" {
 					return ratings

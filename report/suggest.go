@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"jifen"
+	"jifen/survey"
 )
 
 // suggest derives improvement suggestions from the figures. Each one cites
@@ -71,6 +72,30 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 		if d.Change != nil && *d.Change <= -1.0/3 && !math.IsNaN(*d.Change) {
 			out = append(out, Suggestion{Kind: "department_drop", Text: t("report.suggest.department_drop", d.Name),
 				Figure: t("report.figure.department_drop", d.Name, d.PrevAverage, d.Average, pct(*d.Change))})
+		}
+	}
+	// Employees' own view, from the latest round of each survey: a
+	// question scored under 3 of 5, a negative NPS, or few answers.
+	for i, r := range s.Surveys {
+		if i+1 < len(s.Surveys) && s.Surveys[i+1].Survey == r.Survey {
+			continue
+		}
+		if r.Audience >= 5 && r.Rate < 0.5 {
+			out = append(out, Suggestion{Kind: "survey_rate", Text: t("report.suggest.survey_rate", r.Title),
+				Figure: t("report.figure.survey_rate", r.Round, r.Responses, r.Audience)})
+		}
+		if r.Responses < r.MinGroup {
+			continue // too few answers to draw conclusions from
+		}
+		for _, it := range r.Items {
+			switch {
+			case it.Kind == survey.Likert && it.Mean != nil && *it.Mean < 3:
+				out = append(out, Suggestion{Kind: "survey_low", Text: t("report.suggest.survey_low", it.Text),
+					Figure: t("report.figure.survey_low", r.Round, *it.Mean, it.Answered)})
+			case it.Kind == survey.NPS && it.NPS != nil && *it.NPS < 0:
+				out = append(out, Suggestion{Kind: "survey_nps", Text: t("report.suggest.survey_nps", r.Title),
+					Figure: t("report.figure.survey_nps", r.Round, *it.NPS, it.Answered)})
+			}
 		}
 	}
 	return out

@@ -273,3 +273,14 @@ func groups(r *Round, answers []Answer, minGroup int, key func(Answer) string) [
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// TallyRounds tallies rounds[i] (rounds: one survey's, oldest first) with
+// the round before it for comparison; answers reads a round's answers.
+func TallyRounds(rounds []Round, i int, answers func(survey string, n int) []Answer) Results {
+	var prev *Results
+	if i > 0 {
+		p := Tally(&rounds[i-1], answers(rounds[i-1].Survey, rounds[i-1].N), nil)
+		prev = &p
+	}
+	return Tally(&rounds[i], answers(rounds[i].Survey, rounds[i].N), prev)
+}

@@ -64,9 +64,11 @@ var subcommands = []subcommand{
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
 		}},
-	{name: "export", summary: "export the ledger, every entry with names, as CSV (UTF-8 with BOM, for Excel) or XLSX, streamed", usage: "ledger --config FILE --format csv|xlsx [--from DATE --to DATE] [-o FILE]",
-		run: (*Main).export, kindFirst: true, flags: func(fs *flag.FlagSet) {
+	{name: "export", summary: "export the ledger (every entry with names) or a survey's answers, as CSV (UTF-8 with BOM, for Excel) or XLSX, streamed",
+		usage: "ledger --config FILE --format csv|xlsx [--from DATE --to DATE] [-o FILE]\n       jifen export survey ID --config FILE --format csv|xlsx [--round N] [-o FILE]",
+		run:   (*Main).export, kindFirst: true, flags: func(fs *flag.FlagSet) {
 			fs.String("format", "csv", "csv or xlsx")
+			fs.String("round", "", "survey: one round only (1, 2, …); default every round")
 			fs.String("from", "", "first day, e.g. 2026-10-01 (in the configured zone)")
 			fs.String("to", "", "last day, inclusive")
 			fs.String("o", "", "write to this file instead of standard output")

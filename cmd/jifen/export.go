@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jifen"
+	"jifen/survey"
 )
 
 // exportHeader names the ledger export's columns. time, receiver, points,
@@ -26,8 +27,8 @@ var exportHeader = []string{"id", "time", "recorded", "kind", "receiver", "recei
 // [-o FILE]`: every entry, streamed, so memory stays flat however long the
 // ledger is. CSV is UTF-8 with a byte-order mark, so Excel shows Chinese.
 func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	if len(args) != 1 || args[0] != "ledger" {
-		return usageError{"want: ledger"}
+	if !(len(args) == 1 && args[0] == "ledger") && !(len(args) == 2 && args[0] == "survey") {
+		return usageError{"want: ledger, or survey ID"}
 	}
 	format := fs.Lookup("format").Value.String()
 	if format != "csv" && format != "xlsx" {
@@ -61,6 +62,9 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		}
 		defer f.Close()
 		w = f
+	}
+	if args[0] == "survey" {
+		return exportSurvey(a, args[1], fs.Lookup("round").Value.String(), w, format)
 	}
 	cat := a.cfg.Rules
 	name := func(id string) string {
@@ -100,62 +104,211 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	keep := func(e *jifen.Entry) bool {
 		return (from.IsZero() || !e.Effective.Before(from)) && (to.IsZero() || e.Effective.Before(to))
 	}
-	if format == "csv" {
-		bw := bufio.NewWriterSize(w, 1<<16)
-		if _, err := bw.WriteString("\ufeff"); err != nil {
-			return err
-		}
-		cw := csv.NewWriter(bw)
-		if err := cw.Write(exportHeader); err != nil {
-			return err
-		}
-		err := a.store.ForEachEntry(func(e *jifen.Entry) error {
-			if !keep(e) {
-				return nil
-			}
-			return cw.Write(row(e))
-		})
-		cw.Flush()
-		if err == nil {
-			err = cw.Error()
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		return err
-	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sw, err := f.NewStreamWriter("Sheet1")
+	tw, err := newTableWriter(w, format)
 	if err != nil {
 		return err
 	}
-	cells := func(vals []string) []any {
-		out := make([]any, len(vals))
-		for i, v := range vals {
-			out[i] = v
-		}
-		return out
-	}
-	if err := sw.SetRow("A1", cells(exportHeader)); err != nil {
+	if err := tw.Row(cells(exportHeader)); err != nil {
 		return err
 	}
-	n := 1
 	err = a.store.ForEachEntry(func(e *jifen.Entry) error {
 		if !keep(e) {
 			return nil
 		}
-		n++
 		r := cells(row(e))
-		r[7] = e.Points // numbers stay numbers
-		cell, _ := excelize.CoordinatesToCellName(1, n)
-		return sw.SetRow(cell, r)
+		r[7] = e.Points // numbers stay numbers in a sheet
+		return tw.Row(r)
 	})
 	if err != nil {
 		return err
 	}
-	if err := sw.Flush(); err != nil {
+	return tw.Close()
+}
+
+func cells(vals []string) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}
+
+// tableWriter writes rows to a CSV (UTF-8 with a byte-order mark, so Excel
+// shows Chinese) or, streamed, to an XLSX sheet.
+type tableWriter interface {
+	Row(vals []any) error
+	Close() error
+}
+
+func newTableWriter(w io.Writer, format string) (tableWriter, error) {
+	if format == "csv" {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		if _, err := bw.WriteString("\ufeff"); err != nil {
+			return nil, err
+		}
+		return &csvTable{bw: bw, cw: csv.NewWriter(bw)}, nil
+	}
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &xlsxTable{f: f, sw: sw, w: w}, nil
+}
+
+type csvTable struct {
+	bw  *bufio.Writer
+	cw  *csv.Writer
+	buf []string
+}
+
+func (t *csvTable) Row(vals []any) error {
+	t.buf = t.buf[:0]
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			t.buf = append(t.buf, v)
+		case int64:
+			t.buf = append(t.buf, strconv.FormatInt(v, 10))
+		default:
+			t.buf = append(t.buf, fmt.Sprint(v))
+		}
+	}
+	return t.cw.Write(t.buf)
+}
+
+func (t *csvTable) Close() error {
+	t.cw.Flush()
+	if err := t.cw.Error(); err != nil {
 		return err
 	}
-	return f.Write(w)
+	return t.bw.Flush()
+}
+
+type xlsxTable struct {
+	f  *excelize.File
+	sw *excelize.StreamWriter
+	w  io.Writer
+	n  int
+}
+
+func (t *xlsxTable) Row(vals []any) error {
+	t.n++
+	cell, _ := excelize.CoordinatesToCellName(1, t.n)
+	return t.sw.SetRow(cell, vals)
+}
+
+func (t *xlsxTable) Close() error {
+	defer t.f.Close()
+	if err := t.sw.Flush(); err != nil {
+		return err
+	}
+	return t.f.Write(t.w)
+}
+
+// exportSurvey writes every answer of a survey's rounds (or of one round),
+// a row per respondent and a column per question. An anonymous survey's
+// rows have no member, and show a department or level only where that
+// group reached the survey's minimum in the round.
+func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
+	rounds := a.store.Rounds(id)
+	if len(rounds) == 0 {
+		known := false
+		for _, s := range a.cfg.Surveys {
+			known = known || s.ID == id
+		}
+		if !known {
+			return usageError{fmt.Sprintf("no survey %q in the config", id)}
+		}
+		return usageError{fmt.Sprintf("survey %q has no rounds yet", id)}
+	}
+	if round != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(round, "#"))
+		var one []survey.Round
+		for _, r := range rounds {
+			if r.N == n {
+				one = append(one, r)
+			}
+		}
+		if err != nil || len(one) == 0 {
+			return usageError{fmt.Sprintf("--round %q: survey %q has rounds 1 to %d", round, id, rounds[len(rounds)-1].N)}
+		}
+		rounds = one
+	}
+	// The columns: every question of the rounds, in order of appearance.
+	var questions []survey.Question
+	seen := map[string]bool{}
+	anonymous := false
+	for _, r := range rounds {
+		anonymous = anonymous || r.Anonymous
+		for _, q := range r.Questions {
+			if !seen[q.ID] {
+				seen[q.ID] = true
+				questions = append(questions, q)
+			}
+		}
+	}
+	header := []any{"round", "started"}
+	if !anonymous {
+		header = append(header, "member", "member_name", "answered_at")
+	}
+	header = append(header, "department", "level")
+	for _, q := range questions {
+		header = append(header, q.ID+" "+q.Text)
+	}
+	tw, err := newTableWriter(w, format)
+	if err != nil {
+		return err
+	}
+	if err := tw.Row(header); err != nil {
+		return err
+	}
+	loc := a.store.Location()
+	for _, r := range rounds {
+		answers := a.store.Answers(r.Survey, r.N)
+		res := survey.Tally(&r, answers, nil)
+		shown := map[string]bool{}
+		for _, gs := range [][]survey.Group{res.ByDepartment, res.ByLevel} {
+			for _, g := range gs {
+				shown[g.Name] = !g.Suppressed
+			}
+		}
+		for _, ans := range answers {
+			if ans.Answered() == 0 {
+				continue
+			}
+			row := []any{r.ID(), r.Started.In(loc).Format("2006-01-02")}
+			if !anonymous {
+				name := ""
+				if m, ok := a.store.Member(ans.Member); ok {
+					name = m.Name
+				}
+				row = append(row, ans.Member, name, ans.At.In(loc).Format("2006-01-02 15:04"))
+			}
+			group := func(g string) any {
+				if r.Anonymous && !shown[g] {
+					return "—"
+				}
+				return g
+			}
+			row = append(row, group(ans.Department), group(ans.Level))
+			for _, q := range questions {
+				vs := ans.Values[q.ID]
+				switch {
+				case len(vs) == 0:
+					row = append(row, "")
+				case q.Kind == survey.Likert || q.Kind == survey.NPS:
+					n, _ := strconv.ParseInt(vs[0], 10, 64)
+					row = append(row, n)
+				default:
+					row = append(row, strings.Join(vs, "; "))
+				}
+			}
+			if err := tw.Row(row); err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Close()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"jifen"
 	"jifen/store"
@@ -410,5 +413,64 @@ func TestScheduledBackupKeepsTheNewest(t *testing.T) {
 	t.Setenv("JIFEN_STORE", files[6])
 	if out, _, code := run(t, "", "verify", "--config", cfgPath); code != 0 || !strings.Contains(out, "1 entries") {
 		t.Fatalf("verify of the backup: %d %s", code, out)
+	}
+}
+
+// A survey answered in chat and exported: one row per respondent, no
+// member column for the anonymous example survey, departments under the
+// minimum shown as "—", and the same rows in the XLSX.
+func TestExportSurvey(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := "../../config.example.yaml"
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "a.db"))
+	script := "/survey start satisfaction\n"
+	for _, who := range []string{"wangfang", "zhangwei", "liuyang"} {
+		script += ":as " + who + "\n/survey answer satisfaction-1 fair 4\n/survey answer satisfaction-1 reward +2\n/survey answer satisfaction-1 reward +5\n/survey answer satisfaction-1 comments 兑换 太慢\n"
+	}
+	if out, errOut, code := run(t, script, "chat", "--config", cfgPath, "--as", "hr_li"); code != 0 || strings.Contains(out, "✗") {
+		t.Fatalf("chat: %s %s", out, errOut)
+	}
+	out, errOut, code := run(t, "", "export", "survey", "satisfaction", "--config", cfgPath, "--format", "csv")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0][0] != "round" || rows[0][2] != "department" || !strings.HasPrefix(rows[0][4], "understand ") {
+		t.Fatalf("rows: %q", rows)
+	}
+	for _, r := range rows[1:] {
+		// round, started, department, level, understand, fair, changed, recommend, reward, comments
+		if r[0] != "satisfaction-1" || r[2] != "—" || r[5] != "4" || r[8] != "培训课程; 弹性工作日" || r[9] != "兑换 太慢" {
+			t.Errorf("row %q", r)
+		}
+		for _, m := range []string{"wangfang", "zhangwei", "liuyang", "王芳", "张伟", "刘洋"} {
+			if strings.Contains(strings.Join(r, ","), m) {
+				t.Errorf("anonymous export names %s: %q", m, r)
+			}
+		}
+	}
+	xlsxPath := filepath.Join(dir, "s.xlsx")
+	if _, errOut, code := run(t, "", "export", "survey", "satisfaction", "--config", cfgPath, "--format", "xlsx", "--round", "1", "-o", xlsxPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	f, err := excelize.OpenFile(xlsxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	xrows, _ := f.GetRows("Sheet1")
+	if len(xrows) != 4 || xrows[1][5] != "4" {
+		t.Errorf("xlsx rows %q", xrows)
+	}
+	for _, bad := range [][]string{{"survey", "nope"}, {"survey", "satisfaction", "--round", "7"}} {
+		args := append([]string{"export"}, bad[0], bad[1])
+		args = append(args, "--config", cfgPath)
+		args = append(args, bad[2:]...)
+		if _, errOut, code := run(t, "", args...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d %q", bad, code, errOut)
+		}
 	}
 }

@@ -76,6 +76,25 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 	return sent
 }
 
+// sendNotices sends direct messages (survey cards, reminders, results) to
+// their members on every platform they are on, and returns how many went
+// out; failures are logged.
+func sendNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause string, log *slog.Logger) int {
+	sent := 0
+	for i, n := range ns {
+		m, ok := a.store.Member(n.To)
+		if !ok || m.Bot {
+			continue
+		}
+		if err := p.sendMember(ctx, m, n.Message, fmt.Sprintf("%s:%d:%s", cause, i, m.ID)); err != nil {
+			log.Warn("direct message failed", "member", m.ID, "cause", cause, "err", err)
+			continue
+		}
+		sent++
+	}
+	return sent
+}
+
 // backup writes a consistent copy of the store into the schedule's
 // directory, named by its time, and keeps the newest Keep of them.
 func backup(a *app, s config.Schedule, fire time.Time) (string, error) {
@@ -148,7 +167,21 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 		byName[s.Name] = s
 		grace = max(grace, s.Grace)
 	}
-	if len(jobs) == 0 {
+	// Surveys with a schedule start their rounds like any job.
+	surveys := map[string]string{}
+	for _, sv := range a.cfg.Surveys {
+		if sv.Schedule == "" {
+			continue
+		}
+		sc, err := schedule.Parse(sv.Schedule)
+		if err != nil {
+			return err
+		}
+		name := "survey:" + sv.ID
+		jobs = append(jobs, schedule.Job{Name: name, Spec: sv.Schedule, Sched: sc})
+		surveys[name] = sv.ID
+	}
+	if len(jobs) == 0 && len(a.cfg.Surveys) == 0 {
 		return nil
 	}
 	sch := &schedule.Scheduler{Runs: a.store, Jobs: jobs, Location: a.store.Location(), Grace: grace}
@@ -159,7 +192,23 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 		if err != nil {
 			log.Error("scheduler", "err", err)
 		}
+		// Survey reminders and closings due now (each claimed once).
+		notices, err := a.bot.SurveyTick(ctx, now())
+		if err != nil {
+			log.Error("survey tick", "err", err)
+		}
+		sendNotices(ctx, a, p, notices, fmt.Sprintf("survey-tick:%d", now().Unix()), log)
 		for name, fire := range due {
+			if id, ok := surveys[name]; ok {
+				resp, err := a.bot.StartSurvey(ctx, id, fmt.Sprintf("schedule:%s:%d", name, fire.Unix()))
+				if err != nil {
+					log.Error("scheduled survey failed", "survey", id, "err", err)
+					continue
+				}
+				n := sendNotices(ctx, a, p, resp.Notices, name, log)
+				log.Info("survey started", "survey", id, "audience", len(resp.Notices), "sent", n)
+				continue
+			}
 			s := byName[name]
 			if s.Job == "personal" {
 				n := personal(ctx, a, p, s, fire, log)

@@ -28,6 +28,7 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"jifen"
+	"jifen/config"
 )
 
 // TestServeSlackEndToEnd starts `jifen serve` with Slack enabled against a
@@ -342,5 +343,91 @@ func startServe(t *testing.T, path string, clock jifen.Clock) (base string, stop
 		if code := <-done; code != 0 {
 			t.Fatalf("serve exit %d: %s", code, stderr.w)
 		}
+	}
+}
+
+// TestServeRunsSurveyRoundsOnce: the example survey starts on the 25th at
+// 10:00; two runs of serve send each member on Slack its card once, and a
+// run after the round's time closes it and sends the admins the results.
+func TestServeRunsSurveyRoundsOnce(t *testing.T) {
+	var mu sync.Mutex
+	posts := map[string][]string{} // channel → texts
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			mu.Lock()
+			posts[r.FormValue("channel")] = append(posts[r.FormValue("channel")], r.FormValue("blocks"))
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1.1"}`, r.FormValue("channel"))
+		})
+	})
+	fake.Start()
+	defer fake.Stop()
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL())
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
+	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onSlack := 0
+	for _, m := range cfg.Members {
+		if m.SlackID != "" && !m.Bot {
+			onSlack++
+		}
+	}
+	count := func(want string) (users, with int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for ch, texts := range posts {
+			if strings.HasPrefix(ch, "U") {
+				users++
+				for _, s := range texts {
+					if strings.Contains(s, want) {
+						with++
+					}
+				}
+			}
+		}
+		return
+	}
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	run := func(at time.Time, until func() bool) {
+		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && !until() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // room for a wrong second send
+		stop()
+	}
+	start := time.Date(2026, 11, 25, 10, 0, 20, 0, sh)
+	started := func() bool { _, n := count("积分制度满意度调查"); return n >= onSlack }
+	run(start, started)
+	run(start.Add(time.Minute), started)
+	if users, n := count("积分制度满意度调查"); users != onSlack || n != onSlack {
+		t.Fatalf("survey cards: %d posts to %d users, want one to each of %d", n, users, onSlack)
+	}
+	mu.Lock()
+	for ch, texts := range posts {
+		if len(texts) != 1 {
+			t.Errorf("%s got %d messages", ch, len(texts))
+		}
+	}
+	posts = map[string][]string{}
+	mu.Unlock()
+
+	// 72 hours later the round closes; the admins get the results.
+	closed := func() bool { _, n := count("回收率"); return n > 0 }
+	run(start.Add(72*time.Hour+time.Minute), closed)
+	admins := 0
+	for _, m := range cfg.Members {
+		if m.Role == jifen.RoleAdmin && m.SlackID != "" {
+			admins++
+		}
+	}
+	if _, n := count("回收率 0/"); n != admins {
+		t.Errorf("results to %d admins, want %d", n, admins)
 	}
 }
