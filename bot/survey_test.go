@@ -332,3 +332,28 @@ func TestSurveyResultsHideSmallGroupsOfAnonymousSurveys(t *testing.T) {
 	}
 	_ = jifen.RoleAdmin
 }
+
+func TestForgetMemberDeletesNamedAnswersOnly(t *testing.T) {
+	for _, anonymous := range []bool{false, true} {
+		e := newSurveyEnv(t, anonymous)
+		e.run("hr", "/survey start pulse")
+		e.run("wang", "/survey answer pulse-1 note 我的意见")
+		e.run("chen", "/survey answer pulse-1 fair 2")
+		if err := e.store.ForgetMember(context.Background(), "wang", "成员A"); err != nil {
+			t.Fatal(err)
+		}
+		answers := e.store.Answers("pulse", 1)
+		want := 1
+		if anonymous {
+			want = 2 // nothing links an anonymous answer to wang
+		}
+		if len(answers) != want {
+			t.Errorf("anonymous=%v: %d answers left, want %d", anonymous, len(answers), want)
+		}
+		for _, a := range answers {
+			if a.Member == "wang" {
+				t.Errorf("wang's named answer survived: %+v", a)
+			}
+		}
+	}
+}
