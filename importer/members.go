@@ -95,20 +95,48 @@ func parseDate(s string) (time.Time, error) {
 // Points validates a sheet of historical points: time, receiver, points,
 // and optionally giver, behavior (id, name or alias of the catalog) and
 // reason. Each row becomes an import entry counted at its time.
+//
+// A sheet written by `jifen export ledger` (it has a kind column) is read
+// back as the ledger it was: each row keeps its kind, its recording time,
+// source and quantity, a redemption its reward, and a revoke the entry it
+// reverses (by the file's id column; Reverses and ID of the returned
+// entries are the file's ids, which the caller maps to the new ones). An
+// export imported into an empty store gives the same figures.
 func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now time.Time) ([]jifen.Entry, error) {
 	idx, err := t.columns([]column{
 		{[]string{"time", "时间", "日期"}, true}, {[]string{"receiver", "成员", "姓名", "获得人"}, true},
 		{[]string{"points", "积分", "分数"}, true}, {[]string{"giver", "给予人"}, false},
 		{[]string{"behavior", "行为"}, false}, {[]string{"reason", "理由", "事由"}, false},
+		{[]string{"kind"}, false}, {[]string{"id"}, false}, {[]string{"recorded"}, false},
+		{[]string{"quantity"}, false}, {[]string{"reverses"}, false}, {[]string{"source"}, false},
 	})
 	if err != nil {
 		return nil, err
 	}
+	_, ledger := idx["kind"]
 	var out []jifen.Entry
 	var bad Errors
+	byID := map[uint64]int{}      // file id → index in out
+	reversed := map[uint64]bool{} // file ids reversed by an earlier row
 	for _, r := range t.Rows {
 		var why []string
 		e := jifen.Entry{Kind: jifen.KindImport, Reason: get(r, idx, "reason"), Source: "import"}
+		if ledger {
+			e.Kind = jifen.EntryKind(get(r, idx, "kind"))
+			if !e.Kind.Valid() {
+				why = append(why, fmt.Sprintf("kind %q: want award, deduct, thanks, revoke, adjust, import or redeem", get(r, idx, "kind")))
+			}
+			if src := get(r, idx, "source"); src != "" {
+				e.Source = src
+			}
+			if v := get(r, idx, "id"); v != "" {
+				id, err := strconv.ParseUint(v, 10, 64)
+				if _, dup := byID[id]; err != nil || dup {
+					why = append(why, fmt.Sprintf("id %q: want a number used once", v))
+				}
+				e.ID = id
+			}
+		}
 		when, err := parseTime(get(r, idx, "time"), loc)
 		switch {
 		case err != nil:
@@ -117,6 +145,16 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 			why = append(why, fmt.Sprintf("time %q is in the future", get(r, idx, "time")))
 		}
 		e.Effective = when
+		if v := get(r, idx, "recorded"); ledger && v != "" {
+			at, err := parseTime(v, loc)
+			switch {
+			case err != nil || at.After(now):
+				why = append(why, fmt.Sprintf("recorded %q: want a past time like 2026-03-05 14:30:00", v))
+			case at.Before(when):
+				why = append(why, fmt.Sprintf("recorded %q is before the time %q", v, get(r, idx, "time")))
+			}
+			e.At = at
+		}
 		if m, w := findMember(dir, get(r, idx, "receiver")); w != "" {
 			why = append(why, "receiver: "+w)
 		} else if m.Bot {
@@ -136,7 +174,35 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 			why = append(why, fmt.Sprintf("points %q: want a whole number, not 0", get(r, idx, "points")))
 		}
 		e.Points = n
-		if b := get(r, idx, "behavior"); b != "" {
+		b := get(r, idx, "behavior")
+		switch {
+		case e.Kind == jifen.KindRevoke:
+			v := get(r, idx, "reverses")
+			orig, err := strconv.ParseUint(v, 10, 64)
+			i, ok := byID[orig]
+			switch {
+			case err != nil || !ok:
+				why = append(why, fmt.Sprintf("reverses %q: want the id of an earlier row", v))
+			case out[i].Kind == jifen.KindRevoke || reversed[orig]:
+				why = append(why, fmt.Sprintf("reverses %q: that entry cannot be reversed again", v))
+			case out[i].Points != -n || out[i].Receiver != e.Receiver:
+				why = append(why, fmt.Sprintf("reverses %q: points and receiver must be the reversed entry's, negated", v))
+			default:
+				reversed[orig] = true
+				e.Reverses = orig
+			}
+		case e.Kind == jifen.KindRedeem:
+			item := cat.Reward(strings.TrimPrefix(b, "reward:"))
+			q, err := strconv.ParseInt(get(r, idx, "quantity"), 10, 64)
+			switch {
+			case item == nil:
+				why = append(why, fmt.Sprintf("behavior %q: want reward: and an item of the shop", b))
+			case err != nil || q < 1 || n >= 0:
+				why = append(why, "a redemption needs a quantity of at least 1 and negative points")
+			default:
+				e.Behavior, e.Quantity = "reward:"+item.ID, q
+			}
+		case b != "":
 			m, err := cat.Match(b)
 			if err != nil {
 				why = append(why, fmt.Sprintf("behavior %q is not in the rule catalog", b))
@@ -147,6 +213,9 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		if len(why) > 0 {
 			bad = append(bad, RowError{r.Number, strings.Join(why, "; ")})
 			continue
+		}
+		if e.ID != 0 {
+			byID[e.ID] = len(out)
 		}
 		out = append(out, e)
 	}

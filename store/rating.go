@@ -72,3 +72,9 @@ func scanJSON[T any](s *Store, bucket, pre []byte) []T {
 	})
 	return out
 }
+
+// AllRatings returns every rating, by period.
+func (s *Store) AllRatings() []jifen.Rating { return scanJSON[jifen.Rating](s, bucketRatings, nil) }
+
+// AllKPIs returns every KPI, by period.
+func (s *Store) AllKPIs() []jifen.KPI { return scanJSON[jifen.KPI](s, bucketKPIs, nil) }

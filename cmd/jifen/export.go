@@ -27,8 +27,11 @@ var exportHeader = []string{"id", "time", "recorded", "kind", "receiver", "recei
 // [-o FILE]`: every entry, streamed, so memory stays flat however long the
 // ledger is. CSV is UTF-8 with a byte-order mark, so Excel shows Chinese.
 func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	if !(len(args) == 1 && args[0] == "ledger") && !(len(args) == 2 && args[0] == "survey") {
-		return usageError{"want: ledger, or survey ID"}
+	switch {
+	case len(args) == 1 && (args[0] == "ledger" || args[0] == "members" || args[0] == "ratings" || args[0] == "kpis"):
+	case len(args) == 2 && args[0] == "survey":
+	default:
+		return usageError{"want: ledger, members, ratings, kpis, or survey ID"}
 	}
 	format := fs.Lookup("format").Value.String()
 	if format != "csv" && format != "xlsx" {
@@ -63,8 +66,11 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		defer f.Close()
 		w = f
 	}
-	if args[0] == "survey" {
+	switch args[0] {
+	case "survey":
 		return exportSurvey(a, args[1], fs.Lookup("round").Value.String(), w, format)
+	case "members", "ratings", "kpis":
+		return exportTable(a, args[0], w, format)
 	}
 	cat := a.cfg.Rules
 	name := func(id string) string {
@@ -308,6 +314,46 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 			if err := tw.Row(row); err != nil {
 				return err
 			}
+		}
+	}
+	return tw.Close()
+}
+
+// exportTable writes the members, ratings or KPIs in the columns `jifen
+// import` reads, so they can be moved to another store as they are.
+func exportTable(a *app, kind string, w io.Writer, format string) error {
+	tw, err := newTableWriter(w, format)
+	if err != nil {
+		return err
+	}
+	var rows [][]any
+	switch kind {
+	case "members":
+		rows = append(rows, []any{"id", "name", "department", "level", "role", "joined", "slack_id", "feishu_open_id"})
+		for _, m := range a.store.Members() {
+			if m.Bot {
+				continue
+			}
+			joined := ""
+			if !m.Joined.IsZero() {
+				joined = m.Joined.Format("2006-01-02")
+			}
+			rows = append(rows, []any{m.ID, m.Name, m.Department, m.Level, string(m.Role), joined, m.SlackID, m.FeishuOpenID})
+		}
+	case "ratings":
+		rows = append(rows, []any{"member", "period", "grade", "score"})
+		for _, r := range a.store.AllRatings() {
+			rows = append(rows, []any{r.Member, r.Period, r.Grade, r.Score})
+		}
+	case "kpis":
+		rows = append(rows, []any{"name", "period", "value", "department"})
+		for _, k := range a.store.AllKPIs() {
+			rows = append(rows, []any{k.Name, k.Period, k.Value, k.Department})
+		}
+	}
+	for _, r := range rows {
+		if err := tw.Row(r); err != nil {
+			return err
 		}
 	}
 	return tw.Close()

@@ -73,11 +73,20 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 		}
 		bar.phase("writing")
 		_, _, err = a.store.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+			ids := map[uint64]uint64{} // the file's ids → the new ones
 			for i := range es {
 				bar.set(i + 1)
-				es[i].RuleVersion = a.bot.CatalogVersion()
-				if _, err := tx.Append(&es[i]); err != nil {
+				fileID := es[i].ID
+				es[i].ID, es[i].RuleVersion = 0, a.bot.CatalogVersion()
+				if es[i].Reverses != 0 {
+					es[i].Reverses = ids[es[i].Reverses]
+				}
+				id, err := tx.Append(&es[i])
+				if err != nil {
 					return nil, err
+				}
+				if fileID != 0 {
+					ids[fileID] = id
 				}
 			}
 			return nil, nil
