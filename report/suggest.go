@@ -40,7 +40,15 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 		for di := range s.Matrix.Departments {
 			total += s.Matrix.Points[di][ci]
 		}
-		if total <= 0 || len(s.Matrix.Departments) < 2 {
+		// Only a category most departments earn in: one that belongs to
+		// a few departments' work (销售业绩) is not missing elsewhere.
+		using := 0
+		for di := range s.Matrix.Departments {
+			if s.Matrix.Points[di][ci] != 0 {
+				using++
+			}
+		}
+		if total <= 0 || len(s.Matrix.Departments) < 2 || 2*using < len(s.Matrix.Departments) {
 			continue
 		}
 		for di, d := range s.Matrix.Departments {

@@ -195,6 +195,10 @@ func (s *Store) Close() error {
 // Location is the zone periods are computed in.
 func (s *Store) Location() *time.Location { return s.loc }
 
+// Sync flushes the file to disk; for a store opened with NoSync after a
+// bulk load.
+func (s *Store) Sync() error { return s.db.Sync() }
+
 // Now is the store's clock.
 func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
 

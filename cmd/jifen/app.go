@@ -64,14 +64,19 @@ var subcommands = []subcommand{
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
 		}},
-	{name: "export", summary: "export the ledger (every entry with names) or a survey's answers, as CSV (UTF-8 with BOM, for Excel) or XLSX, streamed",
-		usage: "ledger --config FILE --format csv|xlsx [--from DATE --to DATE] [-o FILE]\n       jifen export survey ID --config FILE --format csv|xlsx [--round N] [-o FILE]",
+	{name: "export", summary: "export the ledger (every entry with names), the members, ratings or KPIs (as `jifen import` reads them), or a survey's answers, as CSV (UTF-8 with BOM, for Excel) or XLSX",
+		usage: "ledger --config FILE --format csv|xlsx [--from DATE --to DATE] [-o FILE]\n       jifen export members|ratings|kpis --config FILE --format csv|xlsx [-o FILE]\n       jifen export survey ID --config FILE --format csv|xlsx [--round N] [-o FILE]",
 		run:   (*Main).export, kindFirst: true, flags: func(fs *flag.FlagSet) {
 			fs.String("format", "csv", "csv or xlsx")
 			fs.String("round", "", "survey: one round only (1, 2, …); default every round")
 			fs.String("from", "", "first day, e.g. 2026-10-01 (in the configured zone)")
 			fs.String("to", "", "last day, inclusive")
 			fs.String("o", "", "write to this file instead of standard output")
+		}},
+	{name: "demo", summary: "fill an empty store with a synthetic year of a ~200-person company (same seed, same year), to try every command and report", usage: "--config FILE [--members 200] [--seed 1]",
+		run: (*Main).demo, flags: func(fs *flag.FlagSet) {
+			fs.String("members", "200", "how many people the company has, the config's members included")
+			fs.String("seed", "1", "the random seed")
 		}},
 	{name: "import", summary: "import members, ratings, KPIs or historical points from a .csv or .xlsx file; a file with a bad row is refused whole", usage: "--config FILE members|ratings|kpis|points PATH",
 		run: (*Main).imports, kindFirst: true},
@@ -210,13 +215,19 @@ func (a *app) Close() error { return a.store.Close() }
 // open loads the config and opens the store with the config's members and
 // rule catalog registered.
 func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
+	return m.openStore(ctx, fs, false)
+}
+
+// openStore is open; noSync skips fsync on commit, for a bulk load that
+// syncs and verifies at its end (jifen demo).
+func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*app, error) {
 	path := fs.Lookup("config").Value.String()
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	logger := m.logger(slog.LevelWarn)
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger})
+	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger, NoSync: noSync})
 	if err != nil {
 		return nil, err
 	}
