@@ -45,6 +45,7 @@ type Bot struct {
 
 	reportLink func(period string) string
 	surveys    []survey.Survey
+	observe    func(source, command, outcome string)
 }
 
 // New returns a Bot.
@@ -57,6 +58,11 @@ func New(opt Options) *Bot {
 	}
 	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink, surveys: opt.Surveys}
 }
+
+// SetCommandObserver has fn called for every command handled, with its
+// source, its canonical name ("unknown" if it did not parse) and its
+// outcome ("ok" or the error class); call it before handling requests.
+func (b *Bot) SetCommandObserver(fn func(source, command, outcome string)) { b.observe = fn }
 
 // SetReportLink sets Options.ReportLink; call it before handling requests.
 func (b *Bot) SetReportLink(f func(period string) string) { b.reportLink = f }
@@ -90,6 +96,16 @@ func (b *Bot) Handle(ctx context.Context, req Request) Response {
 		req.Resolve = b.ResolveName
 	}
 	resp, err := b.dispatch(ctx, req)
+	if b.observe != nil {
+		name, outcome := "unknown", "ok"
+		if cmd, perr := Parse(req.Text); perr == nil {
+			name = cmd.Name
+		}
+		if err != nil {
+			outcome = string(jifen.ErrorCode(err))
+		}
+		b.observe(req.Source, name, outcome)
+	}
 	if err != nil {
 		return b.errorResponse(req, err)
 	}

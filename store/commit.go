@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 // maxBatch bounds how many queued requests one transaction applies.
@@ -145,9 +146,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 	}
 	// The id must be read before Commit: a closed transaction reports -1.
 	txid := uint64(btx.ID())
+	start := time.Now()
 	if err := btx.Commit(); err != nil {
 		finish(fmt.Errorf("commit: %w", err))
 		return
+	}
+	if fn := s.onCommit.Load(); fn != nil {
+		(*fn)(len(batch), time.Since(start))
 	}
 	s.applyAfterCommit(txid, tx.after)
 	finish(nil)
@@ -184,3 +189,10 @@ func (s *Store) applyAfterCommit(txid uint64, after []afterCommit) {
 }
 
 type afterCommit func(txid uint64)
+
+// SetCommitObserver has fn called after every commit with the number of
+// writes committed together and the time the commit (with its fsync)
+// took; for metrics.
+func (s *Store) SetCommitObserver(fn func(writes int, took time.Duration)) {
+	s.onCommit.Store(&fn)
+}

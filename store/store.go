@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -105,11 +106,12 @@ type Options struct {
 
 // Store is an open ledger. It is safe for concurrent use.
 type Store struct {
-	db    *bolt.DB
-	loc   *time.Location
-	clock jifen.Clock
-	log   *slog.Logger
-	ttl   time.Duration
+	onCommit atomic.Pointer[func(int, time.Duration)]
+	db       *bolt.DB
+	loc      *time.Location
+	clock    jifen.Clock
+	log      *slog.Logger
+	ttl      time.Duration
 
 	reqs      chan *writeReq
 	stop      chan struct{}

@@ -17,6 +17,7 @@ import (
 	"jifen"
 	"jifen/bot"
 	"jifen/config"
+	"jifen/metrics"
 	"jifen/store"
 )
 
@@ -208,6 +209,15 @@ type app struct {
 	cfg   *config.Config
 	store *store.Store
 	bot   *bot.Bot
+	// metrics is set by serve; nil elsewhere.
+	metrics *metrics.Metrics
+}
+
+// scheduled counts a scheduled run in the metrics, when serving.
+func (a *app) scheduled(job string, err error) {
+	if a.metrics != nil {
+		a.metrics.Scheduled(job, err)
+	}
 }
 
 func (a *app) Close() error { return a.store.Close() }

@@ -199,58 +199,73 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 		}
 		sendNotices(ctx, a, p, notices, fmt.Sprintf("survey-tick:%d", now().Unix()), log)
 		for name, fire := range due {
+			var err error
 			if id, ok := surveys[name]; ok {
-				resp, err := a.bot.StartSurvey(ctx, id, fmt.Sprintf("schedule:%s:%d", name, fire.Unix()))
-				if err != nil {
-					log.Error("scheduled survey failed", "survey", id, "err", err)
-					continue
-				}
-				n := sendNotices(ctx, a, p, resp.Notices, name, log)
-				log.Info("survey started", "survey", id, "audience", len(resp.Notices), "sent", n)
-				continue
+				err = startSurvey(ctx, a, p, id, name, fire, log)
+			} else {
+				err = runJob(ctx, a, p, byName[name], fire, log)
 			}
-			s := byName[name]
-			if s.Job == "personal" {
-				n := personal(ctx, a, p, s, fire, log)
-				log.Info("personal reports sent", "schedule", name, "sent", n)
-				continue
-			}
-			if s.Job == "backup" {
-				path, err := backup(a, s, fire)
-				if err != nil {
-					log.Error("scheduled backup failed", "schedule", name, "err", err)
-				} else {
-					log.Info("scheduled backup written", "schedule", name, "path", path)
-				}
-				continue
-			}
-			if s.Job == "reminders" {
-				n, err := reminders(ctx, a, p, s, fire)
-				log.Info("reminders sent", "schedule", name, "sent", n, "err", err)
-				continue
-			}
-			msg := post(ctx, a.bot, s, fire, a.store.Location())
-			for attempt, wait := 0, 2*time.Second; ; attempt, wait = attempt+1, wait*4 {
-				err := p.send(ctx, s, msg, fire)
-				if err == nil {
-					log.Info("scheduled post sent", "schedule", name, "fire", fire)
-					break
-				}
-				if attempt == 2 {
-					log.Error("scheduled post failed", "schedule", name, "fire", fire, "err", err)
-					break
-				}
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(wait):
-				}
+			a.scheduled(name, err)
+			if ctx.Err() != nil {
+				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		}
+	}
+}
+
+// startSurvey starts a scheduled survey round and sends its cards.
+func startSurvey(ctx context.Context, a *app, p poster, id, name string, fire time.Time, log *slog.Logger) error {
+	resp, err := a.bot.StartSurvey(ctx, id, fmt.Sprintf("schedule:%s:%d", name, fire.Unix()))
+	if err != nil {
+		log.Error("scheduled survey failed", "survey", id, "err", err)
+		return err
+	}
+	n := sendNotices(ctx, a, p, resp.Notices, name, log)
+	log.Info("survey started", "survey", id, "audience", len(resp.Notices), "sent", n)
+	return nil
+}
+
+// runJob runs one scheduled job that fired at fire. A post whose send
+// fails is retried with backoff (three tries).
+func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) error {
+	switch s.Job {
+	case "personal":
+		n := personal(ctx, a, p, s, fire, log)
+		log.Info("personal reports sent", "schedule", s.Name, "sent", n)
+		return nil
+	case "backup":
+		path, err := backup(a, s, fire)
+		if err != nil {
+			log.Error("scheduled backup failed", "schedule", s.Name, "err", err)
+			return err
+		}
+		log.Info("scheduled backup written", "schedule", s.Name, "path", path)
+		return nil
+	case "reminders":
+		n, err := reminders(ctx, a, p, s, fire)
+		log.Info("reminders sent", "schedule", s.Name, "sent", n, "err", err)
+		return err
+	}
+	msg := post(ctx, a.bot, s, fire, a.store.Location())
+	for attempt, wait := 0, 2*time.Second; ; attempt, wait = attempt+1, wait*4 {
+		err := p.send(ctx, s, msg, fire)
+		if err == nil {
+			log.Info("scheduled post sent", "schedule", s.Name, "fire", fire)
+			return nil
+		}
+		if attempt == 2 {
+			log.Error("scheduled post failed", "schedule", s.Name, "fire", fire, "err", err)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
 		}
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"jifen/bot/feishu"
 	slackbot "jifen/bot/slack"
 	"jifen/locale"
+	"jifen/metrics"
 	"jifen/report"
+	"jifen/store"
 )
 
 // serve runs `jifen serve`: the HTTP server (platform callbacks, health)
@@ -33,7 +35,19 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	defer a.Close()
 	log := m.logger(slog.LevelInfo)
 
+	met := metrics.New(func() float64 { return float64(pending(a)) })
+	a.metrics = met
+	a.store.SetCommitObserver(met.Committed)
+	a.bot.SetCommandObserver(met.Command)
+
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", met.Handler())
+	// The platforms' endpoints are served through a mux of their own,
+	// each measured: acknowledgement latency, statuses, refusals.
+	platforms := http.NewServeMux()
+	for _, path := range []string{"/slack/commands", "/slack/interactions", "/slack/events", "/feishu/events"} {
+		mux.Handle(path, met.Wrap(path, platforms))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -58,7 +72,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		if c.Mode == "socket" {
 			g.Go(func() error { return sl.RunSocket(ctx) })
 		} else {
-			sl.Register(mux)
+			sl.Register(platforms)
 		}
 	}
 
@@ -72,7 +86,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		if c.Mode == "websocket" {
 			g.Go(func() error { return fb.RunWebsocket(ctx) })
 		} else {
-			fb.Register(mux)
+			fb.Register(platforms)
 		}
 	}
 
@@ -133,4 +147,20 @@ func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler 
 			log.Warn("report write failed", "err", err)
 		}
 	})
+}
+
+// pending counts what waits for an admin: awards over the approval
+// threshold and redemptions that need approval.
+func pending(a *app) int {
+	aps, err := a.store.OpenApprovals()
+	if err != nil {
+		return 0
+	}
+	n := len(aps)
+	for _, r := range a.store.Redemptions("", 10_000) {
+		if r.Status == store.RedemptionPending {
+			n++
+		}
+	}
+	return n
 }

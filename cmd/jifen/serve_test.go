@@ -135,6 +135,36 @@ func TestServeSlackEndToEnd(t *testing.T) {
 	}
 	forged.Body.Close()
 
+	// A request with a bad signature is refused and counted.
+	req, _ = http.NewRequest("POST", base+"/slack/commands", strings.NewReader(form))
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", "v0=00")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("bad signature: %v %v", resp, err)
+	}
+	// The metrics show the work done.
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil || mresp.StatusCode != 200 {
+		t.Fatalf("metrics: %v %v", mresp, err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{
+		`jifen_commands_total{command="award",outcome="ok",platform="slack"} 1`,
+		`jifen_commands_total{command="report",outcome="ok",platform="slack"} 1`,
+		`jifen_http_requests_total{code="200",endpoint="/slack/events"} 1`,
+		`jifen_ack_seconds_count{endpoint="/slack/commands"} 2`,
+		`jifen_rejected_requests_total{endpoint="/slack/commands",reason="unauthorized"} 1`,
+		`jifen_pending_approvals 0`,
+		`jifen_store_commit_seconds_count`,
+		`jifen_store_batch_size_bucket`,
+		`process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
 	stop()
 	out, _, code := run(t, "", "verify", "--config", path)
 	if code != 0 || !strings.Contains(out, "1 entries") {
