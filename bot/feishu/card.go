@@ -19,7 +19,7 @@ type Card map[string]any
 // templates colour the header by kind.
 var templates = map[string]string{
 	"award": "green", "thanks": "turquoise", "deduct": "orange", "revoke": "grey", "approval": "purple",
-	"leaderboard": "gold", "score": "blue", "error": "red",
+	"leaderboard": "gold", "score": "blue", "error": "red", "survey": "indigo",
 }
 
 const (

@@ -283,23 +283,37 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	defer a.Close()
 	loc, now := a.store.Location(), a.store.Now()
 	if args[0] == "list" {
-		if len(a.cfg.Schedules) == 0 {
+		// Surveys with a schedule start their rounds as jobs too.
+		type job struct {
+			name, kind, spec string
+			enabled          bool
+		}
+		var jobs []job
+		for _, s := range a.cfg.Schedules {
+			jobs = append(jobs, job{s.Name, s.Job, s.Cron, s.Enabled})
+		}
+		for _, sv := range a.cfg.Surveys {
+			if sv.Schedule != "" {
+				jobs = append(jobs, job{"survey:" + sv.ID, "survey", sv.Schedule, true})
+			}
+		}
+		if len(jobs) == 0 {
 			fmt.Fprintln(m.Stdout, "no schedules in the config")
 		}
-		for _, s := range a.cfg.Schedules {
-			sc, err := schedule.Parse(s.Cron)
+		for _, j := range jobs {
+			sc, err := schedule.Parse(j.spec)
 			if err != nil {
 				return err
 			}
 			next := "disabled"
-			if s.Enabled {
+			if j.enabled {
 				next = sc.Next(now.In(loc)).Format("2006-01-02 15:04 MST")
 			}
 			last := "never"
-			if t := a.store.LastRun(s.Name); !t.IsZero() {
+			if t := a.store.LastRun(j.name); !t.IsZero() {
 				last = t.In(loc).Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(m.Stdout, "%-22s %-12s %-16q next %-22s last %s\n", s.Name, s.Job, s.Cron, next, last)
+			fmt.Fprintf(m.Stdout, "%-22s %-12s %-16q next %-22s last %s\n", j.name, j.kind, j.spec, next, last)
 		}
 		return nil
 	}
