@@ -141,12 +141,15 @@ func (s *Store) board(period string) *board {
 func (s *Store) loadBoard(period string) *board {
 	b := &board{period: period, points: map[string]int64{}, byDept: map[string][]standing{}, cats: map[string]map[string]int64{}}
 	_ = s.db.View(func(btx *bolt.Tx) error {
+		release := s.releaser(btx, 250) // a record per member, read once
+		defer release(true)
 		b.txid = uint64(btx.ID())
 		agg := btx.Bucket(bucketAgg)
 		cats := string(prefix(aggCategory, period))
 		// One lookup per member: the cost depends on the size of the
 		// directory, never on the length of the ledger.
 		for id, m := range s.dir.byID {
+			release(false)
 			raw := agg.Get([]byte(recordKey(id, period)))
 			if raw == nil {
 				continue

@@ -176,7 +176,10 @@ func (s *Store) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
 // snapshot. It streams: memory does not grow with the ledger.
 func (s *Store) ForEachEntry(fn func(e *jifen.Entry) error) error {
 	return s.db.View(func(btx *bolt.Tx) error {
+		release := s.releaser(btx, 5000)
+		defer release(true)
 		return btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			release(false)
 			var e jifen.Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
@@ -215,7 +218,10 @@ func (s *Store) HasEntries() bool {
 // for analyses over the whole ledger. The order is by receiver, then id.
 func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
 	return s.db.View(func(btx *bolt.Tx) error {
+		release := s.releaser(btx, 5000)
+		defer release(true)
 		return btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+			release(false)
 			if !isRcvKey(k) {
 				return nil
 			}
@@ -228,4 +234,21 @@ func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
 			return fn(&e)
 		})
 	})
+}
+
+// releaser returns a function for a read over the whole ledger (or every
+// member) that releases the pages read (see ReleaseMemory) every so many
+// records and at the end (now), so the process does not hold the whole
+// file while it goes through it. A sequential scan touches few pages per
+// record; a lookup per member touches one page each, and the kernel maps
+// up to 16 pages around each page fault, so lookups release more often.
+// btx is the read transaction the scan runs in, which keeps the mapping
+// in place.
+func (s *Store) releaser(btx *bolt.Tx, every int) func(now bool) {
+	n := 0
+	return func(now bool) {
+		if n++; now || n%every == 0 {
+			releaseMapping(s.db, btx.Size())
+		}
+	}
 }

@@ -91,6 +91,20 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 
 	g.Go(func() error { return runSchedules(ctx, a, posts, log, m.now) })
+	// Pages of the store read by reports and first leaderboard loads need
+	// not stay resident in the process (see Store.ReleaseMemory).
+	g.Go(func() error {
+		tick := time.NewTicker(time.Minute)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				a.store.ReleaseMemory()
+			}
+		}
+	})
 
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
