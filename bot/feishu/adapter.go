@@ -116,7 +116,7 @@ func (a *Adapter) member(ctx context.Context, openID string) (jifen.Member, erro
 		m.Department = a.departmentName(ctx, u.DepartmentIds[0])
 	}
 	if others := a.st.MembersByName(m.Name); len(others) > 0 {
-		m.Name += "-" + suffix[len(suffix)-4:]
+		m.Name += "-" + suffix[max(0, len(suffix)-4):] // an open_id may be shorter than four
 	}
 	if err := a.st.RegisterMember(ctx, m); err != nil {
 		return jifen.Member{}, err

@@ -112,7 +112,8 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	m.Level = strings.TrimSpace(u.Profile.Title)
 	// Names are how people mention each other in chat and must be unique.
 	if others := a.st.MembersByName(m.Name); len(others) > 0 {
-		m.Name = m.Name + "-" + strings.ToLower(userID[len(userID)-4:])
+		// The id's last four characters; a delivery may name a shorter id.
+		m.Name = m.Name + "-" + strings.ToLower(userID[max(0, len(userID)-4):])
 	}
 	if err := a.st.RegisterMember(ctx, m); err != nil {
 		return jifen.Member{}, err

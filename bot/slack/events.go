@@ -34,9 +34,11 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 			return nil
 		}
 		reason := ""
-		for _, blk := range cb.View.State.Values {
-			for _, v := range blk {
-				reason = strings.TrimSpace(v.Value)
+		if cb.View.State != nil { // absent from a submission without inputs
+			for _, blk := range cb.View.State.Values {
+				for _, v := range blk {
+					reason = strings.TrimSpace(v.Value)
+				}
 			}
 		}
 		command := cb.View.PrivateMetadata
