@@ -53,22 +53,7 @@ func RenderCard(m bot.Message) Card {
 					div(f.Value),
 				}})
 		}
-		row := map[string]any{"tag": "column_set", "columns": cols}
-		if ask := askOf(m.Buttons); ask != "" {
-			// A form: the text input's value comes back in form_value and
-			// is appended to the commands of the buttons that ask for it.
-			for i, c := range cols {
-				btn := c.(map[string]any)["elements"].([]any)[0].(map[string]any)
-				btn["form_action_type"] = "submit"
-				btn["name"] = fmt.Sprintf("button_%d", i)
-			}
-			els = append(els, map[string]any{"tag": "form", "name": "jifen_form", "elements": []any{
-				map[string]any{"tag": "input", "name": "text", "placeholder": plain(ask), "max_length": 200},
-				row,
-			}})
-		} else {
-			els = append(els, row)
-		}
+		els = append(els, map[string]any{"tag": "column_set", "columns": cols})
 	}
 	if c := m.Chart; c != nil && len(c.Values) > 1 {
 		els = append(els, chart(c))
@@ -77,21 +62,20 @@ func RenderCard(m bot.Message) Card {
 		els = append(els, table(t))
 	}
 	if len(m.Buttons) > 0 {
-		var cols []any
-		for _, b := range m.Buttons {
-			typ := "default"
-			switch b.Style {
-			case "primary":
-				typ = "primary"
-			case "danger":
-				typ = "danger"
-			}
-			cols = append(cols, map[string]any{"tag": "column", "width": "auto", "elements": []any{map[string]any{
-				"tag": "button", "text": plain(b.Label), "type": typ,
-				"behaviors": []any{behavior(b)},
-			}}})
+		els = append(els, buttonRow(m.Buttons, "jifen_form"))
+	}
+	// Blocks: a paragraph, its note and its own buttons each (a survey's
+	// questions).
+	for i, blk := range m.Blocks {
+		if blk.Text != "" {
+			els = append(els, div(blk.Text))
 		}
-		els = append(els, map[string]any{"tag": "column_set", "columns": cols})
+		if blk.Note != "" {
+			els = append(els, map[string]any{"tag": "div", "text": map[string]any{"tag": "plain_text", "content": blk.Note, "text_size": "notation", "text_color": "grey"}})
+		}
+		if len(blk.Buttons) > 0 {
+			els = append(els, buttonRow(blk.Buttons, fmt.Sprintf("jifen_form_%d", i)))
+		}
 	}
 	if m.Footer != "" {
 		els = append(els, map[string]any{"tag": "div", "text": map[string]any{"tag": "plain_text", "content": m.Footer, "text_size": "notation", "text_color": "grey"}})
@@ -152,6 +136,41 @@ func chart(c *bot.Chart) map[string]any {
 func (c Card) JSON() string {
 	raw, _ := json.Marshal(c)
 	return string(raw)
+}
+
+// buttonRow lays buttons out in a row that wraps. When one of them asks
+// for a text, the row becomes a form: a text input (named form+"_text",
+// unique in the card as Feishu requires) above the buttons, which submit
+// it; its value comes back in the callback's form_value and is appended to
+// the commands of the buttons that ask for it.
+func buttonRow(bs []bot.Button, form string) map[string]any {
+	ask := askOf(bs)
+	var cols []any
+	for j, b := range bs {
+		typ := "default"
+		switch b.Style {
+		case "primary":
+			typ = "primary"
+		case "danger":
+			typ = "danger"
+		}
+		btn := map[string]any{"tag": "button", "text": map[string]any{"tag": "plain_text", "content": b.Label}, "type": typ,
+			"behaviors": []any{behavior(b)}}
+		if ask != "" && b.URL == "" {
+			btn["form_action_type"] = "submit"
+			btn["name"] = fmt.Sprintf("%s_b%d", form, j)
+		}
+		cols = append(cols, map[string]any{"tag": "column", "width": "auto", "elements": []any{btn}})
+	}
+	row := map[string]any{"tag": "column_set", "flex_mode": "flow", "columns": cols}
+	if ask == "" {
+		return row
+	}
+	return map[string]any{"tag": "form", "name": form, "elements": []any{
+		map[string]any{"tag": "input", "name": form + "_text", "placeholder": map[string]any{"tag": "plain_text", "content": ask},
+			"max_length": 1000, "input_type": "multiline_text", "rows": 3},
+		row,
+	}}
 }
 
 // behavior is what a button does: open a link, or call back with its

@@ -59,6 +59,12 @@ func TestCardGolden(t *testing.T) {
 		}},
 		{"revoke", func() bot.Message { return run("hr_li", "/revoke 1 重复录入").Reply }},
 		{"error", func() bot.Message { return run("zhangwei", "/award @张伟 10 客户好评").Reply }},
+		{"survey-card", func() bot.Message {
+			run("hr_li", "/survey start satisfaction")
+			run("wangfang", "/survey answer satisfaction-1 fair 4")
+			return run("wangfang", "/survey answer satisfaction-1 reward +2").Reply
+		}},
+		{"survey-results", func() bot.Message { return run("hr_li", "/survey results satisfaction").Reply }},
 	}
 	for _, c := range cases {
 		m := c.msg()

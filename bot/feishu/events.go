@@ -164,8 +164,14 @@ func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID string) any {
 	if json.Unmarshal(ev.Action.Value, &value) != nil || !strings.HasPrefix(value.Command, "/") {
 		return toast("error", a.bot.T("feishu.bad_action"))
 	}
-	if text, _ := ev.Action.FormValue["text"].(string); value.Ask != "" && strings.TrimSpace(text) != "" {
-		value.Command += " " + strings.Join(strings.Fields(text), " ")
+	// The form's text input is named "text", or FORM_text when a card has
+	// several forms (input names are unique in a card).
+	for name, v := range ev.Action.FormValue {
+		text, _ := v.(string)
+		if value.Ask != "" && (name == "text" || strings.HasSuffix(name, "_text")) && strings.TrimSpace(text) != "" {
+			value.Command += " " + strings.Join(strings.Fields(text), " ")
+			break
+		}
 	}
 	key := "feishu:card:" + ev.Token
 	if ev.Token == "" {

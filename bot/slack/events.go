@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
 
@@ -10,6 +11,19 @@ import (
 
 	"jifen/bot"
 )
+
+// callbackAsk is the callback id of the modal that asks for the text of
+// an ask button (a survey's free-text answer); its private metadata is an
+// askMeta.
+const callbackAsk = "jifen_ask"
+
+// askMeta is what an ask modal carries: the command to run with the text,
+// and the response_url of the message whose button opened it, so the
+// card can be replaced by the command's answer.
+type askMeta struct {
+	Command     string `json:"c"`
+	ResponseURL string `json:"u,omitempty"`
+}
 
 // callbackReject is the callback id of the modal that asks an admin for
 // the reason of a rejection.
@@ -30,6 +44,9 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 		}
 		return nil
 	case slackapi.InteractionTypeViewSubmission:
+		if cb.View.CallbackID == callbackAsk {
+			return a.askSubmitted(ctx, cb)
+		}
 		if cb.View.CallbackID != callbackReject {
 			return nil
 		}
@@ -66,6 +83,12 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 // decided. A second click is told who decided first, privately.
 func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallback, act *slackapi.BlockAction) {
 	switch {
+	case IsAskAction(act.ActionID):
+		// A button that asks for a text (a survey's free-text question):
+		// a modal takes it; its submission runs the command with the text.
+		if cb.TriggerID != "" {
+			_ = a.openAskModal(ctx, cb, act)
+		}
 	case IsCommandAction(act.ActionID):
 		if m := rejectCommand.FindStringSubmatch(strings.TrimSpace(act.Value)); m != nil && cb.TriggerID != "" {
 			label := "A" + m[1]
@@ -228,4 +251,74 @@ func truncate(s string, n int) string {
 		return string(r)
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// openAskModal opens the modal of an ask button: a multi-line input titled
+// with the button's label.
+func (a *Adapter) openAskModal(ctx context.Context, cb slackapi.InteractionCallback, act *slackapi.BlockAction) error {
+	meta, _ := json.Marshal(askMeta{Command: strings.TrimSpace(act.Value), ResponseURL: cb.ResponseURL})
+	if len(meta) > 3000 { // Slack's limit on private_metadata
+		meta, _ = json.Marshal(askMeta{Command: strings.TrimSpace(act.Value)})
+	}
+	title := a.bot.T("slack.ask_title")
+	if strings.TrimSpace(act.Text.Text) != "" {
+		title = act.Text.Text
+	}
+	input := slackapi.NewPlainTextInputBlockElement(slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.ask_placeholder"), false, false), "text")
+	input.Multiline = true
+	input.MaxLength = 2000
+	block := slackapi.NewInputBlock("text", slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.ask_label"), false, false), nil, input)
+	view := slackapi.ModalViewRequest{
+		Type:            slackapi.VTModal,
+		CallbackID:      callbackAsk,
+		PrivateMetadata: string(meta),
+		Title:           slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(title, 24), false, false),
+		Submit:          slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.ask_submit"), false, false),
+		Close:           slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.cancel"), false, false),
+		Blocks:          slackapi.Blocks{BlockSet: []slackapi.Block{block}},
+	}
+	_, err := a.api.OpenViewContext(ctx, cb.TriggerID, view)
+	if err != nil {
+		a.log.Warn("views.open failed", "err", err)
+	}
+	return err
+}
+
+// askSubmitted runs an ask modal's command with the text typed. A problem
+// is shown in the modal; on success the modal closes and the card that
+// opened it is replaced by the command's answer.
+func (a *Adapter) askSubmitted(ctx context.Context, cb slackapi.InteractionCallback) any {
+	var meta askMeta
+	if json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta) != nil || !strings.HasPrefix(meta.Command, "/") {
+		return nil
+	}
+	text := ""
+	if cb.View.State != nil {
+		for _, blk := range cb.View.State.Values {
+			for _, v := range blk {
+				text = strings.TrimSpace(v.Value)
+			}
+		}
+	}
+	if text == "" {
+		return slackapi.NewErrorsViewSubmissionResponse(map[string]string{"text": a.bot.T("slack.ask_empty")})
+	}
+	resp, err := a.run(ctx, cb.User.ID, meta.Command+" "+text, "slack:view:"+cb.View.ID+":"+cb.View.Hash)
+	if err != nil {
+		resp = a.bot.ErrorResponse(err)
+	}
+	if resp.Reply.Kind == "error" {
+		return slackapi.NewErrorsViewSubmissionResponse(map[string]string{"text": plain(resp.Reply)})
+	}
+	a.sendNotices(resp)
+	if meta.ResponseURL != "" {
+		r := RenderLang(resp.Reply, "", 0, a.lang)
+		msg := &slackapi.Msg{ReplaceOriginal: true, Text: r.Text, Blocks: slackapi.Blocks{BlockSet: r.Blocks}}
+		a.bg.Go(func(ctx context.Context) {
+			if err := a.respond(ctx, meta.ResponseURL, msg); err != nil {
+				a.log.Warn("response_url failed", "err", err)
+			}
+		})
+	}
+	return nil
 }

@@ -165,6 +165,27 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 		blocks = append(blocks, slackapi.NewActionBlock("jifen_actions", els...))
 	}
 
+	// Blocks: a paragraph, its note and its own row of buttons each (a
+	// survey's questions). A button that asks for a text opens a modal.
+	for i, blk := range m.Blocks {
+		if text := clipEscaped(Escape(blk.Text), maxSectionText); strings.TrimSpace(text) != "" {
+			blocks = append(blocks, slackapi.NewSectionBlock(mrkdwn(text), nil, nil))
+		}
+		if note := clipEscaped(Escape(blk.Note), maxSectionText); strings.TrimSpace(note) != "" {
+			blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(note)))
+		}
+		var row []slackapi.BlockElement
+		for j, b := range blk.Buttons {
+			if len(row) == maxButtons || len(b.Value) > maxButtonValue || b.URL != "" {
+				continue
+			}
+			row = append(row, button(BlockActionID(i, j, b.Ask != ""), b.Label, b.Value, b.Style))
+		}
+		if len(row) > 0 {
+			blocks = append(blocks, slackapi.NewActionBlock(fmt.Sprintf("jifen_block:%d", i), row...))
+		}
+	}
+
 	if footer := clipEscaped(Escape(m.Footer), maxSectionText); strings.TrimSpace(footer) != "" {
 		blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(footer)))
 	}
@@ -221,6 +242,21 @@ func Escape(s string) string { return slackutilsx.EscapeMessage(s) }
 // CommandActionID is the action id of the i-th button of a message: Slack
 // wants action ids unique within a message.
 func CommandActionID(i int) string { return fmt.Sprintf("%s:%d", bot.ActionCommand, i) }
+
+// BlockActionID is the action id of button j of block i; ask marks a
+// button that asks for a text first (see IsAskAction).
+func BlockActionID(i, j int, ask bool) string {
+	if ask {
+		return fmt.Sprintf("%s:ask:%d:%d", bot.ActionCommand, i, j)
+	}
+	return fmt.Sprintf("%s:b%d:%d", bot.ActionCommand, i, j)
+}
+
+// IsAskAction reports whether a clicked action id is a button that asks
+// for a text before its command runs.
+func IsAskAction(id string) bool {
+	return strings.HasPrefix(id, bot.ActionCommand+":ask:")
+}
 
 // IsCommandAction reports whether a clicked action id is a command button.
 func IsCommandAction(id string) bool {

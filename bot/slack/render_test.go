@@ -72,6 +72,12 @@ func TestBlockKitGolden(t *testing.T) {
 		}},
 		{name: "revoke", kind: "revoke", msg: func() bot.Message { return run("hr_li", "/revoke 1 重复录入").Reply }},
 		{name: "error", kind: "error", msg: func() bot.Message { return run("zhangwei", "/award @张伟 10 客户好评").Reply }},
+		{name: "survey-card", kind: "survey", msg: func() bot.Message {
+			run("hr_li", "/survey start satisfaction")
+			run("wangfang", "/survey answer satisfaction-1 fair 4")
+			return run("wangfang", "/survey answer satisfaction-1 reward +2").Reply
+		}},
+		{name: "survey-results", kind: "survey", msg: func() bot.Message { return run("hr_li", "/survey results satisfaction").Reply }},
 	}
 	for _, c := range cases {
 		m := c.msg()
