@@ -30,7 +30,7 @@ func Render(m bot.Message) string {
 		b.WriteString(m.Table.Text())
 	}
 	for _, btn := range m.Buttons {
-		button(&b, btn)
+		button(&b, btn, false)
 	}
 	for _, blk := range m.Blocks {
 		if blk.Text != "" {
@@ -58,7 +58,7 @@ func Render(m bot.Message) string {
 			continue
 		}
 		for _, btn := range blk.Buttons {
-			button(&b, btn)
+			button(&b, btn, true)
 		}
 	}
 	if m.Footer != "" {
@@ -68,10 +68,11 @@ func Render(m bot.Message) string {
 }
 
 // button shows a button as the command it runs; one that asks for a text
-// says where the text goes; the current choice is marked.
-func button(b *strings.Builder, btn bot.Button) {
+// says where the text goes. In a block, a primary button is the current
+// answer, and is marked.
+func button(b *strings.Builder, btn bot.Button, inBlock bool) {
 	mark := ""
-	if btn.Style == "primary" {
+	if inBlock && btn.Style == "primary" {
 		mark = " ✓"
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"time"
 
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 
@@ -71,9 +72,8 @@ var MenuCommands = map[string]string{
 }
 
 // event handles one verified event and returns the answer: the toast and
-// card of a card callback, or {} for events, whose work is handed off so
-// the answer is immediate (Feishu re-delivers events not answered within
-// three seconds).
+// card of a card callback, or {} for events once their command has run
+// (Feishu re-delivers events not answered within three seconds).
 func (a *Adapter) event(ctx context.Context, env envelope) any {
 	if env.Header.EventType == "card.action.trigger" {
 		var ev cardEvent
@@ -87,22 +87,31 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 	}
 	raw := env.Event
 	id := env.Header.EventID
+	// The command runs (and its write is on disk) before the answer: an
+	// event answered 200 is not delivered again, so answering first would
+	// lose an award if the bot stopped in between. Replies go out in the
+	// background. Commands take milliseconds; Feishu allows three seconds.
+	ctx = context.WithoutCancel(ctx)
 	switch env.Header.EventType {
 	case "im.message.receive_v1":
 		var ev messageEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.bg.Go(func(ctx context.Context) { a.message(ctx, ev) })
+			a.message(ctx, ev)
 		}
 	case "application.bot.menu_v6":
 		var ev menuEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.bg.Go(func(ctx context.Context) { a.menu(ctx, ev, id) })
+			a.menu(ctx, ev, id)
 		}
 	case "im.message.reaction.created_v1", "im.message.reaction.deleted_v1":
 		var ev reactionEvent
 		added := env.Header.EventType == "im.message.reaction.created_v1"
 		if json.Unmarshal(raw, &ev) == nil {
-			a.bg.Go(func(ctx context.Context) { a.reaction(ctx, ev, added) })
+			// Finding the message's author asks the Open API: bounded, so
+			// the answer stays within Feishu's three seconds.
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			a.reaction(rctx, ev, added)
+			cancel()
 		}
 	}
 	return struct{}{}
@@ -139,16 +148,18 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent) {
 	key := "feishu:msg:" + m.MessageID
 	resp := a.run(ctx, ev.Sender.SenderID.OpenID, strings.Join(words, " "), key, mentions)
 	a.sendNotices(resp, key)
-	var err error
-	if m.ChatType == "p2p" || resp.Reply.Public {
-		err = a.Reply(ctx, m.MessageID, resp.Reply, key)
-	} else {
-		// A group sees public replies only; the rest goes to the caller.
-		err = a.Send(ctx, "open_id", ev.Sender.SenderID.OpenID, resp.Reply, key)
-	}
-	if err != nil {
-		a.log.Warn("reply failed", "err", err)
-	}
+	a.bg.Go(func(ctx context.Context) {
+		var err error
+		if m.ChatType == "p2p" || resp.Reply.Public {
+			err = a.Reply(ctx, m.MessageID, resp.Reply, key)
+		} else {
+			// A group sees public replies only; the rest goes to the caller.
+			err = a.Send(ctx, "open_id", ev.Sender.SenderID.OpenID, resp.Reply, key)
+		}
+		if err != nil {
+			a.log.Warn("reply failed", "err", err)
+		}
+	})
 }
 
 // card handles a button click: the command in the button's value runs for
@@ -208,9 +219,11 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID string) {
 	open := ev.Operator.OperatorID.OpenID
 	key := "feishu:ev:" + eventID
 	resp := a.run(ctx, open, command, key, nil)
-	if err := a.Send(ctx, "open_id", open, resp.Reply, key); err != nil {
-		a.log.Warn("menu reply failed", "err", err)
-	}
+	a.bg.Go(func(ctx context.Context) {
+		if err := a.Send(ctx, "open_id", open, resp.Reply, key); err != nil {
+			a.log.Warn("menu reply failed", "err", err)
+		}
+	})
 }
 
 // reaction turns the configured reaction into peer thanks for the
@@ -241,7 +254,7 @@ func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool) {
 	resp := a.bot.ReactionThanks(ctx, giver, receiver, key, "feishu")
 	a.sendNotices(resp, key)
 	if resp.Reply.Kind == "error" {
-		_ = a.Send(ctx, "open_id", giver.FeishuOpenID, resp.Reply, key)
+		a.bg.Go(func(ctx context.Context) { _ = a.Send(ctx, "open_id", giver.FeishuOpenID, resp.Reply, key) })
 	}
 }
 

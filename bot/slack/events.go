@@ -156,7 +156,8 @@ func (a *Adapter) openRejectModal(ctx context.Context, triggerID, command, label
 
 // event handles one Events API callback: a mention or a direct message
 // carrying a command, or a reaction that thanks. Redelivered events (same
-// event_id) are dropped.
+// event_id) are dropped. It returns once the command has run; its replies
+// are sent in the background.
 func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	if !ok || !a.events.First(cb.EventID) {
@@ -186,7 +187,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		resp := a.bot.ReactionThanks(ctx, giver, receiver, reactionKey(e.Item, e.User, e.Reaction), "slack")
 		a.sendNotices(resp)
 		if resp.Reply.Kind == "error" {
-			_ = a.postEphemeral(ctx, e.Item.Channel, e.User, resp.Reply)
+			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, e.User, resp.Reply) })
 		}
 	case *slackevents.ReactionRemovedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
@@ -216,14 +217,17 @@ func (a *Adapter) chat(ctx context.Context, channel, user, text, key string, dir
 		resp = a.bot.ErrorResponse(err)
 	}
 	a.sendNotices(resp)
-	if direct || resp.Reply.Public {
-		err = a.Post(ctx, channel, resp.Reply)
-	} else {
-		err = a.postEphemeral(ctx, channel, user, resp.Reply)
-	}
-	if err != nil {
-		a.log.Warn("reply failed", "err", err)
-	}
+	a.bg.Go(func(ctx context.Context) {
+		var err error
+		if direct || resp.Reply.Public {
+			err = a.Post(ctx, channel, resp.Reply)
+		} else {
+			err = a.postEphemeral(ctx, channel, user, resp.Reply)
+		}
+		if err != nil {
+			a.log.Warn("reply failed", "err", err)
+		}
+	})
 }
 
 func (a *Adapter) thanksReaction(reaction, itemType string) bool {

@@ -192,10 +192,14 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request, body []by
 		_, _ = w.Write([]byte(ch.Challenge))
 		return
 	}
-	// Answer at once: Slack retries events not acknowledged within three
-	// seconds, and the work is deduplicated by event_id anyway.
+	// The command runs (and its write is on disk) before the answer: an
+	// event answered 200 is not delivered again, so answering first would
+	// lose an award if the bot stopped in between. Replies to the chat go
+	// out afterwards, in the background. Commands take milliseconds;
+	// Slack allows three seconds, and a re-delivery is deduplicated by
+	// event_id and by the command's idempotency key.
+	a.event(context.WithoutCancel(r.Context()), ev)
 	w.WriteHeader(http.StatusOK)
-	a.bg.Go(func(ctx context.Context) { a.event(ctx, ev) })
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

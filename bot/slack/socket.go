@@ -66,8 +66,11 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		if !ok || evt.Request == nil {
 			return
 		}
-		_ = client.Ack(*evt.Request)
-		a.bg.Go(func(context.Context) { a.event(ctx, ev) })
+		// Acknowledged once the command's write is done (see handleEvents).
+		a.bg.Go(func(context.Context) {
+			a.event(ctx, ev)
+			_ = client.Ack(*evt.Request)
+		})
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
 		a.log.Warn("socket mode connection problem", "type", evt.Type)
 	}
