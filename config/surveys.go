@@ -9,6 +9,10 @@ import (
 	"jifen/survey"
 )
 
+// MaxQuestions is how many questions a survey may have: what one card
+// holds on every platform.
+const MaxQuestions = 12
+
 // surveys decodes the survey definitions. Audience departments and levels
 // must be ones the members use, so a typo does not silently ask nobody.
 func (d *decoder) surveys(v value, members []jifen.Member) []survey.Survey {
@@ -75,8 +79,12 @@ func (d *decoder) questions(v value) []survey.Question {
 	var out []survey.Question
 	ids := map[string]bool{}
 	qs := d.seq(v)
-	if len(qs) == 0 {
+	switch {
+	case len(qs) == 0:
 		d.add(v.node, v.path, "a survey needs at least one question")
+	case len(qs) > MaxQuestions:
+		// Each question takes three of a Slack message's 50 blocks.
+		d.add(v.node, v.path, "%d questions: at most %d fit on one survey card", len(qs), MaxQuestions)
 	}
 	for _, qv := range qs {
 		f := d.fields(qv, "id", "text", "type", "choices")

@@ -83,19 +83,24 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 // decided. A second click is told who decided first, privately.
 func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallback, act *slackapi.BlockAction) {
 	switch {
-	case IsAskAction(act.ActionID):
-		// A button that asks for a text (a survey's free-text question):
-		// a modal takes it; its submission runs the command with the text.
-		if cb.TriggerID != "" {
-			_ = a.openAskModal(ctx, cb, act)
-		}
 	case IsCommandAction(act.ActionID):
-		if m := rejectCommand.FindStringSubmatch(strings.TrimSpace(act.Value)); m != nil && cb.TriggerID != "" {
+		// A button that asks for a text (a rejection's reason, a survey's
+		// free-text answer) opens a modal; its submission runs the command
+		// with the text. Reject buttons have a modal of their own, also for
+		// cards sent before buttons said that they ask. Without a modal
+		// (no trigger_id, views.open failed) the command runs as it is and
+		// answers for itself.
+		value := strings.TrimSpace(act.Value)
+		if m := rejectCommand.FindStringSubmatch(value); m != nil && cb.TriggerID != "" {
 			label := "A" + m[1]
 			if m[1] == "" {
 				label = "R" + m[2]
 			}
-			if err := a.openRejectModal(ctx, cb.TriggerID, strings.TrimSpace(act.Value), label); err == nil {
+			if err := a.openRejectModal(ctx, cb.TriggerID, value, label); err == nil {
+				return
+			}
+		} else if IsAskAction(act.ActionID) && cb.TriggerID != "" {
+			if err := a.openAskModal(ctx, cb, act); err == nil {
 				return
 			}
 		}
@@ -257,8 +262,9 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// openAskModal opens the modal of an ask button: a multi-line input titled
-// with the button's label.
+// openAskModal opens the modal of an ask button: a multi-line input
+// labelled with the button's prompt (carried in its action id, see
+// AskActionID), in a modal titled with the button's label.
 func (a *Adapter) openAskModal(ctx context.Context, cb slackapi.InteractionCallback, act *slackapi.BlockAction) error {
 	meta, _ := json.Marshal(askMeta{Command: strings.TrimSpace(act.Value), ResponseURL: cb.ResponseURL})
 	if len(meta) > 3000 { // Slack's limit on private_metadata
@@ -271,7 +277,11 @@ func (a *Adapter) openAskModal(ctx context.Context, cb slackapi.InteractionCallb
 	input := slackapi.NewPlainTextInputBlockElement(slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.ask_placeholder"), false, false), "text")
 	input.Multiline = true
 	input.MaxLength = 2000
-	block := slackapi.NewInputBlock("text", slackapi.NewTextBlockObject(slackapi.PlainTextType, a.bot.T("slack.ask_label"), false, false), nil, input)
+	label := AskPrompt(act.ActionID)
+	if label == "" {
+		label = a.bot.T("slack.ask_label")
+	}
+	block := slackapi.NewInputBlock("text", slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(label, maxInputLabel), false, false), nil, input)
 	view := slackapi.ModalViewRequest{
 		Type:            slackapi.VTModal,
 		CallbackID:      callbackAsk,
@@ -287,6 +297,9 @@ func (a *Adapter) openAskModal(ctx context.Context, cb slackapi.InteractionCallb
 	}
 	return err
 }
+
+// maxInputLabel is Slack's limit on an input block's label.
+const maxInputLabel = 2000
 
 // askSubmitted runs an ask modal's command with the text typed. A problem
 // is shown in the modal; on success the modal closes and the card that

@@ -59,9 +59,10 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		c.Handle("/chat.postMessage", record)
 		c.Handle("/chat.postEphemeral", record)
 		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
-			_ = r.ParseForm()
+			var body map[string]any // slack-go sends views.open as JSON
+			_ = json.NewDecoder(r.Body).Decode(&body)
 			f.mu.Lock()
-			f.posts = append(f.posts, post{Path: r.URL.Path})
+			f.posts = append(f.posts, post{Path: r.URL.Path, Body: body})
 			f.mu.Unlock()
 			fmt.Fprint(w, `{"ok":true,"view":{"id":"V1"}}`)
 		})

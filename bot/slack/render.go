@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackutilsx"
@@ -62,7 +64,13 @@ func Render(m bot.Message, command string, page int) Rendered {
 //   - fields as section fields, ten to a section;
 //   - the table as an aligned code block, RowsPerPage rows per page, with
 //     "page x of y" and Previous/Next buttons when it has several pages;
-//   - buttons as one actions block, the footer as a context block.
+//   - buttons as one actions block;
+//   - each block as a section, its note as a context block and its
+//     buttons as an actions block of their own;
+//   - the footer as a context block.
+//
+// A button that asks for a text (Button.Ask) gets an action id that says
+// so (AskActionID): its click opens a modal for the text.
 //
 // Charts are left out: the table or the fields carry the same figures.
 //
@@ -153,13 +161,7 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 		if len(els) == maxButtons || len(b.Value) > maxButtonValue {
 			continue
 		}
-		bt := button(CommandActionID(i), b.Label, b.Value, b.Style)
-		if b.URL != "" {
-			// A link button opens the address; Slack still sends the click.
-			bt = button(fmt.Sprintf("jifen_link:%d", i), b.Label, "", b.Style)
-			bt.URL = b.URL
-		}
-		els = append(els, bt)
+		els = append(els, commandButton(strconv.Itoa(i), b))
 	}
 	if len(els) > 0 {
 		blocks = append(blocks, slackapi.NewActionBlock("jifen_actions", els...))
@@ -167,6 +169,8 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 
 	// Blocks: a paragraph, its note and its own row of buttons each (a
 	// survey's questions). A button that asks for a text opens a modal.
+	// Action ids carry the block's index, so they stay unique in the
+	// message; block ids too.
 	for i, blk := range m.Blocks {
 		if text := clipEscaped(Escape(blk.Text), maxSectionText); strings.TrimSpace(text) != "" {
 			blocks = append(blocks, slackapi.NewSectionBlock(mrkdwn(text), nil, nil))
@@ -176,10 +180,10 @@ func RenderLang(m bot.Message, command string, page int, lang string) Rendered {
 		}
 		var row []slackapi.BlockElement
 		for j, b := range blk.Buttons {
-			if len(row) == maxButtons || len(b.Value) > maxButtonValue || b.URL != "" {
+			if len(row) == maxButtons || len(b.Value) > maxButtonValue {
 				continue
 			}
-			row = append(row, button(BlockActionID(i, j, b.Ask != ""), b.Label, b.Value, b.Style))
+			row = append(row, commandButton(fmt.Sprintf("b%d:%d", i, j), b))
 		}
 		if len(row) > 0 {
 			blocks = append(blocks, slackapi.NewActionBlock(fmt.Sprintf("jifen_block:%d", i), row...))
@@ -206,6 +210,23 @@ func mrkdwn(escaped string) *slackapi.TextBlockObject {
 // plainText is a plain-text object; emoji codes such as :tada: stay as typed.
 func plainText(s string) *slackapi.TextBlockObject {
 	return slackapi.NewTextBlockObject(slackapi.PlainTextType, s, false, false)
+}
+
+// commandButton is the element of a neutral button: a link, a button that
+// asks for a text first (see AskActionID), or one that runs its command.
+// pos makes its action id unique in the message: "3" for the fourth of the
+// message's buttons, "b2:0" for the first of its third block's.
+func commandButton(pos string, b bot.Button) *slackapi.ButtonBlockElement {
+	switch {
+	case b.URL != "":
+		// A link button opens the address; Slack still sends the click.
+		bt := button("jifen_link:"+pos, b.Label, "", b.Style)
+		bt.URL = b.URL
+		return bt
+	case b.Ask != "":
+		return button(AskActionID(pos, b.Ask), b.Label, b.Value, b.Style)
+	}
+	return button(bot.ActionCommand+":"+pos, b.Label, b.Value, b.Style)
 }
 
 func button(actionID, label, value, style string) *slackapi.ButtonBlockElement {
@@ -243,19 +264,71 @@ func Escape(s string) string { return slackutilsx.EscapeMessage(s) }
 // wants action ids unique within a message.
 func CommandActionID(i int) string { return fmt.Sprintf("%s:%d", bot.ActionCommand, i) }
 
-// BlockActionID is the action id of button j of block i; ask marks a
-// button that asks for a text first (see IsAskAction).
-func BlockActionID(i, j int, ask bool) string {
-	if ask {
-		return fmt.Sprintf("%s:ask:%d:%d", bot.ActionCommand, i, j)
+// BlockActionID is the action id of button j of block i, when it does
+// not ask for a text.
+func BlockActionID(i, j int) string { return fmt.Sprintf("%s:b%d:%d", bot.ActionCommand, i, j) }
+
+// maxActionID is Slack's limit on an action id.
+const maxActionID = 255
+
+// askPrefix starts the action id of a button that asks for a text.
+const askPrefix = bot.ActionCommand + ":ask:"
+
+// AskActionID is the action id of a button that asks for a text before
+// its command runs (Button.Ask): the click opens a modal instead. Slack
+// sends back only a button's action id, value and label, so the id carries
+// the prompt, for the modal's label: base64url after ":p:", cut to fit
+// Slack's 255 characters. pos makes the id unique in the message, as for
+// the other buttons; IsCommandAction accepts it.
+func AskActionID(pos, prompt string) string {
+	id := askPrefix + pos
+	room := (maxActionID - len(id) - len(":p:")) * 3 / 4 // bytes that fit once encoded
+	if prompt = clipBytes(strings.TrimSpace(prompt), room); prompt == "" {
+		return id
 	}
-	return fmt.Sprintf("%s:b%d:%d", bot.ActionCommand, i, j)
+	return id + ":p:" + base64.RawURLEncoding.EncodeToString([]byte(prompt))
 }
 
 // IsAskAction reports whether a clicked action id is a button that asks
 // for a text before its command runs.
-func IsAskAction(id string) bool {
-	return strings.HasPrefix(id, bot.ActionCommand+":ask:")
+func IsAskAction(id string) bool { return strings.HasPrefix(id, askPrefix) }
+
+// AskPrompt is the prompt AskActionID put in id, or "" when there is none
+// or it does not decode: the id comes back from the client, and a wrong
+// one only costs the modal its label.
+func AskPrompt(id string) string {
+	rest, ok := strings.CutPrefix(id, askPrefix)
+	if !ok {
+		return ""
+	}
+	_, enc, ok := strings.Cut(rest, ":p:")
+	if !ok {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil || !utf8.Valid(raw) {
+		return ""
+	}
+	return strings.TrimSpace(string(raw))
+}
+
+// clipBytes shortens s to at most n bytes of whole characters, ending in
+// "…" when it cuts.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := 0
+	for i := range s { // i is where each character starts
+		if i+len("…") > n {
+			break
+		}
+		cut = i
+	}
+	if cut == 0 {
+		return ""
+	}
+	return s[:cut] + "…"
 }
 
 // IsCommandAction reports whether a clicked action id is a command button.

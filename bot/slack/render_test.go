@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -110,7 +112,7 @@ func checkLimits(t *testing.T, name string, r Rendered) {
 	if len(r.Blocks) > maxBlocks {
 		t.Errorf("%s: %d blocks", name, len(r.Blocks))
 	}
-	ids := map[string]bool{}
+	ids, blockIDs := map[string]bool{}, map[string]bool{}
 	for _, b := range r.Blocks {
 		switch b := b.(type) {
 		case *slackapi.HeaderBlock:
@@ -152,7 +154,16 @@ func checkLimits(t *testing.T, name string, r Rendered) {
 					t.Errorf("%s: action id %s twice", name, btn.ActionID)
 				}
 				ids[btn.ActionID] = true
+				if len(btn.ActionID) > maxActionID {
+					t.Errorf("%s: action id of %d characters", name, len(btn.ActionID))
+				}
 			}
+		}
+		if id := blockID(b); id != "" {
+			if blockIDs[id] {
+				t.Errorf("%s: block id %s twice", name, id)
+			}
+			blockIDs[id] = true
 		}
 	}
 	if n := utf8.RuneCountInString(r.Text); n > maxSectionText {
@@ -161,6 +172,16 @@ func checkLimits(t *testing.T, name string, r Rendered) {
 	if !wellEscaped(r.Text) {
 		t.Errorf("%s: fallback not escaped: %q", name, r.Text)
 	}
+}
+
+// blockID is a block's block_id, read back from its JSON.
+func blockID(b slackapi.Block) string {
+	raw, _ := json.Marshal(b)
+	var v struct {
+		ID string `json:"block_id"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	return v.ID
 }
 
 func checkMrkdwn(t *testing.T, name string, o *slackapi.TextBlockObject, limit int) {
@@ -216,6 +237,15 @@ func TestRenderStaysWithinLimits(t *testing.T) {
 		}
 		return bs
 	}
+	questions := func(n int) []bot.Block {
+		var bs []bot.Block
+		for i := range n {
+			bs = append(bs, bot.Block{Text: fmt.Sprintf("%d. 问题", i+1), Note: "当前回答：4", Buttons: []bot.Button{
+				{Label: "4", ActionID: bot.ActionCommand, Value: "/survey answer s-1 q 4", Style: "primary"},
+				{Label: "填写", ActionID: bot.ActionCommand, Value: "/survey answer s-1 t", Ask: "意见"}}})
+		}
+		return bs
+	}
 	everything := bot.Message{Kind: "info", Title: strings.Repeat("标题", 200), Fields: fields(30),
 		Table: table(100, prefix(300)), Buttons: buttons(40), Footer: long}
 	for range 200 {
@@ -261,6 +291,23 @@ func TestRenderStaysWithinLimits(t *testing.T) {
 				t.Errorf("buttons %+v", els)
 			}
 		}},
+		{name: "a block of 40 buttons keeps the first 25", m: bot.Message{Kind: "survey", Blocks: []bot.Block{{Text: "问题", Buttons: buttons(40)}}}, blocks: 2,
+			check: func(t *testing.T, r Rendered) {
+				if n := len(r.Blocks[1].(*slackapi.ActionBlock).Elements.ElementSet); n != maxButtons {
+					t.Errorf("%d buttons", n)
+				}
+			}},
+		{name: "a block's button whose command does not fit is left out, not cut", m: bot.Message{Kind: "survey", Blocks: []bot.Block{{Buttons: []bot.Button{
+			{Label: "1", ActionID: bot.ActionCommand, Value: "/survey answer s-1 q " + strings.Repeat("1", maxButtonValue)},
+			{Label: "2", ActionID: bot.ActionCommand, Value: "/survey answer s-1 q 2"},
+		}}}}, blocks: 1, check: func(t *testing.T, r Rendered) {
+			els := r.Blocks[0].(*slackapi.ActionBlock).Elements.ElementSet
+			if len(els) != 1 || els[0].(*slackapi.ButtonBlockElement).ActionID != BlockActionID(0, 1) {
+				t.Errorf("buttons %+v", els)
+			}
+		}},
+		{name: "a block without text, note or buttons makes no block", m: bot.Message{Kind: "survey", Text: []string{"正文"}, Blocks: []bot.Block{{Text: " "}}}, blocks: 1},
+		{name: "30 questions are cut at 50 blocks, the last saying so", m: bot.Message{Kind: "survey", Blocks: questions(30)}, blocks: maxBlocks},
 		{name: "everything at once", m: everything, blocks: maxBlocks},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,13 +347,14 @@ func TestEscapeEverywhere(t *testing.T) {
 	evil := "<!channel> <@U123> <http://evil.example|click> & *x*"
 	m := bot.Message{Kind: "award", Title: evil, Text: []string{evil}, Fields: []bot.Field{{Label: evil, Value: evil}},
 		Table: &bot.Table{Columns: []string{evil}, Rows: [][]string{{evil}}}, Footer: evil,
-		Buttons: []bot.Button{{Label: evil, ActionID: bot.ActionCommand, Value: "/approve 1"}}}
+		Buttons: []bot.Button{{Label: evil, ActionID: bot.ActionCommand, Value: "/approve 1"}},
+		Blocks:  []bot.Block{{Text: evil, Note: evil, Buttons: []bot.Button{{Label: evil, ActionID: bot.ActionCommand, Value: "/approve 1"}}}}}
 	r := Render(m, "/x", 0)
 	checkLimits(t, "evil", r)
 	raw, _ := json.Marshal(r.Blocks)
 	// Every mrkdwn text is escaped: the user's markup is shown, not run.
 	mrkdwnTexts := textsOfType(raw, "mrkdwn")
-	if len(mrkdwnTexts) != 4 { // the paragraph, the field, the table and the footer
+	if len(mrkdwnTexts) != 6 { // the paragraph, the field, the table, the block's text and note, the footer
 		t.Errorf("%d mrkdwn texts: %q", len(mrkdwnTexts), mrkdwnTexts)
 	}
 	for _, s := range append(mrkdwnTexts, r.Text) {
@@ -445,6 +493,60 @@ func TestCommandActionIDs(t *testing.T) {
 	}
 	if !IsCommandAction(bot.ActionCommand) {
 		t.Error("the bare ActionCommand is not a command action")
+	}
+}
+
+// A button that asks for a text carries its prompt in its action id, cut
+// to Slack's 255 characters, and stays a command button.
+func TestAskActionIDs(t *testing.T) {
+	long := strings.Repeat("请说明原因，", 100)
+	for _, tt := range []struct {
+		name, pos, prompt string
+		want              string // the prompt read back
+	}{
+		{"a short prompt rides along", "3", "驳回理由", "驳回理由"},
+		{"a block's button", "b12:0", "其他意见或建议", "其他意见或建议"},
+		{"a long prompt is cut to fit", "b49:24", long, "…"},
+		{"no prompt, no label", "0", "  ", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id := AskActionID(tt.pos, tt.prompt)
+			if !IsCommandAction(id) || !IsAskAction(id) || len(id) > maxActionID {
+				t.Fatalf("%q (%d characters)", id, len(id))
+			}
+			got := AskPrompt(id)
+			if tt.want == "…" {
+				if !strings.HasSuffix(got, "…") || !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) || len(got) < 100 {
+					t.Errorf("cut prompt %q", got)
+				}
+			} else if got != tt.want {
+				t.Errorf("prompt %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for _, id := range []string{CommandActionID(1), BlockActionID(2, 3), "jifen_command:ask:5:0", "jifen_command:ask:1:p:!!", "jifen_command:ask:1:p:_w"} {
+		if AskPrompt(id) != "" {
+			t.Errorf("%q has a prompt: %q", id, AskPrompt(id))
+		}
+	}
+	if IsAskAction(CommandActionID(1)) || IsAskAction(BlockActionID(0, 0)) {
+		t.Error("a plain command button asks")
+	}
+	// Rendered, the buttons that ask say so, wherever they are.
+	m := bot.Message{Kind: "approval",
+		Buttons: []bot.Button{{Label: "批准", ActionID: bot.ActionCommand, Value: "/approve 1"}, {Label: "驳回", ActionID: bot.ActionCommand, Value: "/reject 1", Ask: "驳回理由"}},
+		Blocks:  []bot.Block{{Text: "意见", Buttons: []bot.Button{{Label: "填写", ActionID: bot.ActionCommand, Value: "/survey answer s-1 t", Ask: "意见"}, {Label: "链接", URL: "https://example.com/s"}}}}}
+	var got []string
+	for _, b := range Render(m, "", 0).Blocks {
+		if ab, ok := b.(*slackapi.ActionBlock); ok {
+			for _, e := range ab.Elements.ElementSet {
+				btn := e.(*slackapi.ButtonBlockElement)
+				got = append(got, fmt.Sprintf("%v/%s/%s", IsAskAction(btn.ActionID), AskPrompt(btn.ActionID), btn.URL))
+			}
+		}
+	}
+	if want := []string{"false//", "true/驳回理由/", "true/意见/", "false//https://example.com/s"}; !slices.Equal(got, want) {
+		t.Errorf("buttons %q, want %q", got, want)
 	}
 }
 

@@ -76,7 +76,7 @@ func TestSurveyAnsweredWithButtons(t *testing.T) {
 	// runs the command with the text and replaces the card.
 	cb := fmt.Sprintf(`{"type":"block_actions","trigger_id":"t-ask","response_url":%q,"user":{"id":%q},
 		"actions":[{"type":"button","action_id":%q,"block_id":"jifen_block:5","value":"/survey answer satisfaction-1 comments","text":{"type":"plain_text","text":"填写"},"action_ts":"1.2"}]}`,
-		h.slack.GetAPIURL()+"response", wang, BlockActionID(5, 0, true))
+		h.slack.GetAPIURL()+"response", wang, AskActionID("b5:0", "其他意见或建议"))
 	before := len(h.slack.sent())
 	h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(cb), nil)
 	opened := false
