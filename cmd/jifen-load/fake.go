@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// FakePlatforms stands in for the Slack Web API and the Feishu Open API
+// that `jifen serve` calls while under load (announcements, direct
+// messages, replies), so that a load test never reaches the real
+// platforms. Point the server at it with slack.api_url: http://ADDR/api
+// and feishu.base_url: http://ADDR. It answers every call with success and
+// counts the calls, and remembers which load tokens the Feishu replies
+// carried (the bot's answer to an award names its reason).
+type FakePlatforms struct {
+	seq    atomic.Int64
+	mu     sync.Mutex
+	calls  map[string]int
+	tokens map[string]int // load token → Feishu messages that carried it
+}
+
+// NewFakePlatforms returns an empty fake.
+func NewFakePlatforms() *FakePlatforms {
+	return &FakePlatforms{calls: map[string]int{}, tokens: map[string]int{}}
+}
+
+// loadToken finds load tokens in a request body.
+var loadToken = regexp.MustCompile(`ld-[a-z0-9]+-[0-9]{7}`)
+
+func (f *FakePlatforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	path := r.URL.Path
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	n := f.seq.Add(1)
+	switch {
+	case strings.HasPrefix(path, "/api/"):
+		method := strings.TrimPrefix(path, "/api/")
+		f.count("slack " + method)
+		_ = r.ParseForm()
+		if method == "users.info" {
+			u := r.FormValue("user")
+			fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":"load-%s","profile":{"display_name":"load-%s"}}}`, u, strings.ToLower(u), strings.ToLower(u))
+			return
+		}
+		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d","message_ts":"1700000000.%06d"}`, r.FormValue("channel"), n%1e6, n%1e6)
+	case path == "/open-apis/auth/v3/tenant_access_token/internal":
+		f.count("feishu tenant_access_token")
+		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-load-fake","expire":7200}`)
+	case strings.HasPrefix(path, "/open-apis/im/v1/messages"):
+		kind := "feishu send"
+		if strings.HasSuffix(path, "/reply") {
+			kind = "feishu reply"
+		}
+		f.count(kind)
+		if toks := loadToken.FindAll(body, -1); len(toks) > 0 {
+			f.mu.Lock()
+			seen := map[string]bool{}
+			for _, t := range toks {
+				if !seen[string(t)] {
+					seen[string(t)] = true
+					f.tokens[string(t)]++
+				}
+			}
+			f.mu.Unlock()
+		}
+		fmt.Fprintf(w, `{"code":0,"msg":"success","data":{"message_id":"om_load_fake_%d"}}`, n)
+	case strings.HasPrefix(path, "/open-apis/contact/v3/users/"):
+		f.count("feishu contact user")
+		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"load user","department_ids":[]}}}`)
+	default:
+		f.count("unknown " + r.Method + " " + path)
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"ok":false,"code":404,"error":"not_found"}`)
+	}
+}
+
+func (f *FakePlatforms) count(k string) {
+	f.mu.Lock()
+	f.calls[k]++
+	f.mu.Unlock()
+}
+
+// Calls returns the calls counted so far, by API.
+func (f *FakePlatforms) Calls() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.calls))
+	for k, v := range f.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// FeishuReplied reports how many Feishu messages named token.
+func (f *FakePlatforms) FeishuReplied(token string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tokens[token]
+}
