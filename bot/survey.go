@@ -34,34 +34,29 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 		return b.mySurveys(req)
 	}
 	sub, rest := strings.ToLower(cmd.Args[0]), cmd.Args[1:]
-	switch sub {
-	case "answer", "回答":
+	admin := map[string]string{"start": "start", "发起": "start", "开始": "start", "close": "close", "结束": "close", "关闭": "close",
+		"results": "results", "result": "results", "结果": "results", "list": "list", "列表": "list"}[sub]
+	switch {
+	case sub == "answer" || sub == "回答":
 		return b.answerSurvey(ctx, req, rest)
-	case "start", "发起", "开始":
-		if err := b.surveyAdmin(req, "/survey start"); err != nil {
+	case admin == "list":
+		if err := b.surveyAdmin(req, "/survey list"); err != nil {
+			return Response{}, err
+		}
+		return b.listSurveys(), nil
+	case admin != "":
+		if err := b.surveyAdmin(req, "/survey "+admin); err != nil {
 			return Response{}, err
 		}
 		s, err := b.surveyArg(rest)
 		if err != nil {
 			return Response{}, err
 		}
-		return b.StartSurvey(ctx, s.ID, req.Key)
-	case "close", "结束", "关闭":
-		if err := b.surveyAdmin(req, "/survey close"); err != nil {
-			return Response{}, err
-		}
-		s, err := b.surveyArg(rest)
-		if err != nil {
-			return Response{}, err
-		}
-		return b.closeSurvey(ctx, s)
-	case "results", "result", "结果":
-		if err := b.surveyAdmin(req, "/survey results"); err != nil {
-			return Response{}, err
-		}
-		s, err := b.surveyArg(rest)
-		if err != nil {
-			return Response{}, err
+		switch admin {
+		case "start":
+			return b.StartSurvey(ctx, s.ID, req.Key)
+		case "close":
+			return b.closeSurvey(ctx, s)
 		}
 		n := 0
 		if len(rest) > 1 {
@@ -74,11 +69,6 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 			return Response{}, err
 		}
 		return Response{Reply: b.ResultsMessage(res)}, nil
-	case "list", "列表":
-		if err := b.surveyAdmin(req, "/survey list"); err != nil {
-			return Response{}, err
-		}
-		return b.listSurveys(), nil
 	}
 	s, err := b.surveyArg(cmd.Args)
 	if err != nil {

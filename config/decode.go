@@ -304,3 +304,14 @@ func closest(key string, known []string) string {
 	}
 	return best
 }
+
+// uniqueID checks the id (or name) of a list item: required, lower-case
+// letters, digits and _, and not used twice (seen holds those used).
+func (d *decoder) uniqueID(f *fieldSet, item value, key, id string, seen map[string]bool) {
+	if id == "" || !ruleID.MatchString(id) {
+		d.add(lineOf(f, f.get(key)), item.path+"."+key, "required: lower-case letters, digits and _")
+	} else if seen[id] {
+		d.add(item.node, item.path+"."+key, "%s %q is used twice", key, id)
+	}
+	seen[id] = true
+}

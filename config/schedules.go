@@ -35,12 +35,7 @@ func (d *decoder) schedules(v value) []Schedule {
 		s := Schedule{Name: d.str(f.get("name")), Job: d.str(f.get("job")), Cron: d.str(f.get("cron")),
 			Department: d.str(f.get("department")), SlackChannel: d.str(f.get("slack_channel")), FeishuChat: d.str(f.get("feishu_chat")),
 			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7}
-		if s.Name == "" || !ruleID.MatchString(s.Name) {
-			d.add(lineOf(f, f.get("name")), sv.path+".name", "required: lower-case letters, digits and _")
-		} else if names[s.Name] {
-			d.add(sv.node, sv.path+".name", "name %q is used twice", s.Name)
-		}
-		names[s.Name] = true
+		d.uniqueID(f, sv, "name", s.Name, names)
 		if !slices.Contains(ScheduleJobs, s.Job) {
 			d.add(lineOf(f, f.get("job")), sv.path+".job", "unknown job %q (want one of %v)", clip(s.Job), ScheduleJobs)
 		}

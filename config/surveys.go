@@ -28,12 +28,7 @@ func (d *decoder) surveys(v value, members []jifen.Member) []survey.Survey {
 		s := survey.Survey{ID: d.str(f.get("id")), Title: d.str(f.get("title")), Intro: d.str(f.get("intro")),
 			Anonymous: d.bool(f.get("anonymous")), Schedule: d.str(f.get("schedule")),
 			OpenFor: 72 * time.Hour, RemindAfter: 48 * time.Hour, MinGroup: survey.DefaultMinGroup}
-		if s.ID == "" || !ruleID.MatchString(s.ID) {
-			d.add(lineOf(f, f.get("id")), sv.path+".id", "required: lower-case letters, digits and _")
-		} else if ids[s.ID] {
-			d.add(sv.node, sv.path+".id", "id %q is used twice", s.ID)
-		}
-		ids[s.ID] = true
+		d.uniqueID(f, sv, "id", s.ID, ids)
 		if s.Title == "" {
 			d.add(lineOf(f, f.get("title")), sv.path+".title", "required: the title members see")
 		}
@@ -90,12 +85,7 @@ func (d *decoder) questions(v value) []survey.Question {
 		f := d.fields(qv, "id", "text", "type", "choices")
 		q := survey.Question{ID: d.str(f.get("id")), Text: d.str(f.get("text")), Kind: survey.Kind(d.str(f.get("type"))),
 			Choices: d.strs(f.get("choices"))}
-		if q.ID == "" || !ruleID.MatchString(q.ID) {
-			d.add(lineOf(f, f.get("id")), qv.path+".id", "required: lower-case letters, digits and _")
-		} else if ids[q.ID] {
-			d.add(qv.node, qv.path+".id", "id %q is used twice", q.ID)
-		}
-		ids[q.ID] = true
+		d.uniqueID(f, qv, "id", q.ID, ids)
 		if q.Text == "" {
 			d.add(lineOf(f, f.get("text")), qv.path+".text", "required: the question members see")
 		}

@@ -15,12 +15,7 @@ func (d *decoder) targets(v value, cat *rules.Catalog) []rules.Target {
 		f := d.fields(tv, "id", "name", "metric", "category", "kpi", "min", "max")
 		t := rules.Target{ID: d.str(f.get("id")), Name: d.str(f.get("name")), Metric: d.str(f.get("metric")),
 			Category: d.str(f.get("category")), KPI: d.str(f.get("kpi"))}
-		if t.ID == "" || !ruleID.MatchString(t.ID) {
-			d.add(lineOf(f, f.get("id")), tv.path+".id", "required: lower-case letters, digits and _")
-		} else if ids[t.ID] {
-			d.add(tv.node, tv.path+".id", "id %q is used twice", t.ID)
-		}
-		ids[t.ID] = true
+		d.uniqueID(f, tv, "id", t.ID, ids)
 		if t.Name == "" {
 			t.Name = t.ID
 		}
@@ -58,13 +53,12 @@ func (d *decoder) policies(v value, cat *rules.Catalog, loc *time.Location) []ru
 	if loc == nil {
 		loc = time.UTC
 	}
+	ids := map[string]bool{}
 	for _, pv := range d.seq(v) {
 		f := d.fields(pv, "id", "name", "date", "description", "behavior")
 		p := rules.Policy{ID: d.str(f.get("id")), Name: d.str(f.get("name")), Description: d.str(f.get("description")),
 			Behavior: d.str(f.get("behavior"))}
-		if p.ID == "" || !ruleID.MatchString(p.ID) {
-			d.add(lineOf(f, f.get("id")), pv.path+".id", "required: lower-case letters, digits and _")
-		}
+		d.uniqueID(f, pv, "id", p.ID, ids)
 		if p.Name == "" {
 			p.Name = p.ID
 		}

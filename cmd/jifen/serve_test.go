@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -277,24 +278,44 @@ func sealFeishu(t *testing.T, key, plain string) string {
 // TestServeFiresScheduledPostsOnce runs `jifen serve` at a clock just past
 // the monthly leaderboard's time: the post goes to the configured Slack
 // channel, and a restart at the same time does not post it again.
-func TestServeFiresScheduledPostsOnce(t *testing.T) {
-	var mu sync.Mutex
-	posts := map[string]int{} // channel → posts
+// slackPosts is a fake Slack Web API that records chat.postMessage: the
+// blocks posted to each channel.
+type slackPosts struct {
+	mu    sync.Mutex
+	posts map[string][]string
+}
+
+func (p *slackPosts) sent() map[string][]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.posts)
+}
+
+func (p *slackPosts) reset() { p.mu.Lock(); p.posts = map[string][]string{}; p.mu.Unlock() }
+
+// withFakeSlack writes the example config with Slack enabled against a
+// fake Web API (fixed fake secrets) and returns its path and the recorder.
+func withFakeSlack(t *testing.T) (string, *slackPosts) {
+	rec := &slackPosts{posts: map[string][]string{}}
 	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 			_ = r.ParseForm()
-			mu.Lock()
-			posts[r.FormValue("channel")]++
-			mu.Unlock()
+			rec.mu.Lock()
+			rec.posts[r.FormValue("channel")] = append(rec.posts[r.FormValue("channel")], r.FormValue("blocks"))
+			rec.mu.Unlock()
 			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1.1"}`, r.FormValue("channel"))
 		})
 	})
 	fake.Start()
-	defer fake.Stop()
-	dir := t.TempDir()
-	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL())
+	t.Cleanup(fake.Stop)
+	path := exampleConfig(t, t.TempDir(), "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL())
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
 	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+	return path, rec
+}
+
+func TestServeFiresScheduledPostsOnce(t *testing.T) {
+	path, rec := withFakeSlack(t)
 	t.Setenv("SLACK_ANNOUNCE_CHANNEL", "C0ALL")
 
 	sh, _ := time.LoadLocation("Asia/Shanghai")
@@ -302,13 +323,7 @@ func TestServeFiresScheduledPostsOnce(t *testing.T) {
 	serve := func() {
 		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
 		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			mu.Lock()
-			n := posts["C0ALL"]
-			mu.Unlock()
-			if n > 0 {
-				break
-			}
+		for time.Now().Before(deadline) && len(rec.sent()["C0ALL"]) == 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		time.Sleep(200 * time.Millisecond) // room for a wrong second post
@@ -316,10 +331,8 @@ func TestServeFiresScheduledPostsOnce(t *testing.T) {
 	}
 	serve()
 	serve()
-	mu.Lock()
-	defer mu.Unlock()
-	if posts["C0ALL"] != 1 {
-		t.Fatalf("posts to the channel: %d, want exactly 1", posts["C0ALL"])
+	if n := len(rec.sent()["C0ALL"]); n != 1 {
+		t.Fatalf("posts to the channel: %d, want exactly 1", n)
 	}
 }
 
@@ -380,23 +393,7 @@ func startServe(t *testing.T, path string, clock jifen.Clock) (base string, stop
 // 10:00; two runs of serve send each member on Slack its card once, and a
 // run after the round's time closes it and sends the admins the results.
 func TestServeRunsSurveyRoundsOnce(t *testing.T) {
-	var mu sync.Mutex
-	posts := map[string][]string{} // channel → texts
-	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
-			_ = r.ParseForm()
-			mu.Lock()
-			posts[r.FormValue("channel")] = append(posts[r.FormValue("channel")], r.FormValue("blocks"))
-			mu.Unlock()
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1.1"}`, r.FormValue("channel"))
-		})
-	})
-	fake.Start()
-	defer fake.Stop()
-	dir := t.TempDir()
-	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL())
-	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
-	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+	path, rec := withFakeSlack(t)
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -408,9 +405,7 @@ func TestServeRunsSurveyRoundsOnce(t *testing.T) {
 		}
 	}
 	count := func(want string) (users, with int) {
-		mu.Lock()
-		defer mu.Unlock()
-		for ch, texts := range posts {
+		for ch, texts := range rec.sent() {
 			if strings.HasPrefix(ch, "U") {
 				users++
 				for _, s := range texts {
@@ -439,14 +434,12 @@ func TestServeRunsSurveyRoundsOnce(t *testing.T) {
 	if users, n := count("积分制度满意度调查"); users != onSlack || n != onSlack {
 		t.Fatalf("survey cards: %d posts to %d users, want one to each of %d", n, users, onSlack)
 	}
-	mu.Lock()
-	for ch, texts := range posts {
+	for ch, texts := range rec.sent() {
 		if len(texts) != 1 {
 			t.Errorf("%s got %d messages", ch, len(texts))
 		}
 	}
-	posts = map[string][]string{}
-	mu.Unlock()
+	rec.reset()
 
 	// 72 hours later the round closes; the admins get the results.
 	closed := func() bool { _, n := count("回收率"); return n > 0 }
