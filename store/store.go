@@ -125,6 +125,9 @@ type Store struct {
 	boards *boardCache
 
 	lastPurge time.Time
+	// lastRelease is when the committer last released the mapping's
+	// pages (see commit.go); only the committer reads and writes it.
+	lastRelease time.Time
 }
 
 // Open opens (creating if needed, with mode 0600) the store at path.

@@ -92,7 +92,8 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 
 	g.Go(func() error { return runSchedules(ctx, a, posts, log, m.now) })
 	// Pages of the store read by reports and first leaderboard loads need
-	// not stay resident in the process (see Store.ReleaseMemory).
+	// not stay resident in the process (see Store.ReleaseMemory); writes
+	// release them as they go, an idle bot once a minute.
 	g.Go(func() error {
 		tick := time.NewTicker(time.Minute)
 		defer tick.Stop()
