@@ -326,70 +326,15 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	if s == nil {
 		return usageError{fmt.Sprintf("no schedule %q", args[1])}
 	}
-	if s.Job == "personal" {
-		period := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
-		if fs.Lookup("dry-run").Value.String() == "true" {
-			n := 0
-			for _, mb := range a.store.Members() {
-				if mb.Bot {
-					continue
-				}
-				if n < 3 {
-					fmt.Fprint(m.Stdout, console.Render(a.bot.PersonalReport(mb, period)), "\n")
-				}
-				n++
-			}
-			fmt.Fprintf(m.Stdout, "(%d personal reports)\n", n)
-			return nil
-		}
-		p, err := m.posters(a, slog.New(slog.DiscardHandler))
-		if err != nil {
-			return err
-		}
-		if p.slack == nil && p.feishu == nil {
-			return usageError{"no platform is enabled; use --dry-run to see the post"}
-		}
-		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
-		return nil
+	if fs.Lookup("dry-run").Value.String() == "true" {
+		return m.dryRun(ctx, a, *s, now)
 	}
 	if s.Job == "backup" {
-		if fs.Lookup("dry-run").Value.String() == "true" {
-			fmt.Fprintf(m.Stdout, "would write a backup into %s, keeping the newest %d\n", s.Dir, s.Keep)
-			return nil
-		}
 		path, err := backup(a, *s, now)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "backup written: %s\n", path)
-		return nil
-	}
-	if s.Job == "reminders" && fs.Lookup("dry-run").Value.String() == "true" {
-		ns, err := a.bot.Reminders()
-		if err != nil {
-			return err
-		}
-		for _, n := range ns {
-			fmt.Fprintf(m.Stdout, "→ %s\n%s", n.To, console.Render(n.Message))
-		}
-		fmt.Fprintf(m.Stdout, "(%d reminders)\n", len(ns))
-		return nil
-	}
-	if s.Job == "reminders" {
-		p, err := m.posters(a, slog.New(slog.DiscardHandler))
-		if err != nil {
-			return err
-		}
-		if p.slack == nil && p.feishu == nil {
-			return usageError{"no platform is enabled; use --dry-run to see the post"}
-		}
-		n, err := reminders(ctx, a, p, *s, now)
-		fmt.Fprintf(m.Stdout, "sent %d reminders\n", n)
-		return err
-	}
-	msg := post(ctx, a.bot, *s, now, loc)
-	if fs.Lookup("dry-run").Value.String() == "true" {
-		fmt.Fprint(m.Stdout, console.Render(msg))
 		return nil
 	}
 	p, err := m.posters(a, slog.New(slog.DiscardHandler))
@@ -399,7 +344,50 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	if p.slack == nil && p.feishu == nil {
 		return usageError{"no platform is enabled; use --dry-run to see the post"}
 	}
-	return p.send(ctx, *s, msg, now)
+	switch s.Job {
+	case "personal":
+		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
+		return nil
+	case "reminders":
+		n, err := reminders(ctx, a, p, *s, now)
+		fmt.Fprintf(m.Stdout, "sent %d reminders\n", n)
+		return err
+	}
+	return p.send(ctx, *s, post(ctx, a.bot, *s, now, loc), now)
+}
+
+// dryRun shows what a scheduled job would post or write, and does nothing.
+func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.Time) error {
+	loc := a.store.Location()
+	switch s.Job {
+	case "personal":
+		period := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
+		n := 0
+		for _, mb := range a.store.Members() {
+			if mb.Bot {
+				continue
+			}
+			if n < 3 {
+				fmt.Fprint(m.Stdout, console.Render(a.bot.PersonalReport(mb, period)), "\n")
+			}
+			n++
+		}
+		fmt.Fprintf(m.Stdout, "(%d personal reports)\n", n)
+	case "backup":
+		fmt.Fprintf(m.Stdout, "would write a backup into %s, keeping the newest %d\n", s.Dir, s.Keep)
+	case "reminders":
+		ns, err := a.bot.Reminders()
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			fmt.Fprintf(m.Stdout, "→ %s\n%s", n.To, console.Render(n.Message))
+		}
+		fmt.Fprintf(m.Stdout, "(%d reminders)\n", len(ns))
+	default:
+		fmt.Fprint(m.Stdout, console.Render(post(ctx, a.bot, s, now, loc)))
+	}
+	return nil
 }
 
 // posters builds the enabled platforms' adapters.
