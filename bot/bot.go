@@ -95,11 +95,15 @@ func (b *Bot) Handle(ctx context.Context, req Request) Response {
 	if req.Resolve == nil {
 		req.Resolve = b.ResolveName
 	}
-	resp, err := b.dispatch(ctx, req)
+	cmd, err := Parse(req.Text)
+	var resp Response
+	if err == nil {
+		resp, err = b.execute(ctx, req, cmd)
+	}
 	if b.observe != nil {
-		name, outcome := "unknown", "ok"
-		if cmd, perr := Parse(req.Text); perr == nil {
-			name = cmd.Name
+		name, outcome := cmd.Name, "ok"
+		if name == "" {
+			name = "unknown"
 		}
 		if err != nil {
 			outcome = string(jifen.ErrorCode(err))
@@ -129,11 +133,8 @@ func (b *Bot) ErrorResponse(err error) Response { return b.errorResponse(Request
 // texts (button labels, placeholders).
 func (b *Bot) T(key string, args ...any) string { return b.t(key, args...) }
 
-func (b *Bot) dispatch(ctx context.Context, req Request) (Response, error) {
-	cmd, err := Parse(req.Text)
-	if err != nil {
-		return Response{}, err
-	}
+// execute runs a parsed command.
+func (b *Bot) execute(ctx context.Context, req Request, cmd Command) (Response, error) {
 	switch cmd.Name {
 	case "award":
 		return b.award(ctx, req, cmd, jifen.KindAward)

@@ -115,7 +115,11 @@ func (e *env) run(as, text string) Response {
 
 func (e *env) try(as, text, key string) (Response, error) {
 	req := Request{Caller: e.member(as), Text: text, Source: "test", Key: key, Resolve: e.bot.ResolveName}
-	return e.bot.dispatch(context.Background(), req)
+	cmd, err := Parse(text)
+	if err != nil {
+		return Response{}, err
+	}
+	return e.bot.execute(context.Background(), req, cmd)
 }
 
 func (e *env) month(member string) int64 {
