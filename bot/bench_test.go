@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"jifen"
 	"jifen/store"
+	"jifen/store/storetest"
 )
 
 // Benchmarks of the durable write path and of the queries people run most.
@@ -215,60 +215,40 @@ func bigStore(b *testing.B, members, entries int) string {
 	if p, ok := bigStores.Load(name); ok {
 		return p.(string)
 	}
-	dir := os.Getenv("JIFEN_BENCH_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, "jifen-bench-"+name)
-	if _, err := os.Stat(path); err == nil {
-		bigStores.Store(name, path)
-		return path
-	}
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	ms := benchMembers(members)
-	clock := &fixedClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	st, err := store.Open(tmp, store.Options{Location: shanghai, Clock: clock, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.SyncMembers(context.Background(), ms); err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	cats := []struct {
-		cat, beh string
-		lo, hi   int
-	}{{"sales", "big_deal", 20, 100}, {"service", "praise", 5, 20}, {"attendance", "late", -5, -5}, {"collab", "help_peer", 1, 10}}
-	span := 330 * 24 * time.Hour
-	const chunk = 5000
-	for done := 0; done < entries; done += chunk {
-		// Entries arrive in time order, as in real life.
-		clock.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(span / time.Duration(entries) * time.Duration(done)))
-		_, _, err := st.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
-			for j := 0; j < chunk && done+j < entries; j++ {
-				c := cats[rng.IntN(len(cats))]
-				pts := int64(c.lo + rng.IntN(c.hi-c.lo+1))
-				kind := jifen.KindAward
-				if pts < 0 {
-					kind = jifen.KindDeduct
-				}
-				if _, err := tx.Append(&jifen.Entry{Kind: kind, Giver: "hr", Receiver: ms[1+rng.IntN(members)].ID,
-					Points: pts, Category: c.cat, Behavior: c.beh, Reason: "bench", RuleVersion: 1,
-					At: tx.Now().Add(time.Duration(j) * time.Second)}); err != nil {
-					return nil, err
-				}
-			}
-			return nil, nil
-		})
+	path := storetest.Cached(b, "jifen-bench-"+name, func(path string) error {
+		ms := benchMembers(members)
+		clock := &fixedClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		st, err := store.Open(path, store.Options{Location: shanghai, Clock: clock, NoSync: true})
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
-	}
-	st.Close()
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
+		defer st.Close()
+		if err := st.SyncMembers(context.Background(), ms); err != nil {
+			return err
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		cats := []struct {
+			cat, beh string
+			lo, hi   int
+		}{{"sales", "big_deal", 20, 100}, {"service", "praise", 5, 20}, {"attendance", "late", -5, -5}, {"collab", "help_peer", 1, 10}}
+		span := 330 * 24 * time.Hour
+		const chunk = 5000
+		// Entries arrive in time order, as in real life.
+		next := func(first int) {
+			clock.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(span / time.Duration(entries) * time.Duration(first)))
+		}
+		return storetest.Fill(st, entries, chunk, next, func(tx *store.Tx, i int) jifen.Entry {
+			c := cats[rng.IntN(len(cats))]
+			pts := int64(c.lo + rng.IntN(c.hi-c.lo+1))
+			kind := jifen.KindAward
+			if pts < 0 {
+				kind = jifen.KindDeduct
+			}
+			return jifen.Entry{Kind: kind, Giver: "hr", Receiver: ms[1+rng.IntN(members)].ID,
+				Points: pts, Category: c.cat, Behavior: c.beh, Reason: "bench", RuleVersion: 1,
+				At: tx.Now().Add(time.Duration(i%chunk) * time.Second)}
+		})
+	})
 	bigStores.Store(name, path)
 	return path
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"jifen"
 	"jifen/config"
 	"jifen/store"
+	"jifen/store/storetest"
 )
 
 // BenchmarkReportYear renders every format of a year's summary for 10,000
@@ -66,65 +66,42 @@ func benchConfig(b *testing.B) *config.Config {
 }
 
 func yearStore(b *testing.B, members, entries int) string {
-	dir := os.Getenv("JIFEN_BENCH_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, fmt.Sprintf("jifen-report-%d-%d.db", members, entries))
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	cfg := benchConfig(b)
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	clock := &benchClock{}
-	st, err := store.Open(tmp, store.Options{Location: shanghai, NoSync: true, Clock: clock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	depts := []string{"销售部", "客服部", "研发部", "生产部", "人力资源部", "财务部", "质量部", "采购部"}
-	levels := []string{"基层员工", "基层员工", "基层员工", "中层管理", "高层"}
-	ms := []jifen.Member{{ID: "admin", Name: "管理员", Role: jifen.RoleAdmin}}
-	for i := range members {
-		ms = append(ms, jifen.Member{ID: fmt.Sprintf("e%05d", i), Name: fmt.Sprintf("员工%05d", i), Department: depts[i%len(depts)],
-			Level: levels[i%len(levels)], Role: jifen.RoleEmployee, Joined: time.Date(2018+i%9, time.Month(1+i%12), 1, 0, 0, 0, 0, time.UTC)})
-	}
-	ctx := context.Background()
-	if err := st.SyncMembers(ctx, ms); err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(3, 5))
-	behaviors := cfg.Rules.Behaviors
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai)
-	span := 360 * 24 * time.Hour
-	const chunk = 10_000
-	for done := 0; done < entries; done += chunk {
-		clock.t = start.Add(span / time.Duration(entries) * time.Duration(done+chunk))
-		_, _, err := st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
-			for j := 0; j < chunk && done+j < entries; j++ {
-				bh := behaviors[rng.IntN(len(behaviors))]
-				pts := bh.Min + rng.Int64N(bh.Max-bh.Min+1)
-				kind := jifen.KindAward
-				if pts < 0 {
-					kind = jifen.KindDeduct
-				}
-				eff := start.Add(span / time.Duration(entries) * time.Duration(done+j))
-				if _, err := tx.Append(&jifen.Entry{Kind: kind, At: clock.t, Effective: eff, Giver: "admin", Receiver: ms[1+rng.IntN(members)].ID,
-					Points: pts, Category: bh.Category, Behavior: bh.ID, Reason: "bench", RuleVersion: 1}); err != nil {
-					return nil, err
-				}
-			}
-			return nil, nil
-		})
+	return storetest.Cached(b, fmt.Sprintf("jifen-report-%d-%d.db", members, entries), func(path string) error {
+		cfg := benchConfig(b)
+		clock := &benchClock{}
+		st, err := store.Open(path, store.Options{Location: shanghai, NoSync: true, Clock: clock})
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
-	}
-	st.Close()
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	return path
+		defer st.Close()
+		depts := []string{"销售部", "客服部", "研发部", "生产部", "人力资源部", "财务部", "质量部", "采购部"}
+		levels := []string{"基层员工", "基层员工", "基层员工", "中层管理", "高层"}
+		ms := []jifen.Member{{ID: "admin", Name: "管理员", Role: jifen.RoleAdmin}}
+		for i := range members {
+			ms = append(ms, jifen.Member{ID: fmt.Sprintf("e%05d", i), Name: fmt.Sprintf("员工%05d", i), Department: depts[i%len(depts)],
+				Level: levels[i%len(levels)], Role: jifen.RoleEmployee, Joined: time.Date(2018+i%9, time.Month(1+i%12), 1, 0, 0, 0, 0, time.UTC)})
+		}
+		if err := st.SyncMembers(context.Background(), ms); err != nil {
+			return err
+		}
+		rng := rand.New(rand.NewPCG(3, 5))
+		behaviors := cfg.Rules.Behaviors
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai)
+		span := 360 * 24 * time.Hour
+		const chunk = 10_000
+		// Recorded at the end of their chunk, counted at their own time.
+		next := func(first int) { clock.t = start.Add(span / time.Duration(entries) * time.Duration(first+chunk)) }
+		return storetest.Fill(st, entries, chunk, next, func(_ *store.Tx, i int) jifen.Entry {
+			bh := behaviors[rng.IntN(len(behaviors))]
+			pts := bh.Min + rng.Int64N(bh.Max-bh.Min+1)
+			kind := jifen.KindAward
+			if pts < 0 {
+				kind = jifen.KindDeduct
+			}
+			return jifen.Entry{Kind: kind, At: clock.t, Effective: start.Add(span / time.Duration(entries) * time.Duration(i)), Giver: "admin",
+				Receiver: ms[1+rng.IntN(members)].ID, Points: pts, Category: bh.Category, Behavior: bh.ID, Reason: "bench", RuleVersion: 1}
+		})
+	})
 }
 
 type benchClock struct{ t time.Time }

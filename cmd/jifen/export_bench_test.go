@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"jifen"
 	"jifen/store"
+	"jifen/store/storetest"
 )
 
 // BenchmarkExportLedger exports 100,000 and 1,000,000 entries as CSV and
@@ -58,60 +58,38 @@ func BenchmarkExportLedger(b *testing.B) {
 }
 
 func ledgerStore(b *testing.B, n int) string {
-	dir := os.Getenv("JIFEN_BENCH_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, fmt.Sprintf("jifen-ledger-%d.db", n))
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	b.Setenv("JIFEN_STORE", filepath.Join(b.TempDir(), "x.db"))
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard}
-	fs := m.newFlags(*find("verify"))
-	_ = fs.Parse([]string{"--config", "../../config.example.yaml"})
-	a, err := m.open(context.Background(), fs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := a.cfg
-	a.Close()
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	st, err := store.Open(tmp, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.SyncMembers(context.Background(), cfg.Members); err != nil {
-		b.Fatal(err)
-	}
-	var people []jifen.Member
-	for _, mb := range cfg.Members {
-		if !mb.Bot {
-			people = append(people, mb)
-		}
-	}
-	rng := rand.New(rand.NewPCG(9, 9))
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for done := 0; done < n; done += 10_000 {
-		_, _, err := st.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
-			for j := 0; j < 10_000 && done+j < n; j++ {
-				bh := cfg.Rules.Behaviors[rng.IntN(len(cfg.Rules.Behaviors))]
-				eff := start.Add(time.Duration(done+j) * 30 * time.Second)
-				if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindImport, Effective: eff, Giver: "hr_li", Receiver: people[rng.IntN(len(people))].ID,
-					Points: bh.Min, Category: bh.Category, Behavior: bh.ID, Reason: "导入的历史记录", Source: "bench"}); err != nil {
-					return nil, err
-				}
-			}
-			return nil, nil
-		})
+	return storetest.Cached(b, fmt.Sprintf("jifen-ledger-%d.db", n), func(path string) error {
+		b.Setenv("JIFEN_STORE", filepath.Join(b.TempDir(), "x.db"))
+		m := &Main{Stdout: io.Discard, Stderr: io.Discard}
+		fs := m.newFlags(*find("verify"))
+		_ = fs.Parse([]string{"--config", "../../config.example.yaml"})
+		a, err := m.open(context.Background(), fs)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
-	}
-	st.Close()
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	return path
+		cfg := a.cfg
+		a.Close()
+		st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.SyncMembers(context.Background(), cfg.Members); err != nil {
+			return err
+		}
+		var people []jifen.Member
+		for _, mb := range cfg.Members {
+			if !mb.Bot {
+				people = append(people, mb)
+			}
+		}
+		rng := rand.New(rand.NewPCG(9, 9))
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		return storetest.Fill(st, n, 10_000, nil, func(_ *store.Tx, i int) jifen.Entry {
+			bh := cfg.Rules.Behaviors[rng.IntN(len(cfg.Rules.Behaviors))]
+			return jifen.Entry{Kind: jifen.KindImport, Effective: start.Add(time.Duration(i) * 30 * time.Second), Giver: "hr_li",
+				Receiver: people[rng.IntN(len(people))].ID, Points: bh.Min, Category: bh.Category, Behavior: bh.ID,
+				Reason: "导入的历史记录", Source: "bench"}
+		})
+	})
 }
