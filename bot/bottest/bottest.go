@@ -5,8 +5,12 @@ package bottest
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -73,4 +77,38 @@ func Golden(t testing.TB, path string, got []byte, update bool) {
 	if string(want) != string(got) {
 		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
 	}
+}
+
+// Serve runs req through h as a server would, and fails the test if the
+// handler panics or does not answer within d; then it waits, at most 30
+// seconds, for the adapter's background work (wait).
+func Serve(t *testing.T, h http.Handler, req *http.Request, d time.Duration, wait func()) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	done := make(chan string, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Sprintf("%v\n%s", p, debug.Stack())
+			}
+		}()
+		h.ServeHTTP(rec, req)
+		done <- ""
+	}()
+	select {
+	case p := <-done:
+		if p != "" {
+			t.Fatalf("%s panicked: %s", req.URL.Path, p)
+		}
+	case <-time.After(d):
+		t.Fatalf("%s did not answer within %v", req.URL.Path, d)
+	}
+	waited := make(chan struct{})
+	go func() { wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("background work did not end within 30s")
+	}
+	return rec
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"jifen/bot"
+	"jifen/bot/bottest"
 )
 
 // The fuzz targets send hostile deliveries through the real webhook —
@@ -65,26 +65,7 @@ func (h *fuzzHarness) deliver(t *testing.T, body []byte, header http.Header) (in
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	rec := httptest.NewRecorder()
-	done := make(chan string, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Sprintf("%v\n%s", p, debug.Stack())
-			}
-		}()
-		h.mux.ServeHTTP(rec, req)
-		done <- ""
-	}()
-	select {
-	case p := <-done:
-		if p != "" {
-			t.Fatalf("webhook panicked on %q: %s", body, p)
-		}
-	case <-time.After(handlerDeadline):
-		t.Fatalf("webhook did not answer %q within %v", body, handlerDeadline)
-	}
-	waitBackground(t, h.a)
+	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
 	code := rec.Code
 	if code >= 500 || code < 200 {
 		t.Fatalf("webhook answered %d to %q: %s", code, body, rec.Body)
@@ -105,19 +86,6 @@ func (h *fuzzHarness) deliver(t *testing.T, body []byte, header http.Header) (in
 		}
 	}
 	return code, out
-}
-
-// waitBackground waits for the work a delivery left behind (replies,
-// notices), which must end too.
-func waitBackground(t *testing.T, a *Adapter) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { a.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("background work did not end within 30s")
-	}
 }
 
 // fuzzSeeds are plaintext deliveries as Feishu sends them, and broken ones.

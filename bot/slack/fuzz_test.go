@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"jifen/bot"
+	"jifen/bot/bottest"
 )
 
 // The fuzz targets send hostile bodies, correctly signed, through the real
@@ -82,26 +82,7 @@ func (h *fuzzHarness) deliver(t *testing.T, path, contentType string, body []byt
 	stamp, sig := sign(string(body), time.Now())
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", sig)
-	rec := httptest.NewRecorder()
-	done := make(chan string, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Sprintf("%v\n%s", p, debug.Stack())
-			}
-		}()
-		h.mux.ServeHTTP(rec, req)
-		done <- ""
-	}()
-	select {
-	case p := <-done:
-		if p != "" {
-			t.Fatalf("%s panicked on %q: %s", path, body, p)
-		}
-	case <-time.After(handlerDeadline):
-		t.Fatalf("%s did not answer %q within %v", path, body, handlerDeadline)
-	}
-	waitBackground(t, h.a)
+	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
 	code := rec.Code
 	if code >= 500 || code < 200 {
 		t.Fatalf("%s answered %d to %q: %s", path, code, body, rec.Body)
@@ -115,19 +96,6 @@ func (h *fuzzHarness) deliver(t *testing.T, path, contentType string, body []byt
 		}
 	}
 	return code, rec.Body.Bytes()
-}
-
-// waitBackground waits for the work a delivery left behind (notices,
-// event handling), which must end too.
-func waitBackground(t *testing.T, a *Adapter) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { a.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("background work did not end within 30s")
-	}
 }
 
 func FuzzSlashCommand(f *testing.F) {
