@@ -13,19 +13,7 @@ import (
 // PutRatings stores imported ratings, all in one transaction; a rating for
 // the same member and period replaces the earlier one.
 func (s *Store) PutRatings(ctx context.Context, rs []jifen.Rating) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
-		for _, r := range rs {
-			raw, err := json.Marshal(r)
-			if err != nil {
-				return nil, err
-			}
-			if err := tx.put(bucketRatings, key(r.Period, r.Member), raw); err != nil {
-				return nil, err
-			}
-		}
-		return nil, nil
-	})
-	return err
+	return putJSON(ctx, s, bucketRatings, rs, func(r jifen.Rating) []byte { return key(r.Period, r.Member) })
 }
 
 // Ratings returns the ratings of a period.
@@ -36,24 +24,29 @@ func (s *Store) Ratings(period string) []jifen.Rating {
 // PutKPIs stores imported KPIs in one transaction; the same name, period
 // and department replaces the earlier value.
 func (s *Store) PutKPIs(ctx context.Context, ks []jifen.KPI) error {
+	return putJSON(ctx, s, bucketKPIs, ks, func(k jifen.KPI) []byte { return key(k.Period, k.Name, k.Department) })
+}
+
+// KPIs returns the KPIs of a period.
+func (s *Store) KPIs(period string) []jifen.KPI {
+	return scanJSON[jifen.KPI](s, bucketKPIs, prefix(period))
+}
+
+// putJSON stores items as JSON under their keys, in one transaction.
+func putJSON[T any](ctx context.Context, s *Store, bucket []byte, items []T, keyOf func(T) []byte) error {
 	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
-		for _, k := range ks {
-			raw, err := json.Marshal(k)
+		for _, it := range items {
+			raw, err := json.Marshal(it)
 			if err != nil {
 				return nil, err
 			}
-			if err := tx.put(bucketKPIs, key(k.Period, k.Name, k.Department), raw); err != nil {
+			if err := tx.put(bucket, keyOf(it), raw); err != nil {
 				return nil, err
 			}
 		}
 		return nil, nil
 	})
 	return err
-}
-
-// KPIs returns the KPIs of a period.
-func (s *Store) KPIs(period string) []jifen.KPI {
-	return scanJSON[jifen.KPI](s, bucketKPIs, prefix(period))
 }
 
 // scanJSON decodes the JSON values under a key prefix, in key order,
