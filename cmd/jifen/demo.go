@@ -57,6 +57,7 @@ func (m *Main) demo(ctx context.Context, fs *flag.FlagSet, args []string) error 
 		return fmt.Errorf("the store %s already holds data (%d ledger entries); jifen demo fills an empty store only: point store.path (or JIFEN_STORE) at a new file", a.store.Path(), n)
 	}
 	d := &demoRun{a: a, clock: clock, rng: rand.New(rand.NewPCG(seed, 0x6a6966656e)), loc: a.store.Location(), end: real}
+	a.bot.SetCommandObserver(func(_, _, outcome string) { d.outcome = outcome })
 	if err := d.members(ctx, size); err != nil {
 		return err
 	}
@@ -111,6 +112,8 @@ type demoRun struct {
 	lateness map[string]float64 // member → chance of being late on a day
 	reformed map[string]bool    // stop being late after the policy
 	lateIn   map[string]bool    // late this month (no 全勤)
+
+	outcome string // of the last command, from the bot's command observer
 
 	refused, redeemed, rounds, answers, ratings, kpis int
 }
@@ -252,18 +255,19 @@ func weightOf(dep string) int {
 	return 2
 }
 
-// run executes a command at the clock's time as a member; a refusal by
-// the rules is counted, anything else unexpected is an error.
-func (d *demoRun) run(ctx context.Context, as jifen.Member, text string) (bot.Response, bool, error) {
+// run executes a command at the clock's time as a member and reports
+// whether it was applied: a refusal by the rules is counted, an internal
+// error (the outcome the command observer reports) ends the demo.
+func (d *demoRun) run(ctx context.Context, as jifen.Member, text string) (bool, error) {
 	resp := d.a.bot.Handle(ctx, bot.Request{Caller: as, Text: text, Source: "demo"})
-	if resp.Reply.Kind == "error" {
-		if strings.Contains(strings.Join(resp.Reply.Text, " "), "内部错误") || strings.Contains(strings.Join(resp.Reply.Text, " "), "internal error") {
-			return resp, false, fmt.Errorf("demo: %s: %q: %s", as.ID, text, resp.Reply.Text)
-		}
-		d.refused++
-		return resp, false, nil
+	switch d.outcome {
+	case "ok":
+		return true, nil
+	case string(jifen.EINTERNAL):
+		return false, fmt.Errorf("demo: %s: %q: %s", as.ID, text, resp.Reply.Text)
 	}
-	return resp, true, nil
+	d.refused++
+	return false, nil
 }
 
 // year simulates the twelve months up to now, working day by working day.
@@ -364,7 +368,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 			continue
 		}
 		d.lateIn[m.ID] = true
-		if _, _, err := d.run(ctx, d.giverOf(m), fmt.Sprintf("/deduct @%s 迟到", m.ID)); err != nil {
+		if _, err := d.run(ctx, d.giverOf(m), fmt.Sprintf("/deduct @%s 迟到", m.ID)); err != nil {
 			return err
 		}
 	}
@@ -397,7 +401,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 			if negative {
 				verb = "/deduct"
 			}
-			if _, _, err := d.run(ctx, g, fmt.Sprintf("%s @%s %d %s", verb, to.ID, abs(d.points(b)), b.Name)); err != nil {
+			if _, err := d.run(ctx, g, fmt.Sprintf("%s @%s %d %s", verb, to.ID, abs(d.points(b)), b.Name)); err != nil {
 				return err
 			}
 		}
@@ -415,7 +419,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 		if to.ID == m.ID {
 			continue
 		}
-		if _, _, err := d.run(ctx, m, fmt.Sprintf("/thanks @%s %d 帮我解决了问题", to.ID, 1+d.rng.IntN(5))); err != nil {
+		if _, err := d.run(ctx, m, fmt.Sprintf("/thanks @%s %d 帮我解决了问题", to.ID, 1+d.rng.IntN(5))); err != nil {
 			return err
 		}
 	}
@@ -432,7 +436,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 		if d.a.store.Balance(m.ID) < r.Cost || (!r.Unlimited() && d.a.store.StockUsed(r.ID) >= r.Stock) {
 			continue
 		}
-		if _, ok, err := d.run(ctx, m, "/redeem "+r.ID); err != nil {
+		if ok, err := d.run(ctx, m, "/redeem "+r.ID); err != nil {
 			return err
 		} else if ok {
 			d.redeemed++
@@ -446,7 +450,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 	// the day: approvals, redemptions waiting, fulfilment.
 	if d.rng.IntN(8) == 0 && next() {
 		if ids := d.recentAwards(); len(ids) > 0 {
-			if _, _, err := d.run(ctx, d.admin, fmt.Sprintf("/revoke %d 录入错误，撤销", ids[d.rng.IntN(len(ids))])); err != nil {
+			if _, err := d.run(ctx, d.admin, fmt.Sprintf("/revoke %d 录入错误，撤销", ids[d.rng.IntN(len(ids))])); err != nil {
 				return err
 			}
 		}
@@ -463,7 +467,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 		if d.rng.IntN(6) == 0 {
 			cmd = fmt.Sprintf("/reject %d 证明材料不足", ap.ID)
 		}
-		if _, _, err := d.run(ctx, d.admin, cmd); err != nil {
+		if _, err := d.run(ctx, d.admin, cmd); err != nil {
 			return err
 		}
 	}
@@ -475,7 +479,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 				cmd = fmt.Sprintf("/redemptions reject R%d 本季度名额已满", r.ID)
 			}
 		}
-		if _, _, err := d.run(ctx, d.admin, cmd); err != nil {
+		if _, err := d.run(ctx, d.admin, cmd); err != nil {
 			return err
 		}
 	}
@@ -523,7 +527,7 @@ func (d *demoRun) monthStart(ctx context.Context, date time.Time) error {
 	full := cat.Behavior("full_attendance")
 	for _, m := range d.people {
 		if full != nil && !d.lateIn[m.ID] && d.rng.IntN(5) != 0 {
-			if _, _, err := d.run(ctx, d.giverOf(m), fmt.Sprintf("/award @%s %s", m.ID, full.Name)); err != nil {
+			if _, err := d.run(ctx, d.giverOf(m), fmt.Sprintf("/award @%s %s", m.ID, full.Name)); err != nil {
 				return err
 			}
 		}
@@ -536,7 +540,7 @@ func (d *demoRun) monthStart(ctx context.Context, date time.Time) error {
 			if to.ID == g.ID || g.Role != jifen.RoleManager {
 				continue
 			}
-			if _, _, err := d.run(ctx, g, fmt.Sprintf("/feedback @%s 本月表现稳定，下个月可以在%s方面多投入一些。", to.ID, []string{"客户沟通", "协作", "学习", "质量"}[d.rng.IntN(4)])); err != nil {
+			if _, err := d.run(ctx, g, fmt.Sprintf("/feedback @%s 本月表现稳定，下个月可以在%s方面多投入一些。", to.ID, []string{"客户沟通", "协作", "学习", "质量"}[d.rng.IntN(4)])); err != nil {
 				return err
 			}
 		}
@@ -668,7 +672,7 @@ func (d *demoRun) answerSurveys(ctx context.Context, date time.Time, minute *int
 					v = fmt.Sprint(1 + d.rng.IntN(len(q.Choices)))
 				case survey.Multiple:
 					for range 1 + d.rng.IntN(2) {
-						if _, _, err := d.run(ctx, m, fmt.Sprintf("/survey answer %s %s +%d", r.ID(), q.ID, 1+d.rng.IntN(len(q.Choices)))); err != nil {
+						if _, err := d.run(ctx, m, fmt.Sprintf("/survey answer %s %s +%d", r.ID(), q.ID, 1+d.rng.IntN(len(q.Choices)))); err != nil {
 							return err
 						}
 					}
@@ -679,7 +683,7 @@ func (d *demoRun) answerSurveys(ctx context.Context, date time.Time, minute *int
 					}
 					v = demoComments[d.rng.IntN(len(demoComments))]
 				}
-				if _, _, err := d.run(ctx, m, fmt.Sprintf("/survey answer %s %s %s", r.ID(), q.ID, v)); err != nil {
+				if _, err := d.run(ctx, m, fmt.Sprintf("/survey answer %s %s %s", r.ID(), q.ID, v)); err != nil {
 					return err
 				}
 			}

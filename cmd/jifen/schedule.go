@@ -120,22 +120,12 @@ func backup(a *app, s config.Schedule, fire time.Time) (string, error) {
 }
 
 // reminders sends the allowance and approval reminders.
-func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
+func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) (int, error) {
 	ns, err := a.bot.Reminders()
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	for i, n := range ns {
-		m, ok := a.store.Member(n.To)
-		if !ok {
-			continue
-		}
-		if err := p.sendMember(ctx, m, n.Message, fmt.Sprintf("schedule:%s:%d:%d", s.Name, fire.Unix(), i)); err == nil {
-			sent++
-		}
-	}
-	return sent, nil
+	return sendNotices(ctx, a, p, ns, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix()), log), nil
 }
 
 func (p poster) send(ctx context.Context, s config.Schedule, msg bot.Message, fire time.Time) error {
@@ -247,7 +237,7 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		log.Info("scheduled backup written", "schedule", s.Name, "path", path)
 		return nil
 	case "reminders":
-		n, err := reminders(ctx, a, p, s, fire)
+		n, err := reminders(ctx, a, p, s, fire, log)
 		log.Info("reminders sent", "schedule", s.Name, "sent", n, "err", err)
 		return err
 	}
@@ -349,7 +339,7 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
 		return nil
 	case "reminders":
-		n, err := reminders(ctx, a, p, *s, now)
+		n, err := reminders(ctx, a, p, *s, now, m.logger(slog.LevelWarn))
 		fmt.Fprintf(m.Stdout, "sent %d reminders\n", n)
 		return err
 	}
