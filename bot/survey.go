@@ -78,7 +78,7 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 	if !ok || !r.Asked(req.Caller.ID) {
 		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
 	}
-	return Response{Reply: b.SurveyCard(&r, b.answerOf(&r, req.Caller.ID), "")}, nil
+	return Response{Reply: b.SurveyCard(&r, b.st.AnswerOf(&r, req.Caller.ID), "")}, nil
 }
 
 func (b *Bot) surveyAdmin(req Request, what string) error {
@@ -126,11 +126,6 @@ func (b *Bot) openRound(id string) (survey.Round, bool) {
 	return r, r.Open(b.now())
 }
 
-// answerOf reads a member's answer to an open round.
-func (b *Bot) answerOf(r *survey.Round, member string) survey.Answer {
-	return b.st.AnswerOf(r, member)
-}
-
 // mySurveys shows the caller the open rounds they were asked, newest
 // first; the card of the newest.
 func (b *Bot) mySurveys(req Request) (Response, error) {
@@ -144,7 +139,7 @@ func (b *Bot) mySurveys(req Request) (Response, error) {
 		return Response{Reply: Message{Kind: "survey", Text: []string{b.t("survey.none_open")}}}, nil
 	}
 	last := open[len(open)-1]
-	msg := b.SurveyCard(&last, b.answerOf(&last, req.Caller.ID), "")
+	msg := b.SurveyCard(&last, b.st.AnswerOf(&last, req.Caller.ID), "")
 	for _, r := range open[:len(open)-1] {
 		msg.Text = append(msg.Text, b.t("survey.also_open", r.Title, r.Survey))
 	}

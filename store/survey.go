@@ -114,11 +114,17 @@ func answerKey(r *survey.Round, member string) []byte {
 
 // AnswerOf is m's answer to an open round so far (the zero Answer if none).
 func (tx *Tx) AnswerOf(r *survey.Round, member string) survey.Answer {
+	a, _ := getAnswer(tx.tx, r, member)
+	return a
+}
+
+func getAnswer(btx *bolt.Tx, r *survey.Round, member string) (survey.Answer, bool) {
 	var a survey.Answer
-	if v := tx.tx.Bucket(bucketAnswers).Get(answerKey(r, member)); v != nil {
+	v := btx.Bucket(bucketAnswers).Get(answerKey(r, member))
+	if v != nil {
 		_ = json.Unmarshal(v, &a)
 	}
-	return a
+	return a, v != nil
 }
 
 // PutAnswer saves m's answer to an open round, replacing any earlier one.
@@ -177,22 +183,20 @@ func (s *Store) Answers(surveyID string, n int) []survey.Answer {
 // Answered reports whether member has answered round r (which must still
 // hold its salt if anonymous).
 func (s *Store) Answered(r *survey.Round, member string) bool {
-	found := false
-	_ = s.db.View(func(btx *bolt.Tx) error {
-		found = btx.Bucket(bucketAnswers).Get(answerKey(r, member)) != nil
-		return nil
-	})
-	return found
+	_, ok := s.answer(r, member)
+	return ok
 }
 
 // AnswerOf reads member's answer to an open round (the zero Answer if none).
 func (s *Store) AnswerOf(r *survey.Round, member string) survey.Answer {
-	var a survey.Answer
+	a, _ := s.answer(r, member)
+	return a
+}
+
+func (s *Store) answer(r *survey.Round, member string) (a survey.Answer, ok bool) {
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		if v := btx.Bucket(bucketAnswers).Get(answerKey(r, member)); v != nil {
-			_ = json.Unmarshal(v, &a)
-		}
+		a, ok = getAnswer(btx, r, member)
 		return nil
 	})
-	return a
+	return a, ok
 }
