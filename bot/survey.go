@@ -154,18 +154,19 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 	if s == nil {
 		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_unknown", id, b.surveyIDs())
 	}
+	var audience []string
+	for _, m := range b.st.Members() {
+		if s.Audience.Includes(m) {
+			audience = append(audience, m.ID)
+		}
+	}
 	var r survey.Round
 	raw, replay, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
 		now := tx.Now()
 		r = survey.Round{Survey: s.ID, Title: s.Title, Intro: s.Intro, Questions: s.Questions, Anonymous: s.Anonymous,
-			MinGroup: s.MinGroup, Started: now, Closes: now.Add(s.OpenFor)}
+			MinGroup: s.MinGroup, Audience: audience, Started: now, Closes: now.Add(s.OpenFor)}
 		if s.RemindAfter > 0 {
 			r.RemindAt = now.Add(s.RemindAfter)
-		}
-		for _, m := range b.st.Members() {
-			if s.Audience.Includes(m) {
-				r.Audience = append(r.Audience, m.ID)
-			}
 		}
 		if len(r.Audience) == 0 {
 			return nil, jifen.Errorf(jifen.EINVALID, "err.survey_no_audience", s.ID)
