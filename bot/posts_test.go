@@ -3,12 +3,12 @@ package bot
 import (
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"jifen"
+	"jifen/golden"
 	"jifen/report"
 )
 
@@ -51,21 +51,5 @@ func TestScheduledPostsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "scheduled-posts.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot -run ScheduledPosts -update)", err)
-	}
-	if string(want) != string(got)+"\n" {
-		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "scheduled-posts.golden.json"), append(got, '\n'), *update)
 }

@@ -17,6 +17,7 @@ import (
 
 	"jifen"
 	"jifen/config"
+	goldenfile "jifen/golden"
 	"jifen/locale"
 	"jifen/rules"
 	"jifen/survey"
@@ -411,23 +412,7 @@ func TestHTMLEscapes(t *testing.T) {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // Ratings: the correlation and the high-points-average-rating list.

@@ -1,6 +1,6 @@
 // Package bottest sets up the command core on the example company of
-// config.example.yaml for the tests of the adapters and commands, and
-// compares golden files. It is imported by tests only.
+// config.example.yaml for the tests of the adapters and commands, and runs
+// their HTTP handlers. It is imported by tests only.
 package bottest
 
 import (
@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"testing"
@@ -55,28 +54,6 @@ func New(t testing.TB, configPath string) Example {
 	}
 	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys})
 	return Example{Config: cfg, Store: st, Bot: b}
-}
-
-// Golden compares got with the file at path, or rewrites the file when
-// update is set (the tests' -update flag).
-func Golden(t testing.TB, path string, got []byte, update bool) {
-	t.Helper()
-	if update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
-	}
 }
 
 // Serve runs req through h as a server would, and fails the test if the

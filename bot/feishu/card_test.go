@@ -13,14 +13,14 @@ import (
 	"testing"
 
 	"jifen/bot"
-	"jifen/bot/bottest"
+	goldenfile "jifen/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	bottest.Golden(t, filepath.Join("testdata", name+".golden.json"), got, *update)
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden.json"), got, *update)
 }
 
 // TestCardGolden renders a real reply of every kind, produced by the

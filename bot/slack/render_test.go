@@ -15,6 +15,7 @@ import (
 
 	"jifen/bot"
 	"jifen/bot/bottest"
+	goldenfile "jifen/golden"
 	"jifen/store"
 )
 
@@ -22,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	bottest.Golden(t, filepath.Join("testdata", name+".golden.json"), got, *update)
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden.json"), got, *update)
 }
 
 // exampleBot is the command core on the example company.

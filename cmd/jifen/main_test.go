@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jifen"
+	goldenfile "jifen/golden"
 	"jifen/store"
 )
 
@@ -35,20 +36,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, cod
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/jifen -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the output (run with -update to accept):\n--- got ---\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(got), *update)
 }
 
 // TestScriptedConversation pipes a conversation into `jifen chat`: awards,
