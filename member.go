@@ -28,6 +28,50 @@ type Member struct {
 	Department   string    `json:"department,omitempty"`
 	Level        string    `json:"level,omitempty"` // e.g. 基层, 中层, 高层
 	Role         Role      `json:"role"`
-	Joined       time.Time `json:"joined,omitzero"` // a date, midnight UTC
-	Bot          bool      `json:"bot,omitempty"`   // bots never receive points
+	Joined       time.Time `json:"joined,omitzero"` // a date, midnight UTC; zero: always employed before
+	// Left is the last day of employment (离职日期), a date at midnight
+	// UTC; zero while employed. A member who has left keeps their past
+	// entries but cannot receive or give points afterwards, and drops out
+	// of the figures of later periods.
+	Left time.Time `json:"left,omitzero"`
+	Bot  bool      `json:"bot,omitempty"` // bots never receive points
+}
+
+// Member dates (Joined, Left) are calendar dates stored as midnight UTC;
+// they are compared with periods and times as dates of the configured zone.
+
+// localDate is the midnight that starts date d in loc.
+func localDate(d time.Time, loc *time.Location) time.Time {
+	y, m, day := d.Date()
+	return time.Date(y, m, day, 0, 0, 0, 0, loc)
+}
+
+// EmployedIn reports whether m was employed at some time during p: joined
+// on or before the period's last day and, if they left, left on or after its
+// first day. Only such members count in the period's figures (headcounts,
+// averages, participation, ranks). Bots are never employed.
+func (m Member) EmployedIn(p Period, loc *time.Location) bool {
+	if m.Bot {
+		return false
+	}
+	if !m.Joined.IsZero() && !localDate(m.Joined, loc).Before(p.End) {
+		return false
+	}
+	if !m.Left.IsZero() && !localDate(m.Left, loc).AddDate(0, 0, 1).After(p.Start) {
+		return false
+	}
+	return true
+}
+
+// EmployedOn reports whether m is employed on the day (in loc) that holds t:
+// on or after the day they joined and not after the day they left.
+func (m Member) EmployedOn(t time.Time, loc *time.Location) bool {
+	day := localDate(t.In(loc), loc)
+	return m.EmployedIn(Period{Start: day, End: day.AddDate(0, 0, 1)}, loc)
+}
+
+// HasLeft reports whether m's last day of employment is before the day
+// (in loc) that holds t.
+func (m Member) HasLeft(t time.Time, loc *time.Location) bool {
+	return !m.Left.IsZero() && !localDate(m.Left, loc).AddDate(0, 0, 1).After(t)
 }

@@ -120,3 +120,10 @@ func ParsePeriod(s string, loc *time.Location) (Period, error) {
 		return PeriodOf(Month, time.Date(y, time.Month(m), 1, 0, 0, 0, 0, loc), loc), nil
 	}
 }
+
+// Begun reports whether p has started at now.
+func (p Period) Begun(now time.Time) bool { return !now.Before(p.Start) }
+
+// Over reports whether p has ended at now. A period that has begun and is
+// not over is the current one: its figures are "as of now".
+func (p Period) Over(now time.Time) bool { return !now.Before(p.End) }
