@@ -154,9 +154,12 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 	if s == nil {
 		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_unknown", id, b.surveyIDs())
 	}
+	// The audience is who works here on the day the round starts: not
+	// those who have left, nor those who have not joined yet.
 	var audience []string
+	now, loc := b.now(), b.st.Location()
 	for _, m := range b.st.Members() {
-		if s.Audience.Includes(m) {
+		if s.Audience.Includes(m) && m.EmployedOn(now, loc) {
 			audience = append(audience, m.ID)
 		}
 	}

@@ -90,6 +90,31 @@ func TestSurveyRoundGoesToItsAudienceOnly(t *testing.T) {
 	}
 }
 
+// A round's audience, and so its response rate, counts only who works
+// here on the day it starts.
+func TestSurveyAudienceIsWhoIsEmployed(t *testing.T) {
+	e := newSurveyEnv(t, false)
+	date := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	left, hired := e.member("chen"), e.member("zhao")
+	left.Left = date("2026-10-31")
+	hired.Joined = date("2026-11-11") // tomorrow
+	if err := e.store.SyncMembers(context.Background(), []jifen.Member{left, hired}); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.run("hr", "/survey start pulse")
+	var to []string
+	for _, n := range resp.Notices {
+		to = append(to, n.To)
+	}
+	slices.Sort(to)
+	if want := []string{"li", "wang", "zhang"}; !slices.Equal(to, want) {
+		t.Fatalf("cards went to %v, want %v (not the leaver, not tomorrow's hire)", to, want)
+	}
+	if r := e.store.Rounds("pulse"); len(r) != 1 || len(r[0].Audience) != 3 {
+		t.Fatalf("audience %+v", r)
+	}
+}
+
 func TestSurveyAnswersChangeNeverAdd(t *testing.T) {
 	e := newSurveyEnv(t, false)
 	card := e.run("hr", "/survey start pulse").Notices[0].Message
@@ -354,6 +379,16 @@ func TestForgetMemberDeletesNamedAnswersOnly(t *testing.T) {
 			if a.Member == "wang" {
 				t.Errorf("wang's named answer survived: %+v", a)
 			}
+		}
+		// Forgotten means gone: their last day is today, so they drop out
+		// of the figures of the periods to come (and keep their past ones).
+		m := e.member("wang")
+		if got := m.Left.Format(time.DateOnly); got != "2026-11-10" {
+			t.Errorf("forgotten member: left %s, want 2026-11-10", got)
+		}
+		dec := jifen.PeriodOf(jifen.Month, e.clock.Now().AddDate(0, 1, 0), shanghai)
+		if m.EmployedIn(dec, shanghai) {
+			t.Error("a forgotten member still counts in next month's figures")
 		}
 	}
 }

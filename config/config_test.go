@@ -278,6 +278,16 @@ func TestProblems(t *testing.T) {
 			want: []string{`c.yaml:4: members[1].joined: want a date YYYY-MM-DD`},
 		},
 		{
+			name: "bad left date",
+			src:  withMember("  - {id: x, name: 某人, left: 30/06/2026}"),
+			want: []string{`c.yaml:4: members[1].left: want a date YYYY-MM-DD (离职日期, the last day of employment), got "30/06/2026"`},
+		},
+		{
+			name: "left before joined",
+			src:  withMember("  - {id: x, name: 某人, joined: 2026-03-01, left: 2026-02-28}"),
+			want: []string{`c.yaml:4: members[1].left: left 2026-02-28 is before joined 2026-03-01`},
+		},
+		{
 			name: "bad timezone",
 			src:  "timezone: Mars/Olympus\n" + minimal,
 			want: []string{`c.yaml:1: timezone: unknown time zone "Mars/Olympus"`},

@@ -23,7 +23,7 @@ func (d *decoder) members(v value) []jifen.Member {
 	items := d.seq(v)
 	nameNodes := map[int]value{}
 	for i, item := range items {
-		f := d.fields(item, "id", "name", "slack_id", "feishu_open_id", "department", "level", "role", "joined", "bot")
+		f := d.fields(item, "id", "name", "slack_id", "feishu_open_id", "department", "level", "role", "joined", "left", "bot")
 		m := jifen.Member{
 			ID:           d.str(f.get("id")),
 			Name:         d.str(f.get("name")),
@@ -86,6 +86,17 @@ func (d *decoder) members(v value) []jifen.Member {
 				d.add(jv.node, jv.path, "want a date YYYY-MM-DD, got %q", clip(s))
 			}
 			m.Joined = t // midnight UTC
+		}
+		if lv := f.get("left"); !lv.null() {
+			s := d.str(lv)
+			t, err := time.Parse(time.DateOnly, s)
+			switch {
+			case err != nil:
+				d.add(lv.node, lv.path, "want a date YYYY-MM-DD (离职日期, the last day of employment), got %q", clip(s))
+			case !m.Joined.IsZero() && t.Before(m.Joined):
+				d.add(lv.node, lv.path, "left %s is before joined %s", s, m.Joined.Format(time.DateOnly))
+			}
+			m.Left = t
 		}
 
 		unique := func(key, val string, seen map[string]int) {

@@ -45,6 +45,9 @@ func (c *Config) Redacted() string {
 		if !m.Joined.IsZero() {
 			mv.Joined = m.Joined.Format(time.DateOnly)
 		}
+		if !m.Left.IsZero() {
+			mv.Left = m.Left.Format(time.DateOnly)
+		}
 		v.Members = append(v.Members, mv)
 	}
 	if c.Rules != nil {
@@ -81,6 +84,7 @@ type memberView struct {
 	Level        string `yaml:"level,omitempty"`
 	Role         string `yaml:"role"`
 	Joined       string `yaml:"joined,omitempty"`
+	Left         string `yaml:"left,omitempty"`
 	SlackID      string `yaml:"slack_id,omitempty"`
 	FeishuOpenID string `yaml:"feishu_open_id,omitempty"`
 	Bot          bool   `yaml:"bot,omitempty"`

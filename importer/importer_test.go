@@ -119,6 +119,16 @@ func TestMembersAndPoints(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Role != jifen.RoleEmployee || ms[0].Joined.Format("2006-01-02") != "2024-03-01" {
 		t.Fatalf("%+v %v", ms, err)
 	}
+	ms, err = Members(csvTable(t, "工号,姓名,入职日期,离职日期\nzhoujie,周杰,2024/3/1,2026/6/30\n"), people)
+	if err != nil || len(ms) != 1 || ms[0].Left.Format("2006-01-02 15:04 MST") != "2026-06-30 00:00 UTC" {
+		t.Fatalf("离职日期: %+v %v", ms, err)
+	}
+	_, err = Members(csvTable(t, "id,name,joined,left\nx1,周杰,2026-03-01,2026-02-01\nx2,吴敏,,下个月\n"), people)
+	for _, want := range []string{`row 2: left "2026-02-01" is before joined "2026-03-01"`, `row 3: left "下个月": want a date`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
 	_, err = Members(csvTable(t, "id,name,role\nx1,王芳,boss\nx2,张 三,\nx2,李四,\n"), people)
 	for _, want := range []string{`row 2: name "王芳" is already wangfang's; role "boss"`, `row 3: name "张 三"`, `row 4: id "x2" repeats row 3`} {
 		if err == nil || !strings.Contains(err.Error(), want) {

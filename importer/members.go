@@ -11,13 +11,14 @@ import (
 )
 
 // Members validates a members sheet: id, name, department, level, role
-// (admin|manager|employee, default employee), joined (a date), and the
-// platform ids.
+// (admin|manager|employee, default employee), joined (a date), left (the
+// last day of employment, 离职日期), and the platform ids.
 func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 	idx, err := t.columns([]column{
 		{[]string{"id", "工号"}, true}, {[]string{"name", "姓名"}, true},
 		{[]string{"department", "部门"}, false}, {[]string{"level", "职级", "层级"}, false},
 		{[]string{"role", "角色"}, false}, {[]string{"joined", "入职日期"}, false},
+		{[]string{"left", "离职日期"}, false},
 		{[]string{"slack_id"}, false}, {[]string{"feishu_open_id"}, false},
 	})
 	if err != nil {
@@ -58,6 +59,16 @@ func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 				why = append(why, fmt.Sprintf("joined %q: want a date like 2024-03-01", j))
 			}
 			m.Joined = d
+		}
+		if l := get(r, idx, "left"); l != "" {
+			d, err := parseDate(l)
+			switch {
+			case err != nil:
+				why = append(why, fmt.Sprintf("left %q: want a date like 2026-06-30", l))
+			case !m.Joined.IsZero() && d.Before(m.Joined):
+				why = append(why, fmt.Sprintf("left %q is before joined %q", l, get(r, idx, "joined")))
+			}
+			m.Left = d
 		}
 		// Remember the row's id and name even when it is bad, so a later
 		// row repeating them is named too.

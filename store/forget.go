@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"jifen"
 )
 
 // ForgetMember removes a member's personal data and keeps the ledger's
 // figures: the member keeps their id (entries and aggregates point to it)
-// under a pseudonym, without platform ids, level or joining date; the free
+// under a pseudonym, without platform ids or level; the free
 // text of entries they gave or received is cleared; their feedback and
 // ratings are deleted, and so are the stored replies (idempotency results)
 // that name them. Verify stays clean: no point moves.
@@ -83,8 +84,17 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 		if err := del(bucketIdem, func(_, v []byte) bool { return bytes.Contains(v, name) }); err != nil {
 			return nil, err
 		}
-		// The member: a pseudonym, nothing else personal.
-		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot})
+		// The member: a pseudonym, nothing else personal but the dates of
+		// employment, which decide who counts in each period's figures. A
+		// forgotten member is no longer one: without a last day, they would
+		// count as employed in every period to come.
+		left := m.Left
+		if today := tx.Now().In(s.loc); left.IsZero() || !m.HasLeft(today, s.loc) {
+			y, mo, d := today.Date()
+			left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+		}
+		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
+			Joined: m.Joined, Left: left})
 	})
 	return err
 }

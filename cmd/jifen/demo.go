@@ -205,8 +205,15 @@ func (d *demoRun) members(ctx context.Context, size int) error {
 			joined = d.end.AddDate(0, -1-d.rng.IntN(8), -d.rng.IntN(28)) // joined this year
 		}
 		y, mo, day := joined.In(d.loc).Date()
-		add = append(add, jifen.Member{ID: fmt.Sprintf("e%04d", 1001+i), Name: name, Department: dep, Level: level,
-			Role: jifen.RoleEmployee, Joined: time.Date(y, mo, day, 0, 0, 0, 0, time.UTC)})
+		m := jifen.Member{ID: fmt.Sprintf("e%04d", 1001+i), Name: name, Department: dep, Level: level,
+			Role: jifen.RoleEmployee, Joined: time.Date(y, mo, day, 0, 0, 0, 0, time.UTC)}
+		// About one in twelve of those who were there at the start of the
+		// year leaves during it: their entries stay, their figures stop.
+		if start := d.end.AddDate(-1, 0, 0); joined.Before(start) && d.rng.IntN(12) == 0 {
+			y, mo, day := d.end.AddDate(0, -1-d.rng.IntN(10), -d.rng.IntN(28)).In(d.loc).Date()
+			m.Left = time.Date(y, mo, day, 0, 0, 0, 0, time.UTC)
+		}
+		add = append(add, m)
 	}
 	if err := d.a.store.SyncMembers(ctx, add); err != nil {
 		return err
@@ -350,7 +357,19 @@ func (d *demoRun) points(b *rules.Behavior) int64 {
 	return lo + d.rng.Int64N(hi-lo+1)
 }
 
-func (d *demoRun) pick(ms []jifen.Member) jifen.Member { return ms[d.rng.IntN(len(ms))] }
+// pick chooses one of ms at random; the zero member when the one drawn
+// is not employed at the clock's time (not joined yet, or left), so that
+// the demo asks nothing of people who are not there.
+func (d *demoRun) pick(ms []jifen.Member) jifen.Member {
+	m := ms[d.rng.IntN(len(ms))]
+	if !d.employed(m) {
+		return jifen.Member{}
+	}
+	return m
+}
+
+// employed reports whether m works here at the clock's time.
+func (d *demoRun) employed(m jifen.Member) bool { return m.EmployedOn(d.clock.Now(), d.loc) }
 
 // workday: lateness, the managers' awards and deductions, peer thanks,
 // redemptions, survey answers, and the admin deciding what waits.
@@ -364,7 +383,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 		} else if afterPolicy {
 			p /= 2
 		}
-		if d.rng.Float64() >= p || !next() {
+		if d.rng.Float64() >= p || !next() || !d.employed(m) {
 			continue
 		}
 		d.lateIn[m.ID] = true
@@ -394,7 +413,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 			}
 			b := bs[d.rng.IntN(len(bs))]
 			to := d.pick(members)
-			if to.ID == g.ID {
+			if to.ID == "" || to.ID == g.ID {
 				continue
 			}
 			verb := "/award"
@@ -408,7 +427,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 	}
 	// Peer thanks.
 	for _, m := range d.people {
-		if d.rng.IntN(12) != 0 || !next() {
+		if d.rng.IntN(12) != 0 || !next() || !d.employed(m) {
 			continue
 		}
 		peers := d.byDept[m.Department]
@@ -416,7 +435,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 			peers = d.people
 		}
 		to := d.pick(peers)
-		if to.ID == m.ID {
+		if to.ID == "" || to.ID == m.ID {
 			continue
 		}
 		if _, err := d.run(ctx, m, fmt.Sprintf("/thanks @%s %d 帮我解决了问题", to.ID, 1+d.rng.IntN(5))); err != nil {
@@ -425,7 +444,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 	}
 	// Redemptions, by those who have saved up.
 	for _, m := range d.people {
-		if d.rng.IntN(40) != 0 || !next() {
+		if d.rng.IntN(40) != 0 || !next() || !d.employed(m) {
 			continue
 		}
 		rs := d.a.cfg.Rules.Rewards
@@ -525,8 +544,12 @@ func (d *demoRun) monthStart(ctx context.Context, date time.Time) error {
 	}
 	cat := d.a.cfg.Rules
 	full := cat.Behavior("full_attendance")
+	ended := jifen.PeriodOf(jifen.Month, date.AddDate(0, 0, -1), d.loc)
 	for _, m := range d.people {
-		if full != nil && !d.lateIn[m.ID] && d.rng.IntN(5) != 0 {
+		// 全勤 goes to those employed through the whole month just ended
+		// and still here.
+		whole := m.EmployedOn(ended.Start, d.loc) && d.employed(m)
+		if full != nil && whole && !d.lateIn[m.ID] && d.rng.IntN(5) != 0 {
 			if _, err := d.run(ctx, d.giverOf(m), fmt.Sprintf("/award @%s %s", m.ID, full.Name)); err != nil {
 				return err
 			}
@@ -537,7 +560,7 @@ func (d *demoRun) monthStart(ctx context.Context, date time.Time) error {
 		g := d.giver[dep]
 		for range 2 {
 			to := d.pick(d.byDept[dep])
-			if to.ID == g.ID || g.Role != jifen.RoleManager {
+			if to.ID == "" || to.ID == g.ID || g.Role != jifen.RoleManager {
 				continue
 			}
 			if _, err := d.run(ctx, g, fmt.Sprintf("/feedback @%s 本月表现稳定，下个月可以在%s方面多投入一些。", to.ID, []string{"客户沟通", "协作", "学习", "质量"}[d.rng.IntN(4)])); err != nil {
@@ -589,6 +612,9 @@ func (d *demoRun) rate(p jifen.Period) []jifen.Rating {
 	}
 	var ss []scored
 	for _, m := range d.people {
+		if !m.EmployedIn(p, d.loc) {
+			continue // HR rates the people who worked in the period
+		}
 		ss = append(ss, scored{m.ID, float64(d.a.store.Totals(m.ID, p).Net) + d.rng.NormFloat64()*40})
 	}
 	slices.SortFunc(ss, func(a, b scored) int {

@@ -99,7 +99,7 @@ func TestDemoExportImportRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for _, bucket := range []string{"agg", "stock", "reversed"} {
+	for _, bucket := range []string{"agg", "stock", "reversed", "members"} {
 		da, db := dump(t, a, bucket), dump(t, b, bucket)
 		if len(da) == 0 && bucket == "agg" {
 			t.Fatal("no aggregates")

@@ -329,16 +329,18 @@ func exportTable(a *app, kind string, w io.Writer, format string) error {
 	var rows [][]any
 	switch kind {
 	case "members":
-		rows = append(rows, []any{"id", "name", "department", "level", "role", "joined", "slack_id", "feishu_open_id"})
+		rows = append(rows, []any{"id", "name", "department", "level", "role", "joined", "left", "slack_id", "feishu_open_id"})
 		for _, m := range a.store.Members() {
 			if m.Bot {
 				continue
 			}
-			joined := ""
-			if !m.Joined.IsZero() {
-				joined = m.Joined.Format("2006-01-02")
+			date := func(t time.Time) string {
+				if t.IsZero() {
+					return ""
+				}
+				return t.Format(time.DateOnly)
 			}
-			rows = append(rows, []any{m.ID, m.Name, m.Department, m.Level, string(m.Role), joined, m.SlackID, m.FeishuOpenID})
+			rows = append(rows, []any{m.ID, m.Name, m.Department, m.Level, string(m.Role), date(m.Joined), date(m.Left), m.SlackID, m.FeishuOpenID})
 		}
 	case "ratings":
 		rows = append(rows, []any{"member", "period", "grade", "score"})
