@@ -233,11 +233,13 @@ func canSeePrivate(viewer, target jifen.Member) bool {
 		(viewer.Role == jifen.RoleManager && viewer.Department != "" && viewer.Department == target.Department)
 }
 
-// admins lists the members who decide approvals.
+// admins lists the members who decide approvals: those with the admin
+// role who still work here.
 func (b *Bot) admins() []jifen.Member {
 	var out []jifen.Member
+	now, loc := b.now(), b.st.Location()
 	for _, m := range b.st.Members() {
-		if m.Role == jifen.RoleAdmin && !m.Bot {
+		if m.Role == jifen.RoleAdmin && !m.Bot && !m.HasLeft(now, loc) {
 			out = append(out, m)
 		}
 	}

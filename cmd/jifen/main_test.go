@@ -373,6 +373,31 @@ func TestRestore(t *testing.T) {
 	}
 }
 
+// Personal reports go to the people who worked in the period and still
+// work here: not to a member who left before it, nor about a period before
+// someone joined.
+func TestPersonalReportsFollowEmployment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	src, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(src), "    joined: 2023-05-08\n", "    joined: 2023-05-08\n    left: 2026-09-30\n", 1)
+	cfg = strings.Replace(cfg, "    joined: 2022-02-21\n", "    joined: 2026-11-02\n", 1)
+	if cfg == string(src) || strings.Count(cfg, "left: 2026-09-30") != 1 {
+		t.Fatal("the example config changed: pick two other members")
+	}
+	cfgPath := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "", "schedule", "run", "personal_monthly", "--dry-run", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "(17 personal reports)") {
+		t.Fatalf("personal dry run: %d %s %s", code, out, errOut)
+	}
+}
+
 func TestScheduledBackupKeepsTheNewest(t *testing.T) {
 	dir := t.TempDir()
 	backups := filepath.Join(dir, "backups")

@@ -63,7 +63,7 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 	period := jifen.PeriodOf(s.Period, fire, loc).Previous(loc)
 	sent := 0
 	for _, m := range a.store.Members() {
-		if m.Bot || (m.SlackID == "" && m.FeishuOpenID == "") {
+		if !reportsTo(m, period, fire, loc) || (m.SlackID == "" && m.FeishuOpenID == "") {
 			continue
 		}
 		err := p.sendMember(ctx, m, a.bot.PersonalReport(m, period), fmt.Sprintf("schedule:%s:%d:%s", s.Name, fire.Unix(), m.ID))
@@ -74,6 +74,13 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 		sent++
 	}
 	return sent
+}
+
+// reportsTo reports whether m gets a personal report of period at now:
+// they worked in the period and still work here (nothing is sent to people
+// who have left, or about a period before they joined).
+func reportsTo(m jifen.Member, period jifen.Period, now time.Time, loc *time.Location) bool {
+	return m.EmployedIn(period, loc) && !m.HasLeft(now, loc)
 }
 
 // sendNotices sends direct messages (survey cards, reminders, results) to
@@ -354,7 +361,7 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 		period := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
 		n := 0
 		for _, mb := range a.store.Members() {
-			if mb.Bot {
+			if !reportsTo(mb, period, now, loc) {
 				continue
 			}
 			if n < 3 {
