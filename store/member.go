@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -22,6 +24,12 @@ type directory struct {
 	byName   map[string][]string
 	deptSize map[string]int // members who can receive points, per department
 	people   int            // the same, in all
+
+	// todaySize counts, per department, the members employed on the day
+	// today (a local midnight); nil after any change to the directory.
+	todayMu   sync.Mutex
+	today     time.Time
+	todaySize map[string]int
 }
 
 func newDirectory() *directory {
@@ -30,6 +38,7 @@ func newDirectory() *directory {
 }
 
 func (d *directory) put(m jifen.Member) {
+	d.forgetToday()
 	if old, ok := d.byID[m.ID]; ok {
 		d.remove(old)
 	}
@@ -49,6 +58,7 @@ func (d *directory) put(m jifen.Member) {
 }
 
 func (d *directory) remove(m jifen.Member) {
+	d.forgetToday()
 	delete(d.byID, m.ID)
 	if d.bySlack[m.SlackID] == m.ID {
 		delete(d.bySlack, m.SlackID)
@@ -65,6 +75,12 @@ func (d *directory) remove(m jifen.Member) {
 		d.deptSize[m.Department]--
 		d.people--
 	}
+}
+
+func (d *directory) forgetToday() {
+	d.todayMu.Lock()
+	d.todaySize = nil
+	d.todayMu.Unlock()
 }
 
 func (s *Store) loadDirectory() error {
@@ -207,9 +223,26 @@ func (s *Store) Members() []jifen.Member {
 	return out
 }
 
-// DepartmentSize counts the members of a department who can receive points.
+// DepartmentSize counts the members of a department who work here today
+// (joined, not left, not bots): the headcount a manager's allowance is
+// sized by. It is counted once a day, and again after a member changes.
 func (s *Store) DepartmentSize(dept string) int {
+	y, m, d := s.Now().In(s.loc).Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, s.loc)
+	// The same order as a directory change: s.mu, then todayMu.
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.dir.deptSize[dept]
+	dir := s.dir
+	dir.todayMu.Lock()
+	defer dir.todayMu.Unlock()
+	if dir.todaySize == nil || !dir.today.Equal(day) {
+		dir.todaySize = map[string]int{}
+		for _, mb := range dir.byID {
+			if mb.EmployedOn(day, s.loc) {
+				dir.todaySize[mb.Department]++
+			}
+		}
+		dir.today = day
+	}
+	return dir.todaySize[dept]
 }
