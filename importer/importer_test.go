@@ -33,6 +33,8 @@ var people = dir{
 	"wangfang": {ID: "wangfang", Name: "王芳", Department: "销售部", Role: jifen.RoleEmployee},
 	"liuyang":  {ID: "liuyang", Name: "刘洋", Department: "销售部", Role: jifen.RoleEmployee},
 	"bot":      {ID: "bot", Name: "积分助手", Bot: true},
+	"zhoujie": {ID: "zhoujie", Name: "周杰", Department: "销售部", Role: jifen.RoleEmployee,
+		Joined: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Left: time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)},
 }
 
 func csvTable(t *testing.T, text string) *Table {
@@ -123,7 +125,7 @@ func TestMembersAndPoints(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Left.Format("2006-01-02 15:04 MST") != "2026-06-30 00:00 UTC" {
 		t.Fatalf("离职日期: %+v %v", ms, err)
 	}
-	_, err = Members(csvTable(t, "id,name,joined,left\nx1,周杰,2026-03-01,2026-02-01\nx2,吴敏,,下个月\n"), people)
+	_, err = Members(csvTable(t, "id,name,joined,left\nx1,孙丽,2026-03-01,2026-02-01\nx2,吴敏,,下个月\n"), people)
 	for _, want := range []string{`row 2: left "2026-02-01" is before joined "2026-03-01"`, `row 3: left "下个月": want a date`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
@@ -142,6 +144,18 @@ func TestMembersAndPoints(t *testing.T) {
 	if err != nil || len(es) != 2 || es[0].Behavior != "good_review" || es[0].Category != "sat" ||
 		!es[0].Effective.Equal(time.Date(2026, 3, 5, 14, 30, 0, 0, shanghai)) || es[1].Kind != jifen.KindImport {
 		t.Fatalf("%+v %v", es, err)
+	}
+	// Points count in the periods of their time: only while the receiver
+	// worked here (days of the configured zone).
+	es, err = Points(csvTable(t, "time,receiver,points\n2026-03-01 00:00,周杰,5\n2026-06-30 23:59,周杰,5\n"), people, cat, shanghai, now)
+	if err != nil || len(es) != 2 {
+		t.Fatalf("rows inside the employment: %+v %v", es, err)
+	}
+	_, err = Points(csvTable(t, "time,receiver,points\n2026-02-28 23:59,周杰,5\n2026-07-01,周杰,5\n"), people, cat, shanghai, now)
+	for _, want := range []string{`row 2: receiver 周杰 was not employed on 2026-02-28 (employed 2026-03-01 – 2026-06-30)`, `row 3: receiver 周杰 was not employed on 2026-07-01`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
 	}
 	_, err = Points(csvTable(t, "time,receiver,points,behavior\n2026-12-01,王芳,10,\n昨天,积分助手,0,飞行\n"), people, cat, shanghai, now)
 	for _, want := range []string{`row 2: time "2026-12-01" is in the future`, `row 3: time "昨天"`, `receiver 积分助手 is a bot`, `points "0"`, `behavior "飞行"`} {

@@ -170,6 +170,10 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 			why = append(why, "receiver: "+w)
 		} else if m.Bot {
 			why = append(why, fmt.Sprintf("receiver %s is a bot", m.Name))
+		} else if err == nil && !m.EmployedOn(when, loc) {
+			// Points count in the periods of their time: a row outside the
+			// receiver's employment would count for someone who was not there.
+			why = append(why, fmt.Sprintf("receiver %s was not employed on %s (%s)", m.Name, when.In(loc).Format(time.DateOnly), employment(m)))
 		} else {
 			e.Receiver = m.ID
 		}
@@ -234,6 +238,18 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		return nil, bad
 	}
 	return out, nil
+}
+
+// employment says when m worked here, for an error message.
+func employment(m jifen.Member) string {
+	from, to := "…", "…"
+	if !m.Joined.IsZero() {
+		from = m.Joined.Format(time.DateOnly)
+	}
+	if !m.Left.IsZero() {
+		to = m.Left.Format(time.DateOnly)
+	}
+	return "employed " + from + " – " + to
 }
 
 func parseTime(s string, loc *time.Location) (time.Time, error) {
