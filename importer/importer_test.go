@@ -164,3 +164,22 @@ func TestMembersAndPoints(t *testing.T) {
 		}
 	}
 }
+
+// Cells a spreadsheet would run are written as text, and read back as
+// they were.
+func TestCSVCellsNeverRunAsFormulas(t *testing.T) {
+	for _, s := range []string{"=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
+		"'", "''", "'=1", "'abc", "普通理由", "", "a=b", "5-3"} {
+		c := CSVCell(s)
+		if c != "" && formulaStart(c[0]) {
+			t.Errorf("CSVCell(%q) = %q starts a formula", s, c)
+		}
+		if got := csvText(c); got != s {
+			t.Errorf("round trip of %q: wrote %q, read %q", s, c, got)
+		}
+	}
+	tb := csvTable(t, "time,receiver,points,reason\n2026-03-05,王芳,10,'=1+2\n")
+	if got := tb.Rows[0].Cells[3]; got != "=1+2" {
+		t.Errorf("read %q", got)
+	}
+}

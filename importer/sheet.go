@@ -60,6 +60,11 @@ func ReadCSV(r io.Reader) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not valid CSV: %w", err)
 	}
+	for _, r := range records {
+		for i, c := range r {
+			r[i] = csvText(c)
+		}
+	}
 	return table(records)
 }
 
@@ -164,4 +169,35 @@ func (e Errors) Error() string {
 		fmt.Fprintf(&b, "\n  row %d: %s", r.Row, r.Reason)
 	}
 	return b.String()
+}
+
+// A spreadsheet runs a CSV cell that starts with one of these as a formula
+// (=HYPERLINK(…), +cmd|…, -2+3, @SUM(…)); a tab or carriage return at the
+// start hides such a cell from a quick look.
+func formulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// CSVCell neutralises a text cell for a CSV file, as OWASP advises: a cell
+// a spreadsheet would run as a formula gets a leading apostrophe, which
+// spreadsheets show as text. A cell that already starts with an apostrophe
+// gets one more, so that ReadCSV gives back exactly the original text.
+func CSVCell(s string) string {
+	if s != "" && (formulaStart(s[0]) || s[0] == '\'') {
+		return "'" + s
+	}
+	return s
+}
+
+// csvText undoes CSVCell: the apostrophe CSVCell added before a formula
+// character or an apostrophe is dropped; any other text is kept as it is.
+func csvText(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && (formulaStart(s[1]) || s[1] == '\'') {
+		return s[1:]
+	}
+	return s
 }

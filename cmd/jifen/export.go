@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jifen"
+	"jifen/importer"
 	"jifen/survey"
 )
 
@@ -174,7 +175,9 @@ func (t *csvTable) Row(vals []any) error {
 	for _, v := range vals {
 		switch v := v.(type) {
 		case string:
-			t.buf = append(t.buf, v)
+			// Names, reasons and comments come from users: none may run as
+			// a formula in the spreadsheet that opens the file.
+			t.buf = append(t.buf, importer.CSVCell(v))
 		case int64:
 			t.buf = append(t.buf, strconv.FormatInt(v, 10))
 		default:

@@ -432,6 +432,65 @@ func TestScheduledBackupKeepsTheNewest(t *testing.T) {
 // A survey answered in chat and exported: one row per respondent, no
 // member column for the anonymous example survey, departments under the
 // minimum shown as "—", and the same rows in the XLSX.
+// A reason that a spreadsheet would run as a formula is written as text,
+// and an import reads it back as it was.
+func TestExportedCSVRunsNoFormula(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := "../../config.example.yaml"
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "a.db"))
+	reasons := []string{`=HYPERLINK("http://evil.example","查看")`, "+1+1", "-5分", "@SUM(A1)", "'引号开头"}
+	var sheet strings.Builder
+	sheet.WriteString("time,receiver,points,reason\n")
+	for _, r := range reasons {
+		fmt.Fprintf(&sheet, "2026-11-02,王芳,5,\"%s\"\n", strings.ReplaceAll(r, `"`, `""`))
+	}
+	in := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(in, []byte(sheet.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "import", "points", "--config", cfgPath, in); code != 0 {
+		t.Fatal(errOut)
+	}
+	csvPath := filepath.Join(dir, "ledger.csv")
+	if _, errOut, code := run(t, "", "export", "ledger", "--config", cfgPath, "--format", "csv", "-o", csvPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		for _, c := range r {
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				t.Errorf("cell %q would run as a formula", c)
+			}
+		}
+	}
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "b.db"))
+	if _, errOut, code := run(t, "", "import", "points", "--config", cfgPath, csvPath); code != 0 {
+		t.Fatal(errOut)
+	}
+	again := filepath.Join(dir, "again.csv")
+	if _, errOut, code := run(t, "", "export", "ledger", "--config", cfgPath, "--format", "csv", "-o", again); code != 0 {
+		t.Fatal(errOut)
+	}
+	x, _ := os.ReadFile(csvPath)
+	y, _ := os.ReadFile(again)
+	if !bytes.Equal(x, y) {
+		t.Errorf("the round trip changed the ledger:\n%s", firstDiff(string(x), string(y)))
+	}
+	for _, r := range reasons {
+		if !strings.Contains(string(y), "'"+strings.ReplaceAll(r, `"`, `""`)) {
+			t.Errorf("reason %q not written as text", r)
+		}
+	}
+}
+
 func TestExportSurvey(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := "../../config.example.yaml"
