@@ -183,3 +183,15 @@ func TestCSVCellsNeverRunAsFormulas(t *testing.T) {
 		t.Errorf("read %q", got)
 	}
 }
+
+// A header that names a column twice is refused: which one is meant
+// cannot be known.
+func TestDuplicateColumnsRefused(t *testing.T) {
+	if _, err := ReadCSV(strings.NewReader("member,period,score,score\n王芳,2026-11,4,1\n")); err == nil || !strings.Contains(err.Error(), `names column "score" twice (columns 3 and 4)`) {
+		t.Errorf("same name twice: %v", err)
+	}
+	_, err := Ratings(csvTable(t, "member,成员,period,score\n王芳,刘洋,2026-11,4\n"), people, shanghai)
+	if err == nil || !strings.Contains(err.Error(), `columns "member" and "成员" are the same column`) {
+		t.Errorf("one column under two names: %v", err)
+	}
+}

@@ -90,8 +90,15 @@ func table(records [][]string) (*Table, error) {
 		return nil, errors.New("the file is empty: want a header row, then data")
 	}
 	t := &Table{}
-	for _, h := range records[0] {
-		t.Header = append(t.Header, strings.ToLower(strings.TrimSpace(h)))
+	seen := map[string]int{}
+	for i, h := range records[0] {
+		h = strings.ToLower(strings.TrimSpace(h))
+		// Two columns of one name: which one is meant cannot be known.
+		if first, dup := seen[h]; dup && h != "" {
+			return nil, fmt.Errorf("the header row names column %q twice (columns %d and %d)", clipCell(h), first, i+1)
+		}
+		seen[h] = i + 1
+		t.Header = append(t.Header, h)
 	}
 	for i, r := range records[1:] {
 		blank := true
@@ -116,9 +123,13 @@ func (t *Table) columns(spec []column) (map[string]int, error) {
 		found := -1
 		for i, h := range t.Header {
 			for _, name := range c.names {
-				if h == name {
-					found = i
+				if h != name {
+					continue
 				}
+				if found >= 0 {
+					return nil, fmt.Errorf("columns %q and %q are the same column (%s); keep one", t.Header[found], h, strings.Join(c.names, "/"))
+				}
+				found = i
 			}
 		}
 		if found < 0 {
@@ -198,6 +209,16 @@ func CSVCell(s string) string {
 func csvText(s string) string {
 	if len(s) >= 2 && s[0] == '\'' && (formulaStart(s[1]) || s[1] == '\'') {
 		return s[1:]
+	}
+	return s
+}
+
+// clipCell quotes at most a short prefix of a cell in an error message: a
+// bad cell can be huge, and what it holds is not for the log.
+func clipCell(s string) string {
+	const n = 40
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
 	}
 	return s
 }

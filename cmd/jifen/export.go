@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +59,7 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	}
 	var w io.Writer = m.Stdout
 	if out := fs.Lookup("o").Value.String(); out != "" && out != "-" {
-		f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		f, err := createPrivate(out)
 		if err != nil {
 			return err
 		}

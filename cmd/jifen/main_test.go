@@ -491,6 +491,25 @@ func TestExportedCSVRunsNoFormula(t *testing.T) {
 	}
 }
 
+// An export written over an existing file is private all the same.
+func TestExportOverAnExistingFileIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "a.db"))
+	out := filepath.Join(dir, "members.csv")
+	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "export", "members", "--config", "../../config.example.yaml", "--format", "csv", "-o", out); code != 0 {
+		t.Fatal(errOut)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+}
+
 func TestExportSurvey(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := "../../config.example.yaml"

@@ -71,7 +71,7 @@ func copyFile(from, to string) error {
 		return err
 	}
 	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	dst, err := createPrivate(to)
 	if err != nil {
 		return err
 	}
