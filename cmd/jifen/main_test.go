@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	bolt "go.etcd.io/bbolt"
 
 	"jifen"
 	goldenfile "jifen/golden"
@@ -362,14 +364,99 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("held: %d %s", code, errOut)
 	}
 	out, errOut, code := run(t, "", "restore", "--config", cfgPath, backup)
-	if code != 0 || !strings.Contains(out, "1 entries, verify ok") {
+	if code != 0 || !strings.Contains(out, "replacing "+live+" (2 entries, 20 members, months 2026-11 – 2026-11)") ||
+		!strings.Contains(out, "with "+backup+" (1 entries, 20 members, months 2026-11 – 2026-11)") ||
+		!strings.Contains(out, "restored "+backup+": 1 entries, 20 members, verify ok") {
 		t.Fatalf("restore: %d %s %s", code, out, errOut)
 	}
 	if out, _, _ := run(t, "", "verify", "--config", cfgPath); !strings.Contains(out, "1 entries") {
 		t.Fatalf("after restore: %s", out)
 	}
-	if _, err := os.Stat(live + ".before-restore"); err != nil {
+	first := live + ".before-restore-20261110T020000Z"
+	if _, err := os.Stat(first); err != nil {
 		t.Fatalf("previous store not kept: %v", err)
+	}
+	// A second restore (the clock has not moved) keeps the first safety
+	// copy and makes one of its own.
+	if _, errOut, code := run(t, "", "restore", "--config", cfgPath, backup); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, f := range []string{first, first + "-2"} {
+		if facts, err := store.Inspect(f); err != nil {
+			t.Errorf("safety copy %s: %v", f, err)
+		} else if f == first && facts.Entries != 2 {
+			t.Errorf("the first safety copy was overwritten: %d entries, want 2", facts.Entries)
+		}
+	}
+}
+
+// What is not a jifen store, or is one that does not read, is refused
+// before anything is touched, with an error rather than a crash.
+func TestRestoreRefusesWhatIsNotAGoodStore(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := "../../config.example.yaml"
+	live := filepath.Join(dir, "jifen.db")
+	t.Setenv("JIFEN_STORE", live)
+	if _, errOut, code := run(t, "/award @王芳 10 客户好评\n/award @刘洋 10 客户好评\n", "chat", "--config", cfgPath, "--as", "张伟"); code != 0 {
+		t.Fatal(errOut)
+	}
+	good := filepath.Join(dir, "good.db")
+	if _, errOut, code := run(t, "", "backup", "--config", cfgPath, good); code != 0 {
+		t.Fatal(errOut)
+	}
+	raw, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	corrupt := bytes.Clone(raw)
+	for i := 2 * 4096; i < len(corrupt); i += 7 {
+		corrupt[i] ^= 0x5a
+	}
+	foreign := filepath.Join(dir, "foreign.db")
+	db, err := bolt.Open(foreign, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
+	db.Close()
+	newer := filepath.Join(dir, "newer.db")
+	if err := os.WriteFile(newer, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(newer, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, store.SchemaVersion+1))
+	})
+	db.Close()
+	for _, c := range []struct{ name, path, want string }{
+		{"empty file", write("empty.db", nil), "empty or not a regular file"},
+		{"/dev/null", os.DevNull, "empty or not a regular file"},
+		{"text", write("text.db", []byte("hello")), "not a jifen store"},
+		{"truncated", write("truncated.db", raw[:len(raw)/2]), "truncated"},
+		{"corrupted", write("corrupt.db", corrupt), "damaged"},
+		{"another bbolt file", foreign, `it has no "meta" bucket`},
+		{"a newer schema", newer, "schema version 2; this jifen reads 1 to 1"},
+	} {
+		out, errOut, code := run(t, "", "restore", "--config", cfgPath, c.path)
+		if code != 1 || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, "nothing was restored") {
+			t.Errorf("%s: exit %d, %q %q; want %q", c.name, code, out, errOut, c.want)
+		}
+		if facts, err := store.Inspect(live); err != nil || facts.Entries != 2 {
+			t.Fatalf("%s: the live store changed: %+v %v", c.name, facts, err)
+		}
+	}
+	if ms, _ := filepath.Glob(live + ".before-restore*"); len(ms) != 0 {
+		t.Errorf("refused restores left safety copies: %v", ms)
 	}
 }
 
