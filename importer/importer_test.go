@@ -1,8 +1,11 @@
 package importer
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,5 +196,70 @@ func TestDuplicateColumnsRefused(t *testing.T) {
 	_, err := Ratings(csvTable(t, "member,成员,period,score\n王芳,刘洋,2026-11,4\n"), people, shanghai)
 	if err == nil || !strings.Contains(err.Error(), `columns "member" and "成员" are the same column`) {
 		t.Errorf("one column under two names: %v", err)
+	}
+}
+
+// bombXLSX writes a small workbook whose one cell unzips to n bytes.
+func bombXLSX(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bomb.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	add := func(name, body string) io.Writer {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+		return w
+	}
+	add("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	add("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	add("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	w := add("xl/worksheets/sheet1.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>member</t></is></c><c r="B1" t="inlineStr"><is><t>period</t></is></c><c r="C1" t="inlineStr"><is><t>score</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>`)
+	chunk := strings.Repeat("SECRET", 1<<14)
+	for written := 0; written < n; written += len(chunk) {
+		io.WriteString(w, chunk)
+	}
+	io.WriteString(w, `</t></is></c></row></sheetData></worksheet>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+// A small file that unzips to far more than any real sheet, or holds a
+// cell longer than a spreadsheet allows, is refused without reading it
+// whole, and no error quotes more than a short prefix of a cell.
+func TestImportBounds(t *testing.T) {
+	defer func(c, u int64) { maxCSVBytes, maxUnzipBytes = c, u }(maxCSVBytes, maxUnzipBytes)
+	maxUnzipBytes = 1 << 20
+	path := bombXLSX(t, 4<<20)
+	if fi, _ := os.Stat(path); fi.Size() > 64<<10 {
+		t.Fatalf("the bomb is %d bytes: not a bomb", fi.Size())
+	}
+	_, err := Read(path)
+	if err == nil || !strings.Contains(err.Error(), "unzips to more than 1 MiB") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("bomb: %v", err)
+	}
+	maxUnzipBytes = MaxUnzipBytes
+	_, err = Read(bombXLSX(t, MaxCell*6+60))
+	if err == nil || !strings.Contains(err.Error(), "row 2, column 1: a cell of") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("long cell: %v", err)
+	}
+	maxCSVBytes = 1 << 10
+	if _, err := ReadCSV(strings.NewReader(strings.Repeat("a,b\n", 1<<10))); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("large CSV: %v", err)
+	}
+	maxCSVBytes = MaxCSVBytes
+	// A bad cell is quoted by a short prefix only.
+	_, err = Ratings(csvTable(t, "member,period,score\n"+strings.Repeat("王", 5000)+",2026-11,4\n"), people, shanghai)
+	if err == nil || len(err.Error()) > 300 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("bad cell quoted whole: %d bytes: %.200v", len(err.Error()), err)
 	}
 }

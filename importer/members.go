@@ -33,30 +33,30 @@ func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 			SlackID: get(r, idx, "slack_id"), FeishuOpenID: get(r, idx, "feishu_open_id")}
 		var why []string
 		if m.ID == "" || strings.ContainsAny(m.ID, " \t\x00@") {
-			why = append(why, fmt.Sprintf("id %q: required, without spaces or @", m.ID))
+			why = append(why, fmt.Sprintf("id %q: required, without spaces or @", shown(m.ID)))
 		} else if first, dup := ids[m.ID]; dup {
-			why = append(why, fmt.Sprintf("id %q repeats row %d", m.ID, first))
+			why = append(why, fmt.Sprintf("id %q repeats row %d", shown(m.ID), first))
 		}
 		if m.Name == "" || strings.ContainsAny(m.Name, " \t@#") {
-			why = append(why, fmt.Sprintf("name %q: required, without spaces, @ or #", m.Name))
+			why = append(why, fmt.Sprintf("name %q: required, without spaces, @ or #", shown(m.Name)))
 		} else if first, dup := names[strings.ToLower(m.Name)]; dup {
-			why = append(why, fmt.Sprintf("name %q repeats row %d", m.Name, first))
+			why = append(why, fmt.Sprintf("name %q repeats row %d", shown(m.Name), first))
 		} else {
 			for _, o := range dir.MembersByName(m.Name) {
 				if o.ID != m.ID {
-					why = append(why, fmt.Sprintf("name %q is already %s's", m.Name, o.ID))
+					why = append(why, fmt.Sprintf("name %q is already %s's", shown(m.Name), o.ID))
 				}
 			}
 		}
 		if m.Role == "" {
 			m.Role = jifen.RoleEmployee
 		} else if !m.Role.Valid() {
-			why = append(why, fmt.Sprintf("role %q: want admin, manager or employee", m.Role))
+			why = append(why, fmt.Sprintf("role %q: want admin, manager or employee", shown(m.Role)))
 		}
 		if j := get(r, idx, "joined"); j != "" {
 			d, err := parseDate(j)
 			if err != nil {
-				why = append(why, fmt.Sprintf("joined %q: want a date like 2024-03-01", j))
+				why = append(why, fmt.Sprintf("joined %q: want a date like 2024-03-01", shown(j)))
 			}
 			m.Joined = d
 		}
@@ -64,9 +64,9 @@ func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 			d, err := parseDate(l)
 			switch {
 			case err != nil:
-				why = append(why, fmt.Sprintf("left %q: want a date like 2026-06-30", l))
+				why = append(why, fmt.Sprintf("left %q: want a date like 2026-06-30", shown(l)))
 			case !m.Joined.IsZero() && d.Before(m.Joined):
-				why = append(why, fmt.Sprintf("left %q is before joined %q", l, get(r, idx, "joined")))
+				why = append(why, fmt.Sprintf("left %q is before joined %q", shown(l), shown(get(r, idx, "joined"))))
 			}
 			m.Left = d
 		}
@@ -135,7 +135,7 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		if ledger {
 			e.Kind = jifen.EntryKind(get(r, idx, "kind"))
 			if !e.Kind.Valid() {
-				why = append(why, fmt.Sprintf("kind %q: want award, deduct, thanks, revoke, adjust, import or redeem", get(r, idx, "kind")))
+				why = append(why, fmt.Sprintf("kind %q: want award, deduct, thanks, revoke, adjust, import or redeem", shown(get(r, idx, "kind"))))
 			}
 			if src := get(r, idx, "source"); src != "" {
 				e.Source = src
@@ -143,7 +143,7 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 			if v := get(r, idx, "id"); v != "" {
 				id, err := strconv.ParseUint(v, 10, 64)
 				if _, dup := byID[id]; err != nil || dup {
-					why = append(why, fmt.Sprintf("id %q: want a number used once", v))
+					why = append(why, fmt.Sprintf("id %q: want a number used once", shown(v)))
 				}
 				e.ID = id
 			}
@@ -151,18 +151,18 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		when, err := parseTime(get(r, idx, "time"), loc)
 		switch {
 		case err != nil:
-			why = append(why, fmt.Sprintf("time %q: want 2026-03-05 or 2026-03-05 14:30", get(r, idx, "time")))
+			why = append(why, fmt.Sprintf("time %q: want 2026-03-05 or 2026-03-05 14:30", shown(get(r, idx, "time"))))
 		case when.After(now):
-			why = append(why, fmt.Sprintf("time %q is in the future", get(r, idx, "time")))
+			why = append(why, fmt.Sprintf("time %q is in the future", shown(get(r, idx, "time"))))
 		}
 		e.Effective = when
 		if v := get(r, idx, "recorded"); ledger && v != "" {
 			at, err := parseTime(v, loc)
 			switch {
 			case err != nil || at.After(now):
-				why = append(why, fmt.Sprintf("recorded %q: want a past time like 2026-03-05 14:30:00", v))
+				why = append(why, fmt.Sprintf("recorded %q: want a past time like 2026-03-05 14:30:00", shown(v)))
 			case at.Before(when):
-				why = append(why, fmt.Sprintf("recorded %q is before the time %q", v, get(r, idx, "time")))
+				why = append(why, fmt.Sprintf("recorded %q is before the time %q", shown(v), shown(get(r, idx, "time"))))
 			}
 			e.At = at
 		}
@@ -186,7 +186,7 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		}
 		n, err := strconv.ParseInt(get(r, idx, "points"), 10, 64)
 		if err != nil || n == 0 || n > 1_000_000 || n < -1_000_000 {
-			why = append(why, fmt.Sprintf("points %q: want a whole number, not 0", get(r, idx, "points")))
+			why = append(why, fmt.Sprintf("points %q: want a whole number, not 0", shown(get(r, idx, "points"))))
 		}
 		e.Points = n
 		b := get(r, idx, "behavior")
@@ -197,11 +197,11 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 			i, ok := byID[orig]
 			switch {
 			case err != nil || !ok:
-				why = append(why, fmt.Sprintf("reverses %q: want the id of an earlier row", v))
+				why = append(why, fmt.Sprintf("reverses %q: want the id of an earlier row", shown(v)))
 			case out[i].Kind == jifen.KindRevoke || reversed[orig]:
-				why = append(why, fmt.Sprintf("reverses %q: that entry cannot be reversed again", v))
+				why = append(why, fmt.Sprintf("reverses %q: that entry cannot be reversed again", shown(v)))
 			case out[i].Points != -n || out[i].Receiver != e.Receiver:
-				why = append(why, fmt.Sprintf("reverses %q: points and receiver must be the reversed entry's, negated", v))
+				why = append(why, fmt.Sprintf("reverses %q: points and receiver must be the reversed entry's, negated", shown(v)))
 			default:
 				reversed[orig] = true
 				e.Reverses = orig
@@ -211,7 +211,7 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 			q, err := strconv.ParseInt(get(r, idx, "quantity"), 10, 64)
 			switch {
 			case item == nil:
-				why = append(why, fmt.Sprintf("behavior %q: want reward: and an item of the shop", b))
+				why = append(why, fmt.Sprintf("behavior %q: want reward: and an item of the shop", shown(b)))
 			case err != nil || q < 1 || n >= 0:
 				why = append(why, "a redemption needs a quantity of at least 1 and negative points")
 			default:
@@ -220,7 +220,7 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		case b != "":
 			m, err := cat.Match(b)
 			if err != nil {
-				why = append(why, fmt.Sprintf("behavior %q is not in the rule catalog", b))
+				why = append(why, fmt.Sprintf("behavior %q is not in the rule catalog", shown(b)))
 			} else {
 				e.Behavior, e.Category = m.Behavior.ID, m.Behavior.Category
 			}

@@ -23,9 +23,9 @@ func findMember(dir Directory, s string) (jifen.Member, string) {
 	case 1:
 		return ms[0], ""
 	case 0:
-		return jifen.Member{}, fmt.Sprintf("no member %q", s)
+		return jifen.Member{}, fmt.Sprintf("no member %q", shown(s))
 	default:
-		return jifen.Member{}, fmt.Sprintf("%q names %d members; use the id", s, len(ms))
+		return jifen.Member{}, fmt.Sprintf("%q names %d members; use the id", shown(s), len(ms))
 	}
 }
 
@@ -54,7 +54,7 @@ func Ratings(t *Table, dir Directory, loc *time.Location) ([]jifen.Rating, error
 		}
 		p, err := jifen.ParsePeriod(get(r, idx, "period"), loc)
 		if err != nil || p.Kind == jifen.Week || p.Kind == jifen.AllTime {
-			bad = append(bad, RowError{r.Number, fmt.Sprintf("period %q: want 2026-10, 2026-Q4 or 2026", get(r, idx, "period"))})
+			bad = append(bad, RowError{r.Number, fmt.Sprintf("period %q: want 2026-10, 2026-Q4 or 2026", shown(get(r, idx, "period")))})
 			continue
 		}
 		rt := jifen.Rating{Member: m.ID, Period: p.Key}
@@ -63,14 +63,14 @@ func Ratings(t *Table, dir Directory, loc *time.Location) ([]jifen.Rating, error
 		case grade != "":
 			v, ok := grades[grade]
 			if !ok {
-				bad = append(bad, RowError{r.Number, fmt.Sprintf("grade %q: want A, B, C or D", grade)})
+				bad = append(bad, RowError{r.Number, fmt.Sprintf("grade %q: want A, B, C or D", shown(grade))})
 				continue
 			}
 			rt.Grade, rt.Score = grade, v
 		case score != "":
 			v, err := strconv.ParseFloat(score, 64)
 			if err != nil {
-				bad = append(bad, RowError{r.Number, fmt.Sprintf("score %q is not a number", score)})
+				bad = append(bad, RowError{r.Number, fmt.Sprintf("score %q is not a number", shown(score))})
 				continue
 			}
 			rt.Score = v
@@ -113,13 +113,13 @@ func KPIs(t *Table, loc *time.Location) ([]jifen.KPI, error) {
 		}
 		p, err := jifen.ParsePeriod(get(r, idx, "period"), loc)
 		if err != nil || p.Kind == jifen.Week || p.Kind == jifen.AllTime {
-			bad = append(bad, RowError{r.Number, fmt.Sprintf("period %q: want 2026-10, 2026-Q4 or 2026", get(r, idx, "period"))})
+			bad = append(bad, RowError{r.Number, fmt.Sprintf("period %q: want 2026-10, 2026-Q4 or 2026", shown(get(r, idx, "period")))})
 			continue
 		}
 		k.Period = p.Key
 		v, err := strconv.ParseFloat(strings.ReplaceAll(get(r, idx, "value"), ",", ""), 64)
 		if err != nil {
-			bad = append(bad, RowError{r.Number, fmt.Sprintf("value %q is not a number", get(r, idx, "value"))})
+			bad = append(bad, RowError{r.Number, fmt.Sprintf("value %q is not a number", shown(get(r, idx, "value")))})
 			continue
 		}
 		k.Value = v

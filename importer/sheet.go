@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -30,8 +31,27 @@ type Row struct {
 	Cells  []string
 }
 
+// What an import reads at most. A sheet is HR's list of people, ratings or
+// a ledger: these are far above any real one, and keep a hostile file (a
+// small XLSX that unzips to gigabytes, a cell of hundreds of megabytes)
+// from taking the machine's memory.
+const (
+	// MaxRows is a spreadsheet's own limit (Excel: 1,048,576 rows).
+	MaxRows = 1 << 20
+	// MaxCell is the longest cell, in characters (Excel's own limit).
+	MaxCell = 32767
+	// MaxCSVBytes is the largest CSV file.
+	MaxCSVBytes = 256 << 20
+	// MaxUnzipBytes is the most an XLSX file may unzip to.
+	MaxUnzipBytes = 256 << 20
+)
+
+// The limits in force; tests lower them.
+var maxCSVBytes, maxUnzipBytes int64 = MaxCSVBytes, MaxUnzipBytes
+
 // Read reads the first sheet of an .xlsx file or a .csv file (UTF-8, with
-// or without a byte-order mark, as Excel writes it).
+// or without a byte-order mark, as Excel writes it), within the limits
+// above.
 func Read(path string) (*Table, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
@@ -49,9 +69,12 @@ func Read(path string) (*Table, error) {
 
 // ReadCSV reads CSV text.
 func ReadCSV(r io.Reader) (*Table, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxCSVBytes+1))
 	if err != nil {
 		return nil, err
+	}
+	if int64(len(data)) > maxCSVBytes {
+		return nil, fmt.Errorf("the file is larger than %d MiB: split it", maxCSVBytes>>20)
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	cr := csv.NewReader(bytes.NewReader(data))
@@ -69,8 +92,13 @@ func ReadCSV(r io.Reader) (*Table, error) {
 }
 
 func readXLSX(path string) (*Table, error) {
-	f, err := excelize.OpenFile(path)
+	// A worksheet larger than the XML limit is unzipped to a temporary
+	// file and read as a stream; nothing unzips past MaxUnzipBytes.
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzipBytes, UnzipXMLSizeLimit: min(16<<20, maxUnzipBytes)})
 	if err != nil {
+		if strings.Contains(err.Error(), "size exceeds") {
+			return nil, fmt.Errorf("the workbook unzips to more than %d MiB: split it", maxUnzipBytes>>20)
+		}
 		return nil, fmt.Errorf("not a readable .xlsx file: %w", err)
 	}
 	defer f.Close()
@@ -78,8 +106,23 @@ func readXLSX(path string) (*Table, error) {
 	if len(sheets) == 0 {
 		return nil, errors.New("the workbook has no sheet")
 	}
-	records, err := f.GetRows(sheets[0])
+	rows, err := f.Rows(sheets[0])
 	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var records [][]string
+	for rows.Next() {
+		if len(records) > MaxRows {
+			return nil, fmt.Errorf("the sheet has more than %d rows: split it", MaxRows)
+		}
+		r, err := rows.Columns()
+		if err != nil {
+			return nil, err
+		}
+		records = append(records, r)
+	}
+	if err := rows.Error(); err != nil {
 		return nil, err
 	}
 	return table(records)
@@ -88,6 +131,16 @@ func readXLSX(path string) (*Table, error) {
 func table(records [][]string) (*Table, error) {
 	if len(records) == 0 {
 		return nil, errors.New("the file is empty: want a header row, then data")
+	}
+	if len(records) > MaxRows+1 {
+		return nil, fmt.Errorf("the sheet has more than %d rows: split it", MaxRows)
+	}
+	for i, r := range records {
+		for j, c := range r {
+			if len(c) > MaxCell && utf8.RuneCountInString(c) > MaxCell {
+				return nil, fmt.Errorf("row %d, column %d: a cell of %d characters; at most %d", i+1, j+1, utf8.RuneCountInString(c), MaxCell)
+			}
+		}
 	}
 	t := &Table{}
 	seen := map[string]int{}
@@ -127,7 +180,7 @@ func (t *Table) columns(spec []column) (map[string]int, error) {
 					continue
 				}
 				if found >= 0 {
-					return nil, fmt.Errorf("columns %q and %q are the same column (%s); keep one", t.Header[found], h, strings.Join(c.names, "/"))
+					return nil, fmt.Errorf("columns %q and %q are the same column (%s); keep one", shown(t.Header[found]), shown(h), strings.Join(c.names, "/"))
 				}
 				found = i
 			}
@@ -222,3 +275,9 @@ func clipCell(s string) string {
 	}
 	return s
 }
+
+// shown is a cell's text in an error message: %q prints at most a short
+// prefix of it, quoted.
+type shown string
+
+func (s shown) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "%q", clipCell(string(s))) }
