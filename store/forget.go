@@ -11,7 +11,9 @@ import (
 
 // ForgetMember removes a member's personal data and keeps the ledger's
 // figures: the member keeps their id (entries and aggregates point to it)
-// under a pseudonym, without platform ids, level or joining date; the free
+// under a pseudonym, without platform ids or level, but with the dates they
+// joined and left, which decide in which periods they count (headcounts,
+// ranks: see jifen.Member.EmployedIn); the free
 // text of entries they gave or received is cleared; their feedback and
 // ratings are deleted, and so are the stored replies (idempotency results)
 // that name them. Verify stays clean: no point moves.
@@ -84,7 +86,8 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 			return nil, err
 		}
 		// The member: a pseudonym, nothing else personal.
-		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot})
+		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
+			Joined: m.Joined, Left: m.Left})
 	})
 	return err
 }

@@ -394,6 +394,31 @@ func TestRanksFollowPointsAmongCountedMembers(t *testing.T) {
 	}
 }
 
+// Forgetting a member keeps the dates that decide where they count: a
+// forgotten leaver must not come back into the headcounts of later periods.
+func TestForgetKeepsEmploymentDates(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	ms := members(3)
+	ms[2].Joined, ms[2].Left = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)
+	if err := s.SyncMembers(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	month := jifen.PeriodOf(jifen.Month, clock.Now(), shanghai)
+	if n := s.Headcount(month, ""); n != 2 {
+		t.Fatalf("headcount %d, want 2", n)
+	}
+	if err := s.ForgetMember(context.Background(), "m002", "成员A"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Member("m002"); m.Name != "成员A" || !m.Left.Equal(ms[2].Left) || !m.Joined.Equal(ms[2].Joined) {
+		t.Fatalf("forgotten member %+v", m)
+	}
+	if n := s.Headcount(month, ""); n != 2 {
+		t.Fatalf("headcount after forgetting a leaver %d, want 2", n)
+	}
+}
+
 // TestRandomLedgerMatchesRecomputation applies thousands of random entries
 // (awards, deductions, thanks, redemptions, revokes) spread across period
 // boundaries, in several zones, and checks every figure against an oracle
