@@ -33,6 +33,10 @@ type Options struct {
 	ReportLink func(period string) string
 	// Surveys are the configured surveys (/survey).
 	Surveys []survey.Survey
+	// ScoreVisibility says whose score each role may see with /score
+	// @someone (config privacy.score_visibility); nil or a role left out:
+	// the defaults (employee self, manager department, admin everyone).
+	ScoreVisibility jifen.ScoreVisibility
 }
 
 // Bot executes commands. It is safe for concurrent use.
@@ -46,6 +50,7 @@ type Bot struct {
 	reportLink func(period string) string
 	surveys    []survey.Survey
 	observe    func(source, command, outcome string)
+	scores     jifen.ScoreVisibility
 }
 
 // New returns a Bot.
@@ -56,7 +61,8 @@ func New(opt Options) *Bot {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink, surveys: opt.Surveys}
+	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink, surveys: opt.Surveys,
+		scores: opt.ScoreVisibility}
 }
 
 // SetCommandObserver has fn called for every command handled, with its

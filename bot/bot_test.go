@@ -443,9 +443,10 @@ func TestScoreAndLeaderboard(t *testing.T) {
 	if !strings.Contains(text, "最需加强：考勤") {
 		t.Fatalf("weakest: %q", text)
 	}
-	// Someone else's score hides the private breakdown.
-	if other := e.run("chen", "/score @王芳").Reply; other.Table != nil {
-		t.Fatal("private breakdown shown to a colleague")
+	// An employee may not see a colleague's score at all (the default
+	// policy; see TestScoreVisibility).
+	if other, err := e.try("chen", "/score @王芳", ""); errKey(err) != "err.score_private" || other.Reply.Table != nil {
+		t.Fatalf("a colleague's score shown to an employee: %+v %v", other.Reply, err)
 	}
 	if mgr := e.run("zhang", "/score @王芳").Reply; mgr.Table == nil {
 		t.Fatal("manager cannot see own team's breakdown")

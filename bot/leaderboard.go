@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"jifen"
 	"jifen/store"
@@ -31,6 +32,11 @@ func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
 			continue
 		}
 		if p, err := jifen.ParsePeriod(a, loc); err == nil {
+			if !p.Begun(now) {
+				// A board of a period to come would rank everyone at 0:
+				// say so rather than show an empty or misleading board.
+				return Response{}, jifen.Errorf(jifen.EINVALID, "err.leaderboard_not_begun", p.Key, now.In(loc).Format(time.DateOnly))
+			}
 			period = p
 			continue
 		}
@@ -44,12 +50,16 @@ func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
 	if msg.Table == nil {
 		return Response{Reply: msg}, nil
 	}
-	if !req.Caller.Bot && req.Caller.ID != "" {
+	if !req.Caller.Bot && req.Caller.ID != "" && (dept == "" || dept == req.Caller.Department) {
 		r := b.st.RankOf(req.Caller.ID, period)
-		if dept == "" {
-			msg.Footer = b.t("leaderboard.you", r.Rank, r.Of, r.Points)
-		} else if dept == req.Caller.Department {
-			msg.Footer = b.t("leaderboard.you", r.DeptRank, r.DeptOf, r.Points)
+		rank, of := r.Rank, r.Of
+		if dept != "" {
+			rank, of = r.DeptRank, r.DeptOf
+		}
+		if r.Ranked() {
+			msg.Footer = b.t("leaderboard.you", rank, of, r.Points)
+		} else {
+			msg.Footer = b.t("leaderboard.you_unranked", b.periodLabel(period))
 		}
 	}
 	return Response{Reply: msg}, nil
@@ -67,7 +77,13 @@ func (b *Bot) periodLabel(p jifen.Period) string {
 	return p.Key
 }
 
-func medal(rank int) string {
+// medal is a leaderboard's rank column: a medal for the first three ranks
+// with points to show, the number otherwise. A medal never goes to 0 or
+// less.
+func medal(rank int, points int64) string {
+	if points <= 0 {
+		return fmt.Sprint(rank)
+	}
 	switch rank {
 	case 1:
 		return "🥇"
@@ -81,18 +97,20 @@ func medal(rank int) string {
 
 // LeaderboardPost is the public leaderboard (公示) of a period, for the
 // scheduled post: the top members of everyone or of one department, each
-// with their movement against the period before (↑3, ↓1, new).
+// with their movement against the period before (↑3, ↓1, new). The
+// previous rank is the member's rank among the members counted in the
+// previous period, in the same scope, those at 0 included; a member not
+// counted then (hired since) is new.
 func (b *Bot) LeaderboardPost(p jifen.Period, dept string, top int) Message {
 	prev := p.Previous(b.st.Location())
-	// The previous ranks, within the same scope.
-	before := map[string]int{}
-	for _, s := range b.st.Top(prev, 1<<30, dept) {
-		before[s.Member.ID] = s.Rank
-	}
 	msg := b.board(p, dept, top, func(s store.Standing) string {
-		r, ok := before[s.Member.ID]
+		before := b.st.RankOf(s.Member.ID, prev)
+		r := before.Rank
+		if dept != "" {
+			r = before.DeptRank
+		}
 		switch {
-		case !ok:
+		case r == 0:
 			return b.t("leaderboard.new")
 		case r > s.Rank:
 			return fmt.Sprintf("↑%d", r-s.Rank)
@@ -128,7 +146,7 @@ func (b *Bot) board(p jifen.Period, dept string, top int, movement func(store.St
 	}
 	msg.Chart = &Chart{Title: title}
 	for _, s := range list {
-		row := []string{medal(s.Rank), s.Member.Name, s.Member.Department, fmt.Sprint(s.Points)}
+		row := []string{medal(s.Rank, s.Points), s.Member.Name, s.Member.Department, fmt.Sprint(s.Points)}
 		if movement != nil {
 			row = append(row, movement(s))
 		}

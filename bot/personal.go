@@ -49,27 +49,15 @@ func (b *Bot) feedback(ctx context.Context, req Request, cmd Command) (Response,
 func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
 	msg := Message{Kind: "score", Title: b.t("personal.title", p.Key, m.Name)}
 	total := b.st.Totals(m.ID, p).Net
+	// Ranks come from the in-memory ranking board, among the members
+	// counted in the period: a report for each of a thousand members must
+	// not read the store a million times. Peers are the counted members of
+	// the same role.
 	r := b.st.RankOf(m.ID, p)
-	// Peers ahead come from the in-memory ranking board: a report for each
-	// of a thousand members must not read the store a million times.
-	peers, peerRank := 0, 0
-	for _, o := range b.st.Members() {
-		if !o.Bot && o.Role == m.Role {
-			peers++
-		}
-	}
-	for _, st := range b.st.Top(p, math.MaxInt, "") {
-		if st.Points <= total {
-			break // sorted, highest first
-		}
-		if st.Member.Role == m.Role {
-			peerRank++
-		}
-	}
 	msg.Fields = []Field{
 		{b.t("personal.points"), fmt.Sprint(total)},
-		{b.t("personal.dept_rank", m.Department), fmt.Sprintf("%d / %d", r.DeptRank, r.DeptOf)},
-		{b.t("personal.peer_rank", m.Role), fmt.Sprintf("%d / %d", peerRank+1, peers)},
+		{b.t("personal.dept_rank", m.Department), fmt.Sprintf("%s / %d", rankText(r.DeptRank), r.DeptOf)},
+		{b.t("personal.peer_rank", m.Role), fmt.Sprintf("%s / %d", rankText(r.RoleRank), r.RoleOf)},
 		{b.t("field.balance"), fmt.Sprint(b.st.Balance(m.ID))},
 	}
 	mine := b.st.Categories(m.ID, p)

@@ -8,9 +8,10 @@ import (
 )
 
 // score handles /score [@a]: balance, this week/month/quarter/year, the
-// month's rank overall and in the department and, for those allowed to see
-// it (the member, their manager, admins), the category breakdown against the
-// department average with the weakest category named.
+// month's rank overall and in the department, and the category breakdown
+// against the department average with the weakest category named. Whose
+// score a caller may see is the configured policy (Options.ScoreVisibility);
+// anyone else's is refused before a figure is read.
 func (b *Bot) score(req Request, cmd Command) (Response, error) {
 	target := req.Caller
 	if len(cmd.Args) > 0 {
@@ -22,6 +23,10 @@ func (b *Bot) score(req Request, cmd Command) (Response, error) {
 			return Response{}, err
 		}
 		target = m
+	}
+	if !b.scores.MaySee(req.Caller, target) {
+		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.score_private", target.Name, req.Caller.Role,
+			b.t("visibility."+string(b.scores.Of(req.Caller.Role))))
 	}
 	now, loc := b.now(), b.st.Location()
 	period := func(k jifen.PeriodKind) jifen.Period { return jifen.PeriodOf(k, now, loc) }
@@ -45,27 +50,34 @@ func (b *Bot) score(req Request, cmd Command) (Response, error) {
 	if dept == "" {
 		dept = b.t("score.no_department")
 	}
-	msg.Text = append(msg.Text, b.t("score.rank", month.Key, r.Rank, r.Of, dept, r.DeptRank, r.DeptOf))
-	if canSeePrivate(req.Caller, target) {
-		mine := b.st.Categories(target.ID, month)
-		avg := b.st.DepartmentAverages(month, target.Department)
-		table := &Table{Columns: []string{b.t("col.category"), b.t("col.mine"), b.t("col.dept_avg")}}
-		weakest, gap := "", math.Inf(1)
-		for _, c := range b.cat.Categories {
-			d := float64(mine[c.ID].Net) - avg[c.ID]
-			table.Rows = append(table.Rows, []string{c.Name, fmt.Sprint(mine[c.ID].Net), fmt.Sprintf("%.1f", avg[c.ID])})
-			if d < gap {
-				weakest, gap = c.Name, d
-			}
+	msg.Text = append(msg.Text, b.t("score.rank", month.Key, rankText(r.Rank), r.Of, dept, rankText(r.DeptRank), r.DeptOf))
+	mine := b.st.Categories(target.ID, month)
+	avg := b.st.DepartmentAverages(month, target.Department)
+	table := &Table{Columns: []string{b.t("col.category"), b.t("col.mine"), b.t("col.dept_avg")}}
+	weakest, gap := "", math.Inf(1)
+	for _, c := range b.cat.Categories {
+		d := float64(mine[c.ID].Net) - avg[c.ID]
+		table.Rows = append(table.Rows, []string{c.Name, fmt.Sprint(mine[c.ID].Net), fmt.Sprintf("%.1f", avg[c.ID])})
+		if d < gap {
+			weakest, gap = c.Name, d
 		}
-		msg.Table = table
-		if weakest != "" {
-			if gap < 0 {
-				msg.Text = append(msg.Text, b.t("score.weakest", weakest, fmt.Sprintf("%.1f", -gap)))
-			} else {
-				msg.Text = append(msg.Text, b.t("score.weakest_even", weakest))
-			}
+	}
+	msg.Table = table
+	if weakest != "" {
+		if gap < 0 {
+			msg.Text = append(msg.Text, b.t("score.weakest", weakest, fmt.Sprintf("%.1f", -gap)))
+		} else {
+			msg.Text = append(msg.Text, b.t("score.weakest_even", weakest))
 		}
 	}
 	return Response{Reply: msg}, nil
+}
+
+// rankText shows a rank, or "—" for a member with none: one not counted in
+// the period (not yet hired, or gone) is never given a number.
+func rankText(rank int) string {
+	if rank <= 0 {
+		return "—"
+	}
+	return fmt.Sprint(rank)
 }

@@ -209,7 +209,8 @@ func TestLeaderboardPostShowsMovement(t *testing.T) {
 	e.run("hr", "/award @王芳 30 大单")
 	e.run("hr", "/award @李娜 20 大单")
 	e.run("hr", "/award @陈静 10 好评")
-	// This month: 李娜 first, 陈静 second, 王芳 third, 张伟 new.
+	// This month: 李娜 first, 陈静 second, 王芳 third, 张伟 fourth as he
+	// was last month at 0 (counted then, so not new).
 	e.clock.Set(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
 	e.run("hr", "/award @李娜 50 大单")
 	e.run("hr", "/award @陈静 40 大单")
@@ -220,7 +221,7 @@ func TestLeaderboardPostShowsMovement(t *testing.T) {
 	for _, r := range m.Table.Rows {
 		got = append(got, r[1]+" "+r[4])
 	}
-	want := []string{"李娜 ↑1", "陈静 ↑1", "王芳 ↓2", "张伟 新上榜"}
+	want := []string{"李娜 ↑1", "陈静 ↑1", "王芳 ↓2", "张伟 —"}
 	if fmt.Sprint(got) != fmt.Sprint(want) || !m.Public {
 		t.Fatalf("%v, want %v", got, want)
 	}

@@ -52,6 +52,7 @@ type Config struct {
 
 	Schedules []Schedule
 	Surveys   []survey.Survey
+	Privacy   Privacy // who may see whose score (privacy.go)
 }
 
 // Store says where the bbolt file lives.
@@ -165,7 +166,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		return
 	}
 	f := d.fields(value{node: root}, "timezone", "language", "store", "http", "slack", "feishu",
-		"members", "rules", "schedules", "surveys", "rewards", "targets", "policies")
+		"members", "rules", "schedules", "surveys", "rewards", "targets", "policies", "privacy")
 
 	c.Timezone = d.str(f.get("timezone"))
 	if c.Timezone == "" {
@@ -202,6 +203,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	c.Rules.Targets = d.targets(f.get("targets"), c.Rules)
 	c.Rules.Policies = d.policies(f.get("policies"), c.Rules, c.Location)
 	c.Surveys = d.surveys(f.get("surveys"), c.Members)
+	c.Privacy = d.privacy(f.get("privacy"))
 }
 
 // normalizeLanguage maps zh, zh-CN, zh_Hans, en-US … to "zh" or "en".

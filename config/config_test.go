@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -113,6 +114,34 @@ func TestExample(t *testing.T) {
 	}
 	if r.ApprovalThreshold != 50 {
 		t.Errorf("approval threshold = %d", r.ApprovalThreshold)
+	}
+}
+
+// The score visibility policy: the file's values, and the README's
+// defaults for the roles it leaves out.
+func TestScoreVisibility(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      jifen.ScoreVisibility
+	}{
+		{"absent", minimal, jifen.ScoreVisibility{jifen.RoleEmployee: jifen.VisibleSelf, jifen.RoleManager: jifen.VisibleDepartment, jifen.RoleAdmin: jifen.VisibleEveryone}},
+		{"employees see everyone", minimal + "privacy:\n  score_visibility: {employee: everyone}\n",
+			jifen.ScoreVisibility{jifen.RoleEmployee: jifen.VisibleEveryone, jifen.RoleManager: jifen.VisibleDepartment, jifen.RoleAdmin: jifen.VisibleEveryone}},
+		{"all set, any case", minimal + "privacy:\n  score_visibility: {employee: Department, manager: self, admin: department}\n",
+			jifen.ScoreVisibility{jifen.RoleEmployee: jifen.VisibleDepartment, jifen.RoleManager: jifen.VisibleSelf, jifen.RoleAdmin: jifen.VisibleDepartment}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Parse("c.yaml", []byte(tc.src), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(c.Privacy.ScoreVisibility, tc.want) {
+				t.Errorf("score visibility %v, want %v", c.Privacy.ScoreVisibility, tc.want)
+			}
+		})
+	}
+	if c := loadExample(t, nil); !maps.Equal(c.Privacy.ScoreVisibility, jifen.DefaultScoreVisibility()) {
+		t.Errorf("the example's score visibility %v, want the defaults it documents", c.Privacy.ScoreVisibility)
 	}
 }
 
@@ -286,6 +315,16 @@ func TestProblems(t *testing.T) {
 			name: "left before joined",
 			src:  withMember("  - {id: x, name: 某人, joined: 2026-03-01, left: 2026-02-28}"),
 			want: []string{`c.yaml:4: members[1].left: left 2026-02-28 is before joined 2026-03-01`},
+		},
+		{
+			name: "bad score visibility",
+			src:  minimal + "privacy:\n  score_visibility:\n    manager: department\n    employee: all\n",
+			want: []string{`c.yaml:13: privacy.score_visibility.employee: unknown visibility "all" (want self, department or everyone)`},
+		},
+		{
+			name: "score visibility of an unknown role",
+			src:  minimal + "privacy:\n  score_visibility: {boss: everyone}\n",
+			want: []string{`c.yaml:11: privacy.score_visibility: unknown key "boss"`},
 		},
 		{
 			name: "bad timezone",

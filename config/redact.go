@@ -53,6 +53,12 @@ func (c *Config) Redacted() string {
 	if c.Rules != nil {
 		v.Rules = viewRules(c.Rules)
 	}
+	if len(c.Privacy.ScoreVisibility) > 0 {
+		v.Privacy = &privacyView{ScoreVisibility: map[string]string{}}
+		for r, vis := range c.Privacy.ScoreVisibility {
+			v.Privacy.ScoreVisibility[string(r)] = string(vis)
+		}
+	}
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -75,6 +81,11 @@ type configView struct {
 	Feishu   Feishu       `yaml:"feishu"`
 	Members  []memberView `yaml:"members"`
 	Rules    *rulesView   `yaml:"rules,omitempty"`
+	Privacy  *privacyView `yaml:"privacy,omitempty"`
+}
+
+type privacyView struct {
+	ScoreVisibility map[string]string `yaml:"score_visibility"`
 }
 
 type memberView struct {

@@ -292,7 +292,7 @@ var en = map[string]string{
 	"score.title":         "Points of %[1]s",
 	"score.balance":       "Balance",
 	"score.earned":        "Earned in all",
-	"score.rank":          "%[1]s rank: %[2]d of %[3]d in the company, %[5]d of %[6]d in %[4]s",
+	"score.rank":          "%[1]s rank: %[2]v of %[3]d in the company, %[5]v of %[6]d in %[4]s",
 	"score.no_department": "no department",
 	"score.weakest":       "Weakest: %[1]s (%[2]s points below the department average)",
 	"score.weakest_even":  "No category below the department average; relatively weakest: %[1]s",
@@ -301,6 +301,14 @@ var en = map[string]string{
 	"leaderboard.title_dept": "Leaderboard, %[1]s, %[2]s",
 	"leaderboard.empty":      "Nobody has points in this period yet.",
 	"leaderboard.you":        "You: %[1]d of %[2]d (%[3]d points)",
+	// Ranks count the members employed in the period (issue 15); whose
+	// score one may see is the privacy.score_visibility policy.
+	"leaderboard.you_unranked":  "You are not ranked in %[1]s: you were not employed during it.",
+	"err.leaderboard_not_begun": "%[1]s has not begun yet (today is %[2]s): there is no leaderboard to show.",
+	"err.score_private":         "You may not see the score of %[1]s: this company lets each %[2]v see %[3]s only.",
+	"visibility.self":           "their own score",
+	"visibility.department":     "the scores of their own department",
+	"visibility.everyone":       "everyone's scores",
 
 	"history.title":    "Entries of %[1]s",
 	"history.empty":    "No entries yet.",

@@ -292,7 +292,7 @@ var zh = map[string]string{
 	"score.title":         "%[1]s 的积分",
 	"score.balance":       "可用余额",
 	"score.earned":        "累计获得",
-	"score.rank":          "%[1]s 排名：全公司第 %[2]d / %[3]d，%[4]s第 %[5]d / %[6]d",
+	"score.rank":          "%[1]s 排名：全公司第 %[2]v / %[3]d，%[4]s第 %[5]v / %[6]d",
 	"score.no_department": "未分部门",
 	"score.weakest":       "最需加强：%[1]s（低于部门平均 %[2]s 分）",
 	"score.weakest_even":  "各类别都不低于部门平均；相对最弱：%[1]s",
@@ -301,6 +301,14 @@ var zh = map[string]string{
 	"leaderboard.title_dept": "%[1]s%[2]s积分排行榜",
 	"leaderboard.empty":      "这个时期还没有人获得积分。",
 	"leaderboard.you":        "你的排名：第 %[1]d / %[2]d（%[3]d 分）",
+	// Ranks count the members employed in the period (issue 15); whose
+	// score one may see is the privacy.score_visibility policy.
+	"leaderboard.you_unranked":  "你不参与 %[1]s 的排名：这段时间你不在职。",
+	"err.leaderboard_not_begun": "%[1]s 还没有开始（今天是 %[2]s），没有排行榜可看。",
+	"err.score_private":         "你不能查看 %[1]s 的积分：按本公司的设置，%[2]v只能查看%[3]s的积分。",
+	"visibility.self":           "自己",
+	"visibility.department":     "本部门成员",
+	"visibility.everyone":       "所有人",
 
 	"history.title":    "%[1]s 的积分明细",
 	"history.empty":    "还没有积分记录。",

@@ -5,22 +5,35 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"jifen"
 )
 
-// A board is the in-memory ranking of one period: every member's net points
-// kept sorted, per department too, and the department × category sums. It is
-// loaded once from the period's aggregates and then follows each commit, so
-// a rank or a top 10 costs a binary search or a slice, whatever the length of
-// the ledger. The store keeps the most recently used boards only.
+// A board is the in-memory ranking of one period: the net points of every
+// member counted in the period (employed during it, see
+// jifen.Member.EmployedIn), kept sorted, per department and per role too,
+// and the department × category sums of those members. It is loaded once
+// from the period's aggregates and then follows each commit, so a rank or a
+// top 10 costs a binary search or a slice, whatever the length of the
+// ledger. The store keeps the most recently used boards only.
+//
+// Counted members are on the board even at 0 points: a rank is one more
+// than the number of counted members with strictly more points, so a member
+// at -5 ranks below everyone at 0, and the length of a list is the counted
+// headcount of its scope ("第 N / M"). Members not counted in the period are
+// not on it at all: they have no rank and are in no headcount, whatever
+// points the ledger holds for them.
 type board struct {
-	period  string
+	period  jifen.Period
 	txid    uint64 // the last transaction the board includes
 	lastUse atomic.Int64
-	points  map[string]int64
-	all     []standing // sorted: points descending, then member id
+	points  map[string]int64 // counted members only
+	all     []standing       // sorted: points descending, then member id
 	byDept  map[string][]standing
+	byRole  map[jifen.Role][]standing
 	cats    map[string]map[string]int64 // department → category → net points
 }
 
@@ -40,16 +53,25 @@ func less(a, b standing) int {
 	return strings.Compare(a.member, b.member)
 }
 
-func insertSorted(s []standing, v standing) []standing {
-	i, _ := slices.BinarySearchFunc(s, v, less)
-	return slices.Insert(s, i, v)
-}
-
-func removeSorted(s []standing, v standing) []standing {
-	if i, ok := slices.BinarySearchFunc(s, v, less); ok {
-		return slices.Delete(s, i, i+1)
+// move replaces old by v in the sorted s, shifting only the standings
+// between the two places: an award moves a member a few places, while a
+// delete and an insert would each move the whole tail of a list that holds
+// every counted member. It reports false if old is not in s (the board is
+// out of step with its points and must be reloaded).
+func move(s []standing, old, v standing) bool {
+	i, ok := slices.BinarySearchFunc(s, old, less)
+	if !ok {
+		return false
 	}
-	return s
+	j, _ := slices.BinarySearchFunc(s, v, less) // where v goes, with old still in s
+	if j > i {
+		copy(s[i:j-1], s[i+1:j])
+		s[j-1] = v
+	} else {
+		copy(s[j+1:i+1], s[j:i])
+		s[j] = v
+	}
+	return true
 }
 
 // above counts the standings with strictly more points than p.
@@ -70,24 +92,31 @@ func newBoardCache() *boardCache { return &boardCache{boards: map[string]*board{
 func (c *boardCache) reset() { clear(c.boards) }
 
 // apply adds the deltas of a transaction to every board that does not
-// include it yet.
+// include it yet. Points of members not counted in a board's period stay
+// off it.
 func (c *boardCache) apply(txid uint64, deltas []aggDelta) {
 	for _, d := range deltas {
 		b := c.boards[d.period]
 		if b == nil || b.txid >= txid {
 			continue
 		}
-		dept := c.dir().byID[d.member].Department
+		old, counted := b.points[d.member]
+		if !counted {
+			continue
+		}
+		m := c.dir().byID[d.member]
 		switch d.kind {
 		case aggTotal:
-			b.setPoints(d.member, dept, b.points[d.member]+d.agg.Net)
-		case aggCategory:
-			m := b.cats[dept]
-			if m == nil {
-				m = map[string]int64{}
-				b.cats[dept] = m
+			if !b.setPoints(m, old, old+d.agg.Net) {
+				delete(c.boards, d.period) // reloaded whole at its next use
 			}
-			m[d.cat] += d.agg.Net
+		case aggCategory:
+			dm := b.cats[m.Department]
+			if dm == nil {
+				dm = map[string]int64{}
+				b.cats[m.Department] = dm
+			}
+			dm[d.cat] += d.agg.Net
 		}
 	}
 }
@@ -101,33 +130,28 @@ func (c *boardCache) committed(txid uint64) {
 	}
 }
 
-func (b *board) setPoints(member, dept string, p int64) {
-	if old, ok := b.points[member]; ok {
-		b.all = removeSorted(b.all, standing{member, old})
-		b.byDept[dept] = removeSorted(b.byDept[dept], standing{member, old})
+// setPoints moves a counted member from old to p points on every list of
+// the board.
+func (b *board) setPoints(m jifen.Member, old, p int64) bool {
+	if old == p {
+		return true
 	}
-	if p == 0 {
-		// Zero ranks like no points at all; keeping it out keeps the
-		// top N free of members with nothing to show.
-		delete(b.points, member)
-		return
-	}
-	b.points[member] = p
-	b.all = insertSorted(b.all, standing{member, p})
-	b.byDept[dept] = insertSorted(b.byDept[dept], standing{member, p})
+	b.points[m.ID] = p
+	from, to := standing{m.ID, old}, standing{m.ID, p}
+	return move(b.all, from, to) && move(b.byDept[m.Department], from, to) && move(b.byRole[m.Role], from, to)
 }
 
 // board returns the board of a period, loading it if needed. The caller
-// holds s.mu for reading; board may upgrade to load.
-func (s *Store) board(period string) *board {
+// must not hold s.mu; board takes it to load.
+func (s *Store) board(p jifen.Period) *board {
 	s.mu.RLock()
-	b := s.boards.boards[period]
+	b := s.boards.boards[p.Key]
 	s.mu.RUnlock()
 	if b == nil {
 		s.mu.Lock()
-		b = s.boards.boards[period]
+		b = s.boards.boards[p.Key]
 		if b == nil {
-			b = s.loadBoard(period)
+			b = s.loadBoard(p.Key)
 		}
 		s.mu.Unlock()
 	}
@@ -138,42 +162,55 @@ func (s *Store) board(period string) *board {
 // loadBoard reads a period's aggregates. s.mu is held, so no commit can
 // apply its deltas meanwhile; the snapshot's transaction id makes the deltas
 // of commits it already includes skip this board.
-func (s *Store) loadBoard(period string) *board {
-	b := &board{period: period, points: map[string]int64{}, byDept: map[string][]standing{}, cats: map[string]map[string]int64{}}
+//
+// The board's period comes from its key, read in the store's zone, so who
+// counts does not depend on how a caller built its Period.
+func (s *Store) loadBoard(key string) *board {
+	p, err := jifen.ParsePeriod(key, s.loc)
+	if err != nil {
+		// Keys come from jifen.PeriodOf and always parse; were one not
+		// to, the board would count every member, as all time does.
+		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, s.loc)
+		p.Key = key
+	}
+	b := &board{period: p, points: map[string]int64{}, byDept: map[string][]standing{},
+		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
 	_ = s.db.View(func(btx *bolt.Tx) error {
 		release := s.releaser(btx, 250) // a record per member, read once
 		defer release(true)
 		b.txid = uint64(btx.ID())
 		agg := btx.Bucket(bucketAgg)
-		cats := string(prefix(aggCategory, period))
+		cats := string(prefix(aggCategory, key))
 		// One lookup per member: the cost depends on the size of the
 		// directory, never on the length of the ledger.
 		for id, m := range s.dir.byID {
-			release(false)
-			raw := agg.Get([]byte(recordKey(id, period)))
-			if raw == nil {
+			if !m.EmployedIn(p, s.loc) {
 				continue
 			}
-			_ = scanRecord(raw, cats, func(sub []byte, a Agg) bool {
-				dm := b.cats[m.Department]
-				if dm == nil {
-					dm = map[string]int64{}
-					b.cats[m.Department] = dm
-				}
-				dm[string(sub[len(cats):])] += a.Net
-				return true
-			})
-			if a := readAgg(agg, aggTotal, period, id, ""); a.Net != 0 {
-				b.points[id] = a.Net
-				b.all = append(b.all, standing{id, a.Net})
+			release(false)
+			pts := int64(0)
+			if raw := agg.Get([]byte(recordKey(id, key))); raw != nil {
+				_ = scanRecord(raw, cats, func(sub []byte, a Agg) bool {
+					dm := b.cats[m.Department]
+					if dm == nil {
+						dm = map[string]int64{}
+						b.cats[m.Department] = dm
+					}
+					dm[string(sub[len(cats):])] += a.Net
+					return true
+				})
+				pts = readAgg(agg, aggTotal, key, id, "").Net
 			}
+			b.points[id] = pts
+			b.all = append(b.all, standing{id, pts})
 		}
 		return nil
 	})
 	slices.SortFunc(b.all, less)
 	for _, st := range b.all {
-		d := s.dir.byID[st.member].Department
-		b.byDept[d] = append(b.byDept[d], st)
+		m := s.dir.byID[st.member]
+		b.byDept[m.Department] = append(b.byDept[m.Department], st)
+		b.byRole[m.Role] = append(b.byRole[m.Role], st)
 	}
 	if len(s.boards.boards) >= maxBoards {
 		var oldest *board
@@ -182,9 +219,9 @@ func (s *Store) loadBoard(period string) *board {
 				oldest = o
 			}
 		}
-		delete(s.boards.boards, oldest.period)
+		delete(s.boards.boards, oldest.period.Key)
 	}
-	s.boards.boards[period] = b
+	s.boards.boards[key] = b
 	return b
 }
 

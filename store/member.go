@@ -114,7 +114,11 @@ func (tx *Tx) PutMember(m jifen.Member) error {
 	tx.after = append(tx.after, func(uint64) {
 		old, existed := tx.s.dir.byID[m.ID]
 		tx.s.dir.put(m)
-		if existed && (old.Department != m.Department || old.Bot != m.Bot) {
+		// Who a board counts, and in which department and role list, is
+		// read from the directory when the board loads: a new member, or a
+		// change to any of these, makes every board stale.
+		if !existed || old.Department != m.Department || old.Role != m.Role || old.Bot != m.Bot ||
+			!old.Joined.Equal(m.Joined) || !old.Left.Equal(m.Left) {
 			tx.s.boards.reset()
 		}
 	})

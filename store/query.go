@@ -55,27 +55,57 @@ func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	return out
 }
 
-// Rank is where a member stands in a period. Ranks are competition ranks
-// (1, 2, 2, 4): one more than the number of people with more points. Of
-// counts everyone who can receive points, with or without points.
+// Rank is where a member stands in a period, among the members counted in
+// it (employed during it, see jifen.Member.EmployedIn). Ranks are
+// competition ranks (1, 2, 2, 4): one more than the number of counted
+// members in scope with strictly more points, so 0 ranks above -5. Of,
+// DeptOf and RoleOf are the counted headcounts of the scopes: everyone, the
+// member's department, the member's role (their peers). A member not
+// counted in the period has no rank: Rank, DeptRank and RoleRank are 0 (to
+// be shown as "—", never as a number).
 type Rank struct {
 	Points           int64
 	Rank, Of         int
 	DeptRank, DeptOf int
+	RoleRank, RoleOf int
 }
 
-// RankOf returns a member's rank in a period, overall and in their department.
+// Ranked reports whether the member is counted in the period, and so has
+// ranks.
+func (r Rank) Ranked() bool { return r.Rank > 0 }
+
+// RankOf returns a member's rank in a period, overall, in their department
+// and among the members of their role.
 func (s *Store) RankOf(member string, p jifen.Period) Rank {
-	b := s.board(p.Key)
+	b := s.board(p)
+	s.mu.RLock()
+	m := s.dir.byID[member]
+	pts, counted := b.points[member]
+	r := Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
+	if counted {
+		r.Rank = above(b.all, pts) + 1
+		r.DeptRank = above(b.byDept[m.Department], pts) + 1
+		r.RoleRank = above(b.byRole[m.Role], pts) + 1
+	}
+	s.mu.RUnlock()
+	if !counted {
+		// Not on the board, yet the ledger may hold points for them (an
+		// entry dated outside their employment): show what they have.
+		r.Points = s.Totals(member, p).Net
+	}
+	return r
+}
+
+// Headcount is the number of members counted in a period: everyone, or the
+// members of one department.
+func (s *Store) Headcount(p jifen.Period, dept string) int {
+	b := s.board(p)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m := s.dir.byID[member]
-	pts := b.points[member]
-	return Rank{
-		Points: pts,
-		Rank:   above(b.all, pts) + 1, Of: max(s.dir.people, len(b.all)),
-		DeptRank: above(b.byDept[m.Department], pts) + 1, DeptOf: max(s.dir.deptSize[m.Department], len(b.byDept[m.Department])),
+	if dept == "" {
+		return len(b.all)
 	}
+	return len(b.byDept[dept])
 }
 
 // Standing is one line of a leaderboard.
@@ -86,18 +116,20 @@ type Standing struct {
 }
 
 // Top returns the first n members of a period's leaderboard, optionally of
-// one department. Members with no net points are not listed.
+// one department: counted members with more than 0 points, highest first,
+// ties by member id. A leaderboard praises; it never lists 0 or less. Rank
+// is the competition rank among the counted members of the scope.
 func (s *Store) Top(p jifen.Period, n int, dept string) []Standing {
-	b := s.board(p.Key)
+	b := s.board(p)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	list := b.all
 	if dept != "" {
 		list = b.byDept[dept]
 	}
-	out := make([]Standing, 0, min(n, len(list)))
+	var out []Standing
 	for i, st := range list {
-		if i >= n {
+		if i >= n || st.points <= 0 {
 			break
 		}
 		rank := i + 1
@@ -123,13 +155,15 @@ func (s *Store) Departments() map[string]int {
 	return out
 }
 
-// DepartmentAverages returns a department's average net points per member,
-// by category, in a period (members without points count as zero).
+// DepartmentAverages returns a department's average net points per
+// counted member, by category, in a period: the points of the department's
+// members counted in the period over their number (members without points
+// count as zero; members not counted are in neither).
 func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
-	b := s.board(p.Key)
+	b := s.board(p)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := s.dir.deptSize[dept]
+	n := len(b.byDept[dept])
 	out := map[string]float64{}
 	if n == 0 {
 		return out

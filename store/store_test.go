@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -121,8 +122,13 @@ func TestAwardFiguresAndRevoke(t *testing.T) {
 	if e, by, ok := s.Entry(a); !ok || by != rv || e.Points != 10 {
 		t.Fatalf("entry %d: %+v reversed by %d", a, e, by)
 	}
-	if top := s.Top(month, 10, ""); len(top) != 2 || top[1].Member.ID != "m001" || top[1].Points != -3 {
+	// At -3 m001 leaves the leaderboard, which lists points above 0 only,
+	// and ranks below the six members at 0.
+	if top := s.Top(month, 10, ""); len(top) != 1 || top[0].Member.ID != "m002" {
 		t.Fatalf("top after revoke = %+v", top)
+	}
+	if r := s.RankOf("m001", month); r.Rank != 8 || r.Of != 8 || r.DeptRank != 2 || r.DeptOf != 2 {
+		t.Fatalf("rank of m001 at -3 = %+v, want 8 / 8 and 2 / 2 in the department", r)
 	}
 	// A second revoke of the same entry is refused and writes nothing.
 	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
@@ -310,6 +316,109 @@ func TestConcurrentCapHolds(t *testing.T) {
 	}
 }
 
+// TestRanksFollowPointsAmongCountedMembers: competition ranks over the
+// members employed in the period, zeros above negatives, and nobody who was
+// not employed in it, neither ranked nor in a headcount.
+func TestRanksFollowPointsAmongCountedMembers(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
+	ms := []jifen.Member{
+		{ID: "a", Name: "A", Department: "销售部", Role: jifen.RoleEmployee},
+		{ID: "b", Name: "B", Department: "销售部", Role: jifen.RoleEmployee},
+		{ID: "c", Name: "C", Department: "客服部", Role: jifen.RoleEmployee},
+		{ID: "d", Name: "D", Department: "销售部", Role: jifen.RoleManager},
+		{ID: "e", Name: "E", Department: "销售部", Role: jifen.RoleEmployee},
+		{ID: "hired", Name: "H", Department: "销售部", Role: jifen.RoleEmployee, Joined: day(12, 1)},
+		{ID: "left", Name: "L", Department: "销售部", Role: jifen.RoleEmployee, Left: day(10, 31)},
+		{ID: "lastday", Name: "LD", Department: "客服部", Role: jifen.RoleEmployee, Left: day(11, 1)},
+		{ID: "bot", Name: "Bot", Bot: true, Role: jifen.RoleEmployee},
+	}
+	if err := s.SyncMembers(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	month := jifen.PeriodOf(jifen.Month, clock.Now(), shanghai)
+	s.Top(month, 10, "") // a board loaded before the entries must follow them
+	for _, e := range []jifen.Entry{
+		{Kind: jifen.KindAward, Receiver: "a", Points: 10, Category: "sales"},
+		{Kind: jifen.KindAward, Receiver: "b", Points: 5, Category: "sales"},
+		{Kind: jifen.KindAward, Receiver: "c", Points: 5, Category: "sales"},
+		{Kind: jifen.KindDeduct, Receiver: "e", Points: -5, Category: "attendance"},
+	} {
+		e.Giver = "d"
+		appendEntry(t, s, e)
+	}
+	// a 10, b 5, c 5, d 0, lastday 0, e -5: 1, 2, 2, 4, 4, 6 of 6.
+	for _, tc := range []struct {
+		id                     string
+		rank, deptRank, of     int
+		deptOf, roleRank, role int
+	}{
+		{"a", 1, 1, 6, 4, 1, 5},
+		{"b", 2, 2, 6, 4, 2, 5},
+		{"c", 2, 1, 6, 2, 2, 5},
+		{"d", 4, 3, 6, 4, 1, 1},
+		{"lastday", 4, 2, 6, 2, 4, 5},
+		{"e", 6, 4, 6, 4, 5, 5},
+		{"hired", 0, 0, 6, 4, 0, 5},
+		{"left", 0, 0, 6, 4, 0, 5},
+	} {
+		r := s.RankOf(tc.id, month)
+		want := Rank{Rank: tc.rank, Of: tc.of, DeptRank: tc.deptRank, DeptOf: tc.deptOf, RoleRank: tc.roleRank, RoleOf: tc.role, Points: r.Points}
+		if r != want {
+			t.Errorf("%s: %+v, want %+v", tc.id, r, want)
+		}
+	}
+	top := s.Top(month, 10, "")
+	var got []string
+	for _, st := range top {
+		got = append(got, fmt.Sprintf("%d %s %d", st.Rank, st.Member.ID, st.Points))
+	}
+	if want := []string{"1 a 10", "2 b 5", "2 c 5"}; !slices.Equal(got, want) {
+		t.Errorf("top = %q, want %q (points above 0 only)", got, want)
+	}
+	if n := s.Headcount(month, "销售部"); n != 4 {
+		t.Errorf("销售部 headcount %d, want 4 (not the hire of December nor the leaver of October)", n)
+	}
+	if avg := s.DepartmentAverages(month, "销售部"); avg["sales"] != 15.0/4 || avg["attendance"] != -5.0/4 {
+		t.Errorf("销售部 averages %v, want per counted member", avg)
+	}
+	// The hire of December counts in December; the board follows a change
+	// of dates.
+	ms[5].Joined = day(11, 20)
+	if err := s.SyncMembers(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.RankOf("hired", month); r.Rank != 4 || r.Of != 7 {
+		t.Errorf("after moving the hire into November: %+v, want 4 / 7", r)
+	}
+}
+
+// Forgetting a member keeps the dates that decide where they count: a
+// forgotten leaver must not come back into the headcounts of later periods.
+func TestForgetKeepsEmploymentDates(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	ms := members(3)
+	ms[2].Joined, ms[2].Left = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)
+	if err := s.SyncMembers(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	month := jifen.PeriodOf(jifen.Month, clock.Now(), shanghai)
+	if n := s.Headcount(month, ""); n != 2 {
+		t.Fatalf("headcount %d, want 2", n)
+	}
+	if err := s.ForgetMember(context.Background(), "m002", "成员A"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Member("m002"); m.Name != "成员A" || !m.Left.Equal(ms[2].Left) || !m.Joined.Equal(ms[2].Joined) {
+		t.Fatalf("forgotten member %+v", m)
+	}
+	if n := s.Headcount(month, ""); n != 2 {
+		t.Fatalf("headcount after forgetting a leaver %d, want 2", n)
+	}
+}
+
 // TestRandomLedgerMatchesRecomputation applies thousands of random entries
 // (awards, deductions, thanks, redemptions, revokes) spread across period
 // boundaries, in several zones, and checks every figure against an oracle
@@ -334,6 +443,16 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 	// Durability is not what this test checks: skip fsync to keep it fast.
 	s := openTestOpt(t, path, Options{Location: loc, Clock: clock, NoSync: true})
 	ms := members(12)
+	// Hires and leavers during the ledger, so that who counts differs from
+	// period to period: the boards must count only members employed in
+	// their period.
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	ms[3].Joined = day(2026, 3, 15)
+	ms[5].Role = jifen.RoleManager
+	ms[7].Left = day(2026, 5, 20)
+	ms[9].Role = jifen.RoleManager
+	ms[10].Joined, ms[10].Left = day(2026, 6, 1), day(2026, 8, 31)
+	ms[11].Joined = day(2026, 12, 31) // after every entry: never counted
 	if err := s.SyncMembers(context.Background(), ms); err != nil {
 		t.Fatal(err)
 	}
@@ -368,6 +487,15 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 		id := appendEntry(t, s, e)
 		got, _, _ := s.Entry(id)
 		entries = append(entries, got)
+		if len(entries) == n/2 {
+			// A member moves department half way: the boards loaded so
+			// far must follow (the directory keeps no history, so every
+			// period ranks them in their current department).
+			ms[4].Department = "研发部"
+			if err := s.SyncMembers(context.Background(), ms); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if len(entries)%97 == 0 {
 			// Load the boards of the current periods now, so that the
 			// check below also covers boards kept up to date by the deltas
@@ -413,16 +541,21 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 			periods[p.Key] = p
 		}
 	}
+	// Who counts in a period, written from the dates themselves: joined on
+	// or before its last day and, if they left, left on or after its first.
+	counted := func(m jifen.Member, p jifen.Period) bool {
+		local := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc) }
+		return (m.Joined.IsZero() || local(m.Joined).Before(p.End)) &&
+			(m.Left.IsZero() || !local(m.Left).AddDate(0, 0, 1).Before(p.Start.Add(time.Nanosecond)))
+	}
 	checked := 0
 	for _, p := range periods {
-		var expectStandings []standing
+		pts := map[string]int64{}
 		for _, m := range ms {
 			if got, w := s.Totals(m.ID, p).Net, want[k{"t", p.Key, m.ID, ""}]; got != w {
 				t.Fatalf("%s %s total: got %d want %d", p.Key, m.ID, got, w)
 			}
-			if w := want[k{"t", p.Key, m.ID, ""}]; w != 0 {
-				expectStandings = append(expectStandings, standing{m.ID, w})
-			}
+			pts[m.ID] = want[k{"t", p.Key, m.ID, ""}]
 			if got, w := s.Spent(m.ID, p), want[k{"s", p.Key, m.ID, ""}]; got != w {
 				t.Fatalf("%s %s spent: got %d want %d", p.Key, m.ID, got, w)
 			}
@@ -437,30 +570,80 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 			}
 			checked++
 		}
-		// The ranking board agrees with a sort of the oracle.
-		slices.SortFunc(expectStandings, less)
-		top := s.Top(p, len(ms), "")
-		if len(top) != len(expectStandings) {
-			t.Fatalf("%s: top has %d, want %d", p.Key, len(top), len(expectStandings))
-		}
-		for i, st := range top {
-			if st.Member.ID != expectStandings[i].member || st.Points != expectStandings[i].points {
-				t.Fatalf("%s: top[%d] = %s %d, want %+v", p.Key, i, st.Member.ID, st.Points, expectStandings[i])
+		// The ranking board agrees with a naive ranking of the oracle:
+		// counted members only, rank = 1 + those in scope with more
+		// points, and a leaderboard of the points above 0.
+		for _, dept := range []string{"", "销售部", "研发部"} {
+			inScope := func(m jifen.Member) bool { return counted(m, p) && (dept == "" || m.Department == dept) }
+			var listed []standing
+			of := 0
+			for _, m := range ms {
+				if inScope(m) {
+					of++
+					if pts[m.ID] > 0 {
+						listed = append(listed, standing{m.ID, pts[m.ID]})
+					}
+				}
 			}
-		}
-		var dept []standing
-		for _, st := range expectStandings {
-			if m, _ := s.Member(st.member); m.Department == "销售部" {
-				dept = append(dept, st)
+			slices.SortFunc(listed, less)
+			top := s.Top(p, len(ms), dept)
+			if len(top) != len(listed) {
+				t.Fatalf("%s %q: top has %d, want %d", p.Key, dept, len(top), len(listed))
 			}
-		}
-		top = s.Top(p, len(ms), "销售部")
-		if len(top) != len(dept) {
-			t.Fatalf("%s 销售部: top has %d, want %d", p.Key, len(top), len(dept))
-		}
-		for i, st := range top {
-			if st.Member.ID != dept[i].member || st.Points != dept[i].points {
-				t.Fatalf("%s 销售部: top[%d] = %s %d, want %+v", p.Key, i, st.Member.ID, st.Points, dept[i])
+			for i, st := range top {
+				if st.Member.ID != listed[i].member || st.Points != listed[i].points {
+					t.Fatalf("%s %q: top[%d] = %s %d, want %+v", p.Key, dept, i, st.Member.ID, st.Points, listed[i])
+				}
+			}
+			if got := s.Headcount(p, dept); got != of {
+				t.Fatalf("%s %q: headcount %d, want %d", p.Key, dept, got, of)
+			}
+			for _, m := range ms {
+				if dept != "" && m.Department != dept {
+					continue
+				}
+				rank := 0
+				if inScope(m) {
+					rank = 1
+					for _, o := range ms {
+						if inScope(o) && pts[o.ID] > pts[m.ID] {
+							rank++
+						}
+					}
+				}
+				r := s.RankOf(m.ID, p)
+				got, gotOf := r.Rank, r.Of
+				if dept != "" {
+					got, gotOf = r.DeptRank, r.DeptOf
+				}
+				if got != rank || gotOf != of || r.Points != pts[m.ID] {
+					t.Fatalf("%s %q: %s ranks %d / %d with %d, want %d / %d with %d", p.Key, dept, m.ID, got, gotOf, r.Points, rank, of, pts[m.ID])
+				}
+			}
+			for _, st := range top {
+				if r := s.RankOf(st.Member.ID, p); (dept == "" && r.Rank != st.Rank) || (dept != "" && r.DeptRank != st.Rank) {
+					t.Fatalf("%s %q: %s is %d on the leaderboard, %+v by RankOf", p.Key, dept, st.Member.ID, st.Rank, r)
+				}
+			}
+			if dept == "" || p.Kind == jifen.Week {
+				continue
+			}
+			// Department averages: per counted member of the department.
+			avg := s.DepartmentAverages(p, dept)
+			for _, c := range []string{"sales", "service", "attendance"} {
+				sum := int64(0)
+				for _, m := range ms {
+					if inScope(m) {
+						sum += want[k{"c", p.Key, m.ID, c}]
+					}
+				}
+				w := 0.0
+				if of > 0 {
+					w = float64(sum) / float64(of)
+				}
+				if math.Abs(avg[c]-w) > 1e-9 {
+					t.Fatalf("%s %q %s: average %v, want %v", p.Key, dept, c, avg[c], w)
+				}
 			}
 		}
 	}

@@ -52,7 +52,8 @@ func New(t testing.TB, configPath string) Example {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys})
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys,
+		ScoreVisibility: cfg.Privacy.ScoreVisibility})
 	return Example{Config: cfg, Store: st, Bot: b}
 }
 

@@ -250,7 +250,8 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 		st.Close()
 		return nil, err
 	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger, Surveys: cfg.Surveys})
+	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger, Surveys: cfg.Surveys,
+		ScoreVisibility: cfg.Privacy.ScoreVisibility})
 	return &app{cfg: cfg, store: st, bot: b}, nil
 }
 

@@ -460,6 +460,30 @@ func TestRestoreRefusesWhatIsNotAGoodStore(t *testing.T) {
 	}
 }
 
+// The config's privacy.score_visibility reaches the bot: by default an
+// employee sees only their own score; configured "everyone", anyone's.
+func TestScoreVisibilityFromTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JIFEN_STORE", filepath.Join(dir, "jifen.db"))
+	src, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := run(t, "/积分 @刘洋\n", "chat", "--config", "../../config.example.yaml", "--as", "王芳")
+	if strings.Contains(out, "余额") {
+		t.Fatalf("an employee saw a colleague's score by default:\n%s", out)
+	}
+	open := strings.Replace(string(src), "    employee: self\n", "    employee: everyone\n", 1)
+	cfgPath := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfgPath, []byte(open), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = run(t, "/积分 @刘洋\n", "chat", "--config", cfgPath, "--as", "王芳")
+	if !strings.Contains(out, "余额") {
+		t.Fatalf("employee: everyone, and 王芳 may not see 刘洋's score:\n%s", out)
+	}
+}
+
 // Personal reports go to the people who worked in the period and still
 // work here: not to a member who left before it, nor about a period before
 // someone joined.
