@@ -182,11 +182,13 @@ func (b *Bot) announceApproved(tx *store.Tx, plan awardPlan, ids []uint64, appro
 	resp := Response{Reply: msg, Entries: ids}
 	month := jifen.PeriodOf(jifen.Month, tx.Now(), tx.Location())
 	for _, m := range plan.receivers {
-		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: Message{
-			Kind: kind,
-			Text: []string{b.t("notice.received."+kind, plan.giver.Name, abs(plan.points), plan.behavior.Name,
-				tx.Usage().Net(m.ID, month))},
-		}})
+		// The month's figure is what /score shows: applied entries only.
+		// Awards still waiting for approval are named apart, as pending.
+		text := []string{b.t("notice.received."+kind, plan.giver.Name, abs(plan.points), plan.behavior.Name, tx.Net(m.ID, month))}
+		if pending := tx.PendingPoints(m.ID, month); pending != 0 {
+			text = append(text, b.t("notice.pending", pending))
+		}
+		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: Message{Kind: kind, Text: text}})
 	}
 	return resp
 }

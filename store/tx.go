@@ -190,8 +190,21 @@ func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
 type txUsage struct{ tx *Tx }
 
 func (u txUsage) Net(member string, p jifen.Period) int64 {
-	n := readAgg(u.tx.tx.Bucket(bucketAgg), aggTotal, p.Key, member, "").Net
-	for _, ap := range u.tx.openApprovals() {
+	return u.tx.Net(member, p) + u.tx.PendingPoints(member, p)
+}
+
+// Net is the member's net points effective in p from the entries written,
+// as of this point of the batch: what /score shows. Pending approvals are
+// not in it (Usage counts them, to reserve them against the caps).
+func (tx *Tx) Net(member string, p jifen.Period) int64 {
+	return readAgg(tx.tx.Bucket(bucketAgg), aggTotal, p.Key, member, "").Net
+}
+
+// PendingPoints is what the member's pending approvals requested in p would
+// add if approved.
+func (tx *Tx) PendingPoints(member string, p jifen.Period) int64 {
+	var n int64
+	for _, ap := range tx.openApprovals() {
 		if p.Contains(ap.CreatedAt) && ap.has(member) {
 			n += ap.Points
 		}
