@@ -37,10 +37,19 @@ func (b *Bot) award(ctx context.Context, req Request, cmd Command, kind jifen.En
 	return b.apply(ctx, req.Key, plan)
 }
 
-// apply checks a planned award against the limits and writes it (or, above
-// the approval threshold, files it for approval), in one transaction.
+// apply checks a planned award against employment (see employment.go) and
+// the limits and writes it (or, above the approval threshold, files it for
+// approval), in one transaction.
 func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, error) {
 	return b.write(ctx, key, func(tx *store.Tx) (Response, error) {
+		if err := checkGiver(plan.giver, tx.Now(), tx.Location()); err != nil {
+			return Response{}, err
+		}
+		for _, m := range plan.receivers {
+			if err := checkReceiver(m, tx.Now(), tx.Location()); err != nil {
+				return Response{}, err
+			}
+		}
 		r := rules.Request{
 			Kind: plan.kind, Giver: plan.giver, GiverTeamSize: b.st.DepartmentSize(plan.giver.Department),
 			Receivers: plan.receivers, Behavior: plan.behavior, Points: plan.points, At: tx.Now(), Loc: tx.Location(),

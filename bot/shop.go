@@ -77,6 +77,9 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_reward", name, names)
 	}
 	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
+			return Response{}, err
+		}
 		cost := item.Cost * units
 		if bal := tx.Balance(req.Caller.ID); bal < cost {
 			return Response{}, jifen.Errorf(jifen.ELIMIT, "err.balance_low", item.Name, units, cost, bal)
@@ -259,6 +262,11 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 			r.CancelledBy, r.CancelledAt, r.Note = req.Caller.ID, tx.Now(), note
 		case action != "fulfil":
 			r.DecidedBy, r.DecidedAt, r.Note = req.Caller.ID, tx.Now(), note
+		}
+		if action == "approve" {
+			if m, ok := tx.Member(r.Member); ok && m.HasLeft(tx.Now(), tx.Location()) {
+				return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_member_left", id, m.Name, dateText(m.Left))
+			}
 		}
 		member := b.memberName(r.Member)
 		var resp Response
