@@ -113,6 +113,18 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 					Text: []string{b.t("notice.rejected", id, req.Caller.Name, reason)}}}},
 			}, nil
 		}
+		// A request is approved only for receivers still employed: one who
+		// left (or whose start was moved later) meanwhile gets nothing.
+		// The giver's employment counted when they asked.
+		for _, m := range receivers {
+			if err := checkReceiver(m, tx.Now(), tx.Location()); err != nil {
+				key := "err.approval_receiver_left"
+				if !m.HasLeft(tx.Now(), tx.Location()) {
+					key = "err.approval_receiver_not_joined"
+				}
+				return Response{}, jifen.Errorf(jifen.ECONFLICT, key, id, m.Name, dateText(m.Left), dateText(m.Joined))
+			}
+		}
 		bh := b.cat.Behavior(a.Behavior)
 		if bh == nil {
 			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.behavior_gone", a.Behavior)

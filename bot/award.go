@@ -37,10 +37,19 @@ func (b *Bot) award(ctx context.Context, req Request, cmd Command, kind jifen.En
 	return b.apply(ctx, req.Key, plan)
 }
 
-// apply checks a planned award against the limits and writes it (or, above
-// the approval threshold, files it for approval), in one transaction.
+// apply checks a planned award against employment (see employment.go) and
+// the limits and writes it (or, above the approval threshold, files it for
+// approval), in one transaction.
 func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, error) {
 	return b.write(ctx, key, func(tx *store.Tx) (Response, error) {
+		if err := checkGiver(plan.giver, tx.Now(), tx.Location()); err != nil {
+			return Response{}, err
+		}
+		for _, m := range plan.receivers {
+			if err := checkReceiver(m, tx.Now(), tx.Location()); err != nil {
+				return Response{}, err
+			}
+		}
 		r := rules.Request{
 			Kind: plan.kind, Giver: plan.giver, GiverTeamSize: b.st.DepartmentSize(plan.giver.Department),
 			Receivers: plan.receivers, Behavior: plan.behavior, Points: plan.points, At: tx.Now(), Loc: tx.Location(),
@@ -77,7 +86,14 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 	}
 	mentions, rest := splitMentions(cmd.Args)
 	if len(mentions) == 0 {
-		return plan, jifen.Errorf(jifen.EINVALID, "err.receiver_required", "/"+cmd.Name)
+		return plan, jifen.Errorf(jifen.EINVALID, "err.receiver_required."+string(kind))
+	}
+	// A mention after the points or the reason would otherwise be read as
+	// part of the reason, and its member silently get nothing.
+	for _, tok := range rest {
+		if isMention(tok) {
+			return plan, jifen.Errorf(jifen.EINVALID, "err.mention_after_reason."+string(kind), tok)
+		}
 	}
 	seen := map[string]bool{}
 	for _, tok := range mentions {
@@ -100,8 +116,16 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 		n      int64
 		hasNum bool
 	)
+	// A number too large to be meant is answered with the behavior's
+	// range, once the reason has named the behavior.
+	var huge string
 	if len(rest) > 0 {
 		v, ok, err := parsePoints(rest[0])
+		if ok && errKeyOf(err) == "err.points_huge" {
+			huge, ok, err = rest[0], false, nil
+			rest = rest[1:]
+			hasNum = true
+		}
 		if err != nil {
 			return plan, err
 		}
@@ -113,6 +137,9 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 	if kind == jifen.KindThanks {
 		if b.cat.Thanks == nil {
 			return plan, jifen.Errorf(jifen.EFORBIDDEN, "err.thanks_disabled")
+		}
+		if plan.reason == "" {
+			return plan, jifen.Errorf(jifen.EINVALID, "err.thanks_reason_required")
 		}
 		plan.behavior = b.cat.Behavior(b.cat.Thanks.Behavior)
 		if !hasNum {
@@ -134,6 +161,9 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 			n, hasNum = abs(plan.behavior.Min), true
 		}
 	}
+	if huge != "" {
+		return plan, b.hugePoints(huge, kind, plan.behavior)
+	}
 	switch {
 	case n == 0:
 		return plan, jifen.Errorf(jifen.EINVALID, "err.points_zero")
@@ -147,6 +177,30 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 		plan.points = -n
 	}
 	return plan, nil
+}
+
+// hugePoints refuses a number of points far too large, with the range the
+// behavior allows.
+func (b *Bot) hugePoints(tok string, kind jifen.EntryKind, bh *rules.Behavior) error {
+	lo, hi := abs(bh.Min), abs(bh.Max)
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	if th := b.cat.Thanks; kind == jifen.KindThanks && th.MaxPerThanks > 0 && th.MaxPerThanks < hi {
+		hi = th.MaxPerThanks
+	}
+	if lo == hi {
+		return jifen.Errorf(jifen.EINVALID, "err.points_huge_fixed", tok, bh.Name, lo)
+	}
+	return jifen.Errorf(jifen.EINVALID, "err.points_huge", tok, bh.Name, lo, hi)
+}
+
+// errKeyOf is the message key of an application error, or "".
+func errKeyOf(err error) string {
+	if e, ok := err.(*jifen.Error); ok {
+		return e.Key
+	}
+	return ""
 }
 
 // announce is the response to an applied award: a public announcement and
@@ -182,11 +236,13 @@ func (b *Bot) announceApproved(tx *store.Tx, plan awardPlan, ids []uint64, appro
 	resp := Response{Reply: msg, Entries: ids}
 	month := jifen.PeriodOf(jifen.Month, tx.Now(), tx.Location())
 	for _, m := range plan.receivers {
-		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: Message{
-			Kind: kind,
-			Text: []string{b.t("notice.received."+kind, plan.giver.Name, abs(plan.points), plan.behavior.Name,
-				tx.Usage().Net(m.ID, month))},
-		}})
+		// The month's figure is what /score shows: applied entries only.
+		// Awards still waiting for approval are named apart, as pending.
+		text := []string{b.t("notice.received."+kind, plan.giver.Name, abs(plan.points), plan.behavior.Name, tx.Net(m.ID, month))}
+		if pending := tx.PendingPoints(m.ID, month); pending != 0 {
+			text = append(text, b.t("notice.pending", pending))
+		}
+		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: Message{Kind: kind, Text: text}})
 	}
 	return resp
 }

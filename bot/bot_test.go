@@ -147,7 +147,7 @@ func TestBadInputGetsItsOwnMessageAndWritesNothing(t *testing.T) {
 		{"self thanks", "wang", "/thanks @王芳 1 帮忙", "err.self_thanks"},
 		{"award to a bot", "zhang", "/award @积分助手 10 客户好评", "err.receiver_bot"},
 		{"same person twice", "zhang", "/award @王芳 @wang 10 客户好评", "err.duplicate_receiver"},
-		{"no receiver", "zhang", "/award 10 客户好评", "err.receiver_required"},
+		{"no receiver", "zhang", "/award 10 客户好评", "err.receiver_required.award"},
 		{"zero points", "zhang", "/award @王芳 0 客户好评", "err.points_zero"},
 		{"negative award", "zhang", "/award @王芳 -5 客户好评", "err.points_negative"},
 		{"non-numeric points", "zhang", "/award @王芳 1o 客户好评", "err.points_invalid"},
@@ -257,7 +257,7 @@ func TestReceiverCapAndFloor(t *testing.T) {
 	for range 4 {
 		e.run("zhang", "/deduct @李娜 5 迟到")
 	}
-	if _, err := e.try("zhang", "/deduct @李娜 5 迟到", ""); errKey(err) != "err.receiver_min" {
+	if _, err := e.try("zhang", "/deduct @李娜 5 迟到", ""); errKey(err) != "err.receiver_min_reached" {
 		t.Fatalf("floor: %v", err)
 	}
 }
@@ -412,7 +412,7 @@ func TestConcurrentAwardsRespectEveryLimit(t *testing.T) {
 func TestThanksAllowance(t *testing.T) {
 	e := newEnv(t)
 	e.run("wang", "/感谢 @李娜 3 帮我整理报价单")
-	e.run("wang", "/thanks @陈静") // 1 point by default
+	e.run("wang", "/thanks @陈静 帮我看了合同") // 1 point by default
 	_, err := e.try("wang", "/thanks @李娜 2 再次感谢", "")
 	var je *jifen.Error
 	if !errors.As(err, &je) || je.Key != "err.thanks_allowance" || je.Args[0] != int64(1) {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode"
@@ -110,6 +111,9 @@ func parsePoints(tok string) (n int64, ok bool, err error) {
 		return 0, false, nil
 	}
 	v, perr := strconv.ParseInt(strings.TrimPrefix(t, "+"), 10, 64)
+	if errors.Is(perr, strconv.ErrRange) {
+		return 0, true, jifen.Errorf(jifen.EINVALID, "err.points_huge", tok)
+	}
 	if perr != nil {
 		return 0, true, jifen.Errorf(jifen.EINVALID, "err.points_invalid", tok)
 	}

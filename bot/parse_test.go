@@ -60,7 +60,7 @@ func TestParsePoints(t *testing.T) {
 		{"10.5", 0, true, "err.points_invalid"},
 		{"1e3", 0, true, "err.points_invalid"},
 		{"1000001", 0, true, "err.points_huge"},
-		{"99999999999999999999999", 0, true, "err.points_invalid"},
+		{"99999999999999999999999", 0, true, "err.points_huge"},
 	}
 	for _, c := range cases {
 		n, ok, err := parsePoints(c.tok)

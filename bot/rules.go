@@ -91,8 +91,23 @@ func (b *Bot) schemeFields(caller jifen.Member) []Field {
 	}
 	if a, ok := b.cat.Allowances[caller.Role]; ok {
 		total := a.Budget(b.st.DepartmentSize(caller.Department))
-		used := b.st.GiverUsed(caller.ID, "award", jifen.PeriodOf(a.Period, b.now(), b.st.Location()))
-		out = append(out, Field{b.t("rules.your_allowance", a.Period), b.t("rules.allowance_value", total-used, total)})
+		p := jifen.PeriodOf(a.Period, b.now(), b.st.Location())
+		used := b.st.GiverUsed(caller.ID, "award", p)
+		// Requests waiting for approval hold their points (the limits
+		// count them), so what is left leaves them out, and says so.
+		var pending int64
+		if aps, err := b.st.OpenApprovals(); err == nil {
+			for _, ap := range aps {
+				if ap.Giver == caller.ID && p.Contains(ap.CreatedAt) {
+					pending += ap.Points * int64(len(ap.Receivers))
+				}
+			}
+		}
+		value := b.t("rules.allowance_value", total-used, total)
+		if pending != 0 {
+			value = b.t("rules.allowance_pending", total-used-pending, total, pending)
+		}
+		out = append(out, Field{b.t("rules.your_allowance", a.Period), value})
 	}
 	if th := b.cat.Thanks; th != nil {
 		used := b.st.GiverUsed(caller.ID, "thanks", jifen.PeriodOf(th.Period, b.now(), b.st.Location()))

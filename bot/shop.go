@@ -77,6 +77,9 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_reward", name, names)
 	}
 	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
+			return Response{}, err
+		}
 		cost := item.Cost * units
 		if bal := tx.Balance(req.Caller.ID); bal < cost {
 			return Response{}, jifen.Errorf(jifen.ELIMIT, "err.balance_low", item.Name, units, cost, bal)
@@ -157,6 +160,8 @@ func (b *Bot) redemptions(ctx context.Context, req Request, cmd Command) (Respon
 			return b.decideRedemption(ctx, req, cmd.Args[1:], "approve")
 		case "reject", "驳回", "拒绝":
 			return b.decideRedemption(ctx, req, cmd.Args[1:], "reject")
+		case "cancel", "取消":
+			return b.decideRedemption(ctx, req, cmd.Args[1:], "cancel")
 		case "fulfil", "fulfill", "发放", "已发放":
 			return b.decideRedemption(ctx, req, cmd.Args[1:], "fulfil")
 		case "open", "待处理":
@@ -200,9 +205,12 @@ func (b *Bot) isFulfiller(id string) bool {
 	return false
 }
 
-// decideRedemption approves, rejects (a full refund) or marks fulfilled
-// one redemption. A decision applies once: a second click is told who
-// decided.
+// decideRedemption approves or rejects a pending redemption, cancels an
+// approved one before it is handed out (rejecting and cancelling refund it
+// in full), or marks an approved one fulfilled. A decision applies once: a
+// second click is told who decided. Points refunded are never followed by
+// the item: a handed-out redemption cannot be refunded, and a refunded one
+// cannot be approved or handed out.
 func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, action string) (Response, error) {
 	if len(args) == 0 {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.id_required", "/redemptions "+action)
@@ -223,20 +231,41 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 		}
 		admin := req.Caller.Role == jifen.RoleAdmin
 		switch action {
-		case "approve", "reject":
+		case "approve", "reject", "cancel":
 			if !admin {
 				return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.admin_only", "/redemptions "+action)
 			}
-			if r.Status != store.RedemptionPending {
-				return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), b.memberName(r.DecidedBy))
-			}
-			r.DecidedBy, r.DecidedAt, r.Note = req.Caller.ID, tx.Now(), note
 		case "fulfil":
 			if !admin && req.Caller.ID != item.Fulfiller {
 				return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.not_fulfiller", item.Name)
 			}
-			if r.Status != store.RedemptionApproved {
-				return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_not_open", id, b.t("redemption."+string(r.Status)))
+		}
+		switch {
+		case action == "cancel" && r.Status == store.RedemptionFulfilled:
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_fulfilled", id, b.memberName(r.FulfilledBy))
+		case action == "cancel" && !r.Refundable():
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), b.memberName(r.DecidedBy))
+		case action == "reject" && r.Status == store.RedemptionApproved:
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_approved", id, b.memberName(r.DecidedBy))
+		case (action == "approve" || action == "reject") && r.Status != store.RedemptionPending:
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), b.memberName(r.DecidedBy))
+		case action == "fulfil" && r.Status != store.RedemptionApproved:
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_not_open", id, b.t("redemption."+string(r.Status)))
+		}
+		if by := tx.ReversedBy(r.Entry); by != 0 && (action == "approve" || action == "fulfil") {
+			// Only a ledger written before /revoke refused redeem entries
+			// gets here: its points are back, so the item is not given.
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_refunded", id, by)
+		}
+		switch {
+		case action == "cancel" && r.Status == store.RedemptionApproved:
+			r.CancelledBy, r.CancelledAt, r.Note = req.Caller.ID, tx.Now(), note
+		case action != "fulfil":
+			r.DecidedBy, r.DecidedAt, r.Note = req.Caller.ID, tx.Now(), note
+		}
+		if action == "approve" {
+			if m, ok := tx.Member(r.Member); ok && m.HasLeft(tx.Now(), tx.Location()) {
+				return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_member_left", id, m.Name, dateText(m.Left))
 			}
 		}
 		member := b.memberName(r.Member)
@@ -248,21 +277,28 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 				Text: []string{b.t("redeem.approved", member, item.Name, r.Quantity, req.Caller.Name)}}
 			resp.Notices = append(resp.Notices, Notice{To: r.Member, Message: Message{Kind: "redeem", Text: []string{b.t("notice.redeem_approved", id, item.Name, req.Caller.Name)}}})
 			resp.Notices = append(resp.Notices, b.fulfilNotice(r, member, item)...)
-		case "reject":
-			rid, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Giver: req.Caller.ID, Reverses: r.Entry,
+		case "reject", "cancel":
+			status := store.RedemptionRejected
+			if action == "cancel" {
+				status = store.RedemptionCancelled
+			}
+			rid, err := tx.RefundRedemption(&r, status, jifen.Entry{Giver: req.Caller.ID,
 				Reason: note, RuleVersion: b.version, Source: req.Source})
 			if err != nil {
 				return Response{}, err
 			}
-			r.Status, r.Refund = store.RedemptionRejected, rid
 			reason := note
 			if reason == "" {
 				reason = b.t("approval.no_reason")
 			}
 			resp.Entries = []uint64{rid}
+			done, notice := "redeem.rejected", "notice.redeem_rejected"
+			if action == "cancel" {
+				done, notice = "redeem.cancelled", "notice.redeem_cancelled"
+			}
 			resp.Reply = Message{Kind: "redeem", Title: b.t("redeem.card_title", id),
-				Text: []string{b.t("redeem.rejected", member, item.Name, r.Quantity, req.Caller.Name, reason, r.Points)}}
-			resp.Notices = append(resp.Notices, Notice{To: r.Member, Message: Message{Kind: "redeem", Text: []string{b.t("notice.redeem_rejected", id, item.Name, req.Caller.Name, reason, r.Points)}}})
+				Text: []string{b.t(done, member, item.Name, r.Quantity, req.Caller.Name, reason, r.Points)}}
+			resp.Notices = append(resp.Notices, Notice{To: r.Member, Message: Message{Kind: "redeem", Text: []string{b.t(notice, id, item.Name, req.Caller.Name, reason, r.Points)}}})
 		case "fulfil":
 			r.Status, r.FulfilledBy, r.FulfilledAt = store.RedemptionFulfilled, req.Caller.ID, tx.Now()
 			resp.Reply = Message{Kind: "redeem", Text: []string{b.t("redeem.fulfilled", id, member, item.Name)}}

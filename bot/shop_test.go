@@ -127,8 +127,9 @@ func TestDoubleClickedRedemptionApprovalAppliesOnce(t *testing.T) {
 	if ok != 1 {
 		t.Fatalf("%d approvals applied: %+v", ok, results)
 	}
-	// A reject after the approval is refused, and nothing is refunded.
-	if _, err := e.try("hr", "/redemptions reject R1", ""); errKey(err) != "err.redemption_decided" {
+	// A reject after the approval is refused (cancel is the way, until it
+	// is handed out), and nothing is refunded.
+	if _, err := e.try("hr", "/redemptions reject R1", ""); errKey(err) != "err.redemption_approved" {
 		t.Fatalf("reject after approve: %v", err)
 	}
 	if e.balance("wang") != 50 {

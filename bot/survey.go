@@ -403,7 +403,7 @@ func (b *Bot) listSurveys() Response {
 			}
 			latest = fmt.Sprintf("#%d %s", r.N, state)
 			if res, err := TallyRound(b.st, rs, 0); err == nil {
-				rate = fmt.Sprintf("%d/%d（%.0f%%）", res.Responses, res.Audience, res.Rate*100)
+				rate = b.t("survey.rate_cell", res.Responses, res.Audience, res.Rate*100)
 			}
 		}
 		msg.Table.Rows = append(msg.Table.Rows, []string{s.ID, s.Title, sched, latest, rate})

@@ -6,6 +6,8 @@ package locale
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"jifen"
@@ -50,11 +52,50 @@ func T(lang, key string, args ...any) string {
 	if len(args) == 0 {
 		return format
 	}
+	format = plurals(format, args)
 	out := make([]any, len(args))
 	for i, a := range args {
 		out[i] = translate(lang, a)
 	}
 	return fmt.Sprintf(format, out...)
+}
+
+// plural matches a plural choice in a format string: {N:one|other} is
+// "one" when argument N (counted from 1, as in %[N]d) is 1 or -1, and
+// "other" otherwise: "%[2]d {2:time|times}" gives "1 time", "3 times".
+// Chinese needs none; English uses it wherever a count meets a noun.
+var plural = regexp.MustCompile(`\{(\d+):([^{}|]*)\|([^{}|]*)\}`)
+
+func plurals(format string, args []any) string {
+	if !strings.Contains(format, "{") {
+		return format
+	}
+	return plural.ReplaceAllStringFunc(format, func(m string) string {
+		sub := plural.FindStringSubmatch(m)
+		i, err := strconv.Atoi(sub[1])
+		if err != nil || i < 1 || i > len(args) {
+			return m
+		}
+		if n, ok := count(args[i-1]); ok && (n == 1 || n == -1) {
+			return sub[2]
+		}
+		return sub[3]
+	})
+}
+
+// count reads an integer argument.
+func count(a any) (int64, bool) {
+	switch v := a.(type) {
+	case int:
+		return int64(v), true
+	case int32:
+		return int64(v), true
+	case int64:
+		return v, true
+	case uint64:
+		return int64(v), true
+	}
+	return 0, false
 }
 
 func translate(lang string, a any) any {

@@ -101,6 +101,9 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 		return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.thanks_too_big", c.Thanks.MaxPerThanks)
 	}
 	if r.Points < b.Min || r.Points > b.Max {
+		if b.Fixed() {
+			return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.points_fixed", b.Name, abs(b.Min), abs(r.Points))
+		}
 		lo, hi := abs(b.Min), abs(b.Max)
 		if lo > hi {
 			lo, hi = hi, lo
@@ -129,17 +132,26 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.behavior_times", b.Name, m.Name, l.Times, l.Period)
 			}
 			if l.Points > 0 && points+abs(r.Points) > l.Points {
-				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.behavior_points", b.Name, m.Name, max(l.Points-points, 0), l.Period)
+				if points >= l.Points {
+					return Decision{}, reached("err.behavior_points_reached", p, loc, b.Name, m.Name, l.Points, l.Period)
+				}
+				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.behavior_points", b.Name, m.Name, l.Points-points, l.Period)
 			}
 		}
 		for _, l := range c.ReceiverLimits {
 			p := period(l.Period)
 			net := u.Net(m.ID, p)
 			if r.Points > 0 && l.Max != nil && net+r.Points > *l.Max {
-				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.receiver_max", m.Name, max(*l.Max-net, 0), l.Period)
+				if net >= *l.Max {
+					return Decision{}, reached("err.receiver_max_reached", p, loc, m.Name, *l.Max, l.Period)
+				}
+				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.receiver_max", m.Name, *l.Max-net, l.Period)
 			}
 			if r.Points < 0 && l.Min != nil && net+r.Points < *l.Min {
-				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.receiver_min", m.Name, max(net-*l.Min, 0), l.Period)
+				if net <= *l.Min {
+					return Decision{}, reached("err.receiver_min_reached", p, loc, m.Name, *l.Min, l.Period)
+				}
+				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.receiver_min", m.Name, net-*l.Min, l.Period)
 			}
 		}
 	}
@@ -160,6 +172,17 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 	return Decision{
 		NeedsApproval: r.Kind == jifen.KindAward && c.ApprovalThreshold > 0 && r.Points > c.ApprovalThreshold && !admin,
 	}, nil
+}
+
+// reached is the error for a limit with nothing left: "at most 0 more"
+// reads like a puzzle, so it says the limit is reached and, when the
+// period ends, the day it starts again (its last argument; the key's ".all"
+// variant, without it, for a limit over all time).
+func reached(key string, p jifen.Period, loc *time.Location, args ...any) *jifen.Error {
+	if p.Kind == jifen.AllTime {
+		return jifen.Errorf(jifen.ELIMIT, key+".all", args...)
+	}
+	return jifen.Errorf(jifen.ELIMIT, key, append(args, p.End.In(loc).Format("2006-01-02"))...)
 }
 
 // Budget is the allowance's total for a giver whose department has

@@ -26,7 +26,18 @@ const (
 	RedemptionRejected RedemptionStatus = "rejected"
 	// RedemptionFulfilled was handed out.
 	RedemptionFulfilled RedemptionStatus = "fulfilled"
+	// RedemptionCancelled was approved, then cancelled by an admin before it
+	// was handed out; it was refunded in full.
+	RedemptionCancelled RedemptionStatus = "cancelled"
 )
+
+// Refundable reports whether r can still be refunded: it is neither handed
+// out nor refunded yet. A redemption's points come back only through
+// RefundRedemption, which closes it in the same transaction, so no ledger
+// path refunds the points of an item that is still handed out.
+func (r Redemption) Refundable() bool {
+	return r.Status == RedemptionPending || r.Status == RedemptionApproved
+}
 
 // Redemption is one request from the rewards shop. Its redeem entry is
 // written at once, so the points and the stock are held while it waits;
@@ -45,7 +56,54 @@ type Redemption struct {
 	Note        string           `json:"note,omitempty"`
 	FulfilledBy string           `json:"fulfilled_by,omitempty"`
 	FulfilledAt time.Time        `json:"fulfilled_at,omitzero"`
-	Refund      uint64           `json:"refund,omitempty"` // the revoke entry of a rejection
+	CancelledBy string           `json:"cancelled_by,omitempty"` // who cancelled it after approval (Note says why)
+	CancelledAt time.Time        `json:"cancelled_at,omitzero"`
+	Refund      uint64           `json:"refund,omitempty"` // the revoke entry of a rejection or cancellation
+}
+
+// RefundRedemption refunds r in full and closes it with status
+// (RedemptionRejected or RedemptionCancelled): a revoke entry built from
+// revoke (Giver, Reason, RuleVersion, Source) reverses r's redeem entry,
+// giving back the points and the stock. It fails unless r is Refundable.
+// If the redeem entry was reversed already (a ledger written before revokes
+// of redeem entries were refused), that revoke is recorded as the refund and
+// no entry is written. It returns the refund's entry id.
+func (tx *Tx) RefundRedemption(r *Redemption, status RedemptionStatus, revoke jifen.Entry) (uint64, error) {
+	if !r.Refundable() {
+		return 0, fmt.Errorf("redemption R%d is %s and cannot be refunded", r.ID, r.Status)
+	}
+	if status != RedemptionRejected && status != RedemptionCancelled {
+		return 0, fmt.Errorf("redemption R%d: a refund closes it as rejected or cancelled, not %s", r.ID, status)
+	}
+	rid := tx.ReversedBy(r.Entry)
+	if rid == 0 {
+		revoke.Kind, revoke.Reverses = jifen.KindRevoke, r.Entry
+		tx.refunding = r.Entry
+		var err error
+		rid, err = tx.Append(&revoke)
+		tx.refunding = 0
+		if err != nil {
+			return 0, err
+		}
+	}
+	r.Status, r.Refund = status, rid
+	return rid, tx.PutRedemption(r)
+}
+
+// RedemptionOf returns the redemption whose redeem entry is entry, if any
+// (imported redeem entries have none). It scans the redemptions, which are
+// few; only revokes of redeem entries need it.
+func (tx *Tx) RedemptionOf(entry uint64) (Redemption, bool) {
+	var out Redemption
+	found := false
+	_ = tx.tx.Bucket(bucketRedemptions).ForEach(func(_, v []byte) error {
+		var r Redemption
+		if json.Unmarshal(v, &r) == nil && r.Entry == entry {
+			out, found = r, true
+		}
+		return nil
+	})
+	return out, found
 }
 
 // StockUsed is how many units of an item are redeemed (net of refunds),

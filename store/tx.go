@@ -23,6 +23,9 @@ type Tx struct {
 	writes int   // writes by the current request, to detect partial writes
 	err    error // a failure that poisons the batch
 	after  []afterCommit
+	// refunding is the redeem entry RefundRedemption is reversing: the
+	// only redeem entry of a redemption that Append lets a revoke reverse.
+	refunding uint64
 }
 
 // Now is the time of the batch (UTC).
@@ -40,7 +43,10 @@ func (tx *Tx) put(bucket []byte, k, v []byte) error {
 // indexes and in-memory views. Kind, Receiver and Points must be set; At
 // defaults to the batch time and Effective to At. A revoke must name an
 // entry that exists, is not a revoke and is not reversed yet; its Points,
-// Effective, Category and Behavior are taken from that entry.
+// Effective, Category and Behavior are taken from that entry. The redeem
+// entry of a redemption is reversed only by RefundRedemption, which closes
+// the redemption too (imported redeem entries, which have none, may be
+// reversed directly).
 func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	if !e.Kind.Valid() {
 		return 0, fmt.Errorf("append: invalid kind %q", e.Kind)
@@ -57,6 +63,11 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		}
 		if o.Kind == jifen.KindRevoke || tx.ReversedBy(o.ID) != 0 {
 			return 0, fmt.Errorf("append: entry %d cannot be reversed again", o.ID)
+		}
+		if o.Kind == jifen.KindRedeem && tx.refunding != o.ID {
+			if r, ok := tx.RedemptionOf(o.ID); ok {
+				return 0, fmt.Errorf("append: entry %d is the redeem entry of redemption R%d; refund it with RefundRedemption", o.ID, r.ID)
+			}
 		}
 		orig = &o
 		e.Points, e.Effective, e.Category, e.Behavior, e.Receiver = -o.Points, o.Effective, o.Category, o.Behavior, o.Receiver
@@ -179,8 +190,21 @@ func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
 type txUsage struct{ tx *Tx }
 
 func (u txUsage) Net(member string, p jifen.Period) int64 {
-	n := readAgg(u.tx.tx.Bucket(bucketAgg), aggTotal, p.Key, member, "").Net
-	for _, ap := range u.tx.openApprovals() {
+	return u.tx.Net(member, p) + u.tx.PendingPoints(member, p)
+}
+
+// Net is the member's net points effective in p from the entries written,
+// as of this point of the batch: what /score shows. Pending approvals are
+// not in it (Usage counts them, to reserve them against the caps).
+func (tx *Tx) Net(member string, p jifen.Period) int64 {
+	return readAgg(tx.tx.Bucket(bucketAgg), aggTotal, p.Key, member, "").Net
+}
+
+// PendingPoints is what the member's pending approvals requested in p would
+// add if approved.
+func (tx *Tx) PendingPoints(member string, p jifen.Period) int64 {
+	var n int64
+	for _, ap := range tx.openApprovals() {
 		if p.Contains(ap.CreatedAt) && ap.has(member) {
 			n += ap.Points
 		}

@@ -124,6 +124,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 			diffs = append(diffs, fmt.Sprintf("aggregate %s: missing, entries give %+v", printable([]byte(k)), w))
 		}
 		diffs = append(diffs, verifyStock(btx)...)
+		diffs = append(diffs, verifyRedemptions(btx)...)
 		slices.Sort(diffs)
 		for _, d := range diffs {
 			if len(rep.Problems) < maxProblems {
@@ -212,5 +213,35 @@ func verifyStock(btx *bolt.Tx) []string {
 			diffs = append(diffs, fmt.Sprintf("stock of %s: missing, entries give %d", item, n))
 		}
 	}
+	return diffs
+}
+
+// verifyRedemptions checks that each redemption agrees with its redeem
+// entry: a refunded one (rejected, cancelled) has its entry reversed by its
+// refund, and any other (pending, approved, fulfilled) has it standing, so
+// no item is handed out for points that were given back.
+func verifyRedemptions(btx *bolt.Tx) []string {
+	var diffs []string
+	rev := btx.Bucket(bucketReversed)
+	_ = btx.Bucket(bucketRedemptions).ForEach(func(_, v []byte) error {
+		var r Redemption
+		if jsonUnmarshal(v, &r) != nil {
+			diffs = append(diffs, "redemption: cannot decode")
+			return nil
+		}
+		e, ok := getEntry(btx, r.Entry)
+		if !ok || e.Kind != jifen.KindRedeem || e.Receiver != r.Member {
+			diffs = append(diffs, fmt.Sprintf("redemption R%d: entry #%d is not its redeem entry", r.ID, r.Entry))
+			return nil
+		}
+		by := decodeU64(rev.Get(encodeU64(r.Entry)))
+		switch {
+		case (r.Status == RedemptionRejected || r.Status == RedemptionCancelled) && (by == 0 || by != r.Refund):
+			diffs = append(diffs, fmt.Sprintf("redemption R%d is %s but entry #%d is reversed by #%d, not by its refund #%d", r.ID, r.Status, r.Entry, by, r.Refund))
+		case r.Status != RedemptionRejected && r.Status != RedemptionCancelled && by != 0:
+			diffs = append(diffs, fmt.Sprintf("redemption R%d is %s but its points were refunded by #%d", r.ID, r.Status, by))
+		}
+		return nil
+	})
 	return diffs
 }
