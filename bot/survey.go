@@ -489,6 +489,8 @@ func (b *Bot) ResultsMessage(res survey.Results) Message {
 		}
 		text := it.Text + "\n"
 		switch {
+		case res.CommentsAfterClose:
+			text += b.t("survey.comments_after_close", it.Answered)
 		case res.CommentsHidden:
 			text += b.t("survey.comments_hidden", res.MinGroup)
 		case len(it.Comments) == 0:

@@ -48,6 +48,9 @@ var zhSurvey = map[string]string{
 	"survey.more_comments":     "……另有 %[1]d 条，见导出文件。",
 	"survey.export_hint":       "导出全部回答：jifen export survey %[1]s --format xlsx",
 
+	// The comments of an anonymous round wait for its close.
+	"survey.comments_after_close": "已收到 %[1]d 条意见；匿名调查的意见在本轮结束后才显示，以免按提交先后认出作者。",
+
 	"err.survey_required":     "请指定调查编号，可选：%[1]v。",
 	"err.survey_unknown":      "没有编号为 %[1]s 的调查，可选：%[2]v。",
 	"err.survey_open":         "%[1]s 还在进行中，请先结束（/survey close）再发起新一轮。",
@@ -135,6 +138,9 @@ var enSurvey = map[string]string{
 	"survey.no_comments":       "No comments.",
 	"survey.more_comments":     "… %[1]d more in the export.",
 	"survey.export_hint":       "All answers: jifen export survey %[1]s --format xlsx",
+
+	// The comments of an anonymous round wait for its close.
+	"survey.comments_after_close": "%[1]d {1:comment|comments} so far; the comments of an anonymous survey are shown once the round has closed, so that nobody can tell whose each is by when it arrived.",
 
 	"err.survey_required":     "Name a survey: %[1]v.",
 	"err.survey_unknown":      "There is no survey %[1]s; there are: %[2]v.",

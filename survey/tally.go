@@ -32,9 +32,12 @@ type Results struct {
 	// listed as suppressed, with no figures.
 	ByDepartment []Group `json:"by_department,omitempty"`
 	ByLevel      []Group `json:"by_level,omitempty"`
-	// CommentsHidden is set when an anonymous round has too few
-	// respondents for its free-text answers to be shown.
-	CommentsHidden bool `json:"comments_hidden,omitempty"`
+	// CommentsHidden is set when the free-text answers of an anonymous
+	// round are not shown: while the round is open (CommentsAfterClose),
+	// since whoever watches them arrive one by one could tell whose each
+	// is, and when it has too few respondents.
+	CommentsHidden     bool `json:"comments_hidden,omitempty"`
+	CommentsAfterClose bool `json:"comments_after_close,omitempty"`
 }
 
 // Item is one question's results.
@@ -109,7 +112,8 @@ func Tally(r *Round, answers []Answer, prev *Results) Results {
 	if res.Audience > 0 {
 		res.Rate = float64(res.Responses) / float64(res.Audience)
 	}
-	res.CommentsHidden = r.Anonymous && res.Responses < res.MinGroup
+	res.CommentsAfterClose = r.Anonymous && r.Closed.IsZero()
+	res.CommentsHidden = r.Anonymous && (res.CommentsAfterClose || res.Responses < res.MinGroup)
 	for _, q := range r.Questions {
 		res.Items = append(res.Items, item(q, respondents, res.CommentsHidden))
 	}
