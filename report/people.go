@@ -12,12 +12,15 @@ import (
 
 // Department is one department's points.
 type Department struct {
-	Name        string   `json:"name"`
-	Members     int      `json:"members"`
-	Total       int64    `json:"total"`
-	Average     float64  `json:"average"`
-	PrevAverage float64  `json:"previous_average"`
-	Change      *float64 `json:"change"`
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	// PreviousMembers: the department's members counted in the
+	// previous period, over whom PrevAverage is taken.
+	PreviousMembers int      `json:"previous_members"`
+	Total           int64    `json:"total"`
+	Average         float64  `json:"average"`
+	PrevAverage     float64  `json:"previous_average"`
+	Change          *float64 `json:"change"`
 }
 
 // Matrix is department × category totals.
@@ -68,14 +71,18 @@ type Move struct {
 	To   int `json:"to"`
 }
 
-func analyzePeople(s *Summary, people []jifen.Member, cur, old *counters, cat *rules.Catalog, p jifen.Period, loc *time.Location) {
+// analyzePeople fills the figures of people: departments, groups, the
+// distribution and the rank movement. people are the members counted in the
+// period, before those counted in the previous one; each period's figures
+// use its own.
+func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters, cat *rules.Catalog, p jifen.Period, loc *time.Location) {
 	person := func(m jifen.Member, pts int64) Person {
 		return Person{ID: m.ID, Name: m.Name, Department: m.Department, Points: pts}
 	}
 	depts := map[string][]jifen.Member{}
 	roles := map[string][]jifen.Member{}
 	levels := map[string][]jifen.Member{}
-	var deptNames, roleNames, levelNames []string
+	deptNames, roleNames, levelNames := []string{}, []string{}, []string{}
 	for _, m := range people {
 		if _, ok := depts[m.Department]; !ok {
 			deptNames = append(deptNames, m.Department)
@@ -93,18 +100,24 @@ func analyzePeople(s *Summary, people []jifen.Member, cur, old *counters, cat *r
 			levels[m.Level] = append(levels[m.Level], m)
 		}
 	}
+	prevDepts := map[string][]jifen.Member{}
+	for _, m := range before {
+		prevDepts[m.Department] = append(prevDepts[m.Department], m)
+	}
 	slices.Sort(deptNames)
 	slices.Sort(roleNames)
 	slices.Sort(levelNames)
-	avg := func(ms []jifen.Member, c *counters) float64 {
+	// mean is the unrounded average points of ms (0 for nobody).
+	mean := func(ms []jifen.Member, c *counters) float64 {
 		xs := make([]float64, len(ms))
 		for i, m := range ms {
 			xs[i] = float64(c.byMember[m.ID])
 		}
-		return round2(Mean(xs))
+		return Mean(xs)
 	}
+	avg := func(ms []jifen.Member, c *counters) float64 { return round2(mean(ms, c)) }
 	group := func(name string, ms []jifen.Member) Group {
-		g := Group{Name: name, Members: len(ms), Average: avg(ms, cur)}
+		g := Group{Name: name, Members: len(ms), Average: avg(ms, cur), Top: []Person{}, Bottom: []Person{}}
 		sorted := slices.Clone(ms)
 		slices.SortStableFunc(sorted, func(a, b jifen.Member) int {
 			return cmp.Or(cmp.Compare(cur.byMember[b.ID], cur.byMember[a.ID]), strings.Compare(a.ID, b.ID))
@@ -120,24 +133,30 @@ func analyzePeople(s *Summary, people []jifen.Member, cur, old *counters, cat *r
 		}
 		return g
 	}
+	s.Departments, s.ByDepartment, s.ByRole = []Department{}, []Group{}, []Group{}
 	for _, d := range deptNames {
 		ms := depts[d]
 		var total int64
 		for _, m := range ms {
 			total += cur.byMember[m.ID]
 		}
-		a, pa := avg(ms, cur), avg(ms, old)
-		s.Departments = append(s.Departments, Department{Name: d, Members: len(ms), Total: total, Average: a, PrevAverage: pa, Change: ratio(pa, a)})
+		a, pa := mean(ms, cur), mean(prevDepts[d], old)
+		dp := Department{Name: d, Members: len(ms), PreviousMembers: len(prevDepts[d]), Total: total, Average: round2(a), PrevAverage: round2(pa)}
+		if s.Comparison.Comparable {
+			dp.Change = ratio(pa, a)
+		}
+		s.Departments = append(s.Departments, dp)
 		s.ByDepartment = append(s.ByDepartment, group(d, ms))
 	}
 	for _, r := range roleNames {
 		s.ByRole = append(s.ByRole, group(r, roles[r]))
 	}
-	// Department × category.
+	// Department × category: every entry of the period, by its receiver's
+	// department, for the departments of the counted members.
+	s.Matrix = Matrix{Categories: []string{}, Departments: deptNames, Points: [][]int64{}}
 	for _, c := range cat.Categories {
 		s.Matrix.Categories = append(s.Matrix.Categories, c.Name)
 	}
-	s.Matrix.Departments = deptNames
 	for _, d := range deptNames {
 		row := make([]int64, len(cat.Categories))
 		for i, c := range cat.Categories {
@@ -157,16 +176,17 @@ func analyzePeople(s *Summary, people []jifen.Member, cur, old *counters, cat *r
 	dist := &s.Distribution
 	dist.Quartiles = QuartilesOf(xs)
 	dist.Average = round2(Mean(xs))
-	if len(people) > 0 {
-		dist.Participation = round(float64(got) / float64(len(people)))
-	}
+	dist.Participation = round(perHead(float64(got), len(people)))
+	dist.ByLevel = []Level{}
 	for _, l := range levelNames {
 		dist.ByLevel = append(dist.ByLevel, Level{Name: l, Members: len(levels[l]), Average: avg(levels[l], cur)})
 	}
+	// New: joined (a local date) within the six months before the
+	// period's end.
 	cutoff := p.End.AddDate(0, -6, 0)
 	var newcomers, others []jifen.Member
 	for _, m := range people {
-		if !m.Joined.IsZero() && m.Joined.After(cutoff) {
+		if !m.Joined.IsZero() && time.Date(m.Joined.Year(), m.Joined.Month(), m.Joined.Day(), 0, 0, 0, 0, loc).After(cutoff) {
 			newcomers = append(newcomers, m)
 		} else {
 			others = append(others, m)
@@ -175,34 +195,37 @@ func analyzePeople(s *Summary, people []jifen.Member, cur, old *counters, cat *r
 	dist.NewMembers = Level{Name: "new", Members: len(newcomers), Average: avg(newcomers, cur)}
 	dist.Others = Level{Name: "others", Members: len(others), Average: avg(others, cur)}
 
-	// Rank movement: competition ranks over everyone, this period vs the last.
-	{
-		now, before := rankFast(people, cur), rankFast(people, old)
-		var moves []Move
-		for _, m := range people {
-			if cur.byMember[m.ID] == 0 && old.byMember[m.ID] == 0 {
-				continue
-			}
-			moves = append(moves, Move{Person: person(m, cur.byMember[m.ID]), From: before[m.ID], To: now[m.ID]})
+	// Rank movement: competition ranks among each period's counted
+	// members, for the members counted in both.
+	s.Climbers, s.Fallers = []Move{}, []Move{}
+	now, then := competitionRanks(people, cur), competitionRanks(before, old)
+	var moves []Move
+	for _, m := range people {
+		from, ok := then[m.ID]
+		if !ok || cur.byMember[m.ID] == 0 && old.byMember[m.ID] == 0 {
+			continue
 		}
-		slices.SortStableFunc(moves, func(a, b Move) int {
-			return cmp.Or(cmp.Compare(b.From-b.To, a.From-a.To), strings.Compare(a.ID, b.ID))
-		})
-		for _, mv := range moves {
-			if len(s.Climbers) < 3 && mv.From > mv.To {
-				s.Climbers = append(s.Climbers, mv)
-			}
+		moves = append(moves, Move{Person: person(m, cur.byMember[m.ID]), From: from, To: now[m.ID]})
+	}
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(b.From-b.To, a.From-a.To), strings.Compare(a.ID, b.ID))
+	})
+	for _, mv := range moves {
+		if len(s.Climbers) < 3 && mv.From > mv.To {
+			s.Climbers = append(s.Climbers, mv)
 		}
-		for i := len(moves) - 1; i >= 0 && len(s.Fallers) < 3; i-- {
-			if moves[i].To > moves[i].From {
-				s.Fallers = append(s.Fallers, moves[i])
-			}
+	}
+	for i := len(moves) - 1; i >= 0 && len(s.Fallers) < 3; i-- {
+		if moves[i].To > moves[i].From {
+			s.Fallers = append(s.Fallers, moves[i])
 		}
 	}
 }
 
-// rankFast gives competition ranks (1 + how many have more) by sorting.
-func rankFast(people []jifen.Member, c *counters) map[string]int {
+// competitionRanks gives each of people their competition rank by points:
+// 1 + how many of people have strictly more, so 10, 0, 0, -5 rank 1, 2, 2,
+// 4 (zeros above negatives, ties sharing a rank).
+func competitionRanks(people []jifen.Member, c *counters) map[string]int {
 	pts := make([]int64, len(people))
 	for i, m := range people {
 		pts[i] = c.byMember[m.ID]

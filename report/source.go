@@ -12,16 +12,17 @@ import (
 type Source interface {
 	Ledger
 	Location() *time.Location
+	Now() time.Time // the clock
 	Ratings(period string) []jifen.Rating
 	KPIs(period string) []jifen.KPI
 }
 
-// AnalyzeSource is Analyze with the ratings and KPIs of the period, and of
-// the one before, read from src.
+// AnalyzeSource is Analyze as of src's clock, with the ratings and KPIs of
+// the period, and of the one before, read from src.
 func AnalyzeSource(src Source, p jifen.Period, cat *rules.Catalog, t func(string, ...any) string) (*Summary, error) {
 	loc := src.Location()
 	prev := p.Previous(loc)
-	opt := Options{Location: loc, Catalog: cat, T: t,
+	opt := Options{Location: loc, Now: src.Now(), Catalog: cat, T: t,
 		Ratings: src.Ratings(p.Key), PreviousRatings: src.Ratings(prev.Key),
 		KPIs: src.KPIs(p.Key), PreviousKPIs: src.KPIs(prev.Key), RatingsOf: src.Ratings}
 	if ss, ok := src.(SurveySource); ok {
@@ -40,7 +41,7 @@ type SurveySource interface {
 // each against the round before it.
 func SurveysIn(src SurveySource, p jifen.Period) []survey.Results {
 	all := src.Rounds("")
-	var out []survey.Results
+	out := []survey.Results{}
 	for i := 0; i < len(all); {
 		j := i
 		for j < len(all) && all[j].Survey == all[i].Survey {
