@@ -59,11 +59,11 @@ func TestCurrentYearPerMonthDividesByMonthsBegun(t *testing.T) {
 		award(l, day(2026, m, 4), "b", 20, "", "")
 	}
 	s := analyzeAt(t, l, "2026", nov29, cat)
-	if s.Complete || s.Months != 11 || !s.AsOf.Equal(nov29) {
-		t.Fatalf("complete %v, months %d, as of %v", s.Complete, s.Months, s.AsOf)
-	}
 	if tg := s.Targets[0]; tg.Actual == nil || *tg.Actual != 25 || tg.Status != StatusMet {
-		t.Fatalf("average target: %+v (want 25 = 550 / 2 / 11)", tg)
+		t.Errorf("average target: %v %s (want 25 = 550 / 2 / 11)", *tg.Actual, tg.Status)
+	}
+	if s.Complete || s.Months != 11 || !s.AsOf.Equal(nov29) {
+		t.Errorf("complete %v, months %d, as of %v", s.Complete, s.Months, s.AsOf)
 	}
 	if s.Comparison != (Comparison{Reason: ReasonCurrent}) || s.Points.Change != nil {
 		t.Fatalf("a current year compares: %+v %v", s.Comparison, s.Points.Change)
@@ -234,7 +234,7 @@ func TestPartialPreviousPeriodIsNotComparable(t *testing.T) {
 	award(l, day(2026, 10, 6), "a", 50, "sat", "")
 	s := analyzeAt(t, l, "2026-10", nov29, cat)
 	if s.Comparison != (Comparison{Reason: ReasonPreviousPartial}) || !s.Complete {
-		t.Fatalf("comparison: %+v complete %v", s.Comparison, s.Complete)
+		t.Errorf("comparison: %+v complete %v", s.Comparison, s.Complete)
 	}
 	if s.Points.Change != nil || s.Points.PreviousNet != 110 {
 		t.Errorf("points: change %v previous %d", s.Points.Change, s.Points.PreviousNet)
@@ -263,9 +263,6 @@ func TestPartialPreviousPeriodIsNotComparable(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the markdown lacks %q:\n%s", want, md.String())
 		}
-	}
-	if strings.Contains(md.String(), "%") && strings.Contains(md.String(), "-90.0%") {
-		t.Errorf("a change is shown:\n%s", md.String())
 	}
 	// With September covered from its first day, the same months compare.
 	l.entries[0].Effective = time.Date(2026, 9, 1, 0, 0, 0, 0, shanghai)
