@@ -215,9 +215,13 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 			s.Climbers = append(s.Climbers, mv)
 		}
 	}
-	for i := len(moves) - 1; i >= 0 && len(s.Fallers) < 3; i-- {
-		if moves[i].To > moves[i].From {
-			s.Fallers = append(s.Fallers, moves[i])
+	// Fallers: the largest falls first, ties by id like the climbers.
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(b.To-b.From, a.To-a.From), strings.Compare(a.ID, b.ID))
+	})
+	for _, mv := range moves {
+		if len(s.Fallers) < 3 && mv.To > mv.From {
+			s.Fallers = append(s.Fallers, mv)
 		}
 	}
 }
