@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"jifen"
 	"jifen/rules"
@@ -76,6 +79,21 @@ func TestCurrentYearPerMonthDividesByMonthsBegun(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the markdown lacks %q:\n%s", want, md.String())
 		}
+	}
+	var page, book bytes.Buffer
+	if err := HTML(&page, s, zh, "zh-CN"); err != nil || !strings.Contains(page.String(), "截至 2026-11-29") {
+		t.Errorf("the page does not say 截至 2026-11-29 (%v)", err)
+	}
+	if err := XLSX(&book, s, zh); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if rows, err := f.GetRows(f.GetSheetList()[0]); err != nil || !strings.Contains(fmt.Sprint(rows), "截至 2026-11-29") {
+		t.Errorf("the workbook does not say 截至 2026-11-29: %v %v", rows, err)
 	}
 	// Over, the same year divides by 12 and says nothing of "截至".
 	s = analyzeAt(t, l, "2026", time.Date(2027, 1, 2, 0, 0, 0, 0, shanghai), cat)
