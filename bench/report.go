@@ -14,7 +14,7 @@ import (
 // computes everything the report shows (the figures below, then quartiles,
 // ranks, groups and suggestions from them).
 func (j *Jifen) Report(p jifen.Period) (*report.Summary, error) {
-	return report.Analyze(j.st, p, report.Options{Location: Shanghai, Catalog: Catalog()})
+	return report.Analyze(j.st, p, report.Options{Location: Shanghai, Now: j.st.Now(), Catalog: Catalog()})
 }
 
 // PeriodFigures are the sums jifen's report is computed from, for one

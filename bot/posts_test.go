@@ -32,7 +32,7 @@ func TestScheduledPostsGolden(t *testing.T) {
 	e.clock.Set(time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC))
 	nov := jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai)
 
-	s, err := report.Analyze(e.store, nov, report.Options{Location: shanghai, Catalog: e.bot.cat, T: e.bot.t})
+	s, err := report.Analyze(e.store, nov, report.Options{Location: shanghai, Now: e.clock.Now(), Catalog: e.bot.cat, T: e.bot.t})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,22 +11,33 @@ import (
 
 // report handles /report [period] (/小结): the key figures of the period
 // summary as a digest, for admins and managers (it names people at the
-// bottom of their groups). The default is the month that just ended.
+// bottom of their groups). The default is the month that just ended, if
+// the ledger holds entries in or before it; otherwise (a new install) the
+// current month as of now. A period that has not begun is refused.
 func (b *Bot) report(req Request, cmd Command) (Response, error) {
 	if req.Caller.Role != jifen.RoleAdmin && req.Caller.Role != jifen.RoleManager {
 		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.report_role")
 	}
-	loc := b.st.Location()
-	p := jifen.PeriodOf(jifen.Month, b.now(), loc).Previous(loc)
+	loc, now := b.st.Location(), b.now()
+	current := jifen.PeriodOf(jifen.Month, now, loc)
+	p := current.Previous(loc)
 	if len(cmd.Args) > 0 {
 		var err error
-		if p, err = jifen.ParsePeriod(cmd.Args[0], loc); err != nil || p.Kind == jifen.Week || p.Kind == jifen.AllTime {
+		if p, err = jifen.ParsePeriod(cmd.Args[0], loc); err != nil {
 			return Response{}, jifen.Errorf(jifen.EINVALID, "err.report_period", cmd.Args[0])
+		}
+		if err := report.CheckPeriod(p, now); err != nil {
+			return Response{}, err
 		}
 	}
 	s, err := report.AnalyzeSource(b.st, p, b.cat, b.t)
 	if err != nil {
 		return Response{}, err
+	}
+	if len(cmd.Args) == 0 && (s.FirstEntry.IsZero() || !s.FirstEntry.Before(p.End)) {
+		if s, err = report.AnalyzeSource(b.st, current, b.cat, b.t); err != nil {
+			return Response{}, err
+		}
 	}
 	msg := Digest(s, b.t)
 	if b.reportLink != nil {
@@ -44,25 +55,41 @@ func Digest(s *report.Summary, t func(string, ...any) string) Message {
 	change := "—"
 	if c := s.Points.Change; c != nil {
 		change = fmt.Sprintf("%+.1f%%", *c*100)
+	} else if !s.Comparison.Comparable {
+		change = t("digest.not_comparable")
 	}
 	msg := Message{Kind: "report", Title: t("digest.title", s.Period)}
+	if !s.Complete {
+		msg.Title = t("digest.title_current", s.Period, s.AsOf.Format("2006-01-02"))
+	}
 	msg.Fields = []Field{
 		{t("digest.net"), t("digest.net_value", s.Points.Net, change)},
 		{t("digest.participation"), pct(s.Distribution.Participation)},
 		{t("digest.average"), fmt.Sprintf("%.1f", s.Distribution.Average)},
 		{t("digest.spent"), fmt.Sprint(s.Points.Spent)},
 	}
-	met, total := 0, 0
+	// Every configured target is accounted for: met of those decided,
+	// and how many lack the data to decide.
+	met, decided, insufficient := 0, 0, 0
 	for _, tg := range s.Targets {
-		if tg.Met != nil {
-			total++
-			if *tg.Met {
-				met++
-			}
+		switch tg.Status {
+		case report.StatusMet:
+			met++
+			decided++
+		case report.StatusMissed:
+			decided++
+		default:
+			insufficient++
 		}
 	}
-	if total > 0 {
-		msg.Fields = append(msg.Fields, Field{t("digest.targets"), t("digest.targets_value", met, total)})
+	switch {
+	case len(s.Targets) == 0:
+	case insufficient == 0:
+		msg.Fields = append(msg.Fields, Field{t("digest.targets"), t("digest.targets_value", met, decided)})
+	case decided == 0:
+		msg.Fields = append(msg.Fields, Field{t("digest.targets"), t("digest.targets_no_data", insufficient)})
+	default:
+		msg.Fields = append(msg.Fields, Field{t("digest.targets"), t("digest.targets_partial", met, decided, insufficient)})
 	}
 	var best *report.Department
 	for i, d := range s.Departments {
@@ -71,7 +98,7 @@ func Digest(s *report.Summary, t func(string, ...any) string) Message {
 		}
 	}
 	if best != nil {
-		msg.Fields = append(msg.Fields, Field{t("digest.best_department"), fmt.Sprintf("%s（%.1f）", best.Name, best.Average)})
+		msg.Fields = append(msg.Fields, Field{t("digest.best_department"), t("digest.best_department_value", best.Name, best.Average)})
 	}
 	if r := s.Ratings; r != nil && r.Spearman != nil {
 		msg.Fields = append(msg.Fields, Field{t("digest.correlation"), fmt.Sprintf("%.2f", *r.Spearman)})

@@ -197,8 +197,10 @@ func TestReportDigest(t *testing.T) {
 	if _, err := e.try("zhang", "/小结 2026-W46", ""); errKey(err) != "err.report_period" {
 		t.Fatalf("week: %v", err)
 	}
+	// November is the current month on the clock (2026-11-10): as of
+	// today, and not compared with October.
 	r := e.run("zhang", "/小结 2026-11").Reply
-	if r.Kind != "report" || r.Title != "积分小结 2026-11" || len(r.Fields) < 4 || r.Fields[0].Value != "10（环比 —）" {
+	if r.Kind != "report" || r.Title != "积分小结 2026-11（截至 2026-11-10）" || len(r.Fields) < 4 || r.Fields[0].Value != "10（环比 不可比）" {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -24,15 +24,22 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		p("\n")
 	}
 	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", x*100) }
+	// change is a change between the periods: "not comparable (why)"
+	// when the periods cannot be compared.
 	change := func(c *float64) string {
-		if c == nil {
-			return "—"
+		if !s.Comparison.Comparable {
+			return NotComparable(s.Comparison, t)
 		}
-		return fmt.Sprintf("%+.1f%%", *c*100)
+		return signedPct(c)
 	}
 
 	p("# %s\n\n", t("report.title", s.Period, s.Previous))
-	p("%s\n\n", t("report.scope", s.From.Format("2006-01-02"), s.To.AddDate(0, 0, -1).Format("2006-01-02"), s.Members))
+	from, to := s.From.Format("2006-01-02"), s.To.AddDate(0, 0, -1).Format("2006-01-02")
+	if s.Complete {
+		p("%s\n\n", t("report.scope", from, to, s.Members))
+	} else {
+		p("%s\n\n", t("report.scope_current", from, to, s.Members, s.AsOf.Format("2006-01-02"), s.Months))
+	}
 
 	p("## %s\n\n", t("report.h.targets"))
 	if len(s.Targets) == 0 {
@@ -40,7 +47,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	} else {
 		rows := [][]string{}
 		for _, tg := range s.Targets {
-			rows = append(rows, []string{tg.Name, t("report.metric." + tg.Metric), bound(tg, t), num(tg.Actual), num(tg.Gap), met(tg.Met, t)})
+			rows = append(rows, []string{tg.Name, t("report.metric." + tg.Metric), bound(tg, t), num(tg.Actual), num(tg.Gap), status(tg, t)})
 		}
 		table([]string{t("report.col.target"), t("report.col.metric"), t("report.col.bound"), t("report.col.actual"), t("report.col.gap"), t("report.col.met")}, rows)
 	}
@@ -144,7 +151,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		rows = nil
 		for _, pe := range s.Policies {
 			rows = append(rows, []string{pe.Name, pe.Date.Format("2006-01-02"), fmt.Sprintf("%.2f (%d)", pe.Before, pe.Months[0]),
-				fmt.Sprintf("%.2f (%d)", pe.After, pe.Months[1]), change(pe.Change)})
+				fmt.Sprintf("%.2f (%d)", pe.After, pe.Months[1]), signedPct(pe.Change)})
 		}
 		table([]string{t("report.col.policy"), t("report.col.date"), t("report.col.before"), t("report.col.after"), t("report.col.change")}, rows)
 		for _, pe := range s.Policies {
@@ -197,7 +204,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 			for _, tp := range r.Trend {
 				rows = append(rows, []string{tp.Period, fmt.Sprintf("%.2f", tp.Points), num(tp.AvgRating)})
 			}
-			table([]string{t("report.col.period"), t("report.col.average"), t("report.col.avg_rating")}, rows)
+			table([]string{t("report.col.period"), t("report.col.monthly_average"), t("report.col.avg_rating")}, rows)
 		}
 	}
 	if len(s.KPIs) > 0 {
@@ -236,14 +243,29 @@ func num(x *float64) string {
 	return strconv.FormatFloat(*x, 'f', -1, 64)
 }
 
-func met(m *bool, t func(string, ...any) string) string {
-	switch {
-	case m == nil:
-		return t("report.no_data")
-	case *m:
+// status says whether a target was met, missed, or lacks the data to say.
+func status(tg TargetResult, t func(string, ...any) string) string {
+	switch tg.Status {
+	case StatusMet:
 		return t("report.met")
+	case StatusMissed:
+		return t("report.not_met")
 	}
-	return t("report.not_met")
+	return t("report.insufficient_data")
+}
+
+// signedPct is a fraction as a signed percentage, "—" when undefined.
+func signedPct(c *float64) string {
+	if c == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%+.1f%%", *c*100)
+}
+
+// NotComparable says in words why a period is not compared with the
+// previous one: "不可比（本期尚未结束）".
+func NotComparable(c Comparison, t func(string, ...any) string) string {
+	return t("report.not_comparable", t("report.reason."+c.Reason))
 }
 
 func bound(tg TargetResult, t func(string, ...any) string) string {

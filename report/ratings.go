@@ -4,13 +4,14 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"jifen"
 )
 
 // RatingFigures relate the points to the performance ratings HR imported.
 type RatingFigures struct {
-	Rated    int      `json:"rated"`    // members with a rating and in the directory
+	Rated    int      `json:"rated"`    // members with a rating and counted in the period
 	Spearman *float64 `json:"spearman"` // rank correlation points vs rating; null when undefined
 	Previous *float64 `json:"previous"` // the same for the previous period
 	// HighPointsAverageRating: members in the top quarter by points whose
@@ -25,7 +26,7 @@ type RatingFigures struct {
 // TrendPoint is one period of the trend.
 type TrendPoint struct {
 	Period    string   `json:"period"`
-	Points    float64  `json:"points"`     // average per member
+	Points    float64  `json:"points"`     // net points per counted member per month begun
 	AvgRating *float64 `json:"avg_rating"` // null when none were imported
 }
 
@@ -40,16 +41,21 @@ type KPIFigure struct {
 }
 
 // correlate fills in the rating and KPI figures.
-func correlate(s *Summary, people []jifen.Member, cur, old *counters, opt Options) {
-	byID := map[string]jifen.Member{}
+// Ratings count for the members counted in their period; KPI points are
+// those of the counted members of the KPI's department (or all of them).
+func correlate(s *Summary, people, before []jifen.Member, cur, old *counters, opt Options) {
+	byID, prevIDs := map[string]jifen.Member{}, map[string]bool{}
 	for _, m := range people {
 		byID[m.ID] = m
 	}
-	rho := func(rs []jifen.Rating, c *counters) (*float64, []jifen.Rating) {
+	for _, m := range before {
+		prevIDs[m.ID] = true
+	}
+	rho := func(rs []jifen.Rating, in func(string) bool, c *counters) (*float64, []jifen.Rating) {
 		var xs, ys []float64
 		var used []jifen.Rating
 		for _, r := range rs {
-			if _, ok := byID[r.Member]; ok {
+			if in(r.Member) {
 				xs = append(xs, float64(c.byMember[r.Member]))
 				ys = append(ys, r.Score)
 				used = append(used, r)
@@ -63,10 +69,10 @@ func correlate(s *Summary, people []jifen.Member, cur, old *counters, opt Option
 		return &v, used
 	}
 	if len(opt.Ratings) > 0 {
-		rf := &RatingFigures{}
+		rf := &RatingFigures{HighPointsAverageRating: []Person{}, Trend: []TrendPoint{}}
 		var used []jifen.Rating
-		rf.Spearman, used = rho(opt.Ratings, cur)
-		rf.Previous, _ = rho(opt.PreviousRatings, old)
+		rf.Spearman, used = rho(opt.Ratings, func(id string) bool { _, ok := byID[id]; return ok }, cur)
+		rf.Previous, _ = rho(opt.PreviousRatings, func(id string) bool { return prevIDs[id] }, old)
 		rf.Rated = len(used)
 		var pts, scores []float64
 		for _, r := range used {
@@ -92,13 +98,16 @@ func correlate(s *Summary, people []jifen.Member, cur, old *counters, opt Option
 		}
 		return n
 	}
+	s.KPIs = []KPIFigure{}
 	for _, k := range opt.KPIs {
 		f := KPIFigure{Name: k.Name, Department: k.Department, Value: k.Value, Points: deptPoints(cur, k.Department)}
 		for _, p := range opt.PreviousKPIs {
 			if p.Name == k.Name && p.Department == k.Department {
 				v := p.Value
 				f.Previous = &v
-				f.Change = ratio(p.Value, k.Value)
+				if s.Comparison.Comparable {
+					f.Change = ratio(p.Value, k.Value)
+				}
 			}
 		}
 		s.KPIs = append(s.KPIs, f)
@@ -106,4 +115,25 @@ func correlate(s *Summary, people []jifen.Member, cur, old *counters, opt Option
 	slices.SortFunc(s.KPIs, func(a, b KPIFigure) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Department, b.Department))
 	})
+}
+
+// trend is the net points per counted member per month begun, and the
+// average rating, of p and the two periods before it, oldest first.
+func trend(members []jifen.Member, monthNet map[string]int64, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) []TrendPoint {
+	prev := p.Previous(loc)
+	out := []TrendPoint{}
+	for _, q := range []jifen.Period{prev.Previous(loc), prev, p} {
+		n := len(counted(members, q, loc))
+		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now))))}
+		if rs := ratingsOf(q.Key); len(rs) > 0 {
+			var xs []float64
+			for _, r := range rs {
+				xs = append(xs, r.Score)
+			}
+			v := round2(Mean(xs))
+			tp.AvgRating = &v
+		}
+		out = append(out, tp)
+	}
+	return out
 }

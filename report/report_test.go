@@ -68,6 +68,9 @@ func (f *fakeSurveys) Answers(id string, n int) []survey.Answer {
 	return f.answers[fmt.Sprintf("%s-%d", id, n)]
 }
 
+// december is a clock when November 2026 is over.
+var december = time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai)
+
 func zh(key string, args ...any) string { return locale.T("zh", key, args...) }
 
 func f64(x float64) *float64 { return &x }
@@ -100,8 +103,9 @@ func TestAnalyzeHandChecked(t *testing.T) {
 		{ID: "m", Name: "丁", Department: "销售部", Role: jifen.RoleManager, Level: "中层"},
 		{ID: "bot", Name: "机器人", Bot: true},
 	}}
-	// October: c leads.
-	l.add(jifen.Entry{Kind: jifen.KindAward, At: o(5), Giver: "m", Receiver: "c", Points: 40, Category: "sales", Behavior: "deal"})
+	// October: c leads. The ledger begins with October (the previous
+	// period), so the two months compare.
+	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 10, 1, 0, 0, 0, 0, shanghai), Giver: "m", Receiver: "c", Points: 40, Category: "sales", Behavior: "deal"})
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: o(6), Giver: "m", Receiver: "a", Points: 10, Category: "sales", Behavior: "deal"})
 	l.add(jifen.Entry{Kind: jifen.KindDeduct, At: o(20), Giver: "m", Receiver: "c", Points: -5, Category: "att", Behavior: "late"})
 	// November.
@@ -117,7 +121,7 @@ func TestAnalyzeHandChecked(t *testing.T) {
 	// December does not count.
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 12, 1, 0, 30, 0, 0, shanghai), Receiver: "c", Points: 50, Category: "sales", Behavior: "deal"})
 
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d(15), shanghai), Options{Location: shanghai, Catalog: cat, T: zh,
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d(15), shanghai), Options{Location: shanghai, Now: december, Catalog: cat, T: zh,
 		KPIs: []jifen.KPI{{Name: "销售额", Period: "2026-11", Value: 520}}})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +308,7 @@ func TestReportGolden(t *testing.T) {
 	}
 	nov := jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 15, 0, 0, 0, 0, shanghai), shanghai)
 	s, err := Analyze(l, nov,
-		Options{Location: shanghai, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs, Surveys: SurveysIn(sv, nov),
+		Options{Location: shanghai, Now: december, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis, PreviousKPIs: prevKPIs, Surveys: SurveysIn(sv, nov),
 			RatingsOf: func(p string) []jifen.Rating {
 				if p == "2026-11" {
 					return ratings
@@ -394,7 +398,7 @@ func TestHTMLEscapes(t *testing.T) {
 	l := &fakeLedger{members: []jifen.Member{{ID: "x", Name: "<script>alert(1)</script>", Department: "<b>部</b>", Role: jifen.RoleEmployee}}}
 	d := time.Date(2026, 11, 5, 10, 0, 0, 0, shanghai)
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: d, Receiver: "x", Points: 10})
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Catalog: &rules.Catalog{}, T: zh})
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Now: december, Catalog: &rules.Catalog{}, T: zh})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +438,7 @@ func TestRatingsCorrelation(t *testing.T) {
 	}
 	older := []jifen.Rating{{Member: "m0", Period: "2026-09", Score: 1}, {Member: "m1", Period: "2026-09", Score: 2}}
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 9, 3, 10, 0, 0, 0, shanghai), Receiver: "m0", Points: 40})
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Catalog: &rules.Catalog{}, T: zh, Ratings: ratings,
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, d, shanghai), Options{Location: shanghai, Now: december, Catalog: &rules.Catalog{}, T: zh, Ratings: ratings,
 		RatingsOf: func(p string) []jifen.Rating {
 			switch p {
 			case "2026-11":
@@ -483,7 +487,7 @@ func TestPolicyDateInZone(t *testing.T) {
 	// 2026-11-01 00:30 Shanghai = 16:30 UTC on 31 October: after.
 	l.add(jifen.Entry{Kind: jifen.KindDeduct, At: time.Date(2026, 10, 31, 16, 30, 0, 0, time.UTC), Receiver: "b", Points: -5, Behavior: "late"})
 	l.add(jifen.Entry{Kind: jifen.KindAward, At: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC), Receiver: "a", Points: 25})
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, date, shanghai), Options{Location: shanghai, Catalog: cat, T: zh})
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, date, shanghai), Options{Location: shanghai, Now: december, Catalog: cat, T: zh})
 	if err != nil {
 		t.Fatal(err)
 	}

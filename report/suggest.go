@@ -11,7 +11,7 @@ import (
 // suggest derives improvement suggestions from the figures. Each one cites
 // the figure it comes from; there is no suggestion without one.
 func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
-	var out []Suggestion
+	out := []Suggestion{}
 	pct := func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) }
 	// Targets missed.
 	for _, tg := range s.Targets {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,6 +39,11 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	}
 	lang := a.bot.Language()
 	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
+	// The same rule as /report: a month, quarter or year that has begun.
+	var je *jifen.Error
+	if err := report.CheckPeriod(p, m.now()); errors.As(err, &je) {
+		return usageError{fmt.Sprintf("--period %s: %s", period, t(je.Key, je.Args...))}
+	}
 	s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
 	if err != nil {
 		return err

@@ -1,0 +1,246 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"jifen"
+	"jifen/rules"
+)
+
+// Department is one department's points.
+type Department struct {
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	// PreviousMembers: the department's members counted in the
+	// previous period, over whom PrevAverage is taken.
+	PreviousMembers int      `json:"previous_members"`
+	Total           int64    `json:"total"`
+	Average         float64  `json:"average"`
+	PrevAverage     float64  `json:"previous_average"`
+	Change          *float64 `json:"change"`
+}
+
+// Matrix is department × category totals.
+type Matrix struct {
+	Categories  []string  `json:"categories"`
+	Departments []string  `json:"departments"`
+	Points      [][]int64 `json:"points"` // [department][category]
+}
+
+// Group is a department's or a role's members at the top and the bottom.
+type Group struct {
+	Name    string   `json:"name"`
+	Members int      `json:"members"`
+	Average float64  `json:"average"`
+	Top     []Person `json:"top"`
+	Bottom  []Person `json:"bottom"`
+}
+
+// Person is a member's points in the period.
+type Person struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Department string `json:"department,omitempty"`
+	Points     int64  `json:"points"`
+}
+
+// Distribution is how the points spread over the members.
+type Distribution struct {
+	Quartiles     Quartiles `json:"quartiles"`
+	Participation float64   `json:"participation"` // share of members who received points
+	Average       float64   `json:"average"`
+	ByLevel       []Level   `json:"by_level"`
+	NewMembers    Level     `json:"new_members"` // joined within six months of the period's end
+	Others        Level     `json:"others"`
+}
+
+// Level is an average over a group of members.
+type Level struct {
+	Name    string  `json:"name"`
+	Members int     `json:"members"`
+	Average float64 `json:"average"`
+}
+
+// Move is a member's rank change between the periods.
+type Move struct {
+	Person
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// analyzePeople fills the figures of people: departments, groups, the
+// distribution and the rank movement. people are the members counted in the
+// period, before those counted in the previous one; each period's figures
+// use its own.
+func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters, cat *rules.Catalog, p jifen.Period, loc *time.Location) {
+	person := func(m jifen.Member, pts int64) Person {
+		return Person{ID: m.ID, Name: m.Name, Department: m.Department, Points: pts}
+	}
+	depts := map[string][]jifen.Member{}
+	roles := map[string][]jifen.Member{}
+	levels := map[string][]jifen.Member{}
+	deptNames, roleNames, levelNames := []string{}, []string{}, []string{}
+	for _, m := range people {
+		if _, ok := depts[m.Department]; !ok {
+			deptNames = append(deptNames, m.Department)
+		}
+		depts[m.Department] = append(depts[m.Department], m)
+		r := string(m.Role)
+		if _, ok := roles[r]; !ok {
+			roleNames = append(roleNames, r)
+		}
+		roles[r] = append(roles[r], m)
+		if m.Level != "" {
+			if _, ok := levels[m.Level]; !ok {
+				levelNames = append(levelNames, m.Level)
+			}
+			levels[m.Level] = append(levels[m.Level], m)
+		}
+	}
+	prevDepts := map[string][]jifen.Member{}
+	for _, m := range before {
+		prevDepts[m.Department] = append(prevDepts[m.Department], m)
+	}
+	slices.Sort(deptNames)
+	slices.Sort(roleNames)
+	slices.Sort(levelNames)
+	// mean is the unrounded average points of ms (0 for nobody).
+	mean := func(ms []jifen.Member, c *counters) float64 {
+		xs := make([]float64, len(ms))
+		for i, m := range ms {
+			xs[i] = float64(c.byMember[m.ID])
+		}
+		return Mean(xs)
+	}
+	avg := func(ms []jifen.Member, c *counters) float64 { return round2(mean(ms, c)) }
+	group := func(name string, ms []jifen.Member) Group {
+		g := Group{Name: name, Members: len(ms), Average: avg(ms, cur), Top: []Person{}, Bottom: []Person{}}
+		sorted := slices.Clone(ms)
+		slices.SortStableFunc(sorted, func(a, b jifen.Member) int {
+			return cmp.Or(cmp.Compare(cur.byMember[b.ID], cur.byMember[a.ID]), strings.Compare(a.ID, b.ID))
+		})
+		// Top and bottom never share a member: a group of four shows three
+		// at the top and one at the bottom.
+		n := min(3, len(sorted))
+		for _, m := range sorted[:n] {
+			g.Top = append(g.Top, person(m, cur.byMember[m.ID]))
+		}
+		for i := len(sorted) - 1; i >= max(n, len(sorted)-3); i-- {
+			g.Bottom = append(g.Bottom, person(sorted[i], cur.byMember[sorted[i].ID]))
+		}
+		return g
+	}
+	s.Departments, s.ByDepartment, s.ByRole = []Department{}, []Group{}, []Group{}
+	for _, d := range deptNames {
+		ms := depts[d]
+		var total int64
+		for _, m := range ms {
+			total += cur.byMember[m.ID]
+		}
+		a, pa := mean(ms, cur), mean(prevDepts[d], old)
+		dp := Department{Name: d, Members: len(ms), PreviousMembers: len(prevDepts[d]), Total: total, Average: round2(a), PrevAverage: round2(pa)}
+		if s.Comparison.Comparable {
+			dp.Change = ratio(pa, a)
+		}
+		s.Departments = append(s.Departments, dp)
+		s.ByDepartment = append(s.ByDepartment, group(d, ms))
+	}
+	for _, r := range roleNames {
+		s.ByRole = append(s.ByRole, group(r, roles[r]))
+	}
+	// Department × category: every entry of the period, by its receiver's
+	// department, for the departments of the counted members.
+	s.Matrix = Matrix{Categories: []string{}, Departments: deptNames, Points: [][]int64{}}
+	for _, c := range cat.Categories {
+		s.Matrix.Categories = append(s.Matrix.Categories, c.Name)
+	}
+	for _, d := range deptNames {
+		row := make([]int64, len(cat.Categories))
+		for i, c := range cat.Categories {
+			row[i] = cur.deptCat[d+"|"+c.ID]
+		}
+		s.Matrix.Points = append(s.Matrix.Points, row)
+	}
+	// Distribution.
+	xs := make([]float64, len(people))
+	got := 0
+	for i, m := range people {
+		xs[i] = float64(cur.byMember[m.ID])
+		if cur.received[m.ID] > 0 {
+			got++
+		}
+	}
+	dist := &s.Distribution
+	dist.Quartiles = QuartilesOf(xs)
+	dist.Average = round2(Mean(xs))
+	dist.Participation = round(perHead(float64(got), len(people)))
+	dist.ByLevel = []Level{}
+	for _, l := range levelNames {
+		dist.ByLevel = append(dist.ByLevel, Level{Name: l, Members: len(levels[l]), Average: avg(levels[l], cur)})
+	}
+	// New: joined (a local date) within the six months before the
+	// period's end.
+	cutoff := p.End.AddDate(0, -6, 0)
+	var newcomers, others []jifen.Member
+	for _, m := range people {
+		if !m.Joined.IsZero() && time.Date(m.Joined.Year(), m.Joined.Month(), m.Joined.Day(), 0, 0, 0, 0, loc).After(cutoff) {
+			newcomers = append(newcomers, m)
+		} else {
+			others = append(others, m)
+		}
+	}
+	dist.NewMembers = Level{Name: "new", Members: len(newcomers), Average: avg(newcomers, cur)}
+	dist.Others = Level{Name: "others", Members: len(others), Average: avg(others, cur)}
+
+	// Rank movement: competition ranks among each period's counted
+	// members, for the members counted in both.
+	s.Climbers, s.Fallers = []Move{}, []Move{}
+	now, then := competitionRanks(people, cur), competitionRanks(before, old)
+	var moves []Move
+	for _, m := range people {
+		from, ok := then[m.ID]
+		if !ok || cur.byMember[m.ID] == 0 && old.byMember[m.ID] == 0 {
+			continue
+		}
+		moves = append(moves, Move{Person: person(m, cur.byMember[m.ID]), From: from, To: now[m.ID]})
+	}
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(b.From-b.To, a.From-a.To), strings.Compare(a.ID, b.ID))
+	})
+	for _, mv := range moves {
+		if len(s.Climbers) < 3 && mv.From > mv.To {
+			s.Climbers = append(s.Climbers, mv)
+		}
+	}
+	// Fallers: the largest falls first, ties by id like the climbers.
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(b.To-b.From, a.To-a.From), strings.Compare(a.ID, b.ID))
+	})
+	for _, mv := range moves {
+		if len(s.Fallers) < 3 && mv.To > mv.From {
+			s.Fallers = append(s.Fallers, mv)
+		}
+	}
+}
+
+// competitionRanks gives each of people their competition rank by points:
+// 1 + how many of people have strictly more, so 10, 0, 0, -5 rank 1, 2, 2,
+// 4 (zeros above negatives, ties sharing a rank).
+func competitionRanks(people []jifen.Member, c *counters) map[string]int {
+	pts := make([]int64, len(people))
+	for i, m := range people {
+		pts[i] = c.byMember[m.ID]
+	}
+	sorted := slices.Clone(pts)
+	slices.SortFunc(sorted, func(a, b int64) int { return cmp.Compare(b, a) })
+	out := make(map[string]int, len(people))
+	for i, m := range people {
+		// the first index holding a value ≤ pts[i] is how many have more
+		n, _ := slices.BinarySearchFunc(sorted, pts[i], func(a, b int64) int { return cmp.Compare(b, a) })
+		out[m.ID] = n + 1
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"time"
+
+	"jifen"
+)
+
+// A summary covers a month, a quarter or a year that has begun. One that
+// has not ended is reported "as of now": its averages per month divide by
+// the months begun, its trend and policy windows stop at the current month,
+// and it is not compared with the previous period (the ledger covers only
+// part of it).
+
+// CheckPeriod is the rule the command line and chat share: a summary is of a
+// month, a quarter or a year, and of one that has begun at now. The error
+// names the period and today's date (in the period's zone).
+func CheckPeriod(p jifen.Period, now time.Time) error {
+	switch p.Kind {
+	case jifen.Month, jifen.Quarter, jifen.Year:
+	default:
+		return jifen.Errorf(jifen.EINVALID, "err.report_period", p.Key)
+	}
+	if !p.Begun(now) {
+		return jifen.Errorf(jifen.EINVALID, "err.report_not_begun", p.Key, now.In(p.Start.Location()).Format("2006-01-02"))
+	}
+	return nil
+}
+
+// MonthsBegun is how many calendar months of p start at or before now:
+// 1, 3 or 12 for a month, quarter or year that is over, fewer for the
+// current one. Figures "per month" divide by it.
+func MonthsBegun(p jifen.Period, now time.Time) int {
+	n := 0
+	for m := p.Start; m.Before(p.End) && !m.After(now); m = m.AddDate(0, 1, 0) {
+		n++
+	}
+	return n
+}
+
+// Comparison says whether the period's figures may be set against the
+// previous period's, and if not why.
+type Comparison struct {
+	Comparable bool `json:"comparable"`
+	// Reason: "" when comparable; "no_data" (the ledger is empty),
+	// "current" (the period is not over) or "previous_partial" (the ledger
+	// begins after the previous period's start), the first that applies.
+	Reason string `json:"reason"`
+}
+
+// Reasons a comparison is not made.
+const (
+	ReasonNoData          = "no_data"
+	ReasonCurrent         = "current"
+	ReasonPreviousPartial = "previous_partial"
+)
+
+// compare decides the comparability of p with prev at now, first being the
+// ledger's earliest effective time (zero: no entry).
+func compare(p, prev jifen.Period, now, first time.Time) Comparison {
+	switch {
+	case first.IsZero():
+		return Comparison{Reason: ReasonNoData}
+	case !p.Over(now):
+		return Comparison{Reason: ReasonCurrent}
+	case first.After(prev.Start):
+		return Comparison{Reason: ReasonPreviousPartial}
+	}
+	return Comparison{Comparable: true}
+}
+
+// counted are the members who count in p: employed at some time during it
+// (bots never), in the directory's order.
+func counted(members []jifen.Member, p jifen.Period, loc *time.Location) []jifen.Member {
+	out := []jifen.Member{}
+	for _, m := range members {
+		if m.EmployedIn(p, loc) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// perHead is v shared over n members, 0 when nobody counts.
+func perHead(v float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return v / float64(n)
+}
