@@ -1,0 +1,945 @@
+package bot_test
+
+// The second, deliberately naive implementation of every figure that
+// TestFiguresAgainstNaiveModel checks. It is written from docs/report.md and
+// the issue 15 definitions alone, from the ledger's entries and the members
+// as the store gives them back, with plain loops over everything for every
+// figure: no indexes, no aggregates, no code shared with report/ or store/.
+// Only the domain's own definitions are used (jifen.PeriodOf, Period.Previous,
+// Member.EmployedIn), since they are what the figures are defined by.
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"jifen"
+	"jifen/rules"
+	"jifen/store"
+)
+
+// naive is the ledger and the directory at one clock.
+type naive struct {
+	loc      *time.Location
+	now      time.Time
+	members  []jifen.Member // the whole directory, bots included, by id
+	entries  []jifen.Entry  // every entry, as stored
+	reversed map[uint64]bool
+	first    time.Time      // the earliest effective time; zero for an empty ledger
+	ratings  []jifen.Rating // everything HR imported
+	kpis     []jifen.KPI
+	memo     map[string]map[string]int64 // period → member → points
+	staff    map[string][]jifen.Member   // period|department → counted members
+}
+
+func newNaive(st *store.Store, now time.Time) (*naive, error) {
+	n := &naive{loc: st.Location(), now: now, members: st.Members(), reversed: map[uint64]bool{}, memo: map[string]map[string]int64{}, staff: map[string][]jifen.Member{}}
+	err := st.ForEachEntry(func(e *jifen.Entry) error {
+		n.entries = append(n.entries, *e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.ratings, n.kpis = st.AllRatings(), st.AllKPIs()
+	sort.Slice(n.members, func(i, j int) bool { return n.members[i].ID < n.members[j].ID })
+	for _, e := range n.entries {
+		if e.Kind == jifen.KindRevoke {
+			n.reversed[e.Reverses] = true
+		}
+		if n.first.IsZero() || e.Effective.Before(n.first) {
+			n.first = e.Effective
+		}
+	}
+	return n, nil
+}
+
+func (n *naive) member(id string) jifen.Member {
+	for _, m := range n.members {
+		if m.ID == id {
+			return m
+		}
+	}
+	return jifen.Member{ID: id}
+}
+
+// earns reports whether an entry counts in earned points (spending does not).
+func earns(e jifen.Entry) bool {
+	return e.Kind != jifen.KindRedeem && !strings.HasPrefix(e.Behavior, "reward:")
+}
+
+// live lists the earning entries effective in p that stand: not revokes and
+// not revoked. Counting those is the same as counting everything with the
+// revokes subtracted, which is how the store and the report count.
+func (n *naive) live(p jifen.Period) []jifen.Entry {
+	var out []jifen.Entry
+	for _, e := range n.entries {
+		if e.Kind == jifen.KindRevoke || n.reversed[e.ID] || !earns(e) {
+			continue
+		}
+		if !e.Effective.Before(p.Start) && e.Effective.Before(p.End) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// points is a member's net points in p: the sum of every earning entry
+// effective in p, revokes included (they carry the negated points). The
+// sums of a period are kept once computed, only to keep the test fast.
+func (n *naive) points(id string, p jifen.Period) int64 {
+	sums, ok := n.memo[p.Key]
+	if !ok {
+		sums = map[string]int64{}
+		for _, e := range n.entries {
+			if earns(e) && !e.Effective.Before(p.Start) && e.Effective.Before(p.End) {
+				sums[e.Receiver] += e.Points
+			}
+		}
+		n.memo[p.Key] = sums
+	}
+	return sums[id]
+}
+
+// counted lists the members employed during p, of one department or all.
+// The lists are kept once computed, only to keep the test fast.
+func (n *naive) counted(p jifen.Period, dept string) []jifen.Member {
+	k := p.Key + "|" + dept
+	if out, ok := n.staff[k]; ok {
+		return out
+	}
+	out := []jifen.Member{}
+	for _, m := range n.members {
+		if m.EmployedIn(p, n.loc) && (dept == "" || m.Department == dept) {
+			out = append(out, m)
+		}
+	}
+	n.staff[k] = out
+	return out
+}
+
+// rank is a member's competition rank among scope in p (1 + how many have
+// strictly more points); ok is false when the member is not in scope.
+func (n *naive) rank(id string, p jifen.Period, scope []jifen.Member) (rank int, ok bool) {
+	for _, m := range scope {
+		if m.ID == id {
+			ok = true
+		}
+	}
+	if !ok {
+		return 0, false
+	}
+	mine := n.points(id, p)
+	rank = 1
+	for _, m := range scope {
+		if n.points(m.ID, p) > mine {
+			rank++
+		}
+	}
+	return rank, true
+}
+
+// boardRow is one line of a leaderboard.
+type boardRow struct {
+	ID       string
+	Name     string
+	Rank     int
+	Points   int64
+	Movement string // scheduled posts only: new, ↑k, ↓k, —
+}
+
+// board is a leaderboard of p: members of scope with points > 0, highest
+// first, ties by id, at most top. With movement, each row says how the
+// member moved against the previous period in the same scope.
+func (n *naive) board(p jifen.Period, dept string, top int, movement bool, newWord string) []boardRow {
+	scope := n.counted(p, dept)
+	var rows []boardRow
+	for _, m := range scope {
+		if pts := n.points(m.ID, p); pts > 0 {
+			r, _ := n.rank(m.ID, p, scope)
+			rows = append(rows, boardRow{ID: m.ID, Name: m.Name, Rank: r, Points: pts})
+		}
+	}
+	// insertion sort: points descending, then id
+	for i := 1; i < len(rows); i++ {
+		for j := i; j > 0; j-- {
+			a, b := rows[j-1], rows[j]
+			if a.Points > b.Points || a.Points == b.Points && a.ID < b.ID {
+				break
+			}
+			rows[j-1], rows[j] = b, a
+		}
+	}
+	if len(rows) > top {
+		rows = rows[:top]
+	}
+	if movement {
+		prev := p.Previous(n.loc)
+		prevScope := n.counted(prev, dept)
+		for i := range rows {
+			before, ok := n.rank(rows[i].ID, prev, prevScope)
+			switch {
+			case !ok:
+				rows[i].Movement = newWord
+			case before > rows[i].Rank:
+				rows[i].Movement = "↑" + itoa(before-rows[i].Rank)
+			case before < rows[i].Rank:
+				rows[i].Movement = "↓" + itoa(rows[i].Rank-before)
+			default:
+				rows[i].Movement = "—"
+			}
+		}
+	}
+	return rows
+}
+
+func itoa(v int) string {
+	if v == 0 {
+		return "0"
+	}
+	s := ""
+	for ; v > 0; v /= 10 {
+		s = string(rune('0'+v%10)) + s
+	}
+	return s
+}
+
+// The expected report, field by field as the JSON has them.
+
+type nPerson struct {
+	ID, Name, Dept string
+	Points         int64
+}
+
+type nGroup struct {
+	Name        string
+	Members     int
+	Average     float64
+	Top, Bottom []nPerson
+}
+
+type nShare struct {
+	ID, Name string
+	Points   int64
+	Share    float64
+	Previous int64
+	Entries  int
+}
+
+type nDept struct {
+	Name                 string
+	Members              int
+	Total                int64
+	Average, PrevAverage float64
+	Change               *float64
+}
+
+type nLevel struct {
+	Name    string
+	Members int
+	Average float64
+}
+
+type nMove struct {
+	nPerson
+	From, To int
+}
+
+type nTarget struct {
+	ID, Name, Metric string
+	Actual, Min, Max *float64
+	Met              *bool
+	Gap              *float64
+	Status           string
+}
+
+type nPolicy struct {
+	ID, Name      string
+	Before, After float64
+	Months        [2]int
+	Change        *float64
+}
+
+type nCap struct {
+	Behavior, Name, Period string
+	Times                  int
+	Points                 int64
+	Hits, Receivers        int
+	Share                  float64
+}
+
+type nConc struct {
+	Behavior, Name, Dept string
+	Share                float64
+}
+
+// nKPI is an imported business figure beside the points of its scope.
+type nKPI struct {
+	Name, Department string
+	Value            float64
+	Previous, Change *float64
+	Points           int64
+}
+
+// kpiFigures lists the KPIs of p by name, then department.
+func (n *naive) kpiFigures(p jifen.Period, comparable bool) []nKPI {
+	prev := p.Previous(n.loc)
+	out := []nKPI{}
+	for _, k := range n.kpis {
+		if k.Period != p.Key {
+			continue
+		}
+		f := nKPI{Name: k.Name, Department: k.Department, Value: k.Value}
+		for _, o := range n.kpis {
+			if o.Period == prev.Key && o.Name == k.Name && o.Department == k.Department {
+				v := o.Value
+				f.Previous = &v
+				if comparable {
+					f.Change = change(o.Value, k.Value)
+				}
+			}
+		}
+		for _, m := range n.counted(p, k.Department) {
+			f.Points += n.points(m.ID, p)
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].Department < out[j].Department
+	})
+	return out
+}
+
+// nRatings are the points-against-ratings figures.
+type nRatings struct {
+	Rated              int
+	Spearman, Previous *float64
+	HighPoints         []nPerson
+	Trend              []nTrend
+}
+
+type nTrend struct {
+	Period    string
+	Points    float64
+	AvgRating *float64
+}
+
+// spearman is the rank correlation of xs and ys, ties given the average of
+// the ranks they span; nil with fewer than two pairs or no variance.
+func spearman(xs, ys []float64) *float64 {
+	if len(xs) < 2 {
+		return nil
+	}
+	ranks := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i := range v {
+			below, same := 0, 0
+			for j := range v {
+				switch {
+				case v[j] < v[i]:
+					below++
+				case v[j] == v[i]:
+					same++
+				}
+			}
+			out[i] = float64(below) + float64(same+1)/2
+		}
+		return out
+	}
+	rx, ry := ranks(xs), ranks(ys)
+	mx, my := mean(rx), mean(ry)
+	var sxy, sxx, syy float64
+	for i := range rx {
+		sxy += (rx[i] - mx) * (ry[i] - my)
+		sxx += (rx[i] - mx) * (rx[i] - mx)
+		syy += (ry[i] - my) * (ry[i] - my)
+	}
+	if sxx == 0 || syy == 0 {
+		return nil
+	}
+	v := round4(sxy / math.Sqrt(sxx*syy))
+	return &v
+}
+
+// ratingsOf are the ratings HR imported for a period.
+func (n *naive) ratingsOf(p jifen.Period) []jifen.Rating {
+	var out []jifen.Rating
+	for _, r := range n.ratings {
+		if r.Period == p.Key {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// rated are a period's ratings of its counted members.
+func (n *naive) rated(p jifen.Period) []jifen.Rating {
+	var out []jifen.Rating
+	for _, r := range n.ratingsOf(p) {
+		for _, m := range n.counted(p, "") {
+			if m.ID == r.Member {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func (n *naive) correlation(p jifen.Period) *float64 {
+	var xs, ys []float64
+	for _, r := range n.rated(p) {
+		xs = append(xs, float64(n.points(r.Member, p)))
+		ys = append(ys, r.Score)
+	}
+	return spearman(xs, ys)
+}
+
+// ratingFigures relates the points of p to its ratings; nil when HR
+// imported none for p.
+func (n *naive) ratingFigures(p jifen.Period) *nRatings {
+	if len(n.ratingsOf(p)) == 0 {
+		return nil
+	}
+	prev := p.Previous(n.loc)
+	rated := n.rated(p)
+	out := &nRatings{Rated: len(rated), Spearman: n.correlation(p), Previous: n.correlation(prev), HighPoints: []nPerson{}}
+	var pts, scores []float64
+	for _, r := range rated {
+		pts = append(pts, float64(n.points(r.Member, p)))
+		scores = append(scores, r.Score)
+	}
+	q3, median := quartileInc(pts, 0.75), quartileInc(scores, 0.5)
+	for _, r := range rated {
+		if v := float64(n.points(r.Member, p)); v > 0 && v >= q3 && r.Score <= median {
+			out.HighPoints = append(out.HighPoints, n.person(n.member(r.Member), p))
+		}
+	}
+	sort.Slice(out.HighPoints, func(i, j int) bool {
+		a, b := out.HighPoints[i], out.HighPoints[j]
+		return a.Points > b.Points || a.Points == b.Points && a.ID < b.ID
+	})
+	for _, q := range []jifen.Period{prev.Previous(n.loc), prev, p} {
+		var net int64
+		for _, e := range n.live(q) {
+			net += e.Points
+		}
+		tp := nTrend{Period: q.Key}
+		months := 0 // begun by now
+		for _, m := range n.months(q) {
+			if !n.now.Before(m.Start) {
+				months++
+			}
+		}
+		if heads := len(n.counted(q, "")); heads > 0 && months > 0 {
+			tp.Points = round2(float64(net) / float64(heads) / float64(months))
+		}
+		if rs := n.ratingsOf(q); len(rs) > 0 {
+			var xs []float64
+			for _, r := range rs {
+				xs = append(xs, r.Score)
+			}
+			v := round2(mean(xs))
+			tp.AvgRating = &v
+		}
+		out.Trend = append(out.Trend, tp)
+	}
+	return out
+}
+
+type naiveReport struct {
+	Period, Previous         string
+	From, To, AsOf           time.Time
+	Members, PreviousMembers int
+	Complete                 bool
+	Months                   int
+	Comparable               bool
+	Reasons                  []string // the reasons that apply; any of them is right
+
+	Awarded, Deducted, Net, PreviousNet int64
+	Change                              *float64
+	Entries                             int
+	ByCategory, ByBehavior              []nShare
+	Unused                              []string
+	CapsHit                             []nCap
+	Concentrated                        []nConc
+
+	Departments  []nDept
+	MatrixCats   []string
+	Matrix       map[string][]int64 // department → points by category
+	ByDepartment []nGroup
+	ByRole       []nGroup
+
+	Quartiles                   [5]float64 // Min, Q1, Median, Q3, Max
+	Participation, Average      float64
+	ByLevel                     []nLevel
+	NewMembers, Others          nLevel
+	NewAmbiguous                bool // someone joined exactly six months before the end
+	Climbers, Fallers           []nMove
+	Targets                     []nTarget
+	Policies                    []nPolicy
+	Ratings                     *nRatings
+	KPIs                        []nKPI
+	EmptyLedger                 bool
+	PreviousCounted, CountedIDs []string
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// change is (after − before) / |before|, rounded to four decimals; nil
+// when before is zero.
+func change(before, after float64) *float64 {
+	if before == 0 {
+		return nil
+	}
+	v := round4((after - before) / math.Abs(before))
+	return &v
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// quartileInc is QUARTILE.INC: the q-th quantile of the values, linearly
+// interpolated between the closest ranks of the sorted values.
+func quartileInc(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	h := q * float64(len(s)-1)
+	lo := int(h)
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
+}
+
+func absInt(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// months lists the calendar months of p.
+func (n *naive) months(p jifen.Period) []jifen.Period {
+	var out []jifen.Period
+	for m := jifen.PeriodOf(jifen.Month, p.Start, n.loc); m.Start.Before(p.End); m = jifen.PeriodOf(jifen.Month, m.End, n.loc) {
+		out = append(out, m)
+	}
+	return out
+}
+
+func (n *naive) person(m jifen.Member, p jifen.Period) nPerson {
+	return nPerson{ID: m.ID, Name: m.Name, Dept: m.Department, Points: n.points(m.ID, p)}
+}
+
+// sortByPoints orders members by points in p, highest first, then by id.
+func (n *naive) sortByPoints(ms []jifen.Member, p jifen.Period) []jifen.Member {
+	out := append([]jifen.Member(nil), ms...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0; j-- {
+			a, b := n.points(out[j-1].ID, p), n.points(out[j].ID, p)
+			if a > b || a == b && out[j-1].ID < out[j].ID {
+				break
+			}
+			out[j-1], out[j] = out[j], out[j-1]
+		}
+	}
+	return out
+}
+
+func (n *naive) average(ms []jifen.Member, p jifen.Period) float64 {
+	return round2(n.exactAverage(ms, p))
+}
+
+// exactAverage is the average before rounding: changes are computed from
+// it, not from the rounded figures shown.
+func (n *naive) exactAverage(ms []jifen.Member, p jifen.Period) float64 {
+	if len(ms) == 0 {
+		return 0
+	}
+	var sum int64
+	for _, m := range ms {
+		sum += n.points(m.ID, p)
+	}
+	return float64(sum) / float64(len(ms))
+}
+
+func (n *naive) group(name string, ms []jifen.Member, p jifen.Period) nGroup {
+	g := nGroup{Name: name, Members: len(ms), Average: n.average(ms, p)}
+	sorted := n.sortByPoints(ms, p)
+	for i := 0; i < len(sorted) && i < 3; i++ {
+		g.Top = append(g.Top, n.person(sorted[i], p))
+	}
+	for i := len(sorted) - 1; i >= len(g.Top) && len(g.Bottom) < 3; i-- {
+		g.Bottom = append(g.Bottom, n.person(sorted[i], p))
+	}
+	return g
+}
+
+// names lists the distinct values of key over ms, sorted, leaving out "".
+func names(ms []jifen.Member, key func(jifen.Member) string) []string {
+	var out []string
+	for _, m := range ms {
+		k := key(m)
+		found := k == ""
+		for _, o := range out {
+			found = found || o == k
+		}
+		if !found {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func only(ms []jifen.Member, keep func(jifen.Member) bool) []jifen.Member {
+	var out []jifen.Member
+	for _, m := range ms {
+		if keep(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// report computes the expected summary of p at n.now.
+func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
+	loc := n.loc
+	prev := p.Previous(loc)
+	cur, old := n.counted(p, ""), n.counted(prev, "")
+	r := naiveReport{Period: p.Key, Previous: prev.Key, From: p.Start, To: p.End,
+		Members: len(cur), PreviousMembers: len(old), Complete: p.Over(n.now), EmptyLedger: len(n.entries) == 0}
+	r.AsOf = n.now
+	if r.Complete {
+		r.AsOf = p.End
+	}
+	for _, m := range n.months(p) {
+		if !n.now.Before(m.Start) {
+			r.Months++
+		}
+	}
+	if len(n.entries) == 0 {
+		r.Reasons = append(r.Reasons, "no_data")
+	}
+	if !p.Over(n.now) {
+		r.Reasons = append(r.Reasons, "current")
+	}
+	if len(n.entries) > 0 && n.first.After(prev.Start) {
+		r.Reasons = append(r.Reasons, "previous_partial")
+	}
+	r.Comparable = len(r.Reasons) == 0
+	for _, m := range cur {
+		r.CountedIDs = append(r.CountedIDs, m.ID)
+	}
+	for _, m := range old {
+		r.PreviousCounted = append(r.PreviousCounted, m.ID)
+	}
+
+	// Points.
+	entries, prevEntries := n.live(p), n.live(prev)
+	for _, e := range entries {
+		if e.Points > 0 {
+			r.Awarded += e.Points
+		} else {
+			r.Deducted -= e.Points
+		}
+		r.Net += e.Points
+		r.Entries++
+	}
+	for _, e := range prevEntries {
+		r.PreviousNet += e.Points
+	}
+	if r.Comparable {
+		r.Change = change(float64(r.PreviousNet), float64(r.Net))
+	}
+	share := func(v int64) float64 {
+		if r.Awarded+r.Deducted == 0 {
+			return 0
+		}
+		return round4(float64(absInt(v)) / float64(r.Awarded+r.Deducted))
+	}
+	sum := func(es []jifen.Entry, keep func(jifen.Entry) bool) (pts int64, count int) {
+		for _, e := range es {
+			if keep(e) {
+				pts += e.Points
+				count++
+			}
+		}
+		return pts, count
+	}
+	for _, c := range cat.Categories {
+		of := func(e jifen.Entry) bool { return e.Category == c.ID }
+		pts, k := sum(entries, of)
+		before, _ := sum(prevEntries, of)
+		r.ByCategory = append(r.ByCategory, nShare{ID: c.ID, Name: c.Name, Points: pts, Share: share(pts), Previous: before, Entries: k})
+	}
+	for _, b := range cat.Behaviors {
+		of := func(e jifen.Entry) bool { return e.Behavior == b.ID }
+		pts, k := sum(entries, of)
+		if k == 0 {
+			r.Unused = append(r.Unused, b.Name)
+			continue
+		}
+		before, _ := sum(prevEntries, of)
+		r.ByBehavior = append(r.ByBehavior, nShare{ID: b.ID, Name: b.Name, Points: pts, Share: share(pts), Previous: before, Entries: k})
+	}
+	for i := 1; i < len(r.ByBehavior); i++ { // stable: |points| descending
+		for j := i; j > 0 && absInt(r.ByBehavior[j].Points) > absInt(r.ByBehavior[j-1].Points); j-- {
+			r.ByBehavior[j], r.ByBehavior[j-1] = r.ByBehavior[j-1], r.ByBehavior[j]
+		}
+	}
+
+	// Caps: receiver × limit-period slots at a behavior's limit.
+	for _, b := range cat.Behaviors {
+		receivers := map[string]bool{}
+		for _, e := range entries {
+			if e.Behavior == b.ID {
+				receivers[e.Receiver] = true
+			}
+		}
+		for _, lim := range b.Limits {
+			times, pts := map[string]int{}, map[string]int64{}
+			for _, e := range entries {
+				if e.Behavior == b.ID {
+					k := e.Receiver + "|" + jifen.PeriodOf(lim.Period, e.Effective, loc).Key
+					times[k]++
+					pts[k] += absInt(e.Points)
+				}
+			}
+			hits, hit := 0, map[string]bool{}
+			for k := range times {
+				if lim.Times > 0 && times[k] >= lim.Times || lim.Points > 0 && pts[k] >= lim.Points {
+					hits++
+					hit[strings.Split(k, "|")[0]] = true
+				}
+			}
+			if hits > 0 {
+				r.CapsHit = append(r.CapsHit, nCap{Behavior: b.ID, Name: b.Name, Period: string(lim.Period), Times: lim.Times,
+					Points: lim.Points, Hits: hits, Receivers: len(receivers), Share: round4(float64(len(hit)) / float64(max(1, len(receivers))))})
+			}
+		}
+	}
+	// Concentration: used five times or more, 80% of the points from one department.
+	for _, b := range cat.Behaviors {
+		byDept := map[string]int64{}
+		var total int64
+		k := 0
+		for _, e := range entries {
+			if e.Behavior == b.ID {
+				byDept[n.member(e.Receiver).Department] += absInt(e.Points)
+				total += absInt(e.Points)
+				k++
+			}
+		}
+		if k < 5 || total == 0 {
+			continue
+		}
+		best, bestDept := int64(-1), ""
+		for _, d := range names(n.members, func(m jifen.Member) string { return m.Department }) {
+			if byDept[d] > best {
+				best, bestDept = byDept[d], d
+			}
+		}
+		if float64(best)/float64(total) >= 0.8 {
+			r.Concentrated = append(r.Concentrated, nConc{Behavior: b.ID, Name: b.Name, Dept: bestDept, Share: round4(float64(best) / float64(total))})
+		}
+	}
+
+	// Departments, matrix and groups, over the counted members.
+	dept := func(m jifen.Member) string { return m.Department }
+	for _, c := range cat.Categories {
+		r.MatrixCats = append(r.MatrixCats, c.Name)
+	}
+	r.Matrix = map[string][]int64{}
+	for _, d := range names(cur, dept) {
+		ms := only(cur, func(m jifen.Member) bool { return m.Department == d })
+		pms := only(old, func(m jifen.Member) bool { return m.Department == d })
+		var total int64
+		for _, m := range ms {
+			total += n.points(m.ID, p)
+		}
+		nd := nDept{Name: d, Members: len(ms), Total: total, Average: n.average(ms, p), PrevAverage: n.average(pms, prev)}
+		if r.Comparable {
+			nd.Change = change(n.exactAverage(pms, prev), n.exactAverage(ms, p))
+		}
+		r.Departments = append(r.Departments, nd)
+		r.ByDepartment = append(r.ByDepartment, n.group(d, ms, p))
+		row := make([]int64, len(cat.Categories))
+		for i, c := range cat.Categories {
+			for _, e := range entries {
+				if e.Category == c.ID && n.member(e.Receiver).Department == d {
+					row[i] += e.Points
+				}
+			}
+		}
+		r.Matrix[d] = row
+	}
+	for _, role := range names(cur, func(m jifen.Member) string { return string(m.Role) }) {
+		r.ByRole = append(r.ByRole, n.group(role, only(cur, func(m jifen.Member) bool { return string(m.Role) == role }), p))
+	}
+
+	// Distribution.
+	var xs []float64
+	got := 0
+	for _, m := range cur {
+		xs = append(xs, float64(n.points(m.ID, p)))
+		for _, e := range entries {
+			if e.Receiver == m.ID && e.Points > 0 {
+				got++
+				break
+			}
+		}
+	}
+	if len(xs) > 0 {
+		r.Quartiles = [5]float64{quartileInc(xs, 0), quartileInc(xs, 0.25), quartileInc(xs, 0.5), quartileInc(xs, 0.75), quartileInc(xs, 1)}
+		r.Participation = round4(float64(got) / float64(len(cur)))
+	}
+	r.Average = n.average(cur, p)
+	for _, l := range names(cur, func(m jifen.Member) string { return m.Level }) {
+		ms := only(cur, func(m jifen.Member) bool { return m.Level == l })
+		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p)})
+	}
+	cutoff := p.End.AddDate(0, -6, 0)
+	var newcomers, others []jifen.Member
+	for _, m := range cur {
+		joined := time.Date(m.Joined.Year(), m.Joined.Month(), m.Joined.Day(), 0, 0, 0, 0, loc)
+		switch {
+		case m.Joined.IsZero() || joined.Before(cutoff):
+			others = append(others, m)
+		case joined.Equal(cutoff):
+			r.NewAmbiguous = true
+			newcomers = append(newcomers, m)
+		default:
+			newcomers = append(newcomers, m)
+		}
+	}
+	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p)}
+	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p)}
+
+	// Climbers and fallers: counted in both periods, points in one of them.
+	var moves []nMove
+	for _, m := range cur {
+		from, ok := n.rank(m.ID, prev, old)
+		if !ok || n.points(m.ID, p) == 0 && n.points(m.ID, prev) == 0 {
+			continue
+		}
+		to, _ := n.rank(m.ID, p, cur)
+		moves = append(moves, nMove{nPerson: n.person(m, p), From: from, To: to})
+	}
+	for i := 1; i < len(moves); i++ { // by rise descending, then id
+		for j := i; j > 0; j-- {
+			a, b := moves[j-1], moves[j]
+			if a.From-a.To > b.From-b.To || a.From-a.To == b.From-b.To && a.ID < b.ID {
+				break
+			}
+			moves[j-1], moves[j] = b, a
+		}
+	}
+	for _, mv := range moves {
+		if len(r.Climbers) < 3 && mv.From > mv.To {
+			r.Climbers = append(r.Climbers, mv)
+		}
+	}
+	// Fallers: by drop descending, then id, like climbers.
+	for i := 1; i < len(moves); i++ {
+		for j := i; j > 0; j-- {
+			a, b := moves[j-1], moves[j]
+			if a.To-a.From > b.To-b.From || a.To-a.From == b.To-b.From && a.ID < b.ID {
+				break
+			}
+			moves[j-1], moves[j] = b, a
+		}
+	}
+	for _, mv := range moves {
+		if len(r.Fallers) < 3 && mv.To > mv.From {
+			r.Fallers = append(r.Fallers, mv)
+		}
+	}
+
+	// Targets.
+	for _, tg := range cat.Targets {
+		nt := nTarget{ID: tg.ID, Name: tg.Name, Metric: tg.Metric, Min: tg.Min, Max: tg.Max}
+		switch tg.Metric {
+		case rules.MetricAvgMonthlyPoints:
+			v := round2(float64(r.Net) / float64(max(1, len(cur))) / float64(max(1, r.Months)))
+			nt.Actual = &v
+		case rules.MetricParticipation:
+			v := r.Participation
+			nt.Actual = &v
+		case rules.MetricCategoryGrowth:
+			if r.Comparable {
+				var now, before int64
+				for _, s := range r.ByCategory {
+					if s.ID == tg.Category {
+						now, before = s.Points, s.Previous
+					}
+				}
+				nt.Actual = change(float64(before), float64(now))
+			}
+		}
+		nt.Status = "insufficient_data"
+		if a := nt.Actual; a != nil {
+			met := (tg.Min == nil || *a >= *tg.Min) && (tg.Max == nil || *a <= *tg.Max)
+			nt.Met = &met
+			nt.Status = "missed"
+			if met {
+				nt.Status = "met"
+			}
+			var gap float64
+			switch {
+			case tg.Min != nil && (*a < *tg.Min || tg.Max == nil):
+				gap = *a - *tg.Min
+			case tg.Max != nil:
+				gap = *a - *tg.Max
+			}
+			gap = round4(gap)
+			nt.Gap = &gap
+		}
+		r.Targets = append(r.Targets, nt)
+	}
+
+	// Policies: points per counted member per month, before and after.
+	monthFigure := func(m jifen.Period) float64 {
+		var net int64
+		for _, e := range n.live(m) {
+			net += e.Points
+		}
+		return float64(net) / float64(max(1, len(n.counted(m, ""))))
+	}
+	for _, pol := range cat.Policies {
+		month := jifen.PeriodOf(jifen.Month, pol.Date, loc)
+		if !pol.Date.Before(p.End) || n.now.Before(month.Start) {
+			continue
+		}
+		var before, after []float64
+		m := month
+		for range 3 {
+			m = m.Previous(loc)
+			if len(n.entries) == 0 || m.End.After(n.first) {
+				before = append(before, monthFigure(m))
+			}
+		}
+		for m, k := month, 0; k < 3 && m.Start.Before(p.End) && !n.now.Before(m.Start); m, k = jifen.PeriodOf(jifen.Month, m.End, loc), k+1 {
+			after = append(after, monthFigure(m))
+		}
+		np := nPolicy{ID: pol.ID, Name: pol.Name, Before: round2(mean(before)), After: round2(mean(after)), Months: [2]int{len(before), len(after)}}
+		np.Change = change(mean(before), mean(after))
+		r.Policies = append(r.Policies, np)
+	}
+	r.Ratings = n.ratingFigures(p)
+	r.KPIs = n.kpiFigures(p, r.Comparable)
+	return r
+}
