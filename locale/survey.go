@@ -49,7 +49,8 @@ var zhSurvey = map[string]string{
 	"survey.export_hint":       "导出全部回答：jifen export survey %[1]s --format xlsx",
 
 	// The comments of an anonymous round wait for its close.
-	"survey.comments_after_close": "已收到 %[1]d 条意见；匿名调查的意见在本轮结束后才显示，以免按提交先后认出作者。",
+	"report.survey_comments_after_close": "%[1]s：本轮尚未结束，匿名意见在结束后才列出。",
+	"survey.comments_after_close":        "已收到 %[1]d 条意见；匿名调查的意见在本轮结束后才显示，以免按提交先后认出作者。",
 
 	"err.survey_required":     "请指定调查编号，可选：%[1]v。",
 	"err.survey_unknown":      "没有编号为 %[1]s 的调查，可选：%[2]v。",
@@ -140,7 +141,8 @@ var enSurvey = map[string]string{
 	"survey.export_hint":       "All answers: jifen export survey %[1]s --format xlsx",
 
 	// The comments of an anonymous round wait for its close.
-	"survey.comments_after_close": "%[1]d {1:comment|comments} so far; the comments of an anonymous survey are shown once the round has closed, so that nobody can tell whose each is by when it arrived.",
+	"report.survey_comments_after_close": "%[1]s: the round is still open; anonymous comments are listed once it has closed.",
+	"survey.comments_after_close":        "%[1]d {1:comment|comments} so far; the comments of an anonymous survey are shown once the round has closed, so that nobody can tell whose each is by when it arrived.",
 
 	"err.survey_required":     "Name a survey: %[1]v.",
 	"err.survey_unknown":      "There is no survey %[1]s; there are: %[2]v.",

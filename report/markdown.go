@@ -335,6 +335,8 @@ func surveyMarkdown(rs []survey.Results, p func(string, ...any), table func([]st
 				continue
 			}
 			switch {
+			case r.CommentsAfterClose:
+				p("%s\n\n", cell(t("report.survey_comments_after_close", it.Text)))
 			case r.CommentsHidden:
 				p("%s\n\n", cell(t("report.survey_comments_hidden", it.Text, r.MinGroup)))
 			case len(it.Comments) > 0:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -495,5 +496,34 @@ func TestPolicyDateInZone(t *testing.T) {
 	// October: -5 over 2 members; November: 20 over 2.
 	if pe.Before != -2.5 || pe.After != 10 || len(pe.Stopped) != 1 || pe.Stopped[0].ID != "a" {
 		t.Fatalf("%+v", pe)
+	}
+}
+
+// The comments of an anonymous round still open are not listed: whoever
+// reads the report as they arrive could tell whose each is.
+func TestOpenAnonymousRoundListsNoComments(t *testing.T) {
+	r := &survey.Round{Survey: "pulse", N: 1, Title: "满意度", Anonymous: true, MinGroup: 3,
+		Questions: []survey.Question{{ID: "note", Text: "其他意见", Kind: survey.Text}},
+		Audience:  []string{"a", "b", "c", "d"}, Started: time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC), Closes: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}
+	var answers []survey.Answer
+	for i, text := range []string{"意见甲", "意见乙", "意见丙", "意见丁"} {
+		answers = append(answers, survey.Answer{Department: fmt.Sprint(i), Values: map[string][]string{"note": {text}}})
+	}
+	for _, closed := range []bool{false, true} {
+		if closed {
+			r.Closed = r.Closes
+		}
+		s := &Summary{Period: "2026-11", Surveys: []survey.Results{survey.Tally(r, answers, nil)}}
+		var b strings.Builder
+		if err := Markdown(&b, s, zh); err != nil {
+			t.Fatal(err)
+		}
+		md := b.String()
+		if shown := strings.Contains(md, "意见甲"); shown != closed {
+			t.Errorf("closed=%v: comments shown=%v:\n%s", closed, shown, md)
+		}
+		if !closed && !strings.Contains(md, "本轮尚未结束") {
+			t.Errorf("an open round does not say why its comments wait:\n%s", md)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"jifen"
 	"jifen/locale"
@@ -50,7 +49,7 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	}
 	w := m.Stdout
 	if out != "" && out != "-" {
-		f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		f, err := createPrivate(out)
 		if err != nil {
 			return err
 		}

@@ -149,6 +149,11 @@ func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler 
 		}
 		lang := a.bot.Language()
 		t := func(k string, args ...any) string { return locale.T(lang, k, args...) }
+		var je *jifen.Error
+		if err := report.CheckPeriod(p, a.store.Now()); errors.As(err, &je) {
+			http.Error(w, locale.T(lang, je.Key, je.Args...), http.StatusNotFound)
+			return
+		}
 		s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
 		if err != nil {
 			log.Error("report failed", "period", period, "err", err)

@@ -11,8 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +32,7 @@ import (
 
 	"jifen"
 	"jifen/config"
+	"jifen/report"
 )
 
 // TestServeSlackEndToEnd starts `jifen serve` with Slack enabled against a
@@ -452,5 +455,35 @@ func TestServeRunsSurveyRoundsOnce(t *testing.T) {
 	}
 	if _, n := count("回收率 0/"); n != admins {
 		t.Errorf("results to %d admins, want %d", n, admins)
+	}
+}
+
+// A report link for a period that has not begun (a hand-made one: /report
+// refuses to make it) answers with the reason, not an internal error.
+func TestReportPageOfAPeriodNotBegun(t *testing.T) {
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard,
+		Clock: jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.String("config", "../../config.example.yaml", "")
+	a, err := m.open(context.Background(), fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	key := []byte("fake-link-key-for-tests-0123456789")
+	h := m.reportHandler(a, key, slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	mux.Handle("GET /reports/{period}", h)
+	for period, want := range map[string]int{"2026-12": http.StatusNotFound, "2026-10": http.StatusOK} {
+		u, _ := url.Parse(report.Link("", key, period, time.Now()))
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", u.String(), nil))
+		if rec.Code != want {
+			t.Errorf("%s: %d %s, want %d", period, rec.Code, rec.Body.String(), want)
+		}
+		if want == http.StatusNotFound && !strings.Contains(rec.Body.String(), "2026-12") {
+			t.Errorf("%s: the answer does not say why: %s", period, rec.Body.String())
+		}
 	}
 }
