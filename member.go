@@ -1,6 +1,9 @@
 package jifen
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Role says what a member may do. Admins run the scheme (revoke, approve,
 // surveys); managers award and deduct within their allowance; employees
@@ -74,4 +77,39 @@ func (m Member) EmployedOn(t time.Time, loc *time.Location) bool {
 // (in loc) that holds t.
 func (m Member) HasLeft(t time.Time, loc *time.Location) bool {
 	return !m.Left.IsZero() && !localDate(m.Left, loc).AddDate(0, 0, 1).After(t)
+}
+
+// DaysEmployed counts the days of p (whole local days) on which m was
+// employed.
+func (m Member) DaysEmployed(p Period, loc *time.Location) int {
+	if m.Bot {
+		return 0
+	}
+	from, to := p.Start, p.End
+	if !m.Joined.IsZero() {
+		if j := localDate(m.Joined, loc); j.After(from) {
+			from = j
+		}
+	}
+	if !m.Left.IsZero() {
+		if l := localDate(m.Left, loc).AddDate(0, 0, 1); l.Before(to) {
+			to = l
+		}
+	}
+	if !from.Before(to) {
+		return 0
+	}
+	// Local midnights: a day of 23 or 25 hours (daylight saving) rounds.
+	return int(math.Round(to.Sub(from).Hours() / 24))
+}
+
+// EmployedThroughout reports whether m was employed on every day of p.
+func (m Member) EmployedThroughout(p Period, loc *time.Location) bool {
+	if m.Bot {
+		return false
+	}
+	if !m.Joined.IsZero() && localDate(m.Joined, loc).After(p.Start) {
+		return false
+	}
+	return m.Left.IsZero() || !localDate(m.Left, loc).AddDate(0, 0, 1).Before(p.End)
 }

@@ -50,3 +50,49 @@ func TestEmployedIn(t *testing.T) {
 		t.Error("joined date not read in the configured zone")
 	}
 }
+
+func TestAsOfAndDaysEmployed(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	date := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	nov := PeriodOf(Month, time.Date(2026, 11, 15, 0, 0, 0, 0, loc), loc)
+	now := time.Date(2026, 11, 29, 5, 0, 0, 0, time.UTC) // 13:00 in Shanghai
+	asOf := nov.AsOf(now, loc)
+	if want := time.Date(2026, 11, 30, 0, 0, 0, 0, loc); !asOf.End.Equal(want) || !asOf.Start.Equal(nov.Start) || asOf.Key != "2026-11" {
+		t.Errorf("AsOf = %v – %v, want to %v", asOf.Start, asOf.End, want)
+	}
+	if oct := nov.Previous(loc); oct.AsOf(now, loc) != oct {
+		t.Error("a period that is over changed")
+	}
+	// All time starts at the zero time, in UTC: the day is still loc's.
+	all := PeriodOf(AllTime, now, loc).AsOf(time.Date(2026, 11, 29, 15, 59, 59, 0, time.UTC), loc)
+	if want := time.Date(2026, 11, 30, 0, 0, 0, 0, loc); !all.End.Equal(want) {
+		t.Errorf("all time as of 23:59:59 in Shanghai ends %v, want %v", all.End, want)
+	}
+	// Joins tomorrow: counted in November, not in November as of today.
+	m := Member{Joined: date("2026-11-30")}
+	if !m.EmployedIn(nov, loc) || m.EmployedIn(asOf, loc) {
+		t.Error("a hire of tomorrow counts today")
+	}
+	for _, c := range []struct {
+		m    Member
+		p    Period
+		days int
+		all  bool
+	}{
+		{Member{}, nov, 30, true},
+		{Member{Joined: date("2026-11-21")}, nov, 10, false},
+		{Member{Left: date("2026-11-10")}, nov, 10, false},
+		{Member{Joined: date("2026-11-03"), Left: date("2026-11-03")}, nov, 1, false},
+		{Member{Joined: date("2026-12-01")}, nov, 0, false},
+		{Member{Joined: date("2026-11-01"), Left: date("2026-11-30")}, nov, 30, true},
+		{Member{}, asOf, 29, true},
+		{Member{Bot: true}, nov, 0, false},
+	} {
+		if got := c.m.DaysEmployed(c.p, loc); got != c.days {
+			t.Errorf("%+v: %d days, want %d", c.m, got, c.days)
+		}
+		if got := c.m.EmployedThroughout(c.p, loc); got != c.all {
+			t.Errorf("%+v: throughout %v, want %v", c.m, got, c.all)
+		}
+	}
+}

@@ -127,3 +127,18 @@ func (p Period) Begun(now time.Time) bool { return !now.Before(p.Start) }
 // Over reports whether p has ended at now. A period that has begun and is
 // not over is the current one: its figures are "as of now".
 func (p Period) Over(now time.Time) bool { return !now.Before(p.End) }
+
+// AsOf is the part of p that has begun at now, in whole days of loc: p
+// itself once it is over; for the current period, from its start to the end
+// of the day that holds now (member dates are days, so someone who joins
+// today counts today). A period that has not begun is returned as it is.
+func (p Period) AsOf(now time.Time, loc *time.Location) Period {
+	if p.Over(now) || !p.Begun(now) {
+		return p
+	}
+	y, m, d := now.In(loc).Date()
+	if end := time.Date(y, m, d+1, 0, 0, 0, 0, loc); end.Before(p.End) {
+		p.End = end
+	}
+	return p
+}

@@ -111,12 +111,67 @@ func (n *naive) counted(p jifen.Period, dept string) []jifen.Member {
 	}
 	out := []jifen.Member{}
 	for _, m := range n.members {
-		if m.EmployedIn(p, n.loc) && (dept == "" || m.Department == dept) {
+		if n.daysEmployed(m, p) > 0 && (dept == "" || m.Department == dept) {
 			out = append(out, m)
 		}
 	}
 	n.staff[k] = out
 	return out
+}
+
+// days are the local days of p that have begun by now: all of them once
+// p is over; up to and including today while it runs.
+func (n *naive) days(p jifen.Period) []time.Time {
+	start := p.Start
+	if floor := time.Date(2020, 1, 1, 0, 0, 0, 0, n.loc); start.Before(floor) {
+		start = floor // all time: nobody here is older than that
+	}
+	var out []time.Time
+	for d := start; d.Before(p.End) && !d.After(n.now); d = d.AddDate(0, 0, 1) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// workedOn reports whether m worked on the local day d, comparing dates as
+// text: joined ≤ d ≤ left.
+func (n *naive) workedOn(m jifen.Member, d time.Time) bool {
+	if m.Bot {
+		return false
+	}
+	day := d.In(n.loc).Format(time.DateOnly)
+	if !m.Joined.IsZero() && m.Joined.Format(time.DateOnly) > day {
+		return false
+	}
+	return m.Left.IsZero() || m.Left.Format(time.DateOnly) >= day
+}
+
+// daysEmployed counts the days of p so far on which m worked.
+func (n *naive) daysEmployed(m jifen.Member, p jifen.Period) int {
+	c := 0
+	for _, d := range n.days(p) {
+		if n.workedOn(m, d) {
+			c++
+		}
+	}
+	return c
+}
+
+// throughout reports whether m worked on every day of p so far.
+func (n *naive) throughout(m jifen.Member, p jifen.Period) bool {
+	return n.daysEmployed(m, p) == len(n.days(p))
+}
+
+// monthly is the mean of each member's points per 30 days worked in p so
+// far.
+func (n *naive) monthly(ms []jifen.Member, p jifen.Period) float64 {
+	var xs []float64
+	for _, m := range ms {
+		if d := n.daysEmployed(m, p); d > 0 {
+			xs = append(xs, float64(n.points(m.ID, p))*30/float64(d))
+		}
+	}
+	return round2(mean(xs))
 }
 
 // rank is a member's competition rank among scope in p (1 + how many have
@@ -239,6 +294,7 @@ type nLevel struct {
 	Name    string
 	Members int
 	Average float64
+	Monthly float64
 }
 
 type nMove struct {
@@ -810,7 +866,7 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	r.Average = n.average(cur, p)
 	for _, l := range names(cur, func(m jifen.Member) string { return m.Level }) {
 		ms := only(cur, func(m jifen.Member) bool { return m.Level == l })
-		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p)})
+		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p), Monthly: n.monthly(ms, p)})
 	}
 	cutoff := p.End.AddDate(0, -6, 0)
 	var newcomers, others []jifen.Member
@@ -826,14 +882,15 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 			newcomers = append(newcomers, m)
 		}
 	}
-	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p)}
-	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p)}
+	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p), Monthly: n.monthly(newcomers, p)}
+	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p), Monthly: n.monthly(others, p)}
 
-	// Climbers and fallers: counted in both periods, points in one of them.
+	// Climbers and fallers: employed on every day of both periods (so
+	// far), points in one of them; ranks among each period's counted.
 	var moves []nMove
 	for _, m := range cur {
 		from, ok := n.rank(m.ID, prev, old)
-		if !ok || n.points(m.ID, p) == 0 && n.points(m.ID, prev) == 0 {
+		if !ok || n.points(m.ID, p) == 0 && n.points(m.ID, prev) == 0 || !n.throughout(m, prev) || !n.throughout(m, p) {
 			continue
 		}
 		to, _ := n.rank(m.ID, p, cur)

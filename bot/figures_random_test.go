@@ -930,6 +930,7 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 				if lv, ok := c.obj("distribution."+key, dist, key); ok {
 					c.int("distribution."+key+".members", lv, "members", int64(wl.Members))
 					c.num("distribution."+key+".average", lv, "average", wl.Average)
+					c.num("distribution."+key+".monthly", lv, "monthly", wl.Monthly)
 				}
 			}
 		}
@@ -1231,6 +1232,7 @@ func (c *checker) levels(path string, l []any, want []nLevel) {
 		if g, ok := byName[w.Name]; ok {
 			c.int(p+".members", g, "members", int64(w.Members))
 			c.num(p+".average", g, "average", w.Average)
+			c.num(p+".monthly", g, "monthly", w.Monthly)
 		}
 	}
 	c.eq(path+".names", fmt.Sprint(order), fmt.Sprint(worder))

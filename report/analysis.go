@@ -145,7 +145,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	if err := l.ScanEntries(sc.add); err != nil {
 		return nil, err
 	}
-	people, before := counted(members, p, loc), counted(members, prev, loc)
+	people, before := counted(members, p, now, loc), counted(members, prev, now, loc)
 	cur, old := sc.cur, sc.old
 
 	s := &Summary{Period: p.Key, Previous: prev.Key, From: p.Start, To: p.End, Members: len(people), PreviousMembers: len(before),
@@ -155,7 +155,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 		s.AsOf = now.In(loc)
 	}
 	pointsFigures(s, cur, old, cat)
-	analyzePeople(s, people, before, cur, old, cat, p, loc)
+	analyzePeople(s, people, before, cur, old, cat, p, now, loc)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
 		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)

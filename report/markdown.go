@@ -186,12 +186,14 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	p("## %s\n\n", t("report.h.analysis"))
 	p("%s\n\n", t("report.distribution", d.Quartiles.Min, d.Quartiles.Q1, d.Quartiles.Median, d.Quartiles.Q3, d.Quartiles.Max, d.Average, pct(d.Participation)))
 	rows = nil
-	for _, l := range d.ByLevel {
-		rows = append(rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average)})
+	level := func(name string, l Level) []string {
+		return []string{name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average), fmt.Sprintf("%.2f", l.Monthly)}
 	}
-	rows = append(rows, []string{t("report.newcomers"), fmt.Sprint(d.NewMembers.Members), fmt.Sprintf("%.2f", d.NewMembers.Average)},
-		[]string{t("report.others"), fmt.Sprint(d.Others.Members), fmt.Sprintf("%.2f", d.Others.Average)})
-	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average")}, rows)
+	for _, l := range d.ByLevel {
+		rows = append(rows, level(l.Name, l))
+	}
+	rows = append(rows, level(t("report.newcomers"), d.NewMembers), level(t("report.others"), d.Others))
+	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average"), t("report.col.monthly_employed")}, rows)
 
 	if r := s.Ratings; r != nil {
 		p("### %s\n\n", t("report.h.ratings"))

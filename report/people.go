@@ -62,6 +62,10 @@ type Level struct {
 	Name    string  `json:"name"`
 	Members int     `json:"members"`
 	Average float64 `json:"average"`
+	// Monthly is the average of each member's points per 30 days employed
+	// in the period (so far): it compares people who joined during the
+	// period with those who were there throughout.
+	Monthly float64 `json:"monthly"`
 }
 
 // Move is a member's rank change between the periods.
@@ -75,7 +79,7 @@ type Move struct {
 // distribution and the rank movement. people are the members counted in the
 // period, before those counted in the previous one; each period's figures
 // use its own.
-func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters, cat *rules.Catalog, p jifen.Period, loc *time.Location) {
+func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters, cat *rules.Catalog, p jifen.Period, now time.Time, loc *time.Location) {
 	person := func(m jifen.Member, pts int64) Person {
 		return Person{ID: m.ID, Name: m.Name, Department: m.Department, Points: pts}
 	}
@@ -177,9 +181,20 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 	dist.Quartiles = QuartilesOf(xs)
 	dist.Average = round2(Mean(xs))
 	dist.Participation = round(perHead(float64(got), len(people)))
+	// Points per 30 days employed in the period so far, member by member.
+	asOf := p.AsOf(now, loc)
+	monthly := func(ms []jifen.Member) float64 {
+		var xs []float64
+		for _, m := range ms {
+			if days := m.DaysEmployed(asOf, loc); days > 0 {
+				xs = append(xs, float64(cur.byMember[m.ID])*30/float64(days))
+			}
+		}
+		return round2(Mean(xs))
+	}
 	dist.ByLevel = []Level{}
 	for _, l := range levelNames {
-		dist.ByLevel = append(dist.ByLevel, Level{Name: l, Members: len(levels[l]), Average: avg(levels[l], cur)})
+		dist.ByLevel = append(dist.ByLevel, Level{Name: l, Members: len(levels[l]), Average: avg(levels[l], cur), Monthly: monthly(levels[l])})
 	}
 	// New: joined (a local date) within the six months before the
 	// period's end.
@@ -192,20 +207,23 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 			others = append(others, m)
 		}
 	}
-	dist.NewMembers = Level{Name: "new", Members: len(newcomers), Average: avg(newcomers, cur)}
-	dist.Others = Level{Name: "others", Members: len(others), Average: avg(others, cur)}
+	dist.NewMembers = Level{Name: "new", Members: len(newcomers), Average: avg(newcomers, cur), Monthly: monthly(newcomers)}
+	dist.Others = Level{Name: "others", Members: len(others), Average: avg(others, cur), Monthly: monthly(others)}
 
 	// Rank movement: competition ranks among each period's counted
-	// members, for the members counted in both.
+	// members, for the members employed throughout both (so far): a total
+	// of part of a period, before someone joined or after they left, says
+	// nothing about how they moved.
 	s.Climbers, s.Fallers = []Move{}, []Move{}
-	now, then := competitionRanks(people, cur), competitionRanks(before, old)
+	ranks, then := competitionRanks(people, cur), competitionRanks(before, old)
 	var moves []Move
 	for _, m := range people {
 		from, ok := then[m.ID]
-		if !ok || cur.byMember[m.ID] == 0 && old.byMember[m.ID] == 0 {
+		if !ok || cur.byMember[m.ID] == 0 && old.byMember[m.ID] == 0 ||
+			!m.EmployedThroughout(p.Previous(loc), loc) || !m.EmployedThroughout(asOf, loc) {
 			continue
 		}
-		moves = append(moves, Move{Person: person(m, cur.byMember[m.ID]), From: from, To: now[m.ID]})
+		moves = append(moves, Move{Person: person(m, cur.byMember[m.ID]), From: from, To: ranks[m.ID]})
 	}
 	slices.SortStableFunc(moves, func(a, b Move) int {
 		return cmp.Or(cmp.Compare(b.From-b.To, a.From-a.To), strings.Compare(a.ID, b.ID))

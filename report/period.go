@@ -70,9 +70,12 @@ func compare(p, prev jifen.Period, now, first time.Time) Comparison {
 }
 
 // counted are the members who count in p: employed at some time during it
-// (bots never), in the directory's order.
-func counted(members []jifen.Member, p jifen.Period, loc *time.Location) []jifen.Member {
+// (bots never), in the directory's order. For the running period that is
+// the part of it that has begun (jifen.Period.AsOf): a hire of a later day
+// is not in its headcount yet.
+func counted(members []jifen.Member, p jifen.Period, now time.Time, loc *time.Location) []jifen.Member {
 	out := []jifen.Member{}
+	p = p.AsOf(now, loc)
 	for _, m := range members {
 		if m.EmployedIn(p, loc) {
 			out = append(out, m)

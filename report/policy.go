@@ -36,7 +36,7 @@ func policies(members, people []jifen.Member, sc *scan, cur *counters, p jifen.P
 		inPeriod[m.ID] = m
 	}
 	monthly := func(m jifen.Period) float64 {
-		return perHead(float64(sc.monthNet[m.Key]), len(counted(members, m, loc)))
+		return perHead(float64(sc.monthNet[m.Key]), len(counted(members, m, now, loc)))
 	}
 	out := []PolicyEffect{}
 	for i, pol := range cat.Policies {

@@ -123,7 +123,7 @@ func trend(members []jifen.Member, monthNet map[string]int64, p jifen.Period, no
 	prev := p.Previous(loc)
 	out := []TrendPoint{}
 	for _, q := range []jifen.Period{prev.Previous(loc), prev, p} {
-		n := len(counted(members, q, loc))
+		n := len(counted(members, q, now, loc))
 		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now))))}
 		if rs := ratingsOf(q.Key); len(rs) > 0 {
 			var xs []float64

@@ -71,9 +71,11 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 	}
 	// New employees well below the rest.
 	n, o := s.Distribution.NewMembers, s.Distribution.Others
-	if n.Members > 0 && o.Members > 0 && o.Average > 0 && n.Average < o.Average*0.5 {
+	// Per 30 days employed: someone who joined last month has fewer
+	// points than a colleague who was there all year, and rightly so.
+	if n.Members > 0 && o.Members > 0 && o.Monthly > 0 && n.Monthly < o.Monthly*0.5 {
 		out = append(out, Suggestion{Kind: "onboarding", Text: t("report.suggest.onboarding"),
-			Figure: t("report.figure.onboarding", n.Members, n.Average, o.Average)})
+			Figure: t("report.figure.onboarding", n.Members, n.Monthly, o.Monthly)})
 	}
 	// A department whose average fell by a third or more.
 	for _, d := range s.Departments {

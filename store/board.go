@@ -13,8 +13,9 @@ import (
 )
 
 // A board is the in-memory ranking of one period: the net points of every
-// member counted in the period (employed during it, see
-// jifen.Member.EmployedIn), kept sorted, per department and per role too,
+// member counted in the period (employed during it, or, for the running
+// period, during the part of it that has begun: see jifen.Member.EmployedIn
+// and jifen.Period.AsOf), kept sorted, per department and per role too,
 // and the department × category sums of those members. It is loaded once
 // from the period's aggregates and then follows each commit, so a rank or a
 // top 10 costs a binary search or a slice, whatever the length of the
@@ -35,6 +36,10 @@ type board struct {
 	byDept  map[string][]standing
 	byRole  map[jifen.Role][]standing
 	cats    map[string]map[string]int64 // department → category → net points
+	// until is when the board must be loaded again: the day the first
+	// member hired for a later day of its (running) period starts. Zero:
+	// never.
+	until time.Time
 }
 
 // standing is a member's net points in a period.
@@ -144,14 +149,17 @@ func (b *board) setPoints(m jifen.Member, old, p int64) bool {
 // board returns the board of a period, loading it if needed. The caller
 // must not hold s.mu; board takes it to load.
 func (s *Store) board(p jifen.Period) *board {
+	now := s.Now()
+	stale := func(b *board) bool { return b == nil || !b.until.IsZero() && !now.Before(b.until) }
 	s.mu.RLock()
 	b := s.boards.boards[p.Key]
 	s.mu.RUnlock()
-	if b == nil {
+	if stale(b) {
 		s.mu.Lock()
 		b = s.boards.boards[p.Key]
-		if b == nil {
-			b = s.loadBoard(p.Key)
+		if stale(b) {
+			delete(s.boards.boards, p.Key)
+			b = s.loadBoard(p.Key, now)
 		}
 		s.mu.Unlock()
 	}
@@ -165,7 +173,12 @@ func (s *Store) board(p jifen.Period) *board {
 //
 // The board's period comes from its key, read in the store's zone, so who
 // counts does not depend on how a caller built its Period.
-func (s *Store) loadBoard(key string) *board {
+//
+// A period still running counts the members employed in it so far (see
+// jifen.Period.AsOf): someone hired for a later day of the month is not in
+// its headcount yet. The board is loaded again on the day the first of them
+// starts (until).
+func (s *Store) loadBoard(key string, now time.Time) *board {
 	p, err := jifen.ParsePeriod(key, s.loc)
 	if err != nil {
 		// Keys come from jifen.PeriodOf and always parse; were one not
@@ -183,8 +196,15 @@ func (s *Store) loadBoard(key string) *board {
 		cats := string(prefix(aggCategory, key))
 		// One lookup per member: the cost depends on the size of the
 		// directory, never on the length of the ledger.
+		asOf := p.AsOf(now, s.loc)
 		for id, m := range s.dir.byID {
-			if !m.EmployedIn(p, s.loc) {
+			if !m.EmployedIn(asOf, s.loc) {
+				if m.EmployedIn(p, s.loc) && !m.Joined.IsZero() {
+					y, mo, d := m.Joined.Date()
+					if start := time.Date(y, mo, d, 0, 0, 0, 0, s.loc); b.until.IsZero() || start.Before(b.until) {
+						b.until = start
+					}
+				}
 				continue
 			}
 			release(false)

@@ -56,7 +56,8 @@ func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 }
 
 // Rank is where a member stands in a period, among the members counted in
-// it (employed during it, see jifen.Member.EmployedIn). Ranks are
+// it (employed during it, see jifen.Member.EmployedIn; during the part of
+// it that has begun, for the running period: jifen.Period.AsOf). Ranks are
 // competition ranks (1, 2, 2, 4): one more than the number of counted
 // members in scope with strictly more points, so 0 ranks above -5. Of,
 // DeptOf and RoleOf are the counted headcounts of the scopes: everyone, the

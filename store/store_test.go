@@ -384,13 +384,18 @@ func TestRanksFollowPointsAmongCountedMembers(t *testing.T) {
 		t.Errorf("销售部 averages %v, want per counted member", avg)
 	}
 	// The hire of December counts in December; the board follows a change
-	// of dates.
+	// of dates. A hire of a later day of the running month counts from
+	// that day on: the month so far is what its figures cover.
 	ms[5].Joined = day(11, 20)
 	if err := s.SyncMembers(context.Background(), ms); err != nil {
 		t.Fatal(err)
 	}
+	if r := s.RankOf("hired", month); r.Rank != 0 || r.Of != 6 {
+		t.Errorf("on 11-10, a hire of 11-20: %+v, want not ranked, of 6", r)
+	}
+	clock.Set(time.Date(2026, 11, 19, 16, 0, 0, 0, time.UTC)) // 11-20 00:00 in Shanghai
 	if r := s.RankOf("hired", month); r.Rank != 4 || r.Of != 7 {
-		t.Errorf("after moving the hire into November: %+v, want 4 / 7", r)
+		t.Errorf("on the day of the hire: %+v, want 4 / 7", r)
 	}
 }
 
