@@ -896,30 +896,13 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 		to, _ := n.rank(m.ID, p, cur)
 		moves = append(moves, nMove{nPerson: n.person(m, p), From: from, To: to})
 	}
-	for i := 1; i < len(moves); i++ { // by rise descending, then id
-		for j := i; j > 0; j-- {
-			a, b := moves[j-1], moves[j]
-			if a.From-a.To > b.From-b.To || a.From-a.To == b.From-b.To && a.ID < b.ID {
-				break
-			}
-			moves[j-1], moves[j] = b, a
-		}
-	}
+	sortMoves(moves, func(m nMove) int { return m.From - m.To }) // by rise
 	for _, mv := range moves {
 		if len(r.Climbers) < 3 && mv.From > mv.To {
 			r.Climbers = append(r.Climbers, mv)
 		}
 	}
-	// Fallers: by drop descending, then id, like climbers.
-	for i := 1; i < len(moves); i++ {
-		for j := i; j > 0; j-- {
-			a, b := moves[j-1], moves[j]
-			if a.To-a.From > b.To-b.From || a.To-a.From == b.To-b.From && a.ID < b.ID {
-				break
-			}
-			moves[j-1], moves[j] = b, a
-		}
-	}
+	sortMoves(moves, func(m nMove) int { return m.To - m.From }) // by drop
 	for _, mv := range moves {
 		if len(r.Fallers) < 3 && mv.To > mv.From {
 			r.Fallers = append(r.Fallers, mv)
@@ -999,4 +982,17 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	r.Ratings = n.ratingFigures(p)
 	r.KPIs = n.kpiFigures(p, r.Comparable)
 	return r
+}
+
+// sortMoves orders moves by size descending, then id, by insertion.
+func sortMoves(moves []nMove, size func(nMove) int) {
+	for i := 1; i < len(moves); i++ {
+		for j := i; j > 0; j-- {
+			a, b := moves[j-1], moves[j]
+			if size(a) > size(b) || size(a) == size(b) && a.ID < b.ID {
+				break
+			}
+			moves[j-1], moves[j] = b, a
+		}
+	}
 }

@@ -1189,16 +1189,8 @@ func (c *checker) groups(path string, obj map[string]any, key string, want []nGr
 	if !ok {
 		return
 	}
-	byName := map[string]map[string]any{}
-	var order, worder []string
-	for _, x := range l {
-		g, _ := x.(map[string]any)
-		name, _ := g["name"].(string)
-		byName[name] = g
-		if num(g["members"]) != 0 {
-			order = append(order, name)
-		}
-	}
+	byName, order := namedGroups(l)
+	var worder []string
 	for _, w := range want {
 		worder = append(worder, w.Name)
 		p := path + "[" + w.Name + "]"
@@ -1216,16 +1208,8 @@ func (c *checker) groups(path string, obj map[string]any, key string, want []nGr
 }
 
 func (c *checker) levels(path string, l []any, want []nLevel) {
-	byName := map[string]map[string]any{}
-	var order, worder []string
-	for _, x := range l {
-		g, _ := x.(map[string]any)
-		name, _ := g["name"].(string)
-		byName[name] = g
-		if num(g["members"]) != 0 {
-			order = append(order, name)
-		}
-	}
+	byName, order := namedGroups(l)
+	var worder []string
 	for _, w := range want {
 		worder = append(worder, w.Name)
 		p := path + "[" + w.Name + "]"
@@ -1290,4 +1274,20 @@ func checkRatings(c *checker, got map[string]any, want *nRatings) {
 			c.ptr(path+".avg_rating", o, "avg_rating", tp.AvgRating)
 		}
 	}
+}
+
+// namedGroups indexes a list of named groups, and lists the names of those with
+// members in their order.
+func namedGroups(l []any) (map[string]map[string]any, []string) {
+	out := map[string]map[string]any{}
+	var order []string
+	for _, x := range l {
+		g, _ := x.(map[string]any)
+		name, _ := g["name"].(string)
+		out[name] = g
+		if num(g["members"]) != 0 {
+			order = append(order, name)
+		}
+	}
+	return out, order
 }
