@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,16 +44,30 @@ func (r *Recent) First(key string) bool {
 }
 
 // Background runs an adapter's work that outlives a request (notices,
-// delayed replies) and lets the adapter wait for it on shutdown.
-type Background struct{ wg sync.WaitGroup }
+// delayed replies) and lets the adapter wait for it on shutdown, for a
+// bounded time. The zero value is ready to use.
+type Background struct {
+	wg      sync.WaitGroup
+	once    sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
+	running atomic.Int64
+}
+
+func (b *Background) init() {
+	b.once.Do(func() { b.ctx, b.cancel = context.WithCancel(context.Background()) })
+}
 
 // Go runs fn with a context of its own, limited to two minutes: the
-// request's context may already be done.
+// request's context may already be done. Stop cancels it sooner.
 func (b *Background) Go(fn func(ctx context.Context)) {
+	b.init()
 	b.wg.Add(1)
+	b.running.Add(1)
 	go func() {
 		defer b.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer b.running.Add(-1)
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 		defer cancel()
 		fn(ctx)
 	}()
@@ -60,3 +75,22 @@ func (b *Background) Go(fn func(ctx context.Context)) {
 
 // Wait blocks until every piece of background work is done.
 func (b *Background) Wait() { b.wg.Wait() }
+
+// Stop waits for the background work until ctx ends, then cancels what is
+// left and returns how many pieces of work (a reply, a set of notices)
+// were still running: those may not have been sent. Work started after
+// Stop has a cancelled context.
+func (b *Background) Stop(ctx context.Context) int {
+	b.init()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		b.cancel()
+		return 0
+	case <-ctx.Done():
+	}
+	left := int(b.running.Load())
+	b.cancel()
+	return left
+}

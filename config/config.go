@@ -34,6 +34,8 @@ const (
 	DefaultStore    = "jifen.db"
 	DefaultListen   = ":8080"
 	DefaultFeishu   = "https://open.feishu.cn"
+	// DefaultShutdownTimeout bounds a shutdown (http.shutdown_timeout).
+	DefaultShutdownTimeout = 15 * time.Second
 )
 
 // Config is a loaded and validated configuration file. Load and Parse return
@@ -66,6 +68,14 @@ type Store struct {
 type HTTP struct {
 	Listen    string `yaml:"listen"`               // default ":8080"
 	PublicURL string `yaml:"public_url,omitempty"` // how users reach it, for links in messages
+	// MetricsListen, when set, serves /metrics on this address only (an
+	// internal one), never on Listen.
+	MetricsListen string `yaml:"metrics_listen,omitempty"`
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string `yaml:"metrics_token,omitempty"`
+	// ShutdownTimeout bounds a shutdown: replies still waiting to be sent
+	// then are dropped (and counted in the log). Default 15s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout,omitempty"`
 }
 
 // Slack configures the Slack adapter.
@@ -229,7 +239,7 @@ func (d *decoder) store(s *Store, v value, configPath string) {
 }
 
 func (d *decoder) http(h *HTTP, v value) {
-	f := d.fields(v, "listen", "public_url")
+	f := d.fields(v, "listen", "public_url", "metrics_listen", "metrics_token", "shutdown_timeout")
 	h.Listen = d.str(f.get("listen"))
 	if h.Listen == "" {
 		h.Listen = DefaultListen
@@ -239,6 +249,22 @@ func (d *decoder) http(h *HTTP, v value) {
 	}
 	h.PublicURL = strings.TrimRight(d.str(f.get("public_url")), "/")
 	d.url(f.get("public_url"), h.PublicURL)
+	h.MetricsListen = d.str(f.get("metrics_listen"))
+	if h.MetricsListen != "" {
+		if _, port, err := net.SplitHostPort(h.MetricsListen); err != nil {
+			d.add(f.get("metrics_listen").node, join(v.path, "metrics_listen"), "want host:port or :port, got %q", clip(h.MetricsListen))
+		} else if h.MetricsListen == h.Listen && port != "0" {
+			d.add(f.get("metrics_listen").node, join(v.path, "metrics_listen"), "is the same address as listen: give /metrics an internal address of its own, or leave it out")
+		}
+	}
+	h.MetricsToken = d.str(f.get("metrics_token"))
+	if h.MetricsToken != "" && len(h.MetricsToken) < 16 {
+		d.add(f.get("metrics_token").node, join(v.path, "metrics_token"), "too short: use at least 16 random characters")
+	}
+	h.ShutdownTimeout = d.duration(f.get("shutdown_timeout"), DefaultShutdownTimeout)
+	if h.ShutdownTimeout < time.Second {
+		d.add(f.get("shutdown_timeout").node, join(v.path, "shutdown_timeout"), "want at least 1s, got %s", h.ShutdownTimeout)
+	}
 }
 
 // url reports s unless it is empty or an absolute http(s) URL.

@@ -327,6 +327,16 @@ func TestProblems(t *testing.T) {
 			want: []string{`c.yaml:11: privacy.score_visibility: unknown key "boss"`},
 		},
 		{
+			name: "metrics on the public address",
+			src:  "http:\n  listen: \":8080\"\n  metrics_listen: \":8080\"\n" + minimal,
+			want: []string{`c.yaml:3: http.metrics_listen: is the same address as listen`},
+		},
+		{
+			name: "short metrics token and shutdown timeout",
+			src:  "http:\n  metrics_token: abc\n  shutdown_timeout: 10ms\n" + minimal,
+			want: []string{`c.yaml:2: http.metrics_token: too short`, `c.yaml:3: http.shutdown_timeout: want at least 1s, got 10ms`},
+		},
+		{
 			name: "bad timezone",
 			src:  "timezone: Mars/Olympus\n" + minimal,
 			want: []string{`c.yaml:1: timezone: unknown time zone "Mars/Olympus"`},

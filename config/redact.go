@@ -33,9 +33,10 @@ func (c *Config) Redacted() string {
 		Timezone: c.Timezone,
 		Language: c.Language,
 		Store:    c.Store,
-		HTTP:     c.HTTP,
-		Slack:    slack,
-		Feishu:   feishu,
+		HTTP: httpView{Listen: c.HTTP.Listen, PublicURL: c.HTTP.PublicURL, MetricsListen: c.HTTP.MetricsListen,
+			MetricsToken: mask(c.HTTP.MetricsToken), ShutdownTimeout: c.HTTP.ShutdownTimeout.String()},
+		Slack:  slack,
+		Feishu: feishu,
 	}
 	for _, m := range c.Members {
 		mv := memberView{
@@ -76,7 +77,7 @@ type configView struct {
 	Timezone string       `yaml:"timezone"`
 	Language string       `yaml:"language"`
 	Store    Store        `yaml:"store"`
-	HTTP     HTTP         `yaml:"http"`
+	HTTP     httpView     `yaml:"http"`
 	Slack    Slack        `yaml:"slack"`
 	Feishu   Feishu       `yaml:"feishu"`
 	Members  []memberView `yaml:"members"`
@@ -86,6 +87,14 @@ type configView struct {
 
 type privacyView struct {
 	ScoreVisibility map[string]string `yaml:"score_visibility"`
+}
+
+type httpView struct {
+	Listen          string `yaml:"listen"`
+	PublicURL       string `yaml:"public_url,omitempty"`
+	MetricsListen   string `yaml:"metrics_listen,omitempty"`
+	MetricsToken    string `yaml:"metrics_token,omitempty"`
+	ShutdownTimeout string `yaml:"shutdown_timeout"`
 }
 
 type memberView struct {

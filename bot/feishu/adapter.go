@@ -83,6 +83,10 @@ func New(opt Options) (*Adapter, error) {
 // Wait blocks until background work (replies, notices) is done.
 func (a *Adapter) Wait() { a.bg.Wait() }
 
+// Stop waits for background work until ctx ends, cancels what is left, and
+// returns how many pieces of work (replies, notices) may not have been sent.
+func (a *Adapter) Stop(ctx context.Context) int { return a.bg.Stop(ctx) }
+
 // member returns the member with the open_id, registering an unknown
 // sender from the contact API (name, department) as an employee.
 func (a *Adapter) member(ctx context.Context, openID string) (jifen.Member, error) {

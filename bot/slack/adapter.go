@@ -87,6 +87,10 @@ func (a *Adapter) httpClient() *http.Client { return a.hc }
 // Wait blocks until background work (notices, delayed replies) is done.
 func (a *Adapter) Wait() { a.bg.Wait() }
 
+// Stop waits for background work until ctx ends, cancels what is left, and
+// returns how many pieces of work (replies, notices) may not have been sent.
+func (a *Adapter) Stop(ctx context.Context) int { return a.bg.Stop(ctx) }
+
 // mention is a user mention as Slack escapes it: <@U123> or <@U123|name>.
 var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 

@@ -25,6 +25,9 @@ import (
 type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// OnMetricsListen, if set, is called with the address /metrics is
+	// served on when http.metrics_listen is set (tests).
+	OnMetricsListen func(addr string)
 	// Clock overrides the time (tests); nil is the system clock.
 	Clock jifen.Clock
 	// OnListen, if set, is told the address `jifen serve` listens on

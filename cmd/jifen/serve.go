@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"jifen"
+	"jifen/config"
 
 	"jifen/bot/feishu"
 	slackbot "jifen/bot/slack"
@@ -41,7 +43,16 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	a.bot.SetCommandObserver(met.Command)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", met.Handler())
+	metricsHandler := met.Handler()
+	if tok := a.cfg.HTTP.MetricsToken; tok != "" {
+		metricsHandler = bearer(tok, metricsHandler)
+	}
+	if a.cfg.HTTP.MetricsListen == "" {
+		mux.Handle("GET /metrics", metricsHandler)
+		if a.cfg.HTTP.MetricsToken == "" {
+			log.Warn("/metrics is served on the public address without a token: set http.metrics_listen (an internal address) or http.metrics_token")
+		}
+	}
 	// The platforms' endpoints are served through a mux of their own,
 	// each measured: acknowledgement latency, statuses, refusals.
 	platforms := http.NewServeMux()
@@ -62,12 +73,14 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	var posts poster
+	// What replies and notices are still on their way at shutdown.
+	var senders []interface{ Stop(context.Context) int }
 	if c := a.cfg.Slack; c.Enabled {
 		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
 		if err != nil {
 			return err
 		}
-		defer sl.Wait()
+		senders = append(senders, sl)
 		posts.slack = sl
 		if c.Mode == "socket" {
 			g.Go(func() error { return sl.RunSocket(ctx) })
@@ -81,7 +94,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		if err != nil {
 			return err
 		}
-		defer fb.Wait()
+		senders = append(senders, fb)
 		posts.feishu = fb
 		if c.Mode == "websocket" {
 			g.Go(func() error { return fb.RunWebsocket(ctx) })
@@ -107,6 +120,38 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 	})
 
+	timeout := a.cfg.HTTP.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = config.DefaultShutdownTimeout
+	}
+	serveHTTP := func(srv *http.Server, ln net.Listener) {
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+			defer cancel()
+			return srv.Shutdown(shutdown)
+		})
+	}
+	if addr := a.cfg.HTTP.MetricsListen; addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		internal := http.NewServeMux()
+		internal.Handle("GET /metrics", metricsHandler)
+		log.Info("metrics serving", "addr", mln.Addr().String())
+		if m.OnMetricsListen != nil {
+			m.OnMetricsListen(mln.Addr().String())
+		}
+		serveHTTP(&http.Server{Handler: internal, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}, mln)
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
 		return err
@@ -117,19 +162,58 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	if m.OnListen != nil {
 		m.OnListen(ln.Addr().String())
 	}
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
+	serveHTTP(srv, ln)
+	return m.shutdown(ctx, g, a, senders, timeout, log)
+}
+
+// shutdown waits for serve to be asked to stop, then stops within timeout:
+// the HTTP servers finish the requests they hold (every command's write is
+// on disk before it is answered), the store is closed first, so that a
+// restarted jifen can open it at once, and only then do the replies and
+// notices still queued get what is left of the time; those still unsent at
+// the deadline are dropped and counted in the log.
+func (m *Main) shutdown(ctx context.Context, g *errgroup.Group, a *app, senders []interface{ Stop(context.Context) int }, timeout time.Duration, log *slog.Logger) error {
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait() }()
+	var err error
+	select {
+	case err = <-waited:
+	case <-ctx.Done():
+		deadline := time.Now().Add(timeout)
+		select {
+		case err = <-waited:
+		case <-time.After(time.Until(deadline)):
+			log.Warn("shutdown: a connection was still running at the deadline")
 		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if cerr := a.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		stop, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return srv.Shutdown(shutdown)
+		unsent := 0
+		for _, s := range senders {
+			unsent += s.Stop(stop)
+		}
+		if unsent > 0 {
+			log.Warn("shutdown: replies and notices not sent by the deadline", "count", unsent, "timeout", timeout)
+		}
+		return err
+	}
+	return err
+}
+
+// bearer lets through only requests that carry the token as a bearer
+// token, compared in constant time.
+func bearer(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="jifen metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
-	return g.Wait()
 }
 
 // reportHandler serves a period's HTML report to whoever holds a signed,

@@ -33,6 +33,7 @@ import (
 	"jifen"
 	"jifen/config"
 	"jifen/report"
+	"jifen/store"
 )
 
 // TestServeSlackEndToEnd starts `jifen serve` with Slack enabled against a
@@ -186,6 +187,13 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// String is what was written so far.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(s.w)
 }
 
 // TestServeFeishuEndToEnd starts `jifen serve` with Feishu enabled against
@@ -485,5 +493,144 @@ func TestReportPageOfAPeriodNotBegun(t *testing.T) {
 		if want == http.StatusNotFound && !strings.Contains(rec.Body.String(), "2026-12") {
 			t.Errorf("%s: the answer does not say why: %s", period, rec.Body.String())
 		}
+	}
+}
+
+// signedSlash posts a slash command to serve, signed with secret.
+func signedSlash(t *testing.T, base, secret, userID, command, text, trigger string) *http.Response {
+	t.Helper()
+	form := url.Values{"team_id": {"T0001"}, "channel_id": {"C0SALES"}, "user_id": {userID}, "command": {command},
+		"text": {text}, "trigger_id": {trigger}, "response_url": {""}}.Encode()
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", stamp, form)
+	req, _ := http.NewRequest("POST", base+"/slack/commands", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// A shutdown with replies stuck on a platform that does not answer ends
+// within http.shutdown_timeout: the store is released (another jifen can
+// open it) while the replies still wait, the awards are on disk, and the
+// log says how many replies were not sent.
+func TestShutdownUnderASendBacklogIsBounded(t *testing.T) {
+	release := make(chan struct{})
+	var calls sync.WaitGroup
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			defer calls.Done()
+			select { // the platform hangs until the test lets it go
+			case <-release:
+			case <-r.Context().Done():
+			}
+			fmt.Fprint(w, `{"ok":true,"channel":"C0","ts":"1.1"}`)
+		})
+	})
+	fake.Start()
+	defer fake.Stop()
+	defer close(release)
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(),
+		"shutdown_timeout: 15s", "shutdown_timeout: 1s")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
+	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := make(chan string, 1)
+	stderr := &syncWriter{w: &strings.Builder{}}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, OnListen: func(a string) { addr <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
+	base := "http://" + <-addr
+	for i := range 3 { // 客户好评: at most 3 a month
+		resp := signedSlash(t, base, "fake-secret", "U0123ABCD", "/award", fmt.Sprintf("<@U0456EFGH> 10 客户好评 第%d封表扬信", i), fmt.Sprint("t-", i))
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("award %d: %d", i, resp.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exit %d: %s", code, stderr.w)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not stop while the platform hung (shutdown_timeout 1s): %s", stderr.w)
+	}
+	// The platform still hangs: what was not sent is counted, and the
+	// store is free and holds every award.
+	if log := stderr.String(); !strings.Contains(log, "replies and notices not sent by the deadline") || !regexp.MustCompile(`count=[1-9]`).MatchString(log) {
+		t.Errorf("the log does not count the unsent replies:\n%s", log)
+	}
+	st, err := store.Open(filepath.Join(dir, "jifen.db"), store.Options{LockTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("the store is still held after serve returned: %v", err)
+	}
+	defer st.Close()
+	if n := st.EntryCount(); n != 3 {
+		t.Errorf("%d entries, want the 3 awards", n)
+	}
+}
+
+// /metrics is served on http.metrics_listen only when that is set, and
+// asks for http.metrics_token when that is set.
+func TestMetricsListenAndToken(t *testing.T) {
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, `listen: "127.0.0.1:0"`,
+		"listen: \"127.0.0.1:0\"\n  metrics_listen: \"127.0.0.1:0\"\n  metrics_token: ${METRICS_TOKEN}")
+	t.Setenv("METRICS_TOKEN", "fake-metrics-token-0123456789")
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, maddr := make(chan string, 1), make(chan string, 1)
+	stderr := &syncWriter{w: &strings.Builder{}}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr,
+		OnListen: func(a string) { addr <- a }, OnMetricsListen: func(a string) { maddr <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
+	var internal, public string
+	for internal == "" || public == "" {
+		select {
+		case a := <-maddr:
+			internal = "http://" + a
+		case a := <-addr:
+			public = "http://" + a
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, stderr)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("serve did not start: %s", stderr)
+		}
+	}
+	defer func() { cancel(); <-done }()
+	get := func(u, token string) int {
+		req, _ := http.NewRequest("GET", u+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(public, "fake-metrics-token-0123456789"); code != http.StatusNotFound {
+		t.Errorf("public /metrics: %d, want 404 (served on the internal address only)", code)
+	}
+	if code := get(internal, ""); code != http.StatusUnauthorized {
+		t.Errorf("internal /metrics without the token: %d, want 401", code)
+	}
+	if code := get(internal, "wrong-token-wrong-token"); code != http.StatusUnauthorized {
+		t.Errorf("internal /metrics with a wrong token: %d, want 401", code)
+	}
+	if code := get(internal, "fake-metrics-token-0123456789"); code != http.StatusOK {
+		t.Errorf("internal /metrics with the token: %d, want 200", code)
 	}
 }
