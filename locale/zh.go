@@ -303,6 +303,14 @@ var zh = map[string]string{
 	"revoke.title":                     "积分撤销",
 	"revoke.text":                      "%[1]s 撤销了记录 #%[2]d（%[3]s %[4]s，%[5]s），理由：%[6]s",
 
+	"err.approval_own":        "审批单 A%[1]d 由你提交或给你加分，你不能批准或驳回它；请另一位积分管理员处理。",
+	"err.approval_no_decider": "每人 %[1]d 分超过了审批阈值 %[2]d 分，需要一位既不是给分人也不是接收人的积分管理员批准，但没有这样的管理员，所以没有记录。可以减少分数，或请运维再指定一位积分管理员。",
+	"err.redemption_own":      "兑换单 R%[1]d 是你自己的，你不能批准、驳回或取消它；请另一位积分管理员处理。",
+	"err.redeem_no_decider":   "「%[1]s」需要积分管理员批准，但除你之外没有其他积分管理员，所以没有兑换，积分未扣。",
+	"approval.only_admin":     "你是唯一的积分管理员，没有其他人能审批此单，请仔细核实。",
+	"approval.sole_decider":   "其他积分管理员是此单的申请人或接收人，只有你能审批此单，请仔细核实。",
+	"err.reason_long":         "理由最多 %[1]d 个字，你写了 %[2]d 个字，所以没有记录。请写短一些。",
+
 	"score.title":         "%[1]s 的积分",
 	"score.balance":       "可用余额",
 	"score.earned":        "累计获得",

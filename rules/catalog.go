@@ -19,13 +19,15 @@ type Catalog struct {
 	// ReceiverLimits cap a receiver's net total per period (upper and lower).
 	ReceiverLimits []NetLimit
 	// Allowances are what a giver of each role may award per period. A role
-	// with no entry has no allowance limit (typically admin).
+	// with no entry has no allowance limit (typically admin), except that an
+	// admin without one awarding a fellow admin is held to the manager's.
 	Allowances map[jifen.Role]Allowance
 	// Thanks is the peer-thanks scheme (/thanks); nil when disabled.
 	Thanks *Thanks
 	// ApprovalThreshold: an award of more than this many points to one
-	// receiver, by anyone but an admin, waits for an admin's approval.
-	// 0 means no approvals are required.
+	// receiver, by anyone but an admin (or by an admin to a fellow admin),
+	// waits for the approval of an admin who is neither its giver nor a
+	// receiver. 0 means no approvals are required.
 	ApprovalThreshold int64
 	// Rewards is the rewards shop (积分兑换), in config order.
 	Rewards []Reward
