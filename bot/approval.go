@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"jifen"
 	"jifen/rules"
@@ -121,7 +120,10 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 	if !ok {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.bad_id", cmd.Args[0])
 	}
-	note := strings.Join(cmd.Args[1:], " ")
+	note, err := b.reasonOf(cmd.Args[1:])
+	if err != nil {
+		return Response{}, err
+	}
 	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
 		a, ok := tx.Approval(id)
 		if !ok {

@@ -228,7 +228,10 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 	if !ok {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.bad_id", args[0])
 	}
-	note := strings.Join(args[1:], " ")
+	note, err := b.reasonOf(args[1:])
+	if err != nil {
+		return Response{}, err
+	}
 	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
 		r, ok := tx.Redemption(id)
 		if !ok {
