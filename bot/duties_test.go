@@ -230,3 +230,16 @@ func TestTheOnlyAdminCannotRedeemAnItemThatNeedsApproval(t *testing.T) {
 	// An item without approval is redeemed as before.
 	e.run("hr", "/redeem 马克杯")
 }
+
+func TestAdminCannotRevokeHisOwnDeduction(t *testing.T) {
+	e := newEnv(t)
+	e.addMembers(bossAdmin)
+	e.run("boss", "/deduct @刘敏 迟到")
+	if _, err := e.try("hr", "/revoke 1 不算", ""); errKey(err) != "err.revoke_own" {
+		t.Fatalf("revoke by the receiver: %v", err)
+	}
+	if _, by, _ := e.store.Entry(1); by != 0 || e.store.EntryCount() != 1 {
+		t.Fatal("refusal wrote")
+	}
+	e.run("boss", "/revoke 1 记错了")
+}

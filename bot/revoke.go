@@ -36,6 +36,11 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 		if err := b.revocable(tx, orig); err != nil {
 			return Response{}, err
 		}
+		// Separation of duties: nobody revokes an entry they received (a
+		// deduction of their own, say); another admin does.
+		if orig.Receiver == req.Caller.ID {
+			return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.revoke_own", id)
+		}
 		rid, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Giver: req.Caller.ID, Reverses: id,
 			Reason: reason, RuleVersion: b.version, Source: req.Source})
 		if err != nil {

@@ -310,6 +310,7 @@ var en = map[string]string{
 	"approval.only_admin":     "You are the only admin: nobody else can decide this request, so check it with care.",
 	"approval.sole_decider":   "The other admins are the giver or receivers of this request: only you can decide it, so check it with care.",
 	"err.reason_long":         "A reason is at most %[1]d {1:character|characters}; yours has %[2]d, so nothing was recorded. Please shorten it.",
+	"err.revoke_own":          "You received entry #%[1]d, so you cannot revoke it; another admin must.",
 
 	"score.title":         "Points of %[1]s",
 	"score.balance":       "Balance",

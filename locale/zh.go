@@ -310,6 +310,7 @@ var zh = map[string]string{
 	"approval.only_admin":     "你是唯一的积分管理员，没有其他人能审批此单，请仔细核实。",
 	"approval.sole_decider":   "其他积分管理员是此单的申请人或接收人，只有你能审批此单，请仔细核实。",
 	"err.reason_long":         "理由最多 %[1]d 个字，你写了 %[2]d 个字，所以没有记录。请写短一些。",
+	"err.revoke_own":          "记录 #%[1]d 是你自己收到的，你不能撤销它；请另一位积分管理员处理。",
 
 	"score.title":         "%[1]s 的积分",
 	"score.balance":       "可用余额",
