@@ -93,8 +93,8 @@ func isClean(text string) bool {
 func emoji(r rune) bool { return unicode.Is(unicode.So, r) }
 
 // emojiBefore reports whether r may end the emoji before a joiner: the
-// emoji itself, a skin tone (Sk) or the emoji presentation selector.
-func emojiBefore(r rune) bool { return emoji(r) || unicode.Is(unicode.Sk, r) || r == 0xFE0F }
+// emoji itself, a skin tone modifier or the emoji presentation selector.
+func emojiBefore(r rune) bool { return emoji(r) || (r >= 0x1F3FB && r <= 0x1F3FF) || r == 0xFE0F }
 
 // maxReason is the longest reason or note, in characters.
 func (b *Bot) maxReason() int {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"jifen"
 	"jifen/locale"
@@ -21,7 +22,7 @@ func TestCleanText(t *testing.T) {
 		{"BEL, ESC, NUL, DEL, C1", "a\x07b\x1b[31mc\x00d\x7fe\u0085f\u009bg", "ab[31mcde fg"},
 		{"line breaks and tabs become spaces", "a\tb\nc\r\nd\u2028e\u2029f", "a b c  d e f"},
 		{"a joiner between emoji stays", "👩‍💻 🏳️‍🌈 👩🏽‍💻 ❤️‍🔥", "👩‍💻 🏳️‍🌈 👩🏽‍💻 ❤️‍🔥"},
-		{"a joiner elsewhere goes", "迟\u200D到 a\u200D \u200D👍", "迟到 a 👍"},
+		{"a joiner elsewhere goes", "迟\u200D到 a\u200D \u200D👍 ^\u200D💻", "迟到 a 👍 ^💻"},
 		{"flag tag sequences stay", "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F", "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"},
 		{"tag characters elsewhere go", "ok\U000E0041\U000E0042 🏴\U000E0067\U000E007F\U000E0041", "ok 🏴\U000E0067\U000E007F"},
 		{"variation selectors and combining marks stay", "❤️ 葛\U000E0100 é", "❤️ 葛\U000E0100 é"},
@@ -159,4 +160,24 @@ func TestParsedArgumentsAreClean(t *testing.T) {
 	if !slices.Equal(cmd.Args, []string{"@王芳", "10", "客户好评gpj.exe[2J"}) {
 		t.Fatalf("%+q", cmd.Args)
 	}
+}
+
+// FuzzCleanText: the result is UTF-8, clean (cleaning it again changes
+// nothing), never longer than the input in characters, and holds no
+// control character and no format character but an emoji's joiner or tag.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "客户好评", hostile, "👩\u200D💻", "🏴\U000E0067\U000E007F", "\u200D\u200D", "a\xffb", "\r\n\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := CleanText(in)
+		if !utf8.ValidString(out) || CleanText(out) != out || utf8.RuneCountInString(out) > utf8.RuneCountInString(in) {
+			t.Fatalf("%+q → %+q", in, out)
+		}
+		for _, r := range out {
+			if unicode.IsControl(r) || (unicode.Is(unicode.Cf, r) && r != 0x200D && (r < 0xE0020 || r > 0xE007F)) {
+				t.Fatalf("%+q → %+q keeps %U", in, out, r)
+			}
+		}
+	})
 }
