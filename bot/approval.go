@@ -133,8 +133,8 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.approval_decided", id, b.t("status."+string(a.Status)), b.memberName(a.DecidedBy))
 		}
 		// Separation of duties: neither the giver nor a receiver decides,
-		// not even to reject (a giver withdraws nothing this way: another
-		// admin decides).
+		// not even to reject; a giver who changed their mind asks another
+		// admin to reject it.
 		if req.Caller.ID == a.Giver || slices.Contains(a.Receivers, req.Caller.ID) {
 			return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.approval_own", id)
 		}
