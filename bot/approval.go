@@ -3,7 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
+	"slices"
 
 	"jifen"
 	"jifen/rules"
@@ -12,12 +12,18 @@ import (
 
 // requestApproval stores an award above the approval threshold as pending.
 // Its points are reserved against caps and allowances until an admin
-// decides; every admin gets a card with Approve and Reject buttons.
+// decides; every admin who may decide it (see deciders) gets a card with
+// Approve and Reject buttons. If nobody may, nothing is filed: a request
+// no one can decide would hold its points for ever.
 func (b *Bot) requestApproval(tx *store.Tx, plan awardPlan) (Response, error) {
 	ids := make([]string, len(plan.receivers))
 	names := make([]string, len(plan.receivers))
 	for i, m := range plan.receivers {
 		ids[i], names[i] = m.ID, m.Name
+	}
+	deciders := b.deciders(append([]string{plan.giver.ID}, ids...)...)
+	if len(deciders) == 0 {
+		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.approval_no_decider", plan.points, b.cat.ApprovalThreshold)
 	}
 	a := &store.Approval{
 		Giver: plan.giver.ID, Receivers: ids, Points: plan.points, Category: plan.behavior.Category,
@@ -33,10 +39,50 @@ func (b *Bot) requestApproval(tx *store.Tx, plan awardPlan) (Response, error) {
 		Text:  []string{b.t(countKey("approval.pending_text", len(plan.receivers)), id, names, plan.points, plan.behavior.Name, b.cat.ApprovalThreshold)},
 	}}
 	card := b.approvalCard(*a, plan.giver.Name, names)
-	for _, m := range b.admins() {
+	card.Footer = b.soleDecider(deciders)
+	for _, m := range deciders {
 		resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: card})
 	}
 	return resp, nil
+}
+
+// deciders are the admins who may decide a request whose parties (its
+// giver or requester, and its receivers) are given: separation of duties
+// means nobody decides a request they give or receive by.
+func (b *Bot) deciders(parties ...string) []jifen.Member {
+	var out []jifen.Member
+	for _, m := range b.admins() {
+		if !slices.Contains(parties, m.ID) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// soleDecider is the footer of a request's card when only one admin may
+// decide it, so that they know no one else will check it: either jifen has
+// a single admin, or the others are its parties. "" otherwise.
+func (b *Bot) soleDecider(deciders []jifen.Member) string {
+	switch {
+	case len(deciders) != 1:
+		return ""
+	case len(b.admins()) == 1:
+		return b.t("approval.only_admin")
+	default:
+		return b.t("approval.sole_decider")
+	}
+}
+
+// CheckDuties logs a warning for the operator when jifen has fewer than two
+// admins: then nobody can check the single admin's own decisions, awards to
+// them wait for a decider who does not exist, and they cannot redeem an
+// item that needs approval. It returns the number of admins.
+func (b *Bot) CheckDuties() int {
+	n := len(b.admins())
+	if n < 2 {
+		b.log.Warn("separation of duties: fewer than two admins; awards to an admin above the approval threshold and an admin's redemptions that need approval are refused, and nobody checks the admin's decisions (add a second admin in members)", "admins", n)
+	}
+	return n
 }
 
 // approvalCard is what admins see for a pending approval.
@@ -74,7 +120,10 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 	if !ok {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.bad_id", cmd.Args[0])
 	}
-	note := strings.Join(cmd.Args[1:], " ")
+	note, err := b.reasonOf(cmd.Args[1:])
+	if err != nil {
+		return Response{}, err
+	}
 	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
 		a, ok := tx.Approval(id)
 		if !ok {
@@ -82,6 +131,12 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 		}
 		if a.Status != store.Pending {
 			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.approval_decided", id, b.t("status."+string(a.Status)), b.memberName(a.DecidedBy))
+		}
+		// Separation of duties: neither the giver nor a receiver decides,
+		// not even to reject; a giver who changed their mind asks another
+		// admin to reject it.
+		if req.Caller.ID == a.Giver || slices.Contains(a.Receivers, req.Caller.ID) {
+			return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.approval_own", id)
 		}
 		a.DecidedBy, a.DecidedAt, a.Note = req.Caller.ID, tx.Now(), note
 		giver, _ := tx.Member(a.Giver)

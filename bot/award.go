@@ -133,7 +133,11 @@ func (b *Bot) planAward(req Request, cmd Command, kind jifen.EntryKind) (awardPl
 			n, hasNum, rest = v, true, rest[1:]
 		}
 	}
-	plan.reason = strings.Join(rest, " ")
+	reason, err := b.reasonOf(rest)
+	if err != nil {
+		return plan, err
+	}
+	plan.reason = reason
 	if kind == jifen.KindThanks {
 		if b.cat.Thanks == nil {
 			return plan, jifen.Errorf(jifen.EFORBIDDEN, "err.thanks_disabled")

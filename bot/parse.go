@@ -47,8 +47,10 @@ func Fields(text string) []string {
 // commands, so "加分 @张三 10 客户好评" works as well as "/award …"), the
 // command name or alias, and the arguments. "/points <sub> …" and
 // "/积分 <sub> …" run <sub>. An unknown command is an EINVALID error.
+// The line is cleaned first (CleanText): no argument holds a control,
+// bidi or zero-width character.
 func Parse(text string) (Command, error) {
-	toks := Fields(text)
+	toks := Fields(CleanText(text))
 	if len(toks) == 0 {
 		return Command{}, jifen.Errorf(jifen.EINVALID, "err.empty_command")
 	}

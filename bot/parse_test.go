@@ -72,12 +72,16 @@ func TestParsePoints(t *testing.T) {
 
 // FuzzParse: no input makes the parser panic, every error is an application
 // error with a message key, and a parsed command has a known name and
-// arguments without white space.
+// arguments without white space, control, bidi or zero-width characters.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"/award @alice 10 客户好评", "加分 @张三 @李四 20 #大单 年底冲刺", "/deduct @bob -5 迟到",
 		"/points leaderboard quarter 销售部", "/积分", "／感谢　@王芳　２", "/revoke #12 重复", "/approve A7",
 		"<@U1|a>", "@", "/", "", "分", "/award @a 99999999999999999999", "\u3000\u3000", "/award @a 1e9 x",
+		// Hostile characters: stripped before the line is split.
+		"/award @a 10 好评\u202Egpj.exe", "/thanks @a \u200B\u200C\u2060\uFEFF", "/revoke 1 \x07\x1b[2J\x00",
+		"/award\u2066 @a\u2069 10 x", "\u200D/award @a 👩\u200D💻 \u200D", "/feedback @a 🏴\U000E0067\U000E007F\U000E0041",
+		"/award @a 1\u200B0 x", "/reject A1 a\r\nb\u2028c", "/survey answer s-1 q \xff\xfe",
 	} {
 		f.Add(s)
 	}
@@ -95,6 +99,9 @@ func FuzzParse(f *testing.F) {
 		for _, a := range cmd.Args {
 			if a == "" || slices.ContainsFunc([]rune(a), isSpaceRune) {
 				t.Fatalf("%q: bad token %q", text, a)
+			}
+			if CleanText(a) != a {
+				t.Fatalf("%q: token %+q is not clean", text, a)
 			}
 			if utf8.ValidString(text) && !utf8.ValidString(a) {
 				t.Fatalf("%q: token %q is not UTF-8", text, a)

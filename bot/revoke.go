@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"strings"
 
 	"jifen"
 	"jifen/store"
@@ -22,7 +21,10 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 	if !ok {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.bad_id", cmd.Args[0])
 	}
-	reason := strings.Join(cmd.Args[1:], " ")
+	reason, err := b.reasonOf(cmd.Args[1:])
+	if err != nil {
+		return Response{}, err
+	}
 	if reason == "" {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.revoke_reason")
 	}
@@ -33,6 +35,11 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 		}
 		if err := b.revocable(tx, orig); err != nil {
 			return Response{}, err
+		}
+		// Separation of duties: nobody revokes an entry they received (a
+		// deduction of their own, say); another admin does.
+		if orig.Receiver == req.Caller.ID {
+			return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.revoke_own", id)
 		}
 		rid, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Giver: req.Caller.ID, Reverses: id,
 			Reason: reason, RuleVersion: b.version, Source: req.Source})

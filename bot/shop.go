@@ -80,6 +80,14 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
 		}
+		// An item that needs approval needs an admin other than the
+		// redeemer; without one the points would be held for ever.
+		var deciders []jifen.Member
+		if item.Approval {
+			if deciders = b.deciders(req.Caller.ID); len(deciders) == 0 {
+				return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.redeem_no_decider", item.Name)
+			}
+		}
 		cost := item.Cost * units
 		if bal := tx.Balance(req.Caller.ID); bal < cost {
 			return Response{}, jifen.Errorf(jifen.ELIMIT, "err.balance_low", item.Name, units, cost, bal)
@@ -116,7 +124,8 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		if item.Approval {
 			resp.Reply.Text = []string{b.t("redeem.pending", item.Name, id)}
 			card := b.redemptionCard(*r, req.Caller.Name, item)
-			for _, m := range b.admins() {
+			card.Footer = b.soleDecider(deciders)
+			for _, m := range deciders {
 				resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: card})
 			}
 		} else {
@@ -219,7 +228,10 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 	if !ok {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.bad_id", args[0])
 	}
-	note := strings.Join(args[1:], " ")
+	note, err := b.reasonOf(args[1:])
+	if err != nil {
+		return Response{}, err
+	}
 	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
 		r, ok := tx.Redemption(id)
 		if !ok {
@@ -239,6 +251,13 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 			if !admin && req.Caller.ID != item.Fulfiller {
 				return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.not_fulfiller", item.Name)
 			}
+		}
+		// Separation of duties: nobody approves, rejects or cancels their
+		// own redemption. Cancelling one's own would refund an item that
+		// may already be in hand. Marking it handed out is allowed: it
+		// spends nothing and only closes the way to a refund.
+		if action != "fulfil" && req.Caller.ID == r.Member {
+			return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.redemption_own", id)
 		}
 		switch {
 		case action == "cancel" && r.Status == store.RedemptionFulfilled:

@@ -13,6 +13,10 @@ import (
 	"jifen/rules"
 )
 
+// MaxReasonLimit bounds rules.max_reason_length: a reason is shown in a
+// chat post's field, which the platforms cut at 2,000 characters.
+const MaxReasonLimit = 2000
+
 // ruleID is the id of a category or behavior: short ASCII, stored in every
 // ledger entry and usable in commands (/award @王芳 big_deal).
 var ruleID = regexp.MustCompile(`^[a-z0-9_]+$`)
@@ -22,7 +26,7 @@ var ruleID = regexp.MustCompile(`^[a-z0-9_]+$`)
 // they share one case-insensitive namespace.
 func (d *decoder) rules(v value) *rules.Catalog {
 	c := &rules.Catalog{Allowances: map[jifen.Role]rules.Allowance{}}
-	f := d.fields(v, "approval_threshold", "receiver_limits", "allowances", "thanks", "categories")
+	f := d.fields(v, "approval_threshold", "receiver_limits", "allowances", "thanks", "categories", "max_reason_length")
 
 	if t, ok := d.int(f.get("approval_threshold")); ok {
 		if t < 0 {
@@ -30,6 +34,15 @@ func (d *decoder) rules(v value) *rules.Catalog {
 			d.add(tv.node, tv.path, "must not be negative (0 means no approvals)")
 		}
 		c.ApprovalThreshold = t
+	}
+	c.MaxReason = rules.DefaultMaxReason
+	if n, ok := d.int(f.get("max_reason_length")); ok {
+		if n < 1 || n > MaxReasonLimit {
+			mv := f.get("max_reason_length")
+			d.add(mv.node, mv.path, "want 1 to %d characters, got %d", MaxReasonLimit, n)
+		} else {
+			c.MaxReason = int(n)
+		}
 	}
 	c.ReceiverLimits = d.receiverLimits(f.get("receiver_limits"))
 	d.allowances(c, f.get("allowances"))

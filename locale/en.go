@@ -303,6 +303,15 @@ var en = map[string]string{
 	"revoke.title":                     "Entry revoked",
 	"revoke.text":                      "%[1]s revoked entry #%[2]d (%[3]s %[4]s, %[5]s). Reason: %[6]s",
 
+	"err.approval_own":        "You are the giver or a receiver of request A%[1]d, so you cannot approve or reject it; another admin must decide.",
+	"err.approval_no_decider": "%[1]d {1:point|points} each is above the approval threshold of %[2]d, so an admin who is neither the giver nor a receiver must approve it, and there is none: nothing was recorded. Award fewer points, or ask the operator to name another admin.",
+	"err.redemption_own":      "Redemption R%[1]d is your own, so you cannot approve, reject or cancel it; another admin must decide.",
+	"err.redeem_no_decider":   "%[1]s needs an admin's approval and there is no admin but you, so nothing was redeemed and no points were taken.",
+	"approval.only_admin":     "You are the only admin: nobody else can decide this request, so check it with care.",
+	"approval.sole_decider":   "The other admins are the giver or receivers of this request: only you can decide it, so check it with care.",
+	"err.reason_long":         "A reason is at most %[1]d {1:character|characters}; yours has %[2]d, so nothing was recorded. Please shorten it.",
+	"err.revoke_own":          "You received entry #%[1]d, so you cannot revoke it; another admin must.",
+
 	"score.title":         "Points of %[1]s",
 	"score.balance":       "Balance",
 	"score.earned":        "Earned in all",

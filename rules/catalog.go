@@ -19,20 +19,31 @@ type Catalog struct {
 	// ReceiverLimits cap a receiver's net total per period (upper and lower).
 	ReceiverLimits []NetLimit
 	// Allowances are what a giver of each role may award per period. A role
-	// with no entry has no allowance limit (typically admin).
+	// with no entry has no allowance limit (typically admin), except that an
+	// admin without one awarding a fellow admin is held to the manager's.
 	Allowances map[jifen.Role]Allowance
 	// Thanks is the peer-thanks scheme (/thanks); nil when disabled.
 	Thanks *Thanks
 	// ApprovalThreshold: an award of more than this many points to one
-	// receiver, by anyone but an admin, waits for an admin's approval.
-	// 0 means no approvals are required.
+	// receiver, by anyone but an admin (or by an admin to a fellow admin),
+	// waits for the approval of an admin who is neither its giver nor a
+	// receiver. 0 means no approvals are required.
 	ApprovalThreshold int64
+	// MaxReason is the longest reason or note, in characters, that a
+	// command accepts (config rules.max_reason_length); 0 means
+	// DefaultMaxReason. It bounds what a user can add to the ledger, and
+	// is no rule of points: it is left out of the fingerprint, so that
+	// changing it makes no new catalog version.
+	MaxReason int `json:"-"`
 	// Rewards is the rewards shop (积分兑换), in config order.
 	Rewards []Reward
 	// Targets and Policies are what the period summary reviews.
 	Targets  []Target
 	Policies []Policy
 }
+
+// DefaultMaxReason is MaxReason when the config does not set it.
+const DefaultMaxReason = 500
 
 // Category groups behaviors (销售业绩, 客户满意度 …).
 type Category struct {

@@ -65,6 +65,14 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 	period := func(k jifen.PeriodKind) jifen.Period { return jifen.PeriodOf(k, r.At, loc) }
 	n := int64(len(r.Receivers))
 	admin := r.Giver.Role == jifen.RoleAdmin
+	// An admin's privileges (no approval, no allowance unless one is
+	// configured for admins) stop at fellow admins: an award from one admin
+	// to another is held to the allowance and approval threshold a manager
+	// would be, so that two admins cannot award each other unchecked.
+	toAdmin := false
+	for _, m := range r.Receivers {
+		toAdmin = toAdmin || m.Role == jifen.RoleAdmin
+	}
 
 	// The kind of command must agree with the behavior.
 	switch r.Kind {
@@ -158,7 +166,11 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 
 	// The giver's award allowance, for all receivers together: all or nothing.
 	if r.Kind == jifen.KindAward {
-		if a, ok := c.Allowances[r.Giver.Role]; ok {
+		a, ok := c.Allowances[r.Giver.Role]
+		if !ok && admin && toAdmin {
+			a, ok = c.Allowances[jifen.RoleManager]
+		}
+		if ok {
 			if a.MaxPerAward > 0 && r.Points > a.MaxPerAward {
 				return Decision{}, jifen.Errorf(jifen.ELIMIT, "err.award_too_big", a.MaxPerAward)
 			}
@@ -170,7 +182,7 @@ func (c *Catalog) Check(r Request, u Usage) (Decision, error) {
 	}
 
 	return Decision{
-		NeedsApproval: r.Kind == jifen.KindAward && c.ApprovalThreshold > 0 && r.Points > c.ApprovalThreshold && !admin,
+		NeedsApproval: r.Kind == jifen.KindAward && c.ApprovalThreshold > 0 && r.Points > c.ApprovalThreshold && (!admin || toAdmin),
 	}, nil
 }
 

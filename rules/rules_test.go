@@ -133,6 +133,7 @@ func TestCheck(t *testing.T) {
 	// 2026-11-30 23:30 in Shanghai is still November there, December in UTC+? no: UTC is 15:30 on the 30th.
 	at := time.Date(2026, 11, 30, 15, 30, 0, 0, time.UTC)
 	admin := jifen.Member{ID: "hr", Name: "李娜", Role: jifen.RoleAdmin}
+	admin2 := jifen.Member{ID: "boss", Name: "赵强", Role: jifen.RoleAdmin}
 	mgr := jifen.Member{ID: "zw", Name: "张伟", Role: jifen.RoleManager, Department: "销售部"}
 	emp := jifen.Member{ID: "wf", Name: "王芳", Role: jifen.RoleEmployee}
 	emp2 := jifen.Member{ID: "ly", Name: "刘洋", Role: jifen.RoleEmployee}
@@ -213,6 +214,17 @@ func TestCheck(t *testing.T) {
 			approval: true},
 		{name: "at threshold does not", r: Request{Kind: jifen.KindAward, Giver: mgr, Receivers: []jifen.Member{emp}, Behavior: b("big_deal"), Points: 50}},
 		{name: "admin above threshold does not", r: Request{Kind: jifen.KindAward, Giver: admin, Receivers: []jifen.Member{emp}, Behavior: b("big_deal"), Points: 80}},
+		{name: "admin to admin above threshold needs approval", r: Request{Kind: jifen.KindAward, Giver: admin, Receivers: []jifen.Member{admin2}, Behavior: b("big_deal"), Points: 55},
+			approval: true},
+		{name: "admin to an employee and an admin above threshold needs approval", r: Request{Kind: jifen.KindAward, Giver: admin, GiverTeamSize: 2, Receivers: []jifen.Member{emp, admin2}, Behavior: b("big_deal"), Points: 55},
+			approval: true},
+		{name: "admin to admin takes the manager's allowance", u: fakeUsage{giver: map[string]int64{"hr|award|2026-11": 95}},
+			r:   Request{Kind: jifen.KindAward, Giver: admin, Receivers: []jifen.Member{admin2}, Behavior: b("good_review"), Points: 10},
+			key: "err.allowance", args: []any{int64(5), int64(10), jifen.Month}},
+		{name: "admin to admin: the manager's largest award", r: Request{Kind: jifen.KindAward, Giver: admin, Receivers: []jifen.Member{admin2}, Behavior: b("big_deal"), Points: 70},
+			key: "err.award_too_big", args: []any{int64(60)}},
+		{name: "manager to admin above threshold needs approval", r: Request{Kind: jifen.KindAward, Giver: mgr, Receivers: []jifen.Member{admin}, Behavior: b("big_deal"), Points: 51},
+			approval: true},
 		{name: "thanks", r: Request{Kind: jifen.KindThanks, Giver: emp, Receivers: []jifen.Member{emp2}, Behavior: b("peer_thanks"), Points: 3}},
 		{name: "thanks at the maximum", r: Request{Kind: jifen.KindThanks, Giver: emp, Receivers: []jifen.Member{emp2}, Behavior: b("peer_thanks"), Points: 5, At: at},
 			u: fakeUsage{}},

@@ -21,6 +21,9 @@ func (c *Catalog) Validate() error {
 	if len(c.Behaviors) == 0 {
 		bad("rules: no behaviors")
 	}
+	if c.MaxReason < 0 {
+		bad("rules: max_reason_length %d is negative", c.MaxReason)
+	}
 	cats := map[string]bool{}
 	for _, cat := range c.Categories {
 		switch {

@@ -158,6 +158,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	a.bot.CheckDuties() // warns when fewer than two admins can check each other
 	log.Info("jifen serving", "addr", ln.Addr().String(), "slack", a.cfg.Slack.Enabled, "feishu", a.cfg.Feishu.Enabled)
 	if m.OnListen != nil {
 		m.OnListen(ln.Addr().String())
