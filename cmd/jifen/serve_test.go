@@ -549,7 +549,15 @@ func TestShutdownUnderASendBacklogIsBounded(t *testing.T) {
 	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, OnListen: func(a string) { addr <- a }}
 	done := make(chan int, 1)
 	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
-	base := "http://" + <-addr
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, stderr)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve did not start: %s", stderr)
+	}
 	for i := range 3 { // 客户好评: at most 3 a month
 		resp := signedSlash(t, base, "fake-secret", "U0123ABCD", "/award", fmt.Sprintf("<@U0456EFGH> 10 客户好评 第%d封表扬信", i), fmt.Sprint("t-", i))
 		resp.Body.Close()
