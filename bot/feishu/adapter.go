@@ -53,7 +53,14 @@ type Adapter struct {
 	seen   *bot.Recent
 	sendTo *limiter
 	bg     bot.Background // replies and notices
+	now    func() time.Time
+	window challengeWindow // the request-URL check's (webhook.go)
 }
+
+// dedupWindow is how long event and message ids are remembered, so that
+// Feishu's re-deliveries (the last six hours after the first) are dropped;
+// a token-only webhook refuses events older than this.
+const dedupWindow = 8 * time.Hour
 
 // New builds the adapter. The SDK client fetches and caches the tenant
 // access token itself.
@@ -77,7 +84,7 @@ func New(opt Options) (*Adapter, error) {
 	api := lark.NewClient(opt.Config.AppID, opt.Config.AppSecret, lark.WithOpenBaseUrl(strings.TrimSuffix(base, "/")),
 		lark.WithHttpClient(hc), lark.WithLogger(sdkLogger{log}), lark.WithLogLevel(larkcore.LogLevelWarn))
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log, api: api,
-		seen: bot.NewRecent(8 * time.Hour), sendTo: newLimiter()}, nil
+		seen: bot.NewRecent(dedupWindow), sendTo: newLimiter(), now: time.Now}, nil
 }
 
 // Wait blocks until background work (replies, notices) is done.
