@@ -90,14 +90,34 @@ func New(opt Options) (*Adapter, error) {
 // Wait blocks until background work (replies, notices) is done.
 func (a *Adapter) Wait() { a.bg.Wait() }
 
+// user is a Feishu user as an event names them: the open_id, the tenant
+// they belong to (tenant_key) when the event says, and the name it shows.
+type user struct {
+	OpenID string
+	Tenant string
+	Name   string
+}
+
 // member returns the member with the open_id, registering an unknown
-// sender from the contact API (name, department) as an employee.
-func (a *Adapter) member(ctx context.Context, openID string) (jifen.Member, error) {
+// sender from the contact API (name, department) as an employee — unless
+// they belong to another tenant than home, the tenant the event was
+// delivered for (the app's own), and feishu.guests does not allow them.
+func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Member, error) {
+	openID := who.OpenID
 	if openID == "" {
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "?")
 	}
 	if m, ok := a.st.MemberByFeishuOpenID(openID); ok {
 		return m, nil
+	}
+	if who.Tenant != "" && home != "" && who.Tenant != home && !a.cfg.Guests.External {
+		// Nothing is asked of the contact API, nothing written.
+		a.log.Info("refused a user of another tenant", "open_id", openID, "setting", "feishu.guests.external")
+		name := strings.TrimPrefix(strings.TrimSpace(who.Name), "@")
+		if name == "" {
+			name = openID
+		}
+		return jifen.Member{}, jifen.Errorf(jifen.EFORBIDDEN, "err.guest_member", name)
 	}
 	resp, err := a.api.Contact.V3.User.Get(ctx, larkcontact.NewGetUserReqBuilder().UserId(openID).UserIdType("open_id").
 		DepartmentIdType("open_department_id").Build())
@@ -142,19 +162,29 @@ func (a *Adapter) departmentName(ctx context.Context, id string) string {
 }
 
 // run runs command text for a Feishu user; mentions resolves @_user_N
-// placeholders of the message to open_ids.
-func (a *Adapter) run(ctx context.Context, openID, text, key string, mentions map[string]string) bot.Response {
-	caller, err := a.member(ctx, openID)
+// placeholders of the message to users; home is the app's tenant.
+func (a *Adapter) run(ctx context.Context, who user, home, text, key string, mentions map[string]user) bot.Response {
+	caller, err := a.member(ctx, who, home)
 	if err != nil {
-		return a.bot.ErrorResponse(err)
+		return a.bot.ErrorResponse(asCaller(err))
 	}
 	resolve := func(tok string) (jifen.Member, error) {
-		if id, ok := mentions[tok]; ok {
-			return a.member(ctx, id)
+		if u, ok := mentions[tok]; ok {
+			return a.member(ctx, u, home)
 		}
 		return a.bot.ResolveName(tok)
 	}
 	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "feishu", Key: key, Resolve: resolve})
+}
+
+// asCaller turns the refusal of a user of another tenant into the words
+// for the one who typed the command.
+func asCaller(err error) error {
+	var e *jifen.Error
+	if errors.As(err, &e) && e.Key == "err.guest_member" {
+		return jifen.Errorf(jifen.EFORBIDDEN, "err.guest_caller")
+	}
+	return err
 }
 
 // uuid derives a send's deduplication id (Feishu keeps it an hour) from

@@ -30,6 +30,8 @@ const (
 	wang  = "ou_5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b" // 王芳
 	lina  = "ou_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d" // 李娜, HR admin
 	botID = "ou_b0t000000000000000000000000000"
+
+	outsider = "ou_0the70rg000000000000000000000a" // a user of another tenant (t-other; the app's is t1)
 )
 
 // fakeOpenAPI answers the tenant token, message sends and replies, message
@@ -74,7 +76,11 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 	mux.HandleFunc("POST /open-apis/im/v1/messages", record)
 	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", record)
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user"}}]}}`, r.PathValue("id"), zhang)
+		if r.PathValue("id") == "om_by_outsider" { // a message of someone of another tenant
+			fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":"om_by_outsider","sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t-other"}}]}}`, outsider)
+			return
+		}
+		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t1"}}]}}`, r.PathValue("id"), zhang)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"赵 新","open_id":"x","department_ids":["od-market"]}}}`)

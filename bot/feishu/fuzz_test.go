@@ -45,7 +45,7 @@ func newFuzzHarness(f *testing.F, encrypt bool) *fuzzHarness {
 	h.a.Register(h.mux)
 	// The fake contact API names everyone 赵新: with one registered up
 	// front, the next unknown sender takes the path that tells names apart.
-	if _, err := h.a.member(context.Background(), "ou_newcomer000000000000000001"); err != nil {
+	if _, err := h.a.member(context.Background(), user{OpenID: "ou_newcomer000000000000000001"}, ""); err != nil {
 		f.Fatal(err)
 	}
 	return h
@@ -67,6 +67,9 @@ func (h *fuzzHarness) deliver(t *testing.T, body []byte, header http.Header) (in
 	}
 	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
 	code := rec.Code
+	if _, ok := h.st.MemberByFeishuOpenID(outsider); ok {
+		t.Fatalf("%q registered a user of another tenant", body)
+	}
 	if code >= 500 || code < 200 {
 		t.Fatalf("webhook answered %d to %q: %s", code, body, rec.Body)
 	}
@@ -107,6 +110,12 @@ func fuzzSeeds() []string {
 		event("ev-menu", "application.bot.menu_v6", testToken, fmt.Sprintf(`{"operator":{"operator_id":{"open_id":%q}},"event_key":"score","timestamp":1700000000}`, wang)),
 		event("ev-r1", "im.message.reaction.created_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang)),
 		event("ev-r2", "im.message.reaction.deleted_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang)),
+		// Users of another tenant: refused, whatever they do or however they are named.
+		event("ev-out1", "im.message.receive_v1", testToken, fromTenant(textMessage("om_out1", "p2p", outsider, "/score"), "t-other")),
+		event("ev-out2", "im.message.receive_v1", testToken, strings.Replace(textMessage("om_out2", "group", zhang, "@_user_1 /award @_user_2 10 客户好评",
+			[2]string{botID, "jifen"}, [2]string{outsider, "外人"}), `"name":"外人"}`, `"name":"外人","tenant_key":"t-other"}`, 1)),
+		event("ev-out3", "card.action.trigger", testToken, strings.Replace(cardCallback("c-out", outsider, "/score"), `"operator":{`, `"operator":{"tenant_key":"t-other",`, 1)),
+		event("ev-out4", "im.message.reaction.created_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_outsider","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q}}`, wang)),
 	}
 	broken := []string{
 		`{"challenge":"x","token":"wrong","type":"url_verification"}`,
@@ -122,6 +131,10 @@ func fuzzSeeds() []string {
 		event("ev-react-bad", "im.message.reaction.created_v1", testToken, `{"reaction_type":"THUMBSUP","operator_type":"user"}`),
 		event("ev-unknown", "contact.user.created_v3", testToken, `{}`),
 		`{"schema":"2.0","header":{"event_type":"im.message.receive_v1"}}`,
+		// Without an encrypt key, events older than the duplicate window
+		// (a replay) or with no create_time are refused.
+		eventAt("ev-stale", "im.message.receive_v1", testToken, textMessage("om_stale", "p2p", zhang, "/award @_user_1 10 客户好评", [2]string{wang, "王芳"}), testCreated.Add(-9*time.Hour)),
+		strings.Replace(event("ev-notime", "im.message.receive_v1", testToken, textMessage("om_notime", "p2p", wang, "/score")), `"create_time":"1700000000000",`, "", 1),
 		`{"schema":"1.0","type":"event_callback","token":"` + testToken + `","event":{"type":"message"}}`,
 		`{"schema":"2.0","header":`,
 		`{"encrypt":"P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="}`,
