@@ -67,9 +67,6 @@ func (h *fuzzHarness) deliver(t *testing.T, body []byte, header http.Header) (in
 	}
 	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
 	code := rec.Code
-	if _, ok := h.st.MemberByFeishuOpenID(outsider); ok {
-		t.Fatalf("%q registered a user of another tenant", body)
-	}
 	if code >= 500 || code < 200 {
 		t.Fatalf("webhook answered %d to %q: %s", code, body, rec.Body)
 	}
