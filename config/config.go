@@ -87,6 +87,7 @@ type Slack struct {
 	AppToken       string `yaml:"app_token"` // Socket Mode only
 	APIURL         string `yaml:"api_url,omitempty"`
 	ThanksReaction string `yaml:"thanks_reaction,omitempty"` // emoji name without colons
+	Guests         Guests `yaml:"guests,omitempty"`          // who besides the workspace's full members may join (guests.go)
 }
 
 // Feishu configures the Feishu (飞书) adapter.
@@ -99,6 +100,11 @@ type Feishu struct {
 	EncryptKey        string `yaml:"encrypt_key"`
 	BaseURL           string `yaml:"base_url"`
 	ThanksReaction    string `yaml:"thanks_reaction,omitempty"`
+	Guests            Guests `yaml:"guests,omitempty"` // whether users of another tenant may join (guests.go)
+	// URLVerificationWindow is how long after start-up a webhook with an
+	// encrypt key decrypts an unsigned request-URL check (Feishu does not
+	// sign it); 0, the default, never: nothing unsigned is decrypted.
+	URLVerificationWindow time.Duration `yaml:"url_verification_window,omitempty"`
 }
 
 // Load reads the file at path, expanding ${VAR} from the process

@@ -2,12 +2,13 @@ package config
 
 import (
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
 func (d *decoder) slack(s *Slack, v value) {
-	f := d.fields(v, "enabled", "mode", "bot_token", "signing_secret", "app_token", "api_url", "thanks_reaction")
+	f := d.fields(v, "enabled", "mode", "bot_token", "signing_secret", "app_token", "api_url", "thanks_reaction", "guests")
 	s.Enabled = d.bool(f.get("enabled"))
 	s.Mode = strings.ToLower(d.str(f.get("mode")))
 	if s.Mode == "" {
@@ -23,6 +24,7 @@ func (d *decoder) slack(s *Slack, v value) {
 	d.url(f.get("api_url"), s.APIURL)
 	// Slack names reactions without the colons people type (:pray: → pray).
 	s.ThanksReaction = strings.Trim(d.str(f.get("thanks_reaction")), ":")
+	s.Guests = d.guests(f.get("guests"), "restricted", "ultra_restricted", "external")
 	if !s.Enabled {
 		return
 	}
@@ -33,8 +35,12 @@ func (d *decoder) slack(s *Slack, v value) {
 	}
 }
 
+// MaxURLVerificationWindow bounds feishu.url_verification_window.
+const MaxURLVerificationWindow = time.Hour
+
 func (d *decoder) feishu(s *Feishu, v value) {
-	f := d.fields(v, "enabled", "mode", "app_id", "app_secret", "verification_token", "encrypt_key", "base_url", "thanks_reaction")
+	f := d.fields(v, "enabled", "mode", "app_id", "app_secret", "verification_token", "encrypt_key", "base_url", "thanks_reaction",
+		"guests", "url_verification_window")
 	s.Enabled = d.bool(f.get("enabled"))
 	s.Mode = strings.ToLower(d.str(f.get("mode")))
 	if s.Mode == "" {
@@ -53,6 +59,13 @@ func (d *decoder) feishu(s *Feishu, v value) {
 	}
 	d.url(f.get("base_url"), s.BaseURL)
 	s.ThanksReaction = d.str(f.get("thanks_reaction"))
+	s.Guests = d.guests(f.get("guests"), "external")
+	// The window is for the minutes of saving the request URL in the
+	// developer console; longer would only give more time to probe.
+	w := f.get("url_verification_window")
+	if s.URLVerificationWindow = d.duration(w, 0); s.URLVerificationWindow > MaxURLVerificationWindow {
+		d.add(w.node, w.path, "at most %s: the window is for setting the request URL, then it closes", MaxURLVerificationWindow)
+	}
 	if !s.Enabled {
 		return
 	}

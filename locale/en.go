@@ -382,6 +382,8 @@ var en = map[string]string{
 	"err.unknown_member":        "No member called “%[1]s”. Mention people by name or id.",
 	"err.ambiguous_member":      "Several members are called “%[1]s”; use an id: %[2]v.",
 	"err.bot_caller":            "Bots cannot give points.",
+	"err.guest_caller":          "Points are for members of this organisation: guests and people from other organisations cannot use them. If you should be a member, ask a points admin.",
+	"err.guest_member":          "%[1]s is a guest or from another organisation and cannot take part in points.",
 	"err.receiver_bot":          "%[1]s is a bot and cannot receive points.",
 	"err.self_award":            "You cannot award points to yourself.",
 	"err.self_deduct":           "You cannot deduct points from yourself.",

@@ -47,7 +47,7 @@ var keyUse = regexp.MustCompile(`(?:\bt\(|Errorf\([A-Za-z.]+,|countKey\()\s*"([a
 // show the key itself to a user.
 func TestUsedKeysExist(t *testing.T) {
 	var files []string
-	for _, dir := range []string{"../bot", "../bot/console", "../rules", "../store", "../cmd/jifen", "../survey", "../report"} {
+	for _, dir := range []string{"../bot", "../bot/console", "../bot/slack", "../bot/feishu", "../rules", "../store", "../cmd/jifen", "../survey", "../report"} {
 		m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		files = append(files, m...)
 	}

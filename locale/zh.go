@@ -382,6 +382,8 @@ var zh = map[string]string{
 	"err.unknown_member":        "找不到成员「%[1]s」。请用姓名或工号 @ 对方。",
 	"err.ambiguous_member":      "有多位成员叫「%[1]s」，请改用工号：%[2]v。",
 	"err.bot_caller":            "机器人不能发放积分。",
+	"err.guest_caller":          "你是访客或其他组织的成员，不能使用积分：积分只属于本组织的成员。如果你应当是成员，请联系积分管理员。",
+	"err.guest_member":          "%[1]s 是访客或其他组织的成员，不能参与积分。",
 	"err.receiver_bot":          "%[1]s 是机器人，不能获得积分。",
 	"err.self_award":            "不能给自己加分。",
 	"err.self_deduct":           "不能给自己扣分。",

@@ -53,7 +53,14 @@ type Adapter struct {
 	seen   *bot.Recent
 	sendTo *limiter
 	bg     bot.Background // replies and notices
+	now    func() time.Time
+	window challengeWindow // the request-URL check's (webhook.go)
 }
+
+// dedupWindow is how long event and message ids are remembered, so that
+// Feishu's re-deliveries (the last six hours after the first) are dropped;
+// a token-only webhook refuses events older than this.
+const dedupWindow = 8 * time.Hour
 
 // New builds the adapter. The SDK client fetches and caches the tenant
 // access token itself.
@@ -77,7 +84,7 @@ func New(opt Options) (*Adapter, error) {
 	api := lark.NewClient(opt.Config.AppID, opt.Config.AppSecret, lark.WithOpenBaseUrl(strings.TrimSuffix(base, "/")),
 		lark.WithHttpClient(hc), lark.WithLogger(sdkLogger{log}), lark.WithLogLevel(larkcore.LogLevelWarn))
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log, api: api,
-		seen: bot.NewRecent(8 * time.Hour), sendTo: newLimiter()}, nil
+		seen: bot.NewRecent(dedupWindow), sendTo: newLimiter(), now: time.Now}, nil
 }
 
 // Wait blocks until background work (replies, notices) is done.
@@ -87,14 +94,34 @@ func (a *Adapter) Wait() { a.bg.Wait() }
 // returns how many pieces of work (replies, notices) may not have been sent.
 func (a *Adapter) Stop(ctx context.Context) int { return a.bg.Stop(ctx) }
 
+// user is a Feishu user as an event names them: the open_id, the tenant
+// they belong to (tenant_key) when the event says, and the name it shows.
+type user struct {
+	OpenID string
+	Tenant string
+	Name   string
+}
+
 // member returns the member with the open_id, registering an unknown
-// sender from the contact API (name, department) as an employee.
-func (a *Adapter) member(ctx context.Context, openID string) (jifen.Member, error) {
+// sender from the contact API (name, department) as an employee — unless
+// they belong to another tenant than home, the tenant the event was
+// delivered for (the app's own), and feishu.guests does not allow them.
+func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Member, error) {
+	openID := who.OpenID
 	if openID == "" {
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "?")
 	}
 	if m, ok := a.st.MemberByFeishuOpenID(openID); ok {
 		return m, nil
+	}
+	if who.Tenant != "" && home != "" && who.Tenant != home && !a.cfg.Guests.External {
+		// Nothing is asked of the contact API, nothing written.
+		a.log.Info("refused a user of another tenant", "open_id", openID, "setting", "feishu.guests.external")
+		name := strings.TrimPrefix(strings.TrimSpace(who.Name), "@")
+		if name == "" {
+			name = openID
+		}
+		return jifen.Member{}, jifen.Errorf(jifen.EFORBIDDEN, "err.guest_member", name)
 	}
 	resp, err := a.api.Contact.V3.User.Get(ctx, larkcontact.NewGetUserReqBuilder().UserId(openID).UserIdType("open_id").
 		DepartmentIdType("open_department_id").Build())
@@ -139,19 +166,29 @@ func (a *Adapter) departmentName(ctx context.Context, id string) string {
 }
 
 // run runs command text for a Feishu user; mentions resolves @_user_N
-// placeholders of the message to open_ids.
-func (a *Adapter) run(ctx context.Context, openID, text, key string, mentions map[string]string) bot.Response {
-	caller, err := a.member(ctx, openID)
+// placeholders of the message to users; home is the app's tenant.
+func (a *Adapter) run(ctx context.Context, who user, home, text, key string, mentions map[string]user) bot.Response {
+	caller, err := a.member(ctx, who, home)
 	if err != nil {
-		return a.bot.ErrorResponse(err)
+		return a.bot.ErrorResponse(asCaller(err))
 	}
 	resolve := func(tok string) (jifen.Member, error) {
-		if id, ok := mentions[tok]; ok {
-			return a.member(ctx, id)
+		if u, ok := mentions[tok]; ok {
+			return a.member(ctx, u, home)
 		}
 		return a.bot.ResolveName(tok)
 	}
 	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "feishu", Key: key, Resolve: resolve})
+}
+
+// asCaller turns the refusal of a user of another tenant into the words
+// for the one who typed the command.
+func asCaller(err error) error {
+	var e *jifen.Error
+	if errors.As(err, &e) && e.Key == "err.guest_member" {
+		return jifen.Errorf(jifen.EFORBIDDEN, "err.guest_caller")
+	}
+	return err
 }
 
 // uuid derives a send's deduplication id (Feishu keeps it an hour) from

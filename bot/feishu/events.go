@@ -20,6 +20,7 @@ type messageEvent struct {
 	Sender struct {
 		SenderID   userID `json:"sender_id"`
 		SenderType string `json:"sender_type"`
+		TenantKey  string `json:"tenant_key"`
 	} `json:"sender"`
 	Message struct {
 		MessageID   string `json:"message_id"`
@@ -28,17 +29,21 @@ type messageEvent struct {
 		MessageType string `json:"message_type"`
 		Content     string `json:"content"`
 		Mentions    []struct {
-			Key  string `json:"key"`
-			ID   userID `json:"id"`
-			Name string `json:"name"`
+			Key       string `json:"key"`
+			ID        userID `json:"id"`
+			Name      string `json:"name"`
+			TenantKey string `json:"tenant_key"`
 		} `json:"mentions"`
 	} `json:"message"`
 }
 
 type cardEvent struct {
-	Operator userID `json:"operator"`
-	Token    string `json:"token"`
-	Action   struct {
+	Operator struct {
+		OpenID    string `json:"open_id"`
+		TenantKey string `json:"tenant_key"`
+	} `json:"operator"`
+	Token  string `json:"token"`
+	Action struct {
 		Value     json.RawMessage `json:"value"`
 		Tag       string          `json:"tag"`
 		FormValue map[string]any  `json:"form_value"`
@@ -80,13 +85,14 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 		if json.Unmarshal(env.Event, &ev) != nil {
 			return toast("error", a.bot.T("feishu.bad_action"))
 		}
-		return a.card(ctx, ev, env.Header.EventID)
+		return a.card(ctx, ev, env.Header.EventID, env.Header.TenantKey)
 	}
 	if !a.seen.First(env.Header.EventID) {
 		return struct{}{}
 	}
 	raw := env.Event
 	id := env.Header.EventID
+	home := env.Header.TenantKey // the tenant the app serves
 	// The command runs (and its write is on disk) before the answer: an
 	// event answered 200 is not delivered again, so answering first would
 	// lose an award if the bot stopped in between. Replies go out in the
@@ -96,12 +102,12 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 	case "im.message.receive_v1":
 		var ev messageEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.message(ctx, ev)
+			a.message(ctx, ev, home)
 		}
 	case "application.bot.menu_v6":
 		var ev menuEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.menu(ctx, ev, id)
+			a.menu(ctx, ev, id, home)
 		}
 	case "im.message.reaction.created_v1", "im.message.reaction.deleted_v1":
 		var ev reactionEvent
@@ -110,7 +116,7 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 			// Finding the message's author asks the Open API: bounded, so
 			// the answer stays within Feishu's three seconds.
 			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			a.reaction(rctx, ev, added)
+			a.reaction(rctx, ev, added, home)
 			cancel()
 		}
 	}
@@ -123,7 +129,7 @@ var placeholder = regexp.MustCompile(`^@_user_\d+$`)
 // message runs the command in a text message: in a direct chat, or in a
 // group where the bot was @mentioned. The leading mentions (the bot's own)
 // are dropped; the others resolve through the message's mentions.
-func (a *Adapter) message(ctx context.Context, ev messageEvent) {
+func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	m := ev.Message
 	if ev.Sender.SenderType != "user" || m.MessageType != "text" || !a.seen.First("msg:"+m.MessageID) {
 		return
@@ -141,12 +147,13 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent) {
 	if len(words) == 0 {
 		words = []string{"/help"}
 	}
-	mentions := map[string]string{}
+	mentions := map[string]user{}
 	for _, mt := range m.Mentions {
-		mentions[mt.Key] = mt.ID.OpenID
+		mentions[mt.Key] = user{OpenID: mt.ID.OpenID, Tenant: mt.TenantKey, Name: mt.Name}
 	}
 	key := "feishu:msg:" + m.MessageID
-	resp := a.run(ctx, ev.Sender.SenderID.OpenID, strings.Join(words, " "), key, mentions)
+	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
+	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions)
 	a.sendNotices(resp, key)
 	a.bg.Go(func(ctx context.Context) {
 		var err error
@@ -167,7 +174,7 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent) {
 // a toast and, when the command succeeded, the card replaced by its result
 // (an approval card then shows who decided). A second click is told who
 // decided first, and the card stays.
-func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID string) any {
+func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID, home string) any {
 	var value struct {
 		Command string `json:"command"`
 		Ask     string `json:"ask"`
@@ -188,7 +195,7 @@ func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID string) any {
 	if ev.Token == "" {
 		key = "feishu:card:" + eventID
 	}
-	resp := a.run(ctx, ev.Operator.OpenID, value.Command, key, nil)
+	resp := a.run(ctx, user{OpenID: ev.Operator.OpenID, Tenant: ev.Operator.TenantKey}, home, value.Command, key, nil)
 	a.sendNotices(resp, key)
 	if resp.Reply.Kind == "error" {
 		return toast("error", strings.Join(resp.Reply.Text, " "))
@@ -211,14 +218,15 @@ func firstLine(m bot.Message) string {
 
 // menu runs a bot menu entry for the member who clicked, answered in a
 // direct message.
-func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID string) {
+func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) {
 	command, ok := MenuCommands[ev.EventKey]
 	if !ok {
 		command = "/help"
 	}
 	open := ev.Operator.OperatorID.OpenID
 	key := "feishu:ev:" + eventID
-	resp := a.run(ctx, open, command, key, nil)
+	// The menu event does not name the operator's tenant.
+	resp := a.run(ctx, user{OpenID: open}, home, command, key, nil)
 	a.bg.Go(func(ctx context.Context) {
 		if err := a.Send(ctx, "open_id", open, resp.Reply, key); err != nil {
 			a.log.Warn("menu reply failed", "err", err)
@@ -229,12 +237,13 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID string) {
 // reaction turns the configured reaction into peer thanks for the
 // message's author, and its removal within ten minutes into taking them
 // back.
-func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool) {
+func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool, home string) {
 	want := a.cfg.ThanksReaction
 	if want == "" || !strings.EqualFold(ev.ReactionType.EmojiType, want) || ev.OperatorType != "user" {
 		return
 	}
-	giver, err := a.member(ctx, ev.UserID.OpenID)
+	// The reaction event does not name the reactor's tenant.
+	giver, err := a.member(ctx, user{OpenID: ev.UserID.OpenID}, home)
 	if err != nil {
 		return
 	}
@@ -247,7 +256,7 @@ func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool) {
 	if !ok {
 		return
 	}
-	receiver, err := a.member(ctx, author)
+	receiver, err := a.member(ctx, author, home)
 	if err != nil {
 		return
 	}
@@ -258,16 +267,16 @@ func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool) {
 	}
 }
 
-// author is the open_id of a message's sender, when a person sent it.
-func (a *Adapter) author(ctx context.Context, messageID string) (string, bool) {
+// author is a message's sender, with their tenant, when a person sent it.
+func (a *Adapter) author(ctx context.Context, messageID string) (user, bool) {
 	resp, err := a.api.Im.V1.Message.Get(ctx, larkim.NewGetMessageReqBuilder().MessageId(messageID).Build())
 	if err != nil || !resp.Success() || resp.Data == nil || len(resp.Data.Items) == 0 || resp.Data.Items[0].Sender == nil {
 		a.log.Warn("message lookup failed", "message", messageID, "err", apiErr(err, resp))
-		return "", false
+		return user{}, false
 	}
 	s := resp.Data.Items[0].Sender
 	if deref(s.SenderType) != "user" || deref(s.IdType) != "open_id" {
-		return "", false
+		return user{}, false
 	}
-	return deref(s.Id), true
+	return user{OpenID: deref(s.Id), Tenant: deref(s.TenantKey), Name: deref(s.SenderName)}, true
 }

@@ -30,6 +30,8 @@ const (
 	wang  = "ou_5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b" // 王芳
 	lina  = "ou_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d" // 李娜, HR admin
 	botID = "ou_b0t000000000000000000000000000"
+
+	outsider = "ou_0the70rg000000000000000000000a" // a user of another tenant (t-other; the app's is t1)
 )
 
 // fakeOpenAPI answers the tenant token, message sends and replies, message
@@ -74,7 +76,11 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 	mux.HandleFunc("POST /open-apis/im/v1/messages", record)
 	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", record)
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user"}}]}}`, r.PathValue("id"), zhang)
+		if r.PathValue("id") == "om_by_outsider" { // a message of someone of another tenant
+			fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":"om_by_outsider","sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t-other"}}]}}`, outsider)
+			return
+		}
+		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t1"}}]}}`, r.PathValue("id"), zhang)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"赵 新","open_id":"x","department_ids":["od-market"]}}}`)
@@ -122,6 +128,11 @@ func newHarness(t testing.TB, encrypt bool) *harness {
 	a, err := New(Options{Bot: b, Store: st, Config: fc})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !encrypt {
+		// Unsigned events are refused once older than dedupWindow: the
+		// clock stands a minute after the events' create_time.
+		a.now = func() time.Time { return testCreated.Add(time.Minute) }
 	}
 	mux := http.NewServeMux()
 	a.Register(mux)
@@ -173,9 +184,16 @@ func (h *harness) send(plain string) (int, map[string]any) {
 	return h.post(body, hdr)
 }
 
+// testCreated is the create_time of the events the tests send.
+var testCreated = time.UnixMilli(1700000000000)
+
 func event(id, typ, token, ev string) string {
-	return fmt.Sprintf(`{"schema":"2.0","header":{"event_id":%q,"event_type":%q,"create_time":"1700000000000","token":%q,"app_id":"cli_fake","tenant_key":"t1"},"event":%s}`,
-		id, typ, token, ev)
+	return eventAt(id, typ, token, ev, testCreated)
+}
+
+func eventAt(id, typ, token, ev string, created time.Time) string {
+	return fmt.Sprintf(`{"schema":"2.0","header":{"event_id":%q,"event_type":%q,"create_time":"%d","token":%q,"app_id":"cli_fake","tenant_key":"t1"},"event":%s}`,
+		id, typ, created.UnixMilli(), token, ev)
 }
 
 func textMessage(messageID, chatType, sender, text string, mentions ...[2]string) string {
@@ -274,8 +292,8 @@ func TestBadDeliveriesChangeNothing(t *testing.T) {
 		{"bad signature", good, badSig, 401},
 		{"stale timestamp", stale, staleHdr, 401},
 		{"wrong token", wrongToken, wrongHdr, 401},
-		{"undecryptable body", undecryptable, undHdr, 400},
-		{"not encrypted", plain, nil, 400},
+		{"undecryptable body", undecryptable, undHdr, 401}, // every refusal alike: see TestNoPaddingOracle
+		{"not encrypted", plain, nil, 401},
 		{"unsigned event", good, nil, 401},
 		{"oversized body", `{"encrypt":"` + strings.Repeat("A", MaxBody) + `"}`, nil, 413},
 	}

@@ -45,7 +45,7 @@ func newFuzzHarness(f *testing.F, encrypt bool) *fuzzHarness {
 	h.a.Register(h.mux)
 	// The fake contact API names everyone 赵新: with one registered up
 	// front, the next unknown sender takes the path that tells names apart.
-	if _, err := h.a.member(context.Background(), "ou_newcomer000000000000000001"); err != nil {
+	if _, err := h.a.member(context.Background(), user{OpenID: "ou_newcomer000000000000000001"}, ""); err != nil {
 		f.Fatal(err)
 	}
 	return h
@@ -77,6 +77,11 @@ func (h *fuzzHarness) deliver(t *testing.T, body []byte, header http.Header) (in
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 		t.Fatalf("answer to %q is not a JSON object: %s", body, rec.Body)
 	}
+	if code >= 300 && h.a.cfg.EncryptKey != "" && code != http.StatusRequestEntityTooLarge &&
+		(code != refusedStatus || !bytes.Equal(rec.Body.Bytes(), refusedBody)) {
+		// Telling one failure from another would make a padding oracle.
+		t.Fatalf("refused %q with %d %s, not the one refusal", body, code, rec.Body)
+	}
 	if code >= 300 {
 		if n := h.commits.Load() - commits; n != 0 {
 			t.Fatalf("refused %q with %d but the store committed %d times", body, code, n)
@@ -102,6 +107,12 @@ func fuzzSeeds() []string {
 		event("ev-menu", "application.bot.menu_v6", testToken, fmt.Sprintf(`{"operator":{"operator_id":{"open_id":%q}},"event_key":"score","timestamp":1700000000}`, wang)),
 		event("ev-r1", "im.message.reaction.created_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang)),
 		event("ev-r2", "im.message.reaction.deleted_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang)),
+		// Users of another tenant: refused, whatever they do or however they are named.
+		event("ev-out1", "im.message.receive_v1", testToken, fromTenant(textMessage("om_out1", "p2p", outsider, "/score"), "t-other")),
+		event("ev-out2", "im.message.receive_v1", testToken, strings.Replace(textMessage("om_out2", "group", zhang, "@_user_1 /award @_user_2 10 客户好评",
+			[2]string{botID, "jifen"}, [2]string{outsider, "外人"}), `"name":"外人"}`, `"name":"外人","tenant_key":"t-other"}`, 1)),
+		event("ev-out3", "card.action.trigger", testToken, strings.Replace(cardCallback("c-out", outsider, "/score"), `"operator":{`, `"operator":{"tenant_key":"t-other",`, 1)),
+		event("ev-out4", "im.message.reaction.created_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_outsider","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q}}`, wang)),
 	}
 	broken := []string{
 		`{"challenge":"x","token":"wrong","type":"url_verification"}`,
@@ -117,6 +128,10 @@ func fuzzSeeds() []string {
 		event("ev-react-bad", "im.message.reaction.created_v1", testToken, `{"reaction_type":"THUMBSUP","operator_type":"user"}`),
 		event("ev-unknown", "contact.user.created_v3", testToken, `{}`),
 		`{"schema":"2.0","header":{"event_type":"im.message.receive_v1"}}`,
+		// Without an encrypt key, events older than the duplicate window
+		// (a replay) or with no create_time are refused.
+		eventAt("ev-stale", "im.message.receive_v1", testToken, textMessage("om_stale", "p2p", zhang, "/award @_user_1 10 客户好评", [2]string{wang, "王芳"}), testCreated.Add(-9*time.Hour)),
+		strings.Replace(event("ev-notime", "im.message.receive_v1", testToken, textMessage("om_notime", "p2p", wang, "/score")), `"create_time":"1700000000000",`, "", 1),
 		`{"schema":"1.0","type":"event_callback","token":"` + testToken + `","event":{"type":"message"}}`,
 		`{"schema":"2.0","header":`,
 		`{"encrypt":"P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="}`,
@@ -135,11 +150,13 @@ func isChallenge(plain []byte) (challenge string, ok bool) {
 	return env.Challenge, true
 }
 
-// checkOpened checks the answer to a delivery whose plaintext was plain.
-func checkOpened(t *testing.T, plain []byte, code int, out map[string]any) {
+// checkOpened checks the answer to a delivery whose plaintext was plain;
+// bad is the status of a malformed one (400, or with an encrypt key the
+// one refusal).
+func checkOpened(t *testing.T, plain []byte, code, bad int, out map[string]any) {
 	t.Helper()
-	if !json.Valid(plain) && code != http.StatusBadRequest {
-		t.Fatalf("malformed delivery %q: %d, want 400", plain, code)
+	if !json.Valid(plain) && code != bad {
+		t.Fatalf("malformed delivery %q: %d, want %d", plain, code, bad)
 	}
 	if code != http.StatusOK {
 		return
@@ -192,7 +209,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string, withKey bool) {
 		if !withKey {
 			code, out := plain.deliver(t, []byte(body), nil)
-			checkOpened(t, []byte(body), code, out)
+			checkOpened(t, []byte(body), code, http.StatusBadRequest, out)
 			return
 		}
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
@@ -205,19 +222,19 @@ func FuzzWebhook(f *testing.F) {
 			Encrypt string `json:"encrypt"`
 		}
 		if json.Unmarshal([]byte(body), &outer) != nil || outer.Encrypt == "" {
-			if code != http.StatusBadRequest {
-				t.Fatalf("unencrypted body %q: %d, want 400", body, code)
+			if code != refusedStatus {
+				t.Fatalf("unencrypted body %q: %d, want %d", body, code, refusedStatus)
 			}
 			return
 		}
 		opened, err := decrypt(testEncryptKey, outer.Encrypt)
 		if err != nil {
-			if code != http.StatusBadRequest {
-				t.Fatalf("undecryptable body %q: %d, want 400", body, code)
+			if code != refusedStatus {
+				t.Fatalf("undecryptable body %q: %d, want %d", body, code, refusedStatus)
 			}
 			return
 		}
-		checkOpened(t, opened, code, out)
+		checkOpened(t, opened, code, refusedStatus, out)
 	})
 }
 
@@ -229,8 +246,8 @@ func FuzzWebhookEncrypted(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add(s, true)
 	}
-	f.Add(fuzzSeeds()[0], false) // a challenge needs no signature
-	f.Add(fuzzSeeds()[1], false) // an event does
+	f.Add(fuzzSeeds()[0], false) // a challenge is refused unsigned too, by default
+	f.Add(fuzzSeeds()[1], false) // an event always
 	f.Fuzz(func(t *testing.T, plain string, signed bool) {
 		body, hdr := sealed(plain, time.Now())
 		if !signed {
@@ -238,10 +255,12 @@ func FuzzWebhookEncrypted(f *testing.F) {
 		}
 		commits := h.commits.Load()
 		code, out := h.deliver(t, []byte(body), hdr)
-		checkOpened(t, []byte(plain), code, out)
+		checkOpened(t, []byte(plain), code, refusedStatus, out)
 		if !signed {
-			if _, ok := isChallenge([]byte(plain)); code == http.StatusOK && !ok {
-				t.Fatalf("unsigned event %q accepted", plain)
+			// The request-URL check's window is closed (the default):
+			// nothing unsigned is even decrypted.
+			if code != refusedStatus {
+				t.Fatalf("unsigned delivery %q: %d, want %d", plain, code, refusedStatus)
 			}
 			if n := h.commits.Load() - commits; n != 0 {
 				t.Fatalf("unsigned delivery %q: the store committed %d times", plain, n)

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -52,6 +53,9 @@ type Adapter struct {
 	events *bot.Recent // Events API event_ids recently handled
 
 	bg bot.Background // notices and delayed replies
+
+	homeMu sync.Mutex
+	home   *slackapi.AuthTestResponse // the app's own workspace, from auth.test (guests.go)
 }
 
 // New builds the adapter.
@@ -109,6 +113,9 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	if u.Deleted {
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "<@"+userID+">")
 	}
+	if err := a.admit(ctx, userID, u); err != nil {
+		return jifen.Member{}, err
+	}
 	m := jifen.Member{ID: "slack-" + strings.ToLower(userID), Name: displayName(u), SlackID: userID,
 		Role: jifen.RoleEmployee, Bot: u.IsBot || u.ID == "USLACKBOT"}
 	// The profile's title is the closest standard field to a level; the
@@ -150,7 +157,7 @@ func (a *Adapter) resolver(ctx context.Context) func(string) (jifen.Member, erro
 func (a *Adapter) run(ctx context.Context, userID, text, key string) (bot.Response, error) {
 	caller, err := a.member(ctx, userID)
 	if err != nil {
-		return bot.Response{}, err
+		return bot.Response{}, asCaller(err)
 	}
 	// Slack escapes &, < and > typed by users; mentions stay <@U…|name>.
 	text = html.UnescapeString(strings.TrimSpace(text))

@@ -56,7 +56,20 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 		f.Fatal(err)
 	}
 	h.a.hc = &http.Client{Timeout: 5 * time.Second, Transport: onlyHost{fake.Host}}
+	for id, u := range fuzzGuests {
+		h.slack.users[id] = u
+	}
 	return h
+}
+
+// fuzzGuests are users.info answers for guests and people of other
+// organisations, whom no delivery may register (slack.guests refuses
+// every kind by default).
+var fuzzGuests = map[string]string{
+	"UGUESTMC1": slackUser("UGUESTMC1", homeTeam, true, false, false, ""),
+	"UGUESTSC1": slackUser("UGUESTSC1", homeTeam, false, true, false, ""),
+	"UOTHERORG": slackUser("UOTHERORG", "T0OTHER01", false, false, false, ""),
+	"USTRANGER": slackUser("USTRANGER", "T0OTHER01", false, false, true, ""),
 }
 
 // onlyHost is a transport that reaches one host and refuses the rest.
@@ -84,6 +97,11 @@ func (h *fuzzHarness) deliver(t *testing.T, path, contentType string, body []byt
 	req.Header.Set("X-Slack-Signature", sig)
 	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
 	code := rec.Code
+	for id := range fuzzGuests {
+		if _, ok := h.st.MemberBySlackID(id); ok {
+			t.Fatalf("%s registered the guest %s", body, id)
+		}
+	}
 	if code >= 500 || code < 200 {
 		t.Fatalf("%s answered %d to %q: %s", path, code, body, rec.Body)
 	}
@@ -107,7 +125,10 @@ func FuzzSlashCommand(f *testing.F) {
 		commandForm(wang, "/score", "", "t-score", ""),
 		commandForm(lina, "/points", "leaderboard quarter 销售部", "t-board", respond),
 		commandForm("W012A3CDE", "/jf", "help", "t-new", respond),
-		commandForm("U1", "/score", "", "", ""), // a user id shorter than Slack's
+		commandForm("U1", "/score", "", "", ""),                                                // a user id shorter than Slack's
+		commandForm("UGUESTMC1", "/score", "", "t-guest", respond),                             // a guest
+		commandForm(zhang, "/award", "<@UOTHERORG|other> 10 客户好评", "t-connect", respond),       // someone of another organisation
+		commandForm("USTRANGER", "/thanks", "<@U0456EFGH|wangfang> 谢谢", "t-stranger", respond), // a stranger
 		commandForm(zhang, "/award", "&lt;!channel&gt; <@U0456EFGH> 99999999999999999999", "t-big", "http://evil.example/x"),
 		"ssl_check=1&token=legacy",
 		"ssl_check=1&%zz",
@@ -168,6 +189,8 @@ func FuzzInteraction(f *testing.F) {
 		fmt.Sprintf(`{"type":"view_submission","user":{"id":%q},"view":{"id":"V1","hash":"h1","callback_id":%q,"private_metadata":"/reject 1",
 			"state":{"values":{"reason":{"reason":{"type":"plain_text_input","value":"预算不足"}}}}}}`, lina, callbackReject),
 		fmt.Sprintf(`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V9","callback_id":%q,"private_metadata":"7"}}`, callbackReject),
+		fmt.Sprintf(`{"type":"block_actions","trigger_id":"","response_url":%q,"user":{"id":"USTRANGER"},
+			"actions":[{"type":"button","action_id":%q,"block_id":"b1","value":"/approve 1","action_ts":"1.2"}]}`, respond, CommandActionID(0)),
 		`{"type":"block_actions","user":{"id":"U0456EFGH"},"actions":[{"action_id":"jifen_page:prev","value":"%%%"}]}`,
 		`{"type":"block_actions","actions":[null]}`,
 		`{"type":"view_closed","user":{"id":"U0456EFGH"}}`,
@@ -208,6 +231,9 @@ func FuzzEvents(f *testing.F) {
 		callback("Ev0REACT", `{"type":"reaction_added","user":"U0456EFGH","reaction":"clap","item_user":"U0123ABCD","item":{"type":"message","channel":"C0SALES","ts":"1700000000.000200"},"event_ts":"1700000001.000100"}`),
 		callback("Ev0UNREACT", `{"type":"reaction_removed","user":"U0456EFGH","reaction":"clap","item_user":"U0123ABCD","item":{"type":"message","channel":"C0SALES","ts":"1700000000.000200"},"event_ts":"1700000001.000200"}`),
 		callback("Ev0SHORT", `{"type":"app_mention","user":"U1","text":"<@U0BOT> score","channel":"C0SALES"}`), // a user id shorter than Slack's
+		callback("Ev0GUEST", `{"type":"app_mention","user":"UGUESTSC1","text":"<@U0BOT> /award <@U0456EFGH> 10 好评","channel":"C0SALES"}`),
+		callback("Ev0GUESTREACT", `{"type":"reaction_added","user":"UOTHERORG","reaction":"clap","item_user":"U0123ABCD","item":{"type":"message","channel":"C0SALES","ts":"1700000000.000300"}}`),
+		callback("Ev0REACTGUEST", `{"type":"reaction_added","user":"U0456EFGH","reaction":"clap","item_user":"UGUESTMC1","item":{"type":"message","channel":"C0SALES","ts":"1700000000.000400"}}`),
 		callback("Ev0FILE", `{"type":"reaction_added","user":"U0456EFGH","reaction":"clap","item":{"type":"file","file":"F1"}}`),
 		callback("Ev0UNKNOWN", `{"type":"team_join","user":{"id":"U9"}}`),
 		callback("Ev0NULL", `null`),

@@ -33,6 +33,7 @@ type fakeSlack struct {
 	*slacktest.Server
 	mu    sync.Mutex
 	posts []post
+	users map[string]string // users.info answers by user id; others are slacktest's spengler
 }
 
 type post struct {
@@ -45,7 +46,7 @@ type post struct {
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
-	f := &fakeSlack{}
+	f := &fakeSlack{users: map[string]string{}}
 	record := func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		f.mu.Lock()
@@ -56,6 +57,16 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d","message_ts":"1700000000.%06d"}`, r.FormValue("channel"), n, n)
 	}
 	f.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/users.info", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			f.mu.Lock()
+			user, ok := f.users[r.FormValue("user")]
+			f.mu.Unlock()
+			if !ok { // as slacktest answers, a member of its team
+				user = `{"id":"W012A3CDE","team_id":"T024BE7LD","name":"spengler","real_name":"Egon Spengler","profile":{"real_name":"Egon Spengler","display_name":"spengler"}}`
+			}
+			fmt.Fprintf(w, `{"ok":true,"user":%s}`, user)
+		})
 		c.Handle("/chat.postMessage", record)
 		c.Handle("/chat.postEphemeral", record)
 		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {

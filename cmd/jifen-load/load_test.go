@@ -240,7 +240,7 @@ func TestBadSecretIsRefused(t *testing.T) {
 	t.Setenv("SLACK_SIGNING_SECRET", "not-the-servers-secret")
 	t.Setenv("FEISHU_ENCRYPT_KEY", "not-the-servers-key")
 	out := runLoad(t, "--url", s.url, "--config", cfg, "--count", "20", "--platform", "mixed", "--retry-share", "0")
-	if !strings.Contains(out, "answered 200: 0 ") || !strings.Contains(out, "http 401 invalid signature") || !strings.Contains(out, `http 401 {"error":"bad signature"}`) {
+	if !strings.Contains(out, "answered 200: 0 ") || !strings.Contains(out, "http 401 invalid signature") || !strings.Contains(out, `http 401 {"error":"refused"}`) {
 		t.Errorf("want 401s for the Slack and the Feishu signatures:\n%s", out)
 	}
 	if n := s.ex.Store.EntryCount(); n != 0 {

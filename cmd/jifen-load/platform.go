@@ -38,6 +38,9 @@ type Signer struct {
 	ResponseURL string // where Slack's response_url points: the generator's listener
 }
 
+// loadEpoch is when the generator started; messages are sent from then on.
+var loadEpoch = time.Now()
+
 // Request builds delivery d. retry numbers the re-delivery (0 is the first
 // delivery); reason says why it is re-sent, as Slack's X-Slack-Retry-Reason.
 // Feishu re-delivers the same event_id and says nothing more.
@@ -152,8 +155,9 @@ func (s *Signer) feishuEvent(d Delivery, now time.Time) (*http.Request, error) {
 	var env feishuEnvelope
 	env.Schema = "2.0"
 	// create_time is when the message was sent: the same on every
-	// re-delivery.
-	created := strconv.FormatInt(1_700_000_000_000+d.Seq, 10)
+	// re-delivery, and recent, since a webhook without an encrypt key
+	// refuses events older than its duplicate window.
+	created := strconv.FormatInt(loadEpoch.UnixMilli()+d.Seq, 10)
 	env.Header.EventID = d.EventID
 	env.Header.EventType = "im.message.receive_v1"
 	env.Header.CreateTime = created

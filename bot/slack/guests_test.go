@@ -1,0 +1,112 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"jifen/config"
+)
+
+// slackUser is a users.info user as Slack answers for it.
+func slackUser(id, team string, restricted, ultra, stranger bool, enterprise string) string {
+	ent := ""
+	if enterprise != "" {
+		ent = fmt.Sprintf(`,"enterprise_user":{"id":%q,"enterprise_id":%q}`, id, enterprise)
+	}
+	return fmt.Sprintf(`{"id":%q,"team_id":%q,"name":"guest","real_name":"Guest %s","is_restricted":%v,"is_ultra_restricted":%v,"is_stranger":%v,"profile":{"display_name":"guest-%s"}%s}`,
+		id, team, id, restricted || ultra, ultra, stranger, strings.ToLower(id), ent)
+}
+
+const homeTeam = "T024BE7LD" // slacktest's auth.test team
+
+// Issue 16, item 6: guests and people of other organisations are not
+// registered as employees, unless slack.guests allows their kind; a
+// refused user is told why and nothing is written.
+func TestGuestsAreRefusedUnlessAllowed(t *testing.T) {
+	kinds := []struct {
+		name  string
+		user  string
+		allow config.Guests
+	}{
+		{"multi-channel guest", slackUser("UGUESTMC1", homeTeam, true, false, false, ""), config.Guests{Restricted: true}},
+		{"single-channel guest", slackUser("UGUESTSC1", homeTeam, false, true, false, ""), config.Guests{UltraRestricted: true}},
+		{"slack connect", slackUser("UOTHERORG", "T0OTHER01", false, false, false, ""), config.Guests{External: true}},
+		{"stranger", slackUser("USTRANGER", "T0OTHER01", false, false, true, ""), config.Guests{External: true}},
+		{"guest of another organisation", slackUser("UGUESTEXT", "T0OTHER01", true, false, false, ""), config.Guests{Restricted: true, External: true}},
+	}
+	for _, k := range kinds {
+		id := k.user[7:16]
+		t.Run(k.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.slack.users[id] = k.user
+			var commits atomic.Int64
+			h.st.SetCommitObserver(func(int, time.Duration) { commits.Add(1) })
+
+			// Typing a command.
+			code, msg := h.command(id, "/score", "", "t-guest-1")
+			if code != 200 || msg.ResponseType != "ephemeral" || !strings.Contains(msg.Text, h.a.bot.T("err.guest_caller")) {
+				t.Fatalf("guest's command: %d %+v", code, msg)
+			}
+			// Named in someone's award.
+			_, msg = h.command(zhang, "/award", "<@"+id+"|guest> 10 客户好评", "t-guest-2")
+			if want := h.a.bot.T("err.guest_member", "guest-"+strings.ToLower(id)); !strings.Contains(msg.Text, want) {
+				t.Fatalf("award to a guest: %q, want %q", msg.Text, want)
+			}
+			// Thanked with a reaction, or thanking with one.
+			for i, pair := range [][2]string{{id, zhang}, {wang, id}} {
+				ev := fmt.Sprintf(`{"type":"event_callback","event_id":"EvG%d","event_time":1700000000,"team_id":"T0001","api_app_id":"A0JIFEN",
+					"event":{"type":"reaction_added","user":%q,"reaction":"clap","item_user":%q,
+					"item":{"type":"message","channel":"C0SALES","ts":"1700000000.00020%d"},"event_ts":"1700000001.000100"}}`, i, pair[0], pair[1], i)
+				if code, _ := h.post("/slack/events", "application/json", ev, nil); code != 200 {
+					t.Fatalf("reaction: %d", code)
+				}
+			}
+			h.a.Wait()
+			if _, ok := h.st.MemberBySlackID(id); ok || commits.Load() != 0 || h.st.EntryCount() != 0 {
+				t.Fatalf("refused guest: registered %v, %d commits, %d entries", ok, commits.Load(), h.st.EntryCount())
+			}
+
+			// Allowed by slack.guests, the same user joins.
+			h.a.cfg.Guests = k.allow
+			if code, msg := h.command(id, "/score", "", "t-guest-3"); code != 200 || strings.Contains(msg.Text, h.a.bot.T("err.guest_caller")) {
+				t.Fatalf("allowed guest: %d %+v", code, msg)
+			}
+			if _, ok := h.st.MemberBySlackID(id); !ok {
+				t.Fatal("allowed guest not registered")
+			}
+		})
+	}
+	// Each setting lets in its own kind only.
+	t.Run("one kind does not let in another", func(t *testing.T) {
+		h := newHarness(t)
+		h.a.cfg.Guests = config.Guests{Restricted: true}
+		h.slack.users["UGUESTEXT"] = kinds[4].user
+		h.slack.users["UGUESTSC1"] = kinds[1].user
+		for _, id := range []string{"UGUESTEXT", "UGUESTSC1"} {
+			if _, msg := h.command(id, "/score", "", "t-"+id); !strings.Contains(msg.Text, h.a.bot.T("err.guest_caller")) {
+				t.Fatalf("%s: %+v", id, msg)
+			}
+			if _, ok := h.st.MemberBySlackID(id); ok {
+				t.Fatalf("%s registered", id)
+			}
+		}
+	})
+	// A full member of another workspace of the same Enterprise Grid
+	// organisation is a colleague.
+	t.Run("same enterprise", func(t *testing.T) {
+		h := newHarness(t)
+		h.slack.users["UGRIDMATE"] = slackUser("UGRIDMATE", "T0SISTER1", false, false, false, "E0ACME001")
+		h.a.home = &slackapi.AuthTestResponse{TeamID: homeTeam, EnterpriseID: "E0ACME001"} // as auth.test answers in a grid
+		if _, msg := h.command("UGRIDMATE", "/score", "", "t-grid"); strings.Contains(msg.Text, h.a.bot.T("err.guest_caller")) {
+			t.Fatalf("%+v", msg)
+		}
+		if _, ok := h.st.MemberBySlackID("UGRIDMATE"); !ok {
+			t.Fatal("a colleague of the same enterprise was refused")
+		}
+	})
+}
