@@ -445,7 +445,7 @@ func TestRestoreRefusesWhatIsNotAGoodStore(t *testing.T) {
 		{"truncated", write("truncated.db", raw[:len(raw)/2]), "truncated"},
 		{"corrupted", write("corrupt.db", corrupt), "damaged"},
 		{"another bbolt file", foreign, `it has no "meta" bucket`},
-		{"a newer schema", newer, "schema version 2; this jifen reads 1 to 1"},
+		{"a newer schema", newer, fmt.Sprintf("schema version %d; this jifen reads 1 to %d", store.SchemaVersion+1, store.SchemaVersion)},
 	} {
 		out, errOut, code := run(t, "", "restore", "--config", cfgPath, c.path)
 		if code != 1 || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, "nothing was restored") {
