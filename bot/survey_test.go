@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"jifen"
+	"jifen/store"
 	"jifen/survey"
 )
 
@@ -398,6 +399,44 @@ func TestForgetMemberDeletesNamedAnswersOnly(t *testing.T) {
 		dec := jifen.PeriodOf(jifen.Month, e.clock.Now().AddDate(0, 1, 0), shanghai)
 		if m.EmployedIn(dec, shanghai) {
 			t.Error("a forgotten member still counts in next month's figures")
+		}
+	}
+}
+
+// After a restart the store no longer knows which anonymous answer is
+// whose: a member who answered is told it is recorded and can no longer be
+// changed, and is not reminded; one who had not answered still can.
+func TestAnonymousAnswerAfterRestart(t *testing.T) {
+	e := newSurveyEnv(t, true)
+	card := e.run("hr", "/survey start pulse").Notices[0].Message
+	e.click("wang", card, 0, "4")
+	path := e.store.Path()
+	e.store.Close()
+	st, err := store.Open(path, store.Options{Location: shanghai, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.store, e.bot = st, New(Options{Store: st, Catalog: e.bot.cat, CatalogVersion: 1, Surveys: e.bot.surveys})
+	got := e.run("wang", "/survey").Reply
+	if len(got.Blocks) != 0 || !strings.Contains(strings.Join(got.Text, "\n"), "不能再修改") {
+		t.Errorf("card after the restart: %+v", got)
+	}
+	if _, err := e.try("wang", "/survey answer pulse-1 fair 1", ""); errKey(err) != "err.survey_answer_locked" {
+		t.Errorf("changing after the restart: %v", err)
+	}
+	e.run("li", "/survey answer pulse-1 fair 2")
+	if as := e.store.Answers("pulse", 1); len(as) != 2 {
+		t.Errorf("%d answers, want 2", len(as))
+	}
+	e.clock.Add(48 * time.Hour)
+	ns, err := e.bot.SurveyTick(context.Background(), e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.To == "wang" || n.To == "li" {
+			t.Errorf("reminded %s, who answered", n.To)
 		}
 	}
 }

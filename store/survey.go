@@ -40,6 +40,12 @@ import (
 // respondent, are gone too. Backups are compacted copies without free
 // pages (backup.go). From the close on, neither the file nor a backup
 // made afterwards links an answer to anyone.
+//
+// The links live in one process. Several replicas of the bot sharing a
+// store (a later issue) will need more: either a member's answers go to
+// the replica that holds their link, or the replicas share the link keys
+// through a secret kept outside the store (and dropped at the close);
+// and each replica's readers must be counted before a scrub.
 
 func roundKey(surveyID string, n int) []byte {
 	return binary.BigEndian.AppendUint32(prefix(surveyID), uint32(n))
