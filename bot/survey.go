@@ -78,7 +78,18 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 	if !ok || !r.Asked(req.Caller.ID) {
 		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
 	}
-	return Response{Reply: b.SurveyCard(&r, b.st.AnswerOf(&r, req.Caller.ID), "")}, nil
+	return Response{Reply: b.memberCard(&r, req.Caller.ID)}, nil
+}
+
+// memberCard is the card of an open round for member, with their answer
+// so far, or, if they answered an anonymous round before the bot
+// restarted, the note that it is recorded and can no longer be changed.
+func (b *Bot) memberCard(r *survey.Round, member string) Message {
+	if b.st.Locked(r, member) {
+		return Message{Kind: "survey", Title: r.Title, Text: []string{b.t("survey.locked")},
+			Footer: b.t("survey.footer", b.when(r.Closes), len(r.Questions), len(r.Questions))}
+	}
+	return b.SurveyCard(r, b.st.AnswerOf(r, member), "")
 }
 
 func (b *Bot) surveyAdmin(req Request, what string) error {
@@ -139,7 +150,7 @@ func (b *Bot) mySurveys(req Request) (Response, error) {
 		return Response{Reply: Message{Kind: "survey", Text: []string{b.t("survey.none_open")}}}, nil
 	}
 	last := open[len(open)-1]
-	msg := b.SurveyCard(&last, b.st.AnswerOf(&last, req.Caller.ID), "")
+	msg := b.memberCard(&last, req.Caller.ID)
 	for _, r := range open[:len(open)-1] {
 		msg.Text = append(msg.Text, b.t("survey.also_open", r.Title, r.Survey))
 	}
@@ -156,18 +167,19 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 	}
 	// The audience is who works here on the day the round starts: not
 	// those who have left, nor those who have not joined yet.
-	var audience []string
+	var audience []jifen.Member
 	now, loc := b.now(), b.st.Location()
 	for _, m := range b.st.Members() {
 		if s.Audience.Includes(m) && m.EmployedOn(now, loc) {
-			audience = append(audience, m.ID)
+			audience = append(audience, m)
 		}
 	}
 	var r survey.Round
 	raw, replay, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
 		now := tx.Now()
 		r = survey.Round{Survey: s.ID, Title: s.Title, Intro: s.Intro, Questions: s.Questions, Anonymous: s.Anonymous,
-			MinGroup: s.MinGroup, Audience: audience, Started: now, Closes: now.Add(s.OpenFor)}
+			MinGroup: s.MinGroup, Started: now, Closes: now.Add(s.OpenFor)}
+		r.SetAudience(audience)
 		if s.RemindAfter > 0 {
 			r.RemindAt = now.Add(s.RemindAfter)
 		}
@@ -347,6 +359,7 @@ func (b *Bot) closeSurvey(ctx context.Context, s *survey.Survey) (Response, erro
 	if err != nil {
 		return Response{}, err
 	}
+	b.scrubAfterClose(ctx, &closed)
 	res, err := b.SurveyResults(s.ID, closed.N)
 	if err != nil {
 		return Response{}, err
@@ -576,6 +589,7 @@ func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 				return out, err
 			}
 			if claimed {
+				b.scrubAfterClose(ctx, &r)
 				res, err := b.SurveyResults(r.Survey, r.N)
 				if err != nil {
 					return out, err
@@ -588,6 +602,21 @@ func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 		}
 	}
 	return out, nil
+}
+
+// scrubAfterClose waits until the store has zeroed its free pages after
+// an anonymous round closed, so that once the admins see the results no
+// old copy of who answered is left in the file. If that takes too long
+// the store still does it, a little later.
+func (b *Bot) scrubAfterClose(ctx context.Context, r *survey.Round) {
+	if !r.Anonymous {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := b.st.Scrub(ctx); err != nil {
+		b.log.Warn("zeroing the store's free pages after a survey closed", "round", r.ID(), "err", err)
+	}
 }
 
 var errAlready = jifen.Errorf(jifen.ECONFLICT, "err.survey_closed", "")

@@ -52,6 +52,10 @@ var zhSurvey = map[string]string{
 	"report.survey_comments_after_close": "%[1]s：本轮尚未结束，匿名意见在结束后才列出。",
 	"survey.comments_after_close":        "已收到 %[1]d 条意见；匿名调查的意见在本轮结束后才显示，以免按提交先后认出作者。",
 
+	// An anonymous answer given before a restart: nothing leads to it.
+	"err.survey_answer_locked": "你对 %[1]s 的匿名回答已记录。为保证匿名，系统不保存哪份回答是谁的；机器人重启过，已提交的回答不能再修改。",
+	"survey.locked":            "你的回答已记录。匿名调查不保存哪份回答是谁的；机器人重启过，所以不能再修改。",
+
 	"err.survey_required":     "请指定调查编号，可选：%[1]v。",
 	"err.survey_unknown":      "没有编号为 %[1]s 的调查，可选：%[2]v。",
 	"err.survey_open":         "%[1]s 还在进行中，请先结束（/survey close）再发起新一轮。",
@@ -143,6 +147,10 @@ var enSurvey = map[string]string{
 	// The comments of an anonymous round wait for its close.
 	"report.survey_comments_after_close": "%[1]s: the round is still open; anonymous comments are listed once it has closed.",
 	"survey.comments_after_close":        "%[1]d {1:comment|comments} so far; the comments of an anonymous survey are shown once the round has closed, so that nobody can tell whose each is by when it arrived.",
+
+	// An anonymous answer given before a restart: nothing leads to it.
+	"err.survey_answer_locked": "Your anonymous answer to %[1]s is recorded. To keep it anonymous, jifen does not store which answer is whose, and since the bot has restarted it can no longer be changed.",
+	"survey.locked":            "Your answer is recorded. An anonymous survey does not store which answer is whose; the bot has restarted since, so it can no longer be changed.",
 
 	"err.survey_required":     "Name a survey: %[1]v.",
 	"err.survey_unknown":      "There is no survey %[1]s; there are: %[2]v.",

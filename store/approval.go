@@ -123,7 +123,7 @@ func getApproval(btx *bolt.Tx, id uint64) (Approval, bool) {
 // OpenApprovals lists the pending approvals, oldest first.
 func (s *Store) OpenApprovals() ([]Approval, error) {
 	var out []Approval
-	err := s.db.View(func(btx *bolt.Tx) error {
+	err := s.view(func(btx *bolt.Tx) error {
 		out = openApprovals(btx)
 		return nil
 	})
@@ -134,7 +134,7 @@ func (s *Store) OpenApprovals() ([]Approval, error) {
 func (s *Store) Approval(id uint64) (Approval, bool) {
 	var a Approval
 	var ok bool
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		a, ok = getApproval(btx, id)
 		return nil
 	})

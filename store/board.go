@@ -188,7 +188,7 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 	}
 	b := &board{period: p, points: map[string]int64{}, byDept: map[string][]standing{},
 		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		release := s.releaser(btx, 250) // a record per member, read once
 		defer release(true)
 		b.txid = uint64(btx.ID())

@@ -56,7 +56,7 @@ func (s *Store) RegisterCatalog(ctx context.Context, fingerprint string, content
 // CatalogVersions lists every recorded version, oldest first.
 func (s *Store) CatalogVersions() ([]CatalogVersion, error) {
 	var out []CatalogVersion
-	err := s.db.View(func(btx *bolt.Tx) error {
+	err := s.view(func(btx *bolt.Tx) error {
 		return btx.Bucket(bucketCatalogs).ForEach(func(_, v []byte) error {
 			var cv CatalogVersion
 			if err := json.Unmarshal(v, &cv); err != nil {

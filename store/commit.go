@@ -59,8 +59,21 @@ func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	for {
 		var first *writeReq
+		// A scrub still due waits for readers of older snapshots to end:
+		// try again shortly.
+		var retry <-chan time.Time
+		if s.scrubs.due() {
+			s.tryScrub()
+			if s.scrubs.due() {
+				retry = time.After(5 * time.Millisecond)
+			}
+		}
 		select {
 		case first = <-s.reqs:
+		case <-s.scrubs.kick:
+			continue
+		case <-retry:
+			continue
 		case <-s.stop:
 			// Drain what was queued before Close.
 			for {
@@ -68,6 +81,7 @@ func (s *Store) commitLoop() {
 				case r := <-s.reqs:
 					s.runBatch([]*writeReq{r})
 				default:
+					s.finishScrub()
 					return
 				}
 			}
@@ -151,6 +165,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 		finish(fmt.Errorf("commit: %w", err))
 		return
 	}
+	s.readers.setCommitted(txid)
 	if fn := s.onCommit.Load(); fn != nil {
 		(*fn)(len(batch), time.Since(start))
 	}

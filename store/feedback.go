@@ -41,7 +41,7 @@ func (s *Store) AddFeedback(ctx context.Context, key string, f Feedback) error {
 // FeedbackIn returns a member's feedback given in a period, oldest first.
 func (s *Store) FeedbackIn(member string, p jifen.Period) []Feedback {
 	var out []Feedback
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		c := btx.Bucket(bucketFeedback).Cursor()
 		pre := prefix(member)
 		for k, v := c.Seek(pre); k != nil && len(k) == len(pre)+8 && string(k[:len(pre)]) == string(pre); k, v = c.Next() {

@@ -15,7 +15,10 @@ import (
 // under a pseudonym, without platform ids or level; the free
 // text of entries they gave or received is cleared; their feedback and
 // ratings are deleted, and so are the stored replies (idempotency results)
-// that name them. Verify stays clean: no point moves.
+// that name them. Verify stays clean: no point moves. The free pages of
+// the file are zeroed before it returns, so no old copy of what it removed
+// stays readable in the file (or in a backup made afterwards); the key of
+// any anonymous answer they gave to an open round is forgotten too.
 func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 	m, ok := s.Member(id)
 	if !ok {
@@ -93,8 +96,15 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 			y, mo, d := today.Date()
 			left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 		}
-		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
-			Joined: m.Joined, Left: left})
+		if err := tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
+			Joined: m.Joined, Left: left}); err != nil {
+			return nil, err
+		}
+		tx.after = append(tx.after, func(uint64) { s.links.dropMember(id) })
+		return nil, tx.needScrub()
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.Scrub(ctx)
 }

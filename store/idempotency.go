@@ -60,7 +60,7 @@ func (s *Store) purgeIdempotency(btx *bolt.Tx, now time.Time) error {
 // Seen reports whether an idempotency key is recorded, and its result.
 func (s *Store) Seen(k string) ([]byte, bool) {
 	var res []byte
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		res = idemGet(btx, k)
 		return nil
 	})

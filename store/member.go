@@ -85,7 +85,7 @@ func (d *directory) forgetToday() {
 
 func (s *Store) loadDirectory() error {
 	d := newDirectory()
-	err := s.db.View(func(btx *bolt.Tx) error {
+	err := s.view(func(btx *bolt.Tx) error {
 		return btx.Bucket(bucketMembers).ForEach(func(k, v []byte) error {
 			var m jifen.Member
 			if err := json.Unmarshal(v, &m); err != nil {

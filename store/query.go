@@ -12,7 +12,7 @@ import (
 
 func (s *Store) getAgg(kind, period, member, extra string) Agg {
 	var a Agg
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		a = readAgg(btx.Bucket(bucketAgg), kind, period, member, extra)
 		return nil
 	})
@@ -45,7 +45,7 @@ func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
 // have no category figures.
 func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	out := map[string]Agg{}
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		pre := string(prefix(aggCategory, p.Key))
 		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(recordKey(member, p.Key))), pre, func(sub []byte, a Agg) bool {
 			out[string(sub[len(pre):])] = a
@@ -178,7 +178,7 @@ func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float
 // History returns a member's latest n entries (as receiver), newest first.
 func (s *Store) History(member string, n int) []jifen.Entry {
 	var out []jifen.Entry
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		c := btx.Bucket(bucketAgg).Cursor()
 		pre := rcvPrefix(member)
 		k, _ := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
@@ -199,7 +199,7 @@ func (s *Store) History(member string, n int) []jifen.Entry {
 
 // Entry returns one entry and, if it was reversed, the id of the revoke.
 func (s *Store) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		e, ok = getEntry(btx, id)
 		reversedBy = decodeU64(btx.Bucket(bucketReversed).Get(encodeU64(id)))
 		return nil
@@ -210,7 +210,7 @@ func (s *Store) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
 // ForEachEntry calls fn for every entry in id order, in one consistent
 // snapshot. It streams: memory does not grow with the ledger.
 func (s *Store) ForEachEntry(fn func(e *jifen.Entry) error) error {
-	return s.db.View(func(btx *bolt.Tx) error {
+	return s.view(func(btx *bolt.Tx) error {
 		release := s.releaser(btx, 5000)
 		defer release(true)
 		return btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
@@ -227,7 +227,7 @@ func (s *Store) ForEachEntry(fn func(e *jifen.Entry) error) error {
 // EntryCount is the number of entries in the ledger.
 func (s *Store) EntryCount() int {
 	n := 0
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		n = btx.Bucket(bucketEntries).Stats().KeyN
 		return nil
 	})
@@ -237,7 +237,7 @@ func (s *Store) EntryCount() int {
 // HasEntries reports whether the ledger holds any entry.
 func (s *Store) HasEntries() bool {
 	has := false
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		k, _ := btx.Bucket(bucketEntries).Cursor().First()
 		has = k != nil
 		return nil
@@ -252,7 +252,7 @@ func (s *Store) HasEntries() bool {
 // Reason and the rest are not. It is many times faster than ForEachEntry,
 // for analyses over the whole ledger. The order is by receiver, then id.
 func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
-	return s.db.View(func(btx *bolt.Tx) error {
+	return s.view(func(btx *bolt.Tx) error {
 		release := s.releaser(btx, 5000)
 		defer release(true)
 		return btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {

@@ -53,7 +53,7 @@ func putJSON[T any](ctx context.Context, s *Store, bucket []byte, items []T, key
 // skipping any that do not decode.
 func scanJSON[T any](s *Store, bucket, pre []byte) []T {
 	var out []T
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		c := btx.Bucket(bucket).Cursor()
 		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
 			var x T

@@ -188,7 +188,7 @@ func getRedemption(btx *bolt.Tx, id uint64) (Redemption, bool) {
 // At most n.
 func (s *Store) Redemptions(member string, n int) []Redemption {
 	var out []Redemption
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		c := btx.Bucket(bucketRedemptions).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
 			var r Redemption
@@ -208,7 +208,7 @@ func (s *Store) Redemptions(member string, n int) []Redemption {
 // StockUsed is how many units of an item are redeemed, net of refunds.
 func (s *Store) StockUsed(item string) int64 {
 	var n int64
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		n = int64(decodeU64(btx.Bucket(bucketStock).Get([]byte(item))))
 		return nil
 	})

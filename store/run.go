@@ -25,7 +25,7 @@ func (s *Store) ClaimRun(ctx context.Context, name string, fire time.Time) (bool
 // LastRun is the fire time of a job's last claimed run (zero if none).
 func (s *Store) LastRun(name string) time.Time {
 	var t time.Time
-	_ = s.db.View(func(btx *bolt.Tx) error {
+	_ = s.view(func(btx *bolt.Tx) error {
 		if v := decodeU64(btx.Bucket(bucketRuns).Get([]byte(name))); v != 0 {
 			t = time.UnixMilli(int64(v)).UTC()
 		}

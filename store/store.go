@@ -21,6 +21,12 @@
 //	approvals     be64(id) → JSON Approval; approvals_open holds the pending ids
 //	idem          key → be64(unix ms) + the first result; idemexp orders keys by age
 //	catalogs      be32(version) → JSON {fingerprint, catalog}
+//	survey_rounds, survey_answers, survey_answered: see survey.go
+//
+// Removing personal data leaves no copy in the file: the commits that
+// close an anonymous survey round or forget a member have every free page
+// of the file zeroed (scrub.go), and backups are compacted copies that
+// hold no free page (backup.go).
 //
 // Every write goes through one committer goroutine (see commit.go) that
 // applies whatever requests are queued, one after another, in a single
@@ -46,7 +52,7 @@ import (
 
 // SchemaVersion is the layout version this code writes. Open migrates older
 // files forward and refuses newer ones.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketMeta      = []byte("meta")
@@ -73,13 +79,14 @@ var (
 	// bucketFeedback: member \0 be64(seq) → JSON Feedback.
 	bucketFeedback = []byte("feedback")
 	// Survey rounds and answers: see survey.go.
-	bucketRounds  = []byte("survey_rounds")
-	bucketAnswers = []byte("survey_answers")
+	bucketRounds   = []byte("survey_rounds")
+	bucketAnswers  = []byte("survey_answers")
+	bucketAnswered = []byte("survey_answered")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
 		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback,
-		bucketRounds, bucketAnswers}
+		bucketRounds, bucketAnswers, bucketAnswered}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)
@@ -123,6 +130,12 @@ type Store struct {
 	mu     sync.RWMutex
 	dir    *directory
 	boards *boardCache
+
+	// readers and scrubs: see scrub.go.
+	readers readers
+	scrubs  *scrubState
+	// links: see survey.go.
+	links links
 
 	lastPurge time.Time
 	// lastRelease is when the committer last released the mapping's
@@ -173,7 +186,7 @@ func Open(path string, opt Options) (*Store, error) {
 	s := &Store{
 		db: db, loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
 		reqs: make(chan *writeReq, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
-		boards: newBoardCache(),
+		boards: newBoardCache(), scrubs: newScrubState(),
 	}
 	s.boards.dir = func() *directory { return s.dir }
 	if err := s.migrate(); err != nil {
@@ -184,6 +197,14 @@ func Open(path string, opt Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// A scrub that a crash left undone runs first.
+	_ = s.view(func(btx *bolt.Tx) error {
+		s.readers.setCommitted(uint64(btx.ID()))
+		if btx.Bucket(bucketMeta).Get(metaScrub) != nil {
+			s.scrubs.request()
+		}
+		return nil
+	})
 	go s.commitLoop()
 	return s, nil
 }
@@ -209,7 +230,7 @@ func (s *Store) Location() *time.Location { return s.loc }
 // is its working set rather than every page it ever read. It runs inside a
 // read transaction, which keeps bbolt from remapping the file meanwhile.
 func (s *Store) ReleaseMemory() {
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	_ = s.view(func(tx *bolt.Tx) error {
 		releaseMapping(s.db, tx.Size())
 		return nil
 	})
@@ -243,7 +264,12 @@ func (s *Store) migrate() error {
 		if v > SchemaVersion {
 			return fmt.Errorf("store schema version %d is newer than this jifen (%d): upgrade jifen", v, SchemaVersion)
 		}
-		// Forward migrations go here, one step per version: for v < N { … }.
+		// Forward migrations, one step per version.
+		if v == 1 {
+			if err := s.migrateAnonymousRounds(tx); err != nil {
+				return err
+			}
+		}
 		if err := meta.Put([]byte("schema"), encodeU64(SchemaVersion)); err != nil {
 			return err
 		}

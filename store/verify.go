@@ -91,7 +91,7 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 // the stored one, in one consistent snapshot (it may run while the bot runs).
 func (s *Store) Verify() (VerifyReport, error) {
 	var rep VerifyReport
-	err := s.db.View(func(btx *bolt.Tx) error {
+	err := s.view(func(btx *bolt.Tx) error {
 		want, err := s.recompute(btx, &rep)
 		if err != nil {
 			return err

@@ -111,10 +111,77 @@ type Round struct {
 	RemindAt  time.Time  `json:"remind_at,omitzero"`
 	Reminded  bool       `json:"reminded,omitempty"`
 	Closed    time.Time  `json:"closed,omitzero"` // when it closed; zero while open
-	// Salt makes an anonymous answer's token (see Token). It is erased
-	// when the round closes, so afterwards nothing links answers to
-	// members, even for someone holding the store file.
-	Salt []byte `json:"salt,omitempty"`
+	// Groups counts an anonymous round's audience by department and
+	// level at the start: they decide which of a respondent's attributes
+	// its answer keeps (Attributes).
+	Groups []GroupSize `json:"groups,omitempty"`
+}
+
+// GroupSize is how many of a round's audience have a department and
+// level.
+type GroupSize struct {
+	Department string `json:"department,omitempty"`
+	Level      string `json:"level,omitempty"`
+	N          int    `json:"n"`
+}
+
+// SetAudience makes ms, the members asked, the round's audience, and
+// counts them by department and level.
+func (r *Round) SetAudience(ms []jifen.Member) {
+	r.Audience, r.Groups = nil, nil
+	at := map[[2]string]int{}
+	for _, m := range ms {
+		r.Audience = append(r.Audience, m.ID)
+		k := [2]string{m.Department, m.Level}
+		if _, ok := at[k]; !ok {
+			at[k] = len(r.Groups)
+			r.Groups = append(r.Groups, GroupSize{Department: m.Department, Level: m.Level})
+		}
+		r.Groups[at[k]].N++
+	}
+	slices.SortFunc(r.Groups, func(a, b GroupSize) int {
+		return strings.Compare(a.Department+"\x00"+a.Level, b.Department+"\x00"+b.Level)
+	})
+	if !r.Anonymous {
+		r.Groups = nil
+	}
+}
+
+// Threshold is the smallest group of an anonymous round whose figures,
+// or whose attributes, are kept or shown.
+func (r *Round) Threshold() int {
+	if r.MinGroup < MinGroupFloor {
+		return DefaultMinGroup
+	}
+	return r.MinGroup
+}
+
+// Attributes are the department and level an answer of m to the round
+// keeps. A named answer keeps both. An anonymous one keeps both if as
+// many of the audience as the round's threshold share them; otherwise
+// the department alone if as many share it; otherwise neither: a
+// department or level that few people have would tell whose the answer
+// is. The groups are counted at the start of the round.
+func (r *Round) Attributes(m jifen.Member) (department, level string) {
+	if !r.Anonymous {
+		return m.Department, m.Level
+	}
+	pair, dept := 0, 0
+	for _, g := range r.Groups {
+		if g.Department == m.Department {
+			dept += g.N
+			if g.Level == m.Level {
+				pair += g.N
+			}
+		}
+	}
+	switch k := r.Threshold(); {
+	case pair >= k:
+		return m.Department, m.Level
+	case dept >= k:
+		return m.Department, ""
+	}
+	return "", ""
 }
 
 // ID names the round in commands: "satisfaction-3".
@@ -148,8 +215,9 @@ func ParseRoundID(s string) (survey string, n int, ok bool) {
 }
 
 // Answer is one respondent's answers to a round. An anonymous survey's
-// answer has no Member and no time: only the department and level, kept
-// for breakdowns that are shown for large enough groups only.
+// answer has no Member and no time: only the department and level that
+// Round.Attributes keeps, for breakdowns that are shown for large enough
+// groups only.
 type Answer struct {
 	Member     string              `json:"member,omitempty"`
 	Department string              `json:"department,omitempty"`

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -125,6 +126,41 @@ func TestParseRoundID(t *testing.T) {
 	for in, want := range map[string]bool{"satisfaction-3": true, "a_b-12": true, "x-0": false, "x": false, "-1": false, "x-y": false} {
 		if _, _, ok := ParseRoundID(in); ok != want {
 			t.Errorf("%q: %v", in, ok)
+		}
+	}
+}
+
+// Whatever the answers, the groups Disclosable lets show leave no cell
+// (the respondents sharing a shown department, a shown level, or neither)
+// of fewer than minGroup, unless no group is shown at all.
+func TestDisclosableLeavesNoSmallCell(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 16))
+	depts, levels := []string{"", "A", "B", "C", "D"}, []string{"", "x", "y", "z"}
+	for i := range 2000 {
+		var as []Answer
+		for range rng.IntN(40) {
+			as = append(as, Answer{Department: depts[rng.IntN(len(depts))], Level: levels[rng.IntN(len(levels))]})
+		}
+		k := 3 + rng.IntN(4)
+		sh := Disclosable(as, k)
+		cells, any := map[[2]string]int{}, false
+		for _, a := range as {
+			var c [2]string
+			if sh.Departments[a.Department] {
+				c[0], any = a.Department, true
+			}
+			if sh.Levels[a.Level] {
+				c[1], any = a.Level, true
+			}
+			cells[c]++
+		}
+		if !any {
+			continue
+		}
+		for c, n := range cells {
+			if n < k {
+				t.Fatalf("case %d, min %d: cell %v holds %d (shown %v)", i, k, c, n, sh)
+			}
 		}
 	}
 }

@@ -129,9 +129,132 @@ func Tally(r *Round, answers []Answer, prev *Results) Results {
 			}
 		}
 	}
-	res.ByDepartment = groups(r, respondents, res.MinGroup, func(a Answer) string { return a.Department })
-	res.ByLevel = groups(r, respondents, res.MinGroup, func(a Answer) string { return a.Level })
+	var showDept, showLevel func(string) bool
+	if r.Anonymous {
+		shown := Disclosable(respondents, res.MinGroup)
+		showDept = func(d string) bool { return shown.Departments[d] }
+		showLevel = func(l string) bool { return shown.Levels[l] }
+	}
+	res.ByDepartment = groups(r, respondents, showDept, func(a Answer) string { return a.Department })
+	res.ByLevel = groups(r, respondents, showLevel, func(a Answer) string { return a.Level })
 	return res
+}
+
+// Shown says which departments and levels of an anonymous round's
+// answers may be shown.
+type Shown struct {
+	Departments map[string]bool
+	Levels      map[string]bool
+}
+
+// Disclosable decides which department and level groups of anonymous
+// answers may be shown, by themselves and next to each other and the
+// overall figures, without any combination of them giving away fewer than
+// minGroup respondents. Shown groups split the respondents into cells: a
+// respondent's cell is their department if shown (else none) and their
+// level if shown (else none). Every figure that can be worked out from the
+// shown groups and the overall figures, by adding and subtracting, is one
+// of a union of such cells: so every non-empty cell must hold at least
+// minGroup respondents. The cell of neither (those in no shown group)
+// counts too, as the overall figures minus the shown groups; it alone is
+// allowed to be small when no group is shown at all, for then it is the
+// overall figures themselves. Until that holds, the smallest group whose
+// hiding grows the smallest offending cell is hidden.
+func Disclosable(answers []Answer, minGroup int) Shown {
+	sh := Shown{Departments: map[string]bool{}, Levels: map[string]bool{}}
+	deptN, levelN := map[string]int{}, map[string]int{}
+	for _, a := range answers {
+		if a.Department != "" {
+			sh.Departments[a.Department] = true
+			deptN[a.Department]++
+		}
+		if a.Level != "" {
+			sh.Levels[a.Level] = true
+			levelN[a.Level]++
+		}
+	}
+	type group struct {
+		level bool
+		name  string
+	}
+	size := func(g group) int {
+		if g.level {
+			return levelN[g.name]
+		}
+		return deptN[g.name]
+	}
+	hide := func(g group) {
+		if g.level {
+			sh.Levels[g.name] = false
+		} else {
+			sh.Departments[g.name] = false
+		}
+	}
+	// smaller orders groups by size, then levels first (the finer), then
+	// name, so the outcome does not depend on map order.
+	smaller := func(a, b group) bool {
+		if size(a) != size(b) {
+			return size(a) < size(b)
+		}
+		if a.level != b.level {
+			return a.level
+		}
+		return a.name < b.name
+	}
+	for {
+		cells := map[[2]string]int{}
+		for _, a := range answers {
+			var c [2]string
+			if sh.Departments[a.Department] {
+				c[0] = a.Department
+			}
+			if sh.Levels[a.Level] {
+				c[1] = a.Level
+			}
+			cells[c]++
+		}
+		var shown []group
+		for d, ok := range sh.Departments {
+			if ok {
+				shown = append(shown, group{name: d})
+			}
+		}
+		for l, ok := range sh.Levels {
+			if ok {
+				shown = append(shown, group{level: true, name: l})
+			}
+		}
+		if len(shown) == 0 {
+			return sh
+		}
+		// The smallest offending cell.
+		var worst [2]string
+		n := 0
+		for c, k := range cells {
+			if k < minGroup && (n == 0 || k < n || k == n && c[0]+"\x00"+c[1] < worst[0]+"\x00"+worst[1]) {
+				worst, n = c, k
+			}
+		}
+		if n == 0 {
+			return sh
+		}
+		// The cell grows by hiding a group it is in, or, where it is in
+		// none of one kind, any shown group of that kind (whose members
+		// then join it).
+		var candidates []group
+		for _, g := range shown {
+			if g.level && (worst[1] == "" || worst[1] == g.name) || !g.level && (worst[0] == "" || worst[0] == g.name) {
+				candidates = append(candidates, g)
+			}
+		}
+		pick := candidates[0]
+		for _, g := range candidates[1:] {
+			if smaller(g, pick) {
+				pick = g
+			}
+		}
+		hide(pick)
+	}
 }
 
 func item(q Question, answers []Answer, hideComments bool) Item {
@@ -212,7 +335,9 @@ func npsOf(counts []int) float64 {
 	return round2(100 * float64(promoters-detractors) / float64(total))
 }
 
-func groups(r *Round, answers []Answer, minGroup int, key func(Answer) string) []Group {
+// groups breaks the answers down by key; show, if not nil, says which
+// groups may be shown (the others are listed as suppressed).
+func groups(r *Round, answers []Answer, show func(string) bool, key func(Answer) string) []Group {
 	by := map[string][]Answer{}
 	for _, a := range answers {
 		k := key(a)
@@ -226,32 +351,9 @@ func groups(r *Round, answers []Answer, minGroup int, key func(Answer) string) [
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	// A group of an anonymous survey under minGroup is suppressed. So is,
-	// in turn, the smallest group shown while the suppressed ones hold
-	// fewer than minGroup respondents together: otherwise the overall
-	// figures minus the shown groups would give the hidden one away.
 	hidden := map[string]bool{}
-	if r.Anonymous {
-		held := 0
-		for _, name := range names {
-			if len(by[name]) < minGroup {
-				hidden[name] = true
-				held += len(by[name])
-			}
-		}
-		for held > 0 && held < minGroup {
-			smallest := ""
-			for _, name := range names {
-				if !hidden[name] && (smallest == "" || len(by[name]) < len(by[smallest])) {
-					smallest = name
-				}
-			}
-			if smallest == "" {
-				break
-			}
-			hidden[smallest] = true
-			held += len(by[smallest])
-		}
+	for _, name := range names {
+		hidden[name] = show != nil && !show(name)
 	}
 	var out []Group
 	for _, name := range names {

@@ -217,8 +217,11 @@ func (t *xlsxTable) Close() error {
 
 // exportSurvey writes every answer of a survey's rounds (or of one round),
 // a row per respondent and a column per question. An anonymous survey's
-// rows have no member, and show a department or level only where that
-// group reached the survey's minimum in the round.
+// rows have no member, and show a department or level only where the
+// round's results show that group (survey.Disclosable: no combination of
+// the shown groups and the total singles out fewer than min_group
+// respondents); their free-text answers are left out where the results
+// hide the comments (the round is open, or has too few respondents).
 func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 	rounds := a.store.Rounds(id)
 	if len(rounds) == 0 {
@@ -276,11 +279,12 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 	for _, r := range rounds {
 		answers := a.store.Answers(r.Survey, r.N)
 		res := survey.Tally(&r, answers, nil)
-		shown := map[string]bool{}
-		for _, gs := range [][]survey.Group{res.ByDepartment, res.ByLevel} {
-			for _, g := range gs {
-				shown[g.Name] = !g.Suppressed
-			}
+		shownDept, shownLevel := map[string]bool{}, map[string]bool{}
+		for _, g := range res.ByDepartment {
+			shownDept[g.Name] = !g.Suppressed
+		}
+		for _, g := range res.ByLevel {
+			shownLevel[g.Name] = !g.Suppressed
 		}
 		for _, ans := range answers {
 			if ans.Answered() == 0 {
@@ -294,18 +298,20 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 				}
 				row = append(row, ans.Member, name, ans.At.In(loc).Format("2006-01-02 15:04"))
 			}
-			group := func(g string) any {
+			group := func(shown map[string]bool, g string) any {
 				if r.Anonymous && !shown[g] {
 					return "—"
 				}
 				return g
 			}
-			row = append(row, group(ans.Department), group(ans.Level))
+			row = append(row, group(shownDept, ans.Department), group(shownLevel, ans.Level))
 			for _, q := range questions {
 				vs := ans.Values[q.ID]
 				switch {
 				case len(vs) == 0:
 					row = append(row, "")
+				case q.Kind == survey.Text && r.Anonymous && res.CommentsHidden:
+					row = append(row, "—")
 				case q.Kind == survey.Likert || q.Kind == survey.NPS:
 					n, _ := strconv.ParseInt(vs[0], 10, 64)
 					row = append(row, n)
