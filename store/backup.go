@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -102,6 +103,9 @@ func (s *Store) compactTo(path string) (int64, error) {
 					}
 					to.FillPercent = 1
 					continue
+				}
+				if len(path) == 1 && bytes.Equal(path[0], bucketMeta) && bytes.Equal(k, linkKeyName) {
+					continue // a backup's holder must not be able to sign links
 				}
 				if size += len(k) + len(v); size > compactBatch {
 					if to, err = flush(path); err != nil {

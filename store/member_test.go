@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,5 +40,33 @@ func TestDepartmentSizeCountsWhoWorksHereToday(t *testing.T) {
 	}
 	if got := s.DepartmentSize("销售部"); got != 1 {
 		t.Errorf("after 甲's leaving date was recorded: %d, want 1", got)
+	}
+}
+
+// Backups do not carry the key that signs report links, and rotating it
+// makes every link signed before refused.
+func TestLinkKeyStaysOutOfBackupsAndRotates(t *testing.T) {
+	s := openTest(t, "", shanghai, &testClock{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)})
+	ctx := context.Background()
+	key, err := s.LinkKey(ctx)
+	if err != nil || len(key) != 32 {
+		t.Fatalf("key %x, %v", key, err)
+	}
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if _, err := s.Backup(backup); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, key) || bytes.Contains(raw, linkKeyName) {
+		t.Error("the backup holds the link key")
+	}
+	if err := s.RotateLinkKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.LinkKey(ctx); bytes.Equal(again, key) || len(again) != 32 {
+		t.Errorf("after rotation the key is %x (was %x)", again, key)
 	}
 }

@@ -86,8 +86,8 @@ var subcommands = []subcommand{
 		run: (*Main).imports, kindFirst: true},
 	{name: "member", summary: "forget a member's personal data (name, platform ids, texts, feedback, ratings) and keep the ledger's figures", usage: "forget ID --config FILE",
 		run: (*Main).member, kindFirst: true},
-	{name: "report", summary: "write the period summary (小结) from the ledger", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|html|xlsx|json] [-o FILE]",
-		run: (*Main).report, flags: func(fs *flag.FlagSet) {
+	{name: "report", summary: "write the period summary (小结) from the ledger; revoke-links makes every report link given so far stop working", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|html|xlsx|json] [-o FILE] | revoke-links --config FILE",
+		run: (*Main).report, kindFirst: true, flags: func(fs *flag.FlagSet) {
 			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")
 			fs.String("format", "md", "md, html, xlsx or json")
 			fs.String("o", "", "write to this file instead of standard output")

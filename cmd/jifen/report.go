@@ -15,6 +15,9 @@ import (
 
 // report runs `jifen report`: the period summary (小结) as Markdown or JSON.
 func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if len(args) == 1 && args[0] == "revoke-links" {
+		return m.revokeLinks(ctx, fs)
+	}
 	if len(args) > 0 {
 		return usageError{"unexpected arguments"}
 	}
@@ -71,4 +74,21 @@ func writeReport(w io.Writer, s *report.Summary, format string, t func(string, .
 		return report.XLSX(w, s, t)
 	}
 	return report.Markdown(w, s, t)
+}
+
+// revokeLinks runs `jifen report revoke-links`: a new key for signing
+// report links, so every link given so far (a 7-day bearer link) stops
+// working at once. jifen serve reads the key when it starts: it must be
+// stopped (it holds the store) and started again.
+func (m *Main) revokeLinks(ctx context.Context, fs *flag.FlagSet) error {
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.store.RotateLinkKey(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "report links revoked: every link given so far is refused; start jifen serve again to sign new ones")
+	return nil
 }

@@ -642,3 +642,33 @@ func TestMetricsListenAndToken(t *testing.T) {
 		t.Errorf("internal /metrics with the token: %d, want 200", code)
 	}
 }
+
+// `jifen report revoke-links` makes a link given before refused.
+func TestRevokeReportLinks(t *testing.T) {
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
+	cfg := "../../config.example.yaml"
+	key := func() []byte {
+		st, err := store.Open(os.Getenv("JIFEN_STORE"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		k, err := st.LinkKey(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	before := key()
+	u, _ := url.Parse(report.Link("", before, "2026-10", time.Now()))
+	if !report.CheckLink(key(), "2026-10", u.Query().Get("exp"), u.Query().Get("sig"), time.Now()) {
+		t.Fatal("a fresh link is refused")
+	}
+	out, errOut, code := run(t, "", "report", "revoke-links", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "report links revoked") {
+		t.Fatalf("revoke-links: %d %s %s", code, out, errOut)
+	}
+	if report.CheckLink(key(), "2026-10", u.Query().Get("exp"), u.Query().Get("sig"), time.Now()) {
+		t.Error("a link given before revoke-links still works")
+	}
+}
