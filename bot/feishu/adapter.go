@@ -130,7 +130,9 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", openID)
 	}
 	u := resp.Data.User
-	name := strings.Join(strings.Fields(deref(u.Name)), "")
+	// A profile name is user input too: no control, bidi or zero-width
+	// characters reach the directory.
+	name := strings.Join(strings.Fields(bot.CleanText(deref(u.Name))), "")
 	if name == "" {
 		name = openID
 	}

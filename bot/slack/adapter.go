@@ -135,7 +135,9 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 
 func displayName(u *slackapi.User) string {
 	for _, n := range []string{u.Profile.DisplayName, u.Profile.RealName, u.RealName, u.Name} {
-		if n = strings.Join(strings.Fields(n), ""); n != "" {
+		// A profile name is user input too: no control, bidi or
+		// zero-width characters reach the directory.
+		if n = strings.Join(strings.Fields(bot.CleanText(n)), ""); n != "" {
 			return strings.NewReplacer("@", "", "#", "").Replace(n)
 		}
 	}

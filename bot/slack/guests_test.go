@@ -110,3 +110,18 @@ func TestGuestsAreRefusedUnlessAllowed(t *testing.T) {
 		}
 	})
 }
+
+// A profile name is user input: a colleague first seen on Slack is
+// registered without the control, bidi and zero-width characters of their
+// display name.
+func TestRegisteredNamesAreClean(t *testing.T) {
+	h := newHarness(t)
+	h.slack.users["UNEWCOMER"] = `{"id":"UNEWCOMER","team_id":"` + homeTeam + `","name":"x","profile":{"display_name":"\u202e新\u200b同事\u0007"}}`
+	if code, _ := h.command("UNEWCOMER", "/score", "", "t-new-1"); code != 200 {
+		t.Fatalf("command: %d", code)
+	}
+	m, ok := h.st.MemberBySlackID("UNEWCOMER")
+	if !ok || m.Name != "新同事" {
+		t.Fatalf("registered %v as %q, want 新同事", ok, m.Name)
+	}
+}
