@@ -128,7 +128,7 @@ func (s *Store) Top(p jifen.Period, n int, dept string) []Standing {
 	if dept != "" {
 		list = b.byDept[dept]
 	}
-	var out []Standing
+	out := make([]Standing, 0, min(n, len(list)))
 	for i, st := range list {
 		if i >= n || st.points <= 0 {
 			break
