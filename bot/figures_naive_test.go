@@ -373,6 +373,10 @@ type nRatings struct {
 	Spearman, Previous *float64
 	HighPoints         []nPerson
 	Trend              []nTrend
+	Source             string
+	TopQuarter         int
+	HighPointsShare    *float64
+	TrendAgreement     *string
 }
 
 type nTrend struct {
@@ -420,13 +424,67 @@ func spearman(xs, ys []float64) *float64 {
 
 // ratingsOf are the ratings HR imported for a period.
 func (n *naive) ratingsOf(p jifen.Period) []jifen.Rating {
+	rs, _ := n.ratingsWithSource(p)
+	return rs
+}
+
+// imported are the ratings HR imported for exactly the period key.
+func (n *naive) imported(key string) []jifen.Rating {
 	var out []jifen.Rating
 	for _, r := range n.ratings {
-		if r.Period == p.Key {
+		if r.Period == key {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// ratingsWithSource: p's own ratings; else, for a quarter or a year, each
+// member's plain mean over the months of p; else, for a year, over its
+// quarters.
+func (n *naive) ratingsWithSource(p jifen.Period) ([]jifen.Rating, string) {
+	if rs := n.imported(p.Key); len(rs) > 0 {
+		return rs, "period"
+	}
+	mean := func(keys []string) []jifen.Rating {
+		scores := map[string][]float64{}
+		var order []string
+		for _, k := range keys {
+			for _, r := range n.imported(k) {
+				if _, seen := scores[r.Member]; !seen {
+					order = append(order, r.Member)
+				}
+				scores[r.Member] = append(scores[r.Member], r.Score)
+			}
+		}
+		var out []jifen.Rating
+		for _, id := range order {
+			sum := 0.0
+			for _, v := range scores[id] {
+				sum += v
+			}
+			out = append(out, jifen.Rating{Member: id, Period: p.Key, Score: sum / float64(len(scores[id]))})
+		}
+		return out
+	}
+	var months, quarters []string
+	for _, m := range n.months(p) {
+		months = append(months, m.Key)
+		if q := jifen.PeriodOf(jifen.Quarter, m.Start, n.loc); len(quarters) == 0 || quarters[len(quarters)-1] != q.Key {
+			quarters = append(quarters, q.Key)
+		}
+	}
+	if p.Kind == jifen.Quarter || p.Kind == jifen.Year {
+		if rs := mean(months); len(rs) > 0 {
+			return rs, "months"
+		}
+	}
+	if p.Kind == jifen.Year {
+		if rs := mean(quarters); len(rs) > 0 {
+			return rs, "quarters"
+		}
+	}
+	return nil, ""
 }
 
 // rated are a period's ratings of its counted members.
@@ -467,10 +525,19 @@ func (n *naive) ratingFigures(p jifen.Period) *nRatings {
 	}
 	q3, median := quartileInc(pts, 0.75), quartileInc(scores, 0.5)
 	for _, r := range rated {
-		if v := float64(n.points(r.Member, p)); v > 0 && v >= q3 && r.Score <= median {
+		v := float64(n.points(r.Member, p))
+		if v > 0 && v >= q3 {
+			out.TopQuarter++
+		}
+		if v > 0 && v >= q3 && r.Score <= median {
 			out.HighPoints = append(out.HighPoints, n.person(n.member(r.Member), p))
 		}
 	}
+	if out.TopQuarter > 0 {
+		v := round4(float64(len(out.HighPoints)) / float64(out.TopQuarter))
+		out.HighPointsShare = &v
+	}
+	_, out.Source = n.ratingsWithSource(p)
 	sort.Slice(out.HighPoints, func(i, j int) bool {
 		a, b := out.HighPoints[i], out.HighPoints[j]
 		return a.Points > b.Points || a.Points == b.Points && a.ID < b.ID
@@ -499,6 +566,26 @@ func (n *naive) ratingFigures(p jifen.Period) *nRatings {
 			tp.AvgRating = &v
 		}
 		out.Trend = append(out.Trend, tp)
+	}
+	// Agreement: first and last trend periods with ratings.
+	var withRatings []nTrend
+	for i, tp := range out.Trend {
+		start := []jifen.Period{prev.Previous(n.loc), prev, p}[i].Start
+		if tp.AvgRating != nil && len(n.entries) > 0 && !n.first.After(start) {
+			withRatings = append(withRatings, tp)
+		}
+	}
+	if k := len(withRatings); k >= 2 {
+		dp := withRatings[k-1].Points - withRatings[0].Points
+		dr := *withRatings[k-1].AvgRating - *withRatings[0].AvgRating
+		v := "flat"
+		if dp != 0 && dr != 0 {
+			v = "disagree"
+			if (dp > 0) == (dr > 0) {
+				v = "agree"
+			}
+		}
+		out.TrendAgreement = &v
 	}
 	return out
 }

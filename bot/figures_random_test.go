@@ -1262,6 +1262,14 @@ func checkRatings(c *checker, got map[string]any, want *nRatings) {
 	c.int("ratings.rated", r, "rated", int64(want.Rated))
 	c.ptr("ratings.spearman", r, "spearman", want.Spearman)
 	c.ptr("ratings.previous", r, "previous", want.Previous)
+	c.str("ratings.source", r, "source", want.Source)
+	c.int("ratings.top_quarter", r, "top_quarter", int64(want.TopQuarter))
+	c.ptr("ratings.high_points_share", r, "high_points_share", want.HighPointsShare)
+	if want.TrendAgreement == nil {
+		c.null("ratings.trend_agreement", r, "trend_agreement")
+	} else {
+		c.str("ratings.trend_agreement", r, "trend_agreement", *want.TrendAgreement)
+	}
 	if l, ok := c.list("ratings.high_points_average_rating", r, "high_points_average_rating"); ok {
 		c.people("ratings.high_points_average_rating", l, want.HighPoints)
 	}

@@ -466,4 +466,14 @@ var en = map[string]string{
 	"err.behavior_points_reached":      "%[2]s has reached the limit for “%[1]s” %[4]v (%[3]d {3:point|points}); it starts again on %[5]s.",
 	"err.behavior_points_reached.all":  "%[2]s has reached the limit for “%[1]s” %[4]v (%[3]d {3:point|points}).",
 	"survey.rate_cell":                 "%[1]d/%[2]d (%.0[3]f%%)",
+
+	// Points against ratings in quarter and year reports (issue 17).
+	"report.ratings_source.period":    "Ratings: those imported for this period.",
+	"report.ratings_source.months":    "Ratings: none were imported for this period itself; each member's ratings for its months are averaged (every month weighs the same).",
+	"report.ratings_source.quarters":  "Ratings: none were imported for this year or its months; each member's ratings for its quarters are averaged (every quarter weighs the same).",
+	"report.high_points_share":        "Of the %[3]d {3:member|members} in the top quarter by points, %[2]d {2:is|are} rated at or below the median: %[1]s.",
+	"report.trend_agreement.agree":    "Points and ratings moved the same way.",
+	"report.trend_agreement.disagree": "Points and ratings moved opposite ways: the change in points does not show in the ratings; review how the rules match performance.",
+	"report.trend_agreement.flat":     "Points or ratings held level over these periods: no telling whether they move together.",
+	"report.figure.correlation_share": "Spearman correlation %[1]s (%[2]d {2:member|members}); %[3]d of the %[4]d top-quarter members rated average or below",
 }

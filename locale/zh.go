@@ -466,4 +466,14 @@ var zh = map[string]string{
 	"err.behavior_points_reached":      "%[2]s 的「%[1]s」%[4]v已达上限（%[3]d 分），%[5]s 起重新计算。",
 	"err.behavior_points_reached.all":  "%[2]s 的「%[1]s」%[4]v已达上限（%[3]d 分）。",
 	"survey.rate_cell":                 "%[1]d/%[2]d（%.0[3]f%%）",
+
+	// Points against ratings in quarter and year reports (issue 17).
+	"report.ratings_source.period":    "评级来源：本期导入的评级。",
+	"report.ratings_source.months":    "评级来源：本期没有直接导入的评级，按每人本期各月评级的平均值合并（每个月权重相同）。",
+	"report.ratings_source.quarters":  "评级来源：本年没有年度或月度评级，按每人各季度评级的平均值合并（每个季度权重相同）。",
+	"report.high_points_share":        "积分前 25%% 的 %[3]d 人中，%[2]d 人评级在中位数及以下，占 %[1]s。",
+	"report.trend_agreement.agree":    "积分趋势与评级趋势方向一致。",
+	"report.trend_agreement.disagree": "积分趋势与评级趋势方向相反：积分的变化没有反映在评级上，值得复核规则与绩效的对应关系。",
+	"report.trend_agreement.flat":     "积分或评级在这几期基本持平，看不出两者是否同向。",
+	"report.figure.correlation_share": "Spearman 相关系数 %[1]s（%[2]d 人）；积分前 25%% 的 %[4]d 人中 %[3]d 人评级一般",
 }

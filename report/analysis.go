@@ -78,9 +78,13 @@ type Options struct {
 	Catalog *rules.Catalog
 	// T translates report texts (suggestions); keys report.*.
 	T func(key string, args ...any) string
-	// What HR imported for the period and the previous one.
+	// What HR imported for the period and the previous one (ratings
+	// combined from shorter periods, see CombinedRatings).
 	Ratings, PreviousRatings []jifen.Rating
 	KPIs, PreviousKPIs       []jifen.KPI
+	// RatingsSource says where Ratings come from: "period" (the default),
+	// "months" or "quarters".
+	RatingsSource string
 	// RatingsOf returns the ratings of any period, for the trend; nil
 	// leaves the trend out.
 	RatingsOf func(period string) []jifen.Rating
@@ -159,6 +163,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
 		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)
+		s.Ratings.TrendAgreement = agreement(s.Ratings.Trend, sc.first, loc)
 	}
 	s.Policies = policies(members, people, sc, cur, p, now, loc, cat)
 	s.Targets = targets(s, cur, old, cat, opt.KPIs)

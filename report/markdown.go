@@ -198,6 +198,13 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	if r := s.Ratings; r != nil {
 		p("### %s\n\n", t("report.h.ratings"))
 		p("%s\n\n", t("report.ratings", r.Rated, num(r.Spearman), num(r.Previous)))
+		p("%s\n\n", t("report.ratings_source."+r.Source))
+		if r.HighPointsShare != nil {
+			p("%s\n\n", t("report.high_points_share", pct(*r.HighPointsShare), len(r.HighPointsAverageRating), r.TopQuarter))
+		}
+		if a := r.TrendAgreement; a != nil {
+			p("%s\n\n", t("report.trend_agreement."+*a))
+		}
 		if len(r.HighPointsAverageRating) > 0 {
 			p("%s\n\n", cell(t("report.high_points", people(r.HighPointsAverageRating))))
 		}

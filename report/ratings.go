@@ -21,6 +21,99 @@ type RatingFigures struct {
 	// period and the two before it, oldest first, to see whether they move
 	// together.
 	Trend []TrendPoint `json:"trend"`
+	// Source says where the period's ratings come from (see
+	// CombinedRatings): "period", "months" or "quarters".
+	Source string `json:"source"`
+	// TopQuarter counts the rated members in the top quarter by points
+	// (points > 0, at or above the rated members' Q3); HighPointsShare is
+	// the share of them rated at or below the median, null without any.
+	TopQuarter      int      `json:"top_quarter"`
+	HighPointsShare *float64 `json:"high_points_share"`
+	// TrendAgreement compares the direction of the points trend and of
+	// the rating trend from the first to the last trend period that has
+	// ratings and that the ledger covers whole: "agree", "disagree" or
+	// "flat" (either did not move); null with fewer than two such periods.
+	TrendAgreement *string `json:"trend_agreement"`
+}
+
+// CombinedRatings are the ratings of period p: those HR imported for p
+// itself; for a quarter or a year without them, each member's mean over
+// the months of p HR rated them for; for a year without monthly ratings
+// either, the mean over its quarters. source names which ("period",
+// "months", "quarters"; "" when there are none).
+func CombinedRatings(ratingsOf func(string) []jifen.Rating, p jifen.Period, loc *time.Location) (rs []jifen.Rating, source string) {
+	if rs := ratingsOf(p.Key); len(rs) > 0 {
+		return rs, "period"
+	}
+	combine := func(kind jifen.PeriodKind) []jifen.Rating {
+		sum, n := map[string]float64{}, map[string]int{}
+		var order []string
+		for q := jifen.PeriodOf(kind, p.Start, loc); q.Start.Before(p.End); q = jifen.PeriodOf(kind, q.End, loc) {
+			for _, r := range ratingsOf(q.Key) {
+				if n[r.Member] == 0 {
+					order = append(order, r.Member)
+				}
+				sum[r.Member] += r.Score
+				n[r.Member]++
+			}
+		}
+		out := make([]jifen.Rating, 0, len(order))
+		for _, id := range order {
+			out = append(out, jifen.Rating{Member: id, Period: p.Key, Score: sum[id] / float64(n[id])})
+		}
+		return out
+	}
+	switch p.Kind {
+	case jifen.Quarter:
+		if rs := combine(jifen.Month); len(rs) > 0 {
+			return rs, "months"
+		}
+	case jifen.Year:
+		if rs := combine(jifen.Month); len(rs) > 0 {
+			return rs, "months"
+		}
+		if rs := combine(jifen.Quarter); len(rs) > 0 {
+			return rs, "quarters"
+		}
+	}
+	return nil, ""
+}
+
+// agreement compares the trend of points with the trend of ratings, over
+// the trend periods that have ratings and that the ledger covers whole (it
+// began on or before their start): a period the ledger covers in part has
+// too few points per month to compare.
+func agreement(trend []TrendPoint, first time.Time, loc *time.Location) *string {
+	var rated []TrendPoint
+	for _, tp := range trend {
+		q, err := jifen.ParsePeriod(tp.Period, loc)
+		if tp.AvgRating != nil && err == nil && !first.IsZero() && !first.After(q.Start) {
+			rated = append(rated, tp)
+		}
+	}
+	if len(rated) < 2 {
+		return nil
+	}
+	from, last := rated[0], rated[len(rated)-1]
+	sign := func(d float64) int {
+		switch {
+		case d > 0:
+			return 1
+		case d < 0:
+			return -1
+		}
+		return 0
+	}
+	dp, dr := sign(last.Points-from.Points), sign(*last.AvgRating-*from.AvgRating)
+	v := "flat"
+	switch {
+	case dp == 0 || dr == 0:
+	case dp == dr:
+		v = "agree"
+	default:
+		v = "disagree"
+	}
+	return &v
 }
 
 // TrendPoint is one period of the trend.
@@ -81,12 +174,24 @@ func correlate(s *Summary, people, before []jifen.Member, cur, old *counters, op
 		}
 		q3, median := QuartilesOf(pts).Q3, QuartilesOf(scores).Median
 		for _, r := range used {
-			if p := float64(cur.byMember[r.Member]); p >= q3 && p > 0 && r.Score <= median {
+			p := float64(cur.byMember[r.Member])
+			if p >= q3 && p > 0 {
+				rf.TopQuarter++
+			}
+			if p >= q3 && p > 0 && r.Score <= median {
 				m := byID[r.Member]
 				rf.HighPointsAverageRating = append(rf.HighPointsAverageRating, Person{ID: m.ID, Name: m.Name, Department: m.Department, Points: cur.byMember[m.ID]})
 			}
 		}
 		slices.SortFunc(rf.HighPointsAverageRating, func(a, b Person) int { return cmp.Or(cmp.Compare(b.Points, a.Points), cmp.Compare(a.ID, b.ID)) })
+		if rf.TopQuarter > 0 {
+			v := round(float64(len(rf.HighPointsAverageRating)) / float64(rf.TopQuarter))
+			rf.HighPointsShare = &v
+		}
+		rf.Source = opt.RatingsSource
+		if rf.Source == "" {
+			rf.Source = "period"
+		}
 		s.Ratings = rf
 	}
 	deptPoints := func(c *counters, dept string) int64 {
@@ -125,7 +230,7 @@ func trend(members []jifen.Member, monthNet map[string]int64, p jifen.Period, no
 	for _, q := range []jifen.Period{prev.Previous(loc), prev, p} {
 		n := len(counted(members, q, now, loc))
 		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now))))}
-		if rs := ratingsOf(q.Key); len(rs) > 0 {
+		if rs, _ := CombinedRatings(ratingsOf, q, loc); len(rs) > 0 {
 			var xs []float64
 			for _, r := range rs {
 				xs = append(xs, r.Score)

@@ -22,8 +22,10 @@ type Source interface {
 func AnalyzeSource(src Source, p jifen.Period, cat *rules.Catalog, t func(string, ...any) string) (*Summary, error) {
 	loc := src.Location()
 	prev := p.Previous(loc)
+	ratings, source := CombinedRatings(src.Ratings, p, loc)
+	previous, _ := CombinedRatings(src.Ratings, prev, loc)
 	opt := Options{Location: loc, Now: src.Now(), Catalog: cat, T: t,
-		Ratings: src.Ratings(p.Key), PreviousRatings: src.Ratings(prev.Key),
+		Ratings: ratings, RatingsSource: source, PreviousRatings: previous,
 		KPIs: src.KPIs(p.Key), PreviousKPIs: src.KPIs(prev.Key), RatingsOf: src.Ratings}
 	if ss, ok := src.(SurveySource); ok {
 		opt.Surveys = SurveysIn(ss, p)

@@ -60,9 +60,19 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 	}
 	// Points loosely tied to performance: a weak rank correlation, or many
 	// high-points members with an average rating.
-	if r := s.Ratings; r != nil && r.Rated >= 10 && r.Spearman != nil && *r.Spearman < 0.3 {
-		out = append(out, Suggestion{Kind: "correlation", Text: t("report.suggest.correlation"),
-			Figure: t("report.figure.correlation", *r.Spearman, r.Rated, len(r.HighPointsAverageRating))})
+	// Points loosely tied to performance: a weak rank correlation, or half
+	// or more of the top quarter by points rated average or below.
+	if r := s.Ratings; r != nil && r.Rated >= 10 {
+		weak := r.Spearman != nil && *r.Spearman < 0.3
+		loose := r.HighPointsShare != nil && r.TopQuarter >= 4 && *r.HighPointsShare >= 0.5
+		if weak || loose {
+			rho := "—"
+			if r.Spearman != nil {
+				rho = fmt.Sprintf("%.2f", *r.Spearman)
+			}
+			out = append(out, Suggestion{Kind: "correlation", Text: t("report.suggest.correlation"),
+				Figure: t("report.figure.correlation_share", rho, r.Rated, len(r.HighPointsAverageRating), r.TopQuarter)})
+		}
 	}
 	// Participation below 80%.
 	if p := s.Distribution.Participation; s.Members > 0 && p < 0.8 {
