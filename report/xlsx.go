@@ -56,7 +56,11 @@ func XLSX(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		}
 		for _, blk := range sec.Blocks {
 			if blk.Header == nil {
-				notes = append(notes, []value{text(sec.Title), text(plain(blk.Text))})
+				where := sec.Title
+				if where == "" {
+					where = title // the scope, above the first section
+				}
+				notes = append(notes, []value{text(where), text(plain(blk.Text))})
 				continue
 			}
 			rows := make([][]value, len(blk.Rows))

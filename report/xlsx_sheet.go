@@ -24,7 +24,12 @@ const (
 	fmtSignedN  = "+0;-0;0"
 	fmtDate     = "yyyy-mm-dd"
 	fmtDateTime = "yyyy-mm-dd hh:mm:ss"
+	wrap        = "wrap" // not a format: the style of long text
 )
+
+// maxWidth is the widest a column is made, in digit widths; longer text
+// wraps.
+const maxWidth = 80
 
 // value is a cell of a workbook table: v is a string, an int64, a float64
 // or a time.Time, shown with the number format f ("" is General).
@@ -66,7 +71,11 @@ func (b *book) style(format string) (int, error) {
 	if id, ok := b.styles[format]; ok {
 		return id, nil
 	}
-	id, err := b.f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	st := &excelize.Style{CustomNumFmt: &format}
+	if format == wrap {
+		st = &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}
+	}
+	id, err := b.f.NewStyle(st)
 	if err != nil {
 		return 0, err
 	}
@@ -127,7 +136,7 @@ func (b *book) table(title, caption string, header []string, rows [][]value) (st
 		col, _ := excelize.ColumnNumberToName(j + 1)
 		// Excel's width unit is the width of a digit; a little padding,
 		// and no column so wide it cannot be read on a screen.
-		if err := b.f.SetColWidth(name, col, col, float64(min(max(w, 6), 80))+2); err != nil {
+		if err := b.f.SetColWidth(name, col, col, float64(min(max(w, 6), maxWidth))+2); err != nil {
 			return "", err
 		}
 	}
@@ -154,6 +163,9 @@ func (b *book) set(sheet, cell string, c value) error {
 	format := c.f
 	if _, ok := c.v.(time.Time); ok && format == "" {
 		format = fmtDate
+	}
+	if str, ok := c.v.(string); ok && TextWidth(str) > maxWidth {
+		format = wrap // a sentence wraps in its column rather than run off it
 	}
 	id, err := b.style(format)
 	if err != nil || id == 0 {
