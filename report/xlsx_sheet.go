@@ -246,13 +246,15 @@ func typed(s string) value {
 	if s == "" {
 		return value{}
 	}
-	signed := s[0] == '+'
 	body := s
 	if s[0] == '+' || s[0] == '-' {
 		body = s[1:]
 	}
 	pct := strings.HasSuffix(body, "%")
 	body = strings.TrimSuffix(body, "%")
+	// A signed number is a change: a percentage shown with its sign (a
+	// share is never negative), a whole number with "+".
+	signed := s[0] == '+' || s[0] == '-' && pct
 	if !plainNumber(body) {
 		if len(s) == 10 && s[4] == '-' && s[7] == '-' {
 			if d, err := time.Parse("2006-01-02", s); err == nil {
