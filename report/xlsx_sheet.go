@@ -14,17 +14,16 @@ import (
 // stored as fractions and shown as percentages; averages keep the
 // decimals the Markdown shows.
 const (
-	fmtInt      = "0"
-	fmtDec1     = "0.0"
-	fmtDec2     = "0.00"
-	fmtPct0     = "0%"
-	fmtPct1     = "0.0%"
-	fmtPct2     = "0.00%"
-	fmtSigned1  = "+0.0%;-0.0%;0.0%"
-	fmtSignedN  = "+0;-0;0"
-	fmtDate     = "yyyy-mm-dd"
-	fmtDateTime = "yyyy-mm-dd hh:mm:ss"
-	wrap        = "wrap" // not a format: the style of long text
+	fmtInt     = "0"
+	fmtDec1    = "0.0"
+	fmtDec2    = "0.00"
+	fmtPct0    = "0%"
+	fmtPct1    = "0.0%"
+	fmtPct2    = "0.00%"
+	fmtSigned1 = "+0.0%;-0.0%;0.0%"
+	fmtSignedN = "+0;-0;0"
+	fmtDate    = "yyyy-mm-dd"
+	wrap       = "wrap" // not a format: the style of long text
 )
 
 // maxWidth is the widest a column is made, in digit widths; longer text
