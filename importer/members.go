@@ -118,8 +118,10 @@ func Points(t *Table, dir Directory, cat *rules.Catalog, loc *time.Location, now
 		{[]string{"time", "时间", "日期"}, true}, {[]string{"receiver", "成员", "姓名", "获得人"}, true},
 		{[]string{"points", "积分", "分数"}, true}, {[]string{"giver", "给予人"}, false},
 		{[]string{"behavior", "行为"}, false}, {[]string{"reason", "理由", "事由"}, false},
-		{[]string{"kind"}, false}, {[]string{"id"}, false}, {[]string{"recorded"}, false},
-		{[]string{"quantity"}, false}, {[]string{"reverses"}, false}, {[]string{"source"}, false},
+		// The ledger export's columns, English or Chinese (its XLSX header
+		// in zh-CN).
+		{[]string{"kind", "类型"}, false}, {[]string{"id", "编号"}, false}, {[]string{"recorded", "记录时间"}, false},
+		{[]string{"quantity", "数量"}, false}, {[]string{"reverses", "撤销条目"}, false}, {[]string{"source", "来源"}, false},
 	})
 	if err != nil {
 		return nil, err

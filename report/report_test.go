@@ -351,7 +351,7 @@ func checkXLSX(t *testing.T, s *Summary) {
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
-	if len(sheets) < 8 || sheets[0] != "积分小结 2026-11（对比 2026-10）" {
+	if title, _ := f.GetCellValue(sheets[0], "A1"); len(sheets) < 8 || sheets[0] != "概览" || title != "积分小结 2026-11（对比 2026-10）" {
 		t.Fatalf("sheets: %q", sheets)
 	}
 	rows, err := f.GetRows("各类别积分")

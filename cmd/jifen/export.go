@@ -15,6 +15,8 @@ import (
 
 	"jifen"
 	"jifen/importer"
+	"jifen/locale"
+	"jifen/report"
 	"jifen/survey"
 )
 
@@ -110,7 +112,10 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	keep := func(e *jifen.Entry) bool {
 		return (from.IsZero() || !e.Effective.Before(from)) && (to.IsZero() || e.Effective.Before(to))
 	}
-	tw, err := newTableWriter(w, format)
+	if format == "xlsx" {
+		return exportLedgerXLSX(a, w, keep, row)
+	}
+	tw, err := newTableWriter(w, format, sheetOptions{})
 	if err != nil {
 		return err
 	}
@@ -131,6 +136,76 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	return tw.Close()
 }
 
+// exportLedgerXLSX writes the ledger as a sheet named 积分明细 (Ledger),
+// its header in the bot's language (the importer reads the Chinese names
+// too), numbers as numbers and times as date-times. The entries are
+// counted first, so the sheet's dimension and autofilter, which the
+// streamed sheet writes before its rows, cover them exactly.
+func exportLedgerXLSX(a *app, w io.Writer, keep func(*jifen.Entry) bool, row func(*jifen.Entry) []string) error {
+	lang := a.bot.Language()
+	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
+	n := 0
+	if err := a.store.ForEachEntry(func(e *jifen.Entry) error {
+		if keep(e) {
+			n++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	header := make([]any, len(exportHeader))
+	widths := make([]float64, len(exportHeader))
+	for i, h := range exportHeader {
+		name := t("xlsx.ledger." + h)
+		header[i] = name
+		widths[i] = float64(max(report.TextWidth(name)+4, ledgerWidths[h]))
+	}
+	tw, err := newTableWriter(w, "xlsx", sheetOptions{Name: t("xlsx.sheet.ledger"), Rows: n + 1, Widths: widths})
+	if err != nil {
+		return err
+	}
+	xt := tw.(*xlsxTable)
+	if err := tw.Row(header); err != nil {
+		return err
+	}
+	loc := a.store.Location()
+	id := func(n uint64) any {
+		if n == 0 {
+			return nil
+		}
+		return int64(n)
+	}
+	err = a.store.ForEachEntry(func(e *jifen.Entry) error {
+		if !keep(e) {
+			return nil
+		}
+		r := cells(row(e))
+		// Numbers and times as a spreadsheet holds them; the text
+		// columns stay text. Times are cut to the second the CSV shows,
+		// so both read back to the same entries.
+		r[0], r[7], r[14], r[15], r[16] = int64(e.ID), e.Points, int64(e.RuleVersion), id(e.Reverses), id(e.Approval)
+		r[1] = excelize.Cell{StyleID: xt.dateTime, Value: e.Effective.In(loc).Truncate(time.Second)}
+		r[2] = excelize.Cell{StyleID: xt.dateTime, Value: e.At.In(loc).Truncate(time.Second)}
+		if e.Quantity != 0 {
+			r[8] = e.Quantity
+		} else {
+			r[8] = nil
+		}
+		return tw.Row(r)
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// ledgerWidths are the ledger columns' widths, in digit widths, from what
+// they hold (the rows are streamed, so they cannot be measured): a
+// date-time is 19 wide, a name four Chinese characters.
+var ledgerWidths = map[string]int{"id": 8, "time": 20, "recorded": 20, "kind": 9, "receiver": 12, "receiver_name": 10, "department": 12,
+	"points": 8, "quantity": 8, "category": 12, "behavior": 16, "giver": 12, "giver_name": 10, "reason": 40, "rule_version": 8,
+	"reverses": 8, "approval": 8, "source": 10}
+
 func cells(vals []string) []any {
 	out := make([]any, len(vals))
 	for i, v := range vals {
@@ -146,7 +221,17 @@ type tableWriter interface {
 	Close() error
 }
 
-func newTableWriter(w io.Writer, format string) (tableWriter, error) {
+// sheetOptions shape an XLSX table: the sheet's name (Sheet1 when
+// empty), its rows with the header when known beforehand (0: unknown, and
+// the sheet has no dimension record and no autofilter), and the columns'
+// widths.
+type sheetOptions struct {
+	Name   string
+	Rows   int
+	Widths []float64
+}
+
+func newTableWriter(w io.Writer, format string, opt sheetOptions) (tableWriter, error) {
 	if format == "csv" {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		if _, err := bw.WriteString("\ufeff"); err != nil {
@@ -155,12 +240,65 @@ func newTableWriter(w io.Writer, format string) (tableWriter, error) {
 		return &csvTable{bw: bw, cw: csv.NewWriter(bw)}, nil
 	}
 	f := excelize.NewFile()
-	sw, err := f.NewStreamWriter("Sheet1")
+	t, err := newXLSXTable(f, w, opt)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &xlsxTable{f: f, sw: sw, w: w}, nil
+	return t, nil
+}
+
+// newXLSXTable starts the streamed sheet: the header row frozen, and,
+// when the number of rows is known, the dimension and the autofilter set
+// to the table (a streamed sheet writes its dimension before its rows;
+// excelize would leave it at A1).
+func newXLSXTable(f *excelize.File, w io.Writer, opt sheetOptions) (*xlsxTable, error) {
+	sheet := "Sheet1"
+	if opt.Name != "" {
+		if err := f.SetSheetName(sheet, opt.Name); err != nil {
+			return nil, err
+		}
+		sheet = opt.Name
+	}
+	last := ""
+	if opt.Rows > 0 && len(opt.Widths) > 0 {
+		last, _ = excelize.CoordinatesToCellName(len(opt.Widths), opt.Rows)
+		if err := f.SetSheetDimension(sheet, "A1:"+last); err != nil {
+			return nil, err
+		}
+	} else if err := f.SetSheetDimension(sheet, ""); err != nil {
+		return nil, err
+	}
+	format := "yyyy-mm-dd hh:mm:ss"
+	dateTime, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	if err != nil {
+		return nil, err
+	}
+	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"EEEEEE"}, Pattern: 1}})
+	if err != nil {
+		return nil, err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, err
+	}
+	for i, wd := range opt.Widths {
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return nil, err
+	}
+	if last != "" {
+		// The streamed sheet keeps the worksheet whose autofilter Flush
+		// writes after the rows.
+		if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
+			return nil, err
+		}
+	}
+	return &xlsxTable{f: f, sw: sw, w: w, dateTime: dateTime, header: header}, nil
 }
 
 type csvTable struct {
@@ -195,15 +333,20 @@ func (t *csvTable) Close() error {
 }
 
 type xlsxTable struct {
-	f  *excelize.File
-	sw *excelize.StreamWriter
-	w  io.Writer
-	n  int
+	f                *excelize.File
+	sw               *excelize.StreamWriter
+	w                io.Writer
+	n                int
+	dateTime, header int // styles
 }
 
+// Row writes a row; the first is the header, in bold.
 func (t *xlsxTable) Row(vals []any) error {
 	t.n++
 	cell, _ := excelize.CoordinatesToCellName(1, t.n)
+	if t.n == 1 {
+		return t.sw.SetRow(cell, vals, excelize.RowOpts{StyleID: t.header})
+	}
 	return t.sw.SetRow(cell, vals)
 }
 
@@ -268,7 +411,7 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 	for _, q := range questions {
 		header = append(header, q.ID+" "+q.Text)
 	}
-	tw, err := newTableWriter(w, format)
+	tw, err := newTableWriter(w, format, sheetOptions{})
 	if err != nil {
 		return err
 	}
@@ -330,7 +473,7 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 // exportTable writes the members, ratings or KPIs in the columns `jifen
 // import` reads, so they can be moved to another store as they are.
 func exportTable(a *app, kind string, w io.Writer, format string) error {
-	tw, err := newTableWriter(w, format)
+	tw, err := newTableWriter(w, format, sheetOptions{})
 	if err != nil {
 		return err
 	}
