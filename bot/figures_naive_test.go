@@ -9,6 +9,7 @@ package bot_test
 // Member.EmployedIn), since they are what the figures are defined by.
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -315,6 +316,12 @@ type nPolicy struct {
 	Before, After float64
 	Months        [2]int
 	Change        *float64
+	// What the policy targets: its uses per member per month, who
+	// stopped (ids, at most 20) and who changed most ("id b→a").
+	RateBefore, RateAfter, RateChange *float64
+	Occurrences                       [2]int
+	StoppedCount                      int
+	Stopped, Cases                    []string
 }
 
 type nCap struct {
@@ -977,6 +984,7 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 		}
 		np := nPolicy{ID: pol.ID, Name: pol.Name, Before: round2(mean(before)), After: round2(mean(after)), Months: [2]int{len(before), len(after)}}
 		np.Change = change(mean(before), mean(after))
+		n.policyTargets(&np, pol, month, p, cur)
 		r.Policies = append(r.Policies, np)
 	}
 	r.Ratings = n.ratingFigures(p)
@@ -994,5 +1002,102 @@ func sortMoves(moves []nMove, size func(nMove) int) {
 			}
 			moves[j-1], moves[j] = b, a
 		}
+	}
+}
+
+// targeted reports whether a standing entry is one a policy names, by its
+// behavior or its category.
+func targeted(pol rules.Policy, e jifen.Entry) bool {
+	if e.Behavior != "" && e.Behavior == pol.Behavior {
+		return true
+	}
+	for _, b := range pol.Behaviors {
+		if e.Behavior != "" && e.Behavior == b {
+			return true
+		}
+	}
+	for _, c := range pol.Categories {
+		if e.Category != "" && e.Category == c {
+			return true
+		}
+	}
+	return false
+}
+
+// policyTargets fills what a policy did to what it targets: the standing
+// entries of its behaviors per counted member per month, month by month
+// over the same months as the points; the counted members with such an
+// entry in the three months before the date and none from it to the
+// period's end; and the three whose uses per month moved most.
+func (n *naive) policyTargets(np *nPolicy, pol rules.Policy, month, p jifen.Period, cur []jifen.Member) {
+	if pol.Behavior == "" && len(pol.Behaviors) == 0 && len(pol.Categories) == 0 {
+		return
+	}
+	uses := func(id string, from, to time.Time) int {
+		k := 0
+		for _, e := range n.entries {
+			if e.Kind == jifen.KindRevoke || n.reversed[e.ID] || !earns(e) || !targeted(pol, e) || id != "" && e.Receiver != id {
+				continue
+			}
+			if !e.Effective.Before(from) && e.Effective.Before(to) {
+				k++
+			}
+		}
+		return k
+	}
+	// The same months as the points: before, up to three and not before
+	// the ledger; after, up to three, begun and within the period.
+	var before, after []jifen.Period
+	m := month
+	for range 3 {
+		m = m.Previous(n.loc)
+		if m.End.After(n.first) {
+			before = append(before, m)
+		}
+	}
+	for m, k := month, 0; k < 3 && m.Start.Before(p.End) && !n.now.Before(m.Start); m, k = jifen.PeriodOf(jifen.Month, m.End, n.loc), k+1 {
+		after = append(after, m)
+	}
+	rate := func(ms []jifen.Period) (float64, int) {
+		var xs []float64
+		total := 0
+		for _, m := range ms {
+			k := uses("", m.Start, m.End)
+			total += k
+			xs = append(xs, float64(k)/float64(max(1, len(n.counted(m, "")))))
+		}
+		return mean(xs), total
+	}
+	rb, nb := rate(before)
+	ra, na := rate(after)
+	rb4, ra4 := round4(rb), round4(ra)
+	np.RateBefore, np.RateAfter, np.RateChange, np.Occurrences = &rb4, &ra4, change(rb, ra), [2]int{nb, na}
+	type moved struct {
+		id, text string
+		by       float64
+	}
+	var moves []moved
+	for _, mm := range cur {
+		if uses(mm.ID, pol.Date.AddDate(0, -3, 0), pol.Date) > 0 && uses(mm.ID, pol.Date, p.End) == 0 {
+			np.StoppedCount++
+			if len(np.Stopped) < 20 {
+				np.Stopped = append(np.Stopped, mm.ID)
+			}
+		}
+		if len(before) == 0 || len(after) == 0 {
+			continue
+		}
+		b := uses(mm.ID, before[len(before)-1].Start, before[0].End)
+		a := uses(mm.ID, after[0].Start, after[len(after)-1].End)
+		by := math.Abs(float64(b)/float64(len(before)) - float64(a)/float64(len(after)))
+		if by > 0 {
+			moves = append(moves, moved{mm.ID, fmt.Sprintf("%s %d→%d", mm.ID, b, a), by})
+		}
+	}
+	sort.SliceStable(moves, func(i, j int) bool {
+		return moves[i].by > moves[j].by || moves[i].by == moves[j].by && moves[i].id < moves[j].id
+	})
+	for i := 0; i < len(moves) && i < 3; i++ {
+		np.Cases = append(np.Cases, moves[i].text)
 	}
 }

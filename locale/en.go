@@ -466,4 +466,18 @@ var en = map[string]string{
 	"err.behavior_points_reached":      "%[2]s has reached the limit for “%[1]s” %[4]v (%[3]d {3:point|points}); it starts again on %[5]s.",
 	"err.behavior_points_reached.all":  "%[2]s has reached the limit for “%[1]s” %[4]v (%[3]d {3:point|points}).",
 	"survey.rate_cell":                 "%[1]d/%[2]d (%.0[3]f%%)",
+
+	// Issue 17 analyses: what a policy targets, what drove a climb, and
+	// participation by level and tenure.
+	"report.h.policy_targets":  "What the policies target: uses per member per month",
+	"report.col.targets":       "Targets",
+	"report.col.rate_before":   "Before, per member per month (months)",
+	"report.col.rate_after":    "After, per member per month (months)",
+	"report.col.stopped":       "Stopped since (members)",
+	"report.policy_cases":      "“%[1]s”, members who changed most:",
+	"report.policy_case":       "%[1]s: %[3]s %[4]d {4:time|times} in the %[2]d months before the policy, %[6]d {6:time|times} in the %[5]d months after",
+	"report.climber_drivers":   "%[1]s rose mainly through %[2]s.",
+	"report.faller_drivers":    "%[1]s fell mainly in %[2]s.",
+	"report.driver":            "%[1]s (%+[2]d)",
+	"report.col.participation": "Participation",
 }

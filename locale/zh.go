@@ -466,4 +466,18 @@ var zh = map[string]string{
 	"err.behavior_points_reached":      "%[2]s 的「%[1]s」%[4]v已达上限（%[3]d 分），%[5]s 起重新计算。",
 	"err.behavior_points_reached.all":  "%[2]s 的「%[1]s」%[4]v已达上限（%[3]d 分）。",
 	"survey.rate_cell":                 "%[1]d/%[2]d（%.0[3]f%%）",
+
+	// Issue 17 analyses: what a policy targets, what drove a climb, and
+	// participation by level and tenure.
+	"report.h.policy_targets":  "政策针对的行为：人均每月发生次数",
+	"report.col.targets":       "针对",
+	"report.col.rate_before":   "实施前人均每月（月数）",
+	"report.col.rate_after":    "实施后人均每月（月数）",
+	"report.col.stopped":       "此后未再出现（人）",
+	"report.policy_cases":      "「%[1]s」典型案例：",
+	"report.policy_case":       "%[1]s：政策前 %[2]d 个月%[3]s %[4]d 次，之后 %[5]d 个月 %[6]d 次",
+	"report.climber_drivers":   "%[1]s：积分上升主要来自%[2]s。",
+	"report.faller_drivers":    "%[1]s：积分下降主要在%[2]s。",
+	"report.driver":            "%[1]s（%+[2]d）",
+	"report.col.participation": "参与率",
 }

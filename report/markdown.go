@@ -154,15 +154,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 				fmt.Sprintf("%.2f (%d)", pe.After, pe.Months[1]), signedPct(pe.Change)})
 		}
 		table([]string{t("report.col.policy"), t("report.col.date"), t("report.col.before"), t("report.col.after"), t("report.col.change")}, rows)
-		for _, pe := range s.Policies {
-			if len(pe.Stopped) > 0 {
-				var names []string
-				for _, x := range pe.Stopped {
-					names = append(names, x.Name)
-				}
-				p("%s\n\n", cell(t("report.stopped", pe.Name, strings.Join(names, t("report.sep")))))
-			}
-		}
+		policyTargetsMarkdown(s.Policies, p, table, t)
 	}
 	if len(s.Surveys) > 0 {
 		p("### %s\n\n", t("report.h.surveys"))
@@ -376,4 +368,48 @@ func surveyMarkdown(rs []survey.Results, p func(string, ...any), table func([]st
 	if len(rows) > 1 {
 		table([]string{t("report.col.survey"), t("report.col.round"), t("report.col.date"), t("report.col.rate"), t("report.col.likert_avg"), "NPS"}, rows)
 	}
+}
+
+// policyTargetsMarkdown writes, for the policies that name what they
+// target, how often it occurred per member per month before and after, how
+// many stopped, and the members who changed most, one sentence each.
+func policyTargetsMarkdown(ps []PolicyEffect, p func(string, ...any), table func([]string, [][]string), t func(string, ...any) string) {
+	var rows [][]string
+	rate := func(x *float64, months int) string {
+		if x == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f (%d)", *x, months)
+	}
+	for _, pe := range ps {
+		if len(pe.Targets) > 0 {
+			rows = append(rows, []string{pe.Name, policyLabel(pe, t), rate(pe.RateBefore, pe.Months[0]), rate(pe.RateAfter, pe.Months[1]),
+				signedPct(pe.RateChange), fmt.Sprint(pe.StoppedCount)})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("### %s\n\n", t("report.h.policy_targets"))
+	table([]string{t("report.col.policy"), t("report.col.targets"), t("report.col.rate_before"), t("report.col.rate_after"), t("report.col.change"), t("report.col.stopped")}, rows)
+	for _, pe := range ps {
+		if len(pe.Cases) == 0 {
+			continue
+		}
+		p("%s\n\n", cell(t("report.policy_cases", pe.Name)))
+		label := policyLabel(pe, t)
+		for _, c := range pe.Cases {
+			p("- %s\n", cell(t("report.policy_case", c.Name, pe.Months[0], label, c.Before, pe.Months[1], c.After)))
+		}
+		p("\n")
+	}
+}
+
+// policyLabel names what a policy targets: "迟到、早退".
+func policyLabel(pe PolicyEffect, t func(string, ...any) string) string {
+	var names []string
+	for _, x := range pe.Targets {
+		names = append(names, x.Name)
+	}
+	return strings.Join(names, t("report.sep"))
 }
