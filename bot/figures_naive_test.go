@@ -11,6 +11,7 @@ package bot_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -292,15 +293,17 @@ type nDept struct {
 }
 
 type nLevel struct {
-	Name    string
-	Members int
-	Average float64
-	Monthly float64
+	Name          string
+	Members       int
+	Average       float64
+	Monthly       float64
+	Participation float64 // received a standing positive entry in the period
 }
 
 type nMove struct {
 	nPerson
 	From, To int
+	Drivers  []string // "behavior points−previous=gained", the two that moved them most
 }
 
 type nTarget struct {
@@ -873,7 +876,7 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	r.Average = n.average(cur, p)
 	for _, l := range names(cur, func(m jifen.Member) string { return m.Level }) {
 		ms := only(cur, func(m jifen.Member) bool { return m.Level == l })
-		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p), Monthly: n.monthly(ms, p)})
+		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p), Monthly: n.monthly(ms, p), Participation: n.participation(ms, p)})
 	}
 	cutoff := p.End.AddDate(0, -6, 0)
 	var newcomers, others []jifen.Member
@@ -889,8 +892,8 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 			newcomers = append(newcomers, m)
 		}
 	}
-	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p), Monthly: n.monthly(newcomers, p)}
-	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p), Monthly: n.monthly(others, p)}
+	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p), Monthly: n.monthly(newcomers, p), Participation: n.participation(newcomers, p)}
+	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p), Monthly: n.monthly(others, p), Participation: n.participation(others, p)}
 
 	// Climbers and fallers: employed on every day of both periods (so
 	// far), points in one of them; ranks among each period's counted.
@@ -906,12 +909,14 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	sortMoves(moves, func(m nMove) int { return m.From - m.To }) // by rise
 	for _, mv := range moves {
 		if len(r.Climbers) < 3 && mv.From > mv.To {
+			mv.Drivers = n.drivers(mv.ID, p, prev, 1)
 			r.Climbers = append(r.Climbers, mv)
 		}
 	}
 	sortMoves(moves, func(m nMove) int { return m.To - m.From }) // by drop
 	for _, mv := range moves {
 		if len(r.Fallers) < 3 && mv.To > mv.From {
+			mv.Drivers = n.drivers(mv.ID, p, prev, -1)
 			r.Fallers = append(r.Fallers, mv)
 		}
 	}
@@ -1100,4 +1105,53 @@ func (n *naive) policyTargets(np *nPolicy, pol rules.Policy, month, p jifen.Peri
 	for i := 0; i < len(moves) && i < 3; i++ {
 		np.Cases = append(np.Cases, moves[i].text)
 	}
+}
+
+// drivers are the two behaviors whose points of member id rose most
+// (sign 1) or fell most (sign −1) from prev to p, ties by behavior id.
+func (n *naive) drivers(id string, p, prev jifen.Period, sign int64) []string {
+	sum := func(q jifen.Period) map[string]int64 {
+		out := map[string]int64{}
+		for _, e := range n.entries {
+			if earns(e) && e.Receiver == id && e.Behavior != "" && !e.Effective.Before(q.Start) && e.Effective.Before(q.End) {
+				out[e.Behavior] += e.Points
+			}
+		}
+		return out
+	}
+	now, then := sum(p), sum(prev)
+	var ids []string
+	for _, m := range []map[string]int64{now, then} {
+		for b := range m {
+			if (now[b]-then[b])*sign > 0 && !slices.Contains(ids, b) {
+				ids = append(ids, b)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		gi, gj := (now[ids[i]]-then[ids[i]])*sign, (now[ids[j]]-then[ids[j]])*sign
+		return gi > gj || gi == gj && ids[i] < ids[j]
+	})
+	var out []string
+	for _, b := range ids[:min(2, len(ids))] {
+		out = append(out, fmt.Sprintf("%s %d−%d=%d", b, now[b], then[b], now[b]-then[b]))
+	}
+	return out
+}
+
+// participation is the share of ms with a standing positive entry in p.
+func (n *naive) participation(ms []jifen.Member, p jifen.Period) float64 {
+	if len(ms) == 0 {
+		return 0
+	}
+	got, live := 0, n.live(p)
+	for _, m := range ms {
+		for _, e := range live {
+			if e.Receiver == m.ID && e.Points > 0 {
+				got++
+				break
+			}
+		}
+	}
+	return round4(float64(got) / float64(len(ms)))
 }

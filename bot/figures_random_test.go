@@ -935,6 +935,7 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 					c.int("distribution."+key+".members", lv, "members", int64(wl.Members))
 					c.num("distribution."+key+".average", lv, "average", wl.Average)
 					c.num("distribution."+key+".monthly", lv, "monthly", wl.Monthly)
+					c.num("distribution."+key+".participation", lv, "participation", wl.Participation)
 				}
 			}
 		}
@@ -1237,6 +1238,7 @@ func (c *checker) levels(path string, l []any, want []nLevel) {
 			c.int(p+".members", g, "members", int64(w.Members))
 			c.num(p+".average", g, "average", w.Average)
 			c.num(p+".monthly", g, "monthly", w.Monthly)
+			c.num(p+".participation", g, "participation", w.Participation)
 		}
 	}
 	c.eq(path+".names", fmt.Sprint(order), fmt.Sprint(worder))
@@ -1266,6 +1268,12 @@ func (c *checker) moves(path string, obj map[string]any, key string, want []nMov
 		c.int(p+".points", g, "points", w.Points)
 		c.int(p+".from", g, "from", int64(w.From))
 		c.int(p+".to", g, "to", int64(w.To))
+		var drivers []string
+		for _, x := range anyList(g["drivers"]) {
+			o := x.(map[string]any)
+			drivers = append(drivers, fmt.Sprintf("%v %v−%v=%v", o["id"], o["points"], o["previous"], o["gained"]))
+		}
+		c.eq(p+".drivers", fmt.Sprint(drivers), fmt.Sprint(w.Drivers))
 	}
 }
 

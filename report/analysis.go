@@ -101,13 +101,14 @@ type counters struct {
 	slotPts          map[string]int64
 	spend            map[string]*Spending
 	spent            int64
-	deptCat          map[string]int64 // department|category → points
+	deptCat          map[string]int64            // department|category → points
+	memberBeh        map[string]map[string]int64 // member → behavior → points
 }
 
 func newCounters() *counters {
 	return &counters{byMember: map[string]int64{}, received: map[string]int{}, byCat: map[string]int64{}, byBeh: map[string]int64{},
 		catN: map[string]int{}, behN: map[string]int{}, behDept: map[string]map[string]int64{}, slots: map[string]int64{},
-		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[string]int64{}}
+		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[string]int64{}, memberBeh: map[string]map[string]int64{}}
 }
 
 // Analyze computes the summary of period p as of opt.Now. It reads the
@@ -289,6 +290,12 @@ func (sc *scan) add(e *jifen.Entry) error {
 	if e.Behavior != "" {
 		c.byBeh[e.Behavior] += e.Points
 		c.behN[e.Behavior] += sign
+		mb := c.memberBeh[e.Receiver]
+		if mb == nil {
+			mb = map[string]int64{}
+			c.memberBeh[e.Receiver] = mb
+		}
+		mb[e.Behavior] += e.Points
 		d := c.behDept[e.Behavior]
 		if d == nil {
 			d = map[string]int64{}

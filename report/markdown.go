@@ -172,6 +172,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		p("%s\n\n", t("report.none"))
 	} else {
 		table([]string{"", t("report.col.name"), t("report.col.department"), t("report.col.rank"), t("report.col.points")}, rows)
+		moveDriversMarkdown(s.Climbers, s.Fallers, p, t)
 	}
 
 	d := s.Distribution
@@ -179,13 +180,13 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	p("%s\n\n", t("report.distribution", d.Quartiles.Min, d.Quartiles.Q1, d.Quartiles.Median, d.Quartiles.Q3, d.Quartiles.Max, d.Average, pct(d.Participation)))
 	rows = nil
 	level := func(name string, l Level) []string {
-		return []string{name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average), fmt.Sprintf("%.2f", l.Monthly)}
+		return []string{name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average), fmt.Sprintf("%.2f", l.Monthly), pct(l.Participation)}
 	}
 	for _, l := range d.ByLevel {
 		rows = append(rows, level(l.Name, l))
 	}
 	rows = append(rows, level(t("report.newcomers"), d.NewMembers), level(t("report.others"), d.Others))
-	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average"), t("report.col.monthly_employed")}, rows)
+	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average"), t("report.col.monthly_employed"), t("report.col.participation")}, rows)
 
 	if r := s.Ratings; r != nil {
 		p("### %s\n\n", t("report.h.ratings"))
@@ -412,4 +413,28 @@ func policyLabel(pe PolicyEffect, t func(string, ...any) string) string {
 		names = append(names, x.Name)
 	}
 	return strings.Join(names, t("report.sep"))
+}
+
+// moveDriversMarkdown says, one line per member, which behaviors drove a
+// climb or a fall: "张三：积分上升主要来自签单（+30）、合理化建议（+20）。"
+func moveDriversMarkdown(climbers, fallers []Move, p func(string, ...any), t func(string, ...any) string) {
+	var lines []string
+	for _, sec := range []struct {
+		key   string
+		moves []Move
+	}{{"report.climber_drivers", climbers}, {"report.faller_drivers", fallers}} {
+		for _, mv := range sec.moves {
+			if len(mv.Drivers) == 0 {
+				continue
+			}
+			var parts []string
+			for _, d := range mv.Drivers {
+				parts = append(parts, t("report.driver", d.Name, d.Gained))
+			}
+			lines = append(lines, "- "+cell(t(sec.key, mv.Name, strings.Join(parts, t("report.sep")))))
+		}
+	}
+	if len(lines) > 0 {
+		p("%s\n\n", strings.Join(lines, "\n"))
+	}
 }
