@@ -9,7 +9,9 @@ package bot_test
 // Member.EmployedIn), since they are what the figures are defined by.
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -291,15 +293,17 @@ type nDept struct {
 }
 
 type nLevel struct {
-	Name    string
-	Members int
-	Average float64
-	Monthly float64
+	Name          string
+	Members       int
+	Average       float64
+	Monthly       float64
+	Participation float64 // received a standing positive entry in the period
 }
 
 type nMove struct {
 	nPerson
 	From, To int
+	Drivers  []string // "behavior points−previous=gained", the two that moved them most
 }
 
 type nTarget struct {
@@ -315,6 +319,12 @@ type nPolicy struct {
 	Before, After float64
 	Months        [2]int
 	Change        *float64
+	// What the policy targets: its uses per member per month, who
+	// stopped (ids, at most 20) and who changed most ("id b→a").
+	RateBefore, RateAfter, RateChange *float64
+	Occurrences                       [2]int
+	StoppedCount                      int
+	Stopped, Cases                    []string
 }
 
 type nCap struct {
@@ -953,7 +963,7 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	r.Average = n.average(cur, p)
 	for _, l := range names(cur, func(m jifen.Member) string { return m.Level }) {
 		ms := only(cur, func(m jifen.Member) bool { return m.Level == l })
-		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p), Monthly: n.monthly(ms, p)})
+		r.ByLevel = append(r.ByLevel, nLevel{Name: l, Members: len(ms), Average: n.average(ms, p), Monthly: n.monthly(ms, p), Participation: n.participation(ms, p)})
 	}
 	cutoff := p.End.AddDate(0, -6, 0)
 	var newcomers, others []jifen.Member
@@ -969,8 +979,8 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 			newcomers = append(newcomers, m)
 		}
 	}
-	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p), Monthly: n.monthly(newcomers, p)}
-	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p), Monthly: n.monthly(others, p)}
+	r.NewMembers = nLevel{Name: "new", Members: len(newcomers), Average: n.average(newcomers, p), Monthly: n.monthly(newcomers, p), Participation: n.participation(newcomers, p)}
+	r.Others = nLevel{Name: "others", Members: len(others), Average: n.average(others, p), Monthly: n.monthly(others, p), Participation: n.participation(others, p)}
 
 	// Climbers and fallers: employed on every day of both periods (so
 	// far), points in one of them; ranks among each period's counted.
@@ -986,12 +996,14 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	sortMoves(moves, func(m nMove) int { return m.From - m.To }) // by rise
 	for _, mv := range moves {
 		if len(r.Climbers) < 3 && mv.From > mv.To {
+			mv.Drivers = n.drivers(mv.ID, p, prev, 1)
 			r.Climbers = append(r.Climbers, mv)
 		}
 	}
 	sortMoves(moves, func(m nMove) int { return m.To - m.From }) // by drop
 	for _, mv := range moves {
 		if len(r.Fallers) < 3 && mv.To > mv.From {
+			mv.Drivers = n.drivers(mv.ID, p, prev, -1)
 			r.Fallers = append(r.Fallers, mv)
 		}
 	}
@@ -1064,6 +1076,7 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 		}
 		np := nPolicy{ID: pol.ID, Name: pol.Name, Before: round2(mean(before)), After: round2(mean(after)), Months: [2]int{len(before), len(after)}}
 		np.Change = change(mean(before), mean(after))
+		n.policyTargets(&np, pol, month, p, cur)
 		r.Policies = append(r.Policies, np)
 	}
 	r.Ratings = n.ratingFigures(p)
@@ -1082,4 +1095,150 @@ func sortMoves(moves []nMove, size func(nMove) int) {
 			moves[j-1], moves[j] = b, a
 		}
 	}
+}
+
+// targeted reports whether a standing entry is one a policy names, by its
+// behavior or its category.
+func targeted(pol rules.Policy, e jifen.Entry) bool {
+	if e.Behavior != "" && e.Behavior == pol.Behavior {
+		return true
+	}
+	for _, b := range pol.Behaviors {
+		if e.Behavior != "" && e.Behavior == b {
+			return true
+		}
+	}
+	for _, c := range pol.Categories {
+		if e.Category != "" && e.Category == c {
+			return true
+		}
+	}
+	return false
+}
+
+// policyTargets fills what a policy did to what it targets: the standing
+// entries of its behaviors per counted member per month, month by month
+// over the same months as the points; the counted members with such an
+// entry in the three months before the date and none from it to the
+// period's end; and the three whose uses per month moved most.
+func (n *naive) policyTargets(np *nPolicy, pol rules.Policy, month, p jifen.Period, cur []jifen.Member) {
+	if pol.Behavior == "" && len(pol.Behaviors) == 0 && len(pol.Categories) == 0 {
+		return
+	}
+	uses := func(id string, from, to time.Time) int {
+		k := 0
+		for _, e := range n.entries {
+			if e.Kind == jifen.KindRevoke || n.reversed[e.ID] || !earns(e) || !targeted(pol, e) || id != "" && e.Receiver != id {
+				continue
+			}
+			if !e.Effective.Before(from) && e.Effective.Before(to) {
+				k++
+			}
+		}
+		return k
+	}
+	// The same months as the points: before, up to three and not before
+	// the ledger; after, up to three, begun and within the period.
+	var before, after []jifen.Period
+	m := month
+	for range 3 {
+		m = m.Previous(n.loc)
+		if m.End.After(n.first) {
+			before = append(before, m)
+		}
+	}
+	for m, k := month, 0; k < 3 && m.Start.Before(p.End) && !n.now.Before(m.Start); m, k = jifen.PeriodOf(jifen.Month, m.End, n.loc), k+1 {
+		after = append(after, m)
+	}
+	rate := func(ms []jifen.Period) (float64, int) {
+		var xs []float64
+		total := 0
+		for _, m := range ms {
+			k := uses("", m.Start, m.End)
+			total += k
+			xs = append(xs, float64(k)/float64(max(1, len(n.counted(m, "")))))
+		}
+		return mean(xs), total
+	}
+	rb, nb := rate(before)
+	ra, na := rate(after)
+	rb4, ra4 := round4(rb), round4(ra)
+	np.RateBefore, np.RateAfter, np.RateChange, np.Occurrences = &rb4, &ra4, change(rb, ra), [2]int{nb, na}
+	type moved struct {
+		id, text string
+		by       float64
+	}
+	var moves []moved
+	for _, mm := range cur {
+		if uses(mm.ID, pol.Date.AddDate(0, -3, 0), pol.Date) > 0 && uses(mm.ID, pol.Date, p.End) == 0 {
+			np.StoppedCount++
+			if len(np.Stopped) < 20 {
+				np.Stopped = append(np.Stopped, mm.ID)
+			}
+		}
+		if len(before) == 0 || len(after) == 0 {
+			continue
+		}
+		b := uses(mm.ID, before[len(before)-1].Start, before[0].End)
+		a := uses(mm.ID, after[0].Start, after[len(after)-1].End)
+		by := math.Abs(float64(b)/float64(len(before)) - float64(a)/float64(len(after)))
+		if by > 0 {
+			moves = append(moves, moved{mm.ID, fmt.Sprintf("%s %d→%d", mm.ID, b, a), by})
+		}
+	}
+	sort.SliceStable(moves, func(i, j int) bool {
+		return moves[i].by > moves[j].by || moves[i].by == moves[j].by && moves[i].id < moves[j].id
+	})
+	for i := 0; i < len(moves) && i < 3; i++ {
+		np.Cases = append(np.Cases, moves[i].text)
+	}
+}
+
+// drivers are the two behaviors whose points of member id rose most
+// (sign 1) or fell most (sign −1) from prev to p, ties by behavior id.
+func (n *naive) drivers(id string, p, prev jifen.Period, sign int64) []string {
+	sum := func(q jifen.Period) map[string]int64 {
+		out := map[string]int64{}
+		for _, e := range n.entries {
+			if earns(e) && e.Receiver == id && e.Behavior != "" && !e.Effective.Before(q.Start) && e.Effective.Before(q.End) {
+				out[e.Behavior] += e.Points
+			}
+		}
+		return out
+	}
+	now, then := sum(p), sum(prev)
+	var ids []string
+	for _, m := range []map[string]int64{now, then} {
+		for b := range m {
+			if (now[b]-then[b])*sign > 0 && !slices.Contains(ids, b) {
+				ids = append(ids, b)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		gi, gj := (now[ids[i]]-then[ids[i]])*sign, (now[ids[j]]-then[ids[j]])*sign
+		return gi > gj || gi == gj && ids[i] < ids[j]
+	})
+	var out []string
+	for _, b := range ids[:min(2, len(ids))] {
+		out = append(out, fmt.Sprintf("%s %d−%d=%d", b, now[b], then[b], now[b]-then[b]))
+	}
+	return out
+}
+
+// participation is the share of ms with a standing positive entry in p.
+func (n *naive) participation(ms []jifen.Member, p jifen.Period) float64 {
+	if len(ms) == 0 {
+		return 0
+	}
+	got, live := 0, n.live(p)
+	for _, m := range ms {
+		for _, e := range live {
+			if e.Receiver == m.ID && e.Points > 0 {
+				got++
+				break
+			}
+		}
+	}
+	return round4(float64(got) / float64(len(ms)))
 }

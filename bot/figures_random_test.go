@@ -187,6 +187,7 @@ func figuresCatalog(rng *rand.Rand, from, to time.Time, loc *time.Location) *rul
 		}
 		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 	}
+	lateDate, praiseDate := policyDate(), policyDate()
 	return &rules.Catalog{
 		Categories: []rules.Category{
 			{ID: "sales", Name: "销售业绩"}, {ID: "service", Name: "客户满意度"},
@@ -213,8 +214,11 @@ func figuresCatalog(rng *rand.Rand, from, to time.Time, loc *time.Location) *rul
 			{ID: "avg_cap", Name: "人均月积分上限", Metric: rules.MetricAvgMonthlyPoints, Max: f64(float64(20 + rng.IntN(40)))},
 		},
 		Policies: []rules.Policy{
-			{ID: "late_deduction", Name: "迟到扣分", Date: policyDate(), Behavior: "late"},
-			{ID: "praise_double", Name: "好评加倍", Date: policyDate()},
+			{ID: "late_deduction", Name: "迟到扣分", Date: lateDate, Behavior: "late"},
+			{ID: "praise_double", Name: "好评加倍", Date: praiseDate},
+			// Targets by a list and by a category: violations and the
+			// whole 考勤 category (迟到 and 全勤).
+			{ID: "discipline", Name: "纪律整顿", Date: praiseDate, Behaviors: []string{"violation"}, Categories: []string{"attendance"}},
 		},
 	}
 }
@@ -931,6 +935,7 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 					c.int("distribution."+key+".members", lv, "members", int64(wl.Members))
 					c.num("distribution."+key+".average", lv, "average", wl.Average)
 					c.num("distribution."+key+".monthly", lv, "monthly", wl.Monthly)
+					c.num("distribution."+key+".participation", lv, "participation", wl.Participation)
 				}
 			}
 		}
@@ -978,6 +983,22 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 			months, _ := g["months"].([]any)
 			c.eq(path+".months", fmt.Sprint(months), fmt.Sprint([]int{wp.Months[0], wp.Months[1]}))
 			c.ptr(path+".change", g, "change", wp.Change)
+			c.ptr(path+".rate_before", g, "rate_before", wp.RateBefore)
+			c.ptr(path+".rate_after", g, "rate_after", wp.RateAfter)
+			c.ptr(path+".rate_change", g, "rate_change", wp.RateChange)
+			occ, _ := g["occurrences"].([]any)
+			c.eq(path+".occurrences", fmt.Sprint(occ), fmt.Sprint([]int{wp.Occurrences[0], wp.Occurrences[1]}))
+			c.int(path+".stopped_count", g, "stopped_count", int64(wp.StoppedCount))
+			var stopped, cases []string
+			for _, x := range anyList(g["stopped"]) {
+				stopped = append(stopped, fmt.Sprint(x.(map[string]any)["id"]))
+			}
+			for _, x := range anyList(g["cases"]) {
+				o := x.(map[string]any)
+				cases = append(cases, fmt.Sprintf("%v %v→%v", o["id"], o["before"], o["after"]))
+			}
+			c.eq(path+".stopped", fmt.Sprint(stopped), fmt.Sprint(wp.Stopped))
+			c.eq(path+".cases", fmt.Sprint(cases), fmt.Sprint(wp.Cases))
 		}
 	}
 }
@@ -1217,6 +1238,7 @@ func (c *checker) levels(path string, l []any, want []nLevel) {
 			c.int(p+".members", g, "members", int64(w.Members))
 			c.num(p+".average", g, "average", w.Average)
 			c.num(p+".monthly", g, "monthly", w.Monthly)
+			c.num(p+".participation", g, "participation", w.Participation)
 		}
 	}
 	c.eq(path+".names", fmt.Sprint(order), fmt.Sprint(worder))
@@ -1246,6 +1268,12 @@ func (c *checker) moves(path string, obj map[string]any, key string, want []nMov
 		c.int(p+".points", g, "points", w.Points)
 		c.int(p+".from", g, "from", int64(w.From))
 		c.int(p+".to", g, "to", int64(w.To))
+		var drivers []string
+		for _, x := range anyList(g["drivers"]) {
+			o := x.(map[string]any)
+			drivers = append(drivers, fmt.Sprintf("%v %v−%v=%v", o["id"], o["points"], o["previous"], o["gained"]))
+		}
+		c.eq(p+".drivers", fmt.Sprint(drivers), fmt.Sprint(w.Drivers))
 	}
 }
 
@@ -1298,4 +1326,10 @@ func namedGroups(l []any) (map[string]map[string]any, []string) {
 		}
 	}
 	return out, order
+}
+
+// anyList is a JSON list, or nothing.
+func anyList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

@@ -172,7 +172,11 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Path != examplePath || c.Rules == nil {
-		t.Errorf("Load = %+v", c)
+		t.Fatalf("Load = %+v", c)
+	}
+	// The example's 迟到扣分 targets 迟到 alone.
+	if ps := c.Rules.Policies; len(ps) != 1 || !ps[0].Targets("late", "attendance") || ps[0].Targets("full", "attendance") {
+		t.Errorf("the example's policies %+v, want 迟到扣分 targeting late", ps)
 	}
 	if _, err := config.Load("testdata/does-not-exist.yaml"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
@@ -485,6 +489,7 @@ func TestProblems(t *testing.T) {
   - {id: grow, metric: category_growth, category: nope}
 policies:
   - {id: late, date: 2026-13-01, behavior: missing}
+  - {id: focus, date: 2026-10-01, behaviors: [b, gone], categories: [c, nope]}
 `,
 			want: []string{
 				`c.yaml:11: targets[0].metric: unknown metric "avg_points"`,
@@ -492,6 +497,8 @@ policies:
 				`c.yaml:12: targets[1]: set min or max (or both)`,
 				`c.yaml:14: policies[0].date: want a date like 2026-07-01, got "2026-13-01"`,
 				`c.yaml:14: policies[0].behavior: no behavior "missing"`,
+				`c.yaml:15: policies[1].behaviors[1]: no behavior "gone"`,
+				`c.yaml:15: policies[1].categories[1]: no category "nope"`,
 			},
 		},
 		{

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -55,9 +56,9 @@ func (d *decoder) policies(v value, cat *rules.Catalog, loc *time.Location) []ru
 	}
 	ids := map[string]bool{}
 	for _, pv := range d.seq(v) {
-		f := d.fields(pv, "id", "name", "date", "description", "behavior")
+		f := d.fields(pv, "id", "name", "date", "description", "behavior", "behaviors", "categories")
 		p := rules.Policy{ID: d.str(f.get("id")), Name: d.str(f.get("name")), Description: d.str(f.get("description")),
-			Behavior: d.str(f.get("behavior"))}
+			Behavior: d.str(f.get("behavior")), Behaviors: d.strs(f.get("behaviors")), Categories: d.strs(f.get("categories"))}
 		d.uniqueID(f, pv, "id", p.ID, ids)
 		if p.Name == "" {
 			p.Name = p.ID
@@ -71,6 +72,18 @@ func (d *decoder) policies(v value, cat *rules.Catalog, loc *time.Location) []ru
 		if p.Behavior != "" && cat.Behavior(p.Behavior) == nil {
 			bv := f.get("behavior")
 			d.add(bv.node, bv.path, "no behavior %q", clip(p.Behavior))
+		}
+		for i, b := range p.Behaviors {
+			if cat.Behavior(b) == nil {
+				bv := f.get("behaviors")
+				d.add(lineOf(f, bv), fmt.Sprintf("%s[%d]", bv.path, i), "no behavior %q", clip(b))
+			}
+		}
+		for i, c := range p.Categories {
+			if cat.Category(c) == nil {
+				cv := f.get("categories")
+				d.add(lineOf(f, cv), fmt.Sprintf("%s[%d]", cv.path, i), "no category %q", clip(c))
+			}
 		}
 		out = append(out, p)
 	}

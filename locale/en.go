@@ -476,4 +476,18 @@ var en = map[string]string{
 	"report.trend_agreement.disagree": "Points and ratings moved opposite ways: the change in points does not show in the ratings; review how the rules match performance.",
 	"report.trend_agreement.flat":     "Points or ratings held level over these periods: no telling whether they move together.",
 	"report.figure.correlation_share": "Spearman correlation %[1]s (%[2]d {2:member|members}); %[3]d of the %[4]d top-quarter members rated average or below",
+
+	// Issue 17 analyses: what a policy targets, what drove a climb, and
+	// participation by level and tenure.
+	"report.h.policy_targets":  "What the policies target: uses per member per month",
+	"report.col.targets":       "Targets",
+	"report.col.rate_before":   "Before, per member per month (months)",
+	"report.col.rate_after":    "After, per member per month (months)",
+	"report.col.stopped":       "Stopped since (members)",
+	"report.policy_cases":      "“%[1]s”, members who changed most:",
+	"report.policy_case":       "%[1]s: %[3]s %[4]d {4:time|times} in the %[2]d months before the policy, %[6]d {6:time|times} in the %[5]d months after",
+	"report.climber_drivers":   "%[1]s rose mainly through %[2]s.",
+	"report.faller_drivers":    "%[1]s fell mainly in %[2]s.",
+	"report.driver":            "%[1]s (%+[2]d)",
+	"report.col.participation": "Participation",
 }

@@ -476,4 +476,18 @@ var zh = map[string]string{
 	"report.trend_agreement.disagree": "积分趋势与评级趋势方向相反：积分的变化没有反映在评级上，值得复核规则与绩效的对应关系。",
 	"report.trend_agreement.flat":     "积分或评级在这几期基本持平，看不出两者是否同向。",
 	"report.figure.correlation_share": "Spearman 相关系数 %[1]s（%[2]d 人）；积分前 25%% 的 %[4]d 人中 %[3]d 人评级一般",
+
+	// Issue 17 analyses: what a policy targets, what drove a climb, and
+	// participation by level and tenure.
+	"report.h.policy_targets":  "政策针对的行为：人均每月发生次数",
+	"report.col.targets":       "针对",
+	"report.col.rate_before":   "实施前人均每月（月数）",
+	"report.col.rate_after":    "实施后人均每月（月数）",
+	"report.col.stopped":       "此后未再出现（人）",
+	"report.policy_cases":      "「%[1]s」典型案例：",
+	"report.policy_case":       "%[1]s：政策前 %[2]d 个月%[3]s %[4]d 次，之后 %[5]d 个月 %[6]d 次",
+	"report.climber_drivers":   "%[1]s：积分上升主要来自%[2]s。",
+	"report.faller_drivers":    "%[1]s：积分下降主要在%[2]s。",
+	"report.driver":            "%[1]s（%+[2]d）",
+	"report.col.participation": "参与率",
 }

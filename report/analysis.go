@@ -105,13 +105,14 @@ type counters struct {
 	slotPts          map[string]int64
 	spend            map[string]*Spending
 	spent            int64
-	deptCat          map[string]int64 // department|category → points
+	deptCat          map[string]int64            // department|category → points
+	memberBeh        map[string]map[string]int64 // member → behavior → points
 }
 
 func newCounters() *counters {
 	return &counters{byMember: map[string]int64{}, received: map[string]int{}, byCat: map[string]int64{}, byBeh: map[string]int64{},
 		catN: map[string]int{}, behN: map[string]int{}, behDept: map[string]map[string]int64{}, slots: map[string]int64{},
-		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[string]int64{}}
+		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[string]int64{}, memberBeh: map[string]map[string]int64{}}
 }
 
 // Analyze computes the summary of period p as of opt.Now. It reads the
@@ -190,13 +191,22 @@ type scan struct {
 	policyUse []policyWindow
 }
 
-type policyWindow struct{ before, after map[string]int }
+// policyWindow counts the uses of a policy's targeted behaviors, net of
+// revokes: before and after its date by receiver (who stopped), and by
+// month and receiver over the months its windows can cover, [from, to).
+type policyWindow struct {
+	before, after map[string]int
+	from, to      time.Time
+	months        map[string]map[string]int // month → receiver → uses
+}
 
 func newScan(p, prev jifen.Period, cat *rules.Catalog, loc *time.Location, dept map[string]string) *scan {
 	sc := &scan{p: p, prev: prev, cat: cat, loc: loc, dept: dept, cur: newCounters(), old: newCounters(), monthNet: map[string]int64{},
 		policyUse: make([]policyWindow, len(cat.Policies))}
-	for i := range sc.policyUse {
-		sc.policyUse[i] = policyWindow{map[string]int{}, map[string]int{}}
+	for i, pol := range cat.Policies {
+		month := jifen.PeriodOf(jifen.Month, pol.Date, loc).Start
+		sc.policyUse[i] = policyWindow{before: map[string]int{}, after: map[string]int{},
+			from: month.AddDate(0, -3, 0), to: month.AddDate(0, 3, 0), months: map[string]map[string]int{}}
 	}
 	return sc
 }
@@ -209,18 +219,26 @@ func (sc *scan) add(e *jifen.Entry) error {
 	if e.Kind != jifen.KindRedeem && !strings.HasPrefix(e.Behavior, "reward:") {
 		sc.monthNet[jifen.PeriodOf(jifen.Month, e.Effective, loc).Key] += e.Points
 		for i, pol := range cat.Policies {
-			if pol.Behavior == "" || e.Behavior != pol.Behavior {
+			if !pol.Targets(e.Behavior, e.Category) {
 				continue
 			}
 			n := 1
 			if e.Kind == jifen.KindRevoke {
 				n = -1
 			}
+			use := &sc.policyUse[i]
 			switch {
 			case !e.Effective.Before(pol.Date.AddDate(0, -3, 0)) && e.Effective.Before(pol.Date):
-				sc.policyUse[i].before[e.Receiver] += n
+				use.before[e.Receiver] += n
 			case !e.Effective.Before(pol.Date) && e.Effective.Before(p.End):
-				sc.policyUse[i].after[e.Receiver] += n
+				use.after[e.Receiver] += n
+			}
+			if !e.Effective.Before(use.from) && e.Effective.Before(use.to) {
+				k := jifen.PeriodOf(jifen.Month, e.Effective, loc).Key
+				if use.months[k] == nil {
+					use.months[k] = map[string]int{}
+				}
+				use.months[k][e.Receiver] += n
 			}
 		}
 	}
@@ -277,6 +295,12 @@ func (sc *scan) add(e *jifen.Entry) error {
 	if e.Behavior != "" {
 		c.byBeh[e.Behavior] += e.Points
 		c.behN[e.Behavior] += sign
+		mb := c.memberBeh[e.Receiver]
+		if mb == nil {
+			mb = map[string]int64{}
+			c.memberBeh[e.Receiver] = mb
+		}
+		mb[e.Behavior] += e.Points
 		d := c.behDept[e.Behavior]
 		if d == nil {
 			d = map[string]int64{}

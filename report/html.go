@@ -110,6 +110,7 @@ type block struct {
 	Text   string
 	Header []string
 	Rows   [][]string
+	Items  []string // a list: Markdown lines "- item"
 }
 
 func sections(md string) []section {
@@ -138,6 +139,13 @@ func sections(md string) []section {
 				blk.Rows = append(blk.Rows, cells(lines[i]))
 			}
 			cur().Blocks = append(cur().Blocks, blk)
+		case strings.HasPrefix(l, "- "):
+			blk := block{Items: []string{unescape(l[2:])}}
+			for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "- ") {
+				i++
+				blk.Items = append(blk.Items, unescape(lines[i][2:]))
+			}
+			cur().Blocks = append(cur().Blocks, blk)
 		case strings.TrimSpace(l) != "":
 			cur().Blocks = append(cur().Blocks, block{Text: unescape(l)})
 		}
@@ -156,7 +164,7 @@ func cells(line string) []string {
 
 // unescape undoes cell(): html/template escapes again for the page.
 func unescape(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">").Replace(s)
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", `\|`, "|").Replace(s)
 }
 
 var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
@@ -172,6 +180,7 @@ tr:nth-child(even) td{background:#fafafa}figure{margin:1.5em 0}figcaption{font-w
 {{range .Charts}}{{.}}{{end}}
 {{range .Sections}}{{if eq .Level 2}}<h2>{{.Title}}</h2>{{else if eq .Level 3}}<h3>{{.Title}}</h3>{{end}}
 {{range .Blocks}}{{if .Header}}<table><thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead><tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table>
+{{else if .Items}}<ul>{{range .Items}}<li>{{.}}</li>{{end}}</ul>
 {{else}}<p>{{.Text}}</p>{{end}}{{end}}{{end}}
 </body></html>
 `))

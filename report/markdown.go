@@ -154,15 +154,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 				fmt.Sprintf("%.2f (%d)", pe.After, pe.Months[1]), signedPct(pe.Change)})
 		}
 		table([]string{t("report.col.policy"), t("report.col.date"), t("report.col.before"), t("report.col.after"), t("report.col.change")}, rows)
-		for _, pe := range s.Policies {
-			if len(pe.Stopped) > 0 {
-				var names []string
-				for _, x := range pe.Stopped {
-					names = append(names, x.Name)
-				}
-				p("%s\n\n", cell(t("report.stopped", pe.Name, strings.Join(names, t("report.sep")))))
-			}
-		}
+		policyTargetsMarkdown(s.Policies, p, table, t)
 	}
 	if len(s.Surveys) > 0 {
 		p("### %s\n\n", t("report.h.surveys"))
@@ -180,6 +172,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		p("%s\n\n", t("report.none"))
 	} else {
 		table([]string{"", t("report.col.name"), t("report.col.department"), t("report.col.rank"), t("report.col.points")}, rows)
+		moveDriversMarkdown(s.Climbers, s.Fallers, p, t)
 	}
 
 	d := s.Distribution
@@ -187,13 +180,13 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	p("%s\n\n", t("report.distribution", d.Quartiles.Min, d.Quartiles.Q1, d.Quartiles.Median, d.Quartiles.Q3, d.Quartiles.Max, d.Average, pct(d.Participation)))
 	rows = nil
 	level := func(name string, l Level) []string {
-		return []string{name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average), fmt.Sprintf("%.2f", l.Monthly)}
+		return []string{name, fmt.Sprint(l.Members), fmt.Sprintf("%.2f", l.Average), fmt.Sprintf("%.2f", l.Monthly), pct(l.Participation)}
 	}
 	for _, l := range d.ByLevel {
 		rows = append(rows, level(l.Name, l))
 	}
 	rows = append(rows, level(t("report.newcomers"), d.NewMembers), level(t("report.others"), d.Others))
-	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average"), t("report.col.monthly_employed")}, rows)
+	table([]string{t("report.col.group"), t("report.col.members"), t("report.col.average"), t("report.col.monthly_employed"), t("report.col.participation")}, rows)
 
 	if r := s.Ratings; r != nil {
 		p("### %s\n\n", t("report.h.ratings"))
@@ -382,5 +375,73 @@ func surveyMarkdown(rs []survey.Results, p func(string, ...any), table func([]st
 	}
 	if len(rows) > 1 {
 		table([]string{t("report.col.survey"), t("report.col.round"), t("report.col.date"), t("report.col.rate"), t("report.col.likert_avg"), "NPS"}, rows)
+	}
+}
+
+// policyTargetsMarkdown writes, for the policies that name what they
+// target, how often it occurred per member per month before and after, how
+// many stopped, and the members who changed most, one sentence each.
+func policyTargetsMarkdown(ps []PolicyEffect, p func(string, ...any), table func([]string, [][]string), t func(string, ...any) string) {
+	var rows [][]string
+	rate := func(x *float64, months int) string {
+		if x == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f (%d)", *x, months)
+	}
+	for _, pe := range ps {
+		if len(pe.Targets) > 0 {
+			rows = append(rows, []string{pe.Name, policyLabel(pe, t), rate(pe.RateBefore, pe.Months[0]), rate(pe.RateAfter, pe.Months[1]),
+				signedPct(pe.RateChange), fmt.Sprint(pe.StoppedCount)})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("### %s\n\n", t("report.h.policy_targets"))
+	table([]string{t("report.col.policy"), t("report.col.targets"), t("report.col.rate_before"), t("report.col.rate_after"), t("report.col.change"), t("report.col.stopped")}, rows)
+	for _, pe := range ps {
+		if len(pe.Cases) == 0 {
+			continue
+		}
+		p("%s\n\n", cell(t("report.policy_cases", pe.Name)))
+		label := policyLabel(pe, t)
+		for _, c := range pe.Cases {
+			p("- %s\n", cell(t("report.policy_case", c.Name, pe.Months[0], label, c.Before, pe.Months[1], c.After)))
+		}
+		p("\n")
+	}
+}
+
+// policyLabel names what a policy targets: "迟到、早退".
+func policyLabel(pe PolicyEffect, t func(string, ...any) string) string {
+	var names []string
+	for _, x := range pe.Targets {
+		names = append(names, x.Name)
+	}
+	return strings.Join(names, t("report.sep"))
+}
+
+// moveDriversMarkdown says, one line per member, which behaviors drove a
+// climb or a fall: "张三：积分上升主要来自签单（+30）、合理化建议（+20）。"
+func moveDriversMarkdown(climbers, fallers []Move, p func(string, ...any), t func(string, ...any) string) {
+	var lines []string
+	for _, sec := range []struct {
+		key   string
+		moves []Move
+	}{{"report.climber_drivers", climbers}, {"report.faller_drivers", fallers}} {
+		for _, mv := range sec.moves {
+			if len(mv.Drivers) == 0 {
+				continue
+			}
+			var parts []string
+			for _, d := range mv.Drivers {
+				parts = append(parts, t("report.driver", d.Name, d.Gained))
+			}
+			lines = append(lines, "- "+cell(t(sec.key, mv.Name, strings.Join(parts, t("report.sep")))))
+		}
+	}
+	if len(lines) > 0 {
+		p("%s\n\n", strings.Join(lines, "\n"))
 	}
 }

@@ -66,6 +66,10 @@ type Level struct {
 	// in the period (so far): it compares people who joined during the
 	// period with those who were there throughout.
 	Monthly float64 `json:"monthly"`
+	// Participation: the share of the group's counted members who
+	// received a positive entry in the period (not revoked), like
+	// Distribution.Participation.
+	Participation float64 `json:"participation"`
 }
 
 // Move is a member's rank change between the periods.
@@ -73,6 +77,19 @@ type Move struct {
 	Person
 	From int `json:"from"`
 	To   int `json:"to"`
+	// Drivers: the behaviors that moved the member most, at most two: for
+	// a climber the largest gains, for a faller the largest losses.
+	Drivers []Driver `json:"drivers"`
+}
+
+// Driver is a behavior's points of a member in the period against the
+// previous one.
+type Driver struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Points   int64  `json:"points"`
+	Previous int64  `json:"previous"`
+	Gained   int64  `json:"gained"` // points − previous
 }
 
 // analyzePeople fills the figures of people: departments, groups, the
@@ -192,9 +209,18 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 		}
 		return round2(Mean(xs))
 	}
+	level := func(name string, ms []jifen.Member) Level {
+		got := 0
+		for _, m := range ms {
+			if cur.received[m.ID] > 0 {
+				got++
+			}
+		}
+		return Level{Name: name, Members: len(ms), Average: avg(ms, cur), Monthly: monthly(ms), Participation: round(perHead(float64(got), len(ms)))}
+	}
 	dist.ByLevel = []Level{}
 	for _, l := range levelNames {
-		dist.ByLevel = append(dist.ByLevel, Level{Name: l, Members: len(levels[l]), Average: avg(levels[l], cur), Monthly: monthly(levels[l])})
+		dist.ByLevel = append(dist.ByLevel, level(l, levels[l]))
 	}
 	// New: joined (a local date) within the six months before the
 	// period's end.
@@ -207,8 +233,7 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 			others = append(others, m)
 		}
 	}
-	dist.NewMembers = Level{Name: "new", Members: len(newcomers), Average: avg(newcomers, cur), Monthly: monthly(newcomers)}
-	dist.Others = Level{Name: "others", Members: len(others), Average: avg(others, cur), Monthly: monthly(others)}
+	dist.NewMembers, dist.Others = level("new", newcomers), level("others", others)
 
 	// Rank movement: competition ranks among each period's counted
 	// members, for the members employed throughout both (so far): a total
@@ -230,6 +255,7 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 	})
 	for _, mv := range moves {
 		if len(s.Climbers) < 3 && mv.From > mv.To {
+			mv.Drivers = drivers(mv.ID, cur, old, cat, 1)
 			s.Climbers = append(s.Climbers, mv)
 		}
 	}
@@ -239,6 +265,7 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 	})
 	for _, mv := range moves {
 		if len(s.Fallers) < 3 && mv.To > mv.From {
+			mv.Drivers = drivers(mv.ID, cur, old, cat, -1)
 			s.Fallers = append(s.Fallers, mv)
 		}
 	}
@@ -261,4 +288,38 @@ func competitionRanks(people []jifen.Member, c *counters) map[string]int {
 		out[m.ID] = n + 1
 	}
 	return out
+}
+
+// drivers are the two behaviors whose points changed most for member id in
+// the direction of sign (1: gains, largest first; −1: losses, largest
+// first), ties by behavior id; behaviors that did not move that way are
+// left out.
+func drivers(id string, cur, old *counters, cat *rules.Catalog, sign int64) []Driver {
+	var all []Driver
+	add := func(b string) {
+		for _, d := range all {
+			if d.ID == b {
+				return
+			}
+		}
+		now, then := cur.memberBeh[id][b], old.memberBeh[id][b]
+		if (now-then)*sign <= 0 {
+			return
+		}
+		name := b
+		if x := cat.Behavior(b); x != nil {
+			name = x.Name
+		}
+		all = append(all, Driver{ID: b, Name: name, Points: now, Previous: then, Gained: now - then})
+	}
+	for b := range cur.memberBeh[id] {
+		add(b)
+	}
+	for b := range old.memberBeh[id] {
+		add(b)
+	}
+	slices.SortFunc(all, func(a, b Driver) int {
+		return cmp.Or(cmp.Compare(b.Gained*sign, a.Gained*sign), strings.Compare(a.ID, b.ID))
+	})
+	return append([]Driver{}, all[:min(2, len(all))]...)
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +344,30 @@ func TestFingerprint(t *testing.T) {
 		if c.Fingerprint() == a.Fingerprint() {
 			t.Errorf("change %d kept the fingerprint", i)
 		}
+	}
+}
+
+func TestPolicyTargets(t *testing.T) {
+	p := Policy{Behavior: "late", Behaviors: []string{"early", "late"}, Categories: []string{"safety"}}
+	for _, tc := range []struct {
+		name               string
+		behavior, category string
+		want               bool
+	}{
+		{"its behavior", "late", "attendance", true},
+		{"one of its behaviors", "early", "attendance", true},
+		{"any behavior of its category", "helmet", "safety", true},
+		{"another behavior of another category", "full", "attendance", false},
+		{"no behavior and no category", "", "", false},
+	} {
+		if got := p.Targets(tc.behavior, tc.category); got != tc.want {
+			t.Errorf("%s: Targets(%q, %q) = %v, want %v", tc.name, tc.behavior, tc.category, got, tc.want)
+		}
+	}
+	if got := p.TargetBehaviors(); !slices.Equal(got, []string{"late", "early"}) {
+		t.Errorf("TargetBehaviors = %v", got)
+	}
+	if (Policy{}).Targeted() || !p.Targeted() {
+		t.Error("Targeted: a policy targets something when it names a behavior or a category")
 	}
 }
