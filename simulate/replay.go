@@ -255,10 +255,10 @@ func (r *replay) value(e *jifen.Entry, in bool) (int64, bool) {
 		if u == nil {
 			u = &slotUse{}
 		}
-		if l.Times > 0 && !limit(Cap{Kind: "behavior_times", Behavior: b.ID, Period: l.Period, Times: l.Times}, e.Receiver, int64(l.Times-u.times)*abs(pts), true) {
+		if l.Times > 0 && !limit(Cap{Kind: "behavior_times", Behavior: b.ID, BehaviorName: b.Name, Period: l.Period, Times: l.Times}, e.Receiver, int64(l.Times-u.times)*abs(pts), true) {
 			return 0, false
 		}
-		if l.Points > 0 && !limit(Cap{Kind: "behavior_points", Behavior: b.ID, Period: l.Period, Points: l.Points}, e.Receiver, l.Points-u.points, false) {
+		if l.Points > 0 && !limit(Cap{Kind: "behavior_points", Behavior: b.ID, BehaviorName: b.Name, Period: l.Period, Points: l.Points}, e.Receiver, l.Points-u.points, false) {
 			return 0, false
 		}
 	}

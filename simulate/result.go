@@ -117,11 +117,13 @@ type Move struct {
 // receiver_min, thanks_allowance or allowance (Points is then the budget
 // of the giver's allowance).
 type Cap struct {
-	Kind     string           `json:"kind"`
-	Behavior string           `json:"behavior,omitempty"`
-	Period   jifen.PeriodKind `json:"period,omitempty"`
-	Times    int              `json:"times,omitempty"`
-	Points   int64            `json:"points,omitempty"`
+	Kind     string `json:"kind"`
+	Behavior string `json:"behavior,omitempty"`
+	// BehaviorName is the behavior's name in the proposed catalog.
+	BehaviorName string           `json:"behavior_name,omitempty"`
+	Period       jifen.PeriodKind `json:"period,omitempty"`
+	Times        int              `json:"times,omitempty"`
+	Points       int64            `json:"points,omitempty"`
 }
 
 // CapHit is a member a cap would have bitten in the period: the receiver

@@ -195,7 +195,7 @@ func TestNewCap(t *testing.T) {
 		t.Errorf("e1 %+v", m)
 	}
 	if len(res.CapsHit) != 1 || res.CapsHit[0].Member != "e1" || res.CapsHit[0].Dropped != 1 || res.CapsHit[0].Points != 20 ||
-		res.CapsHit[0].Cap != (simulate.Cap{Kind: "behavior_times", Behavior: "full", Period: jifen.Month, Times: 1}) {
+		res.CapsHit[0].Cap != (simulate.Cap{Kind: "behavior_times", Behavior: "full", BehaviorName: "全勤", Period: jifen.Month, Times: 1}) {
 		t.Errorf("caps %+v", res.CapsHit)
 	}
 	res = run(t, strings.Replace(base, "max: 1000", "max: 80", 1))
