@@ -64,7 +64,7 @@ var zhSimulate = map[string]string{
 
 var enSimulate = map[string]string{
 	"sim.title":                   "Rule simulation %[1]s",
-	"sim.scope":                   "Period %[1]s to %[2]s, %[3]d members. The period's ledger replayed under the proposed rules, beside what happened; nothing is written.",
+	"sim.scope":                   "Period %[1]s to %[2]s, %[3]d {3:member|members}. The period's ledger replayed under the proposed rules, beside what happened; nothing is written.",
 	"sim.as_of":                   "As of %[1]s.",
 	"sim.effect":                  "Of the period's awards, deductions and thanks: %[1]d take a new value, %[2]d are cut by a cap, %[3]d are dropped (behavior removed, thanks disabled or a cap reached).",
 	"sim.h.totals":                "Totals",
@@ -113,10 +113,10 @@ var enSimulate = map[string]string{
 	"sim.none":                    "None",
 	"sim.reason.behavior_removed": "behavior removed",
 	"sim.reason.thanks_disabled":  "thanks disabled",
-	"sim.cap.max_per_thanks":      "at most %[1]d points per thanks",
-	"sim.cap.max_per_award":       "at most %[1]d points per award",
-	"sim.cap.behavior_times":      "%[1]s at most %[3]d times %[2]v",
-	"sim.cap.behavior_points":     "%[1]s at most %[3]d points %[2]v",
+	"sim.cap.max_per_thanks":      "at most %[1]d {1:point|points} per thanks",
+	"sim.cap.max_per_award":       "at most %[1]d {1:point|points} per award",
+	"sim.cap.behavior_times":      "%[1]s at most %[3]d {3:time|times} %[2]v",
+	"sim.cap.behavior_points":     "%[1]s at most %[3]d {3:point|points} %[2]v",
 	"sim.cap.receiver_max":        "net cap %[2]d %[1]v",
 	"sim.cap.receiver_min":        "net floor %[2]d %[1]v",
 	"sim.cap.thanks_allowance":    "thanks allowance %[2]d %[1]v",
