@@ -94,6 +94,14 @@ var subcommands = []subcommand{
 		}},
 	{name: "restore", summary: "replace the store with a backup, after verifying it; refused while jifen serve holds the store", usage: "--config FILE IN.db",
 		run: (*Main).restore},
+	{name: "rules", summary: "simulate a proposed rule catalog: replay a period's ledger under it and show the figures beside what happened; writes nothing",
+		usage: "simulate --config FILE --catalog NEW.yaml --period 2026-10|2026-Q4|2026 [--format md|html|json] [-o FILE]",
+		run:   (*Main).rulesCmd, kindFirst: true, flags: func(fs *flag.FlagSet) {
+			fs.String("catalog", "", "the proposed catalog: a YAML file with a rules: section, as in the config")
+			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")
+			fs.String("format", "md", "md, html or json")
+			fs.String("o", "", "write to this file instead of standard output")
+		}},
 	{name: "schedule", summary: "list the scheduled posts with their next run, or run one now (--dry-run prints it)", usage: "list | run NAME [--dry-run] --config FILE",
 		run: (*Main).scheduleCmd, kindFirst: true, flags: func(fs *flag.FlagSet) {
 			fs.Bool("dry-run", false, "print the post instead of sending it")

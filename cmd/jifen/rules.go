@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"jifen"
+	"jifen/config"
+	"jifen/locale"
+	"jifen/simulate"
+)
+
+// rulesCmd runs `jifen rules simulate`: the period's ledger replayed under
+// a proposed catalog, beside what happened (docs/simulate.md). It writes
+// nothing to the ledger.
+func (m *Main) rulesCmd(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if len(args) != 1 || args[0] != "simulate" {
+		return usageError{"want: jifen rules simulate --catalog NEW.yaml --period P"}
+	}
+	path, period := fs.Lookup("catalog").Value.String(), fs.Lookup("period").Value.String()
+	format, out := fs.Lookup("format").Value.String(), fs.Lookup("o").Value.String()
+	if path == "" {
+		return usageError{"--catalog is required: a YAML file with a rules: section (a copy of the config with its rules edited will do)"}
+	}
+	if period == "" {
+		return usageError{"--period is required, e.g. 2026-10, 2026-Q4 or 2026"}
+	}
+	switch format {
+	case "md", "json", "html":
+	default:
+		return usageError{fmt.Sprintf("--format %q: md, html or json", format)}
+	}
+	proposed, err := config.LoadCatalog(path)
+	if err != nil {
+		return fmt.Errorf("--catalog: %w", err)
+	}
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := jifen.ParsePeriod(period, a.store.Location())
+	if err != nil {
+		return usageError{fmt.Sprintf("--period %q: %v", period, err)}
+	}
+	lang := a.bot.Language()
+	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
+	res, err := simulate.Run(a.store, p, simulate.Options{Location: a.store.Location(), Now: m.now(), Current: a.cfg.Rules, Proposed: proposed})
+	var je *jifen.Error
+	if errors.As(err, &je) {
+		return usageError{fmt.Sprintf("--period %s: %s", period, t(je.Key, je.Args...))}
+	}
+	if err != nil {
+		return err
+	}
+	w := m.Stdout
+	if out != "" && out != "-" {
+		f, err := createPrivate(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	switch format {
+	case "json":
+		return simulate.JSON(w, res)
+	case "html":
+		return simulate.HTML(w, res, t, lang)
+	}
+	return simulate.Markdown(w, res, t)
+}
