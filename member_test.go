@@ -96,3 +96,15 @@ func TestAsOfAndDaysEmployed(t *testing.T) {
 		}
 	}
 }
+
+func TestCompetitionRanks(t *testing.T) {
+	people := []Member{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d"}, {ID: "e"}}
+	pts := map[string]int64{"a": 10, "b": 0, "c": 0, "d": -5, "e": 10}
+	got := CompetitionRanks(people, func(id string) int64 { return pts[id] })
+	want := map[string]int{"a": 1, "e": 1, "b": 3, "c": 3, "d": 5}
+	for id, r := range want {
+		if got[id] != r {
+			t.Errorf("%s: rank %d, want %d", id, got[id], r)
+		}
+	}
+}

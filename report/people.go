@@ -275,19 +275,7 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 // 1 + how many of people have strictly more, so 10, 0, 0, -5 rank 1, 2, 2,
 // 4 (zeros above negatives, ties sharing a rank).
 func competitionRanks(people []jifen.Member, c *counters) map[string]int {
-	pts := make([]int64, len(people))
-	for i, m := range people {
-		pts[i] = c.byMember[m.ID]
-	}
-	sorted := slices.Clone(pts)
-	slices.SortFunc(sorted, func(a, b int64) int { return cmp.Compare(b, a) })
-	out := make(map[string]int, len(people))
-	for i, m := range people {
-		// the first index holding a value ≤ pts[i] is how many have more
-		n, _ := slices.BinarySearchFunc(sorted, pts[i], func(a, b int64) int { return cmp.Compare(b, a) })
-		out[m.ID] = n + 1
-	}
-	return out
+	return jifen.CompetitionRanks(people, func(id string) int64 { return c.byMember[id] })
 }
 
 // drivers are the two behaviors whose points changed most for member id in

@@ -332,19 +332,7 @@ func spreads(gs []Group) SpreadPair {
 // ranks are competition ranks among people: 1 + the number with strictly
 // more points.
 func ranks(people []jifen.Member, t *tally) map[string]int {
-	pts := make([]int64, len(people))
-	for i, m := range people {
-		pts[i] = t.byMember[m.ID]
-	}
-	sorted := slices.Clone(pts)
-	slices.SortFunc(sorted, func(x, y int64) int { return cmp.Compare(y, x) })
-	out := make(map[string]int, len(people))
-	for i, m := range people {
-		// The first index holding a value not above pts[i].
-		n, _ := slices.BinarySearchFunc(sorted, pts[i], func(v, target int64) int { return cmp.Compare(target, v) })
-		out[m.ID] = n + 1
-	}
-	return out
+	return jifen.CompetitionRanks(people, func(id string) int64 { return t.byMember[id] })
 }
 
 // changes lists the behaviors the proposed catalog renames, moves, revalues,

@@ -30,22 +30,12 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	default:
 		return usageError{fmt.Sprintf("--format %q: md, html, xlsx or json", format)}
 	}
-	a, err := m.open(ctx, fs)
+	a, p, t, err := m.openPeriod(ctx, fs, period)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := jifen.ParsePeriod(period, a.store.Location())
-	if err != nil {
-		return usageError{fmt.Sprintf("--period %q: %v", period, err)}
-	}
 	lang := a.bot.Language()
-	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
-	// The same rule as /report: a month, quarter or year that has begun.
-	var je *jifen.Error
-	if err := report.CheckPeriod(p, m.now()); errors.As(err, &je) {
-		return usageError{fmt.Sprintf("--period %s: %s", period, t(je.Key, je.Args...))}
-	}
 	s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
 	if err != nil {
 		return err
@@ -74,6 +64,28 @@ func writeReport(w io.Writer, s *report.Summary, format string, t func(string, .
 		return report.XLSX(w, s, t)
 	}
 	return report.Markdown(w, s, t)
+}
+
+// openPeriod opens the store and reads --period: a month, quarter or year
+// that has begun, the same rule as /report. t speaks the bot's language.
+func (m *Main) openPeriod(ctx context.Context, fs *flag.FlagSet, period string) (*app, jifen.Period, func(string, ...any) string, error) {
+	a, err := m.open(ctx, fs)
+	if err != nil {
+		return nil, jifen.Period{}, nil, err
+	}
+	lang := a.bot.Language()
+	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
+	p, err := jifen.ParsePeriod(period, a.store.Location())
+	if err != nil {
+		a.Close()
+		return nil, jifen.Period{}, nil, usageError{fmt.Sprintf("--period %q: %v", period, err)}
+	}
+	var je *jifen.Error
+	if err := report.CheckPeriod(p, m.now()); errors.As(err, &je) {
+		a.Close()
+		return nil, jifen.Period{}, nil, usageError{fmt.Sprintf("--period %s: %s", period, t(je.Key, je.Args...))}
+	}
+	return a, p, t, nil
 }
 
 // revokeLinks runs `jifen report revoke-links`: a new key for signing

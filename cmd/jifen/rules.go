@@ -8,7 +8,6 @@ import (
 
 	"jifen"
 	"jifen/config"
-	"jifen/locale"
 	"jifen/simulate"
 )
 
@@ -36,17 +35,11 @@ func (m *Main) rulesCmd(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return fmt.Errorf("--catalog: %w", err)
 	}
-	a, err := m.open(ctx, fs)
+	a, p, t, err := m.openPeriod(ctx, fs, period)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := jifen.ParsePeriod(period, a.store.Location())
-	if err != nil {
-		return usageError{fmt.Sprintf("--period %q: %v", period, err)}
-	}
-	lang := a.bot.Language()
-	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
 	res, err := simulate.Run(a.store, p, simulate.Options{Location: a.store.Location(), Now: m.now(), Current: a.cfg.Rules, Proposed: proposed})
 	var je *jifen.Error
 	if errors.As(err, &je) {
@@ -68,7 +61,7 @@ func (m *Main) rulesCmd(ctx context.Context, fs *flag.FlagSet, args []string) er
 	case "json":
 		return simulate.JSON(w, res)
 	case "html":
-		return simulate.HTML(w, res, t, lang)
+		return simulate.HTML(w, res, t, a.bot.Language())
 	}
 	return simulate.Markdown(w, res, t)
 }
