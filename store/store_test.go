@@ -721,7 +721,12 @@ func TestBackupWhileWriting(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The backup runs while the writers commit: wait for their first
+	// commits (a loaded machine may take a while to fsync), not a fixed
+	// time.
+	for deadline := time.Now().Add(30 * time.Second); s.EntryCount() < 10 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	out := filepath.Join(t.TempDir(), "backup.db")
 	if _, err := s.Backup(out); err != nil {
 		t.Fatal(err)
