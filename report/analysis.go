@@ -60,6 +60,23 @@ type Summary struct {
 	// Surveys: employee feedback (激励效果), the rounds started in the
 	// period, each compared with the round before it.
 	Surveys []survey.Results `json:"surveys"`
+	// Monthly: each month of the period begun at the clock, oldest
+	// first, for the trend chart of quarter and year reports.
+	Monthly []MonthFigure `json:"monthly"`
+	// PreviousAverage and PreviousParticipation are the previous period's
+	// Distribution.Average and Participation over its counted members;
+	// null when the periods are not comparable.
+	PreviousAverage       *float64 `json:"previous_average"`
+	PreviousParticipation *float64 `json:"previous_participation"`
+}
+
+// MonthFigure is one month of the period: the net points per member
+// counted in the month, and the share of them who received a positive
+// entry (not revoked) in it.
+type MonthFigure struct {
+	Month         string  `json:"month"`
+	Points        float64 `json:"points"`
+	Participation float64 `json:"participation"`
 }
 
 // Suggestion is an improvement drawn from a figure; Figure says which.
@@ -173,6 +190,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 		s.Surveys = []survey.Results{}
 	}
 	s.Suggestions = suggest(s, t)
+	monthlyFigures(s, members, before, sc, p, now, loc)
 	return s, nil
 }
 
@@ -189,6 +207,7 @@ type scan struct {
 	monthNet  map[string]int64
 	first     time.Time // the earliest effective time: months before it have no data
 	policyUse []policyWindow
+	monthGot  map[string]map[string]int // month → receiver → positive entries, in the period
 }
 
 // policyWindow counts the uses of a policy's targeted behaviors, net of
@@ -202,7 +221,7 @@ type policyWindow struct {
 
 func newScan(p, prev jifen.Period, cat *rules.Catalog, loc *time.Location, dept map[string]string) *scan {
 	sc := &scan{p: p, prev: prev, cat: cat, loc: loc, dept: dept, cur: newCounters(), old: newCounters(), monthNet: map[string]int64{},
-		policyUse: make([]policyWindow, len(cat.Policies))}
+		monthGot: map[string]map[string]int{}, policyUse: make([]policyWindow, len(cat.Policies))}
 	for i, pol := range cat.Policies {
 		month := jifen.PeriodOf(jifen.Month, pol.Date, loc).Start
 		sc.policyUse[i] = policyWindow{before: map[string]int{}, after: map[string]int{},
@@ -282,6 +301,13 @@ func (sc *scan) add(e *jifen.Entry) error {
 	if orig := e.Points * int64(sign); orig > 0 {
 		c.plus += e.Points
 		c.received[e.Receiver] += sign
+		if c == sc.cur {
+			k := jifen.PeriodOf(jifen.Month, e.Effective, loc).Key
+			if sc.monthGot[k] == nil {
+				sc.monthGot[k] = map[string]int{}
+			}
+			sc.monthGot[k][e.Receiver] += sign
+		}
 	} else {
 		c.minus -= e.Points
 	}
@@ -346,3 +372,34 @@ func ratio(before, after float64) *float64 {
 // round keeps four decimals (shares and changes), round2 two (averages).
 func round(x float64) float64  { return math.Round(x*1e4) / 1e4 }
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// monthlyFigures fills s.Monthly from the scan's months, and the previous
+// period's average and participation over the members counted in it.
+func monthlyFigures(s *Summary, members, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location) {
+	s.Monthly = []MonthFigure{}
+	for m := p.Start; m.Before(p.End) && !m.After(now); m = m.AddDate(0, 1, 0) {
+		q := jifen.PeriodOf(jifen.Month, m, loc)
+		people := counted(members, q, now, loc)
+		got := 0
+		for _, x := range people {
+			if sc.monthGot[q.Key][x.ID] > 0 {
+				got++
+			}
+		}
+		s.Monthly = append(s.Monthly, MonthFigure{Month: q.Key, Points: round2(perHead(float64(sc.monthNet[q.Key]), len(people))),
+			Participation: round(perHead(float64(got), len(people)))})
+	}
+	if !s.Comparison.Comparable {
+		return
+	}
+	xs := make([]float64, len(before))
+	got := 0
+	for i, m := range before {
+		xs[i] = float64(sc.old.byMember[m.ID])
+		if sc.old.received[m.ID] > 0 {
+			got++
+		}
+	}
+	avg, part := round2(Mean(xs)), round(perHead(float64(got), len(before)))
+	s.PreviousAverage, s.PreviousParticipation = &avg, &part
+}

@@ -413,6 +413,10 @@ func TestHTMLEscapes(t *testing.T) {
 	if !bytes.Contains(page.Bytes(), []byte("&lt;script&gt;alert(1)&lt;/script&gt;")) {
 		t.Fatalf("the name is missing")
 	}
+	// The previous period precedes the ledger: the band says so.
+	if !bytes.Contains(page.Bytes(), []byte(`<div class="c ">不可比`)) || !bytes.Contains(page.Bytes(), []byte("&lt;b&gt;部&lt;/b&gt; 10.00")) {
+		t.Fatalf("the band: %s", page.Bytes())
+	}
 }
 
 func golden(t *testing.T, name string, got []byte) {
