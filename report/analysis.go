@@ -51,6 +51,7 @@ type Summary struct {
 	Matrix       Matrix         `json:"matrix"`        // department × category
 	ByDepartment []Group        `json:"by_department"` // top and bottom, like with like
 	ByRole       []Group        `json:"by_role"`
+	Fairness     Fairness       `json:"fairness"`     // 规则公平性: per head by department and role
 	Distribution Distribution   `json:"distribution"` // data analysis
 	Ratings      *RatingFigures `json:"ratings"`      // null when no ratings were imported
 	KPIs         []KPIFigure    `json:"kpis"`
@@ -161,6 +162,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	}
 	pointsFigures(s, cur, old, cat)
 	analyzePeople(s, people, before, cur, old, cat, p, now, loc)
+	s.Fairness = fairness(people, cur, cat)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
 		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)

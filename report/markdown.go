@@ -145,6 +145,8 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		table([]string{t("report.col.group"), t("report.col.average"), t("report.col.top"), t("report.col.bottom")}, rows)
 	}
 
+	fairnessMarkdown(s.Fairness, p, table, t)
+
 	p("## %s\n\n", t("report.h.effect"))
 	if len(s.Policies) > 0 {
 		p("### %s\n\n", t("report.h.policies"))
@@ -443,5 +445,51 @@ func moveDriversMarkdown(climbers, fallers []Move, p func(string, ...any), t fun
 	}
 	if len(lines) > 0 {
 		p("%s\n\n", strings.Join(lines, "\n"))
+	}
+}
+
+// fairnessMarkdown writes points per head by department and role, the
+// spread between the highest and the lowest, and the categories only some
+// departments earn in.
+func fairnessMarkdown(f Fairness, p func(string, ...any), table func([]string, [][]string), t func(string, ...any) string) {
+	if len(f.ByDepartment)+len(f.ByRole) == 0 {
+		return
+	}
+	p("### %s\n\n", t("report.h.fairness"))
+	var rows [][]string
+	role := func(r string) string { return t("role." + r) }
+	dept := func(d string) string { return d }
+	for _, g := range []struct {
+		dim  string
+		rows []PerHead
+		name func(string) string
+	}{{"department", f.ByDepartment, dept}, {"role", f.ByRole, role}} {
+		for _, x := range g.rows {
+			rows = append(rows, []string{t("report.dim." + g.dim), g.name(x.Name), fmt.Sprint(x.Members), fmt.Sprint(x.Total), fmt.Sprintf("%.2f", x.PerHead)})
+		}
+	}
+	table([]string{t("report.col.dimension"), t("report.col.group"), t("report.col.members"), t("report.col.total"), t("report.col.per_head")}, rows)
+	for _, sp := range []struct {
+		key  string
+		s    *Spread
+		name func(string) string
+	}{{"report.spread.department", f.DepartmentSpread, dept}, {"report.spread.role", f.RoleSpread, role}} {
+		if sp.s == nil {
+			continue
+		}
+		r := ""
+		if sp.s.Ratio != nil {
+			r = t("report.spread_ratio", *sp.s.Ratio)
+		}
+		p("%s\n\n", cell(t(sp.key, sp.name(sp.s.High.Name), sp.s.High.PerHead, sp.name(sp.s.Low.Name), sp.s.Low.PerHead, sp.s.Spread, r)))
+	}
+	if len(f.Restricted) > 0 {
+		p("### %s\n\n", t("report.h.restricted"))
+		rows = nil
+		sep := t("report.sep")
+		for _, rc := range f.Restricted {
+			rows = append(rows, []string{rc.Name, fmt.Sprint(rc.Points), strings.Join(rc.Earning, sep), strings.Join(rc.Without, sep), strings.Join(rc.Behaviors, sep)})
+		}
+		table([]string{t("report.col.category"), t("report.col.points"), t("report.col.earning"), t("report.col.without"), t("report.col.rules")}, rows)
 	}
 }

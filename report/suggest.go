@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"jifen"
 	"jifen/survey"
@@ -56,6 +57,25 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 				out = append(out, Suggestion{Kind: "category_fit", Text: t("report.suggest.category_fit", name, d),
 					Figure: t("report.figure.category_fit", d, name, total)})
 			}
+		}
+	}
+	// A category only some departments can earn in (规则公平性): name its
+	// rules, so HR knows what to open to the others.
+	for _, rc := range s.Fairness.Restricted {
+		out = append(out, Suggestion{Kind: "category_restricted",
+			Text:   t("report.suggest.category_restricted", rc.Name, strings.Join(rc.Earning, t("report.sep")), strings.Join(rc.Behaviors, t("report.sep"))),
+			Figure: t("report.figure.category_restricted", rc.Name, rc.Points, len(rc.Earning), len(rc.Earning)+len(rc.Without), strings.Join(rc.Without, t("report.sep")))})
+	}
+	// A role or a department earning under half the points per head of
+	// another.
+	for _, sp := range []struct {
+		s    *Spread
+		name func(string) string
+	}{{s.Fairness.RoleSpread, func(r string) string { return t("role." + r) }}, {s.Fairness.DepartmentSpread, func(d string) string { return d }}} {
+		if sp.s != nil && sp.s.Ratio != nil && *sp.s.Ratio >= 2 {
+			hi, lo := sp.name(sp.s.High.Name), sp.name(sp.s.Low.Name)
+			out = append(out, Suggestion{Kind: "spread", Text: t("report.suggest.spread", lo, hi),
+				Figure: t("report.figure.spread", lo, hi, sp.s.Low.PerHead, sp.s.High.PerHead, *sp.s.Ratio)})
 		}
 	}
 	// Points loosely tied to performance: a weak rank correlation, or many
