@@ -61,6 +61,9 @@ type Summary struct {
 	// Surveys: employee feedback (激励效果), the rounds started in the
 	// period, each compared with the round before it.
 	Surveys []survey.Results `json:"surveys"`
+	// Coverage: what the figures rest on (periods, headcount, ratings,
+	// KPIs and surveys present or absent).
+	Coverage Coverage `json:"coverage"`
 }
 
 // Suggestion is an improvement drawn from a figure; Figure says which.
@@ -175,6 +178,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 		s.Surveys = []survey.Results{}
 	}
 	s.Suggestions = suggest(s, t)
+	s.Coverage = coverage(s)
 	return s, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/locale"
 	"jifen/rules"
 )
 
@@ -22,6 +23,17 @@ import (
 // bonus in 生产部 and a deduction in 研发部: it applies to both, so it is
 // not restricted; 考勤 has only a deduction, in 销售部: nobody earns it.
 func TestFairnessKnownCompany(t *testing.T) {
+	l, cat, at := fairCompany()
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, at, shanghai), Options{Location: shanghai, Now: december, Catalog: cat, T: zh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFairness(t, s)
+}
+
+// fairCompany is the company of TestFairnessKnownCompany: its ledger, its
+// catalog, and the time of its entries.
+func fairCompany() (*fakeLedger, *rules.Catalog, time.Time) {
 	cat := &rules.Catalog{
 		Categories: []rules.Category{{ID: "sales", Name: "销售业绩"}, {ID: "team", Name: "内部协作"}, {ID: "quality", Name: "质量"}, {ID: "att", Name: "考勤"}},
 		Behaviors: []rules.Behavior{
@@ -65,11 +77,11 @@ func TestFairnessKnownCompany(t *testing.T) {
 	give("d2", "team", "help", 5) // keeps 研发部 at 50
 	give("a1", "att", "late", -5)
 	give("a2", "team", "help", 5) // keeps 销售部 at 90
+	return l, cat, at
+}
 
-	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, at, shanghai), Options{Location: shanghai, Now: december, Catalog: cat, T: zh})
-	if err != nil {
-		t.Fatal(err)
-	}
+func checkFairness(t *testing.T, s *Summary) {
+	t.Helper()
 	f := s.Fairness
 	wantRoles := []PerHead{{Name: "employee", Members: 10, Total: 280, PerHead: 28}, {Name: "manager", Members: 5, Total: 50, PerHead: 10}}
 	if len(f.ByRole) != 2 || f.ByRole[0] != wantRoles[0] || f.ByRole[1] != wantRoles[1] {
@@ -120,5 +132,42 @@ func TestFairnessKnownCompany(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
+	}
+}
+
+// A report without ratings, KPIs, targets, policies or surveys says so in
+// each section.
+func TestCoverageWithoutRatingsOrKPIs(t *testing.T) {
+	l, cat, at := fairCompany()
+	s, err := Analyze(l, jifen.PeriodOf(jifen.Month, at, shanghai), Options{Location: shanghai, Now: december, Catalog: cat, T: zh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Coverage{Months: 1, Members: 15, PreviousMembers: 15, Departments: 5, Entries: 25} // 5 + 4 × 2 + 6 + 6
+	if s.Coverage != want {
+		t.Errorf("coverage = %+v, want %+v", s.Coverage, want)
+	}
+	var md bytes.Buffer
+	if err := Markdown(&md, s, zh); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"## 一、目标回顾\n\n依据：配置的 0 项目标，本期 1 个月、15 名在职成员，未导入 KPI。\n",
+		"\n依据：本期 1 个月的 25 条积分记录。\n",
+		"\n依据：5 个部门的 15 名在职成员（上期 15 名）。\n",
+		"\n依据：0 项政策，0 轮调查。\n",
+		"\n依据：15 名在职成员；未导入评级，不做积分与绩效的关联分析；未导入 KPI。\n",
+		"\n依据：以上各节的数据（未导入评级，不做积分与绩效的关联分析，未导入 KPI，0 轮调查）。\n",
+	} {
+		if !strings.Contains(md.String(), line) {
+			t.Errorf("markdown lacks %q:\n%s", line, md.String())
+		}
+	}
+	md.Reset()
+	if err := Markdown(&md, s, func(key string, args ...any) string { return locale.T("en", key, args...) }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "Rests on: 15 members employed; no ratings imported, so no points-against-performance analysis; no KPIs imported.") {
+		t.Errorf("English markdown lacks the analysis coverage:\n%s", md.String())
 	}
 }

@@ -41,7 +41,8 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		p("%s\n\n", t("report.scope_current", from, to, s.Members, s.AsOf.Format("2006-01-02"), s.Months))
 	}
 
-	p("## %s\n\n", t("report.h.targets"))
+	covered := coverageLines(s.Coverage, t)
+	p("## %s\n\n%s\n\n", t("report.h.targets"), cell(covered["targets"]))
 	if len(s.Targets) == 0 {
 		p("%s\n\n", t("report.no_targets"))
 	} else {
@@ -53,7 +54,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	}
 
 	pf := s.Points
-	p("## %s\n\n", t("report.h.points"))
+	p("## %s\n\n%s\n\n", t("report.h.points"), cell(covered["points"]))
 	p("%s\n\n", t("report.totals", pf.Awarded, pf.Deducted, pf.Net, pf.PreviousNet, change(pf.Change), pf.Entries))
 	var rows [][]string
 	for _, c := range pf.ByCategory {
@@ -103,7 +104,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		table([]string{t("report.col.behavior"), t("report.col.department"), t("report.col.share")}, rows)
 	}
 
-	p("## %s\n\n", t("report.h.performance"))
+	p("## %s\n\n%s\n\n", t("report.h.performance"), cell(covered["performance"]))
 	rows = nil
 	for _, d := range s.Departments {
 		rows = append(rows, []string{d.Name, fmt.Sprint(d.Members), fmt.Sprint(d.Total), fmt.Sprintf("%.2f", d.Average), fmt.Sprintf("%.2f", d.PrevAverage), change(d.Change)})
@@ -147,7 +148,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 
 	fairnessMarkdown(s.Fairness, p, table, t)
 
-	p("## %s\n\n", t("report.h.effect"))
+	p("## %s\n\n%s\n\n", t("report.h.effect"), cell(covered["effect"]))
 	if len(s.Policies) > 0 {
 		p("### %s\n\n", t("report.h.policies"))
 		rows = nil
@@ -178,7 +179,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	}
 
 	d := s.Distribution
-	p("## %s\n\n", t("report.h.analysis"))
+	p("## %s\n\n%s\n\n", t("report.h.analysis"), cell(covered["analysis"]))
 	p("%s\n\n", t("report.distribution", d.Quartiles.Min, d.Quartiles.Q1, d.Quartiles.Median, d.Quartiles.Q3, d.Quartiles.Max, d.Average, pct(d.Participation)))
 	rows = nil
 	level := func(name string, l Level) []string {
@@ -224,7 +225,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		table([]string{t("report.col.kpi"), t("report.col.scope"), t("report.col.value"), t("report.col.previous"), t("report.col.change"), t("report.col.points")}, rows)
 	}
 
-	p("## %s\n\n", t("report.h.suggestions"))
+	p("## %s\n\n%s\n\n", t("report.h.suggestions"), cell(covered["suggestions"]))
 	if len(s.Suggestions) == 0 {
 		p("%s\n", t("report.no_suggestions"))
 	}
