@@ -59,25 +59,6 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 			}
 		}
 	}
-	// A category only some departments can earn in (规则公平性): name its
-	// rules, so HR knows what to open to the others.
-	for _, rc := range s.Fairness.Restricted {
-		out = append(out, Suggestion{Kind: "category_restricted",
-			Text:   t("report.suggest.category_restricted", rc.Name, strings.Join(rc.Earning, t("report.sep")), strings.Join(rc.Behaviors, t("report.sep"))),
-			Figure: t("report.figure.category_restricted", rc.Name, rc.Points, len(rc.Earning), len(rc.Earning)+len(rc.Without), strings.Join(rc.Without, t("report.sep")))})
-	}
-	// A role or a department earning under half the points per head of
-	// another.
-	for _, sp := range []struct {
-		s    *Spread
-		name func(string) string
-	}{{s.Fairness.RoleSpread, func(r string) string { return t("role." + r) }}, {s.Fairness.DepartmentSpread, func(d string) string { return d }}} {
-		if sp.s != nil && sp.s.Ratio != nil && *sp.s.Ratio >= 2 {
-			hi, lo := sp.name(sp.s.High.Name), sp.name(sp.s.Low.Name)
-			out = append(out, Suggestion{Kind: "spread", Text: t("report.suggest.spread", lo, hi),
-				Figure: t("report.figure.spread", lo, hi, sp.s.Low.PerHead, sp.s.High.PerHead, *sp.s.Ratio)})
-		}
-	}
 	// Points loosely tied to performance: a weak rank correlation, or many
 	// high-points members with an average rating.
 	// Points loosely tied to performance: a weak rank correlation, or half
@@ -112,6 +93,25 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 		if d.Change != nil && *d.Change <= -1.0/3 && !math.IsNaN(*d.Change) {
 			out = append(out, Suggestion{Kind: "department_drop", Text: t("report.suggest.department_drop", d.Name),
 				Figure: t("report.figure.department_drop", d.Name, d.PrevAverage, d.Average, pct(*d.Change))})
+		}
+	}
+	// A category only some departments can earn in (规则公平性): name its
+	// rules, so HR knows what to open to the others.
+	for _, rc := range s.Fairness.Restricted {
+		out = append(out, Suggestion{Kind: "category_restricted",
+			Text:   t("report.suggest.category_restricted", rc.Name, strings.Join(rc.Earning, t("report.sep")), strings.Join(rc.Behaviors, t("report.sep"))),
+			Figure: t("report.figure.category_restricted", rc.Name, rc.Points, len(rc.Earning), len(rc.Earning)+len(rc.Without), strings.Join(rc.Without, t("report.sep")))})
+	}
+	// A role or a department earning under half the points per head of
+	// another.
+	for _, sp := range []struct {
+		s    *Spread
+		name func(string) string
+	}{{s.Fairness.RoleSpread, func(r string) string { return t("role." + r) }}, {s.Fairness.DepartmentSpread, func(d string) string { return d }}} {
+		if sp.s != nil && sp.s.Ratio != nil && *sp.s.Ratio >= 2 {
+			hi, lo := sp.name(sp.s.High.Name), sp.name(sp.s.Low.Name)
+			out = append(out, Suggestion{Kind: "spread", Text: t("report.suggest.spread", lo, hi),
+				Figure: t("report.figure.spread", lo, hi, sp.s.Low.PerHead, sp.s.High.PerHead, *sp.s.Ratio)})
 		}
 	}
 	// Employees' own view, from the latest round of each survey: a
