@@ -519,4 +519,15 @@ var en = map[string]string{
 	"report.coverage.ratings_none":       "no ratings imported, so no points-against-performance analysis",
 	"report.coverage.kpis":               "%[1]d {1:KPI|KPIs}",
 	"report.coverage.kpis_none":          "no KPIs imported",
+
+	// Issue 17: suggestions that name their cause.
+	"report.quoted":                        "“%[1]s”",
+	"report.suggest.target_cause":          "Target “%[1]s” missed: points come mostly from %[2]s while “%[3]s” has a small share; consider values or resources that steer points toward “%[3]s”.",
+	"report.figure.target_shares":          "; %[1]s are %[2]s of points, “%[3]s” %[4]s",
+	"report.suggest.contradiction":         "Points in “%[1]s” missed their growth target while the KPI “%[2]s” rose: the rules may not reward what drives it; review the category's values and reach.",
+	"report.figure.contradiction":          "“%[1]s” points %[2]s, KPI “%[3]s” %[4]s",
+	"report.comment_count":                 "%[1]s ×%[2]d",
+	"report.suggest.survey_comments":       "Employees raised the same points more than once: %[1]s; answer each at the rules review and report back to everyone.",
+	"report.suggest.survey_comments_rules": "Employees raised the same points more than once: %[1]s, about %[2]s; have the rules review look at these and report back to everyone.",
+	"report.figure.survey_comments":        "%[1]s, “%[2]s”: %[3]d comments repeating %[4]d {4:point|points}",
 }

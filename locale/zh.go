@@ -519,4 +519,15 @@ var zh = map[string]string{
 	"report.coverage.ratings_none":       "未导入评级，不做积分与绩效的关联分析",
 	"report.coverage.kpis":               "KPI %[1]d 项",
 	"report.coverage.kpis_none":          "未导入 KPI",
+
+	// Issue 17: suggestions that name their cause.
+	"report.quoted":                        "「%[1]s」",
+	"report.suggest.target_cause":          "目标「%[1]s」未达成：积分主要来自%[2]s，而「%[3]s」占比很低，建议调整分值或资源，引导更多积分流向「%[3]s」相关的行为。",
+	"report.figure.target_shares":          "；%[1]s占积分的 %[2]s，「%[3]s」占 %[4]s",
+	"report.suggest.contradiction":         "「%[1]s」类积分增长未达目标，而业务指标「%[2]s」在上升：积分规则可能没有奖励真正推动该指标的行为，建议复核该类规则的分值与覆盖面。",
+	"report.figure.contradiction":          "「%[1]s」积分增长 %[2]s，KPI「%[3]s」变化 %[4]s",
+	"report.comment_count":                 "%[1]s ×%[2]d",
+	"report.suggest.survey_comments":       "员工反复提到：%[1]s，建议在规则评审会上逐条回应，并在全员会上说明处理结果。",
+	"report.suggest.survey_comments_rules": "员工反复提到：%[1]s，涉及%[2]s，建议规则评审小组复核这些规则或兑换项，并在全员会上说明处理结果。",
+	"report.figure.survey_comments":        "%[1]s「%[2]s」中 %[3]d 条意见为 %[4]d 种重复意见",
 }

@@ -61,6 +61,11 @@ type Summary struct {
 	// Surveys: employee feedback (激励效果), the rounds started in the
 	// period, each compared with the round before it.
 	Surveys []survey.Results `json:"surveys"`
+	// RecurringComments: survey comments given twice or more in a round,
+	// merged; Contradictions: growth targets missed while the KPI of the
+	// same name rose. Both feed suggestions.
+	RecurringComments []RecurringComment `json:"recurring_comments"`
+	Contradictions    []Contradiction    `json:"contradictions"`
 	// Coverage: what the figures rest on (periods, headcount, ratings,
 	// KPIs and surveys present or absent).
 	Coverage Coverage `json:"coverage"`
@@ -177,6 +182,8 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	if s.Surveys == nil {
 		s.Surveys = []survey.Results{}
 	}
+	s.RecurringComments = recurringComments(s.Surveys, cat)
+	s.Contradictions = contradictions(s, cat)
 	s.Suggestions = suggest(s, t)
 	s.Coverage = coverage(s)
 	return s, nil

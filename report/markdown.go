@@ -346,8 +346,24 @@ func surveyMarkdown(rs []survey.Results, p func(string, ...any), table func([]st
 				p("%s\n\n", cell(t("report.survey_comments_hidden", it.Text, r.MinGroup)))
 			case len(it.Comments) > 0:
 				p("%s\n\n", cell(t("report.survey_comments", it.Text, len(it.Comments))))
-				for _, c := range it.Comments[:min(len(it.Comments), 10)] {
-					p("- %s\n", cell(c))
+				// Duplicates merged (see commentKey): "审批太慢 ×3".
+				var shown []string
+				count := map[string]int{}
+				first := map[string]string{}
+				for _, c := range it.Comments {
+					k := commentKey(c)
+					if _, ok := first[k]; !ok {
+						first[k] = strings.Join(strings.Fields(c), " ")
+						shown = append(shown, k)
+					}
+					count[k]++
+				}
+				for _, k := range shown[:min(len(shown), 10)] {
+					if count[k] > 1 {
+						p("- %s\n", cell(t("report.comment_count", first[k], count[k])))
+					} else {
+						p("- %s\n", cell(first[k]))
+					}
 				}
 				p("\n")
 			}
