@@ -44,14 +44,16 @@ func commentKey(s string) string {
 	return b.String()
 }
 
-// recurringComments merges the comments of each text question of each
-// round whose comments may be shown (not hidden, not waiting for the
+// recurringComments merges the comments of each text question of the
+// latest round of each survey, when its comments may be shown (not hidden, not waiting for the
 // round's close), and keeps those given twice or more: most first, then
 // by first appearance.
 func recurringComments(rs []survey.Results, cat *rules.Catalog) []RecurringComment {
 	out := []RecurringComment{}
-	for _, r := range rs {
-		if r.CommentsHidden || r.CommentsAfterClose {
+	for i, r := range rs {
+		// The latest round of each survey only, like the other survey
+		// suggestions: a year of rounds would repeat itself.
+		if i+1 < len(rs) && rs[i+1].Survey == r.Survey || r.CommentsHidden || r.CommentsAfterClose {
 			continue
 		}
 		for _, it := range r.Items {
