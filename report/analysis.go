@@ -51,6 +51,7 @@ type Summary struct {
 	Matrix       Matrix         `json:"matrix"`        // department × category
 	ByDepartment []Group        `json:"by_department"` // top and bottom, like with like
 	ByRole       []Group        `json:"by_role"`
+	Fairness     Fairness       `json:"fairness"`     // 规则公平性: per head by department and role
 	Distribution Distribution   `json:"distribution"` // data analysis
 	Ratings      *RatingFigures `json:"ratings"`      // null when no ratings were imported
 	KPIs         []KPIFigure    `json:"kpis"`
@@ -60,6 +61,14 @@ type Summary struct {
 	// Surveys: employee feedback (激励效果), the rounds started in the
 	// period, each compared with the round before it.
 	Surveys []survey.Results `json:"surveys"`
+	// RecurringComments: survey comments given twice or more in a round,
+	// merged; Contradictions: growth targets missed while the KPI of the
+	// same name rose. Both feed suggestions.
+	RecurringComments []RecurringComment `json:"recurring_comments"`
+	Contradictions    []Contradiction    `json:"contradictions"`
+	// Coverage: what the figures rest on (periods, headcount, ratings,
+	// KPIs and surveys present or absent).
+	Coverage Coverage `json:"coverage"`
 	// Monthly: each month of the period begun at the clock, oldest
 	// first, for the trend chart of quarter and year reports.
 	Monthly []MonthFigure `json:"monthly"`
@@ -178,6 +187,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	}
 	pointsFigures(s, cur, old, cat)
 	analyzePeople(s, people, before, cur, old, cat, p, now, loc)
+	s.Fairness = fairness(people, cur, cat)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
 		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)
@@ -189,8 +199,11 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	if s.Surveys == nil {
 		s.Surveys = []survey.Results{}
 	}
+	s.RecurringComments = recurringComments(s.Surveys, cat)
+	s.Contradictions = contradictions(s, cat)
 	s.Suggestions = suggest(s, t)
 	monthlyFigures(s, members, before, sc, p, now, loc)
+	s.Coverage = coverage(s)
 	return s, nil
 }
 

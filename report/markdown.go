@@ -41,7 +41,8 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		p("%s\n\n", t("report.scope_current", from, to, s.Members, s.AsOf.Format("2006-01-02"), s.Months))
 	}
 
-	p("## %s\n\n", t("report.h.targets"))
+	covered := coverageLines(s.Coverage, t)
+	p("## %s\n\n%s\n\n", t("report.h.targets"), cell(covered["targets"]))
 	if len(s.Targets) == 0 {
 		p("%s\n\n", t("report.no_targets"))
 	} else {
@@ -53,7 +54,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	}
 
 	pf := s.Points
-	p("## %s\n\n", t("report.h.points"))
+	p("## %s\n\n%s\n\n", t("report.h.points"), cell(covered["points"]))
 	p("%s\n\n", t("report.totals", pf.Awarded, pf.Deducted, pf.Net, pf.PreviousNet, change(pf.Change), pf.Entries))
 	var rows [][]string
 	for _, c := range pf.ByCategory {
@@ -103,7 +104,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		table([]string{t("report.col.behavior"), t("report.col.department"), t("report.col.share")}, rows)
 	}
 
-	p("## %s\n\n", t("report.h.performance"))
+	p("## %s\n\n%s\n\n", t("report.h.performance"), cell(covered["performance"]))
 	rows = nil
 	for _, d := range s.Departments {
 		rows = append(rows, []string{d.Name, fmt.Sprint(d.Members), fmt.Sprint(d.Total), fmt.Sprintf("%.2f", d.Average), fmt.Sprintf("%.2f", d.PrevAverage), change(d.Change)})
@@ -145,7 +146,9 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		table([]string{t("report.col.group"), t("report.col.average"), t("report.col.top"), t("report.col.bottom")}, rows)
 	}
 
-	p("## %s\n\n", t("report.h.effect"))
+	fairnessMarkdown(s.Fairness, p, table, t)
+
+	p("## %s\n\n%s\n\n", t("report.h.effect"), cell(covered["effect"]))
 	if len(s.Policies) > 0 {
 		p("### %s\n\n", t("report.h.policies"))
 		rows = nil
@@ -176,7 +179,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	}
 
 	d := s.Distribution
-	p("## %s\n\n", t("report.h.analysis"))
+	p("## %s\n\n%s\n\n", t("report.h.analysis"), cell(covered["analysis"]))
 	p("%s\n\n", t("report.distribution", d.Quartiles.Min, d.Quartiles.Q1, d.Quartiles.Median, d.Quartiles.Q3, d.Quartiles.Max, d.Average, pct(d.Participation)))
 	rows = nil
 	level := func(name string, l Level) []string {
@@ -222,7 +225,7 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		table([]string{t("report.col.kpi"), t("report.col.scope"), t("report.col.value"), t("report.col.previous"), t("report.col.change"), t("report.col.points")}, rows)
 	}
 
-	p("## %s\n\n", t("report.h.suggestions"))
+	p("## %s\n\n%s\n\n", t("report.h.suggestions"), cell(covered["suggestions"]))
 	if len(s.Suggestions) == 0 {
 		p("%s\n", t("report.no_suggestions"))
 	}
@@ -343,8 +346,24 @@ func surveyMarkdown(rs []survey.Results, p func(string, ...any), table func([]st
 				p("%s\n\n", cell(t("report.survey_comments_hidden", it.Text, r.MinGroup)))
 			case len(it.Comments) > 0:
 				p("%s\n\n", cell(t("report.survey_comments", it.Text, len(it.Comments))))
-				for _, c := range it.Comments[:min(len(it.Comments), 10)] {
-					p("- %s\n", cell(c))
+				// Duplicates merged (see commentKey): "审批太慢 ×3".
+				var shown []string
+				count := map[string]int{}
+				first := map[string]string{}
+				for _, c := range it.Comments {
+					k := commentKey(c)
+					if _, ok := first[k]; !ok {
+						first[k] = strings.Join(strings.Fields(c), " ")
+						shown = append(shown, k)
+					}
+					count[k]++
+				}
+				for _, k := range shown[:min(len(shown), 10)] {
+					if count[k] > 1 {
+						p("- %s\n", cell(t("report.comment_count", first[k], count[k])))
+					} else {
+						p("- %s\n", cell(first[k]))
+					}
 				}
 				p("\n")
 			}
@@ -443,5 +462,51 @@ func moveDriversMarkdown(climbers, fallers []Move, p func(string, ...any), t fun
 	}
 	if len(lines) > 0 {
 		p("%s\n\n", strings.Join(lines, "\n"))
+	}
+}
+
+// fairnessMarkdown writes points per head by department and role, the
+// spread between the highest and the lowest, and the categories only some
+// departments earn in.
+func fairnessMarkdown(f Fairness, p func(string, ...any), table func([]string, [][]string), t func(string, ...any) string) {
+	if len(f.ByDepartment)+len(f.ByRole) == 0 {
+		return
+	}
+	p("### %s\n\n", t("report.h.fairness"))
+	var rows [][]string
+	role := func(r string) string { return t("role." + r) }
+	dept := func(d string) string { return d }
+	for _, g := range []struct {
+		dim  string
+		rows []PerHead
+		name func(string) string
+	}{{"department", f.ByDepartment, dept}, {"role", f.ByRole, role}} {
+		for _, x := range g.rows {
+			rows = append(rows, []string{t("report.dim." + g.dim), g.name(x.Name), fmt.Sprint(x.Members), fmt.Sprint(x.Total), fmt.Sprintf("%.2f", x.PerHead)})
+		}
+	}
+	table([]string{t("report.col.dimension"), t("report.col.group"), t("report.col.members"), t("report.col.total"), t("report.col.per_head")}, rows)
+	for _, sp := range []struct {
+		key  string
+		s    *Spread
+		name func(string) string
+	}{{"report.spread.department", f.DepartmentSpread, dept}, {"report.spread.role", f.RoleSpread, role}} {
+		if sp.s == nil {
+			continue
+		}
+		r := ""
+		if sp.s.Ratio != nil {
+			r = t("report.spread_ratio", *sp.s.Ratio)
+		}
+		p("%s\n\n", cell(t(sp.key, sp.name(sp.s.High.Name), sp.s.High.PerHead, sp.name(sp.s.Low.Name), sp.s.Low.PerHead, sp.s.Spread, r)))
+	}
+	if len(f.Restricted) > 0 {
+		p("### %s\n\n", t("report.h.restricted"))
+		rows = nil
+		sep := t("report.sep")
+		for _, rc := range f.Restricted {
+			rows = append(rows, []string{rc.Name, fmt.Sprint(rc.Points), strings.Join(rc.Earning, sep), strings.Join(rc.Without, sep), strings.Join(rc.Behaviors, sep)})
+		}
+		table([]string{t("report.col.category"), t("report.col.points"), t("report.col.earning"), t("report.col.without"), t("report.col.rules")}, rows)
 	}
 }

@@ -1,8 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"jifen"
 	"jifen/survey"
@@ -16,8 +19,7 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 	// Targets missed.
 	for _, tg := range s.Targets {
 		if tg.Met != nil && !*tg.Met {
-			out = append(out, Suggestion{Kind: "target", Text: t("report.suggest.target", tg.Name),
-				Figure: t("report.figure.target", tg.Name, num(tg.Actual), bound(tg, t))})
+			out = append(out, targetSuggestion(s, tg, t))
 		}
 	}
 	// A cap reached by 30% or more of a behavior's receivers. A
@@ -94,6 +96,30 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 				Figure: t("report.figure.department_drop", d.Name, d.PrevAverage, d.Average, pct(*d.Change))})
 		}
 	}
+	// A category only some departments can earn in (规则公平性): name its
+	// rules, so HR knows what to open to the others.
+	for _, rc := range s.Fairness.Restricted {
+		out = append(out, Suggestion{Kind: "category_restricted",
+			Text:   t("report.suggest.category_restricted", rc.Name, strings.Join(rc.Earning, t("report.sep")), strings.Join(rc.Behaviors, t("report.sep"))),
+			Figure: t("report.figure.category_restricted", rc.Name, rc.Points, len(rc.Earning), len(rc.Earning)+len(rc.Without), strings.Join(rc.Without, t("report.sep")))})
+	}
+	// A role or a department earning under half the points per head of
+	// another.
+	for _, sp := range []struct {
+		s    *Spread
+		name func(string) string
+	}{{s.Fairness.RoleSpread, func(r string) string { return t("role." + r) }}, {s.Fairness.DepartmentSpread, func(d string) string { return d }}} {
+		if sp.s != nil && sp.s.Ratio != nil && *sp.s.Ratio >= 2 {
+			hi, lo := sp.name(sp.s.High.Name), sp.name(sp.s.Low.Name)
+			out = append(out, Suggestion{Kind: "spread", Text: t("report.suggest.spread", lo, hi),
+				Figure: t("report.figure.spread", lo, hi, sp.s.Low.PerHead, sp.s.High.PerHead, *sp.s.Ratio)})
+		}
+	}
+	// A growth target missed while the business KPI of the same name rose.
+	for _, c := range s.Contradictions {
+		out = append(out, Suggestion{Kind: "contradiction", Text: t("report.suggest.contradiction", c.Category, c.KPI),
+			Figure: t("report.figure.contradiction", c.Category, signedPct(c.Growth), c.KPI, signedPct(&c.KPIChange))})
+	}
 	// Employees' own view, from the latest round of each survey: a
 	// question scored under 3 of 5, a negative NPS, or few answers.
 	for i, r := range s.Surveys {
@@ -118,6 +144,29 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 			}
 		}
 	}
+	// Comments that recur, merged, one suggestion per question of a round.
+	for i := 0; i < len(s.RecurringComments); {
+		j, n := i, 0
+		var parts, named []string
+		for ; j < len(s.RecurringComments) && s.RecurringComments[j].Round == s.RecurringComments[i].Round &&
+			s.RecurringComments[j].Question == s.RecurringComments[i].Question; j++ {
+			rc := s.RecurringComments[j]
+			parts = append(parts, t("report.comment_count", rc.Text, rc.Count))
+			n += rc.Count
+			for _, m := range rc.Mentions {
+				if !slices.Contains(named, m) {
+					named = append(named, m)
+				}
+			}
+		}
+		rc := s.RecurringComments[i]
+		text := t("report.suggest.survey_comments", strings.Join(parts, t("report.sep")))
+		if len(named) > 0 {
+			text = t("report.suggest.survey_comments_rules", strings.Join(parts, t("report.sep")), strings.Join(named, t("report.sep")))
+		}
+		out = append(out, Suggestion{Kind: "survey_comments", Text: text, Figure: t("report.figure.survey_comments", rc.Round, rc.Question, n, j-i)})
+		i = j
+	}
 	return out
 }
 
@@ -127,4 +176,36 @@ func limitText(c CapHit, t func(string, ...any) string) string {
 		return t("rules.limit_times", jifen.PeriodKind(c.Period), c.Times)
 	}
 	return t("rules.limit_points", jifen.PeriodKind(c.Period), c.Points)
+}
+
+// targetSuggestion names the cause of a missed target from the shares of
+// points by category: the two categories with the largest share drive the
+// points, and the one that misses is the target's own category for a
+// growth target, else the category with the smallest share among the
+// others (ties in config order). Without two categories with points, the
+// text stays generic.
+func targetSuggestion(s *Summary, tg TargetResult, t func(string, ...any) string) Suggestion {
+	fig := t("report.figure.target", tg.Name, num(tg.Actual), bound(tg, t))
+	generic := Suggestion{Kind: "target", Text: t("report.suggest.target", tg.Name), Figure: fig}
+	cats := slices.Clone(s.Points.ByCategory)
+	slices.SortStableFunc(cats, func(a, b Share) int { return cmp.Compare(b.Share, a.Share) })
+	if len(cats) < 3 || cats[1].Share == 0 {
+		return generic
+	}
+	drive := cats[:2]
+	var miss *Share
+	for i := range cats[2:] {
+		c := &cats[2+i]
+		if tg.Category != "" && c.ID == tg.Category || tg.Category == "" && (miss == nil || c.Share < miss.Share) {
+			miss = c
+		}
+	}
+	if miss == nil { // the growth target's category drives the points
+		return generic
+	}
+	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", x*100) }
+	names := t("report.quoted", drive[0].Name) + t("report.sep") + t("report.quoted", drive[1].Name)
+	return Suggestion{Kind: "target",
+		Text:   t("report.suggest.target_cause", tg.Name, names, miss.Name),
+		Figure: fig + t("report.figure.target_shares", names, pct(drive[0].Share+drive[1].Share), miss.Name, pct(miss.Share))}
 }

@@ -7,12 +7,14 @@ import (
 
 // TargetResult is one goal against the period's figure.
 type TargetResult struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	Metric string   `json:"metric"`
-	Actual *float64 `json:"actual"` // null when there is no data
-	Min    *float64 `json:"min,omitempty"`
-	Max    *float64 `json:"max,omitempty"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Metric string `json:"metric"`
+	// Category: the category of a category_growth target (its id).
+	Category string   `json:"category,omitempty"`
+	Actual   *float64 `json:"actual"` // null when there is no data
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
 	// Status: StatusMet, StatusMissed or StatusInsufficient (no data, or
 	// a growth against a previous period that cannot be compared).
 	Status string   `json:"status"`
@@ -35,7 +37,7 @@ const (
 func targets(s *Summary, cur, old *counters, cat *rules.Catalog, kpis []jifen.KPI) []TargetResult {
 	out := []TargetResult{}
 	for _, tg := range cat.Targets {
-		r := TargetResult{ID: tg.ID, Name: tg.Name, Metric: tg.Metric, Min: tg.Min, Max: tg.Max, Status: StatusInsufficient}
+		r := TargetResult{ID: tg.ID, Name: tg.Name, Metric: tg.Metric, Category: tg.Category, Min: tg.Min, Max: tg.Max, Status: StatusInsufficient}
 		var actual *float64
 		switch tg.Metric {
 		case rules.MetricAvgMonthlyPoints:
