@@ -59,15 +59,11 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 			*f.dst = d.AddDate(0, 0, f.add) // --to is inclusive
 		}
 	}
-	var w io.Writer = m.Stdout
-	if out := fs.Lookup("o").Value.String(); out != "" && out != "-" {
-		f, err := createPrivate(out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	w, closeOut, err := output(fs.Lookup("o").Value.String(), m.Stdout)
+	if err != nil {
+		return err
 	}
+	defer closeOut()
 	switch args[0] {
 	case "survey":
 		return exportSurvey(a, args[1], fs.Lookup("round").Value.String(), w, format)

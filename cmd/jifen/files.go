@@ -1,6 +1,9 @@
 package main
 
-import "os"
+import (
+	"io"
+	"os"
+)
 
 // createPrivate creates or truncates a file that only its owner may read:
 // exports, reports and backups hold personal data. os.OpenFile applies its
@@ -16,4 +19,17 @@ func createPrivate(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// output is where a command writes: the file named by -o (private, see
+// createPrivate), or std when it is empty or "-". close closes the file.
+func output(out string, std io.Writer) (w io.Writer, close func() error, err error) {
+	if out == "" || out == "-" {
+		return std, func() error { return nil }, nil
+	}
+	f, err := createPrivate(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
 }

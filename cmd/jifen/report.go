@@ -40,15 +40,11 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	if err != nil {
 		return err
 	}
-	w := m.Stdout
-	if out != "" && out != "-" {
-		f, err := createPrivate(out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	w, closeOut, err := output(out, m.Stdout)
+	if err != nil {
+		return err
 	}
+	defer closeOut()
 	return writeReport(w, s, format, t, lang)
 }
 

@@ -48,15 +48,11 @@ func (m *Main) rulesCmd(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return err
 	}
-	w := m.Stdout
-	if out != "" && out != "-" {
-		f, err := createPrivate(out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	w, closeOut, err := output(out, m.Stdout)
+	if err != nil {
+		return err
 	}
+	defer closeOut()
 	switch format {
 	case "json":
 		return simulate.JSON(w, res)
