@@ -340,6 +340,20 @@ type nConc struct {
 	Share                float64
 }
 
+// nMonth is one month of a period's trend.
+type nMonth struct {
+	Month                 string
+	Points, Participation float64
+}
+
+// nPerHead is a group's points per head.
+type nPerHead struct {
+	Name    string
+	Members int
+	Total   int64
+	PerHead float64
+}
+
 // nKPI is an imported business figure beside the points of its scope.
 type nKPI struct {
 	Name, Department string
@@ -632,6 +646,10 @@ type naiveReport struct {
 	Targets                     []nTarget
 	Policies                    []nPolicy
 	Ratings                     *nRatings
+	Monthly                     []nMonth
+	PrevAverage                 *float64
+	PrevParticipation           *float64
+	FairDept, FairRole          []nPerHead
 	KPIs                        []nKPI
 	EmptyLedger                 bool
 	PreviousCounted, CountedIDs []string
@@ -1081,6 +1099,45 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	}
 	r.Ratings = n.ratingFigures(p)
 	r.KPIs = n.kpiFigures(p, r.Comparable)
+	// Each month begun: net points a head and participation among the
+	// month's own counted members.
+	for _, m := range n.months(p) {
+		if n.now.Before(m.Start) {
+			continue
+		}
+		var net int64
+		for _, e := range n.live(m) {
+			net += e.Points
+		}
+		heads := n.counted(m, "")
+		nm := nMonth{Month: m.Key, Participation: n.participation(heads, m)}
+		if len(heads) > 0 {
+			nm.Points = round2(float64(net) / float64(len(heads)))
+		}
+		r.Monthly = append(r.Monthly, nm)
+	}
+	if r.Comparable {
+		avg, part := n.average(old, prev), n.participation(old, prev)
+		r.PrevAverage, r.PrevParticipation = &avg, &part
+	}
+	// Fairness: points a head by department (members with one) and by role.
+	perHead := func(key func(jifen.Member) string) []nPerHead {
+		var out []nPerHead
+		for _, name := range names(cur, key) {
+			if name == "" {
+				continue
+			}
+			ms := only(cur, func(m jifen.Member) bool { return key(m) == name })
+			var total int64
+			for _, m := range ms {
+				total += n.points(m.ID, p)
+			}
+			out = append(out, nPerHead{Name: name, Members: len(ms), Total: total, PerHead: round2(float64(total) / float64(len(ms)))})
+		}
+		return out
+	}
+	r.FairDept = perHead(func(m jifen.Member) string { return m.Department })
+	r.FairRole = perHead(func(m jifen.Member) string { return string(m.Role) })
 	return r
 }
 

@@ -943,6 +943,33 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 	c.moves("climbers", got, "climbers", w.Climbers)
 	c.moves("fallers", got, "fallers", w.Fallers)
 	checkRatings(c, got, w.Ratings)
+	if l, ok := c.list("monthly", got, "monthly"); ok && c.eq("monthly.len", len(l), len(w.Monthly)) {
+		for i, nm := range w.Monthly {
+			o, _ := l[i].(map[string]any)
+			path := fmt.Sprintf("monthly[%s]", nm.Month)
+			c.str(path+".month", o, "month", nm.Month)
+			c.num(path+".points", o, "points", nm.Points)
+			c.num(path+".participation", o, "participation", nm.Participation)
+		}
+	}
+	c.ptr("previous_average", got, "previous_average", w.PrevAverage)
+	c.ptr("previous_participation", got, "previous_participation", w.PrevParticipation)
+	if f, ok := c.obj("fairness", got, "fairness"); ok {
+		for key, want := range map[string][]nPerHead{"by_department": w.FairDept, "by_role": w.FairRole} {
+			l, ok := c.list("fairness."+key, f, key)
+			if !ok || !c.eq("fairness."+key+".len", len(l), len(want)) {
+				continue
+			}
+			for i, g := range want {
+				o, _ := l[i].(map[string]any)
+				path := "fairness." + key + "[" + g.Name + "]"
+				c.str(path+".name", o, "name", g.Name)
+				c.int(path+".members", o, "members", int64(g.Members))
+				c.int(path+".total", o, "total", g.Total)
+				c.num(path+".per_head", o, "per_head", g.PerHead)
+			}
+		}
+	}
 	if l, ok := c.list("kpis", got, "kpis"); ok && c.eq("kpis.len", len(l), len(w.KPIs)) {
 		for i, k := range w.KPIs {
 			o, _ := l[i].(map[string]any)
