@@ -131,14 +131,14 @@ type counters struct {
 	slotPts          map[string]int64
 	spend            map[string]*Spending
 	spent            int64
-	deptCat          map[string]int64            // department|category → points
+	deptCat          map[deptCat]int64           // department × category → points
 	memberBeh        map[string]map[string]int64 // member → behavior → points
 }
 
 func newCounters() *counters {
 	return &counters{byMember: map[string]int64{}, received: map[string]int{}, byCat: map[string]int64{}, byBeh: map[string]int64{},
 		catN: map[string]int{}, behN: map[string]int{}, behDept: map[string]map[string]int64{}, slots: map[string]int64{},
-		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[string]int64{}, memberBeh: map[string]map[string]int64{}}
+		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[deptCat]int64{}, memberBeh: map[string]map[string]int64{}}
 }
 
 // Analyze computes the summary of period p as of opt.Now. It reads the
@@ -221,6 +221,24 @@ type scan struct {
 	first     time.Time // the earliest effective time: months before it have no data
 	policyUse []policyWindow
 	monthGot  map[string]map[string]int // month → receiver → positive entries, in the period
+	monthKeys map[int]string            // year×12+month → its key: PeriodOf for every entry costs
+}
+
+// deptCat keys the department × category sums (a struct, not a joined
+// string: the scan adds to it for every entry).
+type deptCat struct{ dept, cat string }
+
+// monthKey is the key of the month (in the report's zone) that holds t,
+// as jifen.PeriodOf gives it, without formatting it for every entry.
+func (sc *scan) monthKey(t time.Time) string {
+	y, m, _ := t.In(sc.loc).Date()
+	i := y*12 + int(m)
+	k, ok := sc.monthKeys[i]
+	if !ok {
+		k = jifen.PeriodOf(jifen.Month, t, sc.loc).Key
+		sc.monthKeys[i] = k
+	}
+	return k
 }
 
 // policyWindow counts the uses of a policy's targeted behaviors, net of
@@ -234,7 +252,7 @@ type policyWindow struct {
 
 func newScan(p, prev jifen.Period, cat *rules.Catalog, loc *time.Location, dept map[string]string) *scan {
 	sc := &scan{p: p, prev: prev, cat: cat, loc: loc, dept: dept, cur: newCounters(), old: newCounters(), monthNet: map[string]int64{},
-		monthGot: map[string]map[string]int{}, policyUse: make([]policyWindow, len(cat.Policies))}
+		monthGot: map[string]map[string]int{}, monthKeys: map[int]string{}, policyUse: make([]policyWindow, len(cat.Policies))}
 	for i, pol := range cat.Policies {
 		month := jifen.PeriodOf(jifen.Month, pol.Date, loc).Start
 		sc.policyUse[i] = policyWindow{before: map[string]int{}, after: map[string]int{},
@@ -249,7 +267,7 @@ func (sc *scan) add(e *jifen.Entry) error {
 		sc.first = e.Effective
 	}
 	if e.Kind != jifen.KindRedeem && !strings.HasPrefix(e.Behavior, "reward:") {
-		sc.monthNet[jifen.PeriodOf(jifen.Month, e.Effective, loc).Key] += e.Points
+		sc.monthNet[sc.monthKey(e.Effective)] += e.Points
 		for i, pol := range cat.Policies {
 			if !pol.Targets(e.Behavior, e.Category) {
 				continue
@@ -266,7 +284,7 @@ func (sc *scan) add(e *jifen.Entry) error {
 				use.after[e.Receiver] += n
 			}
 			if !e.Effective.Before(use.from) && e.Effective.Before(use.to) {
-				k := jifen.PeriodOf(jifen.Month, e.Effective, loc).Key
+				k := sc.monthKey(e.Effective)
 				if use.months[k] == nil {
 					use.months[k] = map[string]int{}
 				}
@@ -315,7 +333,7 @@ func (sc *scan) add(e *jifen.Entry) error {
 		c.plus += e.Points
 		c.received[e.Receiver] += sign
 		if c == sc.cur {
-			k := jifen.PeriodOf(jifen.Month, e.Effective, loc).Key
+			k := sc.monthKey(e.Effective)
 			if sc.monthGot[k] == nil {
 				sc.monthGot[k] = map[string]int{}
 			}
@@ -329,7 +347,7 @@ func (sc *scan) add(e *jifen.Entry) error {
 	if e.Category != "" {
 		c.byCat[e.Category] += e.Points
 		c.catN[e.Category] += sign
-		c.deptCat[sc.dept[e.Receiver]+"|"+e.Category] += e.Points
+		c.deptCat[deptCat{sc.dept[e.Receiver], e.Category}] += e.Points
 	}
 	if e.Behavior != "" {
 		c.byBeh[e.Behavior] += e.Points

@@ -97,7 +97,7 @@ func fairness(people []jifen.Member, cur *counters, cat *rules.Catalog) Fairness
 		rc := RestrictedCategory{ID: c.ID, Name: c.Name, Earning: []string{}, Without: []string{}, Behaviors: []string{}}
 		applies := false // a department other than the earning ones has points in it
 		for _, d := range f.ByDepartment {
-			switch v := cur.deptCat[d.Name+"|"+c.ID]; {
+			switch v := cur.deptCat[deptCat{d.Name, c.ID}]; {
 			case v > 0:
 				rc.Earning = append(rc.Earning, d.Name)
 				rc.Points += v

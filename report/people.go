@@ -181,7 +181,7 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 	for _, d := range deptNames {
 		row := make([]int64, len(cat.Categories))
 		for i, c := range cat.Categories {
-			row[i] = cur.deptCat[d+"|"+c.ID]
+			row[i] = cur.deptCat[deptCat{d, c.ID}]
 		}
 		s.Matrix.Points = append(s.Matrix.Points, row)
 	}

@@ -107,8 +107,9 @@ func pointsFigures(s *Summary, cur, old *counters, cat *rules.Catalog) {
 	// Caps: receiver × limit-period slots that reached a behavior's limit.
 	for _, b := range cat.Behaviors {
 		receivers := map[string]bool{}
+		pre := b.ID + "|" // once: in the loop it would be built for every slot
 		for k, n := range cur.slots {
-			if strings.HasPrefix(k, b.ID+"|") && n > 0 {
+			if strings.HasPrefix(k, pre) && n > 0 {
 				receivers[strings.Split(k, "|")[2]] = true
 			}
 		}
