@@ -2,7 +2,8 @@ package bot
 
 import (
 	"strings"
-	"unicode"
+
+	"jifen/locale"
 )
 
 // Text renders the table as aligned plain text, one line per row after a
@@ -47,27 +48,5 @@ func (t *Table) Text() string {
 	return b.String()
 }
 
-// TextWidth is the number of terminal columns s takes: East Asian wide and
-// full-width characters and emoji take two.
-func TextWidth(s string) int {
-	w := 0
-	for _, r := range s {
-		switch {
-		case r == 0 || unicode.Is(unicode.Mn, r):
-		case wide(r):
-			w += 2
-		default:
-			w++
-		}
-	}
-	return w
-}
-
-func wide(r rune) bool {
-	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hangul, r) ||
-		unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
-		(r >= 0x3000 && r <= 0x303F) || // CJK punctuation
-		(r >= 0xFF01 && r <= 0xFF60) || // full-width forms
-		(r >= 0xFFE0 && r <= 0xFFE6) ||
-		(r >= 0x1F300 && r <= 0x1FAFF) // emoji, medals
-}
+// TextWidth is the number of terminal columns s takes (see locale.Width).
+func TextWidth(s string) int { return locale.Width(s) }

@@ -5,9 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"jifen/locale"
 )
 
 // Number formats of the workbook's cells. Shares, changes and rates are
@@ -191,49 +192,14 @@ func (c value) width() int {
 	return len(fmt.Sprint(c.v))
 }
 
-// TextWidth is how many columns s takes in a spreadsheet or a terminal:
-// East Asian wide and full-width characters count two. Column widths are
-// fitted with it.
+// TextWidth is how many columns s takes in a spreadsheet cell: its widest
+// line (see locale.Width). Column widths are fitted with it.
 func TextWidth(s string) int {
 	n := 0
-	for _, line := range strings.Split(s, "\n") {
-		w := 0
-		for _, r := range line {
-			w++
-			if wide(r) {
-				w++
-			}
-		}
-		n = max(n, w)
-	}
-	if n == 0 && s != "" {
-		return utf8.RuneCountInString(s)
+	for line := range strings.SplitSeq(s, "\n") {
+		n = max(n, locale.Width(line))
 	}
 	return n
-}
-
-// wide reports whether r is East Asian wide or full-width (Unicode
-// UAX #11, the ranges that occur in Chinese, Japanese and Korean text).
-func wide(r rune) bool {
-	switch {
-	case r < 0x1100:
-		return false
-	case r <= 0x115F, // Hangul Jamo
-		0x2E80 <= r && r <= 0x303E, // CJK radicals, punctuation
-		0x3041 <= r && r <= 0x33FF, // kana, CJK compatibility
-		0x3400 <= r && r <= 0x4DBF, // CJK extension A
-		0x4E00 <= r && r <= 0x9FFF, // CJK unified ideographs
-		0xA000 <= r && r <= 0xA4CF, // Yi
-		0xAC00 <= r && r <= 0xD7A3, // Hangul syllables
-		0xF900 <= r && r <= 0xFAFF, // CJK compatibility ideographs
-		0xFE30 <= r && r <= 0xFE4F, // CJK compatibility forms
-		0xFF00 <= r && r <= 0xFF60, // full-width forms
-		0xFFE0 <= r && r <= 0xFFE6,
-		0x1F300 <= r && r <= 0x1F64F, // emoji
-		0x20000 <= r && r <= 0x3FFFD:
-		return true
-	}
-	return false
 }
 
 // typed reads a cell of a Markdown table back into a number, a
