@@ -231,12 +231,11 @@ func (b *Bot) now() time.Time { return b.st.Now() }
 
 func (b *Bot) t(key string, args ...any) string { return locale.T(b.lang, key, args...) }
 
-// canSeePrivate reports whether viewer may see target's private figures
-// (category breakdown, history): themselves, an admin, or the manager of
-// target's department.
+// canSeePrivate reports whether viewer may see target's history:
+// themselves, an admin, or the manager of target's department — the
+// default score visibility, whatever the config says of /score.
 func canSeePrivate(viewer, target jifen.Member) bool {
-	return viewer.ID == target.ID || viewer.Role == jifen.RoleAdmin ||
-		(viewer.Role == jifen.RoleManager && viewer.Department != "" && viewer.Department == target.Department)
+	return jifen.DefaultScoreVisibility().MaySee(viewer, target)
 }
 
 // admins lists the members who decide approvals: those with the admin

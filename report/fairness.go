@@ -61,7 +61,7 @@ func fairness(people []jifen.Member, cur *counters, cat *rules.Catalog) Fairness
 	f := Fairness{ByDepartment: []PerHead{}, ByRole: []PerHead{}, Restricted: []RestrictedCategory{}}
 	group := func(key func(jifen.Member) string) []PerHead {
 		idx := map[string]int{}
-		var out []PerHead
+		out := []PerHead{}
 		for _, m := range people {
 			k := key(m)
 			if k == "" {
@@ -80,7 +80,7 @@ func fairness(people []jifen.Member, cur *counters, cat *rules.Catalog) Fairness
 		for i := range out {
 			out[i].PerHead = round2(perHead(float64(out[i].Total), out[i].Members))
 		}
-		return append([]PerHead{}, out...)
+		return out
 	}
 	f.ByDepartment = group(func(m jifen.Member) string { return m.Department })
 	f.ByRole = group(func(m jifen.Member) string { return string(m.Role) })

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
-	"jifen"
 	"jifen/config"
 	"jifen/simulate"
 )
@@ -40,11 +38,8 @@ func (m *Main) rulesCmd(ctx context.Context, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	defer a.Close()
+	// openPeriod has checked the period as simulate.Run would.
 	res, err := simulate.Run(a.store, p, simulate.Options{Location: a.store.Location(), Now: m.now(), Current: a.cfg.Rules, Proposed: proposed})
-	var je *jifen.Error
-	if errors.As(err, &je) {
-		return usageError{fmt.Sprintf("--period %s: %s", period, t(je.Key, je.Args...))}
-	}
 	if err != nil {
 		return err
 	}
