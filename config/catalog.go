@@ -25,19 +25,11 @@ func LoadCatalog(path string) (*rules.Catalog, error) {
 // block alone; every other top-level key is ignored (not decoded, not
 // expanded), so a copied config's unset secrets are no problem.
 func ParseCatalog(path string, data []byte, getenv func(string) (string, bool)) (*rules.Catalog, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(path, err)
+	d, top, err := document(path, "catalog", data)
+	if err != nil {
+		return nil, err
 	}
-	d := &decoder{file: path, unset: map[string][]string{}}
-	if d.file == "" {
-		d.file = "catalog"
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		d.add(nil, "", "the file is empty")
-		return nil, d.err()
-	}
-	root := deref(doc.Content[0])
+	root := deref(top)
 	if root.Kind != yaml.MappingNode {
 		d.add(root, "", "want a mapping with a rules: section, got %s", kindName(root))
 		return nil, d.err()

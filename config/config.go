@@ -117,23 +117,32 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data, os.LookupEnv)
 }
 
+// document reads a YAML file's top node, with the decoder that reports its
+// problems under path (or name, when path is empty).
+func document(path, name string, data []byte) (*decoder, *yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, syntaxError(path, err)
+	}
+	d := &decoder{file: path, unset: map[string][]string{}}
+	if d.file == "" {
+		d.file = name
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		d.add(nil, "", "the file is empty")
+		return nil, nil, d.err()
+	}
+	return d, doc.Content[0], nil
+}
+
 // Parse reads a configuration from data; path names it in problems and
 // anchors a relative store path. getenv looks up ${VAR} references.
 // The error, if any, is an *Error listing every problem found.
 func Parse(path string, data []byte, getenv func(string) (string, bool)) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(path, err)
+	d, root, err := document(path, "config", data)
+	if err != nil {
+		return nil, err
 	}
-	d := &decoder{file: path, unset: map[string][]string{}}
-	if d.file == "" {
-		d.file = "config"
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		d.add(nil, "", "the file is empty")
-		return nil, d.err()
-	}
-	root := doc.Content[0]
 	expand(d, root, "", getenv)
 	c := &Config{Path: path}
 	d.config(c, root)
