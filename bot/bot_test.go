@@ -14,6 +14,8 @@ import (
 	"jifen"
 	"jifen/rules"
 	"jifen/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
@@ -85,6 +87,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// Whatever a test did, the ledger still verifies: every aggregate
+	// recomputed from the entries (cleanups run last first: before Close).
+	t.Cleanup(func() {
+		rep, err := st.Verify()
+		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+			return // the test closed it itself (a restart) and checks on its own
+		}
+		if err != nil || !rep.OK() {
+			t.Errorf("verify after the test: %v %v", rep.Problems, err)
+		}
+	})
 	if err := st.SyncMembers(context.Background(), testMembers); err != nil {
 		t.Fatal(err)
 	}

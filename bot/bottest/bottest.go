@@ -5,6 +5,7 @@ package bottest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,8 @@ import (
 	"jifen/bot"
 	"jifen/config"
 	"jifen/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Now is when the example tests run: 2026-11-10 10:00 in Shanghai.
@@ -44,6 +47,17 @@ func New(t testing.TB, configPath string) Example {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// Whatever a test did, the ledger still verifies (cleanups run last
+	// first: before Close).
+	t.Cleanup(func() {
+		rep, err := st.Verify()
+		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+			return // the test closed it itself (a restart) and checks on its own
+		}
+		if err != nil || !rep.OK() {
+			t.Errorf("verify after the test: %v %v", rep.Problems, err)
+		}
+	})
 	ctx := context.Background()
 	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
 		t.Fatal(err)
