@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"jifen"
 	"jifen/bot"
 	"jifen/config"
 	"jifen/store"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Now is when the example tests run: 2026-11-10 10:00 in Shanghai.
