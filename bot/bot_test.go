@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"jifen"
 	"jifen/rules"
 	"jifen/store"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
