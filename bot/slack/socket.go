@@ -17,9 +17,17 @@ func (a *Adapter) RunSocket(ctx context.Context) error {
 		return errors.New("slack: socket mode needs slack.app_token")
 	}
 	client := socketmode.New(a.api)
+	// The event loop has ended before RunSocket returns: otherwise it could
+	// still hand work to a.bg while the caller waits for a.bg, and that
+	// work would be neither waited for nor stopped.
+	loop, stop := make(chan struct{}), make(chan struct{})
+	defer func() { close(stop); <-loop }()
 	go func() {
+		defer close(loop)
 		for {
 			select {
+			case <-stop:
+				return
 			case <-ctx.Done():
 				return
 			case evt, ok := <-client.Events:
