@@ -530,4 +530,16 @@ var en = map[string]string{
 	"report.suggest.survey_comments":       "Employees raised the same points more than once: %[1]s; answer each at the rules review and report back to everyone.",
 	"report.suggest.survey_comments_rules": "Employees raised the same points more than once: %[1]s, about %[2]s; have the rules review look at these and report back to everyone.",
 	"report.figure.survey_comments":        "%[1]s, “%[2]s”: %[3]d comments repeating %[4]d {4:point|points}",
+
+	// Coaching: the weakest departments and members.
+	"report.suggest.coaching_department":       "%[1]s earns fewer points per head than the company, most of all in “%[2]s”: arrange training on the “%[2]s” behaviors, with its manager coaching and reviewing next period.",
+	"report.suggest.coaching_department_plain": "%[1]s earns far fewer points per head than the company: find the reasons with its manager and arrange training or coaching for them.",
+	"report.figure.coaching_department":        "%[1]s, %[2]d members, %.2[3]f per head, company %.2[4]f",
+	"report.figure.coaching_category":          "; “%[1]s” %.2[2]f per head, company %.2[3]f",
+	"report.suggest.coaching_members":          "%[1]d members ended the period with negative net points, mostly from %[2]s: have their managers coach them one to one, with a goal to check next period.",
+	"report.coaching.behavior_count":           "“%[1]s” (%[2]d)",
+	"report.coaching.member":                   "%[1]s %+[2]d (“%[3]s” %+[4]d)",
+	"report.coaching.member_plain":             "%[1]s %+[2]d",
+	"report.coaching.more":                     " and %[2]d more",
+	"report.coaching.unnamed":                  "other",
 }

@@ -530,4 +530,16 @@ var zh = map[string]string{
 	"report.suggest.survey_comments":       "员工反复提到：%[1]s，建议在规则评审会上逐条回应，并在全员会上说明处理结果。",
 	"report.suggest.survey_comments_rules": "员工反复提到：%[1]s，涉及%[2]s，建议规则评审小组复核这些规则或兑换项，并在全员会上说明处理结果。",
 	"report.figure.survey_comments":        "%[1]s「%[2]s」中 %[3]d 条意见为 %[4]d 种重复意见",
+
+	// Coaching: the weakest departments and members.
+	"report.suggest.coaching_department":       "%[1]s人均积分低于全公司，差距最大在「%[2]s」：建议围绕「%[2]s」相关行为安排培训，由部门负责人定期辅导并在下期复盘。",
+	"report.suggest.coaching_department_plain": "%[1]s人均积分明显低于全公司：建议与部门负责人一起找出原因，安排针对性的培训或辅导。",
+	"report.figure.coaching_department":        "%[1]s %[2]d 人，人均 %.2[3]f，全公司 %.2[4]f",
+	"report.figure.coaching_category":          "；「%[1]s」人均 %.2[2]f，全公司 %.2[3]f",
+	"report.suggest.coaching_members":          "%[1]d 名成员本期净积分为负，主要扣分来自%[2]s：建议由直属上级一对一辅导，明确改进目标并在下期跟进。",
+	"report.coaching.behavior_count":           "「%[1]s」（%[2]d 人）",
+	"report.coaching.member":                   "%[1]s %+[2]d（「%[3]s」%+[4]d）",
+	"report.coaching.member_plain":             "%[1]s %+[2]d",
+	"report.coaching.more":                     "等 %[1]d 人",
+	"report.coaching.unnamed":                  "其他",
 }

@@ -52,6 +52,7 @@ type Summary struct {
 	ByDepartment []Group        `json:"by_department"` // top and bottom, like with like
 	ByRole       []Group        `json:"by_role"`
 	Fairness     Fairness       `json:"fairness"`     // 规则公平性: per head by department and role
+	Coaching     Coaching       `json:"coaching"`     // who to train or coach, and in what
 	Distribution Distribution   `json:"distribution"` // data analysis
 	Ratings      *RatingFigures `json:"ratings"`      // null when no ratings were imported
 	KPIs         []KPIFigure    `json:"kpis"`
@@ -188,6 +189,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	pointsFigures(s, cur, old, cat)
 	analyzePeople(s, people, before, cur, old, cat, p, now, loc)
 	s.Fairness = fairness(people, cur, cat)
+	s.Coaching = coaching(people, cur, cat, s.Fairness)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
 		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)

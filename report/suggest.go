@@ -115,6 +115,7 @@ func suggest(s *Summary, t func(string, ...any) string) []Suggestion {
 				Figure: t("report.figure.spread", lo, hi, sp.s.Low.PerHead, sp.s.High.PerHead, *sp.s.Ratio)})
 		}
 	}
+	out = append(out, coachingSuggestions(s.Coaching, t)...)
 	// A growth target missed while the business KPI of the same name rose.
 	for _, c := range s.Contradictions {
 		out = append(out, Suggestion{Kind: "contradiction", Text: t("report.suggest.contradiction", c.Category, c.KPI),
