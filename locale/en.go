@@ -540,6 +540,6 @@ var en = map[string]string{
 	"report.coaching.behavior_count":           "“%[1]s” (%[2]d)",
 	"report.coaching.member":                   "%[1]s %+[2]d (“%[3]s” %+[4]d)",
 	"report.coaching.member_plain":             "%[1]s %+[2]d",
-	"report.coaching.more":                     " and %[2]d more",
+	"report.coaching.more":                     "; %[1]d in all",
 	"report.coaching.unnamed":                  "other",
 }

@@ -58,6 +58,23 @@ var zhXLSX = map[string]string{
 	"xlsx.ledger.reverses":      "撤销条目",
 	"xlsx.ledger.approval":      "审批单",
 	"xlsx.ledger.source":        "来源",
+	// Tables whose Markdown cells join two figures, one column each.
+	"xlsx.sheet.answers":           "调查答案分布",
+	"xlsx.col.survey":              "调查",
+	"xlsx.col.round":               "轮次",
+	"xlsx.col.answer":              "答案",
+	"xlsx.col.count":               "人数",
+	"xlsx.col.share":               "占作答人数",
+	"xlsx.col.receivers_hit":       "触顶人数",
+	"xlsx.col.receivers_hit_share": "占获得者",
+	"xlsx.col.before":              "实施前人均月积分",
+	"xlsx.col.after":               "实施后人均月积分",
+	"xlsx.col.months_before":       "实施前月数",
+	"xlsx.col.months_after":        "实施后月数",
+	"xlsx.col.rate_before":         "实施前人均每月次数",
+	"xlsx.col.rate_after":          "实施后人均每月次数",
+	"xlsx.col.rank_before":         "上期排名",
+	"xlsx.col.rank":                "本期排名",
 }
 
 var enXLSX = map[string]string{
@@ -116,6 +133,23 @@ var enXLSX = map[string]string{
 	"xlsx.ledger.reverses":      "reverses",
 	"xlsx.ledger.approval":      "approval",
 	"xlsx.ledger.source":        "source",
+	// Tables whose Markdown cells join two figures, one column each.
+	"xlsx.sheet.answers":           "Survey answers",
+	"xlsx.col.survey":              "Survey",
+	"xlsx.col.round":               "Round",
+	"xlsx.col.answer":              "Answer",
+	"xlsx.col.count":               "Members",
+	"xlsx.col.share":               "Share of answers",
+	"xlsx.col.receivers_hit":       "Members at the cap",
+	"xlsx.col.receivers_hit_share": "Share of receivers",
+	"xlsx.col.before":              "Before, per member a month",
+	"xlsx.col.after":               "After, per member a month",
+	"xlsx.col.months_before":       "Months before",
+	"xlsx.col.months_after":        "Months after",
+	"xlsx.col.rate_before":         "Before, times per member a month",
+	"xlsx.col.rate_after":          "After, times per member a month",
+	"xlsx.col.rank_before":         "Previous rank",
+	"xlsx.col.rank":                "Rank",
 }
 
 func init() {

@@ -89,7 +89,7 @@ func TestCauses(t *testing.T) {
 	// points target the smallest share.
 	if tg := got["target"]; len(tg) != 2 ||
 		tg[0].Text != "目标「销售业绩增长」未达成：积分主要来自「考勤」、「感谢」，而「销售业绩」占比很低，建议调整分值或资源，引导更多积分流向「销售业绩」相关的行为。" ||
-		tg[0].Figure != "「销售业绩增长」实际 0，要求 ≥ 0.1；「考勤」、「感谢」占积分的 77.8%，「销售业绩」占 22.2%" ||
+		tg[0].Figure != "「销售业绩增长」实际 +0.0%，要求 ≥ 10.0%；「考勤」、「感谢」占积分的 77.8%，「销售业绩」占 22.2%" ||
 		!strings.Contains(tg[1].Text, "而「销售业绩」占比很低") {
 		t.Errorf("target suggestions = %+v", tg)
 	}

@@ -182,8 +182,8 @@ func coachingSuggestions(c Coaching, t func(string, ...any) string) []Suggestion
 		named = append(named, t("report.coaching.member", who, m.Net, m.BehaviorName, m.Points))
 	}
 	fig := strings.Join(named, t("report.sep"))
-	if n := len(c.Members) - coachingMaxNamed; n > 0 {
-		fig += t("report.coaching.more", len(c.Members), n)
+	if len(c.Members) > coachingMaxNamed {
+		fig += t("report.coaching.more", len(c.Members))
 	}
 	out = append(out, Suggestion{Kind: "coaching_members", Text: t("report.suggest.coaching_members", len(c.Members), strings.Join(causes, t("report.sep"))), Figure: fig})
 	return out

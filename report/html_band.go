@@ -100,31 +100,8 @@ func isShare(metric string) bool {
 func htmlTargets(s *Summary, t func(string, ...any) string) block {
 	blk := block{Header: []string{t("report.col.target"), t("report.col.metric"), t("report.col.bound"), t("report.col.actual"), t("report.col.gap"), t("report.col.met")}}
 	for _, tg := range s.Targets {
-		val, gap := num, num
-		if isShare(tg.Metric) {
-			val = func(x *float64) string {
-				if x == nil {
-					return "—"
-				}
-				return fmt.Sprintf("%.1f%%", *x*100)
-			}
-			gap = func(x *float64) string {
-				if x == nil {
-					return "—"
-				}
-				return t("html.pp", *x*100)
-			}
-		}
-		bd := ""
-		switch {
-		case tg.Min != nil && tg.Max != nil:
-			bd = t("report.between", val(tg.Min), val(tg.Max))
-		case tg.Min != nil:
-			bd = "≥ " + val(tg.Min)
-		case tg.Max != nil:
-			bd = "≤ " + val(tg.Max)
-		}
-		blk.Rows = append(blk.Rows, []string{tg.Name, t("report.metric." + tg.Metric), bd, val(tg.Actual), gap(tg.Gap), status(tg, t)})
+		blk.Rows = append(blk.Rows, []string{tg.Name, t("report.metric." + tg.Metric), bound(tg, t), targetActual(tg.Metric)(tg.Actual),
+			targetGap(tg.Metric, t)(tg.Gap), status(tg, t)})
 	}
 	return blk
 }

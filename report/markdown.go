@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"jifen/rules"
 	"jifen/survey"
 )
 
@@ -48,7 +49,8 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	} else {
 		rows := [][]string{}
 		for _, tg := range s.Targets {
-			rows = append(rows, []string{tg.Name, t("report.metric." + tg.Metric), bound(tg, t), num(tg.Actual), num(tg.Gap), status(tg, t)})
+			rows = append(rows, []string{tg.Name, t("report.metric." + tg.Metric), bound(tg, t), targetActual(tg.Metric)(tg.Actual),
+				targetGap(tg.Metric, t)(tg.Gap), status(tg, t)})
 		}
 		table([]string{t("report.col.target"), t("report.col.metric"), t("report.col.bound"), t("report.col.actual"), t("report.col.gap"), t("report.col.met")}, rows)
 	}
@@ -274,15 +276,52 @@ func NotComparable(c Comparison, t func(string, ...any) string) string {
 }
 
 func bound(tg TargetResult, t func(string, ...any) string) string {
+	val := targetValue(tg.Metric)
 	switch {
 	case tg.Min != nil && tg.Max != nil:
-		return t("report.between", num(tg.Min), num(tg.Max))
+		return t("report.between", val(tg.Min), val(tg.Max))
 	case tg.Min != nil:
-		return "≥ " + num(tg.Min)
+		return "≥ " + val(tg.Min)
 	case tg.Max != nil:
-		return "≤ " + num(tg.Max)
+		return "≤ " + val(tg.Max)
 	}
 	return ""
+}
+
+// targetValue formats a target's bound or actual figure: a share
+// (participation, growth) as a percentage, anything else as it is.
+func targetValue(metric string) func(*float64) string {
+	if !isShare(metric) {
+		return num
+	}
+	return func(x *float64) string {
+		if x == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f%%", *x*100)
+	}
+}
+
+// targetActual formats a target's actual figure: a growth with its sign.
+func targetActual(metric string) func(*float64) string {
+	if metric == rules.MetricCategoryGrowth {
+		return signedPct
+	}
+	return targetValue(metric)
+}
+
+// targetGap formats how far a target's actual figure is from its bound:
+// for a share, in percentage points.
+func targetGap(metric string, t func(string, ...any) string) func(*float64) string {
+	if !isShare(metric) {
+		return num
+	}
+	return func(x *float64) string {
+		if x == nil {
+			return "—"
+		}
+		return t("html.pp", *x*100)
+	}
 }
 
 // surveyMarkdown writes the survey results: the latest round of each

@@ -10,6 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -361,6 +364,65 @@ func checkXLSX(t *testing.T, s *Summary) {
 	typ, err := f.GetCellType("各类别积分", "B2")
 	if err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
 		t.Errorf("points stored as text (%v, %v)", typ, err)
+	}
+	// No table cell joins two figures: "27.86 (3)", "100.0% (7)",
+	// "184 → 26", "1:9 2:24 3:43".
+	joined := regexp.MustCompile(`^[-+]?\d+(\.\d+)?%? \(\d+\)$|^\d+ → \d+$|\d+:\d+ \d+:\d+`)
+	for _, sh := range sheets {
+		rows, _ := f.GetRows(sh)
+		for i, r := range rows {
+			for j, c := range r {
+				if joined.MatchString(c) {
+					t.Errorf("%s row %d column %d joins figures: %q", sh, i+1, j+1, c)
+				}
+			}
+		}
+	}
+	// The ranks of the movers are two numbers; the policies' months are
+	// a column of their own; the caps give members and share apart.
+	for _, c := range []struct{ sheet, header string }{{"排名变化最大的成员", "上期排名"}, {"排名变化最大的成员", "本期排名"},
+		{"激励政策前后对比（人均月积分）", "实施前月数"}, {"触达上限的规则", "触顶人数"}, {"触达上限的规则", "占获得者"}} {
+		rows, _ := f.GetRows(c.sheet)
+		if len(rows) < 2 {
+			t.Errorf("%s: %d rows", c.sheet, len(rows))
+			continue
+		}
+		col := slices.Index(rows[0], c.header)
+		if col < 0 {
+			t.Errorf("%s has no column %s: %q", c.sheet, c.header, rows[0])
+			continue
+		}
+		name, _ := excelize.CoordinatesToCellName(col+1, 2)
+		if typ, _ := f.GetCellType(c.sheet, name); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+			t.Errorf("%s %s is text", c.sheet, c.header)
+		}
+	}
+	// The survey answers: a row an answer, whose counts add up to the
+	// members who answered each scored question.
+	rows, _ = f.GetRows("调查答案分布")
+	if len(rows) < 2 || strings.Join(rows[0], "|") != "调查|轮次|题目|答案|人数|占作答人数" {
+		t.Fatalf("answers sheet: %q", rows)
+	}
+	sums := map[string]int{}
+	for _, r := range rows[1:] {
+		n, err := strconv.Atoi(r[4])
+		if err != nil {
+			t.Fatalf("count %q", r[4])
+		}
+		sums[r[1]+"|"+r[2]] += n
+	}
+	last := s.Surveys[len(s.Surveys)-1]
+	checked := 0
+	for _, it := range last.Items {
+		if it.Kind == survey.Likert || it.Kind == survey.NPS {
+			checked++
+			if sums[last.Round+"|"+it.Text] != it.Answered {
+				t.Errorf("answers to %q add up to %d, want %d", it.Text, sums[last.Round+"|"+it.Text], it.Answered)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no scored question checked")
 	}
 }
 

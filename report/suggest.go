@@ -186,7 +186,7 @@ func limitText(c CapHit, t func(string, ...any) string) string {
 // others (ties in config order). Without two categories with points, the
 // text stays generic.
 func targetSuggestion(s *Summary, tg TargetResult, t func(string, ...any) string) Suggestion {
-	fig := t("report.figure.target", tg.Name, num(tg.Actual), bound(tg, t))
+	fig := t("report.figure.target", tg.Name, targetActual(tg.Metric)(tg.Actual), bound(tg, t))
 	generic := Suggestion{Kind: "target", Text: t("report.suggest.target", tg.Name), Figure: fig}
 	cats := slices.Clone(s.Points.ByCategory)
 	slices.SortStableFunc(cats, func(a, b Share) int { return cmp.Compare(b.Share, a.Share) })

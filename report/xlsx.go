@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"jifen/rules"
+	"jifen/survey"
 )
 
 // XLSX writes the summary as a workbook a manager can sort, filter and
@@ -34,6 +35,7 @@ func XLSX(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	if _, err := b.table(t("xlsx.sheet.overview"), title, []string{t("xlsx.col.figure"), t("xlsx.col.value"), t("xlsx.col.previous"), t("xlsx.col.change")}, overview(s, t)); err != nil {
 		return err
 	}
+	split := splitTables(s, t)
 	var notes [][]value
 	for _, sec := range sections(md.String()) {
 		switch sec.Title {
@@ -63,14 +65,33 @@ func XLSX(w io.Writer, s *Summary, t func(string, ...any) string) error {
 				notes = append(notes, []value{text(where), text(plain(blk.Text))})
 				continue
 			}
-			rows := make([][]value, len(blk.Rows))
-			for i, r := range blk.Rows {
-				for _, c := range r {
-					rows[i] = append(rows[i], typed(c))
+			tb, ok := split[strings.Join(blk.Header, "\x00")]
+			header, rows := tb.header, tb.rows
+			if !ok {
+				header, rows = blk.Header, make([][]value, len(blk.Rows))
+				for i, r := range blk.Rows {
+					for _, c := range r {
+						rows[i] = append(rows[i], typed(c))
+					}
 				}
 			}
-			if _, err := b.table(sec.Title, "", blk.Header, rows); err != nil {
+			if n := len(header) - 1; n > 0 && header[n] == t("report.col.distribution") {
+				// The counts of each answer are on a sheet of their own.
+				header = header[:n]
+				for i := range rows {
+					rows[i] = rows[i][:min(n, len(rows[i]))]
+				}
+			}
+			if _, err := b.table(sec.Title, "", header, rows); err != nil {
 				return err
+			}
+		}
+		if sec.Title == t("report.h.surveys") {
+			if rows := answerRows(s, t); len(rows) > 0 {
+				if _, err := b.table(t("xlsx.sheet.answers"), "", []string{t("xlsx.col.survey"), t("xlsx.col.round"), t("report.col.question"),
+					t("xlsx.col.answer"), t("xlsx.col.count"), t("xlsx.col.share")}, rows); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -209,4 +230,104 @@ func plain(s string) string {
 		s = "• " + rest
 	}
 	return strings.ReplaceAll(s, `\|`, "|")
+}
+
+// splitTables are the Markdown tables whose cells join two figures
+// ("27.86 (3)", "184 → 26", "100.0% (7)"), rewritten from the summary with
+// a column for each, keyed by the Markdown header (joined with NUL).
+func splitTables(s *Summary, t func(string, ...any) string) map[string]struct {
+	header []string
+	rows   [][]value
+} {
+	out := map[string]struct {
+		header []string
+		rows   [][]value
+	}{}
+	add := func(md, header []string, rows [][]value) {
+		out[strings.Join(md, "\x00")] = struct {
+			header []string
+			rows   [][]value
+		}{header, rows}
+	}
+	orDash := func(x *float64, f string) value {
+		if x == nil {
+			return text("—")
+		}
+		return value{*x, f}
+	}
+	var rows [][]value
+	for _, c := range s.Points.CapsHit {
+		rows = append(rows, []value{text(c.Name), text(limitText(c, t)), {v: int64(c.Hits)}, {v: int64(c.Receivers)}, {c.Share, fmtPct1}})
+	}
+	add([]string{t("report.col.behavior"), t("report.col.limit"), t("report.col.hits"), t("report.col.receivers_hit")},
+		[]string{t("report.col.behavior"), t("report.col.limit"), t("report.col.hits"), t("xlsx.col.receivers_hit"), t("xlsx.col.receivers_hit_share")}, rows)
+
+	rows = nil
+	for _, pe := range s.Policies {
+		rows = append(rows, []value{text(pe.Name), {pe.Date, fmtDate}, {pe.Before, fmtDec2}, {v: int64(pe.Months[0])},
+			{pe.After, fmtDec2}, {v: int64(pe.Months[1])}, orDash(pe.Change, fmtSigned1)})
+	}
+	add([]string{t("report.col.policy"), t("report.col.date"), t("report.col.before"), t("report.col.after"), t("report.col.change")},
+		[]string{t("report.col.policy"), t("report.col.date"), t("xlsx.col.before"), t("xlsx.col.months_before"), t("xlsx.col.after"),
+			t("xlsx.col.months_after"), t("report.col.change")}, rows)
+
+	rows = nil
+	for _, pe := range s.Policies {
+		if len(pe.Targets) > 0 {
+			rows = append(rows, []value{text(pe.Name), text(policyLabel(pe, t)), orDash(pe.RateBefore, fmtDec2), {v: int64(pe.Months[0])},
+				orDash(pe.RateAfter, fmtDec2), {v: int64(pe.Months[1])}, orDash(pe.RateChange, fmtSigned1), {v: int64(pe.StoppedCount)}})
+		}
+	}
+	add([]string{t("report.col.policy"), t("report.col.targets"), t("report.col.rate_before"), t("report.col.rate_after"), t("report.col.change"), t("report.col.stopped")},
+		[]string{t("report.col.policy"), t("report.col.targets"), t("xlsx.col.rate_before"), t("xlsx.col.months_before"), t("xlsx.col.rate_after"),
+			t("xlsx.col.months_after"), t("report.col.change"), t("report.col.stopped")}, rows)
+
+	rows = nil
+	for _, mv := range s.Climbers {
+		rows = append(rows, []value{text("↑"), text(mv.Name), text(mv.Department), {v: int64(mv.From)}, {v: int64(mv.To)}, {v: mv.Points}})
+	}
+	for _, mv := range s.Fallers {
+		rows = append(rows, []value{text("↓"), text(mv.Name), text(mv.Department), {v: int64(mv.From)}, {v: int64(mv.To)}, {v: mv.Points}})
+	}
+	add([]string{"", t("report.col.name"), t("report.col.department"), t("report.col.rank"), t("report.col.points")},
+		[]string{"", t("report.col.name"), t("report.col.department"), t("xlsx.col.rank_before"), t("xlsx.col.rank"), t("report.col.points")}, rows)
+	return out
+}
+
+// answerRows are the answer counts of the surveys' latest rounds, one row
+// an answer, as the report shows them: the share is of the members who
+// answered the question (a multiple choice's shares add up to more than
+// 100%).
+func answerRows(s *Summary, t func(string, ...any) string) [][]value {
+	var rows [][]value
+	for i, r := range s.Surveys {
+		if i+1 < len(s.Surveys) && s.Surveys[i+1].Survey == r.Survey {
+			continue // an earlier round
+		}
+		for _, it := range r.Items {
+			row := func(answer value, n int) {
+				share := value{v: "—"}
+				if it.Answered > 0 {
+					share = value{float64(n) / float64(it.Answered), fmtPct1}
+				}
+				rows = append(rows, []value{text(r.Title), text(r.Round), text(it.Text), answer, {v: int64(n)}, share})
+			}
+			switch it.Kind {
+			case survey.Likert, survey.NPS:
+				lo := 1
+				if it.Kind == survey.NPS {
+					lo = 0
+				}
+				for k, n := range it.Counts {
+					row(value{v: int64(k + lo)}, n)
+				}
+			case survey.Text:
+			default:
+				for _, c := range it.Choices {
+					row(text(c.Choice), c.N)
+				}
+			}
+		}
+	}
+	return rows
 }
