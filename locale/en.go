@@ -542,4 +542,5 @@ var en = map[string]string{
 	"report.coaching.member_plain":             "%[1]s %+[2]d",
 	"report.coaching.more":                     "; %[1]d in all",
 	"report.coaching.unnamed":                  "other",
+	"report.trend_incomplete":                  "— (the ledger does not cover it whole)",
 }

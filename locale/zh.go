@@ -542,4 +542,5 @@ var zh = map[string]string{
 	"report.coaching.member_plain":             "%[1]s %+[2]d",
 	"report.coaching.more":                     "等 %[1]d 人",
 	"report.coaching.unnamed":                  "其他",
+	"report.trend_incomplete":                  "—（账本未覆盖整期）",
 }

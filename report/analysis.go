@@ -192,8 +192,8 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	s.Coaching = coaching(people, cur, cat, s.Fairness)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
-		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)
-		s.Ratings.TrendAgreement = agreement(s.Ratings.Trend, sc.first, loc)
+		s.Ratings.Trend = trend(members, sc.monthNet, sc.first, p, now, loc, opt.RatingsOf)
+		s.Ratings.TrendAgreement = agreement(s.Ratings.Trend)
 	}
 	s.Policies = policies(members, people, sc, cur, p, now, loc, cat)
 	s.Targets = targets(s, cur, old, cat, opt.KPIs)

@@ -57,7 +57,9 @@ func HTML(w io.Writer, s *Summary, t func(string, ...any) string, lang string) e
 		}
 		for j := range sec.Blocks {
 			blk := &sec.Blocks[j]
-			blk.Long = len(blk.Items) > 6 || (blk.Text != "" && folded(blk.Text, sep))
+			// Long lists of names fold; the suggestions never do: they
+			// are what the page is read for.
+			blk.Long = sec.Title != t("report.h.suggestions") && (len(blk.Items) > 6 || (blk.Text != "" && folded(blk.Text, sep)))
 			if len(blk.Items) > 0 {
 				blk.More = t("html.show_all", len(blk.Items))
 			} else {

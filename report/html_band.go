@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 
 	"jifen/survey"
@@ -116,24 +117,27 @@ func trendFigure(s *Summary, t func(string, ...any) string) template.HTML {
 	var cols []column
 	for _, m := range s.Monthly {
 		p := m.Participation
-		cols = append(cols, column{Label: m.Month, Value: m.Points, Line: &p})
+		cols = append(cols, column{Label: m.Month, Value: m.Points, Line: &p, LineLabel: fmt.Sprintf("%.0f%%", p*100)})
 	}
-	return trendChart(t("html.trend"), t("html.trend.points"), t("html.trend.participation"), cols)
+	return trendChart(t("html.trend"), t("html.trend.points"), t("html.trend.participation"), cols, shareTicks)
 }
 
 func ratingTrendFigure(s *Summary, t func(string, ...any) string) template.HTML {
 	if s.Ratings == nil || len(s.Ratings.Trend) == 0 {
 		return ""
 	}
+	// The average rating is a line on a D=1 … A=4 axis.
 	var cols []column
 	for _, tp := range s.Ratings.Trend {
-		c := column{Label: tp.Period, Value: tp.Points}
-		if tp.AvgRating != nil {
-			c.Note = t("html.rating", num(tp.AvgRating))
+		c := column{Label: tp.Period, Value: tp.Points, NoValue: !tp.Covered}
+		if r := tp.AvgRating; r != nil {
+			at := (min(max(*r, 1), 4) - 1) / 3
+			c.Line, c.LineLabel = &at, num(r)
 		}
 		cols = append(cols, c)
 	}
-	return trendChart(t("html.rating_trend"), t("report.col.monthly_average"), "", cols)
+	return trendChart(t("html.rating_trend"), t("report.col.monthly_average"), t("html.rating_line"), cols,
+		[]tick{{0, "D=1"}, {1.0 / 3, "C=2"}, {2.0 / 3, "B=3"}, {1, "A=4"}})
 }
 
 func categoryFigure(s *Summary, t func(string, ...any) string) template.HTML {
@@ -167,22 +171,24 @@ func surveyFigures(rs []survey.Results, t func(string, ...any) string) []templat
 		if i+1 < len(rs) && rs[i+1].Survey == r.Survey {
 			continue
 		}
-		byLen := map[int][]stack{}
-		var lens []int
-		lo := map[int]int{}
+		// The scaled questions, one chart a scale in the order the
+		// survey asks them, before the choice questions.
+		type scale struct {
+			kind   survey.Kind
+			n      int
+			stacks []stack
+		}
+		var scales []scale
+		var choices []template.HTML
 		for _, it := range r.Items {
 			switch it.Kind {
 			case survey.Likert, survey.NPS:
-				n := len(it.Counts)
-				if _, ok := byLen[n]; !ok {
-					lens = append(lens, n)
+				j := slices.IndexFunc(scales, func(s scale) bool { return s.kind == it.Kind && s.n == len(it.Counts) })
+				if j < 0 {
+					j = len(scales)
+					scales = append(scales, scale{kind: it.Kind, n: len(it.Counts)})
 				}
-				byLen[n] = append(byLen[n], stack{Label: it.Text, Counts: it.Counts})
-				if it.Kind == survey.NPS {
-					lo[n] = 0
-				} else {
-					lo[n] = 1
-				}
+				scales[j].stacks = append(scales[j].stacks, stack{Label: it.Text, Counts: it.Counts})
 			case survey.Single, survey.Multiple:
 				var names []string
 				var counts []int
@@ -190,16 +196,22 @@ func surveyFigures(rs []survey.Results, t func(string, ...any) string) []templat
 					names = append(names, c.Choice)
 					counts = append(counts, c.N)
 				}
-				out = append(out, stackedChart(r.Title+" · "+it.Text, names, false, []stack{{Label: t("html.answers"), Counts: counts}}))
+				choices = append(choices, stackedChart(r.Title+" · "+it.Text, names, false, []stack{{Label: t("html.answers"), Counts: counts}}))
 			}
 		}
-		for _, n := range lens {
+		for _, sc := range scales {
+			lo := 1
+			if sc.kind == survey.NPS {
+				lo = 0
+			}
 			var names []string
-			for k := range n {
-				names = append(names, t("html.score", k+lo[n]))
+			for k := range sc.n {
+				names = append(names, t("html.score", k+lo))
 			}
-			out = append([]template.HTML{stackedChart(r.Title+" · "+t("html.answers"), names, true, byLen[n])}, out...)
+			title := r.Title + " · " + t("report.survey_kind."+string(sc.kind)) + " · " + t("html.answers")
+			out = append(out, stackedChart(title, names, true, sc.stacks))
 		}
+		out = append(out, choices...)
 	}
 	return out
 }

@@ -89,21 +89,34 @@ func legend(b *strings.Builder, y int, labels, colors []string) {
 
 // column is one month (or period) of a trend chart.
 type column struct {
-	Label string
-	Value float64
-	Line  *float64 // a share 0..1 drawn as a line on the right axis; nil: none
-	Note  string   // under the value, e.g. a rating
+	Label     string
+	Value     float64
+	Line      *float64 // the line's height, 0..1 of the right axis; nil: none
+	LineLabel string   // the line's figure at this column: "98%", "2.71"
+	NoValue   bool     // no column: the period is not covered whole
 }
 
-// trendChart draws columns (points) and, when given, a line (a share, on a
-// 0–100% right axis).
-func trendChart(title, legendCols, legendLine string, cols []column) template.HTML {
+// tick is a label of the right axis at a height 0..1.
+type tick struct {
+	At    float64
+	Label string
+}
+
+// shareTicks label the right axis of a share.
+var shareTicks = []tick{{0, "0%"}, {0.5, "50%"}, {1, "100%"}}
+
+// trendChart draws columns (points) and, when given, a line on a right
+// axis labelled by ticks (a share, an average rating).
+func trendChart(title, legendCols, legendLine string, cols []column, ticks []tick) template.HTML {
 	if len(cols) == 0 {
 		return ""
 	}
 	maxV, minV := 0.0, 0.0
 	hasLine := false
 	for _, c := range cols {
+		if c.NoValue {
+			continue
+		}
 		maxV, minV = max(maxV, c.Value), min(minV, c.Value)
 		hasLine = hasLine || c.Line != nil
 	}
@@ -133,25 +146,26 @@ func trendChart(title, legendCols, legendLine string, cols []column) template.HT
 		if c.Value < 0 {
 			color = colorNeg
 		}
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, x+step*0.2, yt, bw, max(yb-yt, 1), color)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11">%s</text>`, x+step/2, yt-4, esc(trimFloat(c.Value)))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+step/2, height-bottom+16, esc(c.Label))
-		if c.Note != "" {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#555">%s</text>`, x+step/2, height-bottom+31, esc(c.Note))
+		if c.NoValue {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#888">—</text>`, x+step/2, y(0)-4)
+		} else {
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, x+step*0.2, yt, bw, max(yb-yt, 1), color)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11">%s</text>`, x+step/2, yt-4, esc(trimFloat(c.Value)))
 		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+step/2, height-bottom+16, esc(c.Label))
 		if c.Line != nil {
 			py := float64(top) + (1-*c.Line)*plotH
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+step/2, py))
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/><text x="%.1f" y="%.1f" font-size="10" fill="%s" text-anchor="middle">%.0f%%</text>`,
-				x+step/2, py, colorLine, x+step/2, py-6, colorLine, *c.Line*100)
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/><text x="%.1f" y="%.1f" font-size="10" fill="%s" text-anchor="middle" stroke="#fff" stroke-width="3" paint-order="stroke">%s</text>`,
+				x+step/2, py, colorLine, x+step/2, py-6, colorLine, esc(c.LineLabel))
 		}
 	}
 	if len(pts) > 1 {
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), colorLine)
 	}
 	if hasLine {
-		for _, v := range []float64{0, 0.5, 1} {
-			fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="10" fill="%s">%.0f%%</text>`, width-right+6, float64(top)+(1-v)*plotH+4, colorLine, v*100)
+		for _, tk := range ticks {
+			fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="10" fill="%s">%s</text>`, width-right+6, float64(top)+(1-tk.At)*plotH+4, colorLine, esc(tk.Label))
 		}
 	}
 	b.WriteString(`</svg></figure>`)

@@ -209,7 +209,11 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 		if len(r.Trend) > 0 {
 			rows = nil
 			for _, tp := range r.Trend {
-				rows = append(rows, []string{tp.Period, fmt.Sprintf("%.2f", tp.Points), num(tp.AvgRating)})
+				pts := fmt.Sprintf("%.2f", tp.Points)
+				if !tp.Covered {
+					pts = t("report.trend_incomplete")
+				}
+				rows = append(rows, []string{tp.Period, pts, num(tp.AvgRating)})
 			}
 			table([]string{t("report.col.period"), t("report.col.monthly_average"), t("report.col.avg_rating")}, rows)
 		}

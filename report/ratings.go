@@ -83,11 +83,10 @@ func CombinedRatings(ratingsOf func(string) []jifen.Rating, p jifen.Period, loc 
 // the trend periods that have ratings and that the ledger covers whole (it
 // began on or before their start): a period the ledger covers in part has
 // too few points per month to compare.
-func agreement(trend []TrendPoint, first time.Time, loc *time.Location) *string {
+func agreement(trend []TrendPoint) *string {
 	var rated []TrendPoint
 	for _, tp := range trend {
-		q, err := jifen.ParsePeriod(tp.Period, loc)
-		if tp.AvgRating != nil && err == nil && !first.IsZero() && !first.After(q.Start) {
+		if tp.AvgRating != nil && tp.Covered {
 			rated = append(rated, tp)
 		}
 	}
@@ -121,6 +120,10 @@ type TrendPoint struct {
 	Period    string   `json:"period"`
 	Points    float64  `json:"points"`     // net points per counted member per month begun
 	AvgRating *float64 `json:"avg_rating"` // null when none were imported
+	// Covered: the ledger's first entry is at or before the period's
+	// start. A period it does not cover whole has points only from when
+	// the ledger began: they are shown as incomplete and not compared.
+	Covered bool `json:"covered"`
 }
 
 // KPIFigure is an imported KPI beside the points of its scope.
@@ -224,12 +227,13 @@ func correlate(s *Summary, people, before []jifen.Member, cur, old *counters, op
 
 // trend is the net points per counted member per month begun, and the
 // average rating, of p and the two periods before it, oldest first.
-func trend(members []jifen.Member, monthNet map[string]int64, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) []TrendPoint {
+func trend(members []jifen.Member, monthNet map[string]int64, first time.Time, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) []TrendPoint {
 	prev := p.Previous(loc)
 	out := []TrendPoint{}
 	for _, q := range []jifen.Period{prev.Previous(loc), prev, p} {
 		n := len(counted(members, q, now, loc))
-		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now))))}
+		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now)))),
+			Covered: !first.IsZero() && !first.After(q.Start)}
 		if rs, _ := CombinedRatings(ratingsOf, q, loc); len(rs) > 0 {
 			var xs []float64
 			for _, r := range rs {

@@ -93,4 +93,20 @@ func TestRatingsCombineInsideQuarterAndYear(t *testing.T) {
 	if a := s.Ratings.TrendAgreement; a == nil || *a != "disagree" {
 		t.Errorf("Q3 → Q4: points fell from 200 a head a month, ratings rose from 1: agreement %v, want disagree", a)
 	}
+	// Q2, which the ledger covers only from 30 June, is marked so: its
+	// points are not a quarter's, and the page says so instead.
+	var covered []string
+	for _, tp := range s.Ratings.Trend {
+		covered = append(covered, fmt.Sprintf("%s %v", tp.Period, tp.Covered))
+	}
+	if strings.Join(covered, ", ") != "2026-Q2 false, 2026-Q3 true, 2026-Q4 true" {
+		t.Errorf("covered: %s", strings.Join(covered, ", "))
+	}
+	var md strings.Builder
+	if err := Markdown(&md, s, zh); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| 2026-Q2 | —（账本未覆盖整期） | — |") {
+		t.Errorf("Q2 not marked incomplete:\n%s", md.String())
+	}
 }

@@ -337,6 +337,18 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "summary-2026-11.html", page.Bytes())
+	// The suggestions are never folded away; the survey's charts follow
+	// its questions: the 1–5 questions, then NPS, then the choices.
+	html := page.String()
+	sug := strings.Index(html, "<h2>六、改进建议</h2>")
+	if end := strings.Index(html[sug:], "</ol>"); sug < 0 || end < 0 || strings.Contains(html[sug:sug+end], "<details>") || len(s.Suggestions) <= 6 {
+		t.Errorf("the %d suggestions are folded or missing", len(s.Suggestions))
+	}
+	likert, nps, choice := strings.Index(html, "积分制度满意度调查 · 1–5 分 · 答案分布"), strings.Index(html, "积分制度满意度调查 · NPS · 答案分布"),
+		strings.Index(html, "积分制度满意度调查 · 你希望商城增加哪些兑换项？")
+	if likert < 0 || nps < likert || choice < nps {
+		t.Errorf("survey charts at %d (1–5), %d (NPS), %d (choice): want them in this order", likert, nps, choice)
+	}
 	checkXLSX(t, s)
 	renderInChromium(t, page.Bytes())
 }
