@@ -543,4 +543,7 @@ var en = map[string]string{
 	"report.coaching.more":                     "; %[1]d in all",
 	"report.coaching.unnamed":                  "other",
 	"report.trend_incomplete":                  "— (the ledger does not cover it whole)",
+	"report.h.monthly":                         "Month by month",
+	"report.col.month":                         "Month",
+	"report.col.net_per_member":                "Net points per member",
 }

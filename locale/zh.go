@@ -543,4 +543,7 @@ var zh = map[string]string{
 	"report.coaching.more":                     "等 %[1]d 人",
 	"report.coaching.unnamed":                  "其他",
 	"report.trend_incomplete":                  "—（账本未覆盖整期）",
+	"report.h.monthly":                         "月度趋势",
+	"report.col.month":                         "月份",
+	"report.col.net_per_member":                "人均净积分",
 }

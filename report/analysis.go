@@ -87,6 +87,9 @@ type MonthFigure struct {
 	Month         string  `json:"month"`
 	Points        float64 `json:"points"`
 	Participation float64 `json:"participation"`
+	// AvgRating: the mean score of the month's imported ratings (A=4 …
+	// D=1); null when the month has none.
+	AvgRating *float64 `json:"avg_rating"`
 }
 
 // Suggestion is an improvement drawn from a figure; Figure says which.
@@ -204,7 +207,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	s.RecurringComments = recurringComments(s.Surveys, cat)
 	s.Contradictions = contradictions(s, cat)
 	s.Suggestions = suggest(s, t)
-	monthlyFigures(s, members, before, sc, p, now, loc)
+	monthlyFigures(s, members, before, sc, p, now, loc, opt.RatingsOf)
 	s.Coverage = coverage(s)
 	return s, nil
 }
@@ -408,7 +411,7 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // monthlyFigures fills s.Monthly from the scan's months, and the previous
 // period's average and participation over the members counted in it.
-func monthlyFigures(s *Summary, members, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location) {
+func monthlyFigures(s *Summary, members, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) {
 	s.Monthly = []MonthFigure{}
 	for m := p.Start; m.Before(p.End) && !m.After(now); m = m.AddDate(0, 1, 0) {
 		q := jifen.PeriodOf(jifen.Month, m, loc)
@@ -419,8 +422,19 @@ func monthlyFigures(s *Summary, members, before []jifen.Member, sc *scan, p jife
 				got++
 			}
 		}
-		s.Monthly = append(s.Monthly, MonthFigure{Month: q.Key, Points: round2(perHead(float64(sc.monthNet[q.Key]), len(people))),
-			Participation: round(perHead(float64(got), len(people)))})
+		mf := MonthFigure{Month: q.Key, Points: round2(perHead(float64(sc.monthNet[q.Key]), len(people))),
+			Participation: round(perHead(float64(got), len(people)))}
+		if ratingsOf != nil {
+			if rs := ratingsOf(q.Key); len(rs) > 0 {
+				xs := make([]float64, len(rs))
+				for i, r := range rs {
+					xs[i] = r.Score
+				}
+				v := round2(Mean(xs))
+				mf.AvgRating = &v
+			}
+		}
+		s.Monthly = append(s.Monthly, mf)
 	}
 	if !s.Comparison.Comparable {
 		return

@@ -117,7 +117,11 @@ func trendFigure(s *Summary, t func(string, ...any) string) template.HTML {
 	var cols []column
 	for _, m := range s.Monthly {
 		p := m.Participation
-		cols = append(cols, column{Label: m.Month, Value: m.Points, Line: &p, LineLabel: fmt.Sprintf("%.0f%%", p*100)})
+		c := column{Label: m.Month, Value: m.Points, Line: &p, LineLabel: fmt.Sprintf("%.0f%%", p*100)}
+		if m.AvgRating != nil {
+			c.Note = t("html.rating", num(m.AvgRating))
+		}
+		cols = append(cols, c)
 	}
 	return trendChart(t("html.trend"), t("html.trend.points"), t("html.trend.participation"), cols, shareTicks)
 }

@@ -94,6 +94,7 @@ type column struct {
 	Line      *float64 // the line's height, 0..1 of the right axis; nil: none
 	LineLabel string   // the line's figure at this column: "98%", "2.71"
 	NoValue   bool     // no column: the period is not covered whole
+	Note      string   // under the label: "评级 2.71"
 }
 
 // tick is a label of the right axis at a height 0..1.
@@ -153,6 +154,9 @@ func trendChart(title, legendCols, legendLine string, cols []column, ticks []tic
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11">%s</text>`, x+step/2, yt-4, esc(trimFloat(c.Value)))
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+step/2, height-bottom+16, esc(c.Label))
+		if c.Note != "" {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#555">%s</text>`, x+step/2, height-bottom+31, esc(c.Note))
+		}
 		if c.Line != nil {
 			py := float64(top) + (1-*c.Line)*plotH
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+step/2, py))

@@ -59,6 +59,14 @@ func Markdown(w io.Writer, s *Summary, t func(string, ...any) string) error {
 	p("## %s\n\n%s\n\n", t("report.h.points"), cell(covered["points"]))
 	p("%s\n\n", t("report.totals", pf.Awarded, pf.Deducted, pf.Net, pf.PreviousNet, change(pf.Change), pf.Entries))
 	var rows [][]string
+	if len(s.Monthly) > 1 { // a quarter or a year: month by month
+		for _, m := range s.Monthly {
+			rows = append(rows, []string{m.Month, fmt.Sprintf("%.2f", m.Points), pct(m.Participation), num(m.AvgRating)})
+		}
+		p("### %s\n\n", t("report.h.monthly"))
+		table([]string{t("report.col.month"), t("report.col.net_per_member"), t("report.col.participation"), t("report.col.avg_rating")}, rows)
+		rows = nil
+	}
 	for _, c := range pf.ByCategory {
 		rows = append(rows, []string{c.Name, fmt.Sprint(c.Points), pct(c.Share), fmt.Sprint(c.Previous)})
 	}

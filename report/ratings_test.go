@@ -77,6 +77,11 @@ func TestRatingsCombineInsideQuarterAndYear(t *testing.T) {
 		if err := Markdown(&md, s, zh); err != nil {
 			t.Fatal(err)
 		}
+		// Month by month: points, participation and the month's mean rating.
+		if period == "2026-Q4" && !strings.Contains(md.String(), "### 月度趋势\n\n| 月份 | 人均净积分 | 参与率 | 平均评级分（A=4 … D=1） |\n|---|---|---|---|\n"+
+			"| 2026-10 | 55.00 | 100.0% | 2 |\n| 2026-11 | 0.00 | 0.0% | 1.85 |\n| 2026-12 | 0.00 | 0.0% | 1.7 |\n") {
+			t.Errorf("%s: no monthly table:\n%s", period, md.String())
+		}
 		if !strings.Contains(md.String(), "按每人本期各月评级的平均值合并") || !strings.Contains(md.String(), "积分前 25% 的 3 人中，1 人评级在中位数及以下，占 33.3%") {
 			t.Errorf("%s: the rule or the share is not stated:\n%s", period, md.String())
 		}
