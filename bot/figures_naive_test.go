@@ -344,6 +344,38 @@ type nConc struct {
 type nMonth struct {
 	Month                 string
 	Points, Participation float64
+	AvgRating             *float64
+}
+
+// nSpread is the highest against the lowest group per head.
+type nSpread struct {
+	High, Low string
+	Spread    float64
+	Ratio     *float64
+}
+
+// nRestricted is a category only some departments earn in.
+type nRestricted struct {
+	ID               string
+	Points           int64
+	Earning, Without []string
+}
+
+// nCoachDept is a department well behind the company per head.
+type nCoachDept struct {
+	Name                             string
+	Members                          int
+	PerHead                          float64
+	Category                         string
+	CategoryPerHead, CompanyCategory float64
+}
+
+// nCoachMember is a member below zero and what cost them most.
+type nCoachMember struct {
+	ID       string
+	Net      int64
+	Behavior string
+	Points   int64
 }
 
 // nPerHead is a group's points per head.
@@ -650,6 +682,11 @@ type naiveReport struct {
 	PrevAverage                 *float64
 	PrevParticipation           *float64
 	FairDept, FairRole          []nPerHead
+	DeptSpread, RoleSpread      *nSpread
+	Restricted                  []nRestricted
+	CompanyPerHead              float64
+	CoachDepts                  []nCoachDept
+	CoachMembers                []nCoachMember
 	KPIs                        []nKPI
 	EmptyLedger                 bool
 	PreviousCounted, CountedIDs []string
@@ -1114,6 +1151,14 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 		if len(heads) > 0 {
 			nm.Points = round2(float64(net) / float64(len(heads)))
 		}
+		if rs := n.imported(m.Key); len(rs) > 0 {
+			var xs []float64
+			for _, r := range rs {
+				xs = append(xs, r.Score)
+			}
+			v := round2(mean(xs))
+			nm.AvgRating = &v
+		}
 		r.Monthly = append(r.Monthly, nm)
 	}
 	if r.Comparable {
@@ -1138,7 +1183,130 @@ func (n *naive) report(p jifen.Period, cat *rules.Catalog) naiveReport {
 	}
 	r.FairDept = perHead(func(m jifen.Member) string { return m.Department })
 	r.FairRole = perHead(func(m jifen.Member) string { return string(m.Role) })
+	r.DeptSpread, r.RoleSpread = spreadOf(r.FairDept), spreadOf(r.FairRole)
+	n.restrictedAndCoaching(&r, cat, p, cur)
 	return r
+}
+
+// spreadOf is the highest against the lowest group per head (exact, not
+// rounded); on a tie the highest is the first by name, the lowest the
+// last. Groups come sorted by name.
+func spreadOf(gs []nPerHead) *nSpread {
+	if len(gs) < 2 {
+		return nil
+	}
+	exact := func(g nPerHead) float64 { return float64(g.Total) / float64(g.Members) }
+	hi, lo := gs[0], gs[0]
+	for _, g := range gs[1:] {
+		if exact(g) > exact(hi) {
+			hi = g
+		}
+		if exact(g) <= exact(lo) {
+			lo = g
+		}
+	}
+	out := &nSpread{High: hi.Name, Low: lo.Name, Spread: round2(exact(hi) - exact(lo))}
+	if exact(lo) > 0 {
+		v := round2(exact(hi) / exact(lo))
+		out.Ratio = &v
+	}
+	return out
+}
+
+// restrictedAndCoaching finds the categories only some departments earn in
+// (positive net points in fewer than half the departments, none at all in
+// the others) and whom to coach: departments of three or more under three
+// quarters of the company's points per head, with the open category they
+// lag in most, and the members below zero with their costliest behavior.
+func (n *naive) restrictedAndCoaching(r *naiveReport, cat *rules.Catalog, p jifen.Period, cur []jifen.Member) {
+	restricted := map[string]bool{}
+	for i, c := range cat.Categories {
+		rc := nRestricted{ID: c.ID}
+		negative := false
+		for _, d := range r.FairDept {
+			switch v := r.Matrix[d.Name][i]; {
+			case v > 0:
+				rc.Earning = append(rc.Earning, d.Name)
+				rc.Points += v
+			case v < 0:
+				negative = true
+			default:
+				rc.Without = append(rc.Without, d.Name)
+			}
+		}
+		if !negative && len(rc.Earning) > 0 && 2*len(rc.Earning) < len(r.FairDept) {
+			r.Restricted = append(r.Restricted, rc)
+			restricted[c.ID] = true
+		}
+	}
+	var total int64
+	staffed := 0
+	for _, m := range cur {
+		if m.Department != "" {
+			total += n.points(m.ID, p)
+			staffed++
+		}
+	}
+	if staffed > 0 && len(r.FairDept) >= 2 {
+		company := float64(total) / float64(staffed)
+		r.CompanyPerHead = round2(company)
+		for _, d := range r.FairDept {
+			own := float64(d.Total) / float64(d.Members)
+			if d.Members < 3 || company <= 0 || own >= 0.75*company {
+				continue
+			}
+			cd := nCoachDept{Name: d.Name, Members: d.Members, PerHead: d.PerHead}
+			best := 0.0
+			for i, c := range cat.Categories {
+				if restricted[c.ID] {
+					continue
+				}
+				var all int64
+				for _, o := range r.FairDept {
+					all += r.Matrix[o.Name][i]
+				}
+				whole, mine := float64(all)/float64(staffed), float64(r.Matrix[d.Name][i])/float64(d.Members)
+				if whole-mine > best+1e-9 {
+					best = whole - mine
+					cd.Category, cd.CategoryPerHead, cd.CompanyCategory = c.ID, round2(mine), round2(whole)
+				}
+			}
+			r.CoachDepts = append(r.CoachDepts, cd)
+		}
+		sort.SliceStable(r.CoachDepts, func(i, j int) bool {
+			a, b := r.CoachDepts[i], r.CoachDepts[j]
+			return a.PerHead < b.PerHead || a.PerHead == b.PerHead && a.Name < b.Name
+		})
+		r.CoachDepts = r.CoachDepts[:min(3, len(r.CoachDepts))]
+	}
+	for _, m := range cur {
+		net := n.points(m.ID, p)
+		if net >= 0 {
+			continue
+		}
+		by := map[string]int64{}
+		for _, e := range n.entries {
+			if earns(e) && e.Receiver == m.ID && e.Behavior != "" && !e.Effective.Before(p.Start) && e.Effective.Before(p.End) {
+				by[e.Behavior] += e.Points
+			}
+		}
+		cm := nCoachMember{ID: m.ID, Net: net}
+		var ids []string
+		for b := range by {
+			ids = append(ids, b)
+		}
+		sort.Strings(ids)
+		for _, b := range ids {
+			if by[b] < cm.Points {
+				cm.Behavior, cm.Points = b, by[b]
+			}
+		}
+		r.CoachMembers = append(r.CoachMembers, cm)
+	}
+	sort.SliceStable(r.CoachMembers, func(i, j int) bool {
+		a, b := r.CoachMembers[i], r.CoachMembers[j]
+		return a.Net < b.Net || a.Net == b.Net && a.ID < b.ID
+	})
 }
 
 // sortMoves orders moves by size descending, then id, by insertion.

@@ -950,6 +950,7 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 			c.str(path+".month", o, "month", nm.Month)
 			c.num(path+".points", o, "points", nm.Points)
 			c.num(path+".participation", o, "participation", nm.Participation)
+			c.ptr(path+".avg_rating", o, "avg_rating", nm.AvgRating)
 		}
 	}
 	c.ptr("previous_average", got, "previous_average", w.PrevAverage)
@@ -967,6 +968,60 @@ func checkReport(c *checker, got map[string]any, w naiveReport) {
 				c.int(path+".members", o, "members", int64(g.Members))
 				c.int(path+".total", o, "total", g.Total)
 				c.num(path+".per_head", o, "per_head", g.PerHead)
+			}
+		}
+		for key, want := range map[string]*nSpread{"department_spread": w.DeptSpread, "role_spread": w.RoleSpread} {
+			path := "fairness." + key
+			if want == nil {
+				c.null(path, f, key)
+				continue
+			}
+			o, ok := c.obj(path, f, key)
+			if !ok {
+				continue
+			}
+			if hi, ok := c.obj(path+".high", o, "high"); ok {
+				c.str(path+".high.name", hi, "name", want.High)
+			}
+			if lo, ok := c.obj(path+".low", o, "low"); ok {
+				c.str(path+".low.name", lo, "name", want.Low)
+			}
+			c.num(path+".spread", o, "spread", want.Spread)
+			c.ptr(path+".ratio", o, "ratio", want.Ratio)
+		}
+		if l, ok := c.list("fairness.restricted", f, "restricted"); ok && c.eq("fairness.restricted.len", len(l), len(w.Restricted)) {
+			for i, rc := range w.Restricted {
+				o, _ := l[i].(map[string]any)
+				path := "fairness.restricted[" + rc.ID + "]"
+				c.str(path+".id", o, "id", rc.ID)
+				c.int(path+".points", o, "points", rc.Points)
+				c.eq(path+".earning", fmt.Sprint(anyList(o["earning"])), fmt.Sprint(rc.Earning))
+				c.eq(path+".without", fmt.Sprint(anyList(o["without"])), fmt.Sprint(rc.Without))
+			}
+		}
+	}
+	if co, ok := c.obj("coaching", got, "coaching"); ok {
+		c.num("coaching.company_per_head", co, "company_per_head", w.CompanyPerHead)
+		if l, ok := c.list("coaching.departments", co, "departments"); ok && c.eq("coaching.departments.len", len(l), len(w.CoachDepts)) {
+			for i, d := range w.CoachDepts {
+				o, _ := l[i].(map[string]any)
+				path := "coaching.departments[" + d.Name + "]"
+				c.str(path+".name", o, "name", d.Name)
+				c.int(path+".members", o, "members", int64(d.Members))
+				c.num(path+".per_head", o, "per_head", d.PerHead)
+				c.str(path+".category", o, "category", d.Category)
+				c.num(path+".category_per_head", o, "category_per_head", d.CategoryPerHead)
+				c.num(path+".company_category_per_head", o, "company_category_per_head", d.CompanyCategory)
+			}
+		}
+		if l, ok := c.list("coaching.members", co, "members"); ok && c.eq("coaching.members.len", len(l), len(w.CoachMembers)) {
+			for i, m := range w.CoachMembers {
+				o, _ := l[i].(map[string]any)
+				path := "coaching.members[" + m.ID + "]"
+				c.str(path+".id", o, "id", m.ID)
+				c.int(path+".net", o, "net", m.Net)
+				c.str(path+".behavior", o, "behavior", m.Behavior)
+				c.int(path+".points", o, "points", m.Points)
 			}
 		}
 	}
