@@ -1,7 +1,9 @@
 package jifen
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -37,7 +39,10 @@ type Member struct {
 	// entries but cannot receive or give points afterwards, and drops out
 	// of the figures of later periods.
 	Left time.Time `json:"left,omitzero"`
-	Bot  bool      `json:"bot,omitempty"` // bots never receive points
+	// Birthday is the month and day of birth, MM-DD (the year is not
+	// kept); empty when not given. Only a celebrations schedule uses it.
+	Birthday string `json:"birthday,omitempty"`
+	Bot      bool   `json:"bot,omitempty"` // bots never receive points
 }
 
 // Member dates (Joined, Left) are calendar dates stored as midnight UTC;
@@ -112,4 +117,14 @@ func (m Member) EmployedThroughout(p Period, loc *time.Location) bool {
 		return false
 	}
 	return m.Left.IsZero() || !localDate(m.Left, loc).AddDate(0, 0, 1).Before(p.End)
+}
+
+// ParseBirthday reads a birthday as a month and day, "3-1" or "03-01", and
+// gives it as MM-DD; a year is refused, so that none is kept.
+func ParseBirthday(s string) (string, error) {
+	t, err := time.Parse("1-2", strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("birthday %q: want a month and day, MM-DD (no year)", s)
+	}
+	return t.Format("01-02"), nil
 }

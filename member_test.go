@@ -108,3 +108,16 @@ func TestCompetitionRanks(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBirthday(t *testing.T) {
+	for in, want := range map[string]string{"3-1": "03-01", "03-01": "03-01", " 12-31 ": "12-31", "02-29": "02-29"} {
+		if got, err := ParseBirthday(in); err != nil || got != want {
+			t.Errorf("ParseBirthday(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "1990-03-01", "13-01", "02-30", "0301", "3/1"} {
+		if got, err := ParseBirthday(in); err == nil {
+			t.Errorf("ParseBirthday(%q) = %q, want an error", in, got)
+		}
+	}
+}

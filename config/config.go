@@ -224,7 +224,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		ids[m.ID] = true
 	}
 	c.Rules.Rewards = d.rewards(f.get("rewards"), ids)
-	c.Schedules = d.schedules(f.get("schedules"))
+	c.Schedules = d.schedules(f.get("schedules"), c.Rules)
 	c.Rules.Targets = d.targets(f.get("targets"), c.Rules)
 	c.Rules.Policies = d.policies(f.get("policies"), c.Rules, c.Location)
 	c.Surveys = d.surveys(f.get("surveys"), c.Members)

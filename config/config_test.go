@@ -548,6 +548,24 @@ policies:
 			},
 		},
 		{
+			name: "birthday with a year or no date",
+			src:  withMember("  - {id: x, name: 某人, birthday: 1990-05-01}\n  - {id: y, name: 某某, birthday: 13-01}"),
+			want: []string{`c.yaml:4: members[1].birthday: want a month and day MM-DD (no year), got "1990-05-01"`,
+				`c.yaml:5: members[2].birthday: want a month and day MM-DD (no year), got "13-01"`},
+		},
+		{
+			name: "celebrations",
+			src: strings.Replace(minimal, "points: 5}", "points: 5}\n        - {id: r, name: 区间, points: [1, 5]}", 1) + `schedules:
+  - {name: c1, job: celebrations, cron: "0 9 * * *"}
+  - {name: c2, job: celebrations, cron: "0 9 * * *", anniversary: nope, birthday: r}
+  - {name: c3, job: leaderboard, cron: "0 9 * * *", anniversary: b}
+`,
+			want: []string{`schedules[0]: a celebrations schedule names the behavior of an anniversary, a birthday or both`,
+				`c.yaml:13: schedules[1].anniversary: unknown behavior "nope"`,
+				`c.yaml:13: schedules[1].birthday: behavior "r": a celebration awards a fixed number of points (min = max > 0)`,
+				`c.yaml:14: schedules[2]: anniversary and birthday belong to a celebrations schedule`},
+		},
+		{
 			name: "syntax error",
 			src:  "members: [\n",
 			want: []string{`c.yaml:`},

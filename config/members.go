@@ -23,7 +23,7 @@ func (d *decoder) members(v value) []jifen.Member {
 	items := d.seq(v)
 	nameNodes := map[int]value{}
 	for i, item := range items {
-		f := d.fields(item, "id", "name", "slack_id", "feishu_open_id", "department", "level", "role", "joined", "left", "bot")
+		f := d.fields(item, "id", "name", "slack_id", "feishu_open_id", "department", "level", "role", "joined", "left", "birthday", "bot")
 		m := jifen.Member{
 			ID:           d.str(f.get("id")),
 			Name:         d.str(f.get("name")),
@@ -97,6 +97,14 @@ func (d *decoder) members(v value) []jifen.Member {
 				d.add(lv.node, lv.path, "left %s is before joined %s", s, m.Joined.Format(time.DateOnly))
 			}
 			m.Left = t
+		}
+
+		if bv := f.get("birthday"); !bv.null() {
+			b, err := jifen.ParseBirthday(d.str(bv))
+			if err != nil {
+				d.add(bv.node, bv.path, "want a month and day MM-DD (no year), got %q", clip(d.str(bv)))
+			}
+			m.Birthday = b
 		}
 
 		unique := func(key, val string, seen map[string]int) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/rules"
 	"jifen/schedule"
 )
 
@@ -22,16 +23,21 @@ type Schedule struct {
 	Grace        time.Duration // how late a missed run is still caught up
 	Dir          string        // backup: the directory backups are written to
 	Keep         int           // backup: how many backups to keep (default 7)
+	// Anniversary and Birthday (celebrations): the behaviors awarded on a
+	// member's work anniversary and birthday; empty: not celebrated.
+	Anniversary string
+	Birthday    string
 }
 
 // ScheduleJobs are the jobs a schedule may run.
-var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders", "backup"}
+var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders", "backup", "celebrations"}
 
-func (d *decoder) schedules(v value) []Schedule {
+func (d *decoder) schedules(v value, cat *rules.Catalog) []Schedule {
 	var out []Schedule
 	names := map[string]bool{}
 	for _, sv := range d.seq(v) {
-		f := d.fields(sv, "name", "job", "cron", "period", "top", "department", "slack_channel", "feishu_chat", "enabled", "grace", "dir", "keep")
+		f := d.fields(sv, "name", "job", "cron", "period", "top", "department", "slack_channel", "feishu_chat", "enabled", "grace", "dir", "keep",
+			"anniversary", "birthday")
 		s := Schedule{Name: d.str(f.get("name")), Job: d.str(f.get("job")), Cron: d.str(f.get("cron")),
 			Department: d.str(f.get("department")), SlackChannel: d.str(f.get("slack_channel")), FeishuChat: d.str(f.get("feishu_chat")),
 			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7}
@@ -54,6 +60,27 @@ func (d *decoder) schedules(v value) []Schedule {
 				d.add(tv.node, tv.path, "want 1 to 50")
 			}
 			s.Top = int(n)
+		}
+		s.Anniversary, s.Birthday = d.str(f.get("anniversary")), d.str(f.get("birthday"))
+		if s.Job == "celebrations" {
+			if s.Anniversary == "" && s.Birthday == "" {
+				d.add(lineOf(f, f.get("anniversary")), sv.path, "a celebrations schedule names the behavior of an anniversary, a birthday or both")
+			}
+			for _, key := range []string{"anniversary", "birthday"} {
+				bv := f.get(key)
+				id := d.str(bv)
+				if id == "" {
+					continue
+				}
+				switch b := cat.Behavior(id); {
+				case b == nil:
+					d.add(bv.node, bv.path, "unknown behavior %q", clip(id))
+				case !b.Fixed() || b.Min <= 0:
+					d.add(bv.node, bv.path, "behavior %q: a celebration awards a fixed number of points (min = max > 0)", id)
+				}
+			}
+		} else if f.get("anniversary").node != nil || f.get("birthday").node != nil {
+			d.add(sv.node, sv.path, "anniversary and birthday belong to a celebrations schedule")
 		}
 		if s.Job == "backup" && s.Dir == "" {
 			d.add(lineOf(f, f.get("dir")), sv.path+".dir", "required for a backup: the directory to write to")

@@ -546,4 +546,9 @@ var en = map[string]string{
 	"report.h.monthly":                         "Month by month",
 	"report.col.month":                         "Month",
 	"report.col.net_per_member":                "Net points per member",
+
+	// Celebrations: work anniversaries and birthdays.
+	"celebrate.title":       "🎉 Today's celebrations (%[1]s)",
+	"celebrate.anniversary": "%[1]s celebrates %[2]d {2:year|years} with us! +%[3]d {3:point|points} (%[4]s)",
+	"celebrate.birthday":    "Happy birthday, %[1]s! +%[3]d {3:point|points} (%[4]s)",
 }

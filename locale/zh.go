@@ -546,4 +546,9 @@ var zh = map[string]string{
 	"report.h.monthly":                         "月度趋势",
 	"report.col.month":                         "月份",
 	"report.col.net_per_member":                "人均净积分",
+
+	// Celebrations: work anniversaries and birthdays.
+	"celebrate.title":       "🎉 今日祝福（%[1]s）",
+	"celebrate.anniversary": "祝贺%[1]s入职 %[2]d 周年！+%[3]d 分（%[4]s）",
+	"celebrate.birthday":    "祝%[1]s生日快乐！+%[3]d 分（%[4]s）",
 }

@@ -257,6 +257,7 @@ func TestForgottenMemberLeavesNoCopy(t *testing.T) {
 	s := openTest(t, "", shanghai, clock)
 	ms := members(6)
 	ms[2].Name, ms[2].SlackID, ms[2].FeishuOpenID, ms[2].Level = "欧阳娜娜", "U07FORGETME", "ou_3f9a0c7e1d2b4forget", "高层"
+	ms[2].Birthday = "07-29"
 	ctx := context.Background()
 	if err := s.SyncMembers(ctx, ms); err != nil {
 		t.Fatal(err)
@@ -274,7 +275,7 @@ func TestForgottenMemberLeavesNoCopy(t *testing.T) {
 	if err := s.ForgetMember(ctx, ms[2].ID, "成员A"); err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{ms[2].Name, ms[2].SlackID, ms[2].FeishuOpenID}
+	secrets := []string{ms[2].Name, ms[2].SlackID, ms[2].FeishuOpenID, `"birthday":"07-29"`}
 	for name, raw := range map[string][]byte{"live file": liveBytes(t, s), "backup": backupBytes(t, s)} {
 		for _, sec := range secrets {
 			if n := bytes.Count(raw, []byte(sec)); n > 0 {

@@ -27,6 +27,9 @@ var schedulerCaller = jifen.Member{ID: "jifen", Name: "jifen", Role: jifen.RoleA
 // post builds a scheduled post: the leaderboard or the digest of the period
 // that just ended at now.
 func post(ctx context.Context, b *bot.Bot, s config.Schedule, now time.Time, loc *time.Location) bot.Message {
+	if s.Job == "celebrations" {
+		return bot.Message{} // written by Celebrate, which awards as it goes
+	}
 	p := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
 	if s.Job == "leaderboard" {
 		return b.LeaderboardPost(p, s.Department, s.Top)
@@ -249,6 +252,14 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		return err
 	}
 	msg := post(ctx, a.bot, s, fire, a.store.Location())
+	if s.Job == "celebrations" {
+		m, n, err := a.bot.Celebrate(ctx, fire, bot.Celebrations{Anniversary: s.Anniversary, Birthday: s.Birthday})
+		log.Info("celebrations awarded", "schedule", s.Name, "awards", n, "err", err)
+		if err != nil || n == 0 {
+			return err // nothing new to post
+		}
+		msg = m
+	}
 	for attempt, wait := 0, 2*time.Second; ; attempt, wait = attempt+1, wait*4 {
 		err := p.send(ctx, s, msg, fire)
 		if err == nil {
@@ -349,6 +360,10 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 		n, err := reminders(ctx, a, p, *s, now, m.logger(slog.LevelWarn))
 		fmt.Fprintf(m.Stdout, "sent %d reminders\n", n)
 		return err
+	case "celebrations":
+		err := runJob(ctx, a, p, *s, now, m.logger(slog.LevelWarn))
+		fmt.Fprintln(m.Stdout, "celebrations done")
+		return err
 	}
 	return p.send(ctx, *s, post(ctx, a.bot, *s, now, loc), now)
 }
@@ -381,6 +396,15 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 			fmt.Fprintf(m.Stdout, "→ %s\n%s", n.To, console.Render(n.Message))
 		}
 		fmt.Fprintf(m.Stdout, "(%d reminders)\n", len(ns))
+	case "celebrations":
+		due, err := a.bot.Occasions(now, bot.Celebrations{Anniversary: s.Anniversary, Birthday: s.Birthday})
+		if err != nil {
+			return err
+		}
+		for _, o := range due {
+			fmt.Fprintln(m.Stdout, a.bot.Line(o))
+		}
+		fmt.Fprintf(m.Stdout, "(%d celebrations today; one already given today is not given again)\n", len(due))
 	default:
 		fmt.Fprint(m.Stdout, console.Render(post(ctx, a.bot, s, now, loc)))
 	}

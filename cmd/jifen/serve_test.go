@@ -672,3 +672,65 @@ func TestRevokeReportLinks(t *testing.T) {
 		t.Error("a link given before revoke-links still works")
 	}
 }
+
+// TestServeCelebratesAnAnniversaryOnce: 王芳 joined on 2020-07-06; on
+// 2026-07-06, two runs of serve after the celebrations' time give her the
+// anniversary's points once, and post the day's celebrations once.
+func TestServeCelebratesAnAnniversaryOnce(t *testing.T) {
+	path, rec := withFakeSlack(t)
+	t.Setenv("SLACK_ANNOUNCE_CHANNEL", "C0ALL")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	for _, r := range [][2]string{
+		{"          limits:\n            - {period: year, points: 200}\n", "          limits:\n            - {period: year, points: 200}\n" +
+			"        - id: work_anniversary\n          name: 入职周年\n          points: 20\n"},
+		{"    keep: 7\n", "    keep: 7\n  - name: celebrations\n    job: celebrations\n    cron: \"30 9 * * *\"\n    anniversary: work_anniversary\n" +
+			"    slack_channel: ${SLACK_ANNOUNCE_CHANNEL:-}\n"},
+	} {
+		if !strings.Contains(cfg, r[0]) {
+			t.Fatalf("the example config has no %q", r[0])
+		}
+		cfg = strings.Replace(cfg, r[0], r[1], 1)
+	}
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2026, 7, 6, 9, 30, 20, 0, sh)
+	serve := func() {
+		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) && len(rec.sent()["C0ALL"]) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // room for a wrong second post
+		stop()
+	}
+	serve()
+	serve()
+	posts := rec.sent()["C0ALL"]
+	if len(posts) != 1 || !strings.Contains(posts[0], "王芳") || !strings.Contains(posts[0], "6 周年") {
+		t.Fatalf("posts to the channel: %q, want one celebrating 王芳's 6 years", posts)
+	}
+	st, err := store.Open(filepath.Join(filepath.Dir(path), "jifen.db"), store.Options{Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := 0
+	_ = st.ForEachEntry(func(e *jifen.Entry) error {
+		if e.Behavior == "work_anniversary" {
+			n++
+			if e.Receiver != "wangfang" || e.Points != 20 {
+				t.Errorf("entry %+v", e)
+			}
+		}
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("anniversary entries: %d, want 1", n)
+	}
+}
