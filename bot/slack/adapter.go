@@ -219,15 +219,34 @@ func apiRetry() slackapi.RetryConfig {
 // Post sends a message to a conversation (a channel id, or a user id for a
 // direct message from the app). The client retries (apiRetry).
 func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) error {
+	return a.post(ctx, channel, "", false, m)
+}
+
+// post sends a message to a conversation, in the thread of the message
+// whose ts is thread when it is set; broadcast also shows the reply in
+// the channel.
+func (a *Adapter) post(ctx context.Context, channel, thread string, broadcast bool, m bot.Message) error {
 	r := RenderLang(m, "", 0, a.lang)
-	_, _, err := a.api.PostMessageContext(ctx, channel, slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false))
+	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false)}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+		if broadcast {
+			opts = append(opts, slackapi.MsgOptionBroadcast())
+		}
+	}
+	_, _, err := a.api.PostMessageContext(ctx, channel, opts...)
 	return err
 }
 
-// postEphemeral shows a message to one user in a conversation.
-func (a *Adapter) postEphemeral(ctx context.Context, channel, user string, m bot.Message) error {
+// postEphemeral shows a message to one user in a conversation, in the
+// thread of the message whose ts is thread when it is set.
+func (a *Adapter) postEphemeral(ctx context.Context, channel, thread, user string, m bot.Message) error {
 	r := RenderLang(m, "", 0, a.lang)
-	_, err := a.api.PostEphemeralContext(ctx, channel, user, slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false))
+	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false)}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
 	return err
 }
 
