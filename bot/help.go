@@ -3,6 +3,11 @@ package bot
 // helpCommands is the order commands are listed in /help.
 var helpCommands = []string{"award", "deduct", "thanks", "score", "leaderboard", "history", "rules", "shop", "redeem", "redemptions", "report", "feedback", "survey", "revoke", "approve", "reject", "help"}
 
+// Commands returns the canonical command names in the order /help lists
+// them: the command table that the Slack manifest and the README follow
+// (bot/slack's TestManifestListsEveryCommand keeps them in step).
+func Commands() []string { return append([]string(nil), helpCommands...) }
+
 // help handles /help [command].
 func (b *Bot) help(cmd Command) Response {
 	msg := Message{Kind: "help", Title: b.t("help.title")}

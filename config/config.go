@@ -88,6 +88,10 @@ type Slack struct {
 	APIURL         string `yaml:"api_url,omitempty"`
 	ThanksReaction string `yaml:"thanks_reaction,omitempty"` // emoji name without colons
 	Guests         Guests `yaml:"guests,omitempty"`          // who besides the workspace's full members may join (guests.go)
+	// ReplyBroadcast also sends to the channel the announcement of points
+	// (an award, a deduction, thanks, a revocation) that a command typed in
+	// a thread posts in that thread: Slack's "also send to channel".
+	ReplyBroadcast bool `yaml:"reply_broadcast,omitempty"`
 }
 
 // Feishu configures the Feishu (飞书) adapter.

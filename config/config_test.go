@@ -196,6 +196,19 @@ rules:
         - {id: b, name: 行为, points: 5}
 `
 
+// slack.reply_broadcast is off unless set.
+func TestSlackReplyBroadcast(t *testing.T) {
+	for src, want := range map[string]bool{"": false, "slack:\n  reply_broadcast: true\n": true, "slack:\n  reply_broadcast: false\n": false} {
+		c, err := config.Parse("c.yaml", []byte(src+minimal), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Slack.ReplyBroadcast != want {
+			t.Errorf("%q: reply_broadcast %v", src, c.Slack.ReplyBroadcast)
+		}
+	}
+}
+
 func withMember(line string) string {
 	return strings.Replace(minimal, "role: admin}\n", "role: admin}\n"+line+"\n", 1)
 }

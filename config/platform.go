@@ -8,7 +8,8 @@ import (
 )
 
 func (d *decoder) slack(s *Slack, v value) {
-	f := d.fields(v, "enabled", "mode", "bot_token", "signing_secret", "app_token", "api_url", "thanks_reaction", "guests")
+	f := d.fields(v, "enabled", "mode", "bot_token", "signing_secret", "app_token", "api_url", "thanks_reaction", "guests",
+		"reply_broadcast")
 	s.Enabled = d.bool(f.get("enabled"))
 	s.Mode = strings.ToLower(d.str(f.get("mode")))
 	if s.Mode == "" {
@@ -25,6 +26,7 @@ func (d *decoder) slack(s *Slack, v value) {
 	// Slack names reactions without the colons people type (:pray: → pray).
 	s.ThanksReaction = strings.Trim(d.str(f.get("thanks_reaction")), ":")
 	s.Guests = d.guests(f.get("guests"), "restricted", "ultra_restricted", "external")
+	s.ReplyBroadcast = d.bool(f.get("reply_broadcast"))
 	if !s.Enabled {
 		return
 	}

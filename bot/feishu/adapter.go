@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -200,17 +201,63 @@ func uuid(cause string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Reply answers a message in its chat, as a reply to it.
-func (a *Adapter) Reply(ctx context.Context, messageID string, m bot.Message, cause string) error {
+// Reply answers a message in its chat, as a reply to it; inThread keeps
+// the answer in the message's thread (reply_in_thread): for a message in
+// a thread, or in a topic group, where every message belongs to a topic.
+func (a *Adapter) Reply(ctx context.Context, messageID string, m bot.Message, cause string, inThread bool) error {
 	card := RenderCard(m).JSON()
 	return a.send(ctx, messageID, func() (string, error) {
-		resp, err := a.api.Im.V1.Message.Reply(ctx, larkim.NewReplyMessageReqBuilder().MessageId(messageID).
-			Body(larkim.NewReplyMessageReqBodyBuilder().MsgType("interactive").Content(card).Uuid(uuid(cause)).Build()).Build())
+		body := larkim.NewReplyMessageReqBodyBuilder().MsgType("interactive").Content(card).Uuid(uuid(cause))
+		if inThread {
+			body = body.ReplyInThread(true)
+		}
+		resp, err := a.api.Im.V1.Message.Reply(ctx, larkim.NewReplyMessageReqBuilder().MessageId(messageID).Body(body.Build()).Build())
 		if err != nil {
 			return "", err
 		}
 		return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
 	})
+}
+
+// ephemeralPath sends a card only one member of a group sees (仅对你可见);
+// Feishu offers it in ordinary groups only, not in topic groups.
+const ephemeralPath = "/open-apis/ephemeral/v1/send"
+
+// Ephemeral shows a card to one member of a group chat, marked 仅对你可见.
+// The API takes no uuid: a send is retried only when rate limited, that
+// is when it was not delivered.
+func (a *Adapter) Ephemeral(ctx context.Context, chatID, openID string, m bot.Message) error {
+	body := map[string]any{"chat_id": chatID, "open_id": openID, "msg_type": "interactive", "card": RenderCard(m)}
+	// Paced per group: Feishu allows 40 a second to one group, 50 per app.
+	return a.send(ctx, "ephemeral:"+chatID, func() (string, error) {
+		resp, err := a.api.Post(ctx, ephemeralPath, body, larkcore.AccessTokenTypeTenant)
+		if err != nil {
+			return "", err
+		}
+		var out struct {
+			Code int    `json:"code"`
+			Msg  string `json:"msg"`
+		}
+		if err := json.Unmarshal(resp.RawBody, &out); err != nil {
+			return "", fmt.Errorf("feishu: ephemeral: HTTP %d, %w", resp.StatusCode, err)
+		}
+		return rateCode(out.Code == 0 && resp.StatusCode == http.StatusOK, out.Code, out.Msg, resp.StatusCode)
+	})
+}
+
+// answerPrivately shows a private answer to a member who wrote in a
+// group: as a card only they see in an ordinary group, and as a direct
+// message in a topic group (no such cards there) or when Feishu refuses
+// the card (the bot left the group, a card it does not take, …).
+func (a *Adapter) answerPrivately(ctx context.Context, chatID, chatType, openID string, m bot.Message, cause string) error {
+	if chatType == "group" && chatID != "" {
+		err := a.Ephemeral(ctx, chatID, openID, m)
+		if err == nil {
+			return nil
+		}
+		a.log.Info("ephemeral card not sent; answering in a direct message", "chat", chatID, "err", err)
+	}
+	return a.Send(ctx, "open_id", openID, m, cause)
 }
 
 // Send posts a message to a chat (chat_id) or a person (open_id).

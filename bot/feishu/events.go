@@ -24,6 +24,7 @@ type messageEvent struct {
 	} `json:"sender"`
 	Message struct {
 		MessageID   string `json:"message_id"`
+		ThreadID    string `json:"thread_id"` // set for a message in a thread (话题)
 		ChatID      string `json:"chat_id"`
 		ChatType    string `json:"chat_type"`
 		MessageType string `json:"message_type"`
@@ -155,13 +156,17 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
 	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions)
 	a.sendNotices(resp, key)
+	// A message in a thread, or in a topic group (where every message
+	// is in a topic), is answered in its thread. A reply that merely
+	// quotes another (root_id without thread_id) is not in a thread.
+	inThread := m.ThreadID != "" || m.ChatType == "topic_group"
 	a.bg.Go(func(ctx context.Context) {
 		var err error
 		if m.ChatType == "p2p" || resp.Reply.Public {
-			err = a.Reply(ctx, m.MessageID, resp.Reply, key)
+			err = a.Reply(ctx, m.MessageID, resp.Reply, key, inThread)
 		} else {
-			// A group sees public replies only; the rest goes to the caller.
-			err = a.Send(ctx, "open_id", ev.Sender.SenderID.OpenID, resp.Reply, key)
+			// A group sees public replies only; the rest is for the caller.
+			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, key)
 		}
 		if err != nil {
 			a.log.Warn("reply failed", "err", err)

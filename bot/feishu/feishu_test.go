@@ -38,13 +38,16 @@ const (
 // lookups and the contact API, and records what the bot sent.
 type fakeOpenAPI struct {
 	*httptest.Server
-	mu   sync.Mutex
-	sent []sent
+	mu        sync.Mutex
+	sent      []sent
+	ephemeral int // calls of the ephemeral API, refused ones too
 }
 
 type sent struct {
 	Path, IDType, ReceiveID, MsgType, UUID string
 	Content                                map[string]any
+	InThread                               bool   // reply_in_thread
+	ChatID, OpenID                         string // an ephemeral card's
 }
 
 func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
@@ -63,16 +66,43 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 			MsgType   string `json:"msg_type"`
 			Content   string `json:"content"`
 			UUID      string `json:"uuid"`
+			InThread  bool   `json:"reply_in_thread"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		var content map[string]any
 		_ = json.Unmarshal([]byte(body.Content), &content)
 		f.mu.Lock()
 		f.sent = append(f.sent, sent{Path: r.URL.Path, IDType: r.URL.Query().Get("receive_id_type"), ReceiveID: body.ReceiveID,
-			MsgType: body.MsgType, UUID: body.UUID, Content: content})
+			MsgType: body.MsgType, UUID: body.UUID, Content: content, InThread: body.InThread})
 		f.mu.Unlock()
 		fmt.Fprint(w, `{"code":0,"msg":"success","data":{"message_id":"om_sent"}}`)
 	}
+	// Cards only one member sees: refused in topic groups, as Feishu
+	// does, and in the chats named oc_refuses… (a bot removed from the group).
+	mux.HandleFunc("POST /open-apis/ephemeral/v1/send", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer t-fake" {
+			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, 401)
+			return
+		}
+		var body struct {
+			ChatID  string         `json:"chat_id"`
+			OpenID  string         `json:"open_id"`
+			MsgType string         `json:"msg_type"`
+			Card    map[string]any `json:"card"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.mu.Lock()
+		f.ephemeral++
+		f.mu.Unlock()
+		if strings.HasPrefix(body.ChatID, "oc_refuses") || strings.HasPrefix(body.ChatID, "oc_topic") {
+			fmt.Fprint(w, `{"code":230002,"msg":"bot not in chat or chat mode not supported"}`)
+			return
+		}
+		f.mu.Lock()
+		f.sent = append(f.sent, sent{Path: r.URL.Path, ChatID: body.ChatID, OpenID: body.OpenID, MsgType: body.MsgType, Content: body.Card})
+		f.mu.Unlock()
+		fmt.Fprint(w, `{"code":0,"msg":"ok","data":{"message_id":"om_ephemeral"}}`)
+	})
 	mux.HandleFunc("POST /open-apis/im/v1/messages", record)
 	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", record)
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -35,7 +35,8 @@ type Options struct {
 	Config config.Slack
 	Logger *slog.Logger
 	// Client overrides the Slack API client (tests); nil builds one from
-	// Config.BotToken and Config.APIURL.
+	// Config.BotToken and Config.APIURL that retries (apiRetry). A client
+	// given here retries only as its own options say.
 	Client *slackapi.Client
 	// HTTPClient posts to response_url; nil is a client with a timeout.
 	HTTPClient *http.Client
@@ -76,6 +77,8 @@ func New(opt Options) (*Adapter, error) {
 		if opt.Config.AppToken != "" {
 			o = append(o, slackapi.OptionAppLevelToken(opt.Config.AppToken))
 		}
+		// The retry wrapper goes around the HTTP client, so it comes after it.
+		o = append(o, slackapi.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}), slackapi.OptionRetryConfig(apiRetry()))
 		api = slackapi.New(opt.Config.BotToken, o...)
 	}
 	hc := opt.HTTPClient
@@ -197,42 +200,80 @@ func (a *Adapter) sendNotices(resp bot.Response) {
 	})
 }
 
+// apiRetry is how Web API calls are retried, by slack-go itself: after a
+// 429 (waiting Retry-After), a 5xx or a broken connection, with backoff,
+// up to four times; anything else (a 400, ok:false) is not retried.
+// Background work has two minutes in all (bot.Background), which bounds
+// the waits.
+func apiRetry() slackapi.RetryConfig {
+	c := slackapi.DefaultRetryConfig()
+	c.MaxRetries = 4
+	c.RetryAfterDuration = 5 * time.Second // a 429 without Retry-After
+	c.RetryAfterJitter = 500 * time.Millisecond
+	c.BackoffInitial = 250 * time.Millisecond
+	c.BackoffMax = 8 * time.Second
+	c.Handlers = append(slackapi.AllBuiltinRetryHandlers(c), slackapi.NewServerErrorRetryHandler(c))
+	return c
+}
+
 // Post sends a message to a conversation (a channel id, or a user id for a
-// direct message from the app), retrying after Retry-After on HTTP 429.
+// direct message from the app). The client retries (apiRetry).
 func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) error {
+	return a.post(ctx, channel, "", false, m)
+}
+
+// post sends a message to a conversation, in the thread of the message
+// whose ts is thread when it is set; broadcast also shows the reply in
+// the channel.
+func (a *Adapter) post(ctx context.Context, channel, thread string, broadcast bool, m bot.Message) error {
 	r := RenderLang(m, "", 0, a.lang)
 	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false)}
-	return retry(ctx, func() error {
-		_, _, err := a.api.PostMessageContext(ctx, channel, opts...)
-		return err
-	})
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+		if broadcast {
+			opts = append(opts, slackapi.MsgOptionBroadcast())
+		}
+	}
+	_, _, err := a.api.PostMessageContext(ctx, channel, opts...)
+	return err
 }
 
-// postEphemeral shows a message to one user in a conversation.
-func (a *Adapter) postEphemeral(ctx context.Context, channel, user string, m bot.Message) error {
+// postEphemeral shows a message to one user in a conversation, in the
+// thread of the message whose ts is thread when it is set.
+func (a *Adapter) postEphemeral(ctx context.Context, channel, thread, user string, m bot.Message) error {
 	r := RenderLang(m, "", 0, a.lang)
-	return retry(ctx, func() error {
-		_, err := a.api.PostEphemeralContext(ctx, channel, user, slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false))
-		return err
-	})
+	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(r.Blocks...), slackapi.MsgOptionText(r.Text, false)}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
+	return err
 }
 
-// retry retries fn after Slack's Retry-After while it is rate limited, up
-// to five times.
-func retry(ctx context.Context, fn func() error) error {
+// retryWebhook retries a post to a response_url, which slack-go sends
+// with a plain HTTP client and does not retry: after Retry-After on a 429,
+// with backoff on a 5xx, up to three times.
+func retryWebhook(ctx context.Context, fn func() error) error {
+	backoff := 250 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := fn()
-		var rl *slackapi.RateLimitedError
-		if !errors.As(err, &rl) || attempt == 5 {
+		if err == nil || attempt == 3 {
 			return err
 		}
-		wait := rl.RetryAfter
-		if wait <= 0 {
-			wait = time.Second
+		var rl *slackapi.RateLimitedError
+		var sc slackapi.StatusCodeError
+		wait := time.Duration(0)
+		switch {
+		case errors.As(err, &rl):
+			wait = max(rl.RetryAfter, time.Second)
+		case errors.As(err, &sc) && (sc.Code == http.StatusTooManyRequests || sc.Code >= 500):
+			wait, backoff = backoff, backoff*2
+		default:
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (rate limited)", ctx.Err())
+			return fmt.Errorf("%w (after %v)", ctx.Err(), err)
 		case <-time.After(wait):
 		}
 	}

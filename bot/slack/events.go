@@ -174,12 +174,12 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if e.BotID != "" || e.User == "" {
 			return
 		}
-		a.chat(ctx, e.Channel, e.User, stripLeadingMention(e.Text), key, false)
+		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, stripLeadingMention(e.Text), key, false)
 	case *slackevents.MessageEvent:
 		if e.ChannelType != "im" || e.BotID != "" || e.SubType != "" || e.User == "" {
 			return
 		}
-		a.chat(ctx, e.Channel, e.User, e.Text, key, true)
+		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text, key, true)
 	case *slackevents.ReactionAddedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
 			return
@@ -192,7 +192,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		resp := a.bot.ReactionThanks(ctx, giver, receiver, reactionKey(e.Item, e.User, e.Reaction), "slack")
 		a.sendNotices(resp)
 		if resp.Reply.Kind == "error" {
-			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, e.User, resp.Reply) })
+			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, "", e.User, resp.Reply) })
 		}
 	case *slackevents.ReactionRemovedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
@@ -208,8 +208,11 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 
 // chat answers command text sent in a conversation: public replies in the
 // conversation, private ones to the caller only (in a direct message the
-// conversation is private anyway).
-func (a *Adapter) chat(ctx context.Context, channel, user, text, key string, direct bool) {
+// conversation is private anyway). A command typed in a thread (thread is
+// the ts of its parent message) is answered in that thread; an
+// announcement of points there also goes to the channel when
+// slack.reply_broadcast is set.
+func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key string, direct bool) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		text = "/help"
@@ -225,9 +228,10 @@ func (a *Adapter) chat(ctx context.Context, channel, user, text, key string, dir
 	a.bg.Go(func(ctx context.Context) {
 		var err error
 		if direct || resp.Reply.Public {
-			err = a.Post(ctx, channel, resp.Reply)
+			broadcast := a.cfg.ReplyBroadcast && !direct && resp.Reply.Public && len(resp.Entries) > 0
+			err = a.post(ctx, channel, thread, broadcast, resp.Reply)
 		} else {
-			err = a.postEphemeral(ctx, channel, user, resp.Reply)
+			err = a.postEphemeral(ctx, channel, thread, user, resp.Reply)
 		}
 		if err != nil {
 			a.log.Warn("reply failed", "err", err)

@@ -149,7 +149,7 @@ func (a *Adapter) commandReply(resp bot.Response, err error, text string, cmd sl
 
 // respond posts to a response_url (an interaction's or a command's).
 func (a *Adapter) respond(ctx context.Context, responseURL string, msg *slackapi.Msg) error {
-	return retry(ctx, func() error {
+	return retryWebhook(ctx, func() error {
 		return slackapi.PostWebhookCustomHTTPContext(ctx, responseURL, a.httpClient(), &slackapi.WebhookMessage{
 			ResponseType: msg.ResponseType, Text: msg.Text, Blocks: &msg.Blocks,
 			ReplaceOriginal: msg.ReplaceOriginal, DeleteOriginal: msg.DeleteOriginal,

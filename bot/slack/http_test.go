@@ -43,6 +43,7 @@ type post struct {
 	Text    string
 	Blocks  string
 	Body    map[string]any // JSON bodies (response_url)
+	Form    url.Values     // form bodies (chat.postMessage, chat.postEphemeral)
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
@@ -51,7 +52,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		_ = r.ParseForm()
 		f.mu.Lock()
 		f.posts = append(f.posts, post{Path: r.URL.Path, Channel: r.FormValue("channel"), User: r.FormValue("user"),
-			Text: r.FormValue("text"), Blocks: r.FormValue("blocks")})
+			Text: r.FormValue("text"), Blocks: r.FormValue("blocks"), Form: r.PostForm})
 		n := len(f.posts)
 		f.mu.Unlock()
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d","message_ts":"1700000000.%06d"}`, r.FormValue("channel"), n, n)

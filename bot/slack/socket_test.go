@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	slackapi "github.com/slack-go/slack"
 
 	"jifen/bot"
 	"jifen/config"
@@ -89,31 +91,80 @@ func TestSocketModeAnswersASlashCommand(t *testing.T) {
 	}
 }
 
-// A 429 from chat.postMessage is retried after Retry-After.
-func TestPostRetriesAfterRateLimit(t *testing.T) {
-	h := newHarness(t)
-	calls := 0
-	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
-		if calls == 1 {
+// Web API calls are retried by slack-go's own retry options: a 429 after
+// its Retry-After, a 503 with backoff; a 400 is not retried.
+func TestPostRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fail    func(w http.ResponseWriter)
+		calls   int
+		ok      bool
+		atLeast time.Duration
+	}{
+		{"429 waits Retry-After", func(w http.ResponseWriter) {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		fmt.Fprint(w, `{"ok":true,"channel":"C0SALES","ts":"1.1"}`)
-	}))
-	defer fake.Close()
-	c := h.a.cfg
-	c.APIURL = fake.URL
-	a, err := New(Options{Bot: h.a.bot, Store: h.st, Config: c})
-	if err != nil {
-		t.Fatal(err)
+		}, 2, true, time.Second},
+		{"503 is retried", func(w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) }, 2, true, 0},
+		{"400 is not retried", func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) }, 1, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var calls atomic.Int32
+			fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					tc.fail(w)
+					return
+				}
+				fmt.Fprint(w, `{"ok":true,"channel":"C0SALES","ts":"1.1"}`)
+			}))
+			defer fake.Close()
+			c := h.a.cfg
+			c.APIURL = fake.URL
+			a, err := New(Options{Bot: h.a.bot, Store: h.st, Config: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			err = a.Post(context.Background(), "C0SALES", bot.Message{Kind: "info", Text: []string{"月度排行榜"}})
+			if (err == nil) != tc.ok || int(calls.Load()) != tc.calls || time.Since(start) < tc.atLeast {
+				t.Fatalf("err %v, calls %d after %v", err, calls.Load(), time.Since(start))
+			}
+		})
 	}
-	start := time.Now()
-	if err := a.Post(context.Background(), "C0SALES", bot.Message{Kind: "info", Text: []string{"月度排行榜"}}); err != nil {
-		t.Fatal(err)
-	}
-	if calls != 2 || time.Since(start) < time.Second {
-		t.Fatalf("calls %d after %v", calls, time.Since(start))
+}
+
+// A response_url, which slack-go does not retry, is retried by
+// retryWebhook in the same cases.
+func TestRespondRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fail  func(w http.ResponseWriter)
+		calls int
+		ok    bool
+	}{
+		{"429", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, 2, true},
+		{"503", func(w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) }, 2, true},
+		{"400", func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) }, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var calls atomic.Int32
+			fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					tc.fail(w)
+					return
+				}
+				fmt.Fprint(w, "ok")
+			}))
+			defer fake.Close()
+			err := h.a.respond(context.Background(), fake.URL, &slackapi.Msg{Text: "x"})
+			if (err == nil) != tc.ok || int(calls.Load()) != tc.calls {
+				t.Fatalf("err %v, calls %d", err, calls.Load())
+			}
+		})
 	}
 }
