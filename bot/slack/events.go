@@ -228,7 +228,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if err != nil {
 			return
 		}
-		a.bot.UndoReactionThanks(ctx, giver, reactionKey(e.Item, e.User, e.Reaction), "slack")
+		a.refreshHomes(giver, a.bot.UndoReactionThanks(ctx, giver, reactionKey(e.Item, e.User, e.Reaction), "slack"))
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	slackapi "github.com/slack-go/slack"
@@ -230,3 +232,34 @@ func TestHomeButtonsAnswerByDirectMessage(t *testing.T) {
 		t.Errorf("refresh: %d publishes", n)
 	}
 }
+
+// TestHomeLogsNoText: what people type (a reason) never reaches the logs,
+// whatever the Home does with it.
+func TestHomeLogsNoText(t *testing.T) {
+	h := newHarness(t)
+	var buf strings.Builder
+	var mu sync.Mutex
+	h.a.log = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.openHome(wang, "EvH1")
+	for i, who := range []string{zhang, "U0NOSUCH1"} { // a colleague, then one views.publish cannot show
+		sub := fmt.Sprintf(`{"type":"view_submission","user":{"id":%q},"view":{"id":"VT%d","hash":"h1","callback_id":%q,
+			"state":{"values":{"who":{"who":{"type":"users_select","selected_user":%q}},
+			"points":{"points":{"type":"plain_text_input","value":"2"}},
+			"reason":{"reason":{"type":"plain_text_input","value":"秘密理由"}}}}}}`, wang, i, callbackThanks, who)
+		h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(sub), nil)
+		h.a.Wait()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(buf.String(), "秘密理由") {
+		t.Fatalf("a reason in the logs:\n%s", buf.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
