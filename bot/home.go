@@ -63,7 +63,8 @@ type HomeSection struct {
 
 // Home builds m's page. Everything on it is m's own (their figures, the
 // entries they received, what they may redeem, answer or decide), which
-// every score visibility allows a member to see; of the others it shows
+// every score visibility allows a member to see (as /score shows anyone
+// their own ranks); of the others it shows
 // only what m takes part in: the requests m filed as a manager, and, for
 // an admin, the requests m may decide.
 func (b *Bot) Home(ctx context.Context, m jifen.Member) HomeView {
@@ -71,9 +72,6 @@ func (b *Bot) Home(ctx context.Context, m jifen.Member) HomeView {
 	month := jifen.PeriodOf(jifen.Month, now, loc)
 	balance := b.st.Balance(m.ID)
 	v := HomeView{Member: m.ID, Title: b.t("home.title", m.Name)}
-	if !b.scores.MaySee(m, m) { // never false: one's own score is always visible
-		return v
-	}
 	r := b.st.RankOf(m.ID, month)
 	dept := m.Department
 	if dept == "" {
@@ -340,8 +338,8 @@ func (b *Bot) homeRedemptions(m jifen.Member) HomeSection {
 
 // Concerned lists the members a command's response concerns, whose pages
 // show something else after it: the caller, the givers and receivers of
-// the entries it wrote, and whoever it notified (a receiver, the admins
-// who decide a request). Nothing when it wrote nothing and notified no
+// the entries it wrote, whoever it notified (a receiver, the admins who
+// decide a request), and, after an admin's command, every admin. Nothing when it wrote nothing and notified no
 // one (a read-only command, an error).
 func (b *Bot) Concerned(caller jifen.Member, resp Response) []string {
 	if resp.Reply.Kind == "error" || len(resp.Entries) == 0 && len(resp.Notices) == 0 {
@@ -364,6 +362,13 @@ func (b *Bot) Concerned(caller jifen.Member, resp Response) []string {
 	}
 	for _, n := range resp.Notices {
 		add(n.To)
+	}
+	// What waits for an admin is on every admin's page: a decision by one
+	// takes it off the others'.
+	if caller.Role == jifen.RoleAdmin {
+		for _, m := range b.admins() {
+			add(m.ID)
+		}
 	}
 	return out
 }

@@ -97,6 +97,13 @@ func TestConcerned(t *testing.T) {
 	if got := ex.Bot.Concerned(zhang, resp); !slices.Contains(got, "zhangwei") || !slices.Contains(got, "wangfang") {
 		t.Errorf("an award concerns %v", got)
 	}
+	// A decision by one admin concerns the other's page too.
+	ex.Bot.Handle(ctx, bot.Request{Caller: zhang, Text: "/award @刘洋 80 签大单 中标", Key: "big"})
+	li, _ := ex.Store.Member("hr_li")
+	resp = ex.Bot.Handle(ctx, bot.Request{Caller: li, Text: "/approve 1", Key: "ok"})
+	if got := ex.Bot.Concerned(li, resp); !slices.Contains(got, "zhaoqiang") || !slices.Contains(got, "liuyang") || !slices.Contains(got, "zhangwei") {
+		t.Errorf("an approval concerns %v", got)
+	}
 	if got := ex.Bot.Concerned(zhang, ex.Bot.Handle(ctx, bot.Request{Caller: zhang, Text: "/score"})); got != nil {
 		t.Errorf("a read concerns %v", got)
 	}
