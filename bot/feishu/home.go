@@ -169,9 +169,14 @@ func (a *Adapter) sendHome(ctx context.Context, m jifen.Member, cause string) er
 
 // firstContact reports whether this is the member's first direct message
 // to the bot, recording that it was: the mark is kept in the store, so a
-// restart does not greet them again.
+// restart does not greet them again. It is named by a hash of the Feishu
+// account, not by the member's id, which jifen member forget replaces
+// everywhere else.
 func (a *Adapter) firstContact(ctx context.Context, m jifen.Member) bool {
-	name := "feishu.home:" + m.ID
+	if m.FeishuOpenID == "" {
+		return false
+	}
+	name := "feishu.home:" + uuid("home:"+m.FeishuOpenID)
 	if !a.st.LastRun(name).IsZero() { // a read: most messages are not the first
 		return false
 	}
