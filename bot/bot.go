@@ -125,7 +125,10 @@ func (b *Bot) Handle(ctx context.Context, req Request) Response {
 func (b *Bot) errorResponse(req Request, err error) Response {
 	var e *jifen.Error
 	if !errors.As(err, &e) {
-		b.log.Error("command failed", "caller", req.Caller.ID, "source", req.Source, "text", req.Text, "err", err)
+		// The command's name only: its text holds reasons and other
+		// words people typed, which stay out of the logs.
+		command, _, _ := strings.Cut(strings.TrimSpace(req.Text), " ")
+		b.log.Error("command failed", "caller", req.Caller.ID, "source", req.Source, "command", command, "err", err)
 	}
 	return Response{Reply: Message{Kind: "error", Text: []string{locale.Error(b.lang, err)}}}
 }

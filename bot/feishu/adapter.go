@@ -262,7 +262,12 @@ func (a *Adapter) answerPrivately(ctx context.Context, chatID, chatType, openID 
 
 // Send posts a message to a chat (chat_id) or a person (open_id).
 func (a *Adapter) Send(ctx context.Context, idType, id string, m bot.Message, cause string) error {
-	card := RenderCard(m).JSON()
+	return a.sendCard(ctx, idType, id, RenderCard(m), cause)
+}
+
+// sendCard posts a card to a chat (chat_id) or a person (open_id).
+func (a *Adapter) sendCard(ctx context.Context, idType, id string, c Card, cause string) error {
+	card := c.JSON()
 	return a.send(ctx, id, func() (string, error) {
 		resp, err := a.api.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
 			Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(id).MsgType("interactive").Content(card).Uuid(uuid(cause)).Build()).Build())

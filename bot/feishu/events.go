@@ -9,6 +9,7 @@ import (
 
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 
+	"jifen"
 	"jifen/bot"
 )
 
@@ -160,7 +161,20 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	// is in a topic), is answered in its thread. A reply that merely
 	// quotes another (root_id without thread_id) is not in a thread.
 	inThread := m.ThreadID != "" || m.ChatType == "topic_group"
+	// A member's first direct message to the bot is answered with their
+	// personal card too, before the command's answer.
+	var first *jifen.Member
+	if m.ChatType == "p2p" {
+		if me, ok := a.st.MemberByFeishuOpenID(sender.OpenID); ok && !me.Bot && a.firstContact(ctx, me) {
+			first = &me
+		}
+	}
 	a.bg.Go(func(ctx context.Context) {
+		if first != nil {
+			if err := a.sendHome(ctx, *first, key+"#home"); err != nil {
+				a.log.Warn("personal card failed", "err", err)
+			}
+		}
 		var err error
 		if m.ChatType == "p2p" || resp.Reply.Public {
 			err = a.Reply(ctx, m.MessageID, resp.Reply, key, inThread)
@@ -183,8 +197,10 @@ func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID, home string) 
 	var value struct {
 		Command string `json:"command"`
 		Ask     string `json:"ask"`
+		Home    string `json:"home"` // a button of the personal card (home.go)
+		Form    string `json:"form"`
 	}
-	if json.Unmarshal(ev.Action.Value, &value) != nil || !strings.HasPrefix(value.Command, "/") {
+	if json.Unmarshal(ev.Action.Value, &value) != nil || !strings.HasPrefix(value.Command, "/") && value.Home == "" {
 		return toast("error", a.bot.T("feishu.bad_action"))
 	}
 	// The form's text input is named "text", or FORM_text when a card has
@@ -199,6 +215,12 @@ func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID, home string) 
 	key := "feishu:card:" + ev.Token
 	if ev.Token == "" {
 		key = "feishu:card:" + eventID
+	}
+	if value.Home != "" {
+		if value.Command != "" && !strings.HasPrefix(value.Command, "/") {
+			return toast("error", a.bot.T("feishu.bad_action"))
+		}
+		return a.homeAction(ctx, ev, value.Command, value.Form, key, home)
 	}
 	resp := a.run(ctx, user{OpenID: ev.Operator.OpenID, Tenant: ev.Operator.TenantKey}, home, value.Command, key, nil)
 	a.sendNotices(resp, key)
@@ -224,12 +246,26 @@ func firstLine(m bot.Message) string {
 // menu runs a bot menu entry for the member who clicked, answered in a
 // direct message.
 func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) {
+	open := ev.Operator.OperatorID.OpenID
+	key := "feishu:ev:" + eventID
+	if ev.EventKey == MenuHome {
+		m, err := a.member(ctx, user{OpenID: open}, home)
+		if err != nil {
+			resp := a.bot.ErrorResponse(asCaller(err))
+			a.bg.Go(func(ctx context.Context) { _ = a.Send(ctx, "open_id", open, resp.Reply, key) })
+			return
+		}
+		a.bg.Go(func(ctx context.Context) {
+			if err := a.sendHome(ctx, m, key); err != nil {
+				a.log.Warn("personal card failed", "err", err)
+			}
+		})
+		return
+	}
 	command, ok := MenuCommands[ev.EventKey]
 	if !ok {
 		command = "/help"
 	}
-	open := ev.Operator.OperatorID.OpenID
-	key := "feishu:ev:" + eventID
 	// The menu event does not name the operator's tenant.
 	resp := a.run(ctx, user{OpenID: open}, home, command, key, nil)
 	a.bg.Go(func(ctx context.Context) {

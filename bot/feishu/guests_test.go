@@ -1,6 +1,7 @@
 package feishu
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,11 @@ func fromTenant(msg, tenant string) string {
 // feishu.guests allows it; they are told why, and nothing is written.
 func TestUsersOfAnotherTenantAreRefusedUnlessAllowed(t *testing.T) {
 	h := newHarness(t, true)
+	// 张伟 has written to the bot before: his first direct message would
+	// record that he got his personal card (home.go), a commit that is
+	// not the outsider's.
+	zw, _ := h.st.Member("zhangwei")
+	h.a.firstContact(context.Background(), zw)
 	var commits atomic.Int64
 	h.st.SetCommitObserver(func(int, time.Duration) { commits.Add(1) })
 	sentTo := func(receiver, text string) bool {

@@ -53,7 +53,8 @@ type Adapter struct {
 	lang   string
 	events *bot.Recent // Events API event_ids recently handled
 
-	bg bot.Background // notices and delayed replies
+	bg    bot.Background // notices and delayed replies
+	homes homeViews      // the Home tabs opened (home.go)
 
 	homeMu sync.Mutex
 	home   *slackapi.AuthTestResponse // the app's own workspace, from auth.test (guests.go)
@@ -166,7 +167,9 @@ func (a *Adapter) run(ctx context.Context, userID, text, key string) (bot.Respon
 	}
 	// Slack escapes &, < and > typed by users; mentions stay <@U…|name>.
 	text = html.UnescapeString(strings.TrimSpace(text))
-	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "slack", Key: key, Resolve: a.resolver(ctx)}), nil
+	resp := a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "slack", Key: key, Resolve: a.resolver(ctx)})
+	a.refreshHomes(caller, resp)
+	return resp, nil
 }
 
 // commandText joins a slash command and its text: "/award" + "@a 10 好评".

@@ -44,8 +44,11 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 		}
 		return nil
 	case slackapi.InteractionTypeViewSubmission:
-		if cb.View.CallbackID == callbackAsk {
+		switch cb.View.CallbackID {
+		case callbackAsk:
 			return a.askSubmitted(ctx, cb)
+		case callbackThanks:
+			return a.thanksSubmitted(ctx, cb)
 		}
 		if cb.View.CallbackID != callbackReject {
 			return nil
@@ -83,6 +86,12 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 // decided. A second click is told who decided first, privately.
 func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallback, act *slackapi.BlockAction) {
 	switch {
+	case strings.HasPrefix(act.ActionID, callbackThanks+":"):
+		if cb.TriggerID != "" {
+			_ = a.openThanksModal(ctx, cb.TriggerID)
+		}
+	case strings.HasPrefix(act.ActionID, bot.ActionHome+":"):
+		a.homeOpened(cb.User.ID)
 	case IsCommandAction(act.ActionID):
 		// A button that asks for a text (a rejection's reason, a survey's
 		// free-text answer) opens a modal; its submission runs the command
@@ -113,6 +122,18 @@ func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallba
 		msg := &slackapi.Msg{ResponseType: slackapi.ResponseTypeEphemeral, Text: r.Text, Blocks: slackapi.Blocks{BlockSet: r.Blocks}}
 		if resp.Reply.Kind != "error" {
 			msg.ReplaceOriginal = true
+		}
+		if cb.ResponseURL == "" && cb.View.Type == slackapi.VTHomeTab {
+			// A button of the Home tab has no message to answer in: the
+			// answer goes to the clicker as a direct message, and the
+			// Home is published again (by run) when the command changed it.
+			user := cb.User.ID
+			a.bg.Go(func(ctx context.Context) {
+				if err := a.Post(ctx, user, resp.Reply); err != nil {
+					a.log.Warn("reply failed", "err", err)
+				}
+			})
+			return
 		}
 		a.reply(ctx, cb, msg)
 	case strings.HasPrefix(act.ActionID, ActionPage):
@@ -180,6 +201,10 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 			return
 		}
 		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text, key, true)
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab == "home" && e.User != "" {
+			a.homeOpened(e.User)
+		}
 	case *slackevents.ReactionAddedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
 			return
@@ -191,6 +216,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		}
 		resp := a.bot.ReactionThanks(ctx, giver, receiver, reactionKey(e.Item, e.User, e.Reaction), "slack")
 		a.sendNotices(resp)
+		a.refreshHomes(giver, resp)
 		if resp.Reply.Kind == "error" {
 			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, "", e.User, resp.Reply) })
 		}
@@ -202,7 +228,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if err != nil {
 			return
 		}
-		a.bot.UndoReactionThanks(ctx, giver, reactionKey(e.Item, e.User, e.Reaction), "slack")
+		a.refreshHomes(giver, a.bot.UndoReactionThanks(ctx, giver, reactionKey(e.Item, e.User, e.Reaction), "slack"))
 	}
 }
 

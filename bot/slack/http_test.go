@@ -78,6 +78,14 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 			f.mu.Unlock()
 			fmt.Fprint(w, `{"ok":true,"view":{"id":"V1"}}`)
 		})
+		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
+			var body map[string]any // slack-go sends views.publish as JSON
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			f.mu.Lock()
+			f.posts = append(f.posts, post{Path: r.URL.Path, User: fmt.Sprint(body["user_id"]), Body: body})
+			f.mu.Unlock()
+			fmt.Fprint(w, `{"ok":true,"view":{"id":"VHOME"}}`)
+		})
 		c.Handle("/response", func(w http.ResponseWriter, r *http.Request) {
 			var body map[string]any
 			_ = json.NewDecoder(r.Body).Decode(&body)

@@ -110,11 +110,39 @@ func TestBlockKitGolden(t *testing.T) {
 // every & starting an entity, none cut in half).
 func checkLimits(t *testing.T, name string, r Rendered) {
 	t.Helper()
-	if len(r.Blocks) > maxBlocks {
-		t.Errorf("%s: %d blocks", name, len(r.Blocks))
+	checkBlocks(t, name, r.Blocks, maxBlocks)
+	if n := utf8.RuneCountInString(r.Text); n > maxSectionText {
+		t.Errorf("%s: fallback of %d characters", name, n)
+	}
+	if !wellEscaped(r.Text) {
+		t.Errorf("%s: fallback not escaped: %q", name, r.Text)
+	}
+}
+
+// checkBlocks asserts Block Kit's limits on blocks of a message (at most
+// maxBlocks) or a home view (maxHomeBlocks).
+func checkBlocks(t *testing.T, name string, blocks []slackapi.Block, limit int) {
+	t.Helper()
+	if len(blocks) > limit {
+		t.Errorf("%s: %d blocks", name, len(blocks))
 	}
 	ids, blockIDs := map[string]bool{}, map[string]bool{}
-	for _, b := range r.Blocks {
+	checkButton := func(btn *slackapi.ButtonBlockElement) {
+		if n := utf8.RuneCountInString(btn.Text.Text); n > maxButtonLabel || n == 0 {
+			t.Errorf("%s: button label of %d characters", name, n)
+		}
+		if len(btn.Value) > maxButtonValue {
+			t.Errorf("%s: button value of %d bytes", name, len(btn.Value))
+		}
+		if ids[btn.ActionID] {
+			t.Errorf("%s: action id %s twice", name, btn.ActionID)
+		}
+		ids[btn.ActionID] = true
+		if len(btn.ActionID) > maxActionID {
+			t.Errorf("%s: action id of %d characters", name, len(btn.ActionID))
+		}
+	}
+	for _, b := range blocks {
 		switch b := b.(type) {
 		case *slackapi.HeaderBlock:
 			if n := utf8.RuneCountInString(b.Text.Text); n > maxHeader || n == 0 {
@@ -133,6 +161,9 @@ func checkLimits(t *testing.T, name string, r Rendered) {
 			for _, f := range b.Fields {
 				checkMrkdwn(t, name, f, maxFieldText)
 			}
+			if b.Accessory != nil && b.Accessory.ButtonElement != nil {
+				checkButton(b.Accessory.ButtonElement)
+			}
 		case *slackapi.ContextBlock:
 			for _, e := range b.ContextElements.Elements {
 				if o, ok := e.(*slackapi.TextBlockObject); ok {
@@ -144,20 +175,7 @@ func checkLimits(t *testing.T, name string, r Rendered) {
 				t.Errorf("%s: %d buttons", name, len(b.Elements.ElementSet))
 			}
 			for _, e := range b.Elements.ElementSet {
-				btn := e.(*slackapi.ButtonBlockElement)
-				if n := utf8.RuneCountInString(btn.Text.Text); n > maxButtonLabel || n == 0 {
-					t.Errorf("%s: button label of %d characters", name, n)
-				}
-				if len(btn.Value) > maxButtonValue {
-					t.Errorf("%s: button value of %d bytes", name, len(btn.Value))
-				}
-				if ids[btn.ActionID] {
-					t.Errorf("%s: action id %s twice", name, btn.ActionID)
-				}
-				ids[btn.ActionID] = true
-				if len(btn.ActionID) > maxActionID {
-					t.Errorf("%s: action id of %d characters", name, len(btn.ActionID))
-				}
+				checkButton(e.(*slackapi.ButtonBlockElement))
 			}
 		}
 		if id := blockID(b); id != "" {
@@ -166,12 +184,6 @@ func checkLimits(t *testing.T, name string, r Rendered) {
 			}
 			blockIDs[id] = true
 		}
-	}
-	if n := utf8.RuneCountInString(r.Text); n > maxSectionText {
-		t.Errorf("%s: fallback of %d characters", name, n)
-	}
-	if !wellEscaped(r.Text) {
-		t.Errorf("%s: fallback not escaped: %q", name, r.Text)
 	}
 }
 
