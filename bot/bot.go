@@ -212,7 +212,7 @@ func (b *Bot) ResolveName(token string) (jifen.Member, error) {
 // The response is what the store keeps for the idempotency key, so a replay
 // answers exactly as the first delivery did.
 func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Response, error)) (Response, error) {
-	raw, _, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
+	raw, replayed, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
 		resp, err := fn(tx)
 		if err != nil {
 			return nil, err
@@ -226,6 +226,7 @@ func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Resp
 	if err := json.Unmarshal(raw, &resp); err != nil {
 		return Response{}, err
 	}
+	resp.Replayed = replayed
 	return resp, nil
 }
 

@@ -80,6 +80,10 @@ type Response struct {
 	Notices []Notice `json:"notices,omitempty"`
 	// Entries are the ledger entries the command wrote, if any.
 	Entries []uint64 `json:"entries,omitempty"`
+	// Replayed: the delivery's key was seen before, and this is the first
+	// response again, nothing applied. Its notices went out the first
+	// time: an adapter does not send them again.
+	Replayed bool `json:"-"`
 }
 
 // Notice is a direct message to one member.

@@ -316,8 +316,8 @@ func (a *Adapter) send(ctx context.Context, receiver string, do func() (string, 
 
 // sendNotices delivers a response's notices as direct messages.
 func (a *Adapter) sendNotices(resp bot.Response, cause string) {
-	if len(resp.Notices) == 0 {
-		return
+	if len(resp.Notices) == 0 || resp.Replayed {
+		return // a replay's notices went out with the first response
 	}
 	a.bg.Go(func(ctx context.Context) {
 		for i, n := range resp.Notices {

@@ -187,8 +187,8 @@ func commandText(command, text string) string {
 // sendNotices delivers a response's notices as direct messages, in the
 // background: the acknowledgement must not wait for them.
 func (a *Adapter) sendNotices(resp bot.Response) {
-	if len(resp.Notices) == 0 {
-		return
+	if len(resp.Notices) == 0 || resp.Replayed {
+		return // a replay's notices went out with the first response
 	}
 	a.bg.Go(func(ctx context.Context) {
 		for _, n := range resp.Notices {

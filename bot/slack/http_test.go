@@ -252,6 +252,17 @@ func TestRetriedDeliveriesApplyOnce(t *testing.T) {
 	if first.Text != again.Text || h.st.EntryCount() != 1 {
 		t.Fatalf("replay: %q vs %q, %d entries", first.Text, again.Text, h.st.EntryCount())
 	}
+	// 王芳 is told of her points once, not once a delivery.
+	h.a.Wait()
+	told := 0
+	for _, p := range h.slack.sent() {
+		if p.Path == "/chat.postMessage" && p.Channel == wang {
+			told++
+		}
+	}
+	if told != 1 {
+		t.Fatalf("王芳 was told %d times of one award", told)
+	}
 	// The same event delivered three times, as Slack retries it.
 	ev := `{"token":"x","team_id":"T0001","api_app_id":"A0JIFEN","type":"event_callback","event_id":"Ev0RETRY","event_time":1700000000,
 		"event":{"type":"app_mention","user":"U0123ABCD","text":"<@U0BOT> /award <@U0456EFGH> 10 好评","ts":"1700000000.000100","channel":"C0SALES","event_ts":"1700000000.000100"}}`
