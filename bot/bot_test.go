@@ -390,6 +390,11 @@ func TestReplayedDeliveryAppliesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same answer, marked as a replay (its notices are not sent again).
+	if first.Replayed || !again.Replayed {
+		t.Errorf("replayed: first %v, again %v", first.Replayed, again.Replayed)
+	}
+	again.Replayed = false
 	if e.month("wang") != 10 || fmt.Sprint(first) != fmt.Sprint(again) {
 		t.Fatalf("month %d\n%+v\n%+v", e.month("wang"), first, again)
 	}
