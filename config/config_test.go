@@ -291,6 +291,16 @@ func TestProblems(t *testing.T) {
 			want: []string{`c.yaml:4: members[1].name: name "老板" repeats the member on line 3`},
 		},
 		{
+			name: "email repeated in another case",
+			src:  withMember("  - {id: a1, name: 甲, email: Wang@Example.com}\n  - {id: a2, name: 乙, email: wang@example.COM}"),
+			want: []string{`c.yaml:5: members[2].email: email "wang@example.COM" repeats the member on line 4`},
+		},
+		{
+			name: "not an email",
+			src:  withMember("  - {id: a1, name: 甲, email: wang.example.com}"),
+			want: []string{`c.yaml:4: members[1].email: "wang.example.com": want an email`},
+		},
+		{
 			name: "name people cannot mention",
 			src:  withMember("  - {id: x, name: 王 芳}"),
 			want: []string{`c.yaml:4: members[1].name:`},
