@@ -43,7 +43,12 @@ type Member struct {
 	// entries but cannot receive or give points afterwards, and drops out
 	// of the figures of later periods.
 	Left time.Time `json:"left,omitzero"`
-	Bot  bool      `json:"bot,omitempty"` // bots never receive points
+	// LeftFrom names the platform whose directory marked the member as
+	// left (jifen members sync: "slack" or "feishu"); empty when the config
+	// or an import said so. Only a leaving date a platform gave outlives a
+	// config that does not name one.
+	LeftFrom string `json:"left_from,omitempty"`
+	Bot      bool   `json:"bot,omitempty"` // bots never receive points
 }
 
 // EmailKey is the form emails are compared in: trimmed and lower-cased

@@ -214,7 +214,7 @@ func Build(in Input) Plan {
 		}
 		if p.Inactive {
 			if m.Left.IsZero() {
-				m.Left = in.Today
+				m.Left, m.LeftFrom = in.Today, string(in.Platform)
 				if m.Left.Before(m.Joined) {
 					m.Left = m.Joined
 				}

@@ -176,7 +176,8 @@ func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 
 // Learned is the config's member m with what the store's record old
 // learned from a platform kept where the config leaves it empty: the
-// platform ids, the email, the department and the leaving date.
+// platform ids, the email, the department and a leaving date a platform
+// gave (LeftFrom).
 func Learned(m, old jifen.Member) jifen.Member {
 	if m.SlackID == "" {
 		m.SlackID = old.SlackID
@@ -190,8 +191,10 @@ func Learned(m, old jifen.Member) jifen.Member {
 	if m.Department == "" {
 		m.Department = old.Department
 	}
-	if m.Left.IsZero() && !old.Left.IsZero() && (m.Joined.IsZero() || !old.Left.Before(m.Joined)) {
-		m.Left = old.Left
+	// A leaving date the config once gave and no longer does is gone;
+	// one a platform gave stays.
+	if m.Left.IsZero() && !old.Left.IsZero() && old.LeftFrom != "" && (m.Joined.IsZero() || !old.Left.Before(m.Joined)) {
+		m.Left, m.LeftFrom = old.Left, old.LeftFrom
 	}
 	return m
 }
