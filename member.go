@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Role says what a member may do. Admins run the scheme (revoke, approve,
@@ -26,8 +27,12 @@ func (r Role) Valid() bool {
 // Member is a person (or a bot) known to the scheme. ID is the stable key
 // used in the ledger; Name is how people mention them in chat (@王芳).
 type Member struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Email is how a member is found on a platform before their platform
+	// id is known (Slack users.info, Feishu batch_get_id); compared
+	// case-insensitively (EmailKey) and unique like the platform ids.
+	Email        string    `json:"email,omitempty"`
 	SlackID      string    `json:"slack_id,omitempty"`
 	FeishuOpenID string    `json:"feishu_open_id,omitempty"`
 	Department   string    `json:"department,omitempty"`
@@ -42,7 +47,27 @@ type Member struct {
 	// Birthday is the month and day of birth, MM-DD (the year is not
 	// kept); empty when not given. Only a celebrations schedule uses it.
 	Birthday string `json:"birthday,omitempty"`
+	// LeftFrom names the platform whose directory marked the member as
+	// left (jifen members sync: "slack" or "feishu"); empty when the config
+	// or an import said so. Only a leaving date a platform gave outlives a
+	// config that does not name one.
+	LeftFrom string `json:"left_from,omitempty"`
 	Bot      bool   `json:"bot,omitempty"` // bots never receive points
+}
+
+// EmailKey is the form emails are compared in: trimmed and lower-cased
+// (the local part is case-insensitive at every mail system people use).
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// ValidEmail reports whether s looks like an email: one '@' with text on
+// both sides, a dot in the domain, no spaces. Mail systems decide the rest.
+func ValidEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at != strings.LastIndexByte(s, '@') || strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+		return false
+	}
+	domain := s[at+1:]
+	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 // Member dates (Joined, Left) are calendar dates stored as midnight UTC;

@@ -304,6 +304,26 @@ func TestProblems(t *testing.T) {
 			want: []string{`c.yaml:4: members[1].name: name "老板" repeats the member on line 3`},
 		},
 		{
+			name: "a sync schedule without a directory",
+			src:  minimal + "schedules:\n  - {name: sync, job: sync, cron: \"0 6 * * *\"}\n",
+			want: []string{`schedules[0].from: a sync reads one directory: want from: slack or from: feishu`},
+		},
+		{
+			name: "a directory for another job",
+			src:  minimal + "schedules:\n  - {name: lb, job: leaderboard, cron: \"0 6 * * *\", from: slack}\n",
+			want: []string{`schedules[0].from: only a sync job reads a directory`},
+		},
+		{
+			name: "email repeated in another case",
+			src:  withMember("  - {id: a1, name: 甲, email: Wang@Example.com}\n  - {id: a2, name: 乙, email: wang@example.COM}"),
+			want: []string{`c.yaml:5: members[2].email: email "wang@example.COM" repeats the member on line 4`},
+		},
+		{
+			name: "not an email",
+			src:  withMember("  - {id: a1, name: 甲, email: wang.example.com}"),
+			want: []string{`c.yaml:4: members[1].email: "wang.example.com": want an email`},
+		},
+		{
 			name: "name people cannot mention",
 			src:  withMember("  - {id: x, name: 王 芳}"),
 			want: []string{`c.yaml:4: members[1].name:`},

@@ -18,15 +18,16 @@ var memberID = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 // collide with another member's id (ids are looked up first).
 func (d *decoder) members(v value) []jifen.Member {
 	var out []jifen.Member
-	ids, names, slackIDs, feishuIDs := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	ids, names, slackIDs, feishuIDs, emails := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	admins := 0
 	items := d.seq(v)
 	nameNodes := map[int]value{}
 	for i, item := range items {
-		f := d.fields(item, "id", "name", "slack_id", "feishu_open_id", "department", "level", "role", "joined", "left", "birthday", "bot")
+		f := d.fields(item, "id", "name", "email", "slack_id", "feishu_open_id", "department", "level", "role", "joined", "left", "birthday", "bot")
 		m := jifen.Member{
 			ID:           d.str(f.get("id")),
 			Name:         d.str(f.get("name")),
+			Email:        strings.TrimSpace(d.str(f.get("email"))),
 			SlackID:      d.str(f.get("slack_id")),
 			FeishuOpenID: d.str(f.get("feishu_open_id")),
 			Department:   d.str(f.get("department")),
@@ -117,6 +118,18 @@ func (d *decoder) members(v value) []jifen.Member {
 				return
 			}
 			seen[val] = line
+		}
+		if m.Email != "" && !jifen.ValidEmail(m.Email) {
+			ev := f.get("email")
+			d.add(ev.node, ev.path, "%q: want an email like wangfang@example.com", clip(m.Email))
+		} else if m.Email != "" {
+			// Emails are compared case-insensitively: Wang@x.com is wang@x.com.
+			ev := f.get("email")
+			if first, dup := emails[jifen.EmailKey(m.Email)]; dup {
+				d.add(ev.node, ev.path, "email %q repeats the member on line %d", clip(m.Email), first)
+			} else {
+				emails[jifen.EmailKey(m.Email)] = line
+			}
 		}
 		unique("slack_id", m.SlackID, slackIDs)
 		unique("feishu_open_id", m.FeishuOpenID, feishuIDs)

@@ -40,7 +40,7 @@ func (c *Config) Redacted() string {
 	}
 	for _, m := range c.Members {
 		mv := memberView{
-			ID: m.ID, Name: m.Name, SlackID: m.SlackID, FeishuOpenID: m.FeishuOpenID,
+			ID: m.ID, Name: m.Name, Email: m.Email, SlackID: m.SlackID, FeishuOpenID: m.FeishuOpenID,
 			Department: m.Department, Level: m.Level, Role: string(m.Role), Bot: m.Bot,
 		}
 		if !m.Joined.IsZero() {
@@ -100,6 +100,7 @@ type httpView struct {
 type memberView struct {
 	ID           string `yaml:"id"`
 	Name         string `yaml:"name"`
+	Email        string `yaml:"email,omitempty"`
 	Department   string `yaml:"department,omitempty"`
 	Level        string `yaml:"level,omitempty"`
 	Role         string `yaml:"role"`

@@ -12,7 +12,7 @@ import (
 // Schedule is one scheduled post (see `jifen schedule list`).
 type Schedule struct {
 	Name         string
-	Job          string // leaderboard | digest | personal (a direct message to each member) | reminders
+	Job          string // leaderboard | digest | personal (a direct message to each member) | reminders | backup | sync
 	Cron         string
 	Period       jifen.PeriodKind // the period just ended that the post is about
 	Top          int              // leaderboard size
@@ -27,20 +27,21 @@ type Schedule struct {
 	// member's work anniversary and birthday; empty: not celebrated.
 	Anniversary string
 	Birthday    string
+	From        string // sync: the directory the members are synced with, slack or feishu
 }
 
 // ScheduleJobs are the jobs a schedule may run.
-var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders", "backup", "celebrations"}
+var ScheduleJobs = []string{"leaderboard", "digest", "personal", "reminders", "backup", "celebrations", "sync"}
 
 func (d *decoder) schedules(v value, cat *rules.Catalog) []Schedule {
 	var out []Schedule
 	names := map[string]bool{}
 	for _, sv := range d.seq(v) {
 		f := d.fields(sv, "name", "job", "cron", "period", "top", "department", "slack_channel", "feishu_chat", "enabled", "grace", "dir", "keep",
-			"anniversary", "birthday")
+			"anniversary", "birthday", "from")
 		s := Schedule{Name: d.str(f.get("name")), Job: d.str(f.get("job")), Cron: d.str(f.get("cron")),
 			Department: d.str(f.get("department")), SlackChannel: d.str(f.get("slack_channel")), FeishuChat: d.str(f.get("feishu_chat")),
-			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7}
+			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7, From: d.str(f.get("from"))}
 		d.uniqueID(f, sv, "name", s.Name, names)
 		if !slices.Contains(ScheduleJobs, s.Job) {
 			d.add(lineOf(f, f.get("job")), sv.path+".job", "unknown job %q (want one of %v)", clip(s.Job), ScheduleJobs)
@@ -84,6 +85,13 @@ func (d *decoder) schedules(v value, cat *rules.Catalog) []Schedule {
 		}
 		if s.Job == "backup" && s.Dir == "" {
 			d.add(lineOf(f, f.get("dir")), sv.path+".dir", "required for a backup: the directory to write to")
+		}
+		if s.Job == "sync" && s.From != "slack" && s.From != "feishu" {
+			d.add(lineOf(f, f.get("from")), sv.path+".from", "a sync reads one directory: want from: slack or from: feishu")
+		}
+		if s.Job != "sync" && s.From != "" {
+			fv := f.get("from")
+			d.add(fv.node, fv.path, "only a sync job reads a directory")
 		}
 		if n, ok := d.int(f.get("keep")); ok {
 			if n < 1 {

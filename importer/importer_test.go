@@ -128,6 +128,23 @@ func TestMembersAndPoints(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Left.Format("2006-01-02 15:04 MST") != "2026-06-30 00:00 UTC" {
 		t.Fatalf("离职日期: %+v %v", ms, err)
 	}
+	ms, err = Members(csvTable(t, "工号,姓名,生日\nzhoujie,周杰,3-1\n"), people)
+	if err != nil || len(ms) != 1 || ms[0].Birthday != "03-01" {
+		t.Fatalf("生日: %+v %v", ms, err)
+	}
+	if _, err = Members(csvTable(t, "工号,姓名,生日\nzhoujie,周杰,1990-03-01\n"), people); err == nil || !strings.Contains(err.Error(), `birthday "1990-03-01": want a month and day`) {
+		t.Fatalf("a birthday with its year: %v", err)
+	}
+	ms, err = Members(csvTable(t, "工号,姓名,邮箱\nzhoujie,周杰,Zhou.Jie@example.com\n"), people)
+	if err != nil || len(ms) != 1 || ms[0].Email != "Zhou.Jie@example.com" {
+		t.Fatalf("邮箱: %+v %v", ms, err)
+	}
+	_, err = Members(csvTable(t, "id,name,email\nx1,孙丽,sun@example.com\nx2,吴敏,SUN@example.com\nx3,郑和,zheng-at-example.com\n"), people)
+	for _, want := range []string{`row 3: email "SUN@example.com" repeats row 2`, `row 4: email "zheng-at-example.com": want an address`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
 	_, err = Members(csvTable(t, "id,name,joined,left\nx1,孙丽,2026-03-01,2026-02-01\nx2,吴敏,,下个月\n"), people)
 	for _, want := range []string{`row 2: left "2026-02-01" is before joined "2026-03-01"`, `row 3: left "下个月": want a date`} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -12,13 +12,15 @@ import (
 
 // Members validates a members sheet: id, name, department, level, role
 // (admin|manager|employee, default employee), joined (a date), left (the
-// last day of employment, 离职日期), and the platform ids.
+// last day of employment, 离职日期), email (邮箱: how the member is found on
+// a platform; unique, compared case-insensitively), and the platform ids.
 func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 	idx, err := t.columns([]column{
 		{[]string{"id", "工号"}, true}, {[]string{"name", "姓名"}, true},
 		{[]string{"department", "部门"}, false}, {[]string{"level", "职级", "层级"}, false},
 		{[]string{"role", "角色"}, false}, {[]string{"joined", "入职日期"}, false},
 		{[]string{"left", "离职日期"}, false},
+		{[]string{"email", "邮箱", "电子邮箱"}, false}, {[]string{"birthday", "生日"}, false},
 		{[]string{"slack_id"}, false}, {[]string{"feishu_open_id"}, false},
 	})
 	if err != nil {
@@ -26,11 +28,14 @@ func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 	}
 	var out []jifen.Member
 	var bad Errors
-	ids, names := map[string]int{}, map[string]int{}
+	ids, names, emails := map[string]int{}, map[string]int{}, map[string]int{}
+	byEmail, _ := dir.(interface {
+		MemberByEmail(string) (jifen.Member, bool)
+	})
 	for _, r := range t.Rows {
 		m := jifen.Member{ID: get(r, idx, "id"), Name: get(r, idx, "name"), Department: get(r, idx, "department"),
 			Level: get(r, idx, "level"), Role: jifen.Role(strings.ToLower(get(r, idx, "role"))),
-			SlackID: get(r, idx, "slack_id"), FeishuOpenID: get(r, idx, "feishu_open_id")}
+			Email: get(r, idx, "email"), SlackID: get(r, idx, "slack_id"), FeishuOpenID: get(r, idx, "feishu_open_id")}
 		var why []string
 		if m.ID == "" || strings.ContainsAny(m.ID, " \t\x00@") {
 			why = append(why, fmt.Sprintf("id %q: required, without spaces or @", shown(m.ID)))
@@ -46,6 +51,21 @@ func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 				if o.ID != m.ID {
 					why = append(why, fmt.Sprintf("name %q is already %s's", shown(m.Name), o.ID))
 				}
+			}
+		}
+		if m.Email != "" {
+			key := jifen.EmailKey(m.Email)
+			if !jifen.ValidEmail(m.Email) {
+				why = append(why, fmt.Sprintf("email %q: want an address like wangfang@example.com", shown(m.Email)))
+			} else if first, dup := emails[key]; dup {
+				why = append(why, fmt.Sprintf("email %q repeats row %d", shown(m.Email), first))
+			} else if byEmail != nil {
+				if o, ok := byEmail.MemberByEmail(m.Email); ok && o.ID != m.ID {
+					why = append(why, fmt.Sprintf("email %q is already %s's", shown(m.Email), o.ID))
+				}
+			}
+			if _, seen := emails[key]; !seen {
+				emails[key] = r.Number
 			}
 		}
 		if m.Role == "" {
@@ -69,6 +89,13 @@ func Members(t *Table, dir Directory) ([]jifen.Member, error) {
 				why = append(why, fmt.Sprintf("left %q is before joined %q", shown(l), shown(get(r, idx, "joined"))))
 			}
 			m.Left = d
+		}
+		if b := get(r, idx, "birthday"); b != "" {
+			v, err := jifen.ParseBirthday(b)
+			if err != nil {
+				why = append(why, fmt.Sprintf("birthday %q: want a month and day like 03-01 (no year)", shown(b)))
+			}
+			m.Birthday = v
 		}
 		// Remember the row's id and name even when it is bad, so a later
 		// row repeating them is named too.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -21,6 +22,7 @@ type directory struct {
 	byID     map[string]jifen.Member
 	bySlack  map[string]string
 	byFeishu map[string]string
+	byEmail  map[string]string // jifen.EmailKey → id
 	byName   map[string][]string
 	deptSize map[string]int // members who can receive points, per department
 	people   int            // the same, in all
@@ -34,7 +36,7 @@ type directory struct {
 
 func newDirectory() *directory {
 	return &directory{byID: map[string]jifen.Member{}, bySlack: map[string]string{},
-		byFeishu: map[string]string{}, byName: map[string][]string{}, deptSize: map[string]int{}}
+		byFeishu: map[string]string{}, byEmail: map[string]string{}, byName: map[string][]string{}, deptSize: map[string]int{}}
 }
 
 func (d *directory) put(m jifen.Member) {
@@ -48,6 +50,9 @@ func (d *directory) put(m jifen.Member) {
 	}
 	if m.FeishuOpenID != "" {
 		d.byFeishu[m.FeishuOpenID] = m.ID
+	}
+	if m.Email != "" {
+		d.byEmail[jifen.EmailKey(m.Email)] = m.ID
 	}
 	n := strings.ToLower(m.Name)
 	d.byName[n] = append(d.byName[n], m.ID)
@@ -65,6 +70,9 @@ func (d *directory) remove(m jifen.Member) {
 	}
 	if d.byFeishu[m.FeishuOpenID] == m.ID {
 		delete(d.byFeishu, m.FeishuOpenID)
+	}
+	if k := jifen.EmailKey(m.Email); d.byEmail[k] == m.ID {
+		delete(d.byEmail, k)
 	}
 	n := strings.ToLower(m.Name)
 	d.byName[n] = slices.DeleteFunc(d.byName[n], func(id string) bool { return id == m.ID })
@@ -138,13 +146,24 @@ func (tx *Tx) Member(id string) (jifen.Member, bool) {
 	return m, true
 }
 
-// SyncMembers upserts the members of the config. Members registered from a
-// platform and absent from the config are kept: the ledger refers to them.
+// SyncMembers upserts the members of the config (or of an imported
+// sheet). Members registered from a platform and absent from the config
+// are kept: the ledger refers to them.
+//
+// The config wins where it says something; where it leaves a field empty,
+// what a platform filled in stays (Learned): a Slack id or Feishu open_id
+// found by email, a department or a leaving date from `jifen members
+// sync`. Otherwise the next start would undo them, and the next sync redo
+// them.
 func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 	s.mu.RLock()
 	var changed []jifen.Member
 	for _, m := range members {
-		if old, ok := s.dir.byID[m.ID]; !ok || !reflect.DeepEqual(old, m) {
+		old, ok := s.dir.byID[m.ID]
+		if ok {
+			m = Learned(m, old)
+		}
+		if !ok || !reflect.DeepEqual(old, m) {
 			changed = append(changed, m)
 		}
 	}
@@ -152,8 +171,41 @@ func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 	if len(changed) == 0 {
 		return nil
 	}
+	return s.PutMembers(ctx, changed)
+}
+
+// Learned is the config's member m with what the store's record old
+// learned from a platform kept where the config leaves it empty: the
+// platform ids, the email, the department and a leaving date a platform
+// gave (LeftFrom).
+func Learned(m, old jifen.Member) jifen.Member {
+	if m.SlackID == "" {
+		m.SlackID = old.SlackID
+	}
+	if m.FeishuOpenID == "" {
+		m.FeishuOpenID = old.FeishuOpenID
+	}
+	if m.Email == "" {
+		m.Email = old.Email
+	}
+	if m.Department == "" {
+		m.Department = old.Department
+	}
+	// A leaving date the config once gave and no longer does is gone;
+	// one a platform gave stays.
+	if m.Left.IsZero() && !old.Left.IsZero() && old.LeftFrom != "" && (m.Joined.IsZero() || !old.Left.Before(m.Joined)) {
+		m.Left, m.LeftFrom = old.Left, old.LeftFrom
+	}
+	return m
+}
+
+// PutMembers writes the members as they are, in one transaction.
+func (s *Store) PutMembers(ctx context.Context, members []jifen.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
 	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
-		for _, m := range changed {
+		for _, m := range members {
 			if err := tx.PutMember(m); err != nil {
 				return nil, err
 			}
@@ -161,6 +213,43 @@ func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 		return nil, nil
 	})
 	return err
+}
+
+// ErrPlatformIDTaken is returned by LinkMember when the member already
+// has another id on the platform, or another member has this one.
+var ErrPlatformIDTaken = errors.New("the member has another platform id, or another member has this one")
+
+// LinkMember gives the member with the id their Slack id or Feishu
+// open_id (whichever is set in link), found on the platform by their
+// email. An id the member already has is never replaced, and one that
+// another member holds is never shared: both are ErrPlatformIDTaken.
+// It returns the member as written.
+func (s *Store) LinkMember(ctx context.Context, id string, link jifen.Member) (jifen.Member, error) {
+	var out jifen.Member
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		m, ok := tx.Member(id)
+		if !ok {
+			return nil, fmt.Errorf("link member: no member %q", id)
+		}
+		s.mu.RLock()
+		holderSlack, holderFeishu := s.dir.bySlack[link.SlackID], s.dir.byFeishu[link.FeishuOpenID]
+		s.mu.RUnlock()
+		if link.SlackID != "" {
+			if m.SlackID != "" && m.SlackID != link.SlackID || holderSlack != "" && holderSlack != id {
+				return nil, ErrPlatformIDTaken
+			}
+			m.SlackID = link.SlackID
+		}
+		if link.FeishuOpenID != "" {
+			if m.FeishuOpenID != "" && m.FeishuOpenID != link.FeishuOpenID || holderFeishu != "" && holderFeishu != id {
+				return nil, ErrPlatformIDTaken
+			}
+			m.FeishuOpenID = link.FeishuOpenID
+		}
+		out = m
+		return nil, tx.PutMember(m)
+	})
+	return out, err
 }
 
 // RegisterMember adds a member first seen on a platform (a Slack or
@@ -200,6 +289,18 @@ func (s *Store) MemberByFeishuOpenID(id string) (jifen.Member, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	m, ok := s.dir.byID[s.dir.byFeishu[id]]
+	return m, ok
+}
+
+// MemberByEmail returns the member with the email, compared
+// case-insensitively.
+func (s *Store) MemberByEmail(email string) (jifen.Member, bool) {
+	if email == "" {
+		return jifen.Member{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.dir.byID[s.dir.byEmail[jifen.EmailKey(email)]]
 	return m, ok
 }
 

@@ -70,3 +70,46 @@ func TestLinkKeyStaysOutOfBackupsAndRotates(t *testing.T) {
 		t.Errorf("after rotation the key is %x (was %x)", again, key)
 	}
 }
+
+// The config wins where it says something; what a platform filled in
+// where it says nothing stays (issue 18): platform ids, email, department,
+// and a leaving date a platform gave — not one the config gave and then
+// took back.
+func TestSyncMembersKeepsWhatPlatformsFilledIn(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
+	cfg := []jifen.Member{
+		{ID: "a", Name: "甲", Role: jifen.RoleEmployee},
+		{ID: "b", Name: "乙", Role: jifen.RoleEmployee, Left: day},
+	}
+	if err := s.SyncMembers(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Member("a")
+	a.SlackID, a.FeishuOpenID, a.Email, a.Department, a.Left, a.LeftFrom = "U0A", "ou_a", "a@example.com", "销售部", day, "feishu"
+	if err := s.PutMembers(ctx, []jifen.Member{a}); err != nil {
+		t.Fatal(err)
+	}
+	cfg[1].Left = time.Time{} // the config no longer says 乙 has left
+	if err := s.SyncMembers(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Member("a"); got != a {
+		t.Errorf("a: %+v, want %+v", got, a)
+	}
+	if got, _ := s.Member("b"); !got.Left.IsZero() {
+		t.Errorf("b still left on %v", got.Left)
+	}
+	// What the config says wins.
+	cfg[0].Department = "客服部"
+	if err := s.SyncMembers(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.MemberBySlackID("U0A"); got.Department != "客服部" || got.ID != "a" {
+		t.Errorf("a: %+v", got)
+	}
+	if got, ok := s.MemberByEmail("A@Example.COM"); !ok || got.ID != "a" {
+		t.Errorf("by email: %+v %v", got, ok)
+	}
+}

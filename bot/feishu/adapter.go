@@ -131,6 +131,13 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", openID)
 	}
 	u := resp.Data.User
+	// A member of the config or of an imported sheet with this email
+	// becomes this user, with their id (工号), role and department.
+	for _, email := range []string{deref(u.Email), deref(u.EnterpriseEmail)} {
+		if m, ok := a.byEmail(ctx, email, openID); ok {
+			return m, nil
+		}
+	}
 	// A profile name is user input too: no control, bidi or zero-width
 	// characters reach the directory.
 	name := strings.Join(strings.Fields(bot.CleanText(deref(u.Name))), "")
@@ -157,6 +164,23 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 	}
 	a.log.Info("registered Feishu user", "member", m.ID, "department", m.Department)
 	return m, nil
+}
+
+// byEmail links the member with the email (the contact API gives it with
+// contact:user.email:readonly) to the Feishu user, when that member has no
+// open_id yet. A member who already has another open_id stays as they are.
+func (a *Adapter) byEmail(ctx context.Context, email, openID string) (jifen.Member, bool) {
+	m, ok := a.st.MemberByEmail(email)
+	if !ok || m.Bot || (m.FeishuOpenID != "" && m.FeishuOpenID != openID) {
+		return jifen.Member{}, false
+	}
+	linked, err := a.st.LinkMember(ctx, m.ID, jifen.Member{FeishuOpenID: openID})
+	if err != nil {
+		a.log.Warn("linking a member by email failed", "open_id", openID, "member", m.ID, "err", err)
+		return jifen.Member{}, false
+	}
+	a.log.Info("linked Feishu user by email", "open_id", openID, "member", m.ID)
+	return linked, true
 }
 
 func (a *Adapter) departmentName(ctx context.Context, id string) string {

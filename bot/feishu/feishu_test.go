@@ -40,7 +40,8 @@ type fakeOpenAPI struct {
 	*httptest.Server
 	mu        sync.Mutex
 	sent      []sent
-	ephemeral int // calls of the ephemeral API, refused ones too
+	ephemeral int               // calls of the ephemeral API, refused ones too
+	users     map[string]string // contact users by open_id; others are 赵新 of 市场部
 }
 
 type sent struct {
@@ -51,7 +52,7 @@ type sent struct {
 }
 
 func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
-	f := &fakeOpenAPI{}
+	f := &fakeOpenAPI{users: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
@@ -113,6 +114,13 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t1"}}]}}`, r.PathValue("id"), zhang)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		u, ok := f.users[r.PathValue("id")]
+		f.mu.Unlock()
+		if ok {
+			fmt.Fprintf(w, `{"code":0,"data":{"user":%s}}`, u)
+			return
+		}
 		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"赵 新","open_id":"x","department_ids":["od-market"]}}}`)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/departments/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -439,6 +447,29 @@ func TestUnknownSenderIsRegistered(t *testing.T) {
 	m, ok := h.st.MemberByFeishuOpenID("ou_newcomer000000000000000001")
 	if !ok || m.Name != "赵新" || m.Department != "市场部" || m.Role != jifen.RoleEmployee {
 		t.Fatalf("%+v %v", m, ok)
+	}
+}
+
+// Issue 18, item 1: a member of the config with an email and no open_id
+// becomes the Feishu user with that email (contact:user.email:readonly),
+// keeping their id (工号), role and department; no duplicate is made.
+func TestUnknownSenderIsMatchedByEmail(t *testing.T) {
+	h := newHarness(t, false)
+	zhao := jifen.Member{ID: "E1024", Name: "赵敏", Email: "zhao.min@example.com", Department: "销售部", Role: jifen.RoleManager}
+	if err := h.st.SyncMembers(t.Context(), []jifen.Member{zhao}); err != nil {
+		t.Fatal(err)
+	}
+	const open = "ou_zhaomin0000000000000000000001"
+	h.api.users[open] = `{"name":"赵敏","open_id":"` + open + `","enterprise_email":"Zhao.Min@Example.com","department_ids":["od-market"]}`
+	before := len(h.st.Members())
+	h.send(event("ev-email", "im.message.receive_v1", testToken, textMessage("om_email", "p2p", open, "/score")))
+	h.a.Wait()
+	m, ok := h.st.MemberByFeishuOpenID(open)
+	if !ok || m.ID != "E1024" || m.Role != jifen.RoleManager || m.Department != "销售部" || m.Name != "赵敏" {
+		t.Fatalf("%+v %v", m, ok)
+	}
+	if n := len(h.st.Members()); n != before {
+		t.Fatalf("members %d → %d: a duplicate was registered", before, n)
 	}
 }
 

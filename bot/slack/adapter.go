@@ -120,6 +120,11 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	if err := a.admit(ctx, userID, u); err != nil {
 		return jifen.Member{}, err
 	}
+	// A member of the config or of an imported sheet with this email
+	// becomes this user, with their id (工号), role and department.
+	if m, ok := a.byEmail(ctx, u.Profile.Email, userID); ok {
+		return m, nil
+	}
 	m := jifen.Member{ID: "slack-" + strings.ToLower(userID), Name: displayName(u), SlackID: userID,
 		Role: jifen.RoleEmployee, Bot: u.IsBot || u.ID == "USLACKBOT"}
 	// The profile's title is the closest standard field to a level; the
@@ -135,6 +140,23 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	}
 	a.log.Info("registered Slack user", "user", userID, "member", m.ID)
 	return m, nil
+}
+
+// byEmail links the member with the email (users.info gives it with the
+// users:read.email scope) to the Slack user, when that member has no Slack
+// id yet. A member who already has another Slack id stays as they are.
+func (a *Adapter) byEmail(ctx context.Context, email, userID string) (jifen.Member, bool) {
+	m, ok := a.st.MemberByEmail(email)
+	if !ok || m.Bot || (m.SlackID != "" && m.SlackID != userID) {
+		return jifen.Member{}, false
+	}
+	linked, err := a.st.LinkMember(ctx, m.ID, jifen.Member{SlackID: userID})
+	if err != nil {
+		a.log.Warn("linking a member by email failed", "user", userID, "member", m.ID, "err", err)
+		return jifen.Member{}, false
+	}
+	a.log.Info("linked Slack user by email", "user", userID, "member", m.ID)
+	return linked, true
 }
 
 func displayName(u *slackapi.User) string {

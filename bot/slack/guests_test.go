@@ -9,6 +9,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"jifen"
 	"jifen/config"
 )
 
@@ -123,5 +124,48 @@ func TestRegisteredNamesAreClean(t *testing.T) {
 	m, ok := h.st.MemberBySlackID("UNEWCOMER")
 	if !ok || m.Name != "新同事" {
 		t.Fatalf("registered %v as %q, want 新同事", ok, m.Name)
+	}
+}
+
+// Issue 18, item 1: a member of the config with an email and no Slack id
+// becomes the Slack user with that email (users.info, users:read.email),
+// keeping their id (工号), role and department; no duplicate is made.
+func TestUnknownUserIsMatchedByEmail(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	zhao := jifen.Member{ID: "E1024", Name: "赵敏", Email: "Zhao.Min@example.com", Department: "销售部", Role: jifen.RoleManager}
+	taken := jifen.Member{ID: "E2048", Name: "钱进", Email: "qian@example.com", SlackID: "U0QIANOLD", Role: jifen.RoleEmployee}
+	if err := h.st.SyncMembers(ctx, []jifen.Member{zhao, taken}); err != nil {
+		t.Fatal(err)
+	}
+	h.slack.users["U0ZHAOMIN"] = `{"id":"U0ZHAOMIN","team_id":"T024BE7LD","name":"zhaomin","profile":{"display_name":"赵敏","email":"zhao.min@EXAMPLE.com"}}`
+	h.slack.users["U0QIANNEW"] = `{"id":"U0QIANNEW","team_id":"T024BE7LD","name":"qian","profile":{"display_name":"钱进","email":"qian@example.com"}}`
+	before := len(h.st.Members())
+
+	if code, msg := h.command("U0ZHAOMIN", "/score", "", "t-email-1"); code != 200 || msg.ResponseType != "ephemeral" {
+		t.Fatalf("%d %+v", code, msg)
+	}
+	m, ok := h.st.MemberBySlackID("U0ZHAOMIN")
+	if !ok || m.ID != "E1024" || m.Role != jifen.RoleManager || m.Department != "销售部" || m.Name != "赵敏" {
+		t.Fatalf("matched member: %+v %v", m, ok)
+	}
+	if n := len(h.st.Members()); n != before {
+		t.Fatalf("members %d → %d: a duplicate was registered", before, n)
+	}
+	// The link is the store's record: the config's next sync keeps it.
+	if err := h.st.SyncMembers(ctx, []jifen.Member{zhao}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := h.st.Member("E1024"); m.SlackID != "U0ZHAOMIN" {
+		t.Fatalf("after the config's sync: %+v", m)
+	}
+
+	// A member who already has another Slack id is not taken over.
+	h.command("U0QIANNEW", "/score", "", "t-email-2")
+	if m, _ := h.st.Member("E2048"); m.SlackID != "U0QIANOLD" {
+		t.Fatalf("member with a Slack id relinked: %+v", m)
+	}
+	if m, ok := h.st.MemberBySlackID("U0QIANNEW"); !ok || m.ID == "E2048" || m.Name == "钱进" {
+		t.Fatalf("second account: %+v %v", m, ok)
 	}
 }

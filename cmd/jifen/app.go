@@ -86,6 +86,12 @@ var subcommands = []subcommand{
 		run: (*Main).imports, kindFirst: true},
 	{name: "member", summary: "forget a member's personal data (name, platform ids, texts, feedback, ratings) and keep the ledger's figures", usage: "forget ID --config FILE",
 		run: (*Main).member, kindFirst: true},
+	{name: "members", summary: "sync the members with the Slack or Feishu directory: new people, platform ids found by email, departments, leaders as managers, people deactivated as left; --dry-run prints the plan and writes nothing",
+		usage: "sync --from slack|feishu [--dry-run] --config FILE",
+		run:   (*Main).membersCmd, kindFirst: true, flags: func(fs *flag.FlagSet) {
+			fs.String("from", "", "the directory to read: slack or feishu (required)")
+			fs.Bool("dry-run", false, "print what would change and write nothing")
+		}},
 	{name: "report", summary: "write the period summary (小结) from the ledger; revoke-links makes every report link given so far stop working", usage: "--config FILE --period 2026-10|2026-Q4|2026 [--format md|html|xlsx|json] [-o FILE] | revoke-links --config FILE",
 		run: (*Main).report, kindFirst: true, flags: func(fs *flag.FlagSet) {
 			fs.String("period", "", "the period: a month (2026-10), a quarter (2026-Q4) or a year (2026)")

@@ -476,7 +476,7 @@ func exportTable(a *app, kind string, w io.Writer, format string) error {
 	var rows [][]any
 	switch kind {
 	case "members":
-		rows = append(rows, []any{"id", "name", "department", "level", "role", "joined", "left", "slack_id", "feishu_open_id"})
+		rows = append(rows, []any{"id", "name", "department", "level", "role", "joined", "left", "birthday", "email", "slack_id", "feishu_open_id"})
 		for _, m := range a.store.Members() {
 			if m.Bot {
 				continue
@@ -487,7 +487,7 @@ func exportTable(a *app, kind string, w io.Writer, format string) error {
 				}
 				return t.Format(time.DateOnly)
 			}
-			rows = append(rows, []any{m.ID, m.Name, m.Department, m.Level, string(m.Role), date(m.Joined), date(m.Left), m.SlackID, m.FeishuOpenID})
+			rows = append(rows, []any{m.ID, m.Name, m.Department, m.Level, string(m.Role), date(m.Joined), date(m.Left), m.Birthday, m.Email, m.SlackID, m.FeishuOpenID})
 		}
 	case "ratings":
 		rows = append(rows, []any{"member", "period", "grade", "score"})

@@ -17,6 +17,7 @@ import (
 	"jifen/bot/feishu"
 	slackbot "jifen/bot/slack"
 	"jifen/config"
+	"jifen/roster"
 	"jifen/schedule"
 )
 
@@ -250,6 +251,19 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		n, err := reminders(ctx, a, p, s, fire, log)
 		log.Info("reminders sent", "schedule", s.Name, "sent", n, "err", err)
 		return err
+	case "sync":
+		plan, err := planSync(ctx, a, p, roster.Platform(s.From))
+		if err == nil {
+			err = a.store.PutMembers(ctx, plan.Write)
+		}
+		if err != nil {
+			log.Error("members sync failed", "schedule", s.Name, "from", s.From, "err", err)
+			return err
+		}
+		// Counts only: names and emails stay out of the log.
+		log.Info("members synced", "schedule", s.Name, "from", s.From, "written", len(plan.Write),
+			"new", plan.Count(roster.New), "linked", plan.Count(roster.Linked), "left", plan.Count(roster.Left), "notes", len(plan.Notes))
+		return nil
 	}
 	msg := post(ctx, a.bot, s, fire, a.store.Location())
 	if s.Job == "celebrations" {
@@ -337,6 +351,9 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	if fs.Lookup("dry-run").Value.String() == "true" {
 		return m.dryRun(ctx, a, *s, now)
 	}
+	if s.Job == "sync" {
+		return m.syncMembers(ctx, a, roster.Platform(s.From), false)
+	}
 	if s.Job == "backup" {
 		path, err := backup(a, *s, now)
 		if err != nil {
@@ -387,6 +404,8 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 		fmt.Fprintf(m.Stdout, "(%d personal reports)\n", n)
 	case "backup":
 		fmt.Fprintf(m.Stdout, "would write a backup into %s, keeping the newest %d\n", s.Dir, s.Keep)
+	case "sync":
+		return m.syncMembers(ctx, a, roster.Platform(s.From), true)
 	case "reminders":
 		ns, err := a.bot.Reminders()
 		if err != nil {
