@@ -92,6 +92,11 @@ type Slack struct {
 	// (an award, a deduction, thanks, a revocation) that a command typed in
 	// a thread posts in that thread: Slack's "also send to channel".
 	ReplyBroadcast bool `yaml:"reply_broadcast,omitempty"`
+	// InlineRecognition reads recognitions written in ordinary channel
+	// messages ("+5 @王芳 #客户好评") as /award or /thanks (bot.Inline). It
+	// needs the message.channels (and message.groups) events and the
+	// channels:history (groups:history) scope.
+	InlineRecognition bool `yaml:"inline_recognition,omitempty"`
 }
 
 // Feishu configures the Feishu (飞书) adapter.
@@ -109,6 +114,11 @@ type Feishu struct {
 	// encrypt key decrypts an unsigned request-URL check (Feishu does not
 	// sign it); 0, the default, never: nothing unsigned is decrypted.
 	URLVerificationWindow time.Duration `yaml:"url_verification_window,omitempty"`
+	// InlineRecognition reads recognitions written in ordinary group
+	// messages ("+5 @王芳 #客户好评") as /award or /thanks (bot.Inline). It
+	// needs the permission to read all group messages
+	// (im:message.group_msg).
+	InlineRecognition bool `yaml:"inline_recognition,omitempty"`
 }
 
 // Load reads the file at path, expanding ${VAR} from the process

@@ -9,7 +9,7 @@ import (
 
 func (d *decoder) slack(s *Slack, v value) {
 	f := d.fields(v, "enabled", "mode", "bot_token", "signing_secret", "app_token", "api_url", "thanks_reaction", "guests",
-		"reply_broadcast")
+		"reply_broadcast", "inline_recognition")
 	s.Enabled = d.bool(f.get("enabled"))
 	s.Mode = strings.ToLower(d.str(f.get("mode")))
 	if s.Mode == "" {
@@ -27,6 +27,7 @@ func (d *decoder) slack(s *Slack, v value) {
 	s.ThanksReaction = strings.Trim(d.str(f.get("thanks_reaction")), ":")
 	s.Guests = d.guests(f.get("guests"), "restricted", "ultra_restricted", "external")
 	s.ReplyBroadcast = d.bool(f.get("reply_broadcast"))
+	s.InlineRecognition = d.bool(f.get("inline_recognition"))
 	if !s.Enabled {
 		return
 	}
@@ -42,7 +43,7 @@ const MaxURLVerificationWindow = time.Hour
 
 func (d *decoder) feishu(s *Feishu, v value) {
 	f := d.fields(v, "enabled", "mode", "app_id", "app_secret", "verification_token", "encrypt_key", "base_url", "thanks_reaction",
-		"guests", "url_verification_window")
+		"guests", "url_verification_window", "inline_recognition")
 	s.Enabled = d.bool(f.get("enabled"))
 	s.Mode = strings.ToLower(d.str(f.get("mode")))
 	if s.Mode == "" {
@@ -62,6 +63,7 @@ func (d *decoder) feishu(s *Feishu, v value) {
 	d.url(f.get("base_url"), s.BaseURL)
 	s.ThanksReaction = d.str(f.get("thanks_reaction"))
 	s.Guests = d.guests(f.get("guests"), "external")
+	s.InlineRecognition = d.bool(f.get("inline_recognition"))
 	// The window is for the minutes of saving the request URL in the
 	// developer console; longer would only give more time to probe.
 	w := f.get("url_verification_window")

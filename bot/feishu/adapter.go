@@ -56,6 +56,9 @@ type Adapter struct {
 	bg     bot.Background // replies and notices
 	now    func() time.Time
 	window challengeWindow // the request-URL check's (webhook.go)
+
+	selfMu sync.Mutex
+	self   string // the bot's own open_id (bot/v3/info), asked once
 }
 
 // dedupWindow is how long event and message ids are remembered, so that

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 
 	"jifen"
@@ -24,19 +25,22 @@ type messageEvent struct {
 		TenantKey  string `json:"tenant_key"`
 	} `json:"sender"`
 	Message struct {
-		MessageID   string `json:"message_id"`
-		ThreadID    string `json:"thread_id"` // set for a message in a thread (话题)
-		ChatID      string `json:"chat_id"`
-		ChatType    string `json:"chat_type"`
-		MessageType string `json:"message_type"`
-		Content     string `json:"content"`
-		Mentions    []struct {
-			Key       string `json:"key"`
-			ID        userID `json:"id"`
-			Name      string `json:"name"`
-			TenantKey string `json:"tenant_key"`
-		} `json:"mentions"`
+		MessageID   string    `json:"message_id"`
+		ThreadID    string    `json:"thread_id"` // set for a message in a thread (话题)
+		ChatID      string    `json:"chat_id"`
+		ChatType    string    `json:"chat_type"`
+		MessageType string    `json:"message_type"`
+		Content     string    `json:"content"`
+		Mentions    []mention `json:"mentions"`
 	} `json:"message"`
+}
+
+// mention is one @mention of a message: its placeholder key (@_user_1).
+type mention struct {
+	Key       string `json:"key"`
+	ID        userID `json:"id"`
+	Name      string `json:"name"`
+	TenantKey string `json:"tenant_key"`
 }
 
 type cardEvent struct {
@@ -142,6 +146,13 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	if json.Unmarshal([]byte(m.Content), &content) != nil {
 		return
 	}
+	// With the permission to read every group message, a group message
+	// that does not name the bot is no command: at most a recognition
+	// written inline (feishu.inline_recognition).
+	if m.ChatType != "p2p" && a.cfg.InlineRecognition && !a.namesSelf(ctx, m.Mentions) {
+		a.inline(ctx, ev, content.Text, home)
+		return
+	}
 	words := strings.Fields(content.Text)
 	for len(words) > 0 && placeholder.MatchString(words[0]) {
 		words = words[1:]
@@ -186,6 +197,86 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 			a.log.Warn("reply failed", "err", err)
 		}
 	})
+}
+
+// inline runs a recognition written in an ordinary group message ("+5
+// @王芳 #客户好评") as the command it stands for, answered in the message's
+// thread; a private answer (a refusal) goes to its author alone. A message
+// that is not one gets no answer.
+func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string) {
+	m := ev.Message
+	if _, ok := bot.Inline(jifen.Member{Role: jifen.RoleEmployee}, text); !ok {
+		return
+	}
+	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
+	caller, err := a.member(ctx, sender, home)
+	if err != nil {
+		return
+	}
+	cmd, ok := bot.Inline(caller, text)
+	if !ok {
+		return
+	}
+	mentions := map[string]user{}
+	for _, mt := range m.Mentions {
+		mentions[mt.Key] = user{OpenID: mt.ID.OpenID, Tenant: mt.TenantKey, Name: mt.Name}
+	}
+	key := "feishu:msg:" + m.MessageID
+	resp := a.run(ctx, sender, home, cmd, key, mentions)
+	a.sendNotices(resp, key)
+	a.bg.Go(func(ctx context.Context) {
+		var err error
+		if resp.Reply.Public {
+			err = a.Reply(ctx, m.MessageID, resp.Reply, key, true)
+		} else {
+			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, key)
+		}
+		if err != nil {
+			a.log.Warn("reply failed", "err", err)
+		}
+	})
+}
+
+// namesSelf reports whether a message's mentions name the bot itself
+// (its open_id from bot/v3/info, asked once). When the bot's id cannot be
+// learned, every message is taken to name it: the adapter then works as
+// it does without the permission to read every group message.
+func (a *Adapter) namesSelf(ctx context.Context, mentions []mention) bool {
+	self := a.selfID(ctx)
+	if self == "" {
+		return true
+	}
+	for _, mt := range mentions {
+		if mt.ID.OpenID == self {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Adapter) selfID(ctx context.Context) string {
+	a.selfMu.Lock()
+	defer a.selfMu.Unlock()
+	if a.self != "" {
+		return a.self
+	}
+	resp, err := a.api.Get(ctx, "/open-apis/bot/v3/info", nil, larkcore.AccessTokenTypeTenant)
+	if err != nil {
+		a.log.Warn("bot info failed", "err", err)
+		return ""
+	}
+	var out struct {
+		Code int `json:"code"`
+		Bot  struct {
+			OpenID string `json:"open_id"`
+		} `json:"bot"`
+	}
+	if json.Unmarshal(resp.RawBody, &out) != nil || out.Code != 0 {
+		a.log.Warn("bot info refused", "status", resp.StatusCode, "code", out.Code)
+		return ""
+	}
+	a.self = out.Bot.OpenID
+	return a.self
 }
 
 // card handles a button click: the command in the button's value runs for

@@ -104,6 +104,9 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 		f.mu.Unlock()
 		fmt.Fprint(w, `{"code":0,"msg":"ok","data":{"message_id":"om_ephemeral"}}`)
 	})
+	mux.HandleFunc("GET /open-apis/bot/v3/info", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"code":0,"msg":"ok","bot":{"activate_status":2,"app_name":"jifen","open_id":%q}}`, botID)
+	})
 	mux.HandleFunc("POST /open-apis/im/v1/messages", record)
 	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", record)
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"jifen"
 	"jifen/bot"
 )
 
@@ -197,7 +198,11 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		}
 		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, stripLeadingMention(e.Text), key, false)
 	case *slackevents.MessageEvent:
-		if e.ChannelType != "im" || e.BotID != "" || e.SubType != "" || e.User == "" {
+		if e.BotID != "" || e.SubType != "" || e.User == "" {
+			return
+		}
+		if e.ChannelType != "im" {
+			a.inline(ctx, e, key)
 			return
 		}
 		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text, key, true)
@@ -263,6 +268,38 @@ func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key str
 			a.log.Warn("reply failed", "err", err)
 		}
 	})
+}
+
+// inline runs a recognition written in an ordinary channel message
+// ("+5 @王芳 #客户好评", slack.inline_recognition), answered in the message's
+// thread. A message that is not one gets no answer; one that names the bot
+// is its app_mention's, and the bot's own posts never count.
+func (a *Adapter) inline(ctx context.Context, e *slackevents.MessageEvent, key string) {
+	if !a.cfg.InlineRecognition {
+		return
+	}
+	text := e.Text // as Slack escapes it: run unescapes the command
+	// Whether it reads as a recognition at all, before anyone is looked up.
+	if _, ok := bot.Inline(jifen.Member{Role: jifen.RoleEmployee}, text); !ok {
+		return
+	}
+	home, err := a.homeTeam(ctx)
+	if err != nil || e.User == home.UserID || strings.Contains(text, "<@"+home.UserID) {
+		return
+	}
+	caller, err := a.member(ctx, e.User)
+	if err != nil {
+		return
+	}
+	cmd, ok := bot.Inline(caller, text)
+	if !ok {
+		return
+	}
+	thread := e.ThreadTimeStamp
+	if thread == "" {
+		thread = e.TimeStamp
+	}
+	a.chat(ctx, e.Channel, thread, e.User, cmd, key, false)
 }
 
 func (a *Adapter) thanksReaction(reaction, itemType string) bool {
