@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -108,4 +110,94 @@ func (s *Store) migrateAnonymousRounds(btx *bolt.Tx) error {
 		}
 	}
 	return btx.Bucket(bucketMeta).Put(metaScrub, []byte{1})
+}
+
+// rcvMigrationChunk is how many receiver index records one transaction of
+// the schema 3 migration rewrites: enough that the commits cost little,
+// few enough that a transaction's dirty pages stay a few megabytes.
+var rcvMigrationChunk = 50_000
+
+// metaRcvMigrated holds, while the schema 3 migration runs, the last
+// receiver index key it has rewritten.
+var metaRcvMigrated = []byte("rcv_migrated")
+
+// migrateReceiverIndex brings the receiver index of a schema 2 file to
+// schema 3: every record is rewritten from its entry in the second layout
+// (see rcvLayout2), which adds the giver and the id a revoke reverses, so
+// that a replay of the ledger (jifen rules simulate) reads the index
+// rather than decoding every entry.
+//
+// It walks the index in key order, rcvMigrationChunk records to a
+// transaction, so that each transaction rewrites pages of its own and
+// memory stays bounded on a large ledger. meta's rcv_migrated keeps the
+// last key rewritten: a migration a crash interrupted resumes after it on
+// the next Open (the records before it are in the second layout, those
+// after in the first, and decodeRcv reads both). The last transaction sets
+// the schema version and drops the mark.
+func (s *Store) migrateReceiverIndex() error {
+	start := time.Now()
+	s.log.Info("store: rewriting the receiver index for schema 3; a large ledger takes a while")
+	n := 0
+	for {
+		var done bool
+		err := s.db.Update(func(btx *bolt.Tx) error {
+			var (
+				k   int
+				err error
+			)
+			k, done, err = migrateRcvChunk(btx, rcvMigrationChunk)
+			n += k
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("schema 3 migration: %w", err)
+		}
+		if done {
+			break
+		}
+	}
+	s.log.Info("store: receiver index rewritten", "records", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// migrateRcvChunk rewrites the next n receiver index records after the
+// mark, and on the last chunk sets schema 3. A record whose entry is
+// missing is left as it is, for Verify to report.
+func migrateRcvChunk(btx *bolt.Tx, n int) (rewritten int, done bool, err error) {
+	meta := btx.Bucket(bucketMeta)
+	c := btx.Bucket(bucketAgg).Cursor()
+	var k []byte
+	if mark := meta.Get(metaRcvMigrated); mark != nil {
+		if k, _ = c.Seek(mark); bytes.Equal(k, mark) {
+			k, _ = c.Next()
+		}
+	} else {
+		k, _ = c.First()
+	}
+	// Collect first, then write: a cursor is not to be moved over a
+	// bucket being written.
+	var kvs [][2][]byte
+	for ; k != nil && len(kvs) < n; k, _ = c.Next() {
+		if !isRcvKey(k) {
+			continue
+		}
+		e, ok := getEntry(btx, decodeU64(k[bytes.IndexByte(k, 0)+2:]))
+		if !ok {
+			continue
+		}
+		kvs = append(kvs, [2][]byte{bytes.Clone(k), encodeRcv(&e)})
+	}
+	agg := btx.Bucket(bucketAgg)
+	for _, kv := range kvs {
+		if err := agg.Put(kv[0], kv[1]); err != nil {
+			return 0, false, err
+		}
+	}
+	if k != nil {
+		return len(kvs), false, meta.Put(metaRcvMigrated, kvs[len(kvs)-1][0])
+	}
+	if err := meta.Delete(metaRcvMigrated); err != nil {
+		return 0, false, err
+	}
+	return len(kvs), true, meta.Put([]byte("schema"), encodeU64(3))
 }

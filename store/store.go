@@ -9,7 +9,8 @@
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
 //	agg           everything kept per member, so that an award touches one place:
 //	              member \0 \x01 be64(id) → compact index record: the member's entries
-//	                in recording order, for history and per-behavior limits
+//	                in recording order, for history, per-behavior limits and the
+//	                scans over the whole ledger (report, simulate); see rcvLayout2
 //	              member \0 year (or "all") → a record of that member's figures for
 //	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026),
 //	                see aggregate.go:
@@ -52,7 +53,7 @@ import (
 
 // SchemaVersion is the layout version this code writes. Open migrates older
 // files forward and refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketMeta      = []byte("meta")
@@ -246,10 +247,12 @@ func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.db.Path() }
 
-// migrate creates the buckets, checks the schema version and rebuilds the
-// aggregates when the time zone changed (periods would otherwise be wrong).
+// migrate creates the buckets, checks the schema version, brings an older
+// file forward and rebuilds the aggregates when the time zone changed
+// (periods would otherwise be wrong).
 func (s *Store) migrate() error {
 	rebuild := false
+	v := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -257,20 +260,26 @@ func (s *Store) migrate() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		v := 0
 		if raw := meta.Get([]byte("schema")); raw != nil {
 			v = int(decodeU64(raw))
 		}
 		if v > SchemaVersion {
 			return fmt.Errorf("store schema version %d is newer than this jifen (%d): upgrade jifen", v, SchemaVersion)
 		}
-		// Forward migrations, one step per version.
+		// Forward migrations, one step per version; a new file has
+		// nothing to migrate.
+		if v == 0 {
+			v = SchemaVersion
+		}
 		if v == 1 {
 			if err := s.migrateAnonymousRounds(tx); err != nil {
 				return err
 			}
+			v = 2
 		}
-		if err := meta.Put([]byte("schema"), encodeU64(SchemaVersion)); err != nil {
+		// From 2 to 3 the receiver index is rewritten in transactions of
+		// its own, below.
+		if err := meta.Put([]byte("schema"), encodeU64(uint64(v))); err != nil {
 			return err
 		}
 		zone := []byte(s.loc.String())
@@ -280,8 +289,16 @@ func (s *Store) migrate() error {
 		}
 		return meta.Put([]byte("zone"), zone)
 	})
-	if err != nil || !rebuild {
+	if err != nil {
 		return err
+	}
+	if v == 2 {
+		if err := s.migrateReceiverIndex(); err != nil {
+			return err
+		}
+	}
+	if !rebuild {
+		return nil
 	}
 	return s.rebuildAggregates()
 }
