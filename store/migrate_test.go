@@ -157,21 +157,33 @@ func TestSchema2ReceiverIndexIsMigrated(t *testing.T) {
 	checkMigrated(t, s)
 }
 
-// A migration a crash cut short leaves a file of both layouts at schema 2
-// with the mark of how far it went: it reads, and the next Open finishes
-// the migration.
+// A migration a crash cut short leaves a file of both layouts, already
+// schema 3 (an older jifen refuses it), with the mark of how far it went:
+// it reads, and the next Open finishes the migration.
 func TestInterruptedReceiverIndexMigrationResumes(t *testing.T) {
 	path := schema2File(t)
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One chunk committed, then the crash.
+	// What Open commits first, then one chunk, then the crash.
+	err = db.Update(func(btx *bolt.Tx) error {
+		if err := btx.Bucket(bucketMeta).Put(metaRcvMigrated, []byte{0}); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketMeta).Put([]byte("schema"), encodeU64(3))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var n int
 	err = db.Update(func(btx *bolt.Tx) error {
+		g, err := readEntryGivers(btx, func() {})
+		if err != nil {
+			return err
+		}
 		var done bool
-		var err error
-		n, done, err = migrateRcvChunk(btx, 10)
+		n, done, err = migrateRcvChunk(btx, g, 10)
 		if done {
 			t.Error("10 of 27 records migrated and done")
 		}
@@ -182,8 +194,8 @@ func TestInterruptedReceiverIndexMigrationResumes(t *testing.T) {
 	}
 	layouts := map[bool]int{}
 	err = db.View(func(btx *bolt.Tx) error {
-		if v := decodeU64(btx.Bucket(bucketMeta).Get([]byte("schema"))); v != 2 {
-			t.Errorf("schema %d after one chunk", v)
+		if meta := btx.Bucket(bucketMeta); decodeU64(meta.Get([]byte("schema"))) != 3 || meta.Get(metaRcvMigrated) == nil {
+			t.Errorf("after one chunk: schema %d, mark %q", decodeU64(meta.Get([]byte("schema"))), meta.Get(metaRcvMigrated))
 		}
 		return btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
 			if !isRcvKey(k) {

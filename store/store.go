@@ -251,8 +251,7 @@ func (s *Store) Path() string { return s.db.Path() }
 // file forward and rebuilds the aggregates when the time zone changed
 // (periods would otherwise be wrong).
 func (s *Store) migrate() error {
-	rebuild := false
-	v := 0
+	rebuild, migrating := false, false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -260,6 +259,7 @@ func (s *Store) migrate() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
+		v := 0
 		if raw := meta.Get([]byte("schema")); raw != nil {
 			v = int(decodeU64(raw))
 		}
@@ -277,8 +277,16 @@ func (s *Store) migrate() error {
 			}
 			v = 2
 		}
-		// From 2 to 3 the receiver index is rewritten in transactions of
-		// its own, below.
+		if v == 2 {
+			// The receiver index is rewritten in transactions of its own,
+			// below; the file is schema 3 from now on, so that an older
+			// jifen refuses it even if the rewrite is cut short.
+			if err := meta.Put(metaRcvMigrated, []byte{0}); err != nil {
+				return err
+			}
+			v = 3
+		}
+		migrating = meta.Get(metaRcvMigrated) != nil
 		if err := meta.Put([]byte("schema"), encodeU64(uint64(v))); err != nil {
 			return err
 		}
@@ -292,13 +300,13 @@ func (s *Store) migrate() error {
 	if err != nil {
 		return err
 	}
-	if v == 2 {
-		if err := s.migrateReceiverIndex(); err != nil {
+	if rebuild {
+		if err := s.rebuildAggregates(); err != nil {
 			return err
 		}
 	}
-	if !rebuild {
-		return nil
+	if migrating {
+		return s.migrateReceiverIndex()
 	}
-	return s.rebuildAggregates()
+	return nil
 }
