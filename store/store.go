@@ -4,7 +4,8 @@
 //
 // Buckets:
 //
-//	meta          schema version, time zone, sequences
+//	meta          schema version, time zone, sequences; marks of work a crash left
+//	              undone: scrub (scrub.go), rcv_migrated (migrate.go)
 //	entries       be64(id) → JSON jifen.Entry; ids are monotonic
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
 //	agg           everything kept per member, so that an award touches one place:
