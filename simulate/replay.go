@@ -79,6 +79,9 @@ type replay struct {
 	givers     map[string]int32
 	giverNames []string
 
+	// last: the period of each kind last asked for, see periodOf.
+	last []lastPeriod
+
 	slots map[slotKey]*slotUse
 	net   map[memberPeriod]int64
 	given map[giverKey]int64
@@ -119,6 +122,28 @@ func (r *replay) find(id uint64) *rec {
 		return &r.recs[i]
 	}
 	return nil
+}
+
+type lastPeriod struct {
+	kind jifen.PeriodKind
+	p    jifen.Period
+}
+
+// periodOf is jifen.PeriodOf(k, at, r.loc). Entries come in recording
+// order, so most fall in the period of the entry before: that is kept for
+// each kind, and computed again only when at is outside it.
+func (r *replay) periodOf(k jifen.PeriodKind, at time.Time) jifen.Period {
+	for i := range r.last {
+		if l := &r.last[i]; l.kind == k {
+			if !l.p.Contains(at) {
+				l.p = jifen.PeriodOf(k, at, r.loc)
+			}
+			return l.p
+		}
+	}
+	p := jifen.PeriodOf(k, at, r.loc)
+	r.last = append(r.last, lastPeriod{k, p})
+	return p
 }
 
 // category is where an entry's points go under the proposed catalog: its
@@ -212,7 +237,7 @@ func (r *replay) value(e *jifen.Entry, in bool) (int64, bool) {
 		pts = min(max(pts, b.Min), b.Max)
 	}
 	at := e.Effective
-	period := func(k jifen.PeriodKind) jifen.Period { return jifen.PeriodOf(k, at, r.loc) }
+	period := func(k jifen.PeriodKind) jifen.Period { return r.periodOf(k, at) }
 	// limit applies one cap: left is what the cap still allows in
 	// absolute value; times limits drop, points limits cut.
 	limit := func(label Cap, who string, left int64, dropOnly bool) bool {
@@ -323,7 +348,7 @@ func (r *replay) teamSize(dept string, at time.Time) int {
 func (r *replay) use(receiver, behavior, giver string, kind jifen.EntryKind, at time.Time, pts int64, sign int) {
 	if b := r.prop.Behavior(behavior); b != nil {
 		for i, l := range b.Limits {
-			k := slotKey{receiver, b.ID, i, jifen.PeriodOf(l.Period, at, r.loc).Key}
+			k := slotKey{receiver, b.ID, i, r.periodOf(l.Period, at).Key}
 			u := r.slots[k]
 			if u == nil {
 				u = &slotUse{}
@@ -334,7 +359,7 @@ func (r *replay) use(receiver, behavior, giver string, kind jifen.EntryKind, at 
 		}
 	}
 	for _, l := range r.prop.ReceiverLimits {
-		r.net[memberPeriod{receiver, jifen.PeriodOf(l.Period, at, r.loc).Key}] += pts
+		r.net[memberPeriod{receiver, r.periodOf(l.Period, at).Key}] += pts
 	}
 	if giver == "" {
 		return
@@ -342,14 +367,14 @@ func (r *replay) use(receiver, behavior, giver string, kind jifen.EntryKind, at 
 	switch kind {
 	case jifen.KindThanks:
 		if th := r.prop.Thanks; th != nil {
-			r.given[giverKey{giver, rules.PoolThanks, jifen.PeriodOf(th.Period, at, r.loc).Key}] += pts
+			r.given[giverKey{giver, rules.PoolThanks, r.periodOf(th.Period, at).Key}] += pts
 		}
 	case jifen.KindAward:
 		seen := map[jifen.PeriodKind]bool{}
 		for _, a := range r.prop.Allowances {
 			if !seen[a.Period] {
 				seen[a.Period] = true
-				r.given[giverKey{giver, rules.PoolAward, jifen.PeriodOf(a.Period, at, r.loc).Key}] += pts
+				r.given[giverKey{giver, rules.PoolAward, r.periodOf(a.Period, at).Key}] += pts
 			}
 		}
 	}

@@ -43,13 +43,6 @@ import (
 	"jifen/rules"
 )
 
-// Ledger is what a simulation reads: every entry in id order (all fields,
-// for givers and revokes) and the members.
-type Ledger interface {
-	ForEachEntry(fn func(e *jifen.Entry) error) error
-	Members() []jifen.Member
-}
-
 // Options are the catalogs and the clock.
 type Options struct {
 	Location *time.Location
@@ -62,7 +55,8 @@ type Options struct {
 }
 
 // Run simulates period p: a month, a quarter or a year that has begun
-// (report.CheckPeriod). It reads the ledger once.
+// (report.CheckPeriod). It reads the ledger once, keeping 64 bytes an
+// entry to sort them into recording order.
 func Run(l Ledger, p jifen.Period, opt Options) (*Result, error) {
 	if opt.Proposed == nil {
 		return nil, errors.New("simulate: no proposed catalog")
@@ -80,8 +74,12 @@ func Run(l Ledger, p jifen.Period, opt Options) (*Result, error) {
 		return nil, err
 	}
 	members := l.Members()
+	entries, err := readLedger(l, p.End)
+	if err != nil {
+		return nil, err
+	}
 	r := newReplay(p, opt, members)
-	if err := l.ForEachEntry(r.add); err != nil {
+	if err := entries.each(r.add); err != nil {
 		return nil, err
 	}
 	return r.result(), nil

@@ -2,6 +2,7 @@ package simulate_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +19,13 @@ type ledger struct {
 	members []jifen.Member
 }
 
-func (l *ledger) ForEachEntry(fn func(e *jifen.Entry) error) error {
-	for i := range l.entries {
-		e := l.entries[i]
-		if err := fn(&e); err != nil {
+// ScanEntries hands out the entries as the store's index does: by
+// receiver, then id.
+func (l *ledger) ScanEntries(fn func(e *jifen.Entry) error) error {
+	es := slices.Clone(l.entries)
+	slices.SortStableFunc(es, func(a, b jifen.Entry) int { return strings.Compare(a.Receiver, b.Receiver) })
+	for i := range es {
+		if err := fn(&es[i]); err != nil {
 			return err
 		}
 	}

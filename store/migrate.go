@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -108,4 +110,158 @@ func (s *Store) migrateAnonymousRounds(btx *bolt.Tx) error {
 		}
 	}
 	return btx.Bucket(bucketMeta).Put(metaScrub, []byte{1})
+}
+
+// rcvMigrationChunk is how many receiver index records one transaction of
+// the schema 3 migration rewrites: enough that the commits cost little,
+// few enough that a transaction's dirty pages stay a few megabytes.
+var rcvMigrationChunk = 50_000
+
+// metaRcvMigrated is there while the schema 3 migration runs: the last
+// receiver index key it has rewritten (at first \x00, before every key).
+var metaRcvMigrated = []byte("rcv_migrated")
+
+// migrateReceiverIndex finishes bringing a schema 2 file to schema 3 (the
+// version is set and the mark put by migrate, in one transaction): every
+// receiver index record is rewritten in the second layout (see
+// rcvLayout2), which adds the entry's giver and the id a revoke reverses,
+// so that a replay of the ledger (jifen rules simulate) reads the index
+// rather than decoding every entry.
+//
+// Both passes read the file in order, so that a file not in the page
+// cache is read sequentially: looking each entry up from the index, in
+// member order, reads the entries at random (minutes for two million of
+// them on a cold file). The first reads every entry's giver and reversed
+// id, 4 bytes an entry and a string per giver; the second walks the index
+// in key order, rcvMigrationChunk records to a transaction, so that each
+// transaction rewrites pages of its own. The other fields come from the
+// first-layout record, which Verify has always compared with the entry:
+// a record that was wrong stays wrong, and Verify still reports it.
+//
+// The mark keeps the last key rewritten: a migration a crash interrupted
+// resumes after it on the next Open (the records before it are in the
+// second layout, those after in the first, and decodeRcv reads both). The
+// last transaction drops the mark.
+func (s *Store) migrateReceiverIndex() error {
+	start := time.Now()
+	s.log.Info("store: rewriting the receiver index for schema 3; a large ledger takes a while")
+	var g *entryGivers
+	err := s.db.View(func(btx *bolt.Tx) error {
+		release := s.releaser(btx, 50_000)
+		defer release(true)
+		var err error
+		g, err = readEntryGivers(btx, func() { release(false) })
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("schema 3 migration: %w", err)
+	}
+	n := 0
+	for {
+		var done bool
+		err := s.db.Update(func(btx *bolt.Tx) error {
+			var (
+				k   int
+				err error
+			)
+			k, done, err = migrateRcvChunk(btx, g, rcvMigrationChunk)
+			n += k
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("schema 3 migration: %w", err)
+		}
+		// The pages read stay in the page cache; the process need not
+		// hold them (see ReleaseMemory).
+		s.ReleaseMemory()
+		if done {
+			break
+		}
+	}
+	s.log.Info("store: receiver index rewritten", "records", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// entryGivers is what the schema 3 migration reads of the entries.
+type entryGivers struct {
+	giver    []int32 // by entry id: an index into names; -1 no such entry
+	names    []string
+	reverses map[uint64]uint64 // revoke id → reversed id
+}
+
+// readEntryGivers reads every entry, calling each after each.
+func readEntryGivers(btx *bolt.Tx, each func()) (*entryGivers, error) {
+	entries := btx.Bucket(bucketEntries)
+	last, _ := entries.Cursor().Last()
+	g := &entryGivers{giver: make([]int32, decodeU64(last)+1), reverses: map[uint64]uint64{}}
+	for i := range g.giver {
+		g.giver[i] = -1
+	}
+	index := map[string]int32{}
+	err := entries.ForEach(func(k, v []byte) error {
+		each()
+		var e struct {
+			Giver    string `json:"giver"`
+			Reverses uint64 `json:"reverses"`
+		}
+		id := decodeU64(k)
+		if json.Unmarshal(v, &e) != nil || id >= uint64(len(g.giver)) {
+			return nil // Verify reports the entry
+		}
+		i, ok := index[e.Giver]
+		if !ok {
+			i = int32(len(g.names))
+			g.names = append(g.names, e.Giver)
+			index[e.Giver] = i
+		}
+		g.giver[id] = i
+		if e.Reverses != 0 {
+			g.reverses[id] = e.Reverses
+		}
+		return nil
+	})
+	return g, err
+}
+
+// migrateRcvChunk rewrites the next n receiver index records after the
+// mark, and drops the mark after the last. A record that does not decode,
+// or whose entry is missing, is left as it is, for Verify to report.
+func migrateRcvChunk(btx *bolt.Tx, g *entryGivers, n int) (rewritten int, done bool, err error) {
+	meta := btx.Bucket(bucketMeta)
+	mark := meta.Get(metaRcvMigrated)
+	if mark == nil {
+		return 0, true, nil
+	}
+	c := btx.Bucket(bucketAgg).Cursor()
+	k, v := c.Seek(mark)
+	if bytes.Equal(k, mark) {
+		k, v = c.Next()
+	}
+	// Collect first, then write: a cursor is not to be moved over a
+	// bucket being written.
+	in := interned{}
+	var kvs [][2][]byte
+	for ; k != nil && len(kvs) < n; k, v = c.Next() {
+		if !isRcvKey(k) {
+			continue
+		}
+		id := decodeU64(k[bytes.IndexByte(k, 0)+2:])
+		r, ok := decodeRcvIn(v, in)
+		if !ok || id >= uint64(len(g.giver)) || g.giver[id] < 0 {
+			continue
+		}
+		e := jifen.Entry{Kind: r.kind, At: r.at, Effective: r.effective, Giver: g.names[g.giver[id]], Points: r.points,
+			Quantity: r.quantity, Category: r.category, Behavior: r.behavior, Reverses: g.reverses[id]}
+		kvs = append(kvs, [2][]byte{bytes.Clone(k), encodeRcv(&e)})
+	}
+	agg := btx.Bucket(bucketAgg)
+	for _, kv := range kvs {
+		if err := agg.Put(kv[0], kv[1]); err != nil {
+			return 0, false, err
+		}
+	}
+	if k != nil {
+		return len(kvs), false, meta.Put(metaRcvMigrated, kvs[len(kvs)-1][0])
+	}
+	return len(kvs), true, meta.Delete(metaRcvMigrated)
 }

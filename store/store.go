@@ -4,12 +4,14 @@
 //
 // Buckets:
 //
-//	meta          schema version, time zone, sequences
+//	meta          schema version, time zone, sequences; marks of work a crash left
+//	              undone: scrub (scrub.go), rcv_migrated (migrate.go)
 //	entries       be64(id) → JSON jifen.Entry; ids are monotonic
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
 //	agg           everything kept per member, so that an award touches one place:
 //	              member \0 \x01 be64(id) → compact index record: the member's entries
-//	                in recording order, for history and per-behavior limits
+//	                in recording order, for history, per-behavior limits and the
+//	                scans over the whole ledger (report, simulate); see rcvLayout2
 //	              member \0 year (or "all") → a record of that member's figures for
 //	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026),
 //	                see aggregate.go:
@@ -52,7 +54,7 @@ import (
 
 // SchemaVersion is the layout version this code writes. Open migrates older
 // files forward and refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketMeta      = []byte("meta")
@@ -246,10 +248,11 @@ func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.db.Path() }
 
-// migrate creates the buckets, checks the schema version and rebuilds the
-// aggregates when the time zone changed (periods would otherwise be wrong).
+// migrate creates the buckets, checks the schema version, brings an older
+// file forward and rebuilds the aggregates when the time zone changed
+// (periods would otherwise be wrong).
 func (s *Store) migrate() error {
-	rebuild := false
+	rebuild, migrating := false, false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -264,13 +267,28 @@ func (s *Store) migrate() error {
 		if v > SchemaVersion {
 			return fmt.Errorf("store schema version %d is newer than this jifen (%d): upgrade jifen", v, SchemaVersion)
 		}
-		// Forward migrations, one step per version.
+		// Forward migrations, one step per version; a new file has
+		// nothing to migrate.
+		if v == 0 {
+			v = SchemaVersion
+		}
 		if v == 1 {
 			if err := s.migrateAnonymousRounds(tx); err != nil {
 				return err
 			}
+			v = 2
 		}
-		if err := meta.Put([]byte("schema"), encodeU64(SchemaVersion)); err != nil {
+		if v == 2 {
+			// The receiver index is rewritten in transactions of its own,
+			// below; the file is schema 3 from now on, so that an older
+			// jifen refuses it even if the rewrite is cut short.
+			if err := meta.Put(metaRcvMigrated, []byte{0}); err != nil {
+				return err
+			}
+			v = 3
+		}
+		migrating = meta.Get(metaRcvMigrated) != nil
+		if err := meta.Put([]byte("schema"), encodeU64(uint64(v))); err != nil {
 			return err
 		}
 		zone := []byte(s.loc.String())
@@ -280,8 +298,16 @@ func (s *Store) migrate() error {
 		}
 		return meta.Put([]byte("zone"), zone)
 	})
-	if err != nil || !rebuild {
+	if err != nil {
 		return err
 	}
-	return s.rebuildAggregates()
+	if rebuild {
+		if err := s.rebuildAggregates(); err != nil {
+			return err
+		}
+	}
+	if migrating {
+		return s.migrateReceiverIndex()
+	}
+	return nil
 }

@@ -812,15 +812,16 @@ func TestScanEntriesMatchesTheLedger(t *testing.T) {
 	appendEntry(t, s, jifen.Entry{Kind: jifen.KindRedeem, Receiver: "m000", Points: -10, Behavior: RewardBehavior("mug"), Quantity: 2})
 	appendEntry(t, s, jifen.Entry{Kind: jifen.KindRevoke, Giver: "m001", Reverses: id})
 	type fact struct {
-		kind               jifen.EntryKind
-		receiver, cat, beh string
-		points, qty        int64
-		at, effective      int64
+		id, reverses              uint64
+		kind                      jifen.EntryKind
+		giver, receiver, cat, beh string
+		points, qty               int64
+		at, effective             int64
 	}
 	collect := func(scan func(func(*jifen.Entry) error) error) map[fact]int {
 		out := map[fact]int{}
 		if err := scan(func(e *jifen.Entry) error {
-			out[fact{e.Kind, e.Receiver, e.Category, e.Behavior, e.Points, e.Quantity, e.At.UnixMilli(), e.Effective.UnixMilli()}]++
+			out[fact{e.ID, e.Reverses, e.Kind, e.Giver, e.Receiver, e.Category, e.Behavior, e.Points, e.Quantity, e.At.UnixMilli(), e.Effective.UnixMilli()}]++
 			return nil
 		}); err != nil {
 			t.Fatal(err)

@@ -299,53 +299,157 @@ func isRcvKey(k []byte) bool {
 	return i >= 0 && i+1 < len(k) && k[i+1] == 1
 }
 
-// rcvRecord is the compact index record of an entry.
+// rcvRecord is the compact index record of an entry: what the ledger-wide
+// analyses and the per-behavior limits read of it without decoding the
+// entry.
 type rcvRecord struct {
 	kind          jifen.EntryKind
 	at, effective time.Time
 	points        int64
 	quantity      int64
+	reverses      uint64
+	giver         string
 	category      string
 	behavior      string
 }
 
+// rcvLayout2 opens a record of the second layout (schema 3), which adds
+// the entry's giver and, for a revoke, the id it reverses. A record of the
+// first layout opens with its kind's length, which is never 0: Append
+// refuses a kind it does not know. decodeRcv reads both, so a file whose
+// migration was interrupted reads while the rest is rewritten.
+//
+//	first:  uvarint len(kind) kind, varint at, varint effective,
+//	        varint points, varint quantity, uvarint len(category) category,
+//	        behavior
+//	second: 0, uvarint len(kind) kind, varint at, varint effective,
+//	        varint points, varint quantity, uvarint reverses,
+//	        uvarint len(giver) giver, uvarint len(category) category,
+//	        behavior
+//
+// Times are Unix milliseconds; the behavior runs to the end of the record.
+const rcvLayout2 = 0
+
 func encodeRcv(e *jifen.Entry) []byte {
-	b := make([]byte, 0, 32)
+	b := make([]byte, 0, 48)
+	b = append(b, rcvLayout2)
 	b = binary.AppendUvarint(b, uint64(len(e.Kind)))
 	b = append(b, e.Kind...)
 	b = binary.AppendVarint(b, e.At.UnixMilli())
 	b = binary.AppendVarint(b, e.Effective.UnixMilli())
 	b = binary.AppendVarint(b, e.Points)
 	b = binary.AppendVarint(b, e.Quantity)
+	b = binary.AppendUvarint(b, e.Reverses)
+	b = binary.AppendUvarint(b, uint64(len(e.Giver)))
+	b = append(b, e.Giver...)
 	b = binary.AppendUvarint(b, uint64(len(e.Category)))
 	b = append(b, e.Category...)
 	b = append(b, e.Behavior...)
 	return b
 }
 
-func decodeRcv(b []byte) (rcvRecord, bool) {
+// decodeRcv decodes a record of either layout; the strings are new.
+func decodeRcv(b []byte) (rcvRecord, bool) { return decodeRcvIn(b, nil) }
+
+// decodeRcvIn decodes a record of either layout, taking its strings from
+// in (a scan over many records meets few distinct kinds, givers,
+// categories and behaviors).
+func decodeRcvIn(b []byte, in interned) (rcvRecord, bool) {
 	var r rcvRecord
-	n, k := binary.Uvarint(b)
-	if k <= 0 || int(n) > len(b)-k {
-		return r, false
+	d := rcvDecoder{b: b}
+	second := len(b) > 0 && b[0] == rcvLayout2
+	if second {
+		d.b = b[1:]
 	}
-	r.kind = jifen.EntryKind(b[k : k+int(n)])
-	b = b[k+int(n):]
-	vals := make([]int64, 4)
-	for i := range vals {
-		v, k := binary.Varint(b)
-		if k <= 0 {
-			return r, false
-		}
-		vals[i] = v
-		b = b[k:]
+	r.kind = kindOf(d.bytes(), in)
+	at, eff := d.varint(), d.varint()
+	r.at, r.effective = time.UnixMilli(at).UTC(), time.UnixMilli(eff).UTC()
+	r.points, r.quantity = d.varint(), d.varint()
+	if second {
+		r.reverses = d.uvarint()
+		r.giver = in.get(d.bytes())
 	}
-	r.at, r.effective, r.points, r.quantity = time.UnixMilli(vals[0]).UTC(), time.UnixMilli(vals[1]).UTC(), vals[2], vals[3]
-	n, k = binary.Uvarint(b)
-	if k <= 0 || int(n) > len(b)-k {
-		return r, false
+	r.category = in.get(d.bytes())
+	if d.bad {
+		return rcvRecord{}, false
 	}
-	r.category = string(b[k : k+int(n)])
-	r.behavior = string(b[k+int(n):])
+	r.behavior = in.get(d.b)
 	return r, true
+}
+
+// kindOf is the kind named by b, without a new string for a known one.
+func kindOf(b []byte, in interned) jifen.EntryKind {
+	switch string(b) {
+	case "award":
+		return jifen.KindAward
+	case "deduct":
+		return jifen.KindDeduct
+	case "thanks":
+		return jifen.KindThanks
+	case "revoke":
+		return jifen.KindRevoke
+	case "adjust":
+		return jifen.KindAdjust
+	case "import":
+		return jifen.KindImport
+	case "redeem":
+		return jifen.KindRedeem
+	}
+	return jifen.EntryKind(in.get(b))
+}
+
+// rcvDecoder reads the fields of a record in turn; bad records that one
+// did not read, and every later read then gives zero.
+type rcvDecoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *rcvDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *rcvDecoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// bytes reads a length and that many bytes.
+func (d *rcvDecoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.bad, d.b = true, nil
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+// interned hands out one string per distinct value read; nil makes a new
+// string each time.
+type interned map[string]string
+
+func (in interned) get(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	// The lookup by string(b) does not allocate.
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
 }

@@ -45,6 +45,9 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 			problem("entry %d: id out of order (key %d)", e.ID, decodeU64(k))
 		}
 		last = e.ID
+		// The index record is what ScanEntries hands out, giver and
+		// reversed id included: comparing it with a fresh encoding checks
+		// every field (and that it is in the current layout).
 		if got := rcv.Get(rcvKey(e.Receiver, e.ID)); got == nil || !bytes.Equal(got, encodeRcv(&e)) {
 			problem("entry %d: receiver index missing or different", e.ID)
 		}
