@@ -467,6 +467,53 @@ func TestServeLinksMembersByEmail(t *testing.T) {
 	}
 }
 
+// A Slack that does not answer users.lookupByEmail neither delays
+// start-up nor holds up shutdown.
+func TestServeLinkByEmailNeverBlocks(t *testing.T) {
+	release, asked := make(chan struct{}), make(chan struct{}, 1)
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/users.lookupByEmail", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case asked <- struct{}{}:
+			default:
+			}
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		})
+	})
+	fake.Start()
+	t.Cleanup(fake.Stop)
+	t.Cleanup(func() { close(release) })
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(),
+		"    joined: 2021-09-01\n", "    joined: 2021-09-01\n    email: sun.li@example.com\n")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
+	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+
+	start := time.Now()
+	base, stderr, stop := startServeLog(t, path, nil)
+	select {
+	case <-asked:
+	case <-time.After(5 * time.Second):
+		stop()
+		t.Fatal("serve did not look the member up")
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz while the look-up hangs: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stop()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("serve took %v to start and stop while the look-up hung", took)
+	}
+	if log := stderr.String(); strings.Contains(log, "linking members by email failed") {
+		t.Errorf("a look-up cancelled by shutdown is logged as a failure:\n%s", log)
+	}
+}
+
 // TestServeRunsSurveyRoundsOnce: the example survey starts on the 25th at
 // 10:00; two runs of serve send each member on Slack its card once, and a
 // run after the round's time closes it and sends the admins the results.
