@@ -467,6 +467,41 @@ func TestServeLinksMembersByEmail(t *testing.T) {
 	}
 }
 
+// The same on Feishu: batch_get_id finds the member's open_id.
+func TestServeLinksMembersByEmailOnFeishu(t *testing.T) {
+	fc := &fakeContact{extra: []fakeUser{{OpenID: "ou_sunli0000000000000000000000001", Email: "sun.li@example.com"}}}
+	fake := fc.serve(t)
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "feishu:\n  enabled: false", "feishu:\n  enabled: true",
+		"base_url: https://open.feishu.cn", "base_url: "+fake.URL,
+		"    joined: 2021-09-01\n", "    joined: 2021-09-01\n    email: sun.li@example.com\n")
+	t.Setenv("FEISHU_APP_ID", "cli_e2e")
+	t.Setenv("FEISHU_APP_SECRET", "e2e-fake-app-secret")
+	t.Setenv("FEISHU_VERIFICATION_TOKEN", "e2e-fake-verification-token")
+	t.Setenv("FEISHU_ENCRYPT_KEY", "e2e-fake-encrypt-key")
+
+	_, stderr, stop := startServeLog(t, path, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(stderr.String(), "linked members by email") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if log := stderr.String(); !strings.Contains(log, "linked=1") || strings.Contains(log, "sun.li@") {
+		t.Fatalf("want a count of one linked and no email in the log:\n%s", log)
+	}
+	if n := fc.calls.Load(); n != 1 {
+		t.Errorf("%d contact API calls, want one batch_get_id", n)
+	}
+	st, err := store.Open(filepath.Join(dir, "jifen.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if m, _ := st.Member("sunli"); m.FeishuOpenID != "ou_sunli0000000000000000000000001" {
+		t.Fatalf("after serve: %+v", m)
+	}
+}
+
 // A Slack that does not answer users.lookupByEmail neither delays
 // start-up nor holds up shutdown.
 func TestServeLinkByEmailNeverBlocks(t *testing.T) {
