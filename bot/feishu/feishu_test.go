@@ -42,6 +42,15 @@ type fakeOpenAPI struct {
 	sent      []sent
 	ephemeral int               // calls of the ephemeral API, refused ones too
 	users     map[string]string // contact users by open_id; others are 赵新 of 市场部
+	// batch_get_id answers by email (as asked): the user's open_id and
+	// whether they resigned; other emails come back without a user_id.
+	byEmail map[string]emailUser
+	batches []int // emails per batch_get_id call
+}
+
+type emailUser struct {
+	OpenID   string
+	Resigned bool
 }
 
 type sent struct {
@@ -52,7 +61,7 @@ type sent struct {
 }
 
 func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
-	f := &fakeOpenAPI{users: map[string]string{}}
+	f := &fakeOpenAPI{users: map[string]string{}, byEmail: map[string]emailUser{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
@@ -125,6 +134,29 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 			return
 		}
 		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"赵 新","open_id":"x","department_ids":["od-market"]}}}`)
+	})
+	mux.HandleFunc("POST /open-apis/contact/v3/users/batch_get_id", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Emails []string `json:"emails"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if len(body.Emails) > 50 || r.URL.Query().Get("user_id_type") != "open_id" {
+			t.Errorf("batch_get_id: %d emails, %s", len(body.Emails), r.URL.RawQuery)
+		}
+		f.mu.Lock()
+		f.batches = append(f.batches, len(body.Emails))
+		list := []map[string]any{}
+		for _, e := range body.Emails {
+			item := map[string]any{"email": e}
+			if u, ok := f.byEmail[e]; ok {
+				item["user_id"] = u.OpenID
+				item["status"] = map[string]bool{"is_resigned": u.Resigned}
+			}
+			list = append(list, item)
+		}
+		f.mu.Unlock()
+		raw, _ := json.Marshal(map[string]any{"code": 0, "msg": "success", "data": map[string]any{"user_list": list}})
+		w.Write(raw)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/departments/{id}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"data":{"department":{"name":"市场部"}}}`)

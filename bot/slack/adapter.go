@@ -56,6 +56,8 @@ type Adapter struct {
 	bg    bot.Background // notices and delayed replies
 	homes homeViews      // the Home tabs opened (home.go)
 
+	lookupPace time.Duration // between users.lookupByEmail calls (link.go)
+
 	homeMu sync.Mutex
 	home   *slackapi.AuthTestResponse // the app's own workspace, from auth.test (guests.go)
 }
@@ -87,7 +89,7 @@ func New(opt Options) (*Adapter, error) {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log.With("platform", "slack"),
-		api: api, hc: hc, lang: opt.Bot.Language(), events: bot.NewRecent(time.Hour)}, nil
+		api: api, hc: hc, lang: opt.Bot.Language(), events: bot.NewRecent(time.Hour), lookupPace: lookupPace}, nil
 }
 
 func (a *Adapter) httpClient() *http.Client { return a.hc }

@@ -34,6 +34,10 @@ type fakeSlack struct {
 	mu    sync.Mutex
 	posts []post
 	users map[string]string // users.info answers by user id; others are slacktest's spengler
+	// users.lookupByEmail answers by email as given; others are users_not_found.
+	byEmail  map[string]string
+	lookups  int // users.lookupByEmail calls
+	throttle int // users.lookupByEmail calls still to refuse with a 429
 }
 
 type post struct {
@@ -47,7 +51,7 @@ type post struct {
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
-	f := &fakeSlack{users: map[string]string{}}
+	f := &fakeSlack{users: map[string]string{}, byEmail: map[string]string{}}
 	record := func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		f.mu.Lock()
@@ -65,6 +69,27 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 			f.mu.Unlock()
 			if !ok { // as slacktest answers, a member of its team
 				user = `{"id":"W012A3CDE","team_id":"T024BE7LD","name":"spengler","real_name":"Egon Spengler","profile":{"real_name":"Egon Spengler","display_name":"spengler"}}`
+			}
+			fmt.Fprintf(w, `{"ok":true,"user":%s}`, user)
+		})
+		c.Handle("/users.lookupByEmail", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			f.mu.Lock()
+			f.lookups++
+			user, ok := f.byEmail[r.FormValue("email")]
+			throttled := f.throttle > 0
+			if throttled {
+				f.throttle--
+			}
+			f.mu.Unlock()
+			if throttled {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			if !ok {
+				fmt.Fprint(w, `{"ok":false,"error":"users_not_found"}`)
+				return
 			}
 			fmt.Fprintf(w, `{"ok":true,"user":%s}`, user)
 		})
@@ -98,6 +123,13 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 	f.Start()
 	t.Cleanup(f.Stop)
 	return f
+}
+
+// lookupCount is how many times users.lookupByEmail was called.
+func (f *fakeSlack) lookupCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lookups
 }
 
 func (f *fakeSlack) sent() []post {

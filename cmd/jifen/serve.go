@@ -75,6 +75,20 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	var posts poster
 	// What replies and notices are still on their way at shutdown.
 	var senders []interface{ Stop(context.Context) int }
+	// Members with an email and no id on a platform are looked up there
+	// in the background, so scheduled direct messages reach them before
+	// their first command; start-up does not wait for it, and shutdown
+	// cancels it.
+	linkByEmail := func(platform string, l interface {
+		LinkByEmail(context.Context) (int, error)
+	}) {
+		g.Go(func() error {
+			if _, err := l.LinkByEmail(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("linking members by email failed", "platform", platform, "err", err)
+			}
+			return nil
+		})
+	}
 	if c := a.cfg.Slack; c.Enabled {
 		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
 		if err != nil {
@@ -82,6 +96,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 		senders = append(senders, sl)
 		posts.slack = sl
+		linkByEmail("slack", sl)
 		if c.Mode == "socket" {
 			g.Go(func() error { return sl.RunSocket(ctx) })
 		} else {
@@ -96,6 +111,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 		senders = append(senders, fb)
 		posts.feishu = fb
+		linkByEmail("feishu", fb)
 		if c.Mode == "websocket" {
 			g.Go(func() error { return fb.RunWebsocket(ctx) })
 		} else {

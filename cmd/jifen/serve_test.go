@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -375,9 +376,16 @@ func exampleConfig(t *testing.T, dir string, replace ...string) string {
 // returns its base URL and a stop function that waits for a clean exit.
 func startServe(t *testing.T, path string, clock jifen.Clock) (base string, stop func()) {
 	t.Helper()
+	base, _, stop = startServeLog(t, path, clock)
+	return base, stop
+}
+
+// startServeLog is startServe that also returns what serve logs.
+func startServeLog(t *testing.T, path string, clock jifen.Clock) (base string, stderr *syncWriter, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
-	stderr := &syncWriter{w: &strings.Builder{}}
+	stderr = &syncWriter{w: &strings.Builder{}}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Clock: clock, OnListen: func(a string) { addr <- a }}
 	done := make(chan int, 1)
 	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
@@ -391,12 +399,153 @@ func startServe(t *testing.T, path string, clock jifen.Clock) (base string, stop
 		cancel()
 		t.Fatal("serve did not start")
 	}
-	return base, func() {
+	return base, stderr, func() {
 		t.Helper()
 		cancel()
 		if code := <-done; code != 0 {
 			t.Fatalf("serve exit %d: %s", code, stderr.w)
 		}
+	}
+}
+
+// Issue 18, item 1: a member of the config with an email and no Slack id
+// is looked up when serve starts, in the background, and linked; a member
+// whose id is set is not looked up. The log counts, and names no email.
+func TestServeLinksMembersByEmail(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/users.lookupByEmail", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			mu.Lock()
+			asked = append(asked, r.FormValue("email"))
+			mu.Unlock()
+			if r.FormValue("email") != "sun.li@example.com" {
+				fmt.Fprint(w, `{"ok":false,"error":"users_not_found"}`)
+				return
+			}
+			fmt.Fprint(w, `{"ok":true,"user":{"id":"U0SUNLI01","team_id":"T024BE7LD","name":"sunli"}}`)
+		})
+	})
+	fake.Start()
+	t.Cleanup(fake.Stop)
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(),
+		"    joined: 2021-09-01\n", "    joined: 2021-09-01\n    email: sun.li@example.com\n")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
+	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+
+	_, stderr, stop := startServeLog(t, path, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(stderr.String(), "linked members by email") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	log := stderr.String()
+	if !strings.Contains(log, "linked members by email") || !strings.Contains(log, "linked=1") {
+		t.Fatalf("no count of the members linked by email:\n%s", log)
+	}
+	if strings.Contains(log, "sun.li@") || strings.Contains(log, "孙丽") {
+		t.Errorf("the log names the member:\n%s", log)
+	}
+	mu.Lock()
+	if !slices.Equal(asked, []string{"sun.li@example.com"}) {
+		t.Errorf("looked up %q, want only the member without a Slack id", asked)
+	}
+	mu.Unlock()
+
+	st, err := store.Open(filepath.Join(dir, "jifen.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if m, _ := st.Member("sunli"); m.SlackID != "U0SUNLI01" {
+		t.Fatalf("after serve: %+v", m)
+	}
+	if m, _ := st.Member("zhangwei"); m.SlackID != "U0123ABCD" {
+		t.Fatalf("a member with a Slack id changed: %+v", m)
+	}
+}
+
+// The same on Feishu: batch_get_id finds the member's open_id.
+func TestServeLinksMembersByEmailOnFeishu(t *testing.T) {
+	fc := &fakeContact{extra: []fakeUser{{OpenID: "ou_sunli0000000000000000000000001", Email: "sun.li@example.com"}}}
+	fake := fc.serve(t)
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "feishu:\n  enabled: false", "feishu:\n  enabled: true",
+		"base_url: https://open.feishu.cn", "base_url: "+fake.URL,
+		"    joined: 2021-09-01\n", "    joined: 2021-09-01\n    email: sun.li@example.com\n")
+	t.Setenv("FEISHU_APP_ID", "cli_e2e")
+	t.Setenv("FEISHU_APP_SECRET", "e2e-fake-app-secret")
+	t.Setenv("FEISHU_VERIFICATION_TOKEN", "e2e-fake-verification-token")
+	t.Setenv("FEISHU_ENCRYPT_KEY", "e2e-fake-encrypt-key")
+
+	_, stderr, stop := startServeLog(t, path, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(stderr.String(), "linked members by email") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if log := stderr.String(); !strings.Contains(log, "linked=1") || strings.Contains(log, "sun.li@") {
+		t.Fatalf("want a count of one linked and no email in the log:\n%s", log)
+	}
+	if n := fc.calls.Load(); n != 1 {
+		t.Errorf("%d contact API calls, want one batch_get_id", n)
+	}
+	st, err := store.Open(filepath.Join(dir, "jifen.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if m, _ := st.Member("sunli"); m.FeishuOpenID != "ou_sunli0000000000000000000000001" {
+		t.Fatalf("after serve: %+v", m)
+	}
+}
+
+// A Slack that does not answer users.lookupByEmail neither delays
+// start-up nor holds up shutdown.
+func TestServeLinkByEmailNeverBlocks(t *testing.T) {
+	release, asked := make(chan struct{}), make(chan struct{}, 1)
+	fake := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/users.lookupByEmail", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case asked <- struct{}{}:
+			default:
+			}
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		})
+	})
+	fake.Start()
+	t.Cleanup(fake.Stop)
+	t.Cleanup(func() { close(release) })
+	dir := t.TempDir()
+	path := exampleConfig(t, dir, "slack:\n  enabled: false", "slack:\n  enabled: true\n  api_url: "+fake.GetAPIURL(),
+		"    joined: 2021-09-01\n", "    joined: 2021-09-01\n    email: sun.li@example.com\n")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
+	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
+
+	start := time.Now()
+	base, stderr, stop := startServeLog(t, path, nil)
+	select {
+	case <-asked:
+	case <-time.After(5 * time.Second):
+		stop()
+		t.Fatal("serve did not look the member up")
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz while the look-up hangs: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stop()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("serve took %v to start and stop while the look-up hung", took)
+	}
+	if log := stderr.String(); strings.Contains(log, "linking members by email failed") {
+		t.Errorf("a look-up cancelled by shutdown is logged as a failure:\n%s", log)
 	}
 }
 
