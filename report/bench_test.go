@@ -56,6 +56,28 @@ func BenchmarkReportYear(b *testing.B) {
 	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
 }
 
+// BenchmarkReportYearFloor reads the same store as BenchmarkReportYear
+// with an empty callback: the time store.ScanEntries takes by itself, the
+// floor under the report's scan. -bench ReportYear runs both, so the
+// report's own share is measured on the same file in the same run.
+func BenchmarkReportYearFloor(b *testing.B) {
+	path := yearStore(b, 10_000, 2_000_000)
+	st, err := store.Open(path, store.Options{Location: shanghai})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	for b.Loop() {
+		n := 0
+		if err := st.ScanEntries(func(*jifen.Entry) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatal("no entries")
+		}
+	}
+}
+
 func benchConfig(b *testing.B) *config.Config {
 	b.Setenv("JIFEN_STORE", filepath.Join(b.TempDir(), "unused.db"))
 	cfg, err := config.Load("../config.example.yaml")
