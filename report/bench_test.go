@@ -35,6 +35,7 @@ func BenchmarkReportYear(b *testing.B) {
 	b.Logf("open: %v", time.Since(t0))
 	cfg := benchConfig(b)
 	year := jifen.PeriodOf(jifen.Year, time.Date(2026, 6, 1, 0, 0, 0, 0, shanghai), shanghai)
+	defer reportCPU(b)()
 	for b.Loop() {
 		s, err := Analyze(st, year, Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
 		if err != nil {
@@ -67,6 +68,7 @@ func BenchmarkReportYearFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	defer reportCPU(b)()
 	for b.Loop() {
 		n := 0
 		if err := st.ScanEntries(func(*jifen.Entry) error { n++; return nil }); err != nil {
@@ -74,6 +76,17 @@ func BenchmarkReportYearFloor(b *testing.B) {
 		}
 		if n == 0 {
 			b.Fatal("no entries")
+		}
+	}
+}
+
+// reportCPU starts counting the process's CPU time; the function it returns
+// reports it per operation (cpu-s/op), when the system tells it.
+func reportCPU(b *testing.B) func() {
+	start, ok := processCPU()
+	return func() {
+		if end, ok2 := processCPU(); ok && ok2 && b.N > 0 {
+			b.ReportMetric((end-start)/float64(b.N), "cpu-s/op")
 		}
 	}
 }
