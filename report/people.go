@@ -284,13 +284,14 @@ func competitionRanks(people []jifen.Member, c *counters) map[string]int {
 // left out.
 func drivers(id string, cur, old *counters, cat *rules.Catalog, sign int64) []Driver {
 	var all []Driver
+	nows, thens := cur.behaviorPoints(id), old.behaviorPoints(id)
 	add := func(b string) {
 		for _, d := range all {
 			if d.ID == b {
 				return
 			}
 		}
-		now, then := cur.memberBeh[id][b], old.memberBeh[id][b]
+		now, then := nows[b], thens[b]
 		if (now-then)*sign <= 0 {
 			return
 		}
@@ -300,10 +301,10 @@ func drivers(id string, cur, old *counters, cat *rules.Catalog, sign int64) []Dr
 		}
 		all = append(all, Driver{ID: b, Name: name, Points: now, Previous: then, Gained: now - then})
 	}
-	for b := range cur.memberBeh[id] {
+	for b := range nows {
 		add(b)
 	}
-	for b := range old.memberBeh[id] {
+	for b := range thens {
 		add(b)
 	}
 	slices.SortFunc(all, func(a, b Driver) int {
