@@ -537,7 +537,9 @@ func (sc *scan) gotIn(key, id string) int {
 // for every instant of their range go into the comparison (exact): in a
 // zone whose offset changes within a period, that period's instants take
 // PeriodOf each time. Bounds are whole seconds, so comparing milliseconds
-// (floored) is exact.
+// (floored) is exact. A period's id stands for its key, as everywhere in
+// the figures: where daylight saving starts at midnight, PeriodOf can give
+// two weeks of one key, and they are one period here.
 type periodIndex struct {
 	kind jifen.PeriodKind
 	loc  *time.Location
