@@ -153,7 +153,8 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	sc.finish()
-	people, before := counted(members, p, now, loc), counted(members, prev, now, loc)
+	staff := newRoster(members, now, loc)
+	people, before := staff.counted(p), staff.counted(prev)
 	cur, old := sc.cur, sc.old
 
 	s := &Summary{Period: p.Key, Previous: prev.Key, From: p.Start, To: p.End, Members: len(people), PreviousMembers: len(before),
@@ -167,10 +168,10 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	s.Fairness = fairness(people, cur, cat)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
-		s.Ratings.Trend = trend(members, sc.monthNet, p, now, loc, opt.RatingsOf)
+		s.Ratings.Trend = trend(staff, sc.monthNet, p, now, loc, opt.RatingsOf)
 		s.Ratings.TrendAgreement = agreement(s.Ratings.Trend, sc.first, loc)
 	}
-	s.Policies = policies(members, people, sc, cur, p, now, loc, cat)
+	s.Policies = policies(staff, people, sc, cur, p, now, loc, cat)
 	s.Targets = targets(s, cur, old, cat, opt.KPIs)
 	s.Surveys = opt.Surveys
 	if s.Surveys == nil {
@@ -179,7 +180,7 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	s.RecurringComments = recurringComments(s.Surveys, cat)
 	s.Contradictions = contradictions(s, cat)
 	s.Suggestions = suggest(s, t)
-	monthlyFigures(s, members, before, sc, p, now, loc)
+	monthlyFigures(s, staff, before, sc, p, now, loc)
 	s.Coverage = coverage(s)
 	return s, nil
 }
@@ -215,11 +216,11 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // monthlyFigures fills s.Monthly from the scan's months, and the previous
 // period's average and participation over the members counted in it.
-func monthlyFigures(s *Summary, members, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location) {
+func monthlyFigures(s *Summary, staff *roster, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location) {
 	s.Monthly = []MonthFigure{}
 	for m := p.Start; m.Before(p.End) && !m.After(now); m = m.AddDate(0, 1, 0) {
 		q := jifen.PeriodOf(jifen.Month, m, loc)
-		people := counted(members, q, now, loc)
+		people := staff.counted(q)
 		got := 0
 		for _, x := range people {
 			if sc.gotIn(q.Key, x.ID) > 0 {
