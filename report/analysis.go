@@ -221,9 +221,9 @@ func monthlyFigures(s *Summary, staff *roster, before []jifen.Member, sc *scan, 
 	for m := p.Start; m.Before(p.End) && !m.After(now); m = m.AddDate(0, 1, 0) {
 		q := jifen.PeriodOf(jifen.Month, m, loc)
 		people := staff.counted(q)
-		got := 0
+		got, gotBy := 0, sc.gotIn(q.Key)
 		for _, x := range people {
-			if sc.gotIn(q.Key, x.ID) > 0 {
+			if gotBy(x.ID) > 0 {
 				got++
 			}
 		}

@@ -98,11 +98,28 @@ func (r *roster) counted(p jifen.Period) []jifen.Member {
 	out := []jifen.Member{}
 	p = p.AsOf(r.now, r.loc)
 	for i, m := range r.members {
-		if r.employed[i] && (r.from[i].IsZero() || r.from[i].Before(p.End)) && (r.until[i].IsZero() || r.until[i].After(p.Start)) {
+		if r.in(i, p) {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// count is len(r.counted(p)).
+func (r *roster) count(p jifen.Period) int {
+	n := 0
+	p = p.AsOf(r.now, r.loc)
+	for i := range r.members {
+		if r.in(i, p) {
+			n++
+		}
+	}
+	return n
+}
+
+// in reports whether member i was employed during p.
+func (r *roster) in(i int, p jifen.Period) bool {
+	return r.employed[i] && (r.from[i].IsZero() || r.from[i].Before(p.End)) && (r.until[i].IsZero() || r.until[i].After(p.Start))
 }
 
 // perHead is v shared over n members, 0 when nobody counts.

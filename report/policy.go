@@ -81,7 +81,7 @@ func policies(staff *roster, people []jifen.Member, sc *scan, cur *counters, p j
 	headsOf := func(m jifen.Period) int {
 		n, ok := heads[m.Key]
 		if !ok {
-			n = len(staff.counted(m))
+			n = staff.count(m)
 			heads[m.Key] = n
 		}
 		return n

@@ -228,7 +228,7 @@ func trend(staff *roster, monthNet map[string]int64, p jifen.Period, now time.Ti
 	prev := p.Previous(loc)
 	out := []TrendPoint{}
 	for _, q := range []jifen.Period{prev.Previous(loc), prev, p} {
-		n := len(staff.counted(q))
+		n := staff.count(q)
 		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now))))}
 		if rs, _ := CombinedRatings(ratingsOf, q, loc); len(rs) > 0 {
 			var xs []float64

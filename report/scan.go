@@ -519,15 +519,20 @@ func (sc *scan) finish() {
 	}
 }
 
-// gotIn is how many positive entries (net of revokes) member id received
-// in the month of key, of the period's.
-func (sc *scan) gotIn(key, id string) int {
-	m, ok := sc.months.byKey[key]
-	r, ok2 := sc.names.receiver[id]
-	if !ok || !ok2 || int(m) >= len(sc.monthGots) || int(r) >= len(sc.monthGots[m]) {
-		return 0
+// gotIn is, for the month of key, how many positive entries (net of
+// revokes) a member received in it, by id; the months of the period only.
+func (sc *scan) gotIn(key string) func(id string) int {
+	var row []int32
+	if m, ok := sc.months.byKey[key]; ok && int(m) < len(sc.monthGots) {
+		row = sc.monthGots[m]
 	}
-	return int(sc.monthGots[m][r])
+	return func(id string) int {
+		r, ok := sc.names.receiver[id]
+		if !ok || int(r) >= len(row) {
+			return 0
+		}
+		return int(row[r])
+	}
 }
 
 // periodIndex finds the period of one kind that holds an instant by
