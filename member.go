@@ -84,16 +84,27 @@ func localDate(d time.Time, loc *time.Location) time.Time {
 // first day. Only such members count in the period's figures (headcounts,
 // averages, participation, ranks). Bots are never employed.
 func (m Member) EmployedIn(p Period, loc *time.Location) bool {
+	from, until, ok := m.Employment(loc)
+	return ok && (from.IsZero() || from.Before(p.End)) && (until.IsZero() || until.After(p.Start))
+}
+
+// Employment is when m is employed in loc: from the midnight that starts
+// the day they joined until the midnight that ends the day they left, a
+// bound zero when the date is (joined before the records, still
+// employed); ok is false for a bot, never employed. m is employed in a
+// period (EmployedIn) when from is before its end and until after its
+// start; a figure over many periods computes this once per member.
+func (m Member) Employment(loc *time.Location) (from, until time.Time, ok bool) {
 	if m.Bot {
-		return false
+		return time.Time{}, time.Time{}, false
 	}
-	if !m.Joined.IsZero() && !localDate(m.Joined, loc).Before(p.End) {
-		return false
+	if !m.Joined.IsZero() {
+		from = localDate(m.Joined, loc)
 	}
-	if !m.Left.IsZero() && !localDate(m.Left, loc).AddDate(0, 0, 1).After(p.Start) {
-		return false
+	if !m.Left.IsZero() {
+		until = localDate(m.Left, loc).AddDate(0, 0, 1)
 	}
-	return true
+	return from, until, true
 }
 
 // EmployedOn reports whether m is employed on the day (in loc) that holds t:

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"jifen"
@@ -122,29 +121,6 @@ type Options struct {
 	Surveys []survey.Results
 }
 
-// counters accumulate one period.
-type counters struct {
-	net, plus, minus int64
-	entries          int
-	byMember         map[string]int64
-	received         map[string]int // positive entries not revoked
-	byCat, byBeh     map[string]int64
-	catN, behN       map[string]int
-	behDept          map[string]map[string]int64 // behavior → department → |points|
-	slots            map[string]int64            // behavior|limitIdx|receiver|slot → times
-	slotPts          map[string]int64
-	spend            map[string]*Spending
-	spent            int64
-	deptCat          map[deptCat]int64           // department × category → points
-	memberBeh        map[string]map[string]int64 // member → behavior → points
-}
-
-func newCounters() *counters {
-	return &counters{byMember: map[string]int64{}, received: map[string]int{}, byCat: map[string]int64{}, byBeh: map[string]int64{},
-		catN: map[string]int{}, behN: map[string]int{}, behDept: map[string]map[string]int64{}, slots: map[string]int64{},
-		slotPts: map[string]int64{}, spend: map[string]*Spending{}, deptCat: map[deptCat]int64{}, memberBeh: map[string]map[string]int64{}}
-}
-
 // Analyze computes the summary of period p as of opt.Now. It reads the
 // ledger once. A period that is not a month, a quarter or a year, or that
 // has not begun, is refused (CheckPeriod).
@@ -180,7 +156,9 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	if err := l.ScanEntries(sc.add); err != nil {
 		return nil, err
 	}
-	people, before := counted(members, p, now, loc), counted(members, prev, now, loc)
+	sc.finish()
+	staff := newRoster(members, now, loc)
+	people, before := staff.counted(p), staff.counted(prev)
 	cur, old := sc.cur, sc.old
 
 	s := &Summary{Period: p.Key, Previous: prev.Key, From: p.Start, To: p.End, Members: len(people), PreviousMembers: len(before),
@@ -195,10 +173,10 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	s.Coaching = coaching(people, cur, cat, s.Fairness)
 	correlate(s, people, before, cur, old, opt)
 	if s.Ratings != nil && opt.RatingsOf != nil {
-		s.Ratings.Trend = trend(members, sc.monthNet, sc.first, p, now, loc, opt.RatingsOf)
+		s.Ratings.Trend = trend(staff, sc.monthNet, sc.first, p, now, loc, opt.RatingsOf)
 		s.Ratings.TrendAgreement = agreement(s.Ratings.Trend)
 	}
-	s.Policies = policies(members, people, sc, cur, p, now, loc, cat)
+	s.Policies = policies(staff, people, sc, cur, p, now, loc, cat)
 	s.Targets = targets(s, cur, old, cat, opt.KPIs)
 	s.Surveys = opt.Surveys
 	if s.Surveys == nil {
@@ -207,177 +185,9 @@ func Analyze(l Ledger, p jifen.Period, opt Options) (*Summary, error) {
 	s.RecurringComments = recurringComments(s.Surveys, cat)
 	s.Contradictions = contradictions(s, cat)
 	s.Suggestions = suggest(s, t)
-	monthlyFigures(s, members, before, sc, p, now, loc, opt.RatingsOf)
+	monthlyFigures(s, staff, before, sc, p, now, loc, opt.RatingsOf)
 	s.Coverage = coverage(s)
 	return s, nil
-}
-
-// scan reads the ledger once into the counters of the period and of the
-// previous one, the net points of every month (for policies and the trend),
-// the uses of each policy's behavior around its date, and the ledger's
-// earliest effective time.
-type scan struct {
-	p, prev   jifen.Period
-	cat       *rules.Catalog
-	loc       *time.Location
-	dept      map[string]string // member → department
-	cur, old  *counters
-	monthNet  map[string]int64
-	first     time.Time // the earliest effective time: months before it have no data
-	policyUse []policyWindow
-	monthGot  map[string]map[string]int // month → receiver → positive entries, in the period
-	monthKeys map[int]string            // year×12+month → its key: PeriodOf for every entry costs
-}
-
-// deptCat keys the department × category sums (a struct, not a joined
-// string: the scan adds to it for every entry).
-type deptCat struct{ dept, cat string }
-
-// monthKey is the key of the month (in the report's zone) that holds t,
-// as jifen.PeriodOf gives it, without formatting it for every entry.
-func (sc *scan) monthKey(t time.Time) string {
-	y, m, _ := t.In(sc.loc).Date()
-	i := y*12 + int(m)
-	k, ok := sc.monthKeys[i]
-	if !ok {
-		k = jifen.PeriodOf(jifen.Month, t, sc.loc).Key
-		sc.monthKeys[i] = k
-	}
-	return k
-}
-
-// policyWindow counts the uses of a policy's targeted behaviors, net of
-// revokes: before and after its date by receiver (who stopped), and by
-// month and receiver over the months its windows can cover, [from, to).
-type policyWindow struct {
-	before, after map[string]int
-	from, to      time.Time
-	months        map[string]map[string]int // month → receiver → uses
-}
-
-func newScan(p, prev jifen.Period, cat *rules.Catalog, loc *time.Location, dept map[string]string) *scan {
-	sc := &scan{p: p, prev: prev, cat: cat, loc: loc, dept: dept, cur: newCounters(), old: newCounters(), monthNet: map[string]int64{},
-		monthGot: map[string]map[string]int{}, monthKeys: map[int]string{}, policyUse: make([]policyWindow, len(cat.Policies))}
-	for i, pol := range cat.Policies {
-		month := jifen.PeriodOf(jifen.Month, pol.Date, loc).Start
-		sc.policyUse[i] = policyWindow{before: map[string]int{}, after: map[string]int{},
-			from: month.AddDate(0, -3, 0), to: month.AddDate(0, 3, 0), months: map[string]map[string]int{}}
-	}
-	return sc
-}
-
-func (sc *scan) add(e *jifen.Entry) error {
-	cat, loc, p := sc.cat, sc.loc, sc.p
-	if sc.first.IsZero() || e.Effective.Before(sc.first) {
-		sc.first = e.Effective
-	}
-	if e.Kind != jifen.KindRedeem && !strings.HasPrefix(e.Behavior, "reward:") {
-		sc.monthNet[sc.monthKey(e.Effective)] += e.Points
-		for i, pol := range cat.Policies {
-			if !pol.Targets(e.Behavior, e.Category) {
-				continue
-			}
-			n := 1
-			if e.Kind == jifen.KindRevoke {
-				n = -1
-			}
-			use := &sc.policyUse[i]
-			switch {
-			case !e.Effective.Before(pol.Date.AddDate(0, -3, 0)) && e.Effective.Before(pol.Date):
-				use.before[e.Receiver] += n
-			case !e.Effective.Before(pol.Date) && e.Effective.Before(p.End):
-				use.after[e.Receiver] += n
-			}
-			if !e.Effective.Before(use.from) && e.Effective.Before(use.to) {
-				k := sc.monthKey(e.Effective)
-				if use.months[k] == nil {
-					use.months[k] = map[string]int{}
-				}
-				use.months[k][e.Receiver] += n
-			}
-		}
-	}
-	var c *counters
-	switch {
-	case p.Contains(e.Effective):
-		c = sc.cur
-	case sc.prev.Contains(e.Effective):
-		c = sc.old
-	default:
-		return nil
-	}
-	if item, ok := strings.CutPrefix(e.Behavior, "reward:"); ok && (e.Kind == jifen.KindRedeem || e.Kind == jifen.KindRevoke) {
-		s := c.spend[item]
-		if s == nil {
-			s = &Spending{Item: item, Name: item}
-			if r := cat.Reward(item); r != nil {
-				s.Name = r.Name
-			}
-			c.spend[item] = s
-		}
-		units := max(1, e.Quantity)
-		if e.Kind == jifen.KindRevoke {
-			units = -units
-		}
-		s.Units += units
-		s.Points -= e.Points
-		c.spent -= e.Points
-		return nil
-	}
-	if e.Kind == jifen.KindRedeem {
-		return nil
-	}
-	sign := 1
-	if e.Kind == jifen.KindRevoke {
-		sign = -1
-	}
-	// A revoke takes its points back from the side the reversed entry
-	// was on: awarded or deducted.
-	c.net += e.Points
-	if orig := e.Points * int64(sign); orig > 0 {
-		c.plus += e.Points
-		c.received[e.Receiver] += sign
-		if c == sc.cur {
-			k := sc.monthKey(e.Effective)
-			if sc.monthGot[k] == nil {
-				sc.monthGot[k] = map[string]int{}
-			}
-			sc.monthGot[k][e.Receiver] += sign
-		}
-	} else {
-		c.minus -= e.Points
-	}
-	c.entries += sign
-	c.byMember[e.Receiver] += e.Points
-	if e.Category != "" {
-		c.byCat[e.Category] += e.Points
-		c.catN[e.Category] += sign
-		c.deptCat[deptCat{sc.dept[e.Receiver], e.Category}] += e.Points
-	}
-	if e.Behavior != "" {
-		c.byBeh[e.Behavior] += e.Points
-		c.behN[e.Behavior] += sign
-		mb := c.memberBeh[e.Receiver]
-		if mb == nil {
-			mb = map[string]int64{}
-			c.memberBeh[e.Receiver] = mb
-		}
-		mb[e.Behavior] += e.Points
-		d := c.behDept[e.Behavior]
-		if d == nil {
-			d = map[string]int64{}
-			c.behDept[e.Behavior] = d
-		}
-		d[sc.dept[e.Receiver]] += abs(e.Points) * int64(sign)
-		if b := cat.Behavior(e.Behavior); b != nil {
-			for i, lim := range b.Limits {
-				k := fmt.Sprintf("%s|%d|%s|%s", b.ID, i, e.Receiver, jifen.PeriodOf(lim.Period, e.Effective, loc).Key)
-				c.slots[k] += int64(sign)
-				c.slotPts[k] += abs(e.Points) * int64(sign)
-			}
-		}
-	}
-	return nil
 }
 
 // netIn is the net points effective in q, from the months' nets.
@@ -411,14 +221,14 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // monthlyFigures fills s.Monthly from the scan's months, and the previous
 // period's average and participation over the members counted in it.
-func monthlyFigures(s *Summary, members, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) {
+func monthlyFigures(s *Summary, staff *roster, before []jifen.Member, sc *scan, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) {
 	s.Monthly = []MonthFigure{}
 	for m := p.Start; m.Before(p.End) && !m.After(now); m = m.AddDate(0, 1, 0) {
 		q := jifen.PeriodOf(jifen.Month, m, loc)
-		people := counted(members, q, now, loc)
-		got := 0
+		people := staff.counted(q)
+		got, gotBy := 0, sc.gotIn(q.Key)
 		for _, x := range people {
-			if sc.monthGot[q.Key][x.ID] > 0 {
+			if gotBy(x.ID) > 0 {
 				got++
 			}
 		}

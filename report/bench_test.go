@@ -34,9 +34,37 @@ func BenchmarkReportYear(b *testing.B) {
 	defer st.Close()
 	b.Logf("open: %v", time.Since(t0))
 	cfg := benchConfig(b)
+	renderYear(b, st, cfg)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+}
+
+// BenchmarkReportYearMemory is BenchmarkReportYear on the same entries and
+// members held in memory (read from the store once, before timing): the
+// report's own time, without the store's reading and decoding.
+func BenchmarkReportYearMemory(b *testing.B) {
+	path := yearStore(b, 10_000, 2_000_000)
+	st, err := store.Open(path, store.Options{Location: shanghai})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := &fakeLedger{members: st.Members()}
+	err = st.ScanEntries(func(e *jifen.Entry) error { l.entries = append(l.entries, *e); return nil })
+	st.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	renderYear(b, l, benchConfig(b))
+}
+
+// renderYear times the summary of 2026 as of the system clock, and its
+// Markdown, HTML and XLSX.
+func renderYear(b *testing.B, l Ledger, cfg *config.Config) {
 	year := jifen.PeriodOf(jifen.Year, time.Date(2026, 6, 1, 0, 0, 0, 0, shanghai), shanghai)
+	defer reportCPU(b)()
 	for b.Loop() {
-		s, err := Analyze(st, year, Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
+		s, err := Analyze(l, year, Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -51,9 +79,40 @@ func BenchmarkReportYear(b *testing.B) {
 			}
 		}
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+}
+
+// BenchmarkReportYearFloor reads the same store as BenchmarkReportYear
+// with an empty callback: the time store.ScanEntries takes by itself, the
+// floor under the report's scan. -bench ReportYear runs both, so the
+// report's own share is measured on the same file in the same run.
+func BenchmarkReportYearFloor(b *testing.B) {
+	path := yearStore(b, 10_000, 2_000_000)
+	st, err := store.Open(path, store.Options{Location: shanghai})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	defer reportCPU(b)()
+	for b.Loop() {
+		n := 0
+		if err := st.ScanEntries(func(*jifen.Entry) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatal("no entries")
+		}
+	}
+}
+
+// reportCPU starts counting the process's CPU time; the function it returns
+// reports it per operation (cpu-s/op), when the system tells it.
+func reportCPU(b *testing.B) func() {
+	start, ok := processCPU()
+	return func() {
+		if end, ok2 := processCPU(); ok && ok2 && b.N > 0 {
+			b.ReportMetric((end-start)/float64(b.N), "cpu-s/op")
+		}
+	}
 }
 
 func benchConfig(b *testing.B) *config.Config {

@@ -113,7 +113,7 @@ func coaching(people []jifen.Member, cur *counters, cat *rules.Catalog, f Fairne
 			continue
 		}
 		g := MemberGap{ID: m.ID, Name: m.Name, Department: m.Department, Net: net}
-		for b, v := range cur.memberBeh[m.ID] {
+		for b, v := range cur.behaviorPoints(m.ID) {
 			if v < g.Points || v == g.Points && v < 0 && b < g.Behavior {
 				g.Behavior, g.Points = b, v
 			}

@@ -139,18 +139,24 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 	avg := func(ms []jifen.Member, c *counters) float64 { return round2(mean(ms, c)) }
 	group := func(name string, ms []jifen.Member) Group {
 		g := Group{Name: name, Members: len(ms), Average: avg(ms, cur), Top: []Person{}, Bottom: []Person{}}
-		sorted := slices.Clone(ms)
-		slices.SortStableFunc(sorted, func(a, b jifen.Member) int {
-			return cmp.Or(cmp.Compare(cur.byMember[b.ID], cur.byMember[a.ID]), strings.Compare(a.ID, b.ID))
-		})
+		pts := make([]int64, len(ms))
+		for i, m := range ms {
+			pts[i] = cur.byMember[m.ID]
+		}
+		// The order is by points, most first, then by id, then by place
+		// in ms: a stable sort's. Only the three at each end are wanted.
+		order := func(a, b int) int {
+			return cmp.Or(cmp.Compare(pts[b], pts[a]), strings.Compare(ms[a].ID, ms[b].ID), cmp.Compare(a, b))
+		}
 		// Top and bottom never share a member: a group of four shows three
 		// at the top and one at the bottom.
-		n := min(3, len(sorted))
-		for _, m := range sorted[:n] {
-			g.Top = append(g.Top, person(m, cur.byMember[m.ID]))
+		top := firstInOrder(len(ms), 3, order)
+		bottom := firstInOrder(len(ms), min(3, len(ms)-len(top)), func(a, b int) int { return order(b, a) })
+		for _, i := range top {
+			g.Top = append(g.Top, person(ms[i], pts[i]))
 		}
-		for i := len(sorted) - 1; i >= max(n, len(sorted)-3); i-- {
-			g.Bottom = append(g.Bottom, person(sorted[i], cur.byMember[sorted[i].ID]))
+		for _, i := range bottom {
+			g.Bottom = append(g.Bottom, person(ms[i], pts[i]))
 		}
 		return g
 	}
@@ -271,6 +277,23 @@ func analyzePeople(s *Summary, people, before []jifen.Member, cur, old *counters
 	}
 }
 
+// firstInOrder is the first k of 0…n-1 in order (a total order), in that
+// order: what sorting them all and keeping k would give.
+func firstInOrder(n, k int, order func(a, b int) int) []int {
+	out := make([]int, 0, k+1)
+	for i := range n {
+		if len(out) == k && (k == 0 || order(i, out[k-1]) >= 0) {
+			continue
+		}
+		j, _ := slices.BinarySearchFunc(out, i, order)
+		out = slices.Insert(out, j, i)
+		if len(out) > k {
+			out = out[:k]
+		}
+	}
+	return out
+}
+
 // competitionRanks gives each of people their competition rank by points:
 // 1 + how many of people have strictly more, so 10, 0, 0, -5 rank 1, 2, 2,
 // 4 (zeros above negatives, ties sharing a rank).
@@ -284,13 +307,14 @@ func competitionRanks(people []jifen.Member, c *counters) map[string]int {
 // left out.
 func drivers(id string, cur, old *counters, cat *rules.Catalog, sign int64) []Driver {
 	var all []Driver
+	nows, thens := cur.behaviorPoints(id), old.behaviorPoints(id)
 	add := func(b string) {
 		for _, d := range all {
 			if d.ID == b {
 				return
 			}
 		}
-		now, then := cur.memberBeh[id][b], old.memberBeh[id][b]
+		now, then := nows[b], thens[b]
 		if (now-then)*sign <= 0 {
 			return
 		}
@@ -300,10 +324,10 @@ func drivers(id string, cur, old *counters, cat *rules.Catalog, sign int64) []Dr
 		}
 		all = append(all, Driver{ID: b, Name: name, Points: now, Previous: then, Gained: now - then})
 	}
-	for b := range cur.memberBeh[id] {
+	for b := range nows {
 		add(b)
 	}
-	for b := range old.memberBeh[id] {
+	for b := range thens {
 		add(b)
 	}
 	slices.SortFunc(all, func(a, b Driver) int {

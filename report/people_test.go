@@ -2,7 +2,10 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +106,28 @@ func TestClimbersAndParticipation(t *testing.T) {
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+// firstInOrder keeps what a sort would put first, ties included (the order
+// breaks them), for groups smaller and larger than what is kept.
+func TestFirstInOrderIsTheSortedPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 500 {
+		n, k := rng.IntN(12), rng.IntN(5)
+		pts := make([]int, n)
+		for i := range pts {
+			pts[i] = rng.IntN(4)
+		}
+		order := func(a, b int) int { return cmp.Or(cmp.Compare(pts[b], pts[a]), cmp.Compare(a, b)) }
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		slices.SortFunc(all, order)
+		if got, want := firstInOrder(n, k, order), all[:min(k, n)]; !slices.Equal(got, want) {
+			t.Fatalf("points %v, first %d: %v, want %v", pts, k, got, want)
 		}
 	}
 }

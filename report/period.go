@@ -69,19 +69,57 @@ func compare(p, prev jifen.Period, now, first time.Time) Comparison {
 	return Comparison{Comparable: true}
 }
 
+// roster is the directory with each member's employment (jifen.Member.
+// Employment) computed once: a summary counts the members of a dozen
+// periods and more (the period, the previous one, each month, the policy
+// windows, the trend).
+type roster struct {
+	members     []jifen.Member
+	from, until []time.Time
+	employed    []bool // not a bot
+	now         time.Time
+	loc         *time.Location
+}
+
+func newRoster(members []jifen.Member, now time.Time, loc *time.Location) *roster {
+	r := &roster{members: members, from: make([]time.Time, len(members)), until: make([]time.Time, len(members)),
+		employed: make([]bool, len(members)), now: now, loc: loc}
+	for i, m := range members {
+		r.from[i], r.until[i], r.employed[i] = m.Employment(loc)
+	}
+	return r
+}
+
 // counted are the members who count in p: employed at some time during it
-// (bots never), in the directory's order. For the running period that is
-// the part of it that has begun (jifen.Period.AsOf): a hire of a later day
-// is not in its headcount yet.
-func counted(members []jifen.Member, p jifen.Period, now time.Time, loc *time.Location) []jifen.Member {
+// (bots never; jifen.Member.EmployedIn), in the directory's order. For the
+// running period that is the part of it that has begun (jifen.Period.AsOf):
+// a hire of a later day is not in its headcount yet.
+func (r *roster) counted(p jifen.Period) []jifen.Member {
 	out := []jifen.Member{}
-	p = p.AsOf(now, loc)
-	for _, m := range members {
-		if m.EmployedIn(p, loc) {
+	p = p.AsOf(r.now, r.loc)
+	for i, m := range r.members {
+		if r.in(i, p) {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// count is len(r.counted(p)).
+func (r *roster) count(p jifen.Period) int {
+	n := 0
+	p = p.AsOf(r.now, r.loc)
+	for i := range r.members {
+		if r.in(i, p) {
+			n++
+		}
+	}
+	return n
+}
+
+// in reports whether member i was employed during p.
+func (r *roster) in(i int, p jifen.Period) bool {
+	return r.employed[i] && (r.from[i].IsZero() || r.from[i].Before(p.End)) && (r.until[i].IsZero() || r.until[i].After(p.Start))
 }
 
 // perHead is v shared over n members, 0 when nobody counts.

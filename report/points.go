@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -104,33 +103,51 @@ func pointsFigures(s *Summary, cur, old *counters, cat *rules.Catalog) {
 		return cmp.Or(cmp.Compare(b.Points, a.Points), strings.Compare(a.Item, b.Item))
 	})
 
-	// Caps: receiver × limit-period slots that reached a behavior's limit.
-	for _, b := range cat.Behaviors {
-		receivers := map[string]bool{}
-		pre := b.ID + "|" // once: in the loop it would be built for every slot
-		for k, n := range cur.slots {
-			if strings.HasPrefix(k, pre) && n > 0 {
-				receivers[strings.Split(k, "|")[2]] = true
+	// Caps: receiver × limit-period slots that reached a behavior's limit
+	// (the scan counts the slots of the first behavior of an id, and the
+	// catalog's ids are unique). The slots come by receiver, so the last
+	// receiver counted tells whether one is counted already.
+	type caps struct {
+		hits, hit int   // slots at the cap, and their receivers
+		last      int32 // the last receiver counted in hit
+	}
+	var limits []limitRef
+	if cur.names != nil {
+		limits = cur.names.limits
+	}
+	reached := make([]caps, len(limits))
+	users := make([]int, len(cat.Behaviors)) // receivers with a use left
+	lastUser := make([]int32, len(cat.Behaviors))
+	for i := range reached {
+		reached[i].last = -1
+	}
+	for i := range lastUser {
+		lastUser[i] = -1
+	}
+	for i, uses := range cur.slots {
+		ref, r := limits[i%len(limits)], int32(i/len(limits))
+		lim := cat.Behaviors[ref.behavior].Limits[ref.limit]
+		for _, u := range uses {
+			if u.times > 0 && lastUser[ref.behavior] != r {
+				users[ref.behavior]++
+				lastUser[ref.behavior] = r
+			}
+			if (lim.Times > 0 && u.times >= int64(lim.Times)) || (lim.Points > 0 && u.points >= lim.Points) {
+				c := &reached[ref.n]
+				c.hits++
+				if c.last != r {
+					c.hit++
+					c.last = r
+				}
 			}
 		}
-		for i, lim := range b.Limits {
-			hit := map[string]bool{}
-			hits := 0
-			prefix := fmt.Sprintf("%s|%d|", b.ID, i)
-			for k, n := range cur.slots {
-				if !strings.HasPrefix(k, prefix) {
-					continue
-				}
-				if (lim.Times > 0 && n >= int64(lim.Times)) || (lim.Points > 0 && cur.slotPts[k] >= lim.Points) {
-					hits++
-					hit[strings.Split(k, "|")[2]] = true
-				}
-			}
-			if hits > 0 {
-				pf.CapsHit = append(pf.CapsHit, CapHit{Behavior: b.ID, Name: b.Name, Period: string(lim.Period), Times: lim.Times,
-					Points: lim.Points, Hits: hits, Receivers: len(receivers),
-					Share: round(float64(len(hit)) / float64(max(1, len(receivers))))})
-			}
+	}
+	for _, ref := range limits {
+		b, c := cat.Behaviors[ref.behavior], reached[ref.n]
+		if lim := b.Limits[ref.limit]; c.hits > 0 {
+			pf.CapsHit = append(pf.CapsHit, CapHit{Behavior: b.ID, Name: b.Name, Period: string(lim.Period), Times: lim.Times,
+				Points: lim.Points, Hits: c.hits, Receivers: users[ref.behavior],
+				Share: round(float64(c.hit) / float64(max(1, users[ref.behavior])))})
 		}
 	}
 	// Concentration: a behavior used at least five times whose points come

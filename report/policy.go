@@ -72,7 +72,7 @@ const MaxStopped = 20
 // The "before" window leaves out months that end before the ledger's first
 // entry; the "after" window stops at the period's end and at the current
 // month (included). The rates of the targeted behaviors use the same months.
-func policies(members, people []jifen.Member, sc *scan, cur *counters, p jifen.Period, now time.Time, loc *time.Location, cat *rules.Catalog) []PolicyEffect {
+func policies(staff *roster, people []jifen.Member, sc *scan, cur *counters, p jifen.Period, now time.Time, loc *time.Location, cat *rules.Catalog) []PolicyEffect {
 	inPeriod := map[string]jifen.Member{}
 	for _, m := range people {
 		inPeriod[m.ID] = m
@@ -81,7 +81,7 @@ func policies(members, people []jifen.Member, sc *scan, cur *counters, p jifen.P
 	headsOf := func(m jifen.Period) int {
 		n, ok := heads[m.Key]
 		if !ok {
-			n = len(counted(members, m, now, loc))
+			n = staff.count(m)
 			heads[m.Key] = n
 		}
 		return n

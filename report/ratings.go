@@ -227,11 +227,11 @@ func correlate(s *Summary, people, before []jifen.Member, cur, old *counters, op
 
 // trend is the net points per counted member per month begun, and the
 // average rating, of p and the two periods before it, oldest first.
-func trend(members []jifen.Member, monthNet map[string]int64, first time.Time, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) []TrendPoint {
+func trend(staff *roster, monthNet map[string]int64, first time.Time, p jifen.Period, now time.Time, loc *time.Location, ratingsOf func(string) []jifen.Rating) []TrendPoint {
 	prev := p.Previous(loc)
 	out := []TrendPoint{}
 	for _, q := range []jifen.Period{prev.Previous(loc), prev, p} {
-		n := len(counted(members, q, now, loc))
+		n := staff.count(q)
 		tp := TrendPoint{Period: q.Key, Points: round2(perHead(float64(netIn(monthNet, q, loc)), n) / float64(max(1, MonthsBegun(q, now)))),
 			Covered: !first.IsZero() && !first.After(q.Start)}
 		if rs, _ := CombinedRatings(ratingsOf, q, loc); len(rs) > 0 {
