@@ -91,7 +91,8 @@ func (m Member) EmployedIn(p Period, loc *time.Location) bool {
 // Employment is when m is employed in loc: from the midnight that starts
 // the day they joined until the midnight that ends the day they left, a
 // bound zero when the date is (joined before the records, still
-// employed); ok is false for a bot, never employed. m is employed in a
+// employed); ok is false for a bot, and for dates that leave no day
+// between them: never employed. m is employed in a
 // period (EmployedIn) when from is before its end and until after its
 // start; a figure over many periods computes this once per member.
 func (m Member) Employment(loc *time.Location) (from, until time.Time, ok bool) {
@@ -103,6 +104,12 @@ func (m Member) Employment(loc *time.Location) (from, until time.Time, ok bool) 
 	}
 	if !m.Left.IsZero() {
 		until = localDate(m.Left, loc).AddDate(0, 0, 1)
+	}
+	// Dates that contradict each other (left before joined, which the
+	// config and imports refuse, but a platform's directory can bring
+	// about) leave no day employed.
+	if !from.IsZero() && !until.IsZero() && !until.After(from) {
+		return from, until, false
 	}
 	return from, until, true
 }

@@ -121,3 +121,33 @@ func TestParseBirthday(t *testing.T) {
 		}
 	}
 }
+
+// Dates that contradict each other — left before joined, which the config
+// and imports refuse but a platform directory can bring about (a hire
+// registered ahead, deactivated before their first day) — leave no day
+// employed: such a member counts in no period and is employed on no day.
+func TestLeftBeforeJoinedIsNeverEmployed(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	m := Member{ID: "m15", Joined: time.Date(2026, 5, 6, 0, 0, 0, 0, time.UTC), Left: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}
+	for _, p := range []Period{PeriodOf(Quarter, time.Date(2026, 5, 1, 0, 0, 0, 0, sh), sh), PeriodOf(Year, time.Date(2026, 5, 1, 0, 0, 0, 0, sh), sh),
+		PeriodOf(Month, time.Date(2026, 5, 3, 0, 0, 0, 0, sh), sh)} {
+		if m.EmployedIn(p, sh) {
+			t.Errorf("counted in %s", p.Key)
+		}
+	}
+	for d := 1; d <= 10; d++ {
+		if m.EmployedOn(time.Date(2026, 5, d, 12, 0, 0, 0, sh), sh) {
+			t.Errorf("employed on May %d", d)
+		}
+	}
+	// The day before joining as the last day is the same: no day.
+	m.Left = time.Date(2026, 5, 5, 0, 0, 0, 0, time.UTC)
+	if m.EmployedOn(time.Date(2026, 5, 5, 12, 0, 0, 0, sh), sh) || m.EmployedOn(time.Date(2026, 5, 6, 12, 0, 0, 0, sh), sh) {
+		t.Error("employed around the contradiction")
+	}
+	// Joined and left the same day: that day.
+	m.Left = m.Joined
+	if !m.EmployedOn(time.Date(2026, 5, 6, 12, 0, 0, 0, sh), sh) {
+		t.Error("not employed on the one day")
+	}
+}
