@@ -351,6 +351,35 @@ func TestReportGolden(t *testing.T) {
 	}
 	checkXLSX(t, s)
 	renderInChromium(t, page.Bytes())
+
+	// The quarter as of 1 December: the sections a month has not — the
+	// month-by-month table and the monthly chart (points, participation,
+	// the month's rating), ratings combined from the months.
+	q4 := jifen.PeriodOf(jifen.Quarter, nov.Start, shanghai)
+	sq, err := Analyze(l, q4, Options{Location: shanghai, Now: december, Catalog: cfg.Rules, T: zh, Ratings: ratings, KPIs: kpis,
+		PreviousKPIs: prevKPIs, Surveys: SurveysIn(sv, q4), RatingsOf: func(p string) []jifen.Rating {
+			if p == "2026-11" {
+				return ratings
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md.Reset()
+	if err := Markdown(&md, sq, zh); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary-2026-Q4.md", md.Bytes())
+	page.Reset()
+	if err := HTML(&page, sq, zh, "zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary-2026-Q4.html", page.Bytes())
+	if !strings.Contains(md.String(), "### 月度趋势") || !strings.Contains(page.String(), "<figcaption>月度趋势</figcaption>") ||
+		!strings.Contains(page.String(), "评级 ") {
+		t.Error("the quarter lacks its month-by-month table or chart")
+	}
 }
 
 // checkXLSX reads the workbook back: a sheet per table, numbers as numbers.
