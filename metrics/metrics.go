@@ -1,7 +1,8 @@
 // Package metrics exposes jifen's operating figures to Prometheus at
 // GET /metrics: requests by platform and command, acknowledgement latency,
 // rejected requests by reason, store commit latency and batch size,
-// scheduler runs and failures, and pending approvals.
+// scheduler runs and failures, pending approvals, and the readiness
+// checks' states (platform connections, the store, the scheduler's tick).
 package metrics
 
 import (
@@ -24,6 +25,7 @@ type Metrics struct {
 	commit    prometheus.Histogram
 	batch     prometheus.Histogram
 	scheduled *prometheus.CounterVec
+	lastTick  prometheus.Gauge
 }
 
 // latencyBuckets cover a fast acknowledgement (a millisecond) to Slack's
@@ -52,13 +54,39 @@ func New(pending func() float64) *Metrics {
 		Help: "Writes committed together in one transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
 	m.scheduled = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jifen_scheduler_runs_total",
 		Help: "Scheduled jobs run, by job and outcome (ok or failed)."}, []string{"job", "outcome"})
-	m.reg.MustRegister(m.commands, m.http, m.ack, m.rejected, m.commit, m.batch, m.scheduled,
+	m.lastTick = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jifen_scheduler_last_tick_timestamp_seconds",
+		Help: "When the scheduler last looked for due jobs (every 30 s while it runs), in Unix seconds."})
+	m.reg.MustRegister(m.commands, m.http, m.ack, m.rejected, m.commit, m.batch, m.scheduled, m.lastTick,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pending != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jifen_pending_approvals",
 			Help: "Awards and redemptions waiting for an admin's decision."}, pending))
 	}
 	return m
+}
+
+// PlatformConnected reports, at each scrape, whether a platform's
+// connection is up (1) or not (0), as its adapter last saw it.
+func (m *Metrics) PlatformConnected(platform string, connected func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jifen_platform_connected",
+		Help:        "Whether the platform's connection (Socket Mode, long connection) is up or its last API call succeeded.",
+		ConstLabels: prometheus.Labels{"platform": platform}}, func() float64 { return bit(connected()) }))
+}
+
+// StoreReady reports, at each scrape, whether the store answers a read.
+func (m *Metrics) StoreReady(ready func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jifen_store_ready",
+		Help: "Whether the store answers a read transaction in time (1) or not (0)."}, func() float64 { return bit(ready()) }))
+}
+
+// SchedulerTicked records a scheduler tick.
+func (m *Metrics) SchedulerTicked(at time.Time) { m.lastTick.Set(float64(at.UnixNano()) / 1e9) }
+
+func bit(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -32,6 +32,10 @@ func TestMetrics(t *testing.T) {
 	m.Committed(7, 3*time.Millisecond)
 	m.Scheduled("weekly_leaderboard", nil)
 	m.Scheduled("nightly_backup", errors.New("disk full"))
+	m.PlatformConnected("slack", func() bool { return true })
+	m.PlatformConnected("feishu", func() bool { return false })
+	m.StoreReady(func() bool { return true })
+	m.SchedulerTicked(time.Unix(1764550800, 0))
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -50,6 +54,10 @@ func TestMetrics(t *testing.T) {
 		`jifen_scheduler_runs_total{job="nightly_backup",outcome="failed"} 1`,
 		`jifen_scheduler_runs_total{job="weekly_leaderboard",outcome="ok"} 1`,
 		`jifen_pending_approvals 3`,
+		`jifen_platform_connected{platform="slack"} 1`,
+		`jifen_platform_connected{platform="feishu"} 0`,
+		`jifen_store_ready 1`,
+		`jifen_scheduler_last_tick_timestamp_seconds 1.7645508e+09`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {

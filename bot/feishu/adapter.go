@@ -59,6 +59,10 @@ type Adapter struct {
 
 	selfMu sync.Mutex
 	self   string // the bot's own open_id (bot/v3/info), asked once
+
+	// health is the long connection's state (ws.go) or, in webhook mode,
+	// the outcome of the last Open API call (tenant token included).
+	health *bot.Health
 }
 
 // dedupWindow is how long event and message ids are remembered, so that
@@ -84,12 +88,26 @@ func New(opt Options) (*Adapter, error) {
 	if base == "" {
 		base = config.DefaultFeishu
 	}
+	health := new(bot.Health)
+	if opt.Config.Mode == "websocket" {
+		health.Set(false, "long connection not connected")
+	} else {
+		health.Set(true, "") // until an Open API call fails
+		wrapped := *hc
+		wrapped.Transport = health.Transport(hc.Transport)
+		hc = &wrapped
+	}
 	log = log.With("platform", "feishu")
 	api := lark.NewClient(opt.Config.AppID, opt.Config.AppSecret, lark.WithOpenBaseUrl(strings.TrimSuffix(base, "/")),
 		lark.WithHttpClient(hc), lark.WithLogger(sdkLogger{log}), lark.WithLogLevel(larkcore.LogLevelWarn))
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log, api: api,
-		seen: bot.NewRecent(dedupWindow), sendTo: newLimiter(), now: time.Now}, nil
+		seen: bot.NewRecent(dedupWindow), sendTo: newLimiter(), now: time.Now, health: health}, nil
 }
+
+// Health says whether Feishu is reachable: with the long connection
+// whether it is up, with webhooks whether the last Open API call (a tenant
+// token refresh or a send) succeeded.
+func (a *Adapter) Health() (ok bool, detail string) { return a.health.Get() }
 
 // Wait blocks until background work (replies, notices) is done.
 func (a *Adapter) Wait() { a.bg.Wait() }

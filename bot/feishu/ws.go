@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
@@ -11,6 +12,7 @@ import (
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 
+	"jifen/bot"
 	"jifen/config"
 )
 
@@ -24,8 +26,9 @@ func (a *Adapter) RunWebsocket(ctx context.Context) error {
 		base = config.DefaultFeishu
 	}
 	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret, larkws.WithEventHandler(a.wsDispatcher()),
-		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(sdkLogger{a.log}))
+		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(wsLogger{sdkLogger{a.log}, a.health}))
 	err := cli.Start(ctx)
+	a.health.Set(false, "long connection stopped")
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -67,4 +70,39 @@ func (a *Adapter) wsDispatcher() *dispatcher.EventDispatcher {
 		return &out, nil
 	})
 	return d
+}
+
+// wsLogger reads the long connection's state from the SDK's log lines:
+// its client has no other way to tell (v3.9.2 logs "connected to …",
+// "disconnected to …", "trying to reconnect", "connect failed" and "the
+// receive message loop exit" as the connection comes and goes).
+type wsLogger struct {
+	sdkLogger
+	health *bot.Health
+}
+
+func (l wsLogger) Info(ctx context.Context, args ...any) {
+	l.observe(fmt.Sprint(args...))
+	l.sdkLogger.Info(ctx, args...)
+}
+
+func (l wsLogger) Error(ctx context.Context, args ...any) {
+	l.observe(fmt.Sprint(args...))
+	l.sdkLogger.Error(ctx, args...)
+}
+
+func (l wsLogger) observe(line string) {
+	switch {
+	case strings.Contains(line, "connected to "):
+		// "disconnected to" also contains "connected to"
+		if strings.Contains(line, "disconnected to ") {
+			l.health.Set(false, "long connection disconnected")
+		} else {
+			l.health.Set(true, "")
+		}
+	case strings.Contains(line, "trying to reconnect"):
+		l.health.Set(false, "long connection reconnecting")
+	case strings.Contains(line, "connect failed"), strings.Contains(line, "receive message loop exit"):
+		l.health.Set(false, "long connection failed")
+	}
 }

@@ -60,6 +60,10 @@ type Adapter struct {
 
 	homeMu sync.Mutex
 	home   *slackapi.AuthTestResponse // the app's own workspace, from auth.test (guests.go)
+
+	// health is the Socket Mode connection's state (socket.go) or, in
+	// HTTP mode, the outcome of the last Web API call.
+	health *bot.Health
 }
 
 // New builds the adapter.
@@ -71,6 +75,12 @@ func New(opt Options) (*Adapter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	health := new(bot.Health)
+	if opt.Config.Mode == "socket" {
+		health.Set(false, "socket mode not connected")
+	} else {
+		health.Set(true, "") // until a Web API call fails
+	}
 	api := opt.Client
 	if api == nil {
 		var o []slackapi.Option
@@ -81,7 +91,11 @@ func New(opt Options) (*Adapter, error) {
 			o = append(o, slackapi.OptionAppLevelToken(opt.Config.AppToken))
 		}
 		// The retry wrapper goes around the HTTP client, so it comes after it.
-		o = append(o, slackapi.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}), slackapi.OptionRetryConfig(apiRetry()))
+		hc := &http.Client{Timeout: 15 * time.Second}
+		if opt.Config.Mode != "socket" { // in Socket Mode the connection's events tell
+			hc.Transport = health.Transport(nil)
+		}
+		o = append(o, slackapi.OptionHTTPClient(hc), slackapi.OptionRetryConfig(apiRetry()))
 		api = slackapi.New(opt.Config.BotToken, o...)
 	}
 	hc := opt.HTTPClient
@@ -89,8 +103,12 @@ func New(opt Options) (*Adapter, error) {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log.With("platform", "slack"),
-		api: api, hc: hc, lang: opt.Bot.Language(), events: bot.NewRecent(time.Hour), lookupPace: lookupPace}, nil
+		api: api, hc: hc, lang: opt.Bot.Language(), events: bot.NewRecent(time.Hour), lookupPace: lookupPace, health: health}, nil
 }
+
+// Health says whether Slack is reachable: in Socket Mode whether the
+// connection is up, in HTTP mode whether the last Web API call succeeded.
+func (a *Adapter) Health() (ok bool, detail string) { return a.health.Get() }
 
 func (a *Adapter) httpClient() *http.Client { return a.hc }
 

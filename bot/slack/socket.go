@@ -39,6 +39,7 @@ func (a *Adapter) RunSocket(ctx context.Context) error {
 		}
 	}()
 	err := client.RunContext(ctx)
+	a.health.Set(false, "socket mode stopped")
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -79,7 +80,14 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 			a.event(ctx, ev)
 			_ = client.Ack(*evt.Request)
 		})
+	case socketmode.EventTypeConnecting:
+		a.health.Set(false, "socket mode connecting")
+	case socketmode.EventTypeConnected:
+		a.health.Set(true, "")
+	case socketmode.EventTypeDisconnect:
+		a.health.Set(false, "socket mode disconnected")
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+		a.health.Set(false, "socket mode "+string(evt.Type))
 		a.log.Warn("socket mode connection problem", "type", evt.Type)
 	}
 }
