@@ -222,6 +222,10 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Ping runs an empty read transaction, for readiness checks: it fails once
+// the store is closed, and does not return while a remap holds reads back.
+func (s *Store) Ping() error { return s.view(func(*bolt.Tx) error { return nil }) }
+
 // Location is the zone periods are computed in.
 func (s *Store) Location() *time.Location { return s.loc }
 

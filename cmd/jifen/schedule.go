@@ -152,7 +152,10 @@ func (p poster) send(ctx context.Context, s config.Schedule, msg bot.Message, fi
 
 // runSchedules fires due posts until ctx ends, checking every 30 seconds.
 // A failed send is retried with backoff (three tries) and logged.
-func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now func() time.Time) error {
+//
+// ticked, if not nil, is called at each look for due jobs (every 30 s),
+// with the wall-clock time, for the readiness check.
+func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now func() time.Time, ticked func(time.Time)) error {
 	var jobs []schedule.Job
 	byName := map[string]config.Schedule{}
 	grace := time.Duration(0)
@@ -189,6 +192,9 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	for {
+		if ticked != nil {
+			ticked(time.Now())
+		}
 		due, err := sch.Due(ctx, now())
 		if err != nil {
 			log.Error("scheduler", "err", err)

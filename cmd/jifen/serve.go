@@ -59,10 +59,15 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	for _, path := range []string{"/slack/commands", "/slack/interactions", "/slack/events", "/feishu/events"} {
 		mux.Handle(path, met.Wrap(path, platforms))
 	}
+	// /healthz says only that the process answers; /readyz whether it
+	// can do its work (health.go).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	ready := &readiness{store: a.store}
+	mux.Handle("GET /readyz", ready)
+	met.StoreReady(func() bool { ok, _ := ready.storeOK(); return ok })
 	if base := a.cfg.HTTP.PublicURL; base != "" {
 		key, err := a.store.LinkKey(ctx)
 		if err != nil {
@@ -96,6 +101,8 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 		senders = append(senders, sl)
 		posts.slack = sl
+		ready.platforms = append(ready.platforms, platformCheck{"slack", sl.Health})
+		met.PlatformConnected("slack", func() bool { ok, _ := sl.Health(); return ok })
 		linkByEmail("slack", sl)
 		if c.Mode == "socket" {
 			g.Go(func() error { return sl.RunSocket(ctx) })
@@ -111,6 +118,8 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 		senders = append(senders, fb)
 		posts.feishu = fb
+		ready.platforms = append(ready.platforms, platformCheck{"feishu", fb.Health})
+		met.PlatformConnected("feishu", func() bool { ok, _ := fb.Health(); return ok })
 		linkByEmail("feishu", fb)
 		if c.Mode == "websocket" {
 			g.Go(func() error { return fb.RunWebsocket(ctx) })
@@ -119,7 +128,14 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 	}
 
-	g.Go(func() error { return runSchedules(ctx, a, posts, log, m.now) })
+	g.Go(func() error {
+		err := runSchedules(ctx, a, posts, log, m.now, func(at time.Time) {
+			ready.ticked(at)
+			met.SchedulerTicked(at)
+		})
+		ready.idle.Store(true) // with no jobs it returns at once; at shutdown it no longer matters
+		return err
+	})
 	// Pages of the store read by reports and first leaderboard loads need
 	// not stay resident in the process (see Store.ReleaseMemory); writes
 	// release them as they go, an idle bot once a minute.
