@@ -59,6 +59,8 @@ type subcommand struct {
 	// before the flags (jifen import ratings --config FILE PATH,
 	// jifen schedule run NAME --dry-run --config FILE).
 	kindFirst bool
+	// noConfig: the command reads no configuration, so it has no --config.
+	noConfig bool
 }
 
 var subcommands = []subcommand{
@@ -116,6 +118,8 @@ var subcommands = []subcommand{
 		run: (*Main).verify},
 	{name: "backup", summary: "write a consistent copy of the store, while the bot runs", usage: "--config FILE OUT.db",
 		run: (*Main).backup},
+	{name: "version", summary: "print the version, the commit and date it was built from, and the Go version", usage: "",
+		run: (*Main).versionCmd, noConfig: true},
 }
 
 // usageError is a mistake in the command line: print usage, exit 2.
@@ -137,6 +141,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	sc := find(args[0])
 	if sc == nil {
@@ -189,13 +196,15 @@ func find(name string) *subcommand {
 func (m *Main) newFlags(sc subcommand) *flag.FlagSet {
 	fs := flag.NewFlagSet("jifen "+sc.name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.String("config", "config.yaml", "the configuration file (see config.example.yaml)")
+	if !sc.noConfig {
+		fs.String("config", "config.yaml", "the configuration file (see config.example.yaml)")
+	}
 	if sc.flags != nil {
 		sc.flags(fs)
 	}
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "Usage: jifen %s %s\n\n%s.\n\nFlags:\n", sc.name, sc.usage, capitalize(sc.summary))
+		fmt.Fprintf(out, "Usage: %s\n\n%s.\n\nFlags:\n", strings.TrimSpace("jifen "+sc.name+" "+sc.usage), capitalize(sc.summary))
 		fs.PrintDefaults()
 	}
 	return fs

@@ -8,6 +8,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The zone database inside the binary, so the configured zone
+	// (Asia/Shanghai) loads on a minimal image or a host without
+	// /usr/share/zoneinfo. config imports it too; the binary must not depend
+	// on that staying so.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -68,7 +68,7 @@ func TestScriptedConversation(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	out, _, code := run(t, "", "help")
-	if code != 0 || !strings.Contains(out, "chat") || !strings.Contains(out, "verify") {
+	if code != 0 || !strings.Contains(out, "chat") || !strings.Contains(out, "verify") || !strings.Contains(out, "  version ") {
 		t.Fatalf("help: %d %q", code, out)
 	}
 	_, errOut, code := run(t, "", "chat", "-h")
