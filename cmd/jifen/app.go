@@ -33,6 +33,10 @@ type Main struct {
 	// OnListen, if set, is told the address `jifen serve` listens on
 	// (tests listen on port 0).
 	OnListen func(addr string)
+
+	// logConfig is the config's log: section, once a command has loaded
+	// it; the zero value (before) is text at the level asked.
+	logConfig config.Log
 }
 
 // now is the time: the Clock when one is set (tests).
@@ -43,9 +47,22 @@ func (m *Main) now() time.Time {
 	return time.Now()
 }
 
-// logger logs to Stderr at the given level and above.
+// logger logs to Stderr in the configured format, at the given level and
+// above: serve asks for info, the one-shot commands for warnings only, and
+// log.level raises that floor, or lowers it to debug when it says debug
+// (the per-command lines a bot writes then, see bot.Handle).
 func (m *Main) logger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	var configured slog.Level
+	if err := configured.UnmarshalText([]byte(m.logConfig.Level)); err == nil {
+		if configured == slog.LevelDebug || configured > level {
+			level = configured
+		}
+	}
+	opt := &slog.HandlerOptions{Level: level}
+	if m.logConfig.Format == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opt))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opt))
 }
 
 // subcommand is one `jifen <name>`.
@@ -253,6 +270,7 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 	if err != nil {
 		return nil, err
 	}
+	m.logConfig = cfg.Log
 	logger := m.logger(slog.LevelWarn)
 	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger, NoSync: noSync})
 	if err != nil {

@@ -678,3 +678,52 @@ func TestExportSurvey(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugLogHoldsNoText runs the scripted conversation with log.level
+// debug and log.format json: every line on stderr is JSON, there is one
+// line per command with its source, name, outcome and latency, and none
+// holds a reason, a text typed or a reply.
+func TestDebugLogHoldsNoText(t *testing.T) {
+	cfg := exampleConfig(t, t.TempDir(), "  level: info\n", "  level: debug\n", "  format: text\n", "  format: json\n")
+	script, err := os.ReadFile("testdata/conversation.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := ":as 张伟\n/feedback @王芳 季度复盘写得很扎实\n/frobnicate 机密口令\n/award @王芳 abc 无效分数说明\n"
+	out, errOut, code := run(t, string(script)+extra, "chat", "--config", cfg, "--as", "张伟")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	secrets := []string{"华为来信表扬", "回访满意", "客户好评", "客服好评", "中标某汽车零部件项目", "重复录入", "帮我整理报价单",
+		"季度复盘写得很扎实", "frobnicate", "机密口令", "无效分数说明", "王芳", "刘洋"}
+	// The replies too: any line of the transcript long enough to be a
+	// sentence people read.
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); len([]rune(l)) >= 6 {
+			secrets = append(secrets, l)
+		}
+	}
+	commands := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("a log line is not JSON: %q", line)
+		}
+		for _, s := range secrets {
+			if strings.Contains(line, s) {
+				t.Errorf("the log holds %q: %s", s, line)
+			}
+		}
+		if rec["msg"] == "command" {
+			if rec["source"] != "console" || rec["outcome"] == nil || rec["latency"] == nil || rec["level"] != "DEBUG" {
+				t.Errorf("command line lacks a field: %s", line)
+			}
+			commands[rec["command"].(string)+" "+rec["outcome"].(string)]++
+		}
+	}
+	for _, want := range []string{"award ok", "deduct ok", "revoke ok", "feedback ok", "unknown invalid"} {
+		if commands[want] == 0 {
+			t.Errorf("no debug line for %q; got %v", want, commands)
+		}
+	}
+}
