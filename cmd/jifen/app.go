@@ -131,8 +131,10 @@ var subcommands = []subcommand{
 		}},
 	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",
 		run: (*Main).verify},
-	{name: "backup", summary: "write a consistent copy of the store, while the bot runs", usage: "--config FILE OUT.db",
-		run: (*Main).backup},
+	{name: "backup", summary: "write a consistent copy of the store, while the bot runs; an existing file is replaced only with --force", usage: "--config FILE [--force] OUT.db",
+		run: (*Main).backup, flags: func(fs *flag.FlagSet) {
+			fs.Bool("force", false, "replace OUT.db if it exists")
+		}},
 }
 
 // usageError is a mistake in the command line: print usage, exit 2.
@@ -265,8 +267,7 @@ func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
 // openStore is open; noSync skips fsync on commit, for a bulk load that
 // syncs and verifies at its end (jifen demo).
 func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*app, error) {
-	path := fs.Lookup("config").Value.String()
-	cfg, err := config.Load(path)
+	cfg, err := loadConfig(fs)
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +289,24 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger, Surveys: cfg.Surveys,
 		ScoreVisibility: cfg.Privacy.ScoreVisibility})
 	return &app{cfg: cfg, store: st, bot: b}, nil
+}
+
+// loadConfig loads the file --config names. A newcomer who runs a command
+// without --config and has no config.yaml yet is told how to start.
+func loadConfig(fs *flag.FlagSet) (*config.Config, error) {
+	path := fs.Lookup("config").Value.String()
+	cfg, err := config.Load(path)
+	if errors.Is(err, os.ErrNotExist) && !flagSet(fs, "config") {
+		return nil, fmt.Errorf("no %s here: start from the example (cp config.example.yaml %s), or try it as it is with --config config.example.yaml", path, path)
+	}
+	return cfg, err
+}
+
+// flagSet reports whether the command line gave the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func isTerminal(r any) bool {

@@ -102,6 +102,20 @@ func TestBackupIsAVerifiedCopy(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "copy.db")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup file: %v %v (%s)", fi.Mode(), err, out)
 	}
+	// Yesterday's backup under the same name is kept unless --force.
+	if err := os.WriteFile(filepath.Join(dir, "old.db"), []byte("yesterday"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = run(t, "", "backup", "--config", "../../config.example.yaml", filepath.Join(dir, "old.db"))
+	if data, _ := os.ReadFile(filepath.Join(dir, "old.db")); code != 1 || !strings.Contains(errOut, "exists") || !strings.Contains(errOut, "--force") || string(data) != "yesterday" {
+		t.Fatalf("backup over a file: %d %q, file now %d bytes", code, errOut, len(data))
+	}
+	if _, errOut, code = run(t, "", "backup", "--config", "../../config.example.yaml", "--force", filepath.Join(dir, "old.db")); code != 0 {
+		t.Fatalf("backup --force: %d %s", code, errOut)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "old.db")); string(data) == "yesterday" {
+		t.Fatal("backup --force left the old file")
+	}
 	t.Setenv("JIFEN_STORE", filepath.Join(dir, "copy.db"))
 	if out, _, code := run(t, "", "verify", "--config", "../../config.example.yaml"); code != 0 || !strings.Contains(out, "1 entries") {
 		t.Fatalf("verify of the copy: %d %s", code, out)
@@ -725,5 +739,26 @@ func TestDebugLogHoldsNoText(t *testing.T) {
 		if commands[want] == 0 {
 			t.Errorf("no debug line for %q; got %v", want, commands)
 		}
+	}
+}
+
+// TestNoConfigSaysHowToStart: a command run without --config where there
+// is no config.yaml tells the newcomer how to start from the example; a
+// --config that names a missing file just says so.
+func TestNoConfigSaysHowToStart(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, cmd := range []string{"verify", "backup"} {
+		args := []string{cmd}
+		if cmd == "backup" {
+			args = append(args, "out.db")
+		}
+		_, errOut, code := run(t, "", args...)
+		if code != 1 || !strings.Contains(errOut, "cp config.example.yaml config.yaml") || !strings.Contains(errOut, "--config config.example.yaml") {
+			t.Errorf("%s without a config: %d %q", cmd, code, errOut)
+		}
+	}
+	_, errOut, code := run(t, "", "verify", "--config", "elsewhere.yaml")
+	if code != 1 || strings.Contains(errOut, "cp config.example.yaml") || !strings.Contains(errOut, "elsewhere.yaml") {
+		t.Errorf("verify --config elsewhere.yaml: %d %q", code, errOut)
 	}
 }
