@@ -611,4 +611,7 @@ var en = map[string]string{
 	"sync.dry_run":         "Dry run: %[1]d {1:member|members} would be written; nothing was written.",
 	"sync.applied":         "%[1]d {1:member|members} written.",
 	"sync.nothing":         "Nothing to change: the members match the %[1]s directory.",
+
+	// jifen chat on a terminal: who you are and how to go on.
+	"console.greeting": "Hello, %[1]s (%[2]s, %[3]v). Type /help for the commands, :as MEMBER to speak as someone else, exit or Ctrl-D to leave.",
 }

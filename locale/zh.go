@@ -611,4 +611,7 @@ var zh = map[string]string{
 	"sync.dry_run":         "试运行：将写入 %[1]d 名成员，本次未写入任何内容。",
 	"sync.applied":         "已写入 %[1]d 名成员。",
 	"sync.nothing":         "没有需要改动的内容：成员已与%[1]s通讯录一致。",
+
+	// jifen chat on a terminal: who you are and how to go on.
+	"console.greeting": "你好，%[1]s（%[2]s，%[3]v）。输入 /help 查看命令，:as 成员 换一个身份，exit 或 Ctrl-D 退出。",
 }
