@@ -101,21 +101,27 @@ func (b *Bot) Handle(ctx context.Context, req Request) Response {
 	if req.Resolve == nil {
 		req.Resolve = b.ResolveName
 	}
+	start := time.Now()
 	cmd, err := Parse(req.Text)
 	var resp Response
 	if err == nil {
 		resp, err = b.execute(ctx, req, cmd)
 	}
+	name, outcome := cmd.Name, "ok"
+	if name == "" {
+		name = "unknown"
+	}
+	if err != nil {
+		outcome = string(jifen.ErrorCode(err))
+	}
 	if b.observe != nil {
-		name, outcome := cmd.Name, "ok"
-		if name == "" {
-			name = "unknown"
-		}
-		if err != nil {
-			outcome = string(jifen.ErrorCode(err))
-		}
 		b.observe(req.Source, name, outcome)
 	}
+	// One line per command for the operator: where it came from, which
+	// command and how it ended. Never its text, a reason or the reply:
+	// those are what people wrote, and stay out of every log.
+	b.log.LogAttrs(ctx, slog.LevelDebug, "command", slog.String("source", req.Source), slog.String("command", name),
+		slog.String("outcome", outcome), slog.Duration("latency", time.Since(start)))
 	if err != nil {
 		return b.errorResponse(req, err)
 	}

@@ -403,7 +403,7 @@ func (b *Bot) listSurveys() Response {
 	}
 	msg.Table = &Table{Columns: []string{b.t("survey.col.id"), b.t("survey.col.title"), b.t("survey.col.schedule"), b.t("survey.col.latest"), b.t("survey.col.responses")}}
 	for _, s := range b.surveys {
-		sched := s.Schedule
+		sched := b.scheduleInWords(s.Schedule)
 		if sched == "" {
 			sched = b.t("survey.manual")
 		}

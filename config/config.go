@@ -46,6 +46,7 @@ type Config struct {
 	Location *time.Location // Timezone, loaded; periods are computed in it
 	Language string         // "zh" or "en": the language of chat replies and reports
 	Store    Store
+	Log      Log // level and format of the operator's log (log.go)
 	HTTP     HTTP
 	Slack    Slack
 	Feishu   Feishu
@@ -204,7 +205,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		d.add(n, "", "want a mapping of sections (timezone, members, rules …), got %s", kindName(n))
 		return
 	}
-	f := d.fields(value{node: root}, "timezone", "language", "store", "http", "slack", "feishu",
+	f := d.fields(value{node: root}, "timezone", "language", "store", "log", "http", "slack", "feishu",
 		"members", "rules", "schedules", "surveys", "rewards", "targets", "policies", "privacy")
 
 	c.Timezone = d.str(f.get("timezone"))
@@ -228,6 +229,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	}
 
 	d.store(&c.Store, f.get("store"), c.Path)
+	d.log(&c.Log, f.get("log"))
 	d.http(&c.HTTP, f.get("http"))
 	d.slack(&c.Slack, f.get("slack"))
 	d.feishu(&c.Feishu, f.get("feishu"))

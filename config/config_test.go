@@ -51,6 +51,9 @@ func TestExample(t *testing.T) {
 	if c.HTTP.Listen != ":8080" || c.Slack.Enabled || c.Feishu.Enabled {
 		t.Errorf("http/slack/feishu = %+v %+v %+v", c.HTTP, c.Slack, c.Feishu)
 	}
+	if c.Log.Level != "info" || c.Log.Format != "text" {
+		t.Errorf("log = %+v, want info and text", c.Log)
+	}
 	if c.Slack.BotToken != "" {
 		t.Errorf("slack.bot_token expanded to %q with nothing set", c.Slack.BotToken)
 	}
@@ -372,6 +375,12 @@ func TestProblems(t *testing.T) {
 			name: "short metrics token and shutdown timeout",
 			src:  "http:\n  metrics_token: abc\n  shutdown_timeout: 10ms\n" + minimal,
 			want: []string{`c.yaml:2: http.metrics_token: too short`, `c.yaml:3: http.shutdown_timeout: want at least 1s, got 10ms`},
+		},
+		{
+			name: "unknown log level and format",
+			src:  "log:\n  level: verbose\n  format: logfmt\n" + minimal,
+			want: []string{`c.yaml:2: log.level: unknown level "verbose" (want debug, info, warn or error)`,
+				`c.yaml:3: log.format: unknown format "logfmt" (want text or json)`},
 		},
 		{
 			name: "bad timezone",

@@ -611,4 +611,25 @@ var en = map[string]string{
 	"sync.dry_run":         "Dry run: %[1]d {1:member|members} would be written; nothing was written.",
 	"sync.applied":         "%[1]d {1:member|members} written.",
 	"sync.nothing":         "Nothing to change: the members match the %[1]s directory.",
+
+	// jifen chat on a terminal: who you are and how to go on.
+	"console.greeting": "Hello, %[1]s (%[2]s, %[3]v). Type /help for the commands, :as MEMBER to speak as someone else, exit or Ctrl-D to leave.",
+
+	// A survey's schedule in words (/survey list); a cron spec of another
+	// shape is shown as it is.
+	"schedule.daily":      "daily at %[1]s",
+	"schedule.weekdays":   "on weekdays at %[1]s",
+	"schedule.weekly":     "weekly on %[1]s at %[2]s",
+	"schedule.monthly":    "monthly on the %[1]d%[2]s at %[3]s",
+	"schedule.weekday.0":  "Sunday",
+	"schedule.weekday.1":  "Monday",
+	"schedule.weekday.2":  "Tuesday",
+	"schedule.weekday.3":  "Wednesday",
+	"schedule.weekday.4":  "Thursday",
+	"schedule.weekday.5":  "Friday",
+	"schedule.weekday.6":  "Saturday",
+	"schedule.ordinal.st": "st",
+	"schedule.ordinal.nd": "nd",
+	"schedule.ordinal.rd": "rd",
+	"schedule.ordinal.th": "th",
 }

@@ -611,4 +611,25 @@ var zh = map[string]string{
 	"sync.dry_run":         "试运行：将写入 %[1]d 名成员，本次未写入任何内容。",
 	"sync.applied":         "已写入 %[1]d 名成员。",
 	"sync.nothing":         "没有需要改动的内容：成员已与%[1]s通讯录一致。",
+
+	// jifen chat on a terminal: who you are and how to go on.
+	"console.greeting": "你好，%[1]s（%[2]s，%[3]v）。输入 /help 查看命令，:as 成员 换一个身份，exit 或 Ctrl-D 退出。",
+
+	// A survey's schedule in words (/survey list); a cron spec of another
+	// shape is shown as it is.
+	"schedule.daily":      "每天 %[1]s",
+	"schedule.weekdays":   "工作日每天 %[1]s",
+	"schedule.weekly":     "每周%[1]s %[2]s",
+	"schedule.monthly":    "每月 %[1]d 日 %[3]s",
+	"schedule.weekday.0":  "日",
+	"schedule.weekday.1":  "一",
+	"schedule.weekday.2":  "二",
+	"schedule.weekday.3":  "三",
+	"schedule.weekday.4":  "四",
+	"schedule.weekday.5":  "五",
+	"schedule.weekday.6":  "六",
+	"schedule.ordinal.st": "",
+	"schedule.ordinal.nd": "",
+	"schedule.ordinal.rd": "",
+	"schedule.ordinal.th": "",
 }

@@ -29,7 +29,8 @@ type Session struct {
 	Dir    Directory
 	Caller jifen.Member
 	Lang   string
-	// Prompt is printed before each line when set (an interactive terminal).
+	// Prompt, when set (an interactive terminal), greets the caller at the
+	// start and is printed before each line.
 	Prompt bool
 }
 
@@ -59,6 +60,11 @@ func FindMember(dir Directory, who string) (jifen.Member, error) {
 func (s *Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	if s.Prompt {
+		// A person at a terminal is told who they are and where help is;
+		// scripted input gets the transcript only.
+		fmt.Fprintln(out, locale.T(s.Lang, "console.greeting", s.Caller.Name, s.Caller.ID, s.Caller.Role))
+	}
 	for {
 		if s.Prompt {
 			fmt.Fprintf(out, "%s> ", s.Caller.Name)

@@ -33,6 +33,10 @@ type Main struct {
 	// OnListen, if set, is told the address `jifen serve` listens on
 	// (tests listen on port 0).
 	OnListen func(addr string)
+
+	// logConfig is the config's log: section, once a command has loaded
+	// it; the zero value (before) is text at the level asked.
+	logConfig config.Log
 }
 
 // now is the time: the Clock when one is set (tests).
@@ -43,9 +47,22 @@ func (m *Main) now() time.Time {
 	return time.Now()
 }
 
-// logger logs to Stderr at the given level and above.
+// logger logs to Stderr in the configured format, at the given level and
+// above: serve asks for info, the one-shot commands for warnings only, and
+// log.level raises that floor, or lowers it to debug when it says debug
+// (the per-command lines a bot writes then, see bot.Handle).
 func (m *Main) logger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	var configured slog.Level
+	if err := configured.UnmarshalText([]byte(m.logConfig.Level)); err == nil {
+		if configured == slog.LevelDebug || configured > level {
+			level = configured
+		}
+	}
+	opt := &slog.HandlerOptions{Level: level}
+	if m.logConfig.Format == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opt))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opt))
 }
 
 // subcommand is one `jifen <name>`.
@@ -116,8 +133,10 @@ var subcommands = []subcommand{
 		}},
 	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",
 		run: (*Main).verify},
-	{name: "backup", summary: "write a consistent copy of the store, while the bot runs", usage: "--config FILE OUT.db",
-		run: (*Main).backup},
+	{name: "backup", summary: "write a consistent copy of the store, while the bot runs; an existing file is replaced only with --force", usage: "--config FILE [--force] OUT.db",
+		run: (*Main).backup, flags: func(fs *flag.FlagSet) {
+			fs.Bool("force", false, "replace OUT.db if it exists")
+		}},
 	{name: "version", summary: "print the version, the commit and date it was built from, and the Go version", usage: "",
 		run: (*Main).versionCmd, noConfig: true},
 }
@@ -257,11 +276,11 @@ func (m *Main) open(ctx context.Context, fs *flag.FlagSet) (*app, error) {
 // openStore is open; noSync skips fsync on commit, for a bulk load that
 // syncs and verifies at its end (jifen demo).
 func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*app, error) {
-	path := fs.Lookup("config").Value.String()
-	cfg, err := config.Load(path)
+	cfg, err := loadConfig(fs)
 	if err != nil {
 		return nil, err
 	}
+	m.logConfig = cfg.Log
 	logger := m.logger(slog.LevelWarn)
 	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger, NoSync: noSync})
 	if err != nil {
@@ -279,6 +298,24 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger, Surveys: cfg.Surveys,
 		ScoreVisibility: cfg.Privacy.ScoreVisibility})
 	return &app{cfg: cfg, store: st, bot: b}, nil
+}
+
+// loadConfig loads the file --config names. A newcomer who runs a command
+// without --config and has no config.yaml yet is told how to start.
+func loadConfig(fs *flag.FlagSet) (*config.Config, error) {
+	path := fs.Lookup("config").Value.String()
+	cfg, err := config.Load(path)
+	if errors.Is(err, os.ErrNotExist) && !flagSet(fs, "config") {
+		return nil, fmt.Errorf("no %s here: start from the example (cp config.example.yaml %s), or try it as it is with --config config.example.yaml", path, path)
+	}
+	return cfg, err
+}
+
+// flagSet reports whether the command line gave the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func isTerminal(r any) bool {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -76,8 +77,16 @@ func (m *Main) demo(ctx context.Context, fs *flag.FlagSet, args []string) error 
 	}
 	fmt.Fprintf(m.Stdout, "demo: %d members, %d ledger entries (%d commands refused by the rules' limits, as in real use), %d redemptions, %d survey rounds with %d answers, %d ratings, %d KPI figures\n",
 		len(d.people), a.store.EntryCount(), d.refused, d.redeemed, d.rounds, d.answers, d.ratings, d.kpis)
-	fmt.Fprintf(m.Stdout, "try: jifen chat --config %s --as 张伟   (then /排行 year, /积分, /小结)\n     jifen report --config %s --period %s --format html -o report.html\n",
-		fs.Lookup("config").Value.String(), fs.Lookup("config").Value.String(), jifen.PeriodOf(jifen.Month, real, a.store.Location()).Previous(a.store.Location()).Key)
+	// The commands must reach the store just filled: when JIFEN_STORE chose
+	// it (as the example config lets it), they carry the same setting.
+	env := ""
+	if v, ok := os.LookupEnv("JIFEN_STORE"); ok && v != "" {
+		env = "JIFEN_STORE=" + shellQuote(v) + " "
+	}
+	fmt.Fprintf(m.Stdout, "demo: filled %s\n", a.store.Path())
+	fmt.Fprintf(m.Stdout, "try: %sjifen chat --config %s --as 张伟   (then /排行 year, /积分, /小结)\n     %sjifen report --config %s --period %s --format html -o report.html\n",
+		env, shellQuote(fs.Lookup("config").Value.String()), env, shellQuote(fs.Lookup("config").Value.String()),
+		jifen.PeriodOf(jifen.Month, real, a.store.Location()).Previous(a.store.Location()).Key)
 	return nil
 }
 
@@ -717,4 +726,13 @@ func (d *demoRun) answerSurveys(ctx context.Context, date time.Time, minute *int
 		}
 	}
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path characters, so a printed command can be pasted as it is.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+,@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -23,7 +23,8 @@ func TestDemoExportImportRoundTrip(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: %s", errOut)
 	}
-	if !strings.Contains(out, "demo: 60 members") {
+	if !strings.Contains(out, "demo: 60 members") || !strings.Contains(out, "demo: filled "+a) ||
+		!strings.Contains(out, "JIFEN_STORE="+shellQuote(a)+" jifen chat --config") || !strings.Contains(out, "JIFEN_STORE="+shellQuote(a)+" jifen report") {
 		t.Errorf("demo said: %s", out)
 	}
 	// A second run refuses: the store holds data now.

@@ -102,6 +102,20 @@ func TestBackupIsAVerifiedCopy(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "copy.db")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup file: %v %v (%s)", fi.Mode(), err, out)
 	}
+	// Yesterday's backup under the same name is kept unless --force.
+	if err := os.WriteFile(filepath.Join(dir, "old.db"), []byte("yesterday"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = run(t, "", "backup", "--config", "../../config.example.yaml", filepath.Join(dir, "old.db"))
+	if data, _ := os.ReadFile(filepath.Join(dir, "old.db")); code != 1 || !strings.Contains(errOut, "exists") || !strings.Contains(errOut, "--force") || string(data) != "yesterday" {
+		t.Fatalf("backup over a file: %d %q, file now %d bytes", code, errOut, len(data))
+	}
+	if _, errOut, code = run(t, "", "backup", "--config", "../../config.example.yaml", "--force", filepath.Join(dir, "old.db")); code != 0 {
+		t.Fatalf("backup --force: %d %s", code, errOut)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "old.db")); string(data) == "yesterday" {
+		t.Fatal("backup --force left the old file")
+	}
 	t.Setenv("JIFEN_STORE", filepath.Join(dir, "copy.db"))
 	if out, _, code := run(t, "", "verify", "--config", "../../config.example.yaml"); code != 0 || !strings.Contains(out, "1 entries") {
 		t.Fatalf("verify of the copy: %d %s", code, out)
@@ -676,5 +690,75 @@ func TestExportSurvey(t *testing.T) {
 		if _, errOut, code := run(t, "", args...); code != 2 || errOut == "" {
 			t.Errorf("%v: exit %d %q", bad, code, errOut)
 		}
+	}
+}
+
+// TestDebugLogHoldsNoText runs the scripted conversation with log.level
+// debug and log.format json: every line on stderr is JSON, there is one
+// line per command with its source, name, outcome and latency, and none
+// holds a reason, a text typed or a reply.
+func TestDebugLogHoldsNoText(t *testing.T) {
+	cfg := exampleConfig(t, t.TempDir(), "  level: info\n", "  level: debug\n", "  format: text\n", "  format: json\n")
+	script, err := os.ReadFile("testdata/conversation.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := ":as 张伟\n/feedback @王芳 季度复盘写得很扎实\n/frobnicate 机密口令\n/award @王芳 abc 无效分数说明\n"
+	out, errOut, code := run(t, string(script)+extra, "chat", "--config", cfg, "--as", "张伟")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	secrets := []string{"华为来信表扬", "回访满意", "客户好评", "客服好评", "中标某汽车零部件项目", "重复录入", "帮我整理报价单",
+		"季度复盘写得很扎实", "frobnicate", "机密口令", "无效分数说明", "王芳", "刘洋"}
+	// The replies too: any line of the transcript long enough to be a
+	// sentence people read.
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); len([]rune(l)) >= 6 {
+			secrets = append(secrets, l)
+		}
+	}
+	commands := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("a log line is not JSON: %q", line)
+		}
+		for _, s := range secrets {
+			if strings.Contains(line, s) {
+				t.Errorf("the log holds %q: %s", s, line)
+			}
+		}
+		if rec["msg"] == "command" {
+			if rec["source"] != "console" || rec["outcome"] == nil || rec["latency"] == nil || rec["level"] != "DEBUG" {
+				t.Errorf("command line lacks a field: %s", line)
+			}
+			commands[rec["command"].(string)+" "+rec["outcome"].(string)]++
+		}
+	}
+	for _, want := range []string{"award ok", "deduct ok", "revoke ok", "feedback ok", "unknown invalid"} {
+		if commands[want] == 0 {
+			t.Errorf("no debug line for %q; got %v", want, commands)
+		}
+	}
+}
+
+// TestNoConfigSaysHowToStart: a command run without --config where there
+// is no config.yaml tells the newcomer how to start from the example; a
+// --config that names a missing file just says so.
+func TestNoConfigSaysHowToStart(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, cmd := range []string{"verify", "backup"} {
+		args := []string{cmd}
+		if cmd == "backup" {
+			args = append(args, "out.db")
+		}
+		_, errOut, code := run(t, "", args...)
+		if code != 1 || !strings.Contains(errOut, "cp config.example.yaml config.yaml") || !strings.Contains(errOut, "--config config.example.yaml") {
+			t.Errorf("%s without a config: %d %q", cmd, code, errOut)
+		}
+	}
+	_, errOut, code := run(t, "", "verify", "--config", "elsewhere.yaml")
+	if code != 1 || strings.Contains(errOut, "cp config.example.yaml") || !strings.Contains(errOut, "elsewhere.yaml") {
+		t.Errorf("verify --config elsewhere.yaml: %d %q", code, errOut)
 	}
 }

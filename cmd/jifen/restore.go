@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"jifen/config"
 	"jifen/store"
 )
 
@@ -24,7 +23,7 @@ func (m *Main) restore(ctx context.Context, fs *flag.FlagSet, args []string) err
 	if len(args) != 1 {
 		return usageError{"want the backup file to restore: IN.db"}
 	}
-	cfg, err := config.Load(fs.Lookup("config").Value.String())
+	cfg, err := loadConfig(fs)
 	if err != nil {
 		return err
 	}

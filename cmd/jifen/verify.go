@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 )
 
 // verify runs `jifen verify`: exit 0 when every aggregate matches the
@@ -36,6 +37,10 @@ func (m *Main) verify(ctx context.Context, fs *flag.FlagSet, args []string) erro
 func (m *Main) backup(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if len(args) != 1 {
 		return usageError{"give the output file: jifen backup --config FILE OUT.db"}
+	}
+	// A backup named like yesterday's must not silently replace it.
+	if _, err := os.Lstat(args[0]); err == nil && !fs.Lookup("force").Value.(flag.Getter).Get().(bool) {
+		return fmt.Errorf("%s exists: choose another name, or give --force to replace it", args[0])
 	}
 	a, err := m.open(ctx, fs)
 	if err != nil {
