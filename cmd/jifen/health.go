@@ -30,6 +30,9 @@ type readiness struct {
 	// yet); idle is set when the scheduler ended at start, having no jobs.
 	lastTick atomic.Int64
 	idle     atomic.Bool
+	// started is when serve began: the first tick is not due before
+	// schedulerStale has passed (zero: it is due at once).
+	started time.Time
 }
 
 type platformCheck struct {
@@ -67,6 +70,9 @@ func (r *readiness) scheduler(now time.Time) check {
 	if ns == 0 {
 		if r.idle.Load() {
 			return check{OK: true, Detail: "no scheduled jobs"}
+		}
+		if !r.started.IsZero() && now.Sub(r.started) <= schedulerStale {
+			return check{OK: true, Detail: "starting"}
 		}
 		return check{OK: false, Detail: "not started"}
 	}

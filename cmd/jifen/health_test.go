@@ -64,6 +64,15 @@ func TestReadyzStoreClosed(t *testing.T) {
 	if code, a := getReady(t, r, ""); code != 503 || a.Checks["store"].OK || a.Checks["store"].Detail == "" {
 		t.Fatalf("closed store: %d %+v", code, a)
 	}
+	// Just started, before the first tick: ready; a scheduler that never
+	// ticked two minutes after the start is not.
+	fresh := &readiness{started: time.Now()}
+	if c := fresh.scheduler(time.Now()); !c.OK || c.Detail != "starting" {
+		t.Fatalf("just started: %+v", c)
+	}
+	if c := fresh.scheduler(time.Now().Add(3 * time.Minute)); c.OK {
+		t.Fatalf("never ticked: %+v", c)
+	}
 	// A scheduler silent for over two minutes fails too.
 	r.ticked(time.Now().Add(-3 * time.Minute))
 	if c := r.scheduler(time.Now()); c.OK || !strings.Contains(c.Detail, "no tick") {

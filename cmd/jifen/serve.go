@@ -65,7 +65,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	ready := &readiness{store: a.store}
+	ready := &readiness{store: a.store, started: time.Now()}
 	mux.Handle("GET /readyz", ready)
 	met.StoreReady(func() bool { ok, _ := ready.storeOK(); return ok })
 	if base := a.cfg.HTTP.PublicURL; base != "" {
