@@ -20,7 +20,7 @@ import (
 	"time"
 	_ "time/tzdata" // so Asia/Shanghai loads on hosts without zoneinfo
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"jifen"
 	"jifen/rules"
