@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"jifen"
 	"jifen/rules"
@@ -91,7 +91,7 @@ func newEnv(t *testing.T) *env {
 	// recomputed from the entries (cleanups run last first: before Close).
 	t.Cleanup(func() {
 		rep, err := st.Verify()
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 			return // the test closed it itself (a restart) and checks on its own
 		}
 		if err != nil || !rep.OK() {

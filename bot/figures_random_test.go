@@ -622,10 +622,7 @@ func checkAt(t *testing.T, log *mismatchLog, stats *figureStats, co *company, st
 	// employed now.
 	callers := co.employedAt(now)
 	caller := callers[rng.IntN(len(callers))]
-	var periods []string
-	for _, w := range []string{"", "week", "quarter", "year", "all"} {
-		periods = append(periods, w)
-	}
+	periods := []string{"", "week", "quarter", "year", "all"}
 	for _, k := range []jifen.PeriodKind{jifen.Month, jifen.Quarter, jifen.Year} {
 		periods = append(periods, jifen.PeriodOf(k, now, loc).Previous(loc).Key)
 	}

@@ -21,7 +21,6 @@ type table struct {
 	title string
 	head  []string
 	rows  [][]string
-	note  string // a paragraph before the table
 }
 
 func num(v int64) string { return strconv.FormatInt(v, 10) }

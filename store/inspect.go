@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"jifen"
 )
@@ -59,7 +60,7 @@ func Inspect(path string) (f Facts, err error) {
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		if err == bolt.ErrTimeout {
+		if err == bolterrors.ErrTimeout {
 			return f, ErrLocked
 		}
 		return f, fmt.Errorf("%s is not a jifen store: %w", path, err)

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"jifen"
 )
@@ -177,7 +178,7 @@ func Open(path string, opt Options) (*Store, error) {
 		NoSync:         opt.NoSync,
 	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, ErrLocked
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)

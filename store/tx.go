@@ -242,7 +242,8 @@ func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
 func behaviorUse(btx *bolt.Tx, member, behavior string, p jifen.Period) (times int, points int64) {
 	c := btx.Bucket(bucketAgg).Cursor()
 	pre := rcvPrefix(member)
-	k, v := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	k, _ := c.Seek(append(append([]byte{}, pre...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	var v []byte
 	if k == nil {
 		k, v = c.Last()
 	} else {

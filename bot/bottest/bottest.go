@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"jifen"
 	"jifen/bot"
@@ -51,7 +51,7 @@ func New(t testing.TB, configPath string) Example {
 	// first: before Close).
 	t.Cleanup(func() {
 		rep, err := st.Verify()
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 			return // the test closed it itself (a restart) and checks on its own
 		}
 		if err != nil || !rep.OK() {

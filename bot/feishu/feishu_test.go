@@ -68,7 +68,7 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 	})
 	record := func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer t-fake" {
-			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, 401)
+			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, http.StatusUnauthorized)
 			return
 		}
 		var body struct {
@@ -91,7 +91,7 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 	// does, and in the chats named oc_refuses… (a bot removed from the group).
 	mux.HandleFunc("POST /open-apis/ephemeral/v1/send", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer t-fake" {
-			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, 401)
+			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, http.StatusUnauthorized)
 			return
 		}
 		var body struct {

@@ -77,7 +77,7 @@ func TestManifestListsEveryCommand(t *testing.T) {
 		section = section[:end+3]
 	}
 	// Each row starts with one or more `/command …` cells.
-	row := regexp.MustCompile("(?m)^\\| (.*?) \\|")
+	row := regexp.MustCompile(`(?m)^\| (.*?) \|`)
 	cmd := regexp.MustCompile("`/([a-z]+)")
 	seen := map[string]bool{}
 	for _, r := range row.FindAllStringSubmatch(section, -1) {
