@@ -2,14 +2,12 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"jifen"
 	"jifen/rules"
-	"jifen/store"
 )
 
 // Celebrations are the behaviors a celebrations schedule awards: on each
@@ -106,28 +104,14 @@ func (b *Bot) Celebrate(ctx context.Context, at time.Time, c Celebrations) (Mess
 	return Message{Kind: string(jifen.KindAward), Title: title, Text: lines, Public: true}, len(lines), nil
 }
 
-// celebrate applies one celebration award under key; applied is false when
-// the key was already used (a second run).
+// celebrate applies one celebration award under key, as any award is
+// applied (apply: the receiver employed, the behavior's limits); applied
+// is false when the key was already used (a second run) or the award
+// waits for an approval.
 func (b *Bot) celebrate(ctx context.Context, key string, m jifen.Member, bh *rules.Behavior) (applied bool, err error) {
-	plan := awardPlan{kind: jifen.KindAward, giver: celebrationGiver, receivers: []jifen.Member{m}, behavior: bh,
-		points: bh.Min, reason: bh.Name, source: "celebration"}
-	_, replayed, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
-		if err := checkReceiver(m, tx.Now(), tx.Location()); err != nil {
-			return nil, err
-		}
-		r := rules.Request{Kind: plan.kind, Giver: plan.giver, Receivers: plan.receivers, Behavior: bh, Points: plan.points,
-			At: tx.Now(), Loc: tx.Location()}
-		if _, err := b.cat.Check(r, tx.Usage()); err != nil {
-			return nil, err
-		}
-		id, err := tx.Append(&jifen.Entry{Kind: plan.kind, Giver: plan.giver.ID, Receiver: m.ID, Points: plan.points,
-			Category: bh.Category, Behavior: bh.ID, Reason: plan.reason, RuleVersion: b.version, Source: plan.source})
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(id)
-	})
-	return err == nil && !replayed, err
+	resp, err := b.apply(ctx, key, awardPlan{kind: jifen.KindAward, giver: celebrationGiver, receivers: []jifen.Member{m},
+		behavior: bh, points: bh.Min, reason: bh.Name, source: "celebration"})
+	return err == nil && !resp.Replayed && len(resp.Entries) > 0, err
 }
 
 // anniversaryYears is how many years a member who joined on joined (a date
