@@ -252,6 +252,19 @@ func (s *Store) LinkMember(ctx context.Context, id string, link jifen.Member) (j
 	return out, err
 }
 
+// TryLinkMember is LinkMember for a look-up that goes on past a refusal:
+// an id the member already has, or another member holds, links nothing
+// and is no error (linked false).
+func (s *Store) TryLinkMember(ctx context.Context, id string, link jifen.Member) (linked bool, err error) {
+	switch _, err := s.LinkMember(ctx, id, link); {
+	case errors.Is(err, ErrPlatformIDTaken):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 // RegisterMember adds a member first seen on a platform (a Slack or
 // Feishu user not in the config). A member with the same id, registered
 // meanwhile by a concurrent request, is kept as it is.

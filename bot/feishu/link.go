@@ -2,11 +2,9 @@ package feishu
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"jifen"
-	"jifen/store"
 )
 
 // LinkByEmail links each member who has an email but no open_id to the
@@ -44,19 +42,15 @@ func (a *Adapter) LinkByEmail(ctx context.Context) (linked int, err error) {
 			skipped++
 			continue
 		}
-		if _, taken := a.st.MemberByFeishuOpenID(p.ID); taken {
-			skipped++
-			continue
-		}
-		// The member may have been linked meanwhile (first contact,
-		// members sync): LinkMember refuses to replace their id.
-		switch _, err := a.st.LinkMember(ctx, m.ID, jifen.Member{FeishuOpenID: p.ID}); {
-		case errors.Is(err, store.ErrPlatformIDTaken):
-			skipped++
+		// The id may be another member's, or the member linked meanwhile
+		// (first contact, members sync): then nothing is linked.
+		switch ok, err := a.st.TryLinkMember(ctx, m.ID, jifen.Member{FeishuOpenID: p.ID}); {
 		case err != nil:
 			return linked, fmt.Errorf("link member %s: %w", m.ID, err)
-		default:
+		case ok:
 			linked++
+		default:
+			skipped++
 		}
 	}
 	a.log.Info("linked members by email", "looked_up", len(emails), "linked", linked,

@@ -9,7 +9,6 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"jifen"
-	"jifen/store"
 )
 
 // lookupPace spaces users.lookupByEmail calls: the method is Tier 3
@@ -70,19 +69,15 @@ func (a *Adapter) LinkByEmail(ctx context.Context) (linked int, err error) {
 			skipped++
 			continue
 		}
-		if _, taken := a.st.MemberBySlackID(u.ID); taken {
-			skipped++
-			continue
-		}
-		// The member may have been linked meanwhile (first contact,
-		// members sync): LinkMember refuses to replace their id.
-		switch _, err := a.st.LinkMember(ctx, m.ID, jifen.Member{SlackID: u.ID}); {
-		case errors.Is(err, store.ErrPlatformIDTaken):
-			skipped++
+		// The id may be another member's, or the member linked meanwhile
+		// (first contact, members sync): then nothing is linked.
+		switch ok, err := a.st.TryLinkMember(ctx, m.ID, jifen.Member{SlackID: u.ID}); {
 		case err != nil:
 			return linked, fmt.Errorf("link member %s: %w", m.ID, err)
-		default:
+		case ok:
 			linked++
+		default:
+			skipped++
 		}
 	}
 	return linked, nil
