@@ -62,13 +62,13 @@ const (
 // fairness: its restricted categories are a rule matter, not a skill one.
 func coaching(people []jifen.Member, cur *counters, cat *rules.Catalog, f Fairness) Coaching {
 	c := Coaching{Departments: []DepartmentGap{}, Members: []MemberGap{}}
+	// The company: the counted members with a department, as fairness
+	// grouped them.
 	var total int64
 	staffed := 0
-	for _, m := range people {
-		if m.Department != "" {
-			total += cur.byMember[m.ID]
-			staffed++
-		}
+	for _, d := range f.ByDepartment {
+		total += d.Total
+		staffed += d.Members
 	}
 	if staffed > 0 && len(f.ByDepartment) >= 2 {
 		company := float64(total) / float64(staffed)
