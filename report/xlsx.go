@@ -232,22 +232,19 @@ func plain(s string) string {
 	return strings.ReplaceAll(s, `\|`, "|")
 }
 
+// sheetTable is a table of the workbook: its header and typed rows.
+type sheetTable struct {
+	header []string
+	rows   [][]value
+}
+
 // splitTables are the Markdown tables whose cells join two figures
 // ("27.86 (3)", "184 → 26", "100.0% (7)"), rewritten from the summary with
 // a column for each, keyed by the Markdown header (joined with NUL).
-func splitTables(s *Summary, t func(string, ...any) string) map[string]struct {
-	header []string
-	rows   [][]value
-} {
-	out := map[string]struct {
-		header []string
-		rows   [][]value
-	}{}
+func splitTables(s *Summary, t func(string, ...any) string) map[string]sheetTable {
+	out := map[string]sheetTable{}
 	add := func(md, header []string, rows [][]value) {
-		out[strings.Join(md, "\x00")] = struct {
-			header []string
-			rows   [][]value
-		}{header, rows}
+		out[strings.Join(md, "\x00")] = sheetTable{header, rows}
 	}
 	orDash := func(x *float64, f string) value {
 		if x == nil {
