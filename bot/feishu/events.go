@@ -35,6 +35,16 @@ type messageEvent struct {
 	} `json:"message"`
 }
 
+// mentionsOf maps a message's placeholders (@_user_1) to the users they
+// name.
+func mentionsOf(ms []mention) map[string]user {
+	out := map[string]user{}
+	for _, mt := range ms {
+		out[mt.Key] = user{OpenID: mt.ID.OpenID, Tenant: mt.TenantKey, Name: mt.Name}
+	}
+	return out
+}
+
 // mention is one @mention of a message: its placeholder key (@_user_1).
 type mention struct {
 	Key       string `json:"key"`
@@ -160,10 +170,7 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	if len(words) == 0 {
 		words = []string{"/help"}
 	}
-	mentions := map[string]user{}
-	for _, mt := range m.Mentions {
-		mentions[mt.Key] = user{OpenID: mt.ID.OpenID, Tenant: mt.TenantKey, Name: mt.Name}
-	}
+	mentions := mentionsOf(m.Mentions)
 	key := "feishu:msg:" + m.MessageID
 	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
 	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions)
@@ -217,10 +224,7 @@ func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string
 	if !ok {
 		return
 	}
-	mentions := map[string]user{}
-	for _, mt := range m.Mentions {
-		mentions[mt.Key] = user{OpenID: mt.ID.OpenID, Tenant: mt.TenantKey, Name: mt.Name}
-	}
+	mentions := mentionsOf(m.Mentions)
 	key := "feishu:msg:" + m.MessageID
 	resp := a.run(ctx, sender, home, cmd, key, mentions)
 	a.sendNotices(resp, key)
