@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -37,6 +38,11 @@ type Options struct {
 	// @someone (config privacy.score_visibility); nil or a role left out:
 	// the defaults (employee self, manager department, admin everyone).
 	ScoreVisibility jifen.ScoreVisibility
+	// Platforms are where notices go: each notice is queued in the store's
+	// outbox once for each platform, in the transaction of the command
+	// that causes it, and sent from there to the members who are on it.
+	// None (jifen chat): notices are only in the Response.
+	Platforms []string
 }
 
 // Bot executes commands. It is safe for concurrent use.
@@ -51,6 +57,7 @@ type Bot struct {
 	surveys    []survey.Survey
 	observe    func(source, command, outcome string)
 	scores     jifen.ScoreVisibility
+	platforms  []string
 }
 
 // New returns a Bot.
@@ -62,7 +69,7 @@ func New(opt Options) *Bot {
 		opt.Logger = slog.Default()
 	}
 	return &Bot{st: opt.Store, cat: opt.Catalog, version: opt.CatalogVersion, lang: opt.Language, log: opt.Logger, reportLink: opt.ReportLink, surveys: opt.Surveys,
-		scores: opt.ScoreVisibility}
+		scores: opt.ScoreVisibility, platforms: opt.Platforms}
 }
 
 // SetCommandObserver has fn called for every command handled, with its
@@ -223,6 +230,9 @@ func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Resp
 		if err != nil {
 			return nil, err
 		}
+		if err := b.queue(tx, key, resp.Notices); err != nil {
+			return nil, err
+		}
 		return json.Marshal(resp)
 	})
 	if err != nil {
@@ -235,6 +245,52 @@ func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Resp
 	resp.Replayed = replayed
 	return resp, nil
 }
+
+// queue writes notices to the outbox in tx, once for each platform. key,
+// the delivery's, names each message for the platform's duplicate check.
+func (b *Bot) queue(tx *store.Tx, key string, ns []Notice) error {
+	for i, n := range ns {
+		body, err := json.Marshal(n.Message)
+		if err != nil {
+			return err
+		}
+		k := ""
+		if key != "" {
+			k = fmt.Sprintf("%s#notice%d", key, i)
+		}
+		for _, p := range b.platforms {
+			if _, err := tx.Enqueue(store.Outgoing{Platform: p, To: n.To, Body: body, Key: k}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Queue writes notices to the outbox in a transaction of their own (for
+// scheduled jobs: reminders, results). key names them as in queue.
+func (b *Bot) Queue(ctx context.Context, key string, ns []Notice) error {
+	if len(b.platforms) == 0 || len(ns) == 0 {
+		return nil
+	}
+	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) { return nil, b.queue(tx, key, ns) })
+	return err
+}
+
+// SetPlatforms sets Options.Platforms; call it before handling requests.
+func (b *Bot) SetPlatforms(ps ...string) { b.platforms = ps }
+
+// Outgoing is a direct message to member on platform, for the outbox.
+func Outgoing(platform, member string, m Message, key string) (store.Outgoing, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return store.Outgoing{}, err
+	}
+	return store.Outgoing{Platform: platform, To: member, Body: body, Key: key}, nil
+}
+
+// Platforms are the platforms notices are queued for.
+func (b *Bot) Platforms() []string { return b.platforms }
 
 // now is the store's clock.
 func (b *Bot) now() time.Time { return b.st.Now() }

@@ -189,6 +189,11 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 		if err := tx.StartRound(&r); err != nil {
 			return nil, err
 		}
+		// The cards are queued with the round: a round is never started
+		// without them, nor a card sent for a round that was not.
+		if err := b.queue(tx, key, b.surveyCards(&r)); err != nil {
+			return nil, err
+		}
 		return json.Marshal(Response{Reply: Message{Kind: "survey", Title: s.Title, Text: []string{
 			b.t("survey.started", r.ID(), len(r.Audience), b.when(r.Closes))}}})
 	})
@@ -202,12 +207,20 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 	if replay {
 		return resp, nil
 	}
-	// The cards go out after the commit, and are not kept with the
-	// idempotency key: they would be a card per member.
-	for _, id := range r.Audience {
-		resp.Notices = append(resp.Notices, Notice{To: id, Message: b.SurveyCard(&r, survey.Answer{}, "")})
-	}
+	// The cards are not kept with the idempotency key (they would be a
+	// card per member), only in the outbox; the response lists them for
+	// a console, which has no outbox.
+	resp.Notices = b.surveyCards(&r)
 	return resp, nil
+}
+
+// surveyCards is the card of round r for each member of its audience.
+func (b *Bot) surveyCards(r *survey.Round) []Notice {
+	ns := make([]Notice, 0, len(r.Audience))
+	for _, id := range r.Audience {
+		ns = append(ns, Notice{To: id, Message: b.SurveyCard(r, survey.Answer{}, "")})
+	}
+	return ns
 }
 
 // answerSurvey handles "/survey answer ROUND QUESTION VALUE…" (what the
@@ -548,60 +561,102 @@ func (b *Bot) npsSplit(cs []int) string {
 // SurveyTick does what is due at now for the open rounds: a reminder to
 // those who have not answered (once per round), and closing the rounds
 // whose time is up (the admins get the results). Each is claimed in the
-// store first, so a restart never sends them twice. It returns the
-// direct messages to send.
+// store, and its messages queued in the outbox in the same transaction,
+// so a restart never sends them twice nor loses them. It returns the
+// messages queued, for a console, which has no outbox.
 func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 	var out []Notice
 	for _, r := range b.st.Rounds("") {
 		if !r.Closed.IsZero() {
+			if r.ResultsDue {
+				ns, err := b.announceResults(ctx, r)
+				out = append(out, ns...)
+				if err != nil {
+					return out, err
+				}
+			}
 			continue
 		}
 		closing := !now.Before(r.Closes)
 		if !closing && !r.Reminded && !r.RemindAt.IsZero() && !now.Before(r.RemindAt) {
+			var reminders []Notice
+			for _, id := range r.Audience {
+				if b.st.Answered(&r, id) {
+					continue
+				}
+				msg := b.SurveyCard(&r, survey.Answer{}, b.t("survey.reminder", b.when(r.Closes)))
+				reminders = append(reminders, Notice{To: id, Message: msg})
+			}
 			claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
 				if cur.Reminded {
 					return errAlready
 				}
 				cur.Reminded = true
-				return tx.PutRound(cur)
+				if err := tx.PutRound(cur); err != nil {
+					return err
+				}
+				return b.queue(tx, "", reminders)
 			})
 			if err != nil {
 				return out, err
 			}
 			if claimed {
-				for _, id := range r.Audience {
-					if b.st.Answered(&r, id) {
-						continue
-					}
-					msg := b.SurveyCard(&r, survey.Answer{}, b.t("survey.reminder", b.when(r.Closes)))
-					out = append(out, Notice{To: id, Message: msg})
-				}
+				out = append(out, reminders...)
 			}
 		}
 		if closing {
+			// The round closes first, and its results go out in a write
+			// of their own once the file holds no trace of who answered
+			// (scrubAfterClose); ResultsDue keeps them owed across a
+			// restart in between.
 			claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
 				if !cur.Closed.IsZero() {
 					return errAlready
 				}
+				cur.ResultsDue = true
 				return tx.CloseRound(cur)
 			})
 			if err != nil {
 				return out, err
 			}
 			if claimed {
-				b.scrubAfterClose(ctx, &r)
-				res, err := b.SurveyResults(r.Survey, r.N)
+				ns, err := b.announceResults(ctx, r)
+				out = append(out, ns...)
 				if err != nil {
 					return out, err
-				}
-				msg := b.ResultsMessage(res)
-				for _, m := range b.admins() {
-					out = append(out, Notice{To: m.ID, Message: msg})
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// announceResults queues a closed round's results for the admins, once.
+func (b *Bot) announceResults(ctx context.Context, r survey.Round) ([]Notice, error) {
+	b.scrubAfterClose(ctx, &r)
+	res, err := b.SurveyResults(r.Survey, r.N)
+	if err != nil {
+		return nil, err
+	}
+	msg := b.ResultsMessage(res)
+	var ns []Notice
+	for _, m := range b.admins() {
+		ns = append(ns, Notice{To: m.ID, Message: msg})
+	}
+	claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
+		if !cur.ResultsDue {
+			return errAlready
+		}
+		cur.ResultsDue = false
+		if err := tx.PutRound(cur); err != nil {
+			return err
+		}
+		return b.queue(tx, "", ns)
+	})
+	if !claimed {
+		return nil, err
+	}
+	return ns, err
 }
 
 // scrubAfterClose waits until the store has zeroed its free pages after

@@ -26,6 +26,7 @@ type Metrics struct {
 	batch     prometheus.Histogram
 	scheduled *prometheus.CounterVec
 	lastTick  prometheus.Gauge
+	outbox    *prometheus.CounterVec
 }
 
 // latencyBuckets cover a fast acknowledgement (a millisecond) to Slack's
@@ -56,7 +57,10 @@ func New(pending func() float64) *Metrics {
 		Help: "Scheduled jobs run, by job and outcome (ok or failed)."}, []string{"job", "outcome"})
 	m.lastTick = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jifen_scheduler_last_tick_timestamp_seconds",
 		Help: "When the scheduler last looked for due jobs (every 30 s while it runs), in Unix seconds."})
-	m.reg.MustRegister(m.commands, m.http, m.ack, m.rejected, m.commit, m.batch, m.scheduled, m.lastTick,
+	m.outbox = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jifen_outbox_sends_total",
+		Help: "Attempts to send a message of the outbox, by platform and outcome (sent; retry: failed, held back and tried again; dropped: refused for good or out of tries)."},
+		[]string{"platform", "outcome"})
+	m.reg.MustRegister(m.commands, m.http, m.ack, m.rejected, m.commit, m.batch, m.scheduled, m.lastTick, m.outbox,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pending != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jifen_pending_approvals",
@@ -78,6 +82,17 @@ func (m *Metrics) StoreReady(ready func() bool) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jifen_store_ready",
 		Help: "Whether the store answers a read transaction in time (1) or not (0)."}, func() float64 { return bit(ready()) }))
 }
+
+// OutboxPending reports, at each scrape, how many messages of a
+// platform's outbox wait to be sent.
+func (m *Metrics) OutboxPending(platform string, pending func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jifen_outbox_pending",
+		Help:        "Messages queued in the outbox and not sent yet (notices, scheduled posts, personal reports).",
+		ConstLabels: prometheus.Labels{"platform": platform}}, func() float64 { return float64(pending()) }))
+}
+
+// Outbox counts one attempt of the outbox's sender.
+func (m *Metrics) Outbox(platform, outcome string) { m.outbox.WithLabelValues(platform, outcome).Inc() }
 
 // SchedulerTicked records a scheduler tick.
 func (m *Metrics) SchedulerTicked(at time.Time) { m.lastTick.Set(float64(at.UnixNano()) / 1e9) }

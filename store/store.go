@@ -89,7 +89,7 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
 		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback,
-		bucketRounds, bucketAnswers, bucketAnswered}
+		bucketRounds, bucketAnswers, bucketAnswered, bucketOutbox}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)
@@ -137,6 +137,8 @@ type Store struct {
 	// readers and scrubs: see scrub.go.
 	readers readers
 	scrubs  *scrubState
+	// outbox wakes the senders: see outbox.go.
+	outbox outboxSignal
 	// links: see survey.go.
 	links links
 

@@ -111,6 +111,9 @@ type Round struct {
 	RemindAt  time.Time  `json:"remind_at,omitzero"`
 	Reminded  bool       `json:"reminded,omitempty"`
 	Closed    time.Time  `json:"closed,omitzero"` // when it closed; zero while open
+	// ResultsDue: the round closed and its results are not queued for the
+	// admins yet.
+	ResultsDue bool `json:"results_due,omitempty"`
 	// Groups counts an anonymous round's audience by department and
 	// level at the start: they decide which of a respondent's attributes
 	// its answer keeps (Attributes).

@@ -19,6 +19,7 @@ import (
 	"jifen"
 	"jifen/bot"
 	"jifen/config"
+	"jifen/outbox"
 	"jifen/store"
 )
 
@@ -103,4 +104,27 @@ func Serve(t *testing.T, h http.Handler, req *http.Request, d time.Duration, wai
 		t.Fatal("background work did not end within 30s")
 	}
 	return rec
+}
+
+// RunOutbox sends the outbox of platform through deliver until the test
+// ends, and has ex.Bot queue its notices there; it returns a function that
+// waits until everything queued so far is sent.
+func (ex Example) RunOutbox(t testing.TB, platform string, deliver outbox.Deliver) (drained func()) {
+	t.Helper()
+	ex.Bot.SetPlatforms(platform)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := outbox.New(outbox.Options{Store: ex.Store, Platform: platform, Deliver: deliver, Workers: 4})
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for ex.Store.OutboxLen(platform) > 0 {
+			if time.Now().After(deadline) {
+				t.Errorf("the outbox still holds %d messages after 30 s", ex.Store.OutboxLen(platform))
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }

@@ -251,17 +251,20 @@ func uuid(cause string) string {
 // a thread, or in a topic group, where every message belongs to a topic.
 func (a *Adapter) Reply(ctx context.Context, messageID string, m bot.Message, cause string, inThread bool) error {
 	card := RenderCard(m).JSON()
-	return a.send(ctx, messageID, func() (string, error) {
-		body := larkim.NewReplyMessageReqBodyBuilder().MsgType("interactive").Content(card).Uuid(uuid(cause))
-		if inThread {
-			body = body.ReplyInThread(true)
-		}
-		resp, err := a.api.Im.V1.Message.Reply(ctx, larkim.NewReplyMessageReqBuilder().MessageId(messageID).Body(body.Build()).Build())
-		if err != nil {
-			return "", err
-		}
-		return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
-	})
+	return a.send(ctx, messageID, func() (string, error) { return a.replyOnce(ctx, messageID, card, uuid(cause), inThread) })
+}
+
+// replyOnce makes one attempt at a reply (Reply).
+func (a *Adapter) replyOnce(ctx context.Context, messageID, card, id string, inThread bool) (string, error) {
+	body := larkim.NewReplyMessageReqBodyBuilder().MsgType("interactive").Content(card).Uuid(id)
+	if inThread {
+		body = body.ReplyInThread(true)
+	}
+	resp, err := a.api.Im.V1.Message.Reply(ctx, larkim.NewReplyMessageReqBuilder().MessageId(messageID).Body(body.Build()).Build())
+	if err != nil {
+		return "", err
+	}
+	return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
 }
 
 // ephemeralPath sends a card only one member of a group sees (仅对你可见);
@@ -313,14 +316,17 @@ func (a *Adapter) Send(ctx context.Context, idType, id string, m bot.Message, ca
 // sendCard posts a card to a chat (chat_id) or a person (open_id).
 func (a *Adapter) sendCard(ctx context.Context, idType, id string, c Card, cause string) error {
 	card := c.JSON()
-	return a.send(ctx, id, func() (string, error) {
-		resp, err := a.api.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
-			Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(id).MsgType("interactive").Content(card).Uuid(uuid(cause)).Build()).Build())
-		if err != nil {
-			return "", err
-		}
-		return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
-	})
+	return a.send(ctx, id, func() (string, error) { return a.createOnce(ctx, idType, id, card, uuid(cause)) })
+}
+
+// createOnce makes one attempt at sending a card (sendCard).
+func (a *Adapter) createOnce(ctx context.Context, idType, id, card, key string) (string, error) {
+	resp, err := a.api.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
+		Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(id).MsgType("interactive").Content(card).Uuid(key).Build()).Build())
+	if err != nil {
+		return "", err
+	}
+	return rateCode(resp.Success(), resp.Code, resp.Msg, resp.StatusCode)
 }
 
 // errRateLimited marks an answer that asks to slow down.
@@ -333,9 +339,18 @@ func rateCode(ok bool, code int, msg string, status int) (string, error) {
 	case status == http.StatusTooManyRequests || code == 99991400 || code == 230020:
 		return "", errRateLimited
 	default:
-		return "", fmt.Errorf("feishu: code %d: %s", code, msg)
+		return "", &apiError{Code: code, Msg: msg, Status: status}
 	}
 }
+
+// apiError is an Open API answer that is not a success.
+type apiError struct {
+	Code   int
+	Msg    string
+	Status int
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("feishu: code %d: %s", e.Code, e.Msg) }
 
 // send paces sends to one receiver (Feishu allows about 5 a second to one
 // user or group, 50 a second per app) and retries rate-limited ones with
@@ -357,24 +372,6 @@ func (a *Adapter) send(ctx context.Context, receiver string, do func() (string, 
 			backoff *= 2
 		}
 	}
-}
-
-// sendNotices delivers a response's notices as direct messages.
-func (a *Adapter) sendNotices(resp bot.Response, cause string) {
-	if len(resp.Notices) == 0 || resp.Replayed {
-		return // a replay's notices went out with the first response
-	}
-	a.bg.Go(func(ctx context.Context) {
-		for i, n := range resp.Notices {
-			m, ok := a.st.Member(n.To)
-			if !ok || m.FeishuOpenID == "" || m.Bot {
-				continue
-			}
-			if err := a.Send(ctx, "open_id", m.FeishuOpenID, n.Message, fmt.Sprintf("%s#notice%d", cause, i)); err != nil {
-				a.log.Warn("direct message failed", "member", m.ID, "err", err)
-			}
-		}
-	})
 }
 
 // limiter spaces sends: at least 200 ms apart to one receiver (Feishu

@@ -174,7 +174,6 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	key := "feishu:msg:" + m.MessageID
 	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
 	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions)
-	a.sendNotices(resp, key)
 	// A message in a thread, or in a topic group (where every message
 	// is in a topic), is answered in its thread. A reply that merely
 	// quotes another (root_id without thread_id) is not in a thread.
@@ -227,7 +226,6 @@ func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string
 	mentions := mentionsOf(m.Mentions)
 	key := "feishu:msg:" + m.MessageID
 	resp := a.run(ctx, sender, home, cmd, key, mentions)
-	a.sendNotices(resp, key)
 	a.bg.Go(func(ctx context.Context) {
 		var err error
 		if resp.Reply.Public {
@@ -318,7 +316,6 @@ func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID, home string) 
 		return a.homeAction(ctx, ev, value.Command, value.Form, key, home)
 	}
 	resp := a.run(ctx, user{OpenID: ev.Operator.OpenID, Tenant: ev.Operator.TenantKey}, home, value.Command, key, nil)
-	a.sendNotices(resp, key)
 	if resp.Reply.Kind == "error" {
 		return toast("error", strings.Join(resp.Reply.Text, " "))
 	}
@@ -397,7 +394,6 @@ func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool, ho
 		return
 	}
 	resp := a.bot.ReactionThanks(ctx, giver, receiver, key, "feishu")
-	a.sendNotices(resp, key)
 	if resp.Reply.Kind == "error" {
 		a.bg.Go(func(ctx context.Context) { _ = a.Send(ctx, "open_id", giver.FeishuOpenID, resp.Reply, key) })
 	}

@@ -186,6 +186,14 @@ type harness struct {
 	a   *Adapter
 	st  *store.Store
 	srv *httptest.Server
+	// drained waits until the outbox has sent what was queued.
+	drained func()
+}
+
+// wait waits for the adapter's background work and for the outbox.
+func (h *harness) wait() {
+	h.a.Wait()
+	h.drained()
 }
 
 func newHarness(t testing.TB, encrypt bool) *harness {
@@ -212,7 +220,8 @@ func newHarness(t testing.TB, encrypt bool) *harness {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(a.Wait)
-	return &harness{t: t, cfg: cfg, api: api, a: a, st: st, srv: srv}
+	drained := ex.RunOutbox(t, "feishu", a.Deliver)
+	return &harness{t: t, cfg: cfg, api: api, a: a, st: st, srv: srv, drained: drained}
 }
 
 // sealed encrypts and signs a plain body as Feishu does.
@@ -314,7 +323,7 @@ func TestGroupCommandWithMentions(t *testing.T) {
 	if code, _ := h.send(event("ev-1", "im.message.receive_v1", testToken, msg)); code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d", n)
 	}
@@ -336,7 +345,7 @@ func TestChineseCommandWithoutSlashInDirectChat(t *testing.T) {
 	h := newHarness(t, false)
 	msg := textMessage("om_p2p", "p2p", zhang, "加分 @_user_1 10 客户好评", [2]string{wang, "王芳"})
 	h.send(event("ev-p2p", "im.message.receive_v1", testToken, msg))
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d", n)
 	}
@@ -377,7 +386,7 @@ func TestBadDeliveriesChangeNothing(t *testing.T) {
 			}
 		})
 	}
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 0 || len(h.api.messages()) != 0 {
 		t.Fatalf("bad deliveries wrote %d entries, sent %d messages", n, len(h.api.messages()))
 	}
@@ -395,7 +404,7 @@ func TestRedeliveriesApplyOnce(t *testing.T) {
 		h.send(event("ev-dup", "im.message.receive_v1", testToken, msg)) // the same event_id
 	}
 	h.send(event("ev-dup-2", "im.message.receive_v1", testToken, msg)) // the same message_id, a new event_id
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d", n)
 	}
@@ -419,7 +428,7 @@ func TestApprovalButtonAppliesOnceAndUpdatesTheCard(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-req", "im.message.receive_v1", testToken,
 		textMessage("om_req", "p2p", zhang, "/award @_user_1 80 签大单 中标", [2]string{wang, "王芳"})))
-	h.a.Wait()
+	h.wait()
 	if h.st.EntryCount() != 0 {
 		t.Fatal("applied before approval")
 	}
@@ -439,7 +448,7 @@ func TestApprovalButtonAppliesOnceAndUpdatesTheCard(t *testing.T) {
 	}
 	// A re-delivered first callback (same token) replays.
 	h.send(event("ev-click-1", "card.action.trigger", testToken, cardCallback("c-tok-1", lina, "/approve 1")))
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d", n)
 	}
@@ -451,7 +460,7 @@ func TestApprovalButtonAppliesOnceAndUpdatesTheCard(t *testing.T) {
 func TestBotMenuAnswersInADirectMessage(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-menu", "application.bot.menu_v6", testToken, fmt.Sprintf(`{"operator":{"operator_id":{"open_id":%q}},"event_key":"score","timestamp":1700000000}`, wang)))
-	h.a.Wait()
+	h.wait()
 	ms := h.api.messages()
 	if len(ms) != 1 || ms[0].IDType != "open_id" || ms[0].ReceiveID != wang || !strings.Contains(fmt.Sprint(ms[0].Content), "王芳") {
 		t.Fatalf("%+v", ms)
@@ -462,7 +471,7 @@ func TestReactionThanks(t *testing.T) {
 	h := newHarness(t, true)
 	reaction := func(id, typ string) {
 		h.send(event(id, typ, testToken, fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang)))
-		h.a.Wait()
+		h.wait()
 	}
 	reaction("ev-r1", "im.message.reaction.created_v1")
 	month := jifen.PeriodOf(jifen.Month, h.st.Now(), h.st.Location())
@@ -478,7 +487,7 @@ func TestReactionThanks(t *testing.T) {
 func TestUnknownSenderIsRegistered(t *testing.T) {
 	h := newHarness(t, false)
 	h.send(event("ev-new", "im.message.receive_v1", testToken, textMessage("om_new", "p2p", "ou_newcomer000000000000000001", "/score")))
-	h.a.Wait()
+	h.wait()
 	m, ok := h.st.MemberByFeishuOpenID("ou_newcomer000000000000000001")
 	if !ok || m.Name != "赵新" || m.Department != "市场部" || m.Role != jifen.RoleEmployee {
 		t.Fatalf("%+v %v", m, ok)
@@ -498,7 +507,7 @@ func TestUnknownSenderIsMatchedByEmail(t *testing.T) {
 	h.api.users[open] = `{"name":"赵敏","open_id":"` + open + `","enterprise_email":"Zhao.Min@Example.com","department_ids":["od-market"]}`
 	before := len(h.st.Members())
 	h.send(event("ev-email", "im.message.receive_v1", testToken, textMessage("om_email", "p2p", open, "/score")))
-	h.a.Wait()
+	h.wait()
 	m, ok := h.st.MemberByFeishuOpenID(open)
 	if !ok || m.ID != "E1024" || m.Role != jifen.RoleManager || m.Department != "销售部" || m.Name != "赵敏" {
 		t.Fatalf("%+v %v", m, ok)
@@ -514,7 +523,7 @@ func TestRejectWithAReasonFromTheCardForm(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-req2", "im.message.receive_v1", testToken,
 		textMessage("om_req2", "p2p", zhang, "/award @_user_1 80 签大单 中标", [2]string{wang, "王芳"})))
-	h.a.Wait()
+	h.wait()
 	var card string
 	for _, s := range h.api.messages() {
 		if s.ReceiveID == lina {

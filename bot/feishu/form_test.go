@@ -113,7 +113,7 @@ func TestBlockFormSubmissionAppendsTheText(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-req", "im.message.receive_v1", testToken,
 		textMessage("om_req", "p2p", zhang, "/award @_user_1 80 签大单 中标", [2]string{wang, "王芳"})))
-	h.a.Wait()
+	h.wait()
 	if _, ok := h.st.Approval(1); !ok {
 		t.Fatal("no pending approval")
 	}

@@ -65,7 +65,7 @@ func (h *fuzzHarness) deliver(t *testing.T, body []byte, header http.Header) (in
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
+	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.wait)
 	code := rec.Code
 	if code >= 500 || code < 200 {
 		t.Fatalf("webhook answered %d to %q: %s", code, body, rec.Body)

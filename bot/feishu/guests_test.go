@@ -37,7 +37,7 @@ func TestUsersOfAnotherTenantAreRefusedUnlessAllowed(t *testing.T) {
 
 	// Typing a command.
 	h.send(event("ev-o1", "im.message.receive_v1", testToken, fromTenant(textMessage("om_o1", "p2p", outsider, "/score"), "t-other")))
-	h.a.Wait()
+	h.wait()
 	if !sentTo("om_o1", h.a.bot.T("err.guest_caller")) {
 		t.Fatalf("the outsider is not told why: %+v", h.api.messages())
 	}
@@ -45,7 +45,7 @@ func TestUsersOfAnotherTenantAreRefusedUnlessAllowed(t *testing.T) {
 	award := textMessage("om_o2", "p2p", zhang, "/award @_user_1 10 客户好评", [2]string{outsider, "外人"})
 	award = strings.Replace(award, `"name":"外人"}`, `"name":"外人","tenant_key":"t-other"}`, 1)
 	h.send(event("ev-o2", "im.message.receive_v1", testToken, fromTenant(award, "t1")))
-	h.a.Wait()
+	h.wait()
 	if !sentTo("om_o2", h.a.bot.T("err.guest_member", "外人")) {
 		t.Fatalf("the awarder is not told why: %+v", h.api.messages())
 	}
@@ -57,14 +57,14 @@ func TestUsersOfAnotherTenantAreRefusedUnlessAllowed(t *testing.T) {
 	}
 	// Thanked with a reaction on their message.
 	h.send(event("ev-o4", "im.message.reaction.created_v1", testToken, fmt.Sprintf(`{"message_id":"om_by_outsider","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q}}`, wang)))
-	h.a.Wait()
+	h.wait()
 	if _, ok := h.st.MemberByFeishuOpenID(outsider); ok || commits.Load() != 0 || h.st.EntryCount() != 0 {
 		t.Fatalf("refused outsider: registered %v, %d commits, %d entries", ok, commits.Load(), h.st.EntryCount())
 	}
 
 	// A newcomer of the app's own tenant is registered as before.
 	h.send(event("ev-o5", "im.message.receive_v1", testToken, fromTenant(textMessage("om_o5", "p2p", "ou_colleague00000000000000000001", "/score"), "t1")))
-	h.a.Wait()
+	h.wait()
 	if _, ok := h.st.MemberByFeishuOpenID("ou_colleague00000000000000000001"); !ok {
 		t.Fatal("a colleague of the same tenant was not registered")
 	}
@@ -72,7 +72,7 @@ func TestUsersOfAnotherTenantAreRefusedUnlessAllowed(t *testing.T) {
 	// Allowed by feishu.guests, the outsider joins.
 	h.a.cfg.Guests.External = true
 	h.send(event("ev-o6", "im.message.receive_v1", testToken, fromTenant(textMessage("om_o6", "p2p", outsider, "/score"), "t-other")))
-	h.a.Wait()
+	h.wait()
 	if _, ok := h.st.MemberByFeishuOpenID(outsider); !ok {
 		t.Fatal("an allowed outsider was not registered")
 	}

@@ -209,7 +209,6 @@ func (a *Adapter) homeAction(ctx context.Context, ev cardEvent, command, form, k
 	out := map[string]any{}
 	if command != "" {
 		resp := a.bot.Handle(ctx, bot.Request{Caller: caller, Text: command, Source: "feishu", Key: key})
-		a.sendNotices(resp, key)
 		if resp.Reply.Kind == "error" {
 			out = toast("error", strings.Join(resp.Reply.Text, " "))
 		} else {

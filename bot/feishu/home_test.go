@@ -57,18 +57,18 @@ func (h *harness) homeCards(open, title string) int {
 func TestFirstDirectMessageSendsThePersonalCard(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-first", "im.message.receive_v1", testToken, textMessage("om_first", "p2p", wang, "/score")))
-	h.a.Wait()
+	h.wait()
 	if n := h.homeCards(wang, "王芳 的积分主页"); n != 1 {
 		t.Fatalf("%d personal cards: %+v", n, h.api.messages())
 	}
 	h.send(event("ev-second", "im.message.receive_v1", testToken, textMessage("om_second", "p2p", wang, "/score")))
-	h.a.Wait()
+	h.wait()
 	if n := h.homeCards(wang, "王芳 的积分主页"); n != 1 {
 		t.Fatalf("%d personal cards after a second message", n)
 	}
 	// A mention in a group is no direct message.
 	h.send(event("ev-group", "im.message.receive_v1", testToken, textMessage("om_group", "group", zhang, "@_user_1 /score", [2]string{botID, "jifen"})))
-	h.a.Wait()
+	h.wait()
 	if n := h.homeCards(zhang, "张伟 的积分主页"); n != 0 {
 		t.Fatalf("a group message sent a personal card")
 	}
@@ -77,7 +77,7 @@ func TestFirstDirectMessageSendsThePersonalCard(t *testing.T) {
 func TestBotMenuSendsThePersonalCard(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-menu-home", "application.bot.menu_v6", testToken, fmt.Sprintf(`{"operator":{"operator_id":{"open_id":%q}},"event_key":"home","timestamp":1700000000}`, wang)))
-	h.a.Wait()
+	h.wait()
 	if n := h.homeCards(wang, "王芳 的积分主页"); n != 1 {
 		t.Fatalf("%d personal cards: %+v", n, h.api.messages())
 	}
@@ -109,7 +109,7 @@ func TestPersonalCardButtonsUpdateTheCard(t *testing.T) {
 			t.Fatalf("thanks: %d %v", code, out)
 		}
 	}
-	h.a.Wait()
+	h.wait()
 	var thanks int
 	_ = h.st.ForEachEntry(func(e *jifen.Entry) error {
 		if e.Kind == jifen.KindThanks && e.Giver == "wangfang" && e.Receiver == "zhangwei" && e.Points == 3 && e.Reason == "帮我整理 报价单" {

@@ -31,7 +31,7 @@ func TestInlineRecognitionInGroups(t *testing.T) {
 			if code, _ := h.send(event("ev-inline", "im.message.receive_v1", testToken, msg)); code != 200 {
 				t.Fatalf("status %d", code)
 			}
-			h.a.Wait()
+			h.wait()
 			if n := h.st.EntryCount(); n != tc.entries {
 				t.Fatalf("entries %d, want %d", n, tc.entries)
 			}
@@ -61,7 +61,7 @@ func TestInlineRecognitionIgnoresApps(t *testing.T) {
 	msg := strings.Replace(groupMessage("om_inline", "oc_sales", "group", "", "", "+10 @_user_1 客户好评", [2]string{wang, "王芳"}),
 		`"sender_type":"user"`, `"sender_type":"app"`, 1)
 	h.send(event("ev-inline", "im.message.receive_v1", testToken, msg))
-	h.a.Wait()
+	h.wait()
 	if n, sent := h.st.EntryCount(), h.api.messages(); n != 0 || len(sent) != 0 {
 		t.Fatalf("entries %d, sent %+v", n, sent)
 	}
@@ -73,7 +73,7 @@ func TestInlineRecognitionIsOffByDefault(t *testing.T) {
 	h := newHarness(t, true)
 	msg := groupMessage("om_inline", "oc_sales", "group", "", "", "+10 @_user_1 客户好评", [2]string{wang, "王芳"})
 	h.send(event("ev-inline", "im.message.receive_v1", testToken, msg))
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 0 {
 		t.Fatalf("entries %d", n)
 	}

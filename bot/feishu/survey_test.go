@@ -14,7 +14,7 @@ import (
 func TestSurveyAnsweredFromCards(t *testing.T) {
 	h := newHarness(t, true)
 	h.send(event("ev-start", "im.message.receive_v1", testToken, textMessage("om_start", "p2p", lina, "/survey start satisfaction")))
-	h.a.Wait()
+	h.wait()
 	cards := 0
 	for _, s := range h.api.messages() {
 		raw, _ := json.Marshal(s.Content)
@@ -63,7 +63,7 @@ func TestSurveyAnsweredFromCards(t *testing.T) {
 		t.Fatalf("answers: %+v", answers)
 	}
 	h.send(event("ev-close", "im.message.receive_v1", testToken, textMessage("om_close", "p2p", lina, "/survey close satisfaction")))
-	h.a.Wait()
+	h.wait()
 	c := cardText(click("s4", "/survey answer satisfaction-1 recommend 10"))
 	if !strings.Contains(c, "结束") || strings.Contains(c, "/survey answer") {
 		t.Fatalf("card after closing: %s", c)

@@ -40,7 +40,7 @@ func TestRepliesStayInTheThread(t *testing.T) {
 			if code, _ := h.send(event("ev-thread", "im.message.receive_v1", testToken, msg)); code != 200 {
 				t.Fatalf("status %d", code)
 			}
-			h.a.Wait()
+			h.wait()
 			var replies []sent
 			for _, s := range h.api.messages() {
 				if s.Path == "/open-apis/im/v1/messages/om_cmd/reply" {
@@ -73,7 +73,7 @@ func TestPrivateAnswersInGroups(t *testing.T) {
 			if code, _ := h.send(event("ev-score", "im.message.receive_v1", testToken, msg)); code != 200 {
 				t.Fatalf("status %d", code)
 			}
-			h.a.Wait()
+			h.wait()
 			got := h.api.messages()
 			if len(got) != 1 {
 				t.Fatalf("sent %+v", got)

@@ -132,7 +132,7 @@ func TestNoPaddingOracle(t *testing.T) {
 			t.Fatalf("answer %d differs: %+v, want %+v", i, a, want)
 		}
 	}
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 0 || len(h.api.messages()) != 0 {
 		t.Fatalf("refused deliveries wrote %d entries, sent %d messages", n, len(h.api.messages()))
 	}
@@ -264,7 +264,7 @@ func TestTokenOnlyWebhook(t *testing.T) {
 			t.Errorf("%s: %d %v", name, code, out)
 		}
 	}
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 0 || len(h.api.messages()) != 0 {
 		t.Fatalf("refused events wrote %d entries, sent %d messages", n, len(h.api.messages()))
 	}
@@ -272,7 +272,7 @@ func TestTokenOnlyWebhook(t *testing.T) {
 	if code, _ := h.post(eventAt("ev-late", "im.message.receive_v1", testToken, award("late"), now.Add(-6*time.Hour)), nil); code != 200 {
 		t.Fatalf("a six-hour-old re-delivery: %d", code)
 	}
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d", n)
 	}

@@ -18,7 +18,7 @@ func TestLongConnectionFrames(t *testing.T) {
 	if _, err := d.Do(ctx, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
-	h.a.Wait()
+	h.wait()
 	// The award waits for approval; the admin approves from the card.
 	resp, err := d.Do(ctx, []byte(event("ev-ws-2", "card.action.trigger", testToken, cardCallback("ws-tok", lina, "/approve 1"))))
 	if err != nil {

@@ -226,25 +226,6 @@ func commandText(command, text string) string {
 	return command + " " + text
 }
 
-// sendNotices delivers a response's notices as direct messages, in the
-// background: the acknowledgement must not wait for them.
-func (a *Adapter) sendNotices(resp bot.Response) {
-	if len(resp.Notices) == 0 || resp.Replayed {
-		return // a replay's notices went out with the first response
-	}
-	a.bg.Go(func(ctx context.Context) {
-		for _, n := range resp.Notices {
-			m, ok := a.st.Member(n.To)
-			if !ok || m.SlackID == "" || m.Bot {
-				continue
-			}
-			if err := a.Post(ctx, m.SlackID, n.Message); err != nil {
-				a.log.Warn("direct message failed", "member", m.ID, "err", err)
-			}
-		}
-	})
-}
-
 // apiRetry is how Web API calls are retried, by slack-go itself: after a
 // 429 (waiting Retry-After), a 5xx or a broken connection, with backoff,
 // up to four times; anything else (a 400, ok:false) is not retried.

@@ -52,7 +52,7 @@ func TestAskButtonOpensAModalAndRunsOnce(t *testing.T) {
 			if code, body := h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(cb), nil); code != 200 || body != "" {
 				t.Fatalf("click: %d %q", code, body)
 			}
-			h.a.Wait()
+			h.wait()
 			var view map[string]any
 			for _, p := range h.slack.sent()[sent:] {
 				switch p.Path {
@@ -101,7 +101,7 @@ func TestAskButtonOpensAModalAndRunsOnce(t *testing.T) {
 					t.Fatalf("submission answered %q", body)
 				}
 			}
-			h.a.Wait()
+			h.wait()
 			if n := h.st.EntryCount(); n != before+1 {
 				t.Fatalf("entries %d after a retried submission, want %d", n, before+1)
 			}
@@ -134,7 +134,7 @@ func TestAskButtonWithoutATriggerRunsTheCommand(t *testing.T) {
 	cb := fmt.Sprintf(`{"type":"block_actions","response_url":%q,"user":{"id":%q},
 		"actions":[{"type":"button","action_id":%q,"block_id":"b","value":"/score","action_ts":"1.4"}]}`, h.slack.GetAPIURL()+"response", wang, btn.ActionID)
 	h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(cb), nil)
-	h.a.Wait()
+	h.wait()
 	answered := false
 	for _, p := range h.slack.sent() {
 		if p.Path == "/views.open" {

@@ -71,7 +71,6 @@ func (a *Adapter) interaction(ctx context.Context, cb slackapi.InteractionCallba
 		if err != nil {
 			resp = a.bot.ErrorResponse(err)
 		}
-		a.sendNotices(resp)
 		if resp.Reply.Kind == "error" {
 			// Show the problem in the modal rather than closing it.
 			return slackapi.NewErrorsViewSubmissionResponse(map[string]string{"reason": plain(resp.Reply)})
@@ -118,7 +117,6 @@ func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallba
 		if err != nil {
 			resp = a.bot.ErrorResponse(err)
 		}
-		a.sendNotices(resp)
 		r := RenderLang(resp.Reply, act.Value, 0, a.lang)
 		msg := &slackapi.Msg{ResponseType: slackapi.ResponseTypeEphemeral, Text: r.Text, Blocks: slackapi.Blocks{BlockSet: r.Blocks}}
 		if resp.Reply.Kind != "error" {
@@ -220,7 +218,6 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 			return
 		}
 		resp := a.bot.ReactionThanks(ctx, giver, receiver, reactionKey(e.Item, e.User, e.Reaction), "slack")
-		a.sendNotices(resp)
 		a.refreshHomes(giver, resp)
 		if resp.Reply.Kind == "error" {
 			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, "", e.User, resp.Reply) })
@@ -255,7 +252,6 @@ func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key str
 	if err != nil {
 		resp = a.bot.ErrorResponse(err)
 	}
-	a.sendNotices(resp)
 	a.bg.Go(func(ctx context.Context) {
 		var err error
 		if direct || resp.Reply.Public {
@@ -394,7 +390,6 @@ func (a *Adapter) askSubmitted(ctx context.Context, cb slackapi.InteractionCallb
 	if resp.Reply.Kind == "error" {
 		return slackapi.NewErrorsViewSubmissionResponse(map[string]string{"text": plain(resp.Reply)})
 	}
-	a.sendNotices(resp)
 	if meta.ResponseURL != "" {
 		r := RenderLang(resp.Reply, "", 0, a.lang)
 		msg := &slackapi.Msg{ReplaceOriginal: true, Text: r.Text, Blocks: slackapi.Blocks{BlockSet: r.Blocks}}

@@ -95,7 +95,7 @@ func (h *fuzzHarness) deliver(t *testing.T, path, contentType string, body []byt
 	stamp, sig := sign(string(body), time.Now())
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", sig)
-	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.a.Wait)
+	rec := bottest.Serve(t, h.mux, req, handlerDeadline, h.wait)
 	code := rec.Code
 	for id := range fuzzGuests {
 		if _, ok := h.st.MemberBySlackID(id); ok {

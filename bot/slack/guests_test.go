@@ -67,7 +67,7 @@ func TestGuestsAreRefusedUnlessAllowed(t *testing.T) {
 					t.Fatalf("reaction: %d", code)
 				}
 			}
-			h.a.Wait()
+			h.wait()
 			if _, ok := h.st.MemberBySlackID(id); ok || commits.Load() != 0 || h.st.EntryCount() != 0 {
 				t.Fatalf("refused guest: registered %v, %d commits, %d entries", ok, commits.Load(), h.st.EntryCount())
 			}

@@ -83,7 +83,7 @@ func (h *harness) event(id, inner string) {
 	if code, body := h.post("/slack/events", "application/json", ev, nil); code != 200 {
 		h.t.Fatalf("event %s: %d %s", id, code, body)
 	}
-	h.a.Wait()
+	h.wait()
 }
 
 // published are the views.publish calls for user, oldest first.
@@ -132,7 +132,7 @@ func TestAwardRepublishesTheHome(t *testing.T) {
 	if _, msg := h.command(zhang, "/award", "<@U0456EFGH|wangfang> 10 客户好评", "t-award"); msg.ResponseType != "in_channel" {
 		t.Fatalf("award: %+v", msg)
 	}
-	h.a.Wait()
+	h.wait()
 	for _, u := range []string{wang, zhang} { // the receiver's and the giver's
 		pubs := h.published(u)
 		if len(pubs) != 2 {
@@ -144,7 +144,7 @@ func TestAwardRepublishesTheHome(t *testing.T) {
 	}
 	// A read changes nothing and publishes nothing.
 	h.command(wang, "/score", "", "t-score")
-	h.a.Wait()
+	h.wait()
 	if n := len(h.published(wang)); n != 2 {
 		t.Errorf("%d publishes after /score", n)
 	}
@@ -176,7 +176,7 @@ func TestThanksModalFromTheHome(t *testing.T) {
 			"points":{"points":{"type":"plain_text_input","value":%q}},
 			"reason":{"reason":{"type":"plain_text_input","value":"帮我整理\n报价单"}}}}}}`, wang, callbackThanks, zhang, points)
 		code, body := h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(sub), nil)
-		h.a.Wait()
+		h.wait()
 		return code, body
 	}
 	if code, body := submit("三"); code != 200 || !strings.Contains(body, `"points"`) {
@@ -220,7 +220,7 @@ func TestHomeButtonsAnswerByDirectMessage(t *testing.T) {
 	h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(click), nil)
 	refresh := strings.Replace(strings.Replace(click, "jifen_command:a1", "jifen_home:a2", 1), `"/history"`, `"home"`, 1)
 	h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(refresh), nil)
-	h.a.Wait()
+	h.wait()
 	var dm bool
 	for _, p := range h.slack.sent() {
 		dm = dm || p.Path == "/chat.postMessage" && p.Channel == wang
@@ -251,7 +251,7 @@ func TestHomeLogsNoText(t *testing.T) {
 			"points":{"points":{"type":"plain_text_input","value":"2"}},
 			"reason":{"reason":{"type":"plain_text_input","value":"秘密理由"}}}}}}`, wang, i, callbackThanks, who)
 		h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(sub), nil)
-		h.a.Wait()
+		h.wait()
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -138,7 +138,6 @@ func (a *Adapter) commandReply(resp bot.Response, err error, text string, cmd sl
 	if err != nil {
 		resp = a.bot.ErrorResponse(err)
 	}
-	a.sendNotices(resp)
 	r := RenderLang(resp.Reply, text, 0, a.lang)
 	msg := &slackapi.Msg{ResponseType: slackapi.ResponseTypeEphemeral, Text: r.Text, Blocks: slackapi.Blocks{BlockSet: r.Blocks}}
 	if resp.Reply.Public {

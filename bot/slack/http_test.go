@@ -145,6 +145,14 @@ type harness struct {
 	slack *fakeSlack
 	a     *Adapter
 	st    *store.Store
+	// drained waits until the outbox has sent what was queued.
+	drained func()
+}
+
+// wait waits for the adapter's background work and for the outbox.
+func (h *harness) wait() {
+	h.a.Wait()
+	h.drained()
 }
 
 func newHarness(t testing.TB) *harness {
@@ -163,7 +171,8 @@ func newHarness(t testing.TB) *harness {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(a.Wait)
-	return &harness{t: t, cfg: cfg, srv: srv, slack: fake, a: a, st: st}
+	drained := ex.RunOutbox(t, "slack", a.Deliver)
+	return &harness{t: t, cfg: cfg, srv: srv, slack: fake, a: a, st: st, drained: drained}
 }
 
 // sign signs body the way Slack does, at time ts.
@@ -227,7 +236,7 @@ func TestSlashCommandAwardsAndAnnounces(t *testing.T) {
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d", n)
 	}
-	h.a.Wait()
+	h.wait()
 	var dm bool
 	for _, p := range h.slack.sent() {
 		if p.Path == "/chat.postMessage" && p.Channel == wang && strings.Contains(p.Text, "10") {
@@ -285,7 +294,7 @@ func TestRetriedDeliveriesApplyOnce(t *testing.T) {
 		t.Fatalf("replay: %q vs %q, %d entries", first.Text, again.Text, h.st.EntryCount())
 	}
 	// 王芳 is told of her points once, not once a delivery.
-	h.a.Wait()
+	h.wait()
 	told := 0
 	for _, p := range h.slack.sent() {
 		if p.Path == "/chat.postMessage" && p.Channel == wang {
@@ -308,7 +317,7 @@ func TestRetriedDeliveriesApplyOnce(t *testing.T) {
 			t.Fatalf("event delivery %d: %d", i, code)
 		}
 	}
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 2 {
 		t.Fatalf("entries = %d, want 2", n)
 	}
@@ -329,7 +338,7 @@ func TestDoubleClickedApprovalAppliesOnce(t *testing.T) {
 	if _, msg := h.command(zhang, "/award", "<@U0456EFGH|wangfang> 80 签大单 中标", "t-req"); !strings.Contains(msg.Text, "A1") {
 		t.Fatalf("no pending approval: %+v", msg)
 	}
-	h.a.Wait()
+	h.wait()
 	if h.st.EntryCount() != 0 {
 		t.Fatal("an award above the threshold was applied before approval")
 	}
@@ -344,7 +353,7 @@ func TestDoubleClickedApprovalAppliesOnce(t *testing.T) {
 	}
 	click("click-1")
 	click("click-2")
-	h.a.Wait()
+	h.wait()
 	if n := h.st.EntryCount(); n != 1 {
 		t.Fatalf("entries = %d after a double click", n)
 	}
@@ -402,7 +411,7 @@ func TestReactionThanks(t *testing.T) {
 		if code, _ := h.post("/slack/events", "application/json", ev, nil); code != 200 {
 			t.Fatalf("%s: %d", kind, code)
 		}
-		h.a.Wait()
+		h.wait()
 	}
 	reaction("reaction_added", "Ev1")
 	if n := h.st.EntryCount(); n != 1 {

@@ -36,7 +36,7 @@ func TestInlineRecognitionInChannels(t *testing.T) {
 			if code, out := h.post("/slack/events", "application/json", body, nil); code != 200 {
 				t.Fatalf("%d %s", code, out)
 			}
-			h.a.Wait()
+			h.wait()
 			if n := h.st.EntryCount(); n != tc.entries {
 				t.Fatalf("entries %d, want %d", n, tc.entries)
 			}
@@ -61,7 +61,7 @@ func TestInlineRecognitionInChannels(t *testing.T) {
 	h := newHarness(t)
 	body := fmt.Sprintf(`{"type":"event_callback","event_id":"EvInline","event_time":1700000000,"team_id":"T0001","api_app_id":"A0JIFEN","event":{"type":"message","channel_type":"channel","user":%q,"text":"+10 <@U0456EFGH> 客户好评","ts":"`+ts+`","channel":"C0SALES"}}`, zhang)
 	h.post("/slack/events", "application/json", body, nil)
-	h.a.Wait()
+	h.wait()
 	if h.st.EntryCount() != 0 || len(h.slack.sent()) != 0 {
 		t.Fatalf("inline recognition off, yet %d entries, %d posts", h.st.EntryCount(), len(h.slack.sent()))
 	}

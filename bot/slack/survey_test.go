@@ -16,7 +16,7 @@ func TestSurveyAnsweredWithButtons(t *testing.T) {
 	if code, msg := h.command(lina, "/survey", "start satisfaction", "t-start"); code != 200 || !strings.Contains(msg.Text+fmt.Sprint(msg.Blocks), "satisfaction-1") {
 		t.Fatalf("start: %d %+v", code, msg)
 	}
-	h.a.Wait()
+	h.wait()
 	cards := 0
 	for _, p := range h.slack.sent() {
 		if p.Path == "/chat.postMessage" && strings.HasPrefix(p.Channel, "U") && strings.Contains(p.Blocks, "积分制度满意度调查") {
@@ -46,7 +46,7 @@ func TestSurveyAnsweredWithButtons(t *testing.T) {
 		if code, _ := h.post("/slack/interactions", "application/x-www-form-urlencoded", interactionForm(cb), nil); code != 200 {
 			t.Fatalf("click: %d", code)
 		}
-		h.a.Wait()
+		h.wait()
 		for _, p := range h.slack.sent()[before:] {
 			if p.Path == "/response" {
 				return p.Body
@@ -94,7 +94,7 @@ func TestSurveyAnsweredWithButtons(t *testing.T) {
 			t.Fatalf("submission: %d %q", code, body)
 		}
 	}
-	h.a.Wait()
+	h.wait()
 	replaced := false
 	for _, p := range h.slack.sent()[before:] {
 		replaced = replaced || (p.Path == "/response" && strings.Contains(blocksOf(p.Body), "你的回答：规则 再透明些"))

@@ -43,7 +43,7 @@ func TestEventsAnswerInTheThread(t *testing.T) {
 			if code, out := h.post("/slack/events", "application/json", body, nil); code != 200 {
 				t.Fatalf("%d %s", code, out)
 			}
-			h.a.Wait()
+			h.wait()
 			var replies []post
 			for _, p := range h.slack.sent() {
 				if p.Channel == tc.channel {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"jifen/config"
 	"jifen/roster"
 	"jifen/schedule"
+	"jifen/store"
 )
 
 // schedulerCaller is who scheduled posts run as: the bot itself, with the
@@ -40,44 +40,35 @@ func post(ctx context.Context, b *bot.Bot, s config.Schedule, now time.Time, loc
 	return msg
 }
 
-// poster sends a scheduled post to the schedule's conversations on the
-// enabled platforms.
+// poster holds the enabled platforms' adapters: scheduled posts and
+// direct messages are queued in the outbox for them (outbox.go).
 type poster struct {
 	slack  *slackbot.Adapter
 	feishu *feishu.Adapter
 }
 
-// sendMember sends a direct message on every platform the member is on.
-func (p poster) sendMember(ctx context.Context, m jifen.Member, msg bot.Message, cause string) error {
-	var errs []error
-	if p.slack != nil && m.SlackID != "" {
-		errs = append(errs, p.slack.Post(ctx, m.SlackID, msg))
-	}
-	if p.feishu != nil && m.FeishuOpenID != "" {
-		errs = append(errs, p.feishu.Send(ctx, "open_id", m.FeishuOpenID, msg, cause))
-	}
-	return errors.Join(errs...)
-}
-
-// personal sends every member the personal report of the period that
-// ended at fire, paced by the adapters' rate limits; it returns how many
-// were sent.
-func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) int {
+// personal queues for every member the personal report of the period
+// that ended at fire, and returns how many members it queued them for.
+// Each report is named by the job, the fire time and the member, so a run
+// again after a restart queues only those it had not.
+func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
 	loc := a.store.Location()
 	period := jifen.PeriodOf(s.Period, fire, loc).Previous(loc)
-	sent := 0
+	q := queueChunked{st: a.store}
+	n := 0
 	for _, m := range a.store.Members() {
 		if !reportsTo(m, period, fire, loc) || (m.SlackID == "" && m.FeishuOpenID == "") {
 			continue
 		}
-		err := p.sendMember(ctx, m, a.bot.PersonalReport(m, period), fmt.Sprintf("schedule:%s:%d:%s", s.Name, fire.Unix(), m.ID))
-		if err != nil {
-			log.Warn("personal report failed", "member", m.ID, "err", err)
-			continue
+		msgs, err := p.toMember(m, a.bot.PersonalReport(m, period), keyOf(s, fire, m.ID))
+		if err := q.add(ctx, msgs, err); err != nil {
+			return n, err
 		}
-		sent++
+		if len(msgs) > 0 {
+			n++
+		}
 	}
-	return sent
+	return n, q.flush(ctx)
 }
 
 // reportsTo reports whether m gets a personal report of period at now:
@@ -87,23 +78,22 @@ func reportsTo(m jifen.Member, period jifen.Period, now time.Time, loc *time.Loc
 	return m.EmployedIn(period, loc) && !m.HasLeft(now, loc)
 }
 
-// sendNotices sends direct messages (survey cards, reminders, results) to
-// their members on every platform they are on, and returns how many went
-// out; failures are logged.
-func sendNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause string, log *slog.Logger) int {
-	sent := 0
+// queueNotices queues direct messages (reminders) for their members on
+// every platform they are on, and returns how many it queued.
+func queueNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause string) (int, error) {
+	q := queueChunked{st: a.store}
 	for i, n := range ns {
 		m, ok := a.store.Member(n.To)
-		if !ok || m.Bot {
+		if !ok {
 			continue
 		}
-		if err := p.sendMember(ctx, m, n.Message, fmt.Sprintf("%s:%d:%s", cause, i, m.ID)); err != nil {
-			log.Warn("direct message failed", "member", m.ID, "cause", cause, "err", err)
-			continue
+		msgs, err := p.toMember(m, n.Message, fmt.Sprintf("%s:%d:%s", cause, i, m.ID))
+		if err := q.add(ctx, msgs, err); err != nil {
+			return q.queued, err
 		}
-		sent++
 	}
-	return sent
+	err := q.flush(ctx)
+	return q.queued, err
 }
 
 // backup writes a consistent copy of the store into the schedule's
@@ -130,24 +120,22 @@ func backup(a *app, s config.Schedule, fire time.Time) (string, error) {
 	return path, nil
 }
 
-// reminders sends the allowance and approval reminders.
-func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) (int, error) {
+// reminders queues the allowance and approval reminders.
+func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
 	ns, err := a.bot.Reminders()
 	if err != nil {
 		return 0, err
 	}
-	return sendNotices(ctx, a, p, ns, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix()), log), nil
+	return queueNotices(ctx, a, p, ns, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix()))
 }
 
-func (p poster) send(ctx context.Context, s config.Schedule, msg bot.Message, fire time.Time) error {
-	var errs []error
-	if p.slack != nil && s.SlackChannel != "" {
-		errs = append(errs, p.slack.Post(ctx, s.SlackChannel, msg))
+// queuePost queues a scheduled post for the schedule's conversations.
+func (p poster) queuePost(ctx context.Context, st *store.Store, s config.Schedule, msg bot.Message, fire time.Time) error {
+	msgs, err := p.toSchedule(s, msg, keyOf(s, fire, "post"))
+	if err != nil {
+		return err
 	}
-	if p.feishu != nil && s.FeishuChat != "" {
-		errs = append(errs, p.feishu.Send(ctx, "chat_id", s.FeishuChat, msg, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix())))
-	}
-	return errors.Join(errs...)
+	return st.Enqueue(ctx, msgs...)
 }
 
 // runSchedules fires due posts until ctx ends, checking every 30 seconds.
@@ -199,16 +187,15 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 		if err != nil {
 			log.Error("scheduler", "err", err)
 		}
-		// Survey reminders and closings due now (each claimed once).
-		notices, err := a.bot.SurveyTick(ctx, now())
-		if err != nil {
+		// Survey reminders and closings due now (each claimed once, its
+		// messages queued with the claim).
+		if _, err := a.bot.SurveyTick(ctx, now()); err != nil {
 			log.Error("survey tick", "err", err)
 		}
-		sendNotices(ctx, a, p, notices, fmt.Sprintf("survey-tick:%d", now().Unix()), log)
 		for name, fire := range due {
 			var err error
 			if id, ok := surveys[name]; ok {
-				err = startSurvey(ctx, a, p, id, name, fire, log)
+				err = startSurvey(ctx, a, id, name, fire, log)
 			} else {
 				err = runJob(ctx, a, p, byName[name], fire, log)
 			}
@@ -225,25 +212,29 @@ func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now f
 	}
 }
 
-// startSurvey starts a scheduled survey round and sends its cards.
-func startSurvey(ctx context.Context, a *app, p poster, id, name string, fire time.Time, log *slog.Logger) error {
+// startSurvey starts a scheduled survey round; its cards are queued with
+// it.
+func startSurvey(ctx context.Context, a *app, id, name string, fire time.Time, log *slog.Logger) error {
 	resp, err := a.bot.StartSurvey(ctx, id, fmt.Sprintf("schedule:%s:%d", name, fire.Unix()))
 	if err != nil {
 		log.Error("scheduled survey failed", "survey", id, "err", err)
 		return err
 	}
-	n := sendNotices(ctx, a, p, resp.Notices, name, log)
-	log.Info("survey started", "survey", id, "audience", len(resp.Notices), "sent", n)
+	log.Info("survey started", "survey", id, "audience", len(resp.Notices))
 	return nil
 }
 
-// runJob runs one scheduled job that fired at fire. A post whose send
-// fails is retried with backoff (three tries).
+// runJob runs one scheduled job that fired at fire. Posts and direct
+// messages are queued in the outbox, which sends them.
 func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) error {
 	switch s.Job {
 	case "personal":
-		n := personal(ctx, a, p, s, fire, log)
-		log.Info("personal reports sent", "schedule", s.Name, "sent", n)
+		n, err := personal(ctx, a, p, s, fire)
+		if err != nil {
+			log.Error("personal reports failed", "schedule", s.Name, "queued", n, "err", err)
+			return err
+		}
+		log.Info("personal reports queued", "schedule", s.Name, "members", n)
 		return nil
 	case "backup":
 		path, err := backup(a, s, fire)
@@ -254,8 +245,8 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		log.Info("scheduled backup written", "schedule", s.Name, "path", path)
 		return nil
 	case "reminders":
-		n, err := reminders(ctx, a, p, s, fire, log)
-		log.Info("reminders sent", "schedule", s.Name, "sent", n, "err", err)
+		n, err := reminders(ctx, a, p, s, fire)
+		log.Info("reminders queued", "schedule", s.Name, "queued", n, "err", err)
 		return err
 	case "sync":
 		plan, err := planSync(ctx, a, p, roster.Platform(s.From))
@@ -280,22 +271,12 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		}
 		msg = m
 	}
-	for attempt, wait := 0, 2*time.Second; ; attempt, wait = attempt+1, wait*4 {
-		err := p.send(ctx, s, msg, fire)
-		if err == nil {
-			log.Info("scheduled post sent", "schedule", s.Name, "fire", fire)
-			return nil
-		}
-		if attempt == 2 {
-			log.Error("scheduled post failed", "schedule", s.Name, "fire", fire, "err", err)
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+	if err := p.queuePost(ctx, a.store, s, msg, fire); err != nil {
+		log.Error("scheduled post failed", "schedule", s.Name, "fire", fire, "err", err)
+		return err
 	}
+	log.Info("scheduled post queued", "schedule", s.Name, "fire", fire)
+	return nil
 }
 
 // scheduleCmd runs `jifen schedule list` and `jifen schedule run NAME
@@ -375,20 +356,38 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	if p.slack == nil && p.feishu == nil {
 		return usageError{"no platform is enabled; use --dry-run to see the post"}
 	}
+	a.bot.SetPlatforms(p.platforms()...)
 	switch s.Job {
 	case "personal":
-		fmt.Fprintf(m.Stdout, "sent %d personal reports\n", personal(ctx, a, p, *s, now, m.logger(slog.LevelWarn)))
-		return nil
+		n, err := personal(ctx, a, p, *s, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "queued personal reports for %d members\n", n)
 	case "reminders":
-		n, err := reminders(ctx, a, p, *s, now, m.logger(slog.LevelWarn))
-		fmt.Fprintf(m.Stdout, "sent %d reminders\n", n)
-		return err
+		n, err := reminders(ctx, a, p, *s, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "queued %d reminders\n", n)
 	case "celebrations":
-		err := runJob(ctx, a, p, *s, now, m.logger(slog.LevelWarn))
+		if err := runJob(ctx, a, p, *s, now, m.logger(slog.LevelWarn)); err != nil {
+			return err
+		}
 		fmt.Fprintln(m.Stdout, "celebrations done")
-		return err
+	default:
+		if err := p.queuePost(ctx, a.store, *s, post(ctx, a.bot, *s, now, loc), now); err != nil {
+			return err
+		}
 	}
-	return p.send(ctx, *s, post(ctx, a.bot, *s, now, loc), now)
+	// No server runs while this command holds the store: send what was
+	// queued now, and leave what could not go for the next `jifen serve`.
+	if left := drain(ctx, a.store, p, m.logger(slog.LevelWarn)); left > 0 {
+		fmt.Fprintf(m.Stdout, "%d messages not sent yet; jifen serve will send them\n", left)
+	} else {
+		fmt.Fprintln(m.Stdout, "sent")
+	}
+	return nil
 }
 
 // dryRun shows what a scheduled job would post or write, and does nothing.

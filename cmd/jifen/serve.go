@@ -128,6 +128,15 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 	}
 
+	// Notices, scheduled posts and personal reports are queued in the
+	// store's outbox, and sent from there by one sender per platform.
+	a.bot.SetPlatforms(posts.platforms()...)
+	for _, s := range posts.senders(a.store, log, met.Outbox) {
+		g.Go(func() error { s.Run(ctx); return nil })
+	}
+	for _, pl := range posts.platforms() {
+		met.OutboxPending(pl, func() int { return a.store.OutboxLen(pl) })
+	}
 	g.Go(func() error {
 		err := runSchedules(ctx, a, posts, log, m.now, func(at time.Time) {
 			ready.ticked(at)

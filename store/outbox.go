@@ -1,0 +1,234 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The outbox holds every message the bot has still to send: the notices a
+// command causes (written in the command's own transaction), scheduled
+// posts and personal reports (written by the job that posts them), and
+// replies the platform cannot take in its answer. One sender per platform
+// drains it at the platform's pace (package outbox); a message leaves the
+// outbox only once the platform took it, so a crash or a restart loses
+// none.
+//
+//	outbox   platform \0 be64(id) → JSON Outgoing, in the order they were queued
+var bucketOutbox = []byte("outbox")
+
+// Outgoing is one message to send on one platform.
+type Outgoing struct {
+	ID       uint64 `json:"id"`
+	Platform string `json:"platform"` // slack, feishu
+	// To is the member the message goes to (a direct message), looked up
+	// when it is sent; Address is a conversation in the platform's own
+	// terms (a channel, a chat, a thread), for messages to no member.
+	To      string          `json:"to,omitempty"`
+	Address json.RawMessage `json:"address,omitempty"`
+	// Body is the message (a bot.Message, as JSON).
+	Body json.RawMessage `json:"body"`
+	// Key names the message for the platform's own duplicate check (Feishu's
+	// uuid): the same message queued again, or sent again after a crash,
+	// has the same key.
+	Key      string    `json:"key"`
+	Queued   time.Time `json:"queued"`
+	Attempts int       `json:"attempts,omitempty"`
+	// NotBefore holds a message back after a failed attempt.
+	NotBefore time.Time `json:"not_before,omitzero"`
+}
+
+// Receiver names who or where the message goes, for pacing sends to one
+// receiver.
+func (o Outgoing) Receiver() string {
+	if o.To != "" {
+		return "member:" + o.To
+	}
+	return string(o.Address)
+}
+
+func outboxKey(platform string, id uint64) []byte {
+	k := make([]byte, 0, len(platform)+9)
+	k = append(k, platform...)
+	k = append(k, 0)
+	return append(k, encodeU64(id)...)
+}
+
+// Enqueue queues o in the transaction: it is sent only if the transaction
+// commits, and then at least once. A message whose key was queued before
+// on its platform (within the idempotency window) is not queued again:
+// the id is then 0.
+func (tx *Tx) Enqueue(o Outgoing) (uint64, error) {
+	if o.Platform == "" || (o.To == "" && len(o.Address) == 0) || len(o.Body) == 0 {
+		return 0, errors.New("enqueue: a message needs a platform, a receiver and a body")
+	}
+	// A message with a key is queued once for each platform: a job run
+	// again after a restart queues only what it had not (within the
+	// idempotency window, as for requests).
+	dedup := ""
+	if o.Key != "" {
+		dedup = "outbox:" + o.Platform + ":" + o.Key
+		if idemGet(tx.tx, dedup) != nil {
+			return 0, nil
+		}
+	}
+	b := tx.tx.Bucket(bucketOutbox)
+	id, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	o.ID, o.Queued, o.Attempts, o.NotBefore = id, tx.now, 0, time.Time{}
+	if o.Key == "" {
+		o.Key = fmt.Sprintf("outbox:%d", id)
+	}
+	raw, err := json.Marshal(o)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.put(bucketOutbox, outboxKey(o.Platform, id), raw); err != nil {
+		return 0, err
+	}
+	if dedup != "" {
+		if err := idemPut(tx.tx, dedup, tx.now, nil); err != nil {
+			return 0, err
+		}
+	}
+	tx.after = append(tx.after, func(uint64) { tx.s.outbox.changed() })
+	return id, nil
+}
+
+// Enqueue queues messages in one transaction of their own.
+func (s *Store) Enqueue(ctx context.Context, msgs ...Outgoing) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		for _, o := range msgs {
+			if _, err := tx.Enqueue(o); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// OutboxDue returns up to limit messages of platform, oldest first, that
+// are due at now and whose id is above after; held-back messages are
+// passed over.
+func (s *Store) OutboxDue(platform string, after uint64, now time.Time, limit int) ([]Outgoing, error) {
+	var out []Outgoing
+	prefix := append([]byte(platform), 0)
+	err := s.view(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(outboxKey(platform, after+1)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
+			var o Outgoing
+			if err := json.Unmarshal(v, &o); err != nil {
+				return fmt.Errorf("outbox message %s: %w", printable(k), err)
+			}
+			if o.NotBefore.After(now) {
+				continue
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// OutboxLen is how many messages of platform wait to be sent.
+func (s *Store) OutboxLen(platform string) int {
+	n := 0
+	prefix := append([]byte(platform), 0)
+	_ = s.view(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketOutbox).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// OutboxDone removes sent (or given up) messages.
+func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		b := tx.tx.Bucket(bucketOutbox)
+		for _, id := range ids {
+			k := outboxKey(platform, id)
+			if b.Get(k) == nil {
+				continue
+			}
+			tx.writes++
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// OutboxRetry counts a failed attempt at a message and holds it back until
+// notBefore. It reports the attempts made so far.
+func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, notBefore time.Time) (int, error) {
+	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		k := outboxKey(platform, id)
+		raw := tx.tx.Bucket(bucketOutbox).Get(k)
+		if raw == nil {
+			return nil, nil
+		}
+		var o Outgoing
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, err
+		}
+		o.Attempts++
+		o.NotBefore = notBefore.UTC()
+		raw, err := json.Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		return encodeU64(uint64(o.Attempts)), tx.put(bucketOutbox, k, raw)
+	})
+	if err != nil || len(res) != 8 {
+		return 0, err
+	}
+	return int(decodeU64(res)), nil
+}
+
+// OutboxChanged returns a channel closed at the next commit that queues a
+// message.
+func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.wait() }
+
+// outboxSignal wakes the senders when messages are queued.
+type outboxSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (o *outboxSignal) wait() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ch == nil {
+		o.ch = make(chan struct{})
+	}
+	return o.ch
+}
+
+func (o *outboxSignal) changed() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ch != nil {
+		close(o.ch)
+		o.ch = nil
+	}
+}
