@@ -41,7 +41,7 @@ func (d *decoder) schedules(v value, cat *rules.Catalog) []Schedule {
 			"anniversary", "birthday", "from")
 		s := Schedule{Name: d.str(f.get("name")), Job: d.str(f.get("job")), Cron: d.str(f.get("cron")),
 			Department: d.str(f.get("department")), SlackChannel: d.str(f.get("slack_channel")), FeishuChat: d.str(f.get("feishu_chat")),
-			Enabled: true, Top: 10, Grace: 6 * time.Hour, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7, From: d.str(f.get("from"))}
+			Enabled: true, Top: 10, Grace: schedule.DefaultGrace, Period: jifen.Month, Dir: d.str(f.get("dir")), Keep: 7, From: d.str(f.get("from"))}
 		d.uniqueID(f, sv, "name", s.Name, names)
 		if !slices.Contains(ScheduleJobs, s.Job) {
 			d.add(lineOf(f, f.get("job")), sv.path+".job", "unknown job %q (want one of %v)", clip(s.Job), ScheduleJobs)

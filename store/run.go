@@ -10,16 +10,27 @@ import (
 // ClaimRun records that a scheduled job fired at fire, and reports whether
 // this call claimed it: false when a run at or after fire is recorded
 // already (by an earlier process, or one racing this one). A job is
-// claimed before it posts, so a restart never posts twice.
+// claimed just before it runs, so a restart never runs it twice.
 func (s *Store) ClaimRun(ctx context.Context, name string, fire time.Time) (bool, error) {
 	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
-		b := tx.tx.Bucket(bucketRuns)
-		if last := decodeU64(b.Get([]byte(name))); last != 0 && int64(last) >= fire.UnixMilli() {
-			return []byte{0}, nil
+		ok, err := tx.ClaimRun(name, fire)
+		if !ok || err != nil {
+			return []byte{0}, err
 		}
-		return []byte{1}, tx.put(bucketRuns, []byte(name), encodeU64(uint64(fire.UnixMilli())))
+		return []byte{1}, nil
 	})
 	return err == nil && len(res) == 1 && res[0] == 1, err
+}
+
+// ClaimRun is Store.ClaimRun inside a transaction, so a job can claim its
+// run in the same commit as its own writes: the run is recorded if and
+// only if they are. When it reports false nothing is written, and the
+// caller should write nothing either.
+func (tx *Tx) ClaimRun(name string, fire time.Time) (bool, error) {
+	if last := decodeU64(tx.tx.Bucket(bucketRuns).Get([]byte(name))); last != 0 && int64(last) >= fire.UnixMilli() {
+		return false, nil
+	}
+	return true, tx.put(bucketRuns, []byte(name), encodeU64(uint64(fire.UnixMilli())))
 }
 
 // LastRun is the fire time of a job's last claimed run (zero if none).

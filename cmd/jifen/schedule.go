@@ -138,77 +138,111 @@ func (p poster) queuePost(ctx context.Context, st *store.Store, s config.Schedul
 	return st.Enqueue(ctx, msgs...)
 }
 
-// runSchedules fires due posts until ctx ends, checking every 30 seconds.
+// scheduleTick is how often serve looks for due jobs.
+const scheduleTick = schedule.DefaultTick
+
+// runSchedules fires due posts until ctx ends, looking every scheduleTick.
 // A failed send is retried with backoff (three tries) and logged.
 //
-// ticked, if not nil, is called at each look for due jobs (every 30 s),
-// with the wall-clock time, for the readiness check.
+// ticked, if not nil, is called at each look for due jobs, with the
+// wall-clock time, for the readiness check.
 func runSchedules(ctx context.Context, a *app, p poster, log *slog.Logger, now func() time.Time, ticked func(time.Time)) error {
-	var jobs []schedule.Job
-	byName := map[string]config.Schedule{}
-	grace := time.Duration(0)
+	js, err := newJobs(a, p, log)
+	if err != nil || js == nil {
+		return err
+	}
+	tick := time.NewTicker(scheduleTick)
+	defer tick.Stop()
+	for {
+		if ticked != nil {
+			ticked(time.Now())
+		}
+		js.look(ctx, now)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// jobs are serve's scheduled jobs: the config's enabled schedules and the
+// rounds of its scheduled surveys.
+type jobs struct {
+	a       *app
+	p       poster
+	log     *slog.Logger
+	sch     *schedule.Scheduler
+	posts   map[string]config.Schedule
+	surveys map[string]string // job name → survey id
+}
+
+// newJobs reads the jobs of a's config; nil when there is nothing to
+// look after (no schedule, and no survey whose rounds may need closing).
+func newJobs(a *app, p poster, log *slog.Logger) (*jobs, error) {
+	js := &jobs{a: a, p: p, log: log, posts: map[string]config.Schedule{}, surveys: map[string]string{}}
+	var list []schedule.Job
 	for _, s := range a.cfg.Schedules {
 		if !s.Enabled {
 			continue
 		}
 		sc, err := schedule.Parse(s.Cron)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		jobs = append(jobs, schedule.Job{Name: s.Name, Spec: s.Cron, Sched: sc})
-		byName[s.Name] = s
-		grace = max(grace, s.Grace)
+		list = append(list, schedule.Job{Name: s.Name, Spec: s.Cron, Sched: sc, Grace: s.Grace})
+		js.posts[s.Name] = s
 	}
-	// Surveys with a schedule start their rounds like any job.
-	surveys := map[string]string{}
+	// Surveys with a schedule start their rounds like any job, with the
+	// default grace of a post.
 	for _, sv := range a.cfg.Surveys {
 		if sv.Schedule == "" {
 			continue
 		}
 		sc, err := schedule.Parse(sv.Schedule)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		name := "survey:" + sv.ID
-		jobs = append(jobs, schedule.Job{Name: name, Spec: sv.Schedule, Sched: sc})
-		surveys[name] = sv.ID
+		list = append(list, schedule.Job{Name: name, Spec: sv.Schedule, Sched: sc, Grace: schedule.DefaultGrace})
+		js.surveys[name] = sv.ID
 	}
-	if len(jobs) == 0 && len(a.cfg.Surveys) == 0 {
-		return nil
+	if len(list) == 0 && len(a.cfg.Surveys) == 0 {
+		return nil, nil
 	}
-	sch := &schedule.Scheduler{Runs: a.store, Jobs: jobs, Location: a.store.Location(), Grace: grace}
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
-	for {
-		if ticked != nil {
-			ticked(time.Now())
+	js.sch = &schedule.Scheduler{Runs: a.store, Jobs: list, Location: a.store.Location(), Tick: scheduleTick}
+	return js, nil
+}
+
+// look does what is due at now(): the survey reminders and closings, then
+// each due job in turn, claimed just before it runs, so that a restart
+// during one job leaves the jobs after it due for the next process.
+func (js *jobs) look(ctx context.Context, now func() time.Time) {
+	a, log := js.a, js.log
+	due := js.sch.Due(now())
+	// Survey reminders and closings due now (each claimed once, its
+	// messages queued with the claim).
+	if _, err := a.bot.SurveyTick(ctx, now()); err != nil {
+		log.Error("survey tick", "err", err)
+	}
+	for _, f := range due {
+		if ctx.Err() != nil {
+			return
 		}
-		due, err := sch.Due(ctx, now())
+		ok, err := js.sch.Claim(ctx, f)
 		if err != nil {
-			log.Error("scheduler", "err", err)
+			log.Error("scheduler", "job", f.Job.Name, "err", err)
+			continue
 		}
-		// Survey reminders and closings due now (each claimed once, its
-		// messages queued with the claim).
-		if _, err := a.bot.SurveyTick(ctx, now()); err != nil {
-			log.Error("survey tick", "err", err)
+		if !ok {
+			continue // run by an earlier or a racing process
 		}
-		for name, fire := range due {
-			var err error
-			if id, ok := surveys[name]; ok {
-				err = startSurvey(ctx, a, id, name, fire, log)
-			} else {
-				err = runJob(ctx, a, p, byName[name], fire, log)
-			}
-			a.scheduled(name, err)
-			if ctx.Err() != nil {
-				return nil
-			}
+		if id, ok := js.surveys[f.Job.Name]; ok {
+			err = startSurvey(ctx, a, id, f.Job.Name, f.At, log)
+		} else {
+			err = runJob(ctx, a, js.p, js.posts[f.Job.Name], f.At, log)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+		a.scheduled(f.Job.Name, err)
 	}
 }
 
