@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,11 +23,18 @@ type FakePlatforms struct {
 	mu     sync.Mutex
 	calls  map[string]int
 	tokens map[string]int // load token → Feishu messages that carried it
+	// What reached each receiver: Feishu messages by uuid (Feishu takes a
+	// uuid once and drops a repeat) and by receive_id, Slack messages by
+	// channel (a member's id for a direct message).
+	uuids    map[string]int
+	feishuTo map[string]int
+	slackTo  map[string]int
 }
 
 // NewFakePlatforms returns an empty fake.
 func NewFakePlatforms() *FakePlatforms {
-	return &FakePlatforms{calls: map[string]int{}, tokens: map[string]int{}}
+	return &FakePlatforms{calls: map[string]int{}, tokens: map[string]int{}, uuids: map[string]int{},
+		feishuTo: map[string]int{}, slackTo: map[string]int{}}
 }
 
 // loadToken finds load tokens in a request body.
@@ -47,6 +55,11 @@ func (f *FakePlatforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":"load-%s","profile":{"display_name":"load-%s"}}}`, u, strings.ToLower(u), strings.ToLower(u))
 			return
 		}
+		if method == "chat.postMessage" {
+			f.mu.Lock()
+			f.slackTo[r.FormValue("channel")]++
+			f.mu.Unlock()
+		}
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d","message_ts":"1700000000.%06d"}`, r.FormValue("channel"), n%1e6, n%1e6)
 	case path == "/open-apis/auth/v3/tenant_access_token/internal":
 		f.count("feishu tenant_access_token")
@@ -57,6 +70,18 @@ func (f *FakePlatforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			kind = "feishu reply"
 		}
 		f.count(kind)
+		var msg struct {
+			UUID      string `json:"uuid"`
+			ReceiveID string `json:"receive_id"`
+		}
+		if json.Unmarshal(body, &msg) == nil && msg.UUID != "" {
+			f.mu.Lock()
+			f.uuids[msg.UUID]++
+			if f.uuids[msg.UUID] == 1 && msg.ReceiveID != "" {
+				f.feishuTo[msg.ReceiveID]++ // what Feishu delivers: the first of a uuid
+			}
+			f.mu.Unlock()
+		}
 		if toks := loadToken.FindAll(body, -1); len(toks) > 0 {
 			f.mu.Lock()
 			seen := map[string]bool{}
@@ -101,4 +126,23 @@ func (f *FakePlatforms) FeishuReplied(token string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.tokens[token]
+}
+
+// Delivered returns, for each receiver, how many messages reached them:
+// on Feishu one per uuid (a repeat is dropped, as Feishu does), on Slack
+// every one; and how many sends repeated a uuid Feishu had already taken.
+func (f *FakePlatforms) Delivered() (feishuTo, slackTo map[string]int, feishuRepeats int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	feishuTo, slackTo = make(map[string]int, len(f.feishuTo)), make(map[string]int, len(f.slackTo))
+	for k, v := range f.feishuTo {
+		feishuTo[k] = v
+	}
+	for k, v := range f.slackTo {
+		slackTo[k] = v
+	}
+	for _, n := range f.uuids {
+		feishuRepeats += n - 1
+	}
+	return feishuTo, slackTo, feishuRepeats
 }

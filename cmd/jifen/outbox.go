@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -105,11 +106,21 @@ func (p poster) toSchedule(s config.Schedule, msg bot.Message, key string) ([]st
 // for ten thousand members holds neither all of them in memory nor one
 // long write; each message's key makes a job run again after a restart
 // queue only what it had not.
+//
+// With claim set, the last transaction also claims the job's run (claim
+// at fire): a job whose process stops half-way is still due at the next
+// start, and queues the rest then.
 type queueChunked struct {
 	st      *store.Store
 	pending []store.Outgoing
 	queued  int
+	claim   string
+	fire    time.Time
 }
+
+// errClaimed: the run was claimed by another process meanwhile; this one
+// queued nothing more.
+var errClaimed = errors.New("the run was claimed by another process")
 
 func (q *queueChunked) add(ctx context.Context, msgs []store.Outgoing, err error) error {
 	if err != nil {
@@ -132,6 +143,43 @@ func (q *queueChunked) flush(ctx context.Context) error {
 	q.queued += len(q.pending)
 	q.pending = q.pending[:0]
 	return nil
+}
+
+// finish queues what is left, claiming the run if asked to.
+func (q *queueChunked) finish(ctx context.Context) error {
+	if q.claim == "" {
+		return q.flush(ctx)
+	}
+	_, _, err := q.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+		ok, err := tx.ClaimRun(q.claim, q.fire)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errClaimed
+		}
+		for _, o := range q.pending {
+			if _, err := tx.Enqueue(o); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err == nil {
+		q.queued += len(q.pending)
+		q.pending = q.pending[:0]
+	}
+	return err
+}
+
+// queuer is a queueChunked for scheduled run s at fire, which claims it
+// when claim is true.
+func queuer(st *store.Store, s config.Schedule, fire time.Time, claim bool) *queueChunked {
+	q := &queueChunked{st: st}
+	if claim {
+		q.claim, q.fire = s.Name, fire
+	}
+	return q
 }
 
 // drain sends the outbox until it is empty or ctx ends (for `jifen

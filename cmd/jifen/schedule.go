@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -51,10 +52,10 @@ type poster struct {
 // that ended at fire, and returns how many members it queued them for.
 // Each report is named by the job, the fire time and the member, so a run
 // again after a restart queues only those it had not.
-func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
+func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, claim bool) (int, error) {
 	loc := a.store.Location()
 	period := jifen.PeriodOf(s.Period, fire, loc).Previous(loc)
-	q := queueChunked{st: a.store}
+	q := queuer(a.store, s, fire, claim)
 	n := 0
 	for _, m := range a.store.Members() {
 		if !reportsTo(m, period, fire, loc) || (m.SlackID == "" && m.FeishuOpenID == "") {
@@ -68,7 +69,7 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 			n++
 		}
 	}
-	return n, q.flush(ctx)
+	return n, q.finish(ctx)
 }
 
 // reportsTo reports whether m gets a personal report of period at now:
@@ -80,8 +81,7 @@ func reportsTo(m jifen.Member, period jifen.Period, now time.Time, loc *time.Loc
 
 // queueNotices queues direct messages (reminders) for their members on
 // every platform they are on, and returns how many it queued.
-func queueNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause string) (int, error) {
-	q := queueChunked{st: a.store}
+func queueNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause string, q *queueChunked) (int, error) {
 	for i, n := range ns {
 		m, ok := a.store.Member(n.To)
 		if !ok {
@@ -92,7 +92,7 @@ func queueNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause 
 			return q.queued, err
 		}
 	}
-	err := q.flush(ctx)
+	err := q.finish(ctx)
 	return q.queued, err
 }
 
@@ -121,21 +121,22 @@ func backup(a *app, s config.Schedule, fire time.Time) (string, error) {
 }
 
 // reminders queues the allowance and approval reminders.
-func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time) (int, error) {
+func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, claim bool) (int, error) {
 	ns, err := a.bot.Reminders()
 	if err != nil {
 		return 0, err
 	}
-	return queueNotices(ctx, a, p, ns, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix()))
+	return queueNotices(ctx, a, p, ns, fmt.Sprintf("schedule:%s:%d", s.Name, fire.Unix()), queuer(a.store, s, fire, claim))
 }
 
 // queuePost queues a scheduled post for the schedule's conversations.
-func (p poster) queuePost(ctx context.Context, st *store.Store, s config.Schedule, msg bot.Message, fire time.Time) error {
+func (p poster) queuePost(ctx context.Context, st *store.Store, s config.Schedule, msg bot.Message, fire time.Time, claim bool) error {
+	q := queuer(st, s, fire, claim)
 	msgs, err := p.toSchedule(s, msg, keyOf(s, fire, "post"))
-	if err != nil {
+	if err := q.add(ctx, msgs, err); err != nil {
 		return err
 	}
-	return st.Enqueue(ctx, msgs...)
+	return q.finish(ctx)
 }
 
 // scheduleTick is how often serve looks for due jobs.
@@ -229,21 +230,34 @@ func (js *jobs) look(ctx context.Context, now func() time.Time) {
 		if ctx.Err() != nil {
 			return
 		}
-		ok, err := js.sch.Claim(ctx, f)
-		if err != nil {
-			log.Error("scheduler", "job", f.Job.Name, "err", err)
-			continue
-		}
-		if !ok {
-			continue // run by an earlier or a racing process
-		}
+		var err error
 		if id, ok := js.surveys[f.Job.Name]; ok {
-			err = startSurvey(ctx, a, id, f.Job.Name, f.At, log)
+			// The round's key makes a second start for the same fire
+			// (after a restart before the claim) a replay: it starts,
+			// then it is claimed.
+			if err = startSurvey(ctx, a, id, f.Job.Name, f.At, log); err == nil {
+				_, err = js.sch.Claim(ctx, f)
+			}
 		} else {
-			err = runJob(ctx, a, js.p, js.posts[f.Job.Name], f.At, log)
+			err = runJob(ctx, a, js.p, js.posts[f.Job.Name], f.At, true, log)
+			if errors.Is(err, errClaimed) {
+				continue // run by a racing process
+			}
 		}
 		a.scheduled(f.Job.Name, err)
 	}
+}
+
+// queuesMessages reports whether a job does nothing but queue messages
+// (and, for celebrations, awards under keys of their own): run again for
+// the same fire it queues only what it had not, so it is claimed with its
+// last message.
+func queuesMessages(job string) bool {
+	switch job {
+	case "backup", "sync":
+		return false
+	}
+	return true
 }
 
 // startSurvey starts a scheduled survey round; its cards are queued with
@@ -260,10 +274,21 @@ func startSurvey(ctx context.Context, a *app, id, name string, fire time.Time, l
 
 // runJob runs one scheduled job that fired at fire. Posts and direct
 // messages are queued in the outbox, which sends them.
-func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, log *slog.Logger) error {
+//
+// With claim, a job that queues messages claims its run in the transaction
+// that queues its last ones (queueChunked), and the other jobs are claimed
+// before they run; without, the caller has claimed it (or runs it by hand).
+func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.Time, claim bool, log *slog.Logger) error {
+	if claim && !queuesMessages(s.Job) {
+		ok, err := a.store.ClaimRun(ctx, s.Name, fire)
+		if err != nil || !ok {
+			return err // !ok: run by an earlier or a racing process
+		}
+		claim = false
+	}
 	switch s.Job {
 	case "personal":
-		n, err := personal(ctx, a, p, s, fire)
+		n, err := personal(ctx, a, p, s, fire, claim)
 		if err != nil {
 			log.Error("personal reports failed", "schedule", s.Name, "queued", n, "err", err)
 			return err
@@ -279,7 +304,7 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		log.Info("scheduled backup written", "schedule", s.Name, "path", path)
 		return nil
 	case "reminders":
-		n, err := reminders(ctx, a, p, s, fire)
+		n, err := reminders(ctx, a, p, s, fire, claim)
 		log.Info("reminders queued", "schedule", s.Name, "queued", n, "err", err)
 		return err
 	case "sync":
@@ -305,7 +330,7 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 		}
 		msg = m
 	}
-	if err := p.queuePost(ctx, a.store, s, msg, fire); err != nil {
+	if err := p.queuePost(ctx, a.store, s, msg, fire, claim); err != nil {
 		log.Error("scheduled post failed", "schedule", s.Name, "fire", fire, "err", err)
 		return err
 	}
@@ -393,24 +418,24 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 	a.bot.SetPlatforms(p.platforms()...)
 	switch s.Job {
 	case "personal":
-		n, err := personal(ctx, a, p, *s, now)
+		n, err := personal(ctx, a, p, *s, now, false)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "queued personal reports for %d members\n", n)
 	case "reminders":
-		n, err := reminders(ctx, a, p, *s, now)
+		n, err := reminders(ctx, a, p, *s, now, false)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "queued %d reminders\n", n)
 	case "celebrations":
-		if err := runJob(ctx, a, p, *s, now, m.logger(slog.LevelWarn)); err != nil {
+		if err := runJob(ctx, a, p, *s, now, false, m.logger(slog.LevelWarn)); err != nil {
 			return err
 		}
 		fmt.Fprintln(m.Stdout, "celebrations done")
 	default:
-		if err := p.queuePost(ctx, a.store, *s, post(ctx, a.bot, *s, now, loc), now); err != nil {
+		if err := p.queuePost(ctx, a.store, *s, post(ctx, a.bot, *s, now, loc), now, false); err != nil {
 			return err
 		}
 	}

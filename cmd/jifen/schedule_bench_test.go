@@ -75,7 +75,7 @@ func BenchmarkPersonalReports(b *testing.B) {
 		mu.Unlock()
 		start := time.Now()
 		p := poster{feishu: fa}
-		queued, err := personal(context.Background(), a, p, s, time.Now())
+		queued, err := personal(context.Background(), a, p, s, time.Now(), false)
 		if err != nil || queued != 1000 {
 			b.Fatalf("queued %d: %v", queued, err)
 		}
