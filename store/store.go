@@ -127,6 +127,20 @@ type Store struct {
 	stop      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
+	// gate makes Close and Write agree on which requests are queued:
+	// Write holds it shared while it queues one, Close takes it to set
+	// closed, so no request is queued after the committer's last drain.
+	gate   sync.RWMutex
+	closed bool
+
+	// failure is set once, by the committer, when a commit fails (see
+	// commit.go); failed is closed then.
+	failure  atomic.Pointer[error]
+	failed   chan struct{}
+	failOnce sync.Once
+	// commit commits a write transaction; tests replace it to make a
+	// commit fail.
+	commit func(*bolt.Tx) error
 
 	// mu guards the in-memory views derived from the store: the member
 	// directory and the ranking boards. They are changed only after a commit.
@@ -189,6 +203,7 @@ func Open(path string, opt Options) (*Store, error) {
 	s := &Store{
 		db: db, loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
 		reqs: make(chan *writeReq, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
+		failed: make(chan struct{}), commit: (*bolt.Tx).Commit,
 		boards: newBoardCache(), scrubs: newScrubState(),
 	}
 	s.boards.dir = func() *directory { return s.dir }
@@ -216,6 +231,9 @@ func Open(path string, opt Options) (*Store, error) {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.gate.Lock()
+		s.closed = true
+		s.gate.Unlock()
 		close(s.stop)
 		<-s.stopped
 		err = s.db.Close()
@@ -224,8 +242,14 @@ func (s *Store) Close() error {
 }
 
 // Ping runs an empty read transaction, for readiness checks: it fails once
-// the store is closed, and does not return while a remap holds reads back.
-func (s *Store) Ping() error { return s.view(func(*bolt.Tx) error { return nil }) }
+// the store is closed or has failed (see Err), and does not return while a
+// remap holds reads back.
+func (s *Store) Ping() error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	return s.view(func(*bolt.Tx) error { return nil })
+}
 
 // Location is the zone periods are computed in.
 func (s *Store) Location() *time.Location { return s.loc }
