@@ -43,6 +43,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -181,8 +183,13 @@ func Open(path string, opt Options) (*Store, error) {
 	if opt.LockTimeout == 0 {
 		opt.LockTimeout = time.Second
 	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: opt.LockTimeout,
+		Timeout:         opt.LockTimeout,
+		InitialMmapSize: initialMapping(size, runtime.GOOS, strconv.IntSize),
 		// The free list is written with each commit. Rebuilding it on open
 		// instead (NoFreelistSync) reads every page of the file at start,
 		// so a large ledger would be resident whole, and it measured no
@@ -225,6 +232,29 @@ func Open(path string, opt Options) (*Store, error) {
 	})
 	go s.commitLoop()
 	return s, nil
+}
+
+// initialMapping is the size of the file mapping Open asks bbolt for. A
+// commit that outgrows the mapping must replace it, and that waits for
+// every open read transaction to end while every new one waits behind it:
+// one report, export or backup reading the whole ledger would hold back
+// every write and read for as long as it runs. Mapped at twice the file
+// and at least 1 GiB, which costs address space only (the pages are read
+// on demand), the file must double while the process runs before a
+// commit remaps. Windows grows the file itself to the mapping's size, and
+// a 32-bit process has little address space to spare: there the mapping
+// grows as bbolt grows it, from a smaller floor.
+func initialMapping(fileSize int64, goos string, intSize int) int {
+	switch {
+	case goos == "windows":
+		return 0
+	case intSize == 32:
+		if 2*fileSize <= 256<<20 {
+			return 256 << 20
+		}
+		return 0
+	}
+	return int(max(1<<30, 2*fileSize))
 }
 
 // Close stops the committer after the queued writes and closes the file.
