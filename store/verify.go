@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -34,6 +35,7 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 	rcv := btx.Bucket(bucketAgg)
 	rev := btx.Bucket(bucketReversed)
 	var last uint64
+	var lastAt time.Time
 	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
 		rep.Entries++
 		var e jifen.Entry
@@ -43,6 +45,14 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 		}
 		if e.ID != decodeU64(k) || e.ID <= last {
 			problem("entry %d: id out of order (key %d)", e.ID, decodeU64(k))
+		}
+		// Recording times never decrease with the id: the per-behavior
+		// limits stop counting at the first entry recorded before a period.
+		if e.At.Before(lastAt) {
+			problem("entry %d: recorded at %s, before entry %d (%s): recording times must not decrease", e.ID,
+				e.At.Format(time.RFC3339), last, lastAt.Format(time.RFC3339))
+		} else {
+			lastAt = e.At
 		}
 		last = e.ID
 		// The index record is what ScanEntries hands out, giver and
