@@ -93,7 +93,9 @@ func putEntry(btx *bolt.Tx, e jifen.Entry) error {
 }
 
 func TestVerifyFindsRecordingTimeGoingBack(t *testing.T) {
-	s := openTest(t, "", shanghai, nil)
+	// Mid-week, mid-month: an hour either way stays in the same periods.
+	clock := &testClock{t: time.Date(2026, 11, 18, 6, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
 	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5})
 	id := appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5})
 	verifyClean(t, s)
@@ -102,4 +104,16 @@ func TestVerifyFindsRecordingTimeGoingBack(t *testing.T) {
 	e.Effective = e.At
 	tamper(t, s, func(btx *bolt.Tx) error { return putEntry(btx, e) })
 	verifyFinds(t, s, "recording times must not decrease")
+}
+
+func TestVerifyFindsAnEntryEffectiveAfterItWasRecorded(t *testing.T) {
+	// Mid-week, mid-month: an hour either way stays in the same periods.
+	clock := &testClock{t: time.Date(2026, 11, 18, 6, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	id := appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5})
+	verifyClean(t, s)
+	e, _, _ := s.Entry(id)
+	e.Effective = e.At.Add(time.Hour)
+	tamper(t, s, func(btx *bolt.Tx) error { return putEntry(btx, e) })
+	verifyFinds(t, s, "after it was recorded")
 }

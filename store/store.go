@@ -36,6 +36,9 @@
 // sees every earlier request, and no cap can be exceeded by two racing awards.
 // Aggregates are updated in the same transaction as the entry, so Verify can
 // recompute them from the entries alone.
+//
+// docs/store-invariants.md lists every invariant the store relies on, what
+// keeps each, and which part of Verify checks it.
 package store
 
 import (

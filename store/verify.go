@@ -56,8 +56,12 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 		if e.ID != decodeU64(k) || e.ID <= last {
 			problem("entry %d: id out of order (key %d)", e.ID, decodeU64(k))
 		}
-		// Recording times never decrease with the id: the per-behavior
-		// limits stop counting at the first entry recorded before a period.
+		// Recording times never decrease with the id, and no entry takes
+		// effect after it was recorded: the per-behavior limits stop
+		// counting at the first entry recorded before a period.
+		if e.Effective.After(e.At) {
+			problem("entry %d: effective %s, after it was recorded (%s)", e.ID, e.Effective.Format(time.RFC3339), e.At.Format(time.RFC3339))
+		}
 		if e.At.Before(lastAt) {
 			problem("entry %d: recorded at %s, before entry %d (%s): recording times must not decrease", e.ID,
 				e.At.Format(time.RFC3339), last, lastAt.Format(time.RFC3339))
