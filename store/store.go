@@ -207,6 +207,12 @@ func Open(path string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// With the mapping larger than the file, bbolt grows the file by
+	// AllocSize at a time (a truncate and an fsync each): 16 MiB by
+	// default, which would make even an empty store that large. A MiB at
+	// a time keeps the file near its data for one more fsync per MiB
+	// written.
+	db.AllocSize = 1 << 20
 	// bbolt applies the mode only when it creates the file; make sure an
 	// older file is not readable by others either.
 	_ = os.Chmod(path, 0o600)
