@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -163,14 +164,7 @@ func verifySurveys(btx *bolt.Tx, rep *VerifyReport) []string {
 		}
 		return nil
 	})
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range rounds {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(rounds)) {
 		if r := rounds[k]; r.Anonymous && r.Closed.IsZero() && answered[k] != answers[k] {
 			diffs = append(diffs, fmt.Sprintf("survey round %s: %d members marked as having answered, %d answers", roundName([]byte(k)), answered[k], answers[k]))
 		}
