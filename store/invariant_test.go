@@ -117,3 +117,33 @@ func TestVerifyFindsAnEntryEffectiveAfterItWasRecorded(t *testing.T) {
 	tamper(t, s, func(btx *bolt.Tx) error { return putEntry(btx, e) })
 	verifyFinds(t, s, "after it was recorded")
 }
+
+// Forgetting a member drops the idempotency results that name them and
+// their places in the expiry order, which would otherwise outlive them.
+func TestForgetDropsTheKeysExpiryToo(t *testing.T) {
+	s := openTest(t, "", shanghai, nil)
+	ms := members(2)
+	ctx := context.Background()
+	if err := s.SyncMembers(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms {
+		if _, _, err := s.Write(ctx, "Ev"+m.ID, func(tx *Tx) ([]byte, error) { return []byte("给" + ms[i].Name + "加分"), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ForgetMember(ctx, ms[0].ID, "成员A"); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	_ = s.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketIdemExp).ForEach(func(k, _ []byte) error {
+			keys = append(keys, string(k[8:]))
+			return nil
+		})
+	})
+	if _, ok := s.Seen("Ev" + ms[0].ID); ok || len(keys) != 1 || keys[0] != "Ev"+ms[1].ID {
+		t.Fatalf("after forgetting %s: expiry order holds %q", ms[0].ID, keys)
+	}
+	verifyClean(t, s)
+}
