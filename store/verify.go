@@ -45,7 +45,8 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 	rcv := btx.Bucket(bucketAgg)
 	rev := btx.Bucket(bucketReversed)
 	var last uint64
-	var lastAt time.Time
+	var lastAt time.Time // the latest recording time so far, of entry lastAtID
+	var lastAtID uint64
 	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
 		rep.Entries++
 		var e jifen.Entry
@@ -64,9 +65,9 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 		}
 		if e.At.Before(lastAt) {
 			problem("entry %d: recorded at %s, before entry %d (%s): recording times must not decrease", e.ID,
-				e.At.Format(time.RFC3339), last, lastAt.Format(time.RFC3339))
+				e.At.Format(time.RFC3339), lastAtID, lastAt.Format(time.RFC3339))
 		} else {
-			lastAt = e.At
+			lastAt, lastAtID = e.At, e.ID
 		}
 		last = e.ID
 		// The index record is what ScanEntries hands out, giver and
