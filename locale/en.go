@@ -632,4 +632,8 @@ var en = map[string]string{
 	"schedule.ordinal.nd": "nd",
 	"schedule.ordinal.rd": "rd",
 	"schedule.ordinal.th": "th",
+
+	// A write whose commit failed: its outcome is not known until the store
+	// is reopened.
+	"err.store_failed": "The points store failed and jifen is restarting: this may or may not have been recorded. Check /history in a moment, and send it again only if it is not there.",
 }

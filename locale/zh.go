@@ -632,4 +632,8 @@ var zh = map[string]string{
 	"schedule.ordinal.nd": "",
 	"schedule.ordinal.rd": "",
 	"schedule.ordinal.th": "",
+
+	// A write whose commit failed: its outcome is not known until the store
+	// is reopened.
+	"err.store_failed": "积分库写入失败，服务将重启：这条操作可能已经记录，也可能没有。请稍后用 /history 查看，确认没有记录再重新发送。",
 }

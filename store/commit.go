@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"jifen"
 )
 
 // maxBatch bounds how many queued requests one transaction applies.
@@ -13,6 +15,18 @@ const maxBatch = 1024
 
 // ErrClosed is returned for writes after Close.
 var ErrClosed = errors.New("store is closed")
+
+// ErrFailed is returned, wrapping the cause, for every write after a
+// commit failed (see Err).
+var ErrFailed = errors.New("store failed; jifen must be restarted")
+
+// ErrOutcomeUnknown is what each write of a batch whose commit failed gets
+// back: bbolt may have written the transaction's meta page before the
+// failure (a failed fdatasync), so the write may be on disk and visible
+// after a restart, or not. It is not a refusal: the user is told the store
+// failed and the request may have been recorded; a retry with the same
+// idempotency key after the restart replays it if it was.
+var ErrOutcomeUnknown = jifen.Errorf(jifen.EINTERNAL, "err.store_failed")
 
 // WriteFunc is the body of a write. It runs inside the committer's
 // transaction, after every request queued before it. It must check
@@ -37,13 +51,27 @@ type writeReq struct {
 // was already recorded (within the idempotency window, across restarts) fn is
 // not run and the first result is returned with replayed = true. An error
 // returned by fn writes nothing and records no key.
+//
+// After Close it returns ErrClosed; after a failed commit, ErrFailed. A
+// write of the batch whose commit failed returns ErrOutcomeUnknown.
 func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
+	if err := s.Err(); err != nil {
+		return nil, false, err
+	}
 	r := &writeReq{key: key, fn: fn, done: make(chan struct{})}
+	// Queued under the gate: Close waits for a request being queued, and
+	// once it has closed the gate nothing is queued that the committer's
+	// last drain would not see.
+	s.gate.RLock()
+	if s.closed {
+		s.gate.RUnlock()
+		return nil, false, ErrClosed
+	}
 	select {
 	case s.reqs <- r:
-	case <-s.stop:
-		return nil, false, ErrClosed
+		s.gate.RUnlock()
 	case <-ctx.Done():
+		s.gate.RUnlock()
 		return nil, false, ctx.Err()
 	}
 	// Once queued the request will be applied; wait for the outcome even if
@@ -62,7 +90,7 @@ func (s *Store) commitLoop() {
 		// A scrub still due waits for readers of older snapshots to end:
 		// try again shortly.
 		var retry <-chan time.Time
-		if s.scrubs.due() {
+		if s.scrubs.due() && s.Err() == nil {
 			s.tryScrub()
 			if s.scrubs.due() {
 				retry = time.After(5 * time.Millisecond)
@@ -81,7 +109,9 @@ func (s *Store) commitLoop() {
 				case r := <-s.reqs:
 					s.runBatch([]*writeReq{r})
 				default:
-					s.finishScrub()
+					if s.Err() == nil {
+						s.finishScrub()
+					}
 					return
 				}
 			}
@@ -108,6 +138,12 @@ func (s *Store) runBatch(batch []*writeReq) {
 			}
 			close(r.done)
 		}
+	}
+	// After a failed commit nothing more is written: the file may hold
+	// that commit or not, and only a reopen tells.
+	if err := s.Err(); err != nil {
+		finish(err)
+		return
 	}
 	btx, err := s.db.Begin(true)
 	if err != nil {
@@ -161,8 +197,20 @@ func (s *Store) runBatch(batch []*writeReq) {
 	// The id must be read before Commit: a closed transaction reports -1.
 	txid := uint64(btx.ID())
 	start := time.Now()
-	if err := btx.Commit(); err != nil {
-		finish(fmt.Errorf("commit: %w", err))
+	if err := s.commit(btx); err != nil {
+		// The store fails for good, as etcd's backend does: bbolt may
+		// have written the meta page before the error, so this
+		// transaction may be visible to later ones and on disk, or not.
+		// The in-memory views are not updated (a reopen rebuilds them
+		// from the file), no later write is taken, and the batch's
+		// writes are told the outcome is unknown, not that they failed.
+		s.fail(fmt.Errorf("commit: %w", err))
+		for _, r := range batch {
+			if r.err == nil && !r.replayed {
+				r.res, r.err = nil, ErrOutcomeUnknown
+			}
+			close(r.done)
+		}
 		return
 	}
 	s.readers.setCommitted(txid)
@@ -181,6 +229,33 @@ func (s *Store) runBatch(batch []*writeReq) {
 	}
 	s.applyAfterCommit(txid, tx.after)
 	finish(nil)
+}
+
+// Err is nil while the store takes writes. Once a commit has failed it is
+// ErrFailed wrapping the cause, for good: the store refuses every write,
+// Ping fails, and the process should exit so that a restart reopens the
+// file, which then holds the failed commit or not, consistently (see
+// Failed).
+func (s *Store) Err() error {
+	if p := s.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Failed is closed when a commit fails (see Err). A server selects on it
+// beside its shutdown signal: it stops taking requests, closes the store
+// and exits non-zero, for its supervisor to restart it.
+func (s *Store) Failed() <-chan struct{} { return s.failed }
+
+// fail records the first commit failure.
+func (s *Store) fail(cause error) {
+	s.failOnce.Do(func() {
+		err := fmt.Errorf("%w: %w", ErrFailed, cause)
+		s.failure.Store(&err)
+		s.log.Error("store failed: a commit did not complete; every write is refused until jifen restarts", "err", cause)
+		close(s.failed)
+	})
 }
 
 // call runs fn, turning a panic into an error that poisons the batch.

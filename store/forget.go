@@ -83,9 +83,23 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 		}); err != nil {
 			return nil, err
 		}
+		// Results that name them, with their place in the expiry order.
 		name := []byte(m.Name)
-		if err := del(bucketIdem, func(_, v []byte) bool { return bytes.Contains(v, name) }); err != nil {
+		var expiring [][]byte
+		if err := del(bucketIdem, func(k, v []byte) bool {
+			if len(v) >= 8 && bytes.Contains(v[8:], name) {
+				expiring = append(expiring, append(bytes.Clone(v[:8]), k...))
+				return true
+			}
+			return false
+		}); err != nil {
 			return nil, err
+		}
+		for _, k := range expiring {
+			tx.writes++
+			if err := tx.tx.Bucket(bucketIdemExp).Delete(k); err != nil {
+				return nil, err
+			}
 		}
 		// The member: a pseudonym, nothing else personal but the dates of
 		// employment, which decide who counts in each period's figures. A

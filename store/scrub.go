@@ -157,6 +157,8 @@ func (s *Store) Scrub(ctx context.Context) error {
 				return ErrClosed
 			}
 			return nil
+		case <-s.failed:
+			return s.Err()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -210,7 +212,8 @@ func (s *Store) scrub() (bool, error) {
 			return false, err
 		}
 		txid := uint64(btx.ID())
-		if err := btx.Commit(); err != nil {
+		if err := s.commit(btx); err != nil {
+			s.fail(fmt.Errorf("commit: %w", err))
 			return false, err
 		}
 		s.readers.setCommitted(txid)

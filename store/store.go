@@ -36,6 +36,9 @@
 // sees every earlier request, and no cap can be exceeded by two racing awards.
 // Aggregates are updated in the same transaction as the entry, so Verify can
 // recompute them from the entries alone.
+//
+// docs/store-invariants.md lists every invariant the store relies on, what
+// keeps each, and which part of Verify checks it.
 package store
 
 import (
@@ -43,6 +46,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,6 +132,20 @@ type Store struct {
 	stop      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
+	// gate makes Close and Write agree on which requests are queued:
+	// Write holds it shared while it queues one, Close takes it to set
+	// closed, so no request is queued after the committer's last drain.
+	gate   sync.RWMutex
+	closed bool
+
+	// failure is set once, by the committer, when a commit fails (see
+	// commit.go); failed is closed then.
+	failure  atomic.Pointer[error]
+	failed   chan struct{}
+	failOnce sync.Once
+	// commit commits a write transaction; tests replace it to make a
+	// commit fail.
+	commit func(*bolt.Tx) error
 
 	// mu guards the in-memory views derived from the store: the member
 	// directory and the ranking boards. They are changed only after a commit.
@@ -169,8 +188,13 @@ func Open(path string, opt Options) (*Store, error) {
 	if opt.LockTimeout == 0 {
 		opt.LockTimeout = time.Second
 	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: opt.LockTimeout,
+		Timeout:         opt.LockTimeout,
+		InitialMmapSize: initialMapping(size, runtime.GOOS, strconv.IntSize),
 		// The free list is written with each commit. Rebuilding it on open
 		// instead (NoFreelistSync) reads every page of the file at start,
 		// so a large ledger would be resident whole, and it measured no
@@ -185,12 +209,19 @@ func Open(path string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// With the mapping larger than the file, bbolt grows the file by
+	// AllocSize at a time (a truncate and an fsync each): 16 MiB by
+	// default, which would make even an empty store that large. A MiB at
+	// a time keeps the file near its data for one more fsync per MiB
+	// written.
+	db.AllocSize = 1 << 20
 	// bbolt applies the mode only when it creates the file; make sure an
 	// older file is not readable by others either.
 	_ = os.Chmod(path, 0o600)
 	s := &Store{
 		db: db, loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
 		reqs: make(chan *writeReq, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
+		failed: make(chan struct{}), commit: (*bolt.Tx).Commit,
 		boards: newBoardCache(), scrubs: newScrubState(),
 	}
 	s.boards.dir = func() *directory { return s.dir }
@@ -214,10 +245,36 @@ func Open(path string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// initialMapping is the size of the file mapping Open asks bbolt for. A
+// commit that outgrows the mapping must replace it, and that waits for
+// every open read transaction to end while every new one waits behind it:
+// one report, export or backup reading the whole ledger would hold back
+// every write and read for as long as it runs. Mapped at twice the file
+// and at least 1 GiB, which costs address space only (the pages are read
+// on demand), the file must double while the process runs before a
+// commit remaps. Windows grows the file itself to the mapping's size, and
+// a 32-bit process has little address space to spare: there the mapping
+// grows as bbolt grows it, from a smaller floor.
+func initialMapping(fileSize int64, goos string, intSize int) int {
+	switch {
+	case goos == "windows":
+		return 0
+	case intSize == 32:
+		if 2*fileSize <= 256<<20 {
+			return 256 << 20
+		}
+		return 0
+	}
+	return int(max(1<<30, 2*fileSize))
+}
+
 // Close stops the committer after the queued writes and closes the file.
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.gate.Lock()
+		s.closed = true
+		s.gate.Unlock()
 		close(s.stop)
 		<-s.stopped
 		err = s.db.Close()
@@ -226,8 +283,14 @@ func (s *Store) Close() error {
 }
 
 // Ping runs an empty read transaction, for readiness checks: it fails once
-// the store is closed, and does not return while a remap holds reads back.
-func (s *Store) Ping() error { return s.view(func(*bolt.Tx) error { return nil }) }
+// the store is closed or has failed (see Err), and does not return while a
+// remap holds reads back.
+func (s *Store) Ping() error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	return s.view(func(*bolt.Tx) error { return nil })
+}
 
 // Location is the zone periods are computed in.
 func (s *Store) Location() *time.Location { return s.loc }

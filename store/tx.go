@@ -26,6 +26,9 @@ type Tx struct {
 	// refunding is the redeem entry RefundRedemption is reversing: the
 	// only redeem entry of a redemption that Append lets a revoke reverse.
 	refunding uint64
+	// lastAt is the recording time of the ledger's last entry, once read.
+	lastAt     time.Time
+	lastAtRead bool
 }
 
 // Now is the time of the batch (UTC).
@@ -47,6 +50,13 @@ func (tx *Tx) put(bucket []byte, k, v []byte) error {
 // entry of a redemption is reversed only by RefundRedemption, which closes
 // the redemption too (imported redeem entries, which have none, may be
 // reversed directly).
+//
+// Recording times never decrease with the id (behaviorUse relies on it):
+// an entry whose At is before the last entry's (a ledger export imported
+// into a store with later entries, or a clock set back) is recorded at the
+// batch time instead, or at the last entry's time if that is later still;
+// its Effective time, which decides the periods it counts in, is kept
+// (defaulting to the At it was given).
 func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	if !e.Kind.Valid() {
 		return 0, fmt.Errorf("append: invalid kind %q", e.Kind)
@@ -78,6 +88,12 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	}
 	if e.Effective.IsZero() {
 		e.Effective = e.At
+	}
+	if last := tx.lastRecorded(); e.At.Before(last) {
+		e.At = last
+		if tx.now.After(last) {
+			e.At = tx.now
+		}
 	}
 	if e.Effective.After(e.At) {
 		// behaviorUse relies on no entry counting before it was recorded.
@@ -113,8 +129,26 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	if err := tx.applyStock(e); err != nil {
 		return 0, err
 	}
+	tx.lastAt = e.At
 	tx.after = append(tx.after, func(txid uint64) { tx.s.boards.apply(txid, deltas) })
 	return id, nil
+}
+
+// lastRecorded is the recording time of the ledger's last entry (zero for
+// an empty ledger), as of this point of the batch.
+func (tx *Tx) lastRecorded() time.Time {
+	if !tx.lastAtRead {
+		tx.lastAtRead = true
+		if _, v := tx.tx.Bucket(bucketEntries).Cursor().Last(); v != nil {
+			var e struct {
+				At time.Time `json:"at"`
+			}
+			if json.Unmarshal(v, &e) == nil {
+				tx.lastAt = e.At.UTC()
+			}
+		}
+	}
+	return tx.lastAt
 }
 
 // applyDeltas adds deltas to their records, reading and writing each

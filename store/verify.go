@@ -5,17 +5,28 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"jifen"
 )
 
-// VerifyReport is what Verify found.
+// VerifyReport is what Verify found: how many records of each kind it
+// checked, and each difference from what the entries and the store's
+// invariants (docs/store-invariants.md) require, as a line for the
+// operator that names the record (entry 12, aggregate m001|2026|t|2026-11,
+// redemption R3, approval A5, idempotency key …, survey round pulse#2).
 type VerifyReport struct {
-	Entries    int
-	Aggregates int
-	Problems   []string // empty when the store is consistent
+	Entries     int
+	Aggregates  int
+	Redemptions int
+	Approvals   int
+	Open        int      // approvals pending
+	Keys        int      // idempotency keys
+	Rounds      int      // survey rounds
+	Answers     int      // survey answers
+	Problems    []string // empty when the store is consistent
 }
 
 // OK reports whether no problem was found.
@@ -34,6 +45,8 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 	rcv := btx.Bucket(bucketAgg)
 	rev := btx.Bucket(bucketReversed)
 	var last uint64
+	var lastAt time.Time // the latest recording time so far, of entry lastAtID
+	var lastAtID uint64
 	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
 		rep.Entries++
 		var e jifen.Entry
@@ -43,6 +56,18 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 		}
 		if e.ID != decodeU64(k) || e.ID <= last {
 			problem("entry %d: id out of order (key %d)", e.ID, decodeU64(k))
+		}
+		// Recording times never decrease with the id, and no entry takes
+		// effect after it was recorded: the per-behavior limits stop
+		// counting at the first entry recorded before a period.
+		if e.Effective.After(e.At) {
+			problem("entry %d: effective %s, after it was recorded (%s)", e.ID, e.Effective.Format(time.RFC3339), e.At.Format(time.RFC3339))
+		}
+		if e.At.Before(lastAt) {
+			problem("entry %d: recorded at %s, before entry %d (%s): recording times must not decrease", e.ID,
+				e.At.Format(time.RFC3339), lastAtID, lastAt.Format(time.RFC3339))
+		} else {
+			lastAt, lastAtID = e.At, e.ID
 		}
 		last = e.ID
 		// The index record is what ScanEntries hands out, giver and
@@ -91,7 +116,10 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 }
 
 // Verify recomputes every aggregate from the entries and compares it with
-// the stored one, in one consistent snapshot (it may run while the bot runs).
+// the stored one, and checks the records kept beside the ledger
+// (redemptions, stock, approvals, idempotency keys, survey rounds) against
+// the entries and one another, in one consistent snapshot (it may run
+// while the bot runs). docs/store-invariants.md lists what it checks.
 func (s *Store) Verify() (VerifyReport, error) {
 	var rep VerifyReport
 	err := s.view(func(btx *bolt.Tx) error {
@@ -127,7 +155,10 @@ func (s *Store) Verify() (VerifyReport, error) {
 			diffs = append(diffs, fmt.Sprintf("aggregate %s: missing, entries give %+v", printable([]byte(k)), w))
 		}
 		diffs = append(diffs, verifyStock(btx)...)
-		diffs = append(diffs, verifyRedemptions(btx)...)
+		diffs = append(diffs, verifyRedemptions(btx, &rep)...)
+		diffs = append(diffs, verifyApprovals(btx, &rep)...)
+		diffs = append(diffs, verifyIdempotency(btx, &rep)...)
+		diffs = append(diffs, verifySurveys(btx, &rep)...)
 		slices.Sort(diffs)
 		for _, d := range diffs {
 			if len(rep.Problems) < maxProblems {
@@ -220,29 +251,53 @@ func verifyStock(btx *bolt.Tx) []string {
 }
 
 // verifyRedemptions checks that each redemption agrees with its redeem
-// entry: a refunded one (rejected, cancelled) has its entry reversed by its
+// entry: the same member, item, units and points, one redemption per
+// entry; a refunded one (rejected, cancelled) has its entry reversed by its
 // refund, and any other (pending, approved, fulfilled) has it standing, so
-// no item is handed out for points that were given back.
-func verifyRedemptions(btx *bolt.Tx) []string {
+// no item is handed out for points that were given back. With verifyStock,
+// which derives the stock from the same entries, the units a redemption
+// holds are in its item's stock.
+func verifyRedemptions(btx *bolt.Tx, rep *VerifyReport) []string {
 	var diffs []string
 	rev := btx.Bucket(bucketReversed)
-	_ = btx.Bucket(bucketRedemptions).ForEach(func(_, v []byte) error {
+	byEntry := map[uint64]uint64{}
+	_ = btx.Bucket(bucketRedemptions).ForEach(func(k, v []byte) error {
+		rep.Redemptions++
 		var r Redemption
 		if jsonUnmarshal(v, &r) != nil {
-			diffs = append(diffs, "redemption: cannot decode")
+			diffs = append(diffs, fmt.Sprintf("redemption R%d: cannot decode", decodeU64(k)))
 			return nil
 		}
+		if r.ID != decodeU64(k) {
+			diffs = append(diffs, fmt.Sprintf("redemption R%d: stored under R%d", r.ID, decodeU64(k)))
+		}
+		if other, dup := byEntry[r.Entry]; dup {
+			diffs = append(diffs, fmt.Sprintf("redemption R%d: entry #%d is the redeem entry of R%d too", r.ID, r.Entry, other))
+		}
+		byEntry[r.Entry] = r.ID
 		e, ok := getEntry(btx, r.Entry)
 		if !ok || e.Kind != jifen.KindRedeem || e.Receiver != r.Member {
 			diffs = append(diffs, fmt.Sprintf("redemption R%d: entry #%d is not its redeem entry", r.ID, r.Entry))
 			return nil
 		}
+		if e.Behavior != RewardBehavior(r.Item) || e.Points != -r.Points || max(1, e.Quantity) != max(1, r.Quantity) {
+			diffs = append(diffs, fmt.Sprintf("redemption R%d: %d × %s for %d points, its entry #%d says %d × %s for %d",
+				r.ID, r.Quantity, r.Item, r.Points, e.ID, e.Quantity, strings.TrimPrefix(e.Behavior, "reward:"), -e.Points))
+		}
 		by := decodeU64(rev.Get(encodeU64(r.Entry)))
+		refunded := r.Status == RedemptionRejected || r.Status == RedemptionCancelled
 		switch {
-		case (r.Status == RedemptionRejected || r.Status == RedemptionCancelled) && (by == 0 || by != r.Refund):
+		case refunded && (by == 0 || by != r.Refund):
 			diffs = append(diffs, fmt.Sprintf("redemption R%d is %s but entry #%d is reversed by #%d, not by its refund #%d", r.ID, r.Status, r.Entry, by, r.Refund))
-		case r.Status != RedemptionRejected && r.Status != RedemptionCancelled && by != 0:
+		case !refunded && by != 0:
 			diffs = append(diffs, fmt.Sprintf("redemption R%d is %s but its points were refunded by #%d", r.ID, r.Status, by))
+		case !refunded && r.Refund != 0:
+			diffs = append(diffs, fmt.Sprintf("redemption R%d is %s but names refund #%d", r.ID, r.Status, r.Refund))
+		}
+		switch r.Status {
+		case RedemptionPending, RedemptionApproved, RedemptionFulfilled, RedemptionRejected, RedemptionCancelled:
+		default:
+			diffs = append(diffs, fmt.Sprintf("redemption R%d: unknown status %q", r.ID, r.Status))
 		}
 		return nil
 	})

@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"jifen/store"
 )
 
-// verify runs `jifen verify`: exit 0 when every aggregate matches the
-// ledger, 1 with the differences otherwise.
+// verify runs `jifen verify`: exit 0 when the store is consistent (every
+// aggregate matches the ledger, and the records beside it agree with the
+// entries: see docs/store-invariants.md), 1 with the differences, one
+// PROBLEM line each, otherwise.
 func (m *Main) verify(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if len(args) > 0 {
 		return usageError{"unexpected arguments"}
@@ -26,11 +30,17 @@ func (m *Main) verify(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		fmt.Fprintln(m.Stdout, "PROBLEM", p)
 	}
 	if !rep.OK() {
-		fmt.Fprintf(m.Stdout, "verify: %d entries, %d aggregates, %d problems\n", rep.Entries, rep.Aggregates, len(rep.Problems))
+		fmt.Fprintf(m.Stdout, "verify: %d problems in %s\n", len(rep.Problems), checked(rep))
 		return exitCode(1)
 	}
-	fmt.Fprintf(m.Stdout, "verify: ok, %d entries, %d aggregates consistent with the ledger\n", rep.Entries, rep.Aggregates)
+	fmt.Fprintf(m.Stdout, "verify: ok, %s consistent with the ledger\n", checked(rep))
 	return nil
+}
+
+// checked says what Verify went through.
+func checked(rep store.VerifyReport) string {
+	return fmt.Sprintf("%d entries, %d aggregates, %d redemptions, %d approvals (%d open), %d idempotency keys, %d survey rounds (%d answers)",
+		rep.Entries, rep.Aggregates, rep.Redemptions, rep.Approvals, rep.Open, rep.Keys, rep.Rounds, rep.Answers)
 }
 
 // backup runs `jifen backup OUT.db`.
