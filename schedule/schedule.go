@@ -63,6 +63,9 @@ type Runs interface {
 	// recorded already.
 	ClaimRun(ctx context.Context, name string, fire time.Time) (bool, error)
 	LastRun(name string) time.Time
+	// FirstSeen is when a scheduler first looked for job name's fires:
+	// the time recorded at its first call, which records now.
+	FirstSeen(name string, now time.Time) time.Time
 }
 
 // Scheduler decides which jobs are due.
@@ -102,14 +105,16 @@ func (s *Scheduler) Grace(j Job) time.Duration {
 func (s *Scheduler) Due(now time.Time) []Fire {
 	var out []Fire
 	for _, j := range s.Jobs {
-		// A job that never ran starts now (a new job does not post the
-		// past); one that ran catches up from its last run, within its
-		// grace.
+		// A job that never ran starts when it was first seen (a new job
+		// does not post the past, but a run cut short by a restart is
+		// still due); one that ran catches up from its last run; both
+		// within the job's grace.
 		from := now.Add(-s.Grace(j))
-		switch last := s.Runs.LastRun(j.Name); {
-		case last.IsZero():
-			from = now.Add(-2 * s.tick())
-		case last.After(from):
+		last := s.Runs.LastRun(j.Name)
+		if last.IsZero() {
+			last = s.Runs.FirstSeen(j.Name, now).Add(-2 * s.tick())
+		}
+		if last.After(from) {
 			from = last
 		}
 		var fire time.Time

@@ -263,3 +263,34 @@ func TestRestartDuringALongJobLeavesTheOthersDue(t *testing.T) {
 		t.Fatalf("after the restart: ran %v, want the leaderboard only", ran)
 	}
 }
+
+// A new job posts nothing of the past, but its first run, cut short by a
+// restart before it was claimed, is still due when the process comes back
+// minutes later.
+func TestFirstRunCutShortIsStillDue(t *testing.T) {
+	sh := zone(t, "Asia/Shanghai")
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	st := open(t, path, sh)
+	daily := job(t, "daily", "0 9 * * *")
+	daily.Grace = 6 * time.Hour
+	s := &Scheduler{Runs: st, Jobs: []Job{daily}, Location: sh}
+	fire := time.Date(2026, 12, 2, 9, 0, 0, 0, sh)
+	if due := s.Due(fire.Add(10 * time.Second)); len(due) != 1 || !due[0].At.Equal(fire) {
+		t.Fatalf("at 09:00:10: %v", due)
+	}
+	// The process dies while the job runs; it is back five minutes later.
+	st.Close()
+	st = open(t, path, sh)
+	defer st.Close()
+	s = &Scheduler{Runs: st, Jobs: []Job{daily}, Location: sh}
+	if due := s.Due(fire.Add(5 * time.Minute)); len(due) != 1 || !due[0].At.Equal(fire) {
+		t.Fatalf("after the restart at 09:05: %v, want the run of 09:00", due)
+	}
+	// A job added to the config at 15:00 does not post 09:00's.
+	later := job(t, "later", "0 9 * * *")
+	later.Grace = 24 * time.Hour
+	s = &Scheduler{Runs: st, Jobs: []Job{later}, Location: sh}
+	if due := s.Due(fire.Add(6 * time.Hour)); len(due) != 0 {
+		t.Fatalf("a new job posted the past: %v", due)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -43,4 +44,34 @@ func (s *Store) LastRun(name string) time.Time {
 		return nil
 	})
 	return t
+}
+
+// FirstSeen is when the scheduler first looked for job name's fires; the
+// first call records now. A job that never ran is due from then on, so
+// that a new job posts nothing of the past, and a first run that a
+// restart cut short is still due afterwards. If the store cannot record
+// it, it is now.
+func (s *Store) FirstSeen(name string, now time.Time) time.Time {
+	key := []byte("first_seen\x00" + name)
+	var seen time.Time
+	_ = s.view(func(btx *bolt.Tx) error {
+		if v := decodeU64(btx.Bucket(bucketRuns).Get(key)); v != 0 {
+			seen = time.UnixMilli(int64(v)).UTC()
+		}
+		return nil
+	})
+	if !seen.IsZero() {
+		return seen
+	}
+	res, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+		if v := tx.tx.Bucket(bucketRuns).Get(key); v != nil {
+			return bytes.Clone(v), nil
+		}
+		v := encodeU64(uint64(now.UnixMilli()))
+		return v, tx.put(bucketRuns, key, v)
+	})
+	if err != nil || len(res) != 8 {
+		return now
+	}
+	return time.UnixMilli(int64(decodeU64(res))).UTC()
 }

@@ -82,7 +82,8 @@ var (
 	// department → JSON KPI.
 	bucketRatings = []byte("ratings")
 	bucketKPIs    = []byte("kpis")
-	// bucketRuns: scheduled job name → be64(unix ms of its last fire).
+	// bucketRuns: scheduled job name → be64(unix ms of its last fire);
+	// "first_seen" \0 name → be64(unix ms the scheduler first saw it).
 	bucketRuns = []byte("runs")
 	// bucketFeedback: member \0 be64(seq) → JSON Feedback.
 	bucketFeedback = []byte("feedback")

@@ -96,7 +96,13 @@ func TestCrashOutbox(t *testing.T) {
 		for !cond() {
 			if time.Now().After(deadline) {
 				f, s := delivered()
-				t.Fatalf("gave up waiting %s for %s: %d of %d on Feishu, %d of %d on Slack", d, what, f, wantFeishu, s, wantSlack)
+				logs, _ := filepath.Glob(filepath.Join(dir, "serve-*.log"))
+				var b strings.Builder
+				for _, l := range logs {
+					raw, _ := os.ReadFile(l)
+					fmt.Fprintf(&b, "--- %s\n%s", filepath.Base(l), raw)
+				}
+				t.Fatalf("gave up waiting %s for %s: %d of %d on Feishu, %d of %d on Slack; calls %v\n%s", d, what, f, wantFeishu, s, wantSlack, fake.Calls(), b.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -132,7 +138,9 @@ func TestCrashOutbox(t *testing.T) {
 	srv = startJifen(t, jifen, cfg, env, filepath.Join(dir, "serve-2.log"), addr)
 	stop := make(chan struct{})
 	go sample(srv.Process.Pid, stop)
-	waitUntil("half of the reports", 20*time.Minute, func() bool {
+	// Slack takes 20 a second, Feishu 45: a bound far above either.
+	bound := time.Minute + time.Duration(wantFeishu+wantSlack)*100*time.Millisecond
+	waitUntil("half of the reports", bound, func() bool {
 		f, s := delivered()
 		return f+s >= (wantFeishu+wantSlack)/2
 	})
@@ -144,7 +152,7 @@ func TestCrashOutbox(t *testing.T) {
 	srv = startJifen(t, jifen, cfg, env, filepath.Join(dir, "serve-3.log"), addr)
 	stop = make(chan struct{})
 	go sample(srv.Process.Pid, stop)
-	waitUntil("every report", 20*time.Minute, func() bool {
+	waitUntil("every report", bound, func() bool {
 		f, s := delivered()
 		return f >= wantFeishu && s >= wantSlack
 	})
