@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -56,8 +57,10 @@ func (f *FakePlatforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if method == "chat.postMessage" {
+			// The body was read above: ParseForm found nothing of it.
+			form, _ := url.ParseQuery(string(body))
 			f.mu.Lock()
-			f.slackTo[r.FormValue("channel")]++
+			f.slackTo[form.Get("channel")]++
 			f.mu.Unlock()
 		}
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d","message_ts":"1700000000.%06d"}`, r.FormValue("channel"), n%1e6, n%1e6)

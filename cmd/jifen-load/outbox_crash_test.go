@@ -38,10 +38,10 @@ func TestCrashOutbox(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 
-	// The personal report's schedule fired a minute ago (in the config's
-	// zone), so it is due at the first start.
+	// The personal report's schedule fires at the next minute (in the
+	// config's zone); serve looks for due jobs every 30 seconds.
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	fire := time.Now().In(loc).Add(-time.Minute)
+	fire := time.Now().In(loc).Truncate(time.Minute).Add(time.Minute)
 	cron := fmt.Sprintf("%d %d %d %d *", fire.Minute(), fire.Hour(), fire.Day(), int(fire.Month()))
 	cfg := writeConfig(t, dir, fs.URL, addr, `cron: "0 10 1 * *"`, "cron: "+strconv.Quote(cron))
 	env := append(os.Environ(), "JIFEN_STORE="+filepath.Join(dir, "jifen.db"), "JIFEN_BACKUP_DIR="+filepath.Join(dir, "backups"))
@@ -128,9 +128,13 @@ func TestCrashOutbox(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	// First life: killed 300 ms after it answers, the job just begun.
+	// First life: killed at the first report sent, the job perhaps still
+	// queueing the others.
 	srv := startJifen(t, jifen, cfg, env, filepath.Join(dir, "serve-1.log"), addr)
-	time.Sleep(300 * time.Millisecond)
+	waitUntil("the first report", 2*time.Minute, func() bool {
+		f, s := delivered()
+		return f+s > 0
+	})
 	kill(srv.Process)
 	_ = srv.Wait()
 	f1, s1 := delivered()
