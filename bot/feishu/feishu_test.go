@@ -14,6 +14,7 @@ import (
 
 	"jifen"
 	"jifen/bot/bottest"
+	"jifen/bot/feishu/feishutest"
 	"jifen/config"
 	"jifen/store"
 )
@@ -46,6 +47,8 @@ type fakeOpenAPI struct {
 	// whether they resigned; other emails come back without a user_id.
 	byEmail map[string]emailUser
 	batches []int // emails per batch_get_id call
+	// ws is the long connection, on the same base URL as the SDK expects.
+	ws *feishutest.LongConnection
 }
 
 type emailUser struct {
@@ -61,8 +64,9 @@ type sent struct {
 }
 
 func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
-	f := &fakeOpenAPI{users: map[string]string{}, byEmail: map[string]emailUser{}}
+	f := &fakeOpenAPI{users: map[string]string{}, byEmail: map[string]emailUser{}, ws: feishutest.New()}
 	mux := http.NewServeMux()
+	f.ws.Register(mux)
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
 	})
