@@ -149,6 +149,11 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 		DepartmentIdType("open_department_id").Build())
 	if err != nil || !resp.Success() || resp.Data == nil || resp.Data.User == nil {
 		a.log.Warn("contact user lookup failed", "open_id", openID, "err", apiErr(err, resp))
+		if err != nil || unreachable(nil, resp.ApiResp) {
+			// Not an unknown user: Feishu did not answer. The delivery
+			// fails, so that Feishu delivers it again.
+			return jifen.Member{}, fmt.Errorf("feishu: contact lookup: %w", apiErr(err, resp))
+		}
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", openID)
 	}
 	u := resp.Data.User
@@ -422,6 +427,13 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// unreachable reports whether an Open API call failed for want of an
+// answer (a transport error, a timeout, a 5xx), which a later try may well
+// get, rather than being refused.
+func unreachable(err error, api *larkcore.ApiResp) bool {
+	return err != nil || api != nil && api.StatusCode >= http.StatusInternalServerError
 }
 
 func apiErr(err error, resp interface{ Success() bool }) error {
