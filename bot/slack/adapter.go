@@ -132,6 +132,13 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	u, err := a.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
 		a.log.Warn("users.info failed", "user", userID, "err", err)
+		var refused slackapi.SlackErrorResponse
+		if !errors.As(err, &refused) {
+			// Not an unknown user: Slack did not answer (a transport
+			// error, a timeout, a 5xx). The delivery fails, so that
+			// Slack delivers it again.
+			return jifen.Member{}, fmt.Errorf("slack: users.info: %w", err)
+		}
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "<@"+userID+">")
 	}
 	if u.Deleted {
