@@ -47,6 +47,8 @@ type fakeOpenAPI struct {
 	// whether they resigned; other emails come back without a user_id.
 	byEmail map[string]emailUser
 	batches []int // emails per batch_get_id call
+	// onDepartment, if set, runs before each department lookup is answered.
+	onDepartment func()
 	// lookupsDown is how many message and contact user lookups are still
 	// to fail with a 503, as when the Open API is overloaded.
 	lookupsDown int
@@ -172,6 +174,12 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 		w.Write(raw)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/departments/{id}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		hook := f.onDepartment
+		f.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
 		fmt.Fprint(w, `{"code":0,"data":{"department":{"name":"市场部"}}}`)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

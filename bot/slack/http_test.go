@@ -41,6 +41,8 @@ type fakeSlack struct {
 	// usersDown is how many users.info calls are still to fail with a
 	// 503, as when Slack is overloaded.
 	usersDown int
+	// onUserInfo, if set, runs before each users.info is answered.
+	onUserInfo func()
 }
 
 type post struct {
@@ -73,7 +75,11 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 			if down {
 				f.usersDown--
 			}
+			hook := f.onUserInfo
 			f.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
 			if down {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				return
