@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
@@ -98,6 +99,9 @@ var errStopped = errors.New("long connection stopping")
 // deliveries, token check included.
 func (a *Adapter) wsDispatcher(frames *gate) *dispatcher.EventDispatcher {
 	d := dispatcher.NewEventDispatcher(a.cfg.VerificationToken, a.cfg.EncryptKey)
+	// Its log goes where jifen's goes, warnings and errors only (at debug
+	// it would log each event's body: what people wrote).
+	d.InitConfig(larkevent.WithLogger(sdkLogger{a.log}), larkevent.WithLogLevel(larkcore.LogLevelWarn))
 	handle := func(ctx context.Context, req *larkevent.EventReq) error {
 		if !frames.enter() {
 			return errStopped
