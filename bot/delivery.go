@@ -43,6 +43,15 @@ func (r *Recent) First(key string) bool {
 	return true
 }
 
+// Forget drops key, so that its next delivery is new again: an adapter
+// records a delivery with First before its work runs, and forgets it when
+// the work failed, so the platform's re-delivery is not dropped.
+func (r *Recent) Forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.keys, key)
+}
+
 // Background runs an adapter's work that outlives a request (notices,
 // delayed replies) and lets the adapter wait for it on shutdown, for a
 // bounded time. The zero value is ready to use.

@@ -84,6 +84,11 @@ type Response struct {
 	// response again, nothing applied. Its notices went out the first
 	// time: an adapter does not send them again.
 	Replayed bool `json:"-"`
+	// Failed: the command did not run because of something unexpected (the
+	// store, a deadline, a platform lookup), so nothing was written and the
+	// same delivery may succeed later. An adapter answers the platform so
+	// that it delivers the event again; its idempotency key makes that safe.
+	Failed bool `json:"-"`
 }
 
 // Notice is a direct message to one member.

@@ -281,6 +281,69 @@ func (s *Store) RegisterMember(ctx context.Context, m jifen.Member) error {
 	return err
 }
 
+// RegisterNewMember registers a platform user seen for the first time, with
+// every uniqueness check inside the one write, so that two users first seen
+// at the same moment become two members: if a member already has m's
+// Feishu open_id or Slack id (registered by another delivery meanwhile),
+// that member is returned and nothing is written; otherwise m gets the
+// first of ids that no member has, and its name, when another member has
+// it (case-insensitively), becomes name-nameSuffix, or name-id if that is
+// taken too. It returns the member as stored.
+func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []string, nameSuffix string) (jifen.Member, error) {
+	if m.Name == "" || !m.Role.Valid() || len(ids) == 0 || m.FeishuOpenID == "" && m.SlackID == "" {
+		return jifen.Member{}, fmt.Errorf("register member: ids, a name, a valid role and a platform id are required")
+	}
+	raw, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		names := map[string]bool{}
+		var same *jifen.Member
+		err := tx.tx.Bucket(bucketMembers).ForEach(func(_, v []byte) error {
+			var o jifen.Member
+			if err := json.Unmarshal(v, &o); err != nil {
+				return err
+			}
+			if m.FeishuOpenID != "" && o.FeishuOpenID == m.FeishuOpenID || m.SlackID != "" && o.SlackID == m.SlackID {
+				same = &o
+			}
+			names[strings.ToLower(o.Name)] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if same != nil {
+			return json.Marshal(same)
+		}
+		m.ID = ""
+		for _, id := range ids {
+			if _, taken := tx.Member(id); !taken && id != "" {
+				m.ID = id
+				break
+			}
+		}
+		if m.ID == "" {
+			return nil, fmt.Errorf("register member: ids %v are all taken", ids)
+		}
+		for _, name := range []string{m.Name, m.Name + "-" + nameSuffix, m.Name + "-" + m.ID} {
+			if !names[strings.ToLower(name)] {
+				m.Name = name
+				break
+			}
+		}
+		if err := tx.PutMember(m); err != nil {
+			return nil, err
+		}
+		return json.Marshal(m)
+	})
+	if err != nil {
+		return jifen.Member{}, err
+	}
+	var out jifen.Member
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return jifen.Member{}, err
+	}
+	return out, nil
+}
+
 // Member returns a member by id.
 func (s *Store) Member(id string) (jifen.Member, bool) {
 	s.mu.RLock()

@@ -149,6 +149,11 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 		DepartmentIdType("open_department_id").Build())
 	if err != nil || !resp.Success() || resp.Data == nil || resp.Data.User == nil {
 		a.log.Warn("contact user lookup failed", "open_id", openID, "err", apiErr(err, resp))
+		if err != nil || unreachable(nil, resp.ApiResp) {
+			// Not an unknown user: Feishu did not answer. The delivery
+			// fails, so that Feishu delivers it again.
+			return jifen.Member{}, fmt.Errorf("feishu: contact lookup: %w", apiErr(err, resp))
+		}
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", openID)
 	}
 	u := resp.Data.User
@@ -169,18 +174,17 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 	if len(suffix) > 6 {
 		suffix = suffix[len(suffix)-6:]
 	}
-	m := jifen.Member{ID: "feishu-" + suffix, Name: strings.NewReplacer("@", "", "#", "").Replace(name),
-		FeishuOpenID: openID, Role: jifen.RoleEmployee}
-	if _, taken := a.st.Member(m.ID); taken {
-		m.ID = "feishu-" + strings.TrimPrefix(openID, "ou_")
-	}
+	m := jifen.Member{Name: strings.NewReplacer("@", "", "#", "").Replace(name), FeishuOpenID: openID, Role: jifen.RoleEmployee}
 	if len(u.DepartmentIds) > 0 {
 		m.Department = a.departmentName(ctx, u.DepartmentIds[0])
 	}
-	if others := a.st.MembersByName(m.Name); len(others) > 0 {
-		m.Name += "-" + suffix[max(0, len(suffix)-4):] // an open_id may be shorter than four
-	}
-	if err := a.st.RegisterMember(ctx, m); err != nil {
+	// The id (the open_id's last six characters, or all of it when those
+	// are taken) and the name (with the last four added when another
+	// member has it) are chosen inside the write: another delivery may be
+	// registering someone else of the same name and suffix at this moment.
+	m, err = a.st.RegisterNewMember(ctx, m, []string{"feishu-" + suffix, "feishu-" + strings.TrimPrefix(openID, "ou_")},
+		suffix[max(0, len(suffix)-4):]) // an open_id may be shorter than four
+	if err != nil {
 		return jifen.Member{}, err
 	}
 	a.log.Info("registered Feishu user", "member", m.ID, "department", m.Department)
@@ -419,6 +423,13 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// unreachable reports whether an Open API call failed for want of an
+// answer (a transport error, a timeout, a 5xx), which a later try may well
+// get, rather than being refused.
+func unreachable(err error, api *larkcore.ApiResp) bool {
+	return err != nil || api != nil && api.StatusCode >= http.StatusInternalServerError
 }
 
 func apiErr(err error, resp interface{ Success() bool }) error {

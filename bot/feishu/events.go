@@ -3,6 +3,8 @@ package feishu
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -94,17 +96,20 @@ var MenuCommands = map[string]string{
 
 // event handles one verified event and returns the answer: the toast and
 // card of a card callback, or {} for events once their command has run
-// (Feishu re-delivers events not answered within three seconds).
-func (a *Adapter) event(ctx context.Context, env envelope) any {
+// (Feishu re-delivers events not answered within three seconds). An event
+// whose work failed for something unexpected (the store, a deadline, an
+// Open API call without an answer) returns an error and is forgotten, so
+// that Feishu's re-delivery runs it: it must not be answered 200.
+func (a *Adapter) event(ctx context.Context, env envelope) (any, error) {
 	if env.Header.EventType == "card.action.trigger" {
 		var ev cardEvent
 		if json.Unmarshal(env.Event, &ev) != nil {
-			return toast("error", a.bot.T("feishu.bad_action"))
+			return toast("error", a.bot.T("feishu.bad_action")), nil
 		}
-		return a.card(ctx, ev, env.Header.EventID, env.Header.TenantKey)
+		return a.card(ctx, ev, env.Header.EventID, env.Header.TenantKey), nil
 	}
 	if !a.seen.First(env.Header.EventID) {
-		return struct{}{}
+		return struct{}{}, nil
 	}
 	raw := env.Event
 	id := env.Header.EventID
@@ -114,11 +119,12 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 	// lose an award if the bot stopped in between. Replies go out in the
 	// background. Commands take milliseconds; Feishu allows three seconds.
 	ctx = context.WithoutCancel(ctx)
+	var err error
 	switch env.Header.EventType {
 	case "im.message.receive_v1":
 		var ev messageEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.message(ctx, ev, home)
+			err = a.message(ctx, ev, home)
 		}
 	case "application.bot.menu_v6":
 		var ev menuEvent
@@ -132,11 +138,15 @@ func (a *Adapter) event(ctx context.Context, env envelope) any {
 			// Finding the message's author asks the Open API: bounded, so
 			// the answer stays within Feishu's three seconds.
 			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			a.reaction(rctx, ev, added, home)
+			err = a.reaction(rctx, ev, added, home)
 			cancel()
 		}
 	}
-	return struct{}{}
+	if err != nil {
+		a.seen.Forget(id)
+		return nil, err
+	}
+	return struct{}{}, nil
 }
 
 // placeholder is a mention placeholder in message text: @_user_1.
@@ -145,25 +155,41 @@ var placeholder = regexp.MustCompile(`^@_user_\d+$`)
 // message runs the command in a text message: in a direct chat, or in a
 // group where the bot was @mentioned. The leading mentions (the bot's own)
 // are dropped; the others resolve through the message's mentions.
-func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
+// An error says the command did not run (see event).
+func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) error {
 	m := ev.Message
 	if ev.Sender.SenderType != "user" || m.MessageType != "text" || !a.seen.First("msg:"+m.MessageID) {
-		return
+		return nil
 	}
 	var content struct {
 		Text string `json:"text"`
 	}
 	if json.Unmarshal([]byte(m.Content), &content) != nil {
-		return
+		return nil
 	}
 	// With the permission to read every group message, a group message
 	// that does not name the bot is no command: at most a recognition
 	// written inline (feishu.inline_recognition).
+	var err error
 	if m.ChatType != "p2p" && a.cfg.InlineRecognition && !a.namesSelf(ctx, m.Mentions) {
-		a.inline(ctx, ev, content.Text, home)
-		return
+		err = a.inline(ctx, ev, content.Text, home)
+	} else {
+		err = a.command(ctx, ev, content.Text, home)
 	}
-	words := strings.Fields(content.Text)
+	if err != nil {
+		a.seen.Forget("msg:" + m.MessageID)
+	}
+	return err
+}
+
+// errNotRun says that a delivery's command did not run, for a reason the
+// log already holds.
+var errNotRun = errors.New("feishu: the command did not run")
+
+// command runs the command of a message to the bot and answers it.
+func (a *Adapter) command(ctx context.Context, ev messageEvent, text, home string) error {
+	m := ev.Message
+	words := strings.Fields(text)
 	for len(words) > 0 && placeholder.MatchString(words[0]) {
 		words = words[1:]
 	}
@@ -174,6 +200,12 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 	key := "feishu:msg:" + m.MessageID
 	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
 	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions)
+	cause := key
+	if resp.Failed {
+		// The answer to the re-delivery must not be taken for a repeat
+		// of this one (the uuid).
+		cause = key + "#failed"
+	}
 	// A message in a thread, or in a topic group (where every message
 	// is in a topic), is answered in its thread. A reply that merely
 	// quotes another (root_id without thread_id) is not in a thread.
@@ -194,49 +226,64 @@ func (a *Adapter) message(ctx context.Context, ev messageEvent, home string) {
 		}
 		var err error
 		if m.ChatType == "p2p" || resp.Reply.Public {
-			err = a.Reply(ctx, m.MessageID, resp.Reply, key, inThread)
+			err = a.Reply(ctx, m.MessageID, resp.Reply, cause, inThread)
 		} else {
 			// A group sees public replies only; the rest is for the caller.
-			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, key)
+			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, cause)
 		}
 		if err != nil {
 			a.log.Warn("reply failed", "err", err)
 		}
 	})
+	if resp.Failed {
+		return errNotRun
+	}
+	return nil
 }
 
 // inline runs a recognition written in an ordinary group message ("+5
 // @王芳 #客户好评") as the command it stands for, answered in the message's
 // thread; a private answer (a refusal) goes to its author alone. A message
 // that is not one gets no answer.
-func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string) {
+func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string) error {
 	m := ev.Message
 	if _, ok := bot.Inline(jifen.Member{Role: jifen.RoleEmployee}, text); !ok {
-		return
+		return nil
 	}
 	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
 	caller, err := a.member(ctx, sender, home)
 	if err != nil {
-		return
+		if jifen.ErrorCode(err) == jifen.EINTERNAL {
+			return err
+		}
+		return nil
 	}
 	cmd, ok := bot.Inline(caller, text)
 	if !ok {
-		return
+		return nil
 	}
 	mentions := mentionsOf(m.Mentions)
 	key := "feishu:msg:" + m.MessageID
 	resp := a.run(ctx, sender, home, cmd, key, mentions)
+	cause := key
+	if resp.Failed {
+		cause = key + "#failed" // see command
+	}
 	a.bg.Go(func(ctx context.Context) {
 		var err error
 		if resp.Reply.Public {
-			err = a.Reply(ctx, m.MessageID, resp.Reply, key, true)
+			err = a.Reply(ctx, m.MessageID, resp.Reply, cause, true)
 		} else {
-			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, key)
+			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, cause)
 		}
 		if err != nil {
 			a.log.Warn("reply failed", "err", err)
 		}
 	})
+	if resp.Failed {
+		return errNotRun
+	}
+	return nil
 }
 
 // namesSelf reports whether a message's mentions name the bot itself
@@ -369,46 +416,66 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) 
 
 // reaction turns the configured reaction into peer thanks for the
 // message's author, and its removal within ten minutes into taking them
-// back.
-func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool, home string) {
+// back. An error says the thanks were not written for want of an answer
+// (the Open API, the store): see event.
+func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool, home string) error {
 	want := a.cfg.ThanksReaction
 	if want == "" || !strings.EqualFold(ev.ReactionType.EmojiType, want) || ev.OperatorType != "user" {
-		return
+		return nil
 	}
 	// The reaction event does not name the reactor's tenant.
 	giver, err := a.member(ctx, user{OpenID: ev.UserID.OpenID}, home)
 	if err != nil {
-		return
+		return internal(err)
 	}
 	key := "feishu:react:" + ev.MessageID + ":" + ev.UserID.OpenID + ":" + strings.ToUpper(want)
 	if !added {
-		a.bot.UndoReactionThanks(ctx, giver, key, "feishu")
-		return
+		if a.bot.UndoReactionThanks(ctx, giver, key, "feishu").Failed {
+			return errNotRun
+		}
+		return nil
 	}
-	author, ok := a.author(ctx, ev.MessageID)
-	if !ok {
-		return
+	author, ok, err := a.author(ctx, ev.MessageID)
+	if err != nil || !ok {
+		return err
 	}
 	receiver, err := a.member(ctx, author, home)
 	if err != nil {
-		return
+		return internal(err)
 	}
 	resp := a.bot.ReactionThanks(ctx, giver, receiver, key, "feishu")
+	if resp.Failed {
+		return errNotRun
+	}
 	if resp.Reply.Kind == "error" {
 		a.bg.Go(func(ctx context.Context) { _ = a.Send(ctx, "open_id", giver.FeishuOpenID, resp.Reply, key) })
 	}
+	return nil
 }
 
-// author is a message's sender, with their tenant, when a person sent it.
-func (a *Adapter) author(ctx context.Context, messageID string) (user, bool) {
+// internal returns err when it is an unexpected failure (one a later try
+// may not meet), nil for a refusal (an unknown user, a guest).
+func internal(err error) error {
+	if jifen.ErrorCode(err) == jifen.EINTERNAL {
+		return err
+	}
+	return nil
+}
+
+// author is a message's sender, with their tenant, when a person sent it;
+// an error when the Open API did not answer.
+func (a *Adapter) author(ctx context.Context, messageID string) (user, bool, error) {
 	resp, err := a.api.Im.V1.Message.Get(ctx, larkim.NewGetMessageReqBuilder().MessageId(messageID).Build())
 	if err != nil || !resp.Success() || resp.Data == nil || len(resp.Data.Items) == 0 || resp.Data.Items[0].Sender == nil {
 		a.log.Warn("message lookup failed", "message", messageID, "err", apiErr(err, resp))
-		return user{}, false
+		if err != nil || unreachable(nil, resp.ApiResp) {
+			return user{}, false, fmt.Errorf("feishu: message lookup: %w", apiErr(err, resp))
+		}
+		return user{}, false, nil
 	}
 	s := resp.Data.Items[0].Sender
 	if deref(s.SenderType) != "user" || deref(s.IdType) != "open_id" {
-		return user{}, false
+		return user{}, false, nil
 	}
-	return user{OpenID: deref(s.Id), Tenant: deref(s.TenantKey), Name: deref(s.SenderName)}, true
+	return user{OpenID: deref(s.Id), Tenant: deref(s.TenantKey), Name: deref(s.SenderName)}, true, nil
 }

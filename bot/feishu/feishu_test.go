@@ -14,6 +14,7 @@ import (
 
 	"jifen"
 	"jifen/bot/bottest"
+	"jifen/bot/feishu/feishutest"
 	"jifen/config"
 	"jifen/store"
 )
@@ -46,6 +47,13 @@ type fakeOpenAPI struct {
 	// whether they resigned; other emails come back without a user_id.
 	byEmail map[string]emailUser
 	batches []int // emails per batch_get_id call
+	// onDepartment, if set, runs before each department lookup is answered.
+	onDepartment func()
+	// lookupsDown is how many message and contact user lookups are still
+	// to fail with a 503, as when the Open API is overloaded.
+	lookupsDown int
+	// ws is the long connection, on the same base URL as the SDK expects.
+	ws *feishutest.LongConnection
 }
 
 type emailUser struct {
@@ -61,8 +69,9 @@ type sent struct {
 }
 
 func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
-	f := &fakeOpenAPI{users: map[string]string{}, byEmail: map[string]emailUser{}}
+	f := &fakeOpenAPI{users: map[string]string{}, byEmail: map[string]emailUser{}, ws: feishutest.New()}
 	mux := http.NewServeMux()
+	f.ws.Register(mux)
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
 	})
@@ -119,6 +128,9 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 	mux.HandleFunc("POST /open-apis/im/v1/messages", record)
 	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", record)
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if f.down(w) {
+			return
+		}
 		if r.PathValue("id") == "om_by_outsider" { // a message of someone of another tenant
 			fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":"om_by_outsider","sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t-other"}}]}}`, outsider)
 			return
@@ -126,6 +138,9 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 		fmt.Fprintf(w, `{"code":0,"data":{"items":[{"message_id":%q,"sender":{"id":%q,"id_type":"open_id","sender_type":"user","tenant_key":"t1"}}]}}`, r.PathValue("id"), zhang)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if f.down(w) {
+			return
+		}
 		f.mu.Lock()
 		u, ok := f.users[r.PathValue("id")]
 		f.mu.Unlock()
@@ -159,6 +174,12 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 		w.Write(raw)
 	})
 	mux.HandleFunc("GET /open-apis/contact/v3/departments/{id}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		hook := f.onDepartment
+		f.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
 		fmt.Fprint(w, `{"code":0,"data":{"department":{"name":"市场部"}}}`)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -171,6 +192,21 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 	}))
 	t.Cleanup(f.Close)
 	return f
+}
+
+// down answers a lookup with a 503 while lookupsDown says so.
+func (f *fakeOpenAPI) down(w http.ResponseWriter) bool {
+	f.mu.Lock()
+	down := f.lookupsDown > 0
+	if down {
+		f.lookupsDown--
+	}
+	f.mu.Unlock()
+	if down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"code":99991400,"msg":"service unavailable"}`)
+	}
+	return down
 }
 
 func (f *fakeOpenAPI) messages() []sent {

@@ -2,7 +2,6 @@ package feishu
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"jifen/bot"
@@ -35,35 +34,5 @@ func TestHealthFollowsTheOpenAPI(t *testing.T) {
 	}
 	if ok, detail := dead.Health(); ok || detail == "" {
 		t.Fatalf("after a failed send: %v %q", ok, detail)
-	}
-}
-
-// The long connection's state is read from the SDK's log lines (v3.9.2's
-// wording, with its conn_id suffix).
-func TestHealthFollowsTheLongConnection(t *testing.T) {
-	var health bot.Health
-	l := wsLogger{sdkLogger{slog.New(slog.DiscardHandler)}, &health}
-	ctx := context.Background()
-	for _, step := range []struct {
-		line   string
-		info   bool
-		wantOK bool
-	}{
-		{"connected to wss://open.feishu.cn/ws?device_id=1", true, true},
-		{"disconnected to wss://open.feishu.cn/ws?device_id=1", true, false},
-		{"trying to reconnect: 1", true, false},
-		{"connected to wss://open.feishu.cn/ws?device_id=2", true, true},
-		{"connection is closed, receive message loop exit", false, false},
-		{"connected to wss://open.feishu.cn/ws?device_id=3", true, true},
-		{"connect failed, err: dial tcp: refused", false, false},
-	} {
-		if step.info {
-			l.Info(ctx, step.line, "[conn_id=c1]")
-		} else {
-			l.Error(ctx, step.line, "[conn_id=c1]")
-		}
-		if ok, detail := health.Get(); ok != step.wantOK {
-			t.Fatalf("after %q: ok=%v (%q), want %v", step.line, ok, detail, step.wantOK)
-		}
 	}
 }

@@ -93,6 +93,13 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, status, reason := a.dispatch(r.Context(), plain, signed)
+	if status >= http.StatusInternalServerError {
+		// Authenticated, not refused: its work failed, and the answer
+		// asks Feishu to deliver it again.
+		a.log.Warn("event not handled; Feishu will deliver it again", "reason", reason)
+		writeJSON(w, status, map[string]string{"error": "temporarily unavailable"})
+		return
+	}
 	if status != 0 {
 		a.refuse(w, status, reason)
 		return
@@ -210,6 +217,8 @@ func (w *challengeWindow) close() {
 }
 
 // dispatch handles an opened delivery and returns the answer.
+// A status of 500 or above says that an authenticated event was not
+// handled (see event): Feishu is to deliver it again.
 func (a *Adapter) dispatch(ctx context.Context, plain []byte, signed bool) (resp any, status int, reason string) {
 	var env envelope
 	if err := json.Unmarshal(plain, &env); err != nil {
@@ -240,7 +249,11 @@ func (a *Adapter) dispatch(ctx context.Context, plain []byte, signed bool) (resp
 			return nil, http.StatusUnauthorized, "stale or missing create_time"
 		}
 	}
-	return a.event(ctx, env), 0, ""
+	resp, err := a.event(ctx, env)
+	if err != nil {
+		return nil, http.StatusServiceUnavailable, "not handled: " + err.Error()
+	}
+	return resp, 0, ""
 }
 
 // tokenOK checks the verification token when one is configured.

@@ -4,15 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
+	"sync"
 
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 
-	"jifen/bot"
 	"jifen/config"
 )
 
@@ -20,14 +20,41 @@ import (
 // long connection (feishu.mode: websocket), for deployments with no public
 // address, until ctx ends. The connection is authenticated by the app
 // credentials; each event still has its verification token checked.
+//
+// The SDK's Client.Start never returns once it has tried to connect (its
+// reconnect loop does not watch the context), so it runs on its own: when
+// ctx ends, the client is closed, frames that arrive from then on are
+// refused unhandled, and RunWebsocket returns once the frames being
+// handled are done, so nothing is written after it returns. A reconnection
+// the SDK had already begun may still open a connection; its frames are
+// refused too (Feishu delivers them again).
 func (a *Adapter) RunWebsocket(ctx context.Context) error {
 	base := a.cfg.BaseURL
 	if base == "" {
 		base = config.DefaultFeishu
 	}
-	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret, larkws.WithEventHandler(a.wsDispatcher()),
-		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(wsLogger{sdkLogger{a.log}, a.health}))
-	err := cli.Start(ctx)
+	var frames gate
+	// The connection's state comes from the SDK's callbacks, called as
+	// the connection comes (ready, reconnected) and goes.
+	up := func() { a.health.Set(true, "") }
+	down := func(detail string) func() { return func() { a.health.Set(false, detail) } }
+	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret, larkws.WithEventHandler(a.wsDispatcher(&frames)),
+		larkws.WithDomain(strings.TrimSuffix(base, "/")), larkws.WithLogger(sdkLogger{a.log}),
+		larkws.WithOnReady(up), larkws.WithOnReconnected(up),
+		larkws.WithOnDisconnected(down("long connection disconnected")),
+		larkws.WithOnReconnecting(down("long connection reconnecting")),
+		larkws.WithOnError(func(error) { a.health.Set(false, "long connection failed") }))
+	started := make(chan error, 1)
+	// Frames being handled at the end finish their writes: the context
+	// they are handled with does not end with ctx.
+	go func() { started <- cli.Start(context.WithoutCancel(ctx)) }()
+	var err error
+	select {
+	case err = <-started: // the SDK gave up: credentials refused, or retries spent
+	case <-ctx.Done():
+	}
+	cli.Close()
+	frames.close()
 	a.health.Set(false, "long connection stopped")
 	if ctx.Err() != nil {
 		return nil
@@ -35,12 +62,51 @@ func (a *Adapter) RunWebsocket(ctx context.Context) error {
 	return err
 }
 
+// gate lets frames be handled until it is closed, and close waits for
+// those being handled. The zero value is open.
+type gate struct {
+	mu      sync.Mutex
+	closed  bool
+	running sync.WaitGroup
+}
+
+// enter reports whether a frame may be handled; if so, leave must follow.
+func (g *gate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.running.Add(1)
+	return true
+}
+
+func (g *gate) leave() { g.running.Done() }
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.running.Wait()
+}
+
+// errStopped refuses a frame that arrives once the connection is being
+// closed: the SDK answers it as failed and Feishu delivers it again.
+var errStopped = errors.New("long connection stopping")
+
 // wsDispatcher routes the long connection's frames (plain JSON: the
 // connection itself is authenticated) into the same handling as webhook
 // deliveries, token check included.
-func (a *Adapter) wsDispatcher() *dispatcher.EventDispatcher {
+func (a *Adapter) wsDispatcher(frames *gate) *dispatcher.EventDispatcher {
 	d := dispatcher.NewEventDispatcher(a.cfg.VerificationToken, a.cfg.EncryptKey)
+	// Its log goes where jifen's goes, warnings and errors only (at debug
+	// it would log each event's body: what people wrote).
+	d.InitConfig(larkevent.WithLogger(sdkLogger{a.log}), larkevent.WithLogLevel(larkcore.LogLevelWarn))
 	handle := func(ctx context.Context, req *larkevent.EventReq) error {
+		if !frames.enter() {
+			return errStopped
+		}
+		defer frames.leave()
 		_, status, reason := a.dispatch(ctx, req.Body, true)
 		if status != 0 {
 			return errors.New(reason)
@@ -55,6 +121,10 @@ func (a *Adapter) wsDispatcher() *dispatcher.EventDispatcher {
 		if ev.EventReq == nil {
 			return nil, errors.New("card callback without body")
 		}
+		if !frames.enter() {
+			return nil, errStopped
+		}
+		defer frames.leave()
 		resp, status, reason := a.dispatch(ctx, ev.EventReq.Body, true)
 		if status != 0 {
 			return nil, errors.New(reason)
@@ -70,39 +140,4 @@ func (a *Adapter) wsDispatcher() *dispatcher.EventDispatcher {
 		return &out, nil
 	})
 	return d
-}
-
-// wsLogger reads the long connection's state from the SDK's log lines:
-// its client has no other way to tell (v3.9.2 logs "connected to …",
-// "disconnected to …", "trying to reconnect", "connect failed" and "the
-// receive message loop exit" as the connection comes and goes).
-type wsLogger struct {
-	sdkLogger
-	health *bot.Health
-}
-
-func (l wsLogger) Info(ctx context.Context, args ...any) {
-	l.observe(fmt.Sprint(args...))
-	l.sdkLogger.Info(ctx, args...)
-}
-
-func (l wsLogger) Error(ctx context.Context, args ...any) {
-	l.observe(fmt.Sprint(args...))
-	l.sdkLogger.Error(ctx, args...)
-}
-
-func (l wsLogger) observe(line string) {
-	switch {
-	case strings.Contains(line, "connected to "):
-		// "disconnected to" also contains "connected to"
-		if strings.Contains(line, "disconnected to ") {
-			l.health.Set(false, "long connection disconnected")
-		} else {
-			l.health.Set(true, "")
-		}
-	case strings.Contains(line, "trying to reconnect"):
-		l.health.Set(false, "long connection reconnecting")
-	case strings.Contains(line, "connect failed"), strings.Contains(line, "receive message loop exit"):
-		l.health.Set(false, "long connection failed")
-	}
 }

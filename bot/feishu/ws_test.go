@@ -11,7 +11,7 @@ import (
 // dispatcher routes them into the same handling as webhook deliveries.
 func TestLongConnectionFrames(t *testing.T) {
 	h := newHarness(t, true)
-	d := h.a.wsDispatcher()
+	d := h.a.wsDispatcher(new(gate))
 	ctx := context.Background()
 	msg := event("ev-ws-1", "im.message.receive_v1", testToken,
 		textMessage("om_ws", "p2p", zhang, "/award @_user_1 80 签大单 中标", [2]string{wang, "王芳"}))
@@ -34,5 +34,35 @@ func TestLongConnectionFrames(t *testing.T) {
 	// A frame with the wrong verification token is refused.
 	if _, err := d.Do(ctx, []byte(event("ev-ws-3", "im.message.receive_v1", "wrong", textMessage("om_ws2", "p2p", zhang, "/score")))); err == nil {
 		t.Fatal("a frame with a wrong token was accepted")
+	}
+}
+
+// Once the long connection is closing, a frame is refused unhandled (the
+// SDK answers it as failed, so Feishu delivers it again), and closing
+// waits for a frame being handled, so nothing is written afterwards.
+func TestLongConnectionGate(t *testing.T) {
+	h := newHarness(t, true)
+	var frames gate
+	d := h.a.wsDispatcher(&frames)
+	if !frames.enter() { // a frame being handled
+		t.Fatal("an open gate refused a frame")
+	}
+	closed := make(chan struct{})
+	go func() { frames.close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("close did not wait for the frame being handled")
+	default:
+	}
+	frames.leave()
+	<-closed
+	msg := event("ev-gate", "im.message.receive_v1", testToken,
+		textMessage("om_gate", "p2p", zhang, "/award @_user_1 10 客户好评", [2]string{wang, "王芳"}))
+	if _, err := d.Do(context.Background(), []byte(msg)); err == nil {
+		t.Fatal("a frame after the close was handled")
+	}
+	h.wait()
+	if n := h.st.EntryCount(); n != 0 {
+		t.Fatalf("entries = %d", n)
 	}
 }

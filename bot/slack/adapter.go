@@ -132,6 +132,13 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	u, err := a.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
 		a.log.Warn("users.info failed", "user", userID, "err", err)
+		var refused slackapi.SlackErrorResponse
+		if !errors.As(err, &refused) {
+			// Not an unknown user: Slack did not answer (a transport
+			// error, a timeout, a 5xx). The delivery fails, so that
+			// Slack delivers it again.
+			return jifen.Member{}, fmt.Errorf("slack: users.info: %w", err)
+		}
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "<@"+userID+">")
 	}
 	if u.Deleted {
@@ -150,12 +157,12 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	// The profile's title is the closest standard field to a level; the
 	// department stays empty until HR imports it (jifen import members).
 	m.Level = strings.TrimSpace(u.Profile.Title)
-	// Names are how people mention each other in chat and must be unique.
-	if others := a.st.MembersByName(m.Name); len(others) > 0 {
-		// The id's last four characters; a delivery may name a shorter id.
-		m.Name = m.Name + "-" + strings.ToLower(userID[max(0, len(userID)-4):])
-	}
-	if err := a.st.RegisterMember(ctx, m); err != nil {
+	// Names are how people mention each other in chat and must be unique:
+	// one another member has gets the id's last four characters (a
+	// delivery may name a shorter id), checked inside the write, since
+	// another delivery may be registering someone of the same name.
+	m, err = a.st.RegisterNewMember(ctx, m, []string{m.ID}, strings.ToLower(userID[max(0, len(userID)-4):]))
+	if err != nil {
 		return jifen.Member{}, err
 	}
 	a.log.Info("registered Slack user", "user", userID, "member", m.ID)

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 
@@ -182,56 +183,89 @@ func (a *Adapter) openRejectModal(ctx context.Context, triggerID, command, label
 // event handles one Events API callback: a mention or a direct message
 // carrying a command, or a reaction that thanks. Redelivered events (same
 // event_id) are dropped. It returns once the command has run; its replies
-// are sent in the background.
-func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
+// are sent in the background. An error says the work did not run for
+// something unexpected (the store, a deadline, Slack's API without an
+// answer): the event is forgotten and must not be acknowledged, so that
+// Slack delivers it again (its idempotency key makes that safe).
+func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) error {
 	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	if !ok || !a.events.First(cb.EventID) {
-		return
+		return nil
 	}
-	key := "slack:ev:" + cb.EventID
+	err := a.eventOnce(ctx, ev, "slack:ev:"+cb.EventID)
+	if err != nil {
+		a.events.Forget(cb.EventID)
+	}
+	return err
+}
+
+// errNotRun says that a delivery's command did not run, for a reason the
+// log already holds.
+var errNotRun = errors.New("slack: the command did not run")
+
+func (a *Adapter) eventOnce(ctx context.Context, ev slackevents.EventsAPIEvent, key string) error {
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
 		if e.BotID != "" || e.User == "" {
-			return
+			return nil
 		}
-		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, stripLeadingMention(e.Text), key, false)
+		return a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, stripLeadingMention(e.Text), key, false)
 	case *slackevents.MessageEvent:
 		if e.BotID != "" || e.SubType != "" || e.User == "" {
-			return
+			return nil
 		}
 		if e.ChannelType != "im" {
-			a.inline(ctx, e, key)
-			return
+			return a.inline(ctx, e, key)
 		}
-		a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text, key, true)
+		return a.chat(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text, key, true)
 	case *slackevents.AppHomeOpenedEvent:
 		if e.Tab == "home" && e.User != "" {
 			a.homeOpened(e.User)
 		}
 	case *slackevents.ReactionAddedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
-			return
+			return nil
 		}
-		giver, err1 := a.member(ctx, e.User)
-		receiver, err2 := a.member(ctx, e.ItemUser)
-		if err1 != nil || err2 != nil {
-			return
+		giver, err := a.member(ctx, e.User)
+		if err != nil {
+			return internal(err)
+		}
+		receiver, err := a.member(ctx, e.ItemUser)
+		if err != nil {
+			return internal(err)
 		}
 		resp := a.bot.ReactionThanks(ctx, giver, receiver, reactionKey(e.Item, e.User, e.Reaction), "slack")
+		if resp.Failed {
+			return errNotRun
+		}
 		a.refreshHomes(giver, resp)
 		if resp.Reply.Kind == "error" {
 			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, "", e.User, resp.Reply) })
 		}
 	case *slackevents.ReactionRemovedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
-			return
+			return nil
 		}
 		giver, err := a.member(ctx, e.User)
 		if err != nil {
-			return
+			return internal(err)
 		}
-		a.refreshHomes(giver, a.bot.UndoReactionThanks(ctx, giver, reactionKey(e.Item, e.User, e.Reaction), "slack"))
+		resp := a.bot.UndoReactionThanks(ctx, giver, reactionKey(e.Item, e.User, e.Reaction), "slack")
+		if resp.Failed {
+			return errNotRun
+		}
+		a.refreshHomes(giver, resp)
 	}
+	return nil
+}
+
+// internal returns err when it is an unexpected failure (one a later try
+// may not meet), nil for a refusal (an unknown or deleted user, a guest).
+func internal(err error) error {
+	if jifen.ErrorCode(err) == jifen.EINTERNAL {
+		return err
+	}
+	return nil
 }
 
 // chat answers command text sent in a conversation: public replies in the
@@ -240,7 +274,8 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 // the ts of its parent message) is answered in that thread; an
 // announcement of points there also goes to the channel when
 // slack.reply_broadcast is set.
-func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key string, direct bool) {
+// An error says the command did not run (see event).
+func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key string, direct bool) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		text = "/help"
@@ -264,38 +299,42 @@ func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key str
 			a.log.Warn("reply failed", "err", err)
 		}
 	})
+	if resp.Failed {
+		return errNotRun
+	}
+	return nil
 }
 
 // inline runs a recognition written in an ordinary channel message
 // ("+5 @王芳 #客户好评", slack.inline_recognition), answered in the message's
 // thread. A message that is not one gets no answer; one that names the bot
 // is its app_mention's, and the bot's own posts never count.
-func (a *Adapter) inline(ctx context.Context, e *slackevents.MessageEvent, key string) {
+func (a *Adapter) inline(ctx context.Context, e *slackevents.MessageEvent, key string) error {
 	if !a.cfg.InlineRecognition {
-		return
+		return nil
 	}
 	text := e.Text // as Slack escapes it: run unescapes the command
 	// Whether it reads as a recognition at all, before anyone is looked up.
 	if _, ok := bot.Inline(jifen.Member{Role: jifen.RoleEmployee}, text); !ok {
-		return
+		return nil
 	}
 	home, err := a.homeTeam(ctx)
 	if err != nil || e.User == home.UserID || strings.Contains(text, "<@"+home.UserID) {
-		return
+		return nil
 	}
 	caller, err := a.member(ctx, e.User)
 	if err != nil {
-		return
+		return internal(err)
 	}
 	cmd, ok := bot.Inline(caller, text)
 	if !ok {
-		return
+		return nil
 	}
 	thread := e.ThreadTimeStamp
 	if thread == "" {
 		thread = e.TimeStamp
 	}
-	a.chat(ctx, e.Channel, thread, e.User, cmd, key, false)
+	return a.chat(ctx, e.Channel, thread, e.User, cmd, key, false)
 }
 
 func (a *Adapter) thanksReaction(reaction, itemType string) bool {

@@ -197,7 +197,12 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request, body []by
 	// out afterwards, in the background. Commands take milliseconds;
 	// Slack allows three seconds, and a re-delivery is deduplicated by
 	// event_id and by the command's idempotency key.
-	a.event(context.WithoutCancel(r.Context()), ev)
+	if err := a.event(context.WithoutCancel(r.Context()), ev); err != nil {
+		// Not run: Slack delivers an event not answered 200 again.
+		a.log.Warn("event not handled; Slack will deliver it again", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 

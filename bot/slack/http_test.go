@@ -38,6 +38,11 @@ type fakeSlack struct {
 	byEmail  map[string]string
 	lookups  int // users.lookupByEmail calls
 	throttle int // users.lookupByEmail calls still to refuse with a 429
+	// usersDown is how many users.info calls are still to fail with a
+	// 503, as when Slack is overloaded.
+	usersDown int
+	// onUserInfo, if set, runs before each users.info is answered.
+	onUserInfo func()
 }
 
 type post struct {
@@ -66,7 +71,19 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 			_ = r.ParseForm()
 			f.mu.Lock()
 			user, ok := f.users[r.FormValue("user")]
+			down := f.usersDown > 0
+			if down {
+				f.usersDown--
+			}
+			hook := f.onUserInfo
 			f.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
+			if down {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
 			if !ok { // as slacktest answers, a member of its team
 				user = `{"id":"W012A3CDE","team_id":"T024BE7LD","name":"spengler","real_name":"Egon Spengler","profile":{"real_name":"Egon Spengler","display_name":"spengler"}}`
 			}

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -56,7 +57,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		// Commands run one by one off the event loop, so a slow one does
 		// not hold up the others' acknowledgements.
 		a.bg.Go(func(context.Context) {
-			_ = client.Ack(*evt.Request, a.command(ctx, cmd))
+			a.ack(client, *evt.Request, a.command(ctx, cmd))
 		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slackapi.InteractionCallback)
@@ -65,20 +66,25 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		}
 		a.bg.Go(func(context.Context) {
 			if ack := a.interaction(ctx, cb); ack != nil {
-				_ = client.Ack(*evt.Request, ack)
+				a.ack(client, *evt.Request, ack)
 				return
 			}
-			_ = client.Ack(*evt.Request)
+			a.ack(client, *evt.Request, nil)
 		})
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok || evt.Request == nil {
 			return
 		}
-		// Acknowledged once the command's write is done (see handleEvents).
+		// Acknowledged once the command's write is done (see handleEvents);
+		// not acknowledged when it did not run, so that Slack delivers it
+		// again.
 		a.bg.Go(func(context.Context) {
-			a.event(ctx, ev)
-			_ = client.Ack(*evt.Request)
+			if err := a.event(ctx, ev); err != nil {
+				a.log.Warn("event not handled; Slack will deliver it again", "err", err)
+				return
+			}
+			a.ack(client, *evt.Request, nil)
 		})
 	case socketmode.EventTypeConnecting:
 		a.health.Set(false, "socket mode connecting")
@@ -89,5 +95,21 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
 		a.health.Set(false, "socket mode "+string(evt.Type))
 		a.log.Warn("socket mode connection problem", "type", evt.Type)
+	}
+}
+
+// ackTimeout bounds an acknowledgement. The client queues it for its
+// connection's writer; with the connection gone (a drop, the end of
+// RunSocket) nothing takes it, and an acknowledgement without a bound
+// would hold its goroutine, and shutdown, for ever.
+var ackTimeout = 5 * time.Second
+
+// ack acknowledges a request with payload (nil for none). A failure is
+// logged: Slack delivers an unacknowledged request again.
+func (a *Adapter) ack(client *socketmode.Client, req socketmode.Request, payload any) {
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	if err := client.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
+		a.log.Warn("socket mode acknowledgement failed", "type", req.Type, "err", err)
 	}
 }

@@ -222,6 +222,7 @@ func (m *Main) shutdown(ctx context.Context, g *errgroup.Group, a *app, senders 
 	case err = <-waited:
 	case <-ctx.Done():
 		deadline := time.Now().Add(timeout)
+		log.Info("shutting down", "timeout", timeout)
 		select {
 		case err = <-waited:
 		case <-time.After(time.Until(deadline)):

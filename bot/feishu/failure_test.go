@@ -1,0 +1,65 @@
+package feishu
+
+import (
+	"fmt"
+	"testing"
+)
+
+func thumbsUp(eventID string) string {
+	return event(eventID, "im.message.reaction.created_v1", testToken,
+		fmt.Sprintf(`{"message_id":"om_by_zhang","reaction_type":{"emoji_type":"THUMBSUP"},"operator_type":"user","user_id":{"open_id":%q},"action_time":"1700000000000"}`, wang))
+}
+
+// A reaction whose message lookup gets no answer from the Open API is not
+// answered 200: Feishu delivers it again, and the re-delivery, not taken
+// for one already seen, gives the thanks.
+func TestReactionRedeliveredAfterAFailedLookup(t *testing.T) {
+	h := newHarness(t, true)
+	h.api.mu.Lock()
+	h.api.lookupsDown = 1
+	h.api.mu.Unlock()
+	if code, _ := h.send(thumbsUp("ev-react-down")); code < 500 {
+		t.Fatalf("a reaction not applied was answered %d", code)
+	}
+	if n := h.st.EntryCount(); n != 0 {
+		t.Fatalf("entries = %d", n)
+	}
+	if code, _ := h.send(thumbsUp("ev-react-down")); code != 200 {
+		t.Fatalf("the re-delivery: %d", code)
+	}
+	h.wait()
+	if n := h.st.EntryCount(); n != 1 {
+		t.Fatalf("entries after the re-delivery = %d, want the thanks", n)
+	}
+	// A third delivery is a repeat, answered 200 without a second entry.
+	if code, _ := h.send(thumbsUp("ev-react-down")); code != 200 || h.st.EntryCount() != 1 {
+		t.Fatalf("a repeat: %d, %d entries", code, h.st.EntryCount())
+	}
+}
+
+// A command from a user seen for the first time, whose contact lookup
+// gets no answer, is not answered 200 either (nor taken for an unknown
+// user): the re-delivery registers them and runs it.
+func TestCommandRedeliveredAfterAFailedLookup(t *testing.T) {
+	h := newHarness(t, true)
+	const newcomer = "ou_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	h.api.mu.Lock()
+	h.api.lookupsDown = 1
+	h.api.mu.Unlock()
+	msg := event("ev-new-down", "im.message.receive_v1", testToken,
+		textMessage("om_new_down", "p2p", newcomer, "/thanks @_user_1 谢谢帮忙", [2]string{wang, "王芳"}))
+	if code, _ := h.send(msg); code < 500 {
+		t.Fatalf("a command not run was answered %d", code)
+	}
+	h.wait()
+	if _, ok := h.st.MemberByFeishuOpenID(newcomer); ok || h.st.EntryCount() != 0 {
+		t.Fatalf("written though not run: %d entries", h.st.EntryCount())
+	}
+	if code, _ := h.send(msg); code != 200 {
+		t.Fatalf("the re-delivery: %d", code)
+	}
+	h.wait()
+	if _, ok := h.st.MemberByFeishuOpenID(newcomer); !ok || h.st.EntryCount() != 1 {
+		t.Fatalf("after the re-delivery: registered %v, %d entries", ok, h.st.EntryCount())
+	}
+}
