@@ -77,6 +77,17 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		mux.Handle("GET /reports/{period}", m.reportHandler(a, key, log))
 	}
 	g, ctx := errgroup.WithContext(ctx)
+	// A store whose commit failed takes no more writes (Store.Err): serve
+	// stops within its deadline and exits non-zero, for the supervisor to
+	// start it again on the file as it is on disk.
+	g.Go(func() error {
+		select {
+		case <-a.store.Failed():
+			return fmt.Errorf("the store failed, restart jifen: %w", a.store.Err())
+		case <-ctx.Done():
+			return nil
+		}
+	})
 	var posts poster
 	// What replies and notices are still on their way at shutdown.
 	var senders []interface{ Stop(context.Context) int }
