@@ -37,16 +37,23 @@ type Outgoing struct {
 	// Key names the message for the platform's own duplicate check (Feishu's
 	// uuid): the same message queued again, or sent again after a crash,
 	// has the same key.
-	Key      string    `json:"key"`
+	Key string `json:"key"`
+	// Lane, if set, is what Receiver returns: messages of one lane go one
+	// at a time, in the order they were queued (a member's card and the
+	// answer after it, which go to different places).
+	Lane     string    `json:"lane,omitempty"`
 	Queued   time.Time `json:"queued"`
 	Attempts int       `json:"attempts,omitempty"`
 	// NotBefore holds a message back after a failed attempt.
 	NotBefore time.Time `json:"not_before,omitzero"`
 }
 
-// Receiver names who or where the message goes, for pacing sends to one
-// receiver.
+// Receiver names who or where the message goes (or its Lane), for pacing
+// sends to one receiver and keeping their order.
 func (o Outgoing) Receiver() string {
+	if o.Lane != "" {
+		return o.Lane
+	}
 	if o.To != "" {
 		return "member:" + o.To
 	}

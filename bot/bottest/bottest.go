@@ -111,7 +111,7 @@ func Serve(t *testing.T, h http.Handler, req *http.Request, d time.Duration, wai
 // waits until everything queued so far is sent.
 func (ex Example) RunOutbox(t testing.TB, platform string, deliver outbox.Deliver) (drained func()) {
 	t.Helper()
-	ex.Bot.SetPlatforms(platform)
+	ex.Bot.SetPlatforms(append(ex.Bot.Platforms(), platform)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := outbox.New(outbox.Options{Store: ex.Store, Platform: platform, Deliver: deliver, Workers: 4})
 	done := make(chan struct{})

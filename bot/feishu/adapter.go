@@ -6,8 +6,10 @@
 //
 // Every delivery carries an idempotency key derived from what Feishu sends
 // (event_id, message_id, a card callback's token), so Feishu's re-deliveries
-// (after 15 s, 5 min, 1 h and 6 h) never apply twice; every send carries a
-// uuid derived from its cause, so a retried send is not delivered twice.
+// (after 15 s, 5 min, 1 h and 6 h) never apply twice. Replies, notices and
+// scheduled posts are queued in the store's outbox and sent from there
+// (Deliver), each with a uuid derived from its key, so a message sent
+// again after a failure or a restart is not delivered twice.
 package feishu
 
 import (
@@ -52,7 +54,6 @@ type Adapter struct {
 	log    *slog.Logger
 	api    *lark.Client
 	seen   *bot.Recent
-	sendTo *limiter
 	bg     bot.Background // replies and notices
 	now    func() time.Time
 	window challengeWindow // the request-URL check's (webhook.go)
@@ -101,7 +102,7 @@ func New(opt Options) (*Adapter, error) {
 	api := lark.NewClient(opt.Config.AppID, opt.Config.AppSecret, lark.WithOpenBaseUrl(strings.TrimSuffix(base, "/")),
 		lark.WithHttpClient(hc), lark.WithLogger(sdkLogger{log}), lark.WithLogLevel(larkcore.LogLevelWarn))
 	return &Adapter{bot: opt.Bot, st: opt.Store, cfg: opt.Config, log: log, api: api,
-		seen: bot.NewRecent(dedupWindow), sendTo: newLimiter(), now: time.Now, health: health}, nil
+		seen: bot.NewRecent(dedupWindow), now: time.Now, health: health}, nil
 }
 
 // Health says whether Feishu is reachable: with the long connection
@@ -244,21 +245,15 @@ func asCaller(err error) error {
 }
 
 // uuid derives a send's deduplication id (Feishu keeps it an hour) from
-// its cause.
+// its key.
 func uuid(cause string) string {
 	sum := sha256.Sum256([]byte(cause))
 	return hex.EncodeToString(sum[:16])
 }
 
-// Reply answers a message in its chat, as a reply to it; inThread keeps
-// the answer in the message's thread (reply_in_thread): for a message in
-// a thread, or in a topic group, where every message belongs to a topic.
-func (a *Adapter) Reply(ctx context.Context, messageID string, m bot.Message, cause string, inThread bool) error {
-	card := RenderCard(m).JSON()
-	return a.send(ctx, messageID, func() (string, error) { return a.replyOnce(ctx, messageID, card, uuid(cause), inThread) })
-}
-
-// replyOnce makes one attempt at a reply (Reply).
+// replyOnce makes one attempt at answering a message in its chat, as a
+// reply to it; inThread keeps the answer in the message's thread
+// (reply_in_thread): for a message in a thread, or in a topic group.
 func (a *Adapter) replyOnce(ctx context.Context, messageID, card, id string, inThread bool) (string, error) {
 	body := larkim.NewReplyMessageReqBodyBuilder().MsgType("interactive").Content(card).Uuid(id)
 	if inThread {
@@ -275,55 +270,26 @@ func (a *Adapter) replyOnce(ctx context.Context, messageID, card, id string, inT
 // Feishu offers it in ordinary groups only, not in topic groups.
 const ephemeralPath = "/open-apis/ephemeral/v1/send"
 
-// Ephemeral shows a card to one member of a group chat, marked 仅对你可见.
-// The API takes no uuid: a send is retried only when rate limited, that
-// is when it was not delivered.
-func (a *Adapter) Ephemeral(ctx context.Context, chatID, openID string, m bot.Message) error {
-	body := map[string]any{"chat_id": chatID, "open_id": openID, "msg_type": "interactive", "card": RenderCard(m)}
-	// Paced per group: Feishu allows 40 a second to one group, 50 per app.
-	return a.send(ctx, "ephemeral:"+chatID, func() (string, error) {
-		resp, err := a.api.Post(ctx, ephemeralPath, body, larkcore.AccessTokenTypeTenant)
-		if err != nil {
-			return "", err
-		}
-		var out struct {
-			Code int    `json:"code"`
-			Msg  string `json:"msg"`
-		}
-		if err := json.Unmarshal(resp.RawBody, &out); err != nil {
-			return "", fmt.Errorf("feishu: ephemeral: HTTP %d, %w", resp.StatusCode, err)
-		}
-		return rateCode(out.Code == 0 && resp.StatusCode == http.StatusOK, out.Code, out.Msg, resp.StatusCode)
-	})
-}
-
-// answerPrivately shows a private answer to a member who wrote in a
-// group: as a card only they see in an ordinary group, and as a direct
-// message in a topic group (no such cards there) or when Feishu refuses
-// the card (the bot left the group, a card it does not take, …).
-func (a *Adapter) answerPrivately(ctx context.Context, chatID, chatType, openID string, m bot.Message, cause string) error {
-	if chatType == "group" && chatID != "" {
-		err := a.Ephemeral(ctx, chatID, openID, m)
-		if err == nil {
-			return nil
-		}
-		a.log.Info("ephemeral card not sent; answering in a direct message", "chat", chatID, "err", err)
+// ephemeralOnce makes one attempt at showing a card to one member of a
+// group chat, marked 仅对你可见. The API takes no uuid.
+func (a *Adapter) ephemeralOnce(ctx context.Context, chatID, openID string, card Card) (string, error) {
+	body := map[string]any{"chat_id": chatID, "open_id": openID, "msg_type": "interactive", "card": card}
+	resp, err := a.api.Post(ctx, ephemeralPath, body, larkcore.AccessTokenTypeTenant)
+	if err != nil {
+		return "", err
 	}
-	return a.Send(ctx, "open_id", openID, m, cause)
+	var out struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}
+	if err := json.Unmarshal(resp.RawBody, &out); err != nil {
+		return "", fmt.Errorf("feishu: ephemeral: HTTP %d, %w", resp.StatusCode, err)
+	}
+	return rateCode(out.Code == 0 && resp.StatusCode == http.StatusOK, out.Code, out.Msg, resp.StatusCode)
 }
 
-// Send posts a message to a chat (chat_id) or a person (open_id).
-func (a *Adapter) Send(ctx context.Context, idType, id string, m bot.Message, cause string) error {
-	return a.sendCard(ctx, idType, id, RenderCard(m), cause)
-}
-
-// sendCard posts a card to a chat (chat_id) or a person (open_id).
-func (a *Adapter) sendCard(ctx context.Context, idType, id string, c Card, cause string) error {
-	card := c.JSON()
-	return a.send(ctx, id, func() (string, error) { return a.createOnce(ctx, idType, id, card, uuid(cause)) })
-}
-
-// createOnce makes one attempt at sending a card (sendCard).
+// createOnce makes one attempt at sending a card to a chat (chat_id) or a
+// person (open_id).
 func (a *Adapter) createOnce(ctx context.Context, idType, id, card, key string) (string, error) {
 	resp, err := a.api.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
 		Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(id).MsgType("interactive").Content(card).Uuid(key).Build()).Build())
@@ -355,68 +321,6 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("feishu: code %d: %s", e.Code, e.Msg) }
-
-// send paces sends to one receiver (Feishu allows about 5 a second to one
-// user or group, 50 a second per app) and retries rate-limited ones with
-// backoff; the uuid makes a retry safe.
-func (a *Adapter) send(ctx context.Context, receiver string, do func() (string, error)) error {
-	backoff := 500 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		if err := a.sendTo.wait(ctx, receiver); err != nil {
-			return err
-		}
-		_, err := do()
-		if !errors.Is(err, errRateLimited) || attempt == 4 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-			backoff *= 2
-		}
-	}
-}
-
-// limiter spaces sends: at least 200 ms apart to one receiver (Feishu
-// allows 5 a second) and 21 ms apart overall, under the 50 a second per
-// app (BenchmarkPersonalReports measures a peak of 48 in any second).
-type limiter struct {
-	mu   sync.Mutex
-	next map[string]time.Time
-	all  time.Time
-}
-
-func newLimiter() *limiter { return &limiter{next: map[string]time.Time{}} }
-
-func (l *limiter) wait(ctx context.Context, receiver string) error {
-	l.mu.Lock()
-	now := time.Now()
-	at := now
-	for _, t := range []time.Time{l.next[receiver], l.all} {
-		if t.After(at) {
-			at = t
-		}
-	}
-	l.next[receiver] = at.Add(200 * time.Millisecond)
-	l.all = at.Add(21 * time.Millisecond)
-	if len(l.next) > 10_000 {
-		for k, t := range l.next {
-			if t.Before(now) {
-				delete(l.next, k)
-			}
-		}
-	}
-	l.mu.Unlock()
-	if d := at.Sub(now); d > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
-		}
-	}
-	return nil
-}
 
 func deref(s *string) string {
 	if s == nil {

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"jifen/bot"
 	goldenfile "jifen/golden"
+	"jifen/outbox"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -117,8 +119,8 @@ func TestCardKeepsUserTextPlain(t *testing.T) {
 	walk(v, "")
 }
 
-// Sends carry a uuid derived from their cause, and a rate-limited send is
-// retried with backoff.
+// Sends carry a uuid derived from their key, and a rate-limited send is
+// tried again, with the same uuid.
 func TestSendRetriesWhenRateLimited(t *testing.T) {
 	h := newHarness(t, false)
 	var calls atomic.Int32
@@ -148,9 +150,27 @@ func TestSendRetriesWhenRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Send(context.Background(), "chat_id", "oc_sales", bot.Message{Kind: "info", Text: []string{"月度排行榜"}}, "digest:2026-11"); err != nil {
+	o, err := Outgoing(Address{IDType: "chat_id", ID: "oc_sales"}, bot.Message{Kind: "info", Text: []string{"月度排行榜"}}, "digest:2026-11")
+	if err != nil {
 		t.Fatal(err)
 	}
+	// A queue of its own: the harness's sender drains "feishu" through
+	// the harness's adapter.
+	o.Platform = "feishu-429"
+	if err := h.st.Enqueue(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		outbox.New(outbox.Options{Store: h.st, Platform: o.Platform, Deliver: a.Deliver}).Run(ctx)
+		close(done)
+	}()
+	for h.st.OutboxLen(o.Platform) > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
 	if calls.Load() != 2 || len(uuids) != 2 || uuids[0] != uuids[1] || uuids[0] != uuid("digest:2026-11") {
 		t.Fatalf("calls %d, uuids %v", calls.Load(), uuids)
 	}

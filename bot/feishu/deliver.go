@@ -19,6 +19,15 @@ type Address struct {
 	ID       string `json:"receive_id,omitempty"`
 	ReplyTo  string `json:"reply_to,omitempty"` // a message id
 	InThread bool   `json:"in_thread,omitempty"`
+	// Privately: an answer only the member with this open_id sees: a card
+	// only they see in the group Chat (of ChatType), or, where Feishu has
+	// no such card (a topic group) or refuses it, a direct message.
+	Privately string `json:"privately,omitempty"`
+	Chat      string `json:"chat,omitempty"`
+	ChatType  string `json:"chat_type,omitempty"`
+	// Home: the member's personal card, made when it is sent (for a
+	// message to a member, Outgoing.To).
+	Home bool `json:"home,omitempty"`
 }
 
 // Outgoing is a message to addr, for the outbox.
@@ -44,24 +53,62 @@ func (a *Adapter) Deliver(ctx context.Context, o store.Outgoing) error {
 	if err := json.Unmarshal(o.Body, &m); err != nil {
 		return outbox.Permanent(fmt.Errorf("message body: %w", err))
 	}
-	card := RenderCard(m).JSON()
 	var to Address
+	if len(o.Address) > 0 {
+		if err := json.Unmarshal(o.Address, &to); err != nil {
+			return outbox.Permanent(fmt.Errorf("message address: %w", err))
+		}
+	}
+	card := RenderCard(m)
 	if o.To != "" {
 		mb, ok := a.st.Member(o.To)
 		if !ok || mb.FeishuOpenID == "" || mb.Bot {
 			return nil
 		}
+		if to.Home {
+			card = a.homeCard(ctx, mb)
+		}
 		to = Address{IDType: "open_id", ID: mb.FeishuOpenID}
-	} else if err := json.Unmarshal(o.Address, &to); err != nil || (to.ID == "" && to.ReplyTo == "") {
-		return outbox.Permanent(fmt.Errorf("message address: %v", err))
 	}
 	var err error
-	if to.ReplyTo != "" {
-		_, err = a.replyOnce(ctx, to.ReplyTo, card, uuid(o.Key), to.InThread)
-	} else {
-		_, err = a.createOnce(ctx, to.IDType, to.ID, card, uuid(o.Key))
+	switch {
+	case to.ReplyTo != "":
+		_, err = a.replyOnce(ctx, to.ReplyTo, card.JSON(), uuid(o.Key), to.InThread)
+	case to.Privately != "":
+		if to.ChatType == "group" && to.Chat != "" {
+			// Ephemeral cards take no uuid: one in flight at a crash may
+			// show twice, to its one reader.
+			if _, err = a.ephemeralOnce(ctx, to.Chat, to.Privately, card); err == nil {
+				return nil
+			}
+			if errors.Is(err, errRateLimited) {
+				return deliveryError(err)
+			}
+			a.log.Info("ephemeral card not sent; answering in a direct message", "err", err)
+		}
+		_, err = a.createOnce(ctx, "open_id", to.Privately, card.JSON(), uuid(o.Key))
+	case to.ID != "":
+		_, err = a.createOnce(ctx, to.IDType, to.ID, card.JSON(), uuid(o.Key))
+	default:
+		return outbox.Permanent(errors.New("message address: no receiver"))
 	}
 	return deliveryError(err)
+}
+
+// queue puts a reply in the outbox (its key, the delivery's, also names
+// it for Feishu's uuid); the sender sends it at Feishu's pace. A reply
+// queued before, for a delivery Feishu sent again, is not queued twice.
+func (a *Adapter) queue(ctx context.Context, to Address, member string, m bot.Message, key string) error {
+	o, err := Outgoing(to, m, key)
+	if err != nil {
+		return err
+	}
+	o.To = member
+	if err := a.st.Enqueue(ctx, o); err != nil {
+		a.log.Warn("reply not queued", "err", err)
+		return errNotRun
+	}
+	return nil
 }
 
 // deliveryError sorts an Open API error for the outbox: rate limited

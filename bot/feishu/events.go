@@ -14,6 +14,7 @@ import (
 
 	"jifen"
 	"jifen/bot"
+	"jifen/store"
 )
 
 type userID struct {
@@ -218,23 +219,32 @@ func (a *Adapter) command(ctx context.Context, ev messageEvent, text, home strin
 			first = &me
 		}
 	}
-	a.bg.Go(func(ctx context.Context) {
-		if first != nil {
-			if err := a.sendHome(ctx, *first, key+"#home"); err != nil {
-				a.log.Warn("personal card failed", "err", err)
-			}
-		}
-		var err error
-		if m.ChatType == "p2p" || resp.Reply.Public {
-			err = a.Reply(ctx, m.MessageID, resp.Reply, cause, inThread)
-		} else {
-			// A group sees public replies only; the rest is for the caller.
-			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, cause)
-		}
+	// The card and the answer are queued in the outbox together, in
+	// that order for the caller.
+	var msgs []store.Outgoing
+	lane := "open_id:" + sender.OpenID
+	if first != nil {
+		o, err := Outgoing(Address{Home: true}, bot.Message{}, key+"#home")
 		if err != nil {
-			a.log.Warn("reply failed", "err", err)
+			return err
 		}
-	})
+		o.To, o.Lane = first.ID, lane
+		msgs = append(msgs, o)
+	}
+	to := Address{ReplyTo: m.MessageID, InThread: inThread}
+	if m.ChatType != "p2p" && !resp.Reply.Public {
+		// A group sees public replies only; the rest is for the caller.
+		to = Address{Privately: sender.OpenID, Chat: m.ChatID, ChatType: m.ChatType}
+	}
+	o, err := Outgoing(to, resp.Reply, cause)
+	if err != nil {
+		return err
+	}
+	o.Lane = lane
+	if err := a.st.Enqueue(ctx, append(msgs, o)...); err != nil {
+		a.log.Warn("reply not queued", "err", err)
+		return errNotRun
+	}
 	if resp.Failed {
 		return errNotRun
 	}
@@ -269,17 +279,13 @@ func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string
 	if resp.Failed {
 		cause = key + "#failed" // see command
 	}
-	a.bg.Go(func(ctx context.Context) {
-		var err error
-		if resp.Reply.Public {
-			err = a.Reply(ctx, m.MessageID, resp.Reply, cause, true)
-		} else {
-			err = a.answerPrivately(ctx, m.ChatID, m.ChatType, ev.Sender.SenderID.OpenID, resp.Reply, cause)
-		}
-		if err != nil {
-			a.log.Warn("reply failed", "err", err)
-		}
-	})
+	to := Address{ReplyTo: m.MessageID, InThread: true}
+	if !resp.Reply.Public {
+		to = Address{Privately: sender.OpenID, Chat: m.ChatID, ChatType: m.ChatType}
+	}
+	if err := a.queue(ctx, to, "", resp.Reply, cause); err != nil {
+		return err
+	}
 	if resp.Failed {
 		return errNotRun
 	}
@@ -391,14 +397,10 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) 
 		m, err := a.member(ctx, user{OpenID: open}, home)
 		if err != nil {
 			resp := a.bot.ErrorResponse(asCaller(err))
-			a.bg.Go(func(ctx context.Context) { _ = a.Send(ctx, "open_id", open, resp.Reply, key) })
+			_ = a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key)
 			return
 		}
-		a.bg.Go(func(ctx context.Context) {
-			if err := a.sendHome(ctx, m, key); err != nil {
-				a.log.Warn("personal card failed", "err", err)
-			}
-		})
+		_ = a.queue(ctx, Address{Home: true}, m.ID, bot.Message{}, key)
 		return
 	}
 	command, ok := MenuCommands[ev.EventKey]
@@ -407,11 +409,7 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) 
 	}
 	// The menu event does not name the operator's tenant.
 	resp := a.run(ctx, user{OpenID: open}, home, command, key, nil)
-	a.bg.Go(func(ctx context.Context) {
-		if err := a.Send(ctx, "open_id", open, resp.Reply, key); err != nil {
-			a.log.Warn("menu reply failed", "err", err)
-		}
-	})
+	_ = a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key)
 }
 
 // reaction turns the configured reaction into peer thanks for the
@@ -448,7 +446,7 @@ func (a *Adapter) reaction(ctx context.Context, ev reactionEvent, added bool, ho
 		return errNotRun
 	}
 	if resp.Reply.Kind == "error" {
-		a.bg.Go(func(ctx context.Context) { _ = a.Send(ctx, "open_id", giver.FeishuOpenID, resp.Reply, key) })
+		return a.queue(ctx, Address{IDType: "open_id", ID: giver.FeishuOpenID}, "", resp.Reply, key)
 	}
 	return nil
 }

@@ -14,8 +14,11 @@ func TestHealthFollowsTheOpenAPI(t *testing.T) {
 	if ok, detail := h.a.Health(); !ok {
 		t.Fatalf("before any call: %v %q", ok, detail)
 	}
-	msg := bot.Message{Kind: "info", Text: []string{"月度排行榜"}}
-	if err := h.a.Send(context.Background(), "chat_id", "oc_sales", msg, "health:1"); err != nil {
+	msg, err := Outgoing(Address{IDType: "chat_id", ID: "oc_sales"}, bot.Message{Kind: "info", Text: []string{"月度排行榜"}}, "health:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.a.Deliver(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := h.a.Health(); !ok {
@@ -29,7 +32,7 @@ func TestHealthFollowsTheOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dead.Send(context.Background(), "chat_id", "oc_sales", msg, "health:2"); err == nil {
+	if err := dead.Deliver(context.Background(), msg); err == nil {
 		t.Fatal("a send to a closed server worked")
 	}
 	if ok, detail := dead.Health(); ok || detail == "" {

@@ -159,14 +159,6 @@ func (a *Adapter) homeCard(ctx context.Context, m jifen.Member) Card {
 	return RenderHomeCard(a.bot.Home(ctx, m), a.bot.T)
 }
 
-// sendHome sends the personal card to a member, as a new message.
-func (a *Adapter) sendHome(ctx context.Context, m jifen.Member, cause string) error {
-	if m.FeishuOpenID == "" || m.Bot {
-		return nil
-	}
-	return a.sendCard(ctx, "open_id", m.FeishuOpenID, a.homeCard(ctx, m), cause)
-}
-
 // firstContact reports whether this is the member's first direct message
 // to the bot, recording that it was: the mark is kept in the store, so a
 // restart does not greet them again. It is named by a hash of the Feishu
@@ -213,12 +205,7 @@ func (a *Adapter) homeAction(ctx context.Context, ev cardEvent, command, form, k
 			out = toast("error", strings.Join(resp.Reply.Text, " "))
 		} else {
 			out = toast("success", firstLine(resp.Reply))
-			open := caller.FeishuOpenID
-			a.bg.Go(func(ctx context.Context) {
-				if err := a.Send(ctx, "open_id", open, resp.Reply, key); err != nil {
-					a.log.Warn("reply failed", "err", err)
-				}
-			})
+			_ = a.queue(ctx, Address{IDType: "open_id", ID: caller.FeishuOpenID}, "", resp.Reply, key)
 		}
 	}
 	out["card"] = map[string]any{"type": "raw", "data": a.homeCard(ctx, caller)}

@@ -72,6 +72,8 @@ type server struct {
 	feishu *feishu.Adapter
 	ex     bottest.Example
 	fake   *FakePlatforms
+	// drained waits until the outboxes have sent what was queued.
+	drained []func()
 }
 
 func startServer(t *testing.T, replace ...string) (*server, string) {
@@ -97,15 +99,20 @@ func startServer(t *testing.T, replace ...string) (*server, string) {
 	fb.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &server{url: srv.URL, slack: sl, feishu: fb, ex: ex, fake: fake}, path
+	drained := []func(){ex.RunOutbox(t, "slack", sl.Deliver), ex.RunOutbox(t, "feishu", fb.Deliver)}
+	return &server{url: srv.URL, slack: sl, feishu: fb, ex: ex, fake: fake, drained: drained}, path
 }
 
-// ledger waits for the adapters' background work and counts the load
+// ledger waits for the adapters' background work and the outboxes, and
+// counts the load
 // tokens in the store's entries.
 func (s *server) ledger(t *testing.T) map[string]int {
 	t.Helper()
 	s.slack.Wait()
 	s.feishu.Wait()
+	for _, d := range s.drained {
+		d()
+	}
 	out := map[string]int{}
 	err := s.ex.Store.ForEachEntry(func(e *jifen.Entry) error {
 		if w := strings.Fields(e.Reason); len(w) > 0 && tokenWord.MatchString(w[len(w)-1]) {
