@@ -186,6 +186,17 @@ func (s *Sender) Run(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
+			// The page may be older than a send that ended meanwhile:
+			// take the message as it is now, if it is still queued and
+			// due (a message leaves the outbox before it leaves the
+			// sends in flight, so one not in flight and still there was
+			// not sent).
+			cur, ok := s.opt.Store.OutboxGet(s.opt.Platform, o.ID)
+			if !ok || cur.NotBefore.After(s.opt.Now()) {
+				<-sem
+				continue
+			}
+			o = cur
 			s.start(o.ID, r)
 			sentInPass = true
 			wg.Add(1)

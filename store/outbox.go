@@ -149,6 +149,19 @@ func (s *Store) OutboxDue(platform string, after uint64, now time.Time, limit in
 	return out, err
 }
 
+// OutboxGet reads one message of platform's outbox, as it is now.
+func (s *Store) OutboxGet(platform string, id uint64) (Outgoing, bool) {
+	var o Outgoing
+	ok := false
+	_ = s.view(func(btx *bolt.Tx) error {
+		if v := btx.Bucket(bucketOutbox).Get(outboxKey(platform, id)); v != nil {
+			ok = json.Unmarshal(v, &o) == nil
+		}
+		return nil
+	})
+	return o, ok
+}
+
 // OutboxLen is how many messages of platform wait to be sent.
 func (s *Store) OutboxLen(platform string) int {
 	n := 0

@@ -47,6 +47,9 @@ type fakeOpenAPI struct {
 	// whether they resigned; other emails come back without a user_id.
 	byEmail map[string]emailUser
 	batches []int // emails per batch_get_id call
+	// hold, if set, keeps each message send waiting until it is closed
+	// (Feishu not answering).
+	hold chan struct{}
 	// onDepartment, if set, runs before each department lookup is answered.
 	onDepartment func()
 	// lookupsDown is how many message and contact user lookups are still
@@ -76,6 +79,16 @@ func newFakeOpenAPI(t testing.TB) *fakeOpenAPI {
 		fmt.Fprint(w, `{"code":0,"msg":"ok","tenant_access_token":"t-fake","expire":7200}`)
 	})
 	record := func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		hold := f.hold
+		f.mu.Unlock()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if r.Header.Get("Authorization") != "Bearer t-fake" {
 			http.Error(w, `{"code":99991663,"msg":"invalid token"}`, http.StatusUnauthorized)
 			return
