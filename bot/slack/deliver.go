@@ -20,6 +20,8 @@ type Address struct {
 	Channel   string `json:"channel"`
 	Thread    string `json:"thread_ts,omitempty"`
 	Broadcast bool   `json:"broadcast,omitempty"`
+	// Ephemeral: shown to this user alone, in the conversation.
+	Ephemeral string `json:"ephemeral,omitempty"`
 }
 
 // Outgoing is a message to the conversation at addr, for the outbox.
@@ -55,7 +57,25 @@ func (a *Adapter) Deliver(ctx context.Context, o store.Outgoing) error {
 	} else if err := json.Unmarshal(o.Address, &to); err != nil || to.Channel == "" {
 		return outbox.Permanent(fmt.Errorf("message address: %v", err))
 	}
+	if to.Ephemeral != "" {
+		return deliveryError(a.postEphemeral(ctx, to.Channel, to.Thread, to.Ephemeral, m))
+	}
 	return deliveryError(a.post(ctx, to.Channel, to.Thread, to.Broadcast, m))
+}
+
+// queue puts a reply in the outbox; the sender sends it at Slack's pace.
+// key, the delivery's, keeps a reply to a delivery Slack sent again from
+// being queued twice.
+func (a *Adapter) queue(ctx context.Context, to Address, m bot.Message, key string) error {
+	o, err := Outgoing(to, m, key+"#reply")
+	if err != nil {
+		return err
+	}
+	if err := a.st.Enqueue(ctx, o); err != nil {
+		a.log.Warn("reply not queued", "err", err)
+		return errNotRun
+	}
+	return nil
 }
 
 // deliveryError sorts a Web API error for the outbox: a 429 waits, a 5xx

@@ -240,7 +240,7 @@ func (a *Adapter) eventOnce(ctx context.Context, ev slackevents.EventsAPIEvent, 
 		}
 		a.refreshHomes(giver, resp)
 		if resp.Reply.Kind == "error" {
-			a.bg.Go(func(ctx context.Context) { _ = a.postEphemeral(ctx, e.Item.Channel, "", e.User, resp.Reply) })
+			return a.queue(ctx, Address{Channel: e.Item.Channel, Ephemeral: e.User}, resp.Reply, reactionKey(e.Item, e.User, e.Reaction))
 		}
 	case *slackevents.ReactionRemovedEvent:
 		if !a.thanksReaction(e.Reaction, e.Item.Type) {
@@ -287,18 +287,19 @@ func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key str
 	if err != nil {
 		resp = a.bot.ErrorResponse(err)
 	}
-	a.bg.Go(func(ctx context.Context) {
-		var err error
-		if direct || resp.Reply.Public {
-			broadcast := a.cfg.ReplyBroadcast && !direct && resp.Reply.Public && len(resp.Entries) > 0
-			err = a.post(ctx, channel, thread, broadcast, resp.Reply)
-		} else {
-			err = a.postEphemeral(ctx, channel, thread, user, resp.Reply)
-		}
-		if err != nil {
-			a.log.Warn("reply failed", "err", err)
-		}
-	})
+	to := Address{Channel: channel, Thread: thread}
+	if direct || resp.Reply.Public {
+		to.Broadcast = a.cfg.ReplyBroadcast && !direct && resp.Reply.Public && len(resp.Entries) > 0
+	} else {
+		to.Ephemeral = user
+	}
+	if resp.Failed {
+		// The answer to the re-delivery is queued under a key of its own.
+		key += "#failed"
+	}
+	if err := a.queue(ctx, to, resp.Reply, key); err != nil {
+		return err
+	}
 	if resp.Failed {
 		return errNotRun
 	}
