@@ -252,3 +252,25 @@ func (o *outboxSignal) changed() {
 		o.ch = nil
 	}
 }
+
+// verifyOutbox checks the messages waiting in the outbox: each decodes,
+// is filed under its platform and id, and has a receiver and a body.
+func verifyOutbox(btx *bolt.Tx, rep *VerifyReport) []string {
+	var diffs []string
+	_ = btx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		rep.Outbox++
+		var o Outgoing
+		if err := json.Unmarshal(v, &o); err != nil {
+			diffs = append(diffs, fmt.Sprintf("outbox message %s: cannot decode", printable(k)))
+			return nil
+		}
+		switch {
+		case !bytes.Equal(k, outboxKey(o.Platform, o.ID)):
+			diffs = append(diffs, fmt.Sprintf("outbox message %s: filed under another platform or id (%s %d)", printable(k), o.Platform, o.ID))
+		case o.To == "" && len(o.Address) == 0 || len(o.Body) == 0:
+			diffs = append(diffs, fmt.Sprintf("outbox message %s %d: no receiver or no body", o.Platform, o.ID))
+		}
+		return nil
+	})
+	return diffs
+}

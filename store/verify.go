@@ -26,6 +26,7 @@ type VerifyReport struct {
 	Keys        int      // idempotency keys
 	Rounds      int      // survey rounds
 	Answers     int      // survey answers
+	Outbox      int      // messages waiting to be sent
 	Problems    []string // empty when the store is consistent
 }
 
@@ -159,6 +160,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 		diffs = append(diffs, verifyApprovals(btx, &rep)...)
 		diffs = append(diffs, verifyIdempotency(btx, &rep)...)
 		diffs = append(diffs, verifySurveys(btx, &rep)...)
+		diffs = append(diffs, verifyOutbox(btx, &rep)...)
 		slices.Sort(diffs)
 		for _, d := range diffs {
 			if len(rep.Problems) < maxProblems {

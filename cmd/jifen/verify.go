@@ -39,8 +39,8 @@ func (m *Main) verify(ctx context.Context, fs *flag.FlagSet, args []string) erro
 
 // checked says what Verify went through.
 func checked(rep store.VerifyReport) string {
-	return fmt.Sprintf("%d entries, %d aggregates, %d redemptions, %d approvals (%d open), %d idempotency keys, %d survey rounds (%d answers)",
-		rep.Entries, rep.Aggregates, rep.Redemptions, rep.Approvals, rep.Open, rep.Keys, rep.Rounds, rep.Answers)
+	return fmt.Sprintf("%d entries, %d aggregates, %d redemptions, %d approvals (%d open), %d idempotency keys, %d survey rounds (%d answers), %d messages to send",
+		rep.Entries, rep.Aggregates, rep.Redemptions, rep.Approvals, rep.Open, rep.Keys, rep.Rounds, rep.Answers, rep.Outbox)
 }
 
 // backup runs `jifen backup OUT.db`.
