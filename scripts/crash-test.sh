@@ -15,6 +15,13 @@
 #
 # The summary table (kill point, acked awards, found, lost, doubled) is at
 # the end of the output; the exit status is non-zero when any check fails.
+#
+# Then TestCrashOutbox kills serve twice while it sends the monthly
+# personal reports (1,000 members on both platforms by default) and checks
+# that every report arrived: on Feishu exactly once, on Slack with at most
+# the sends in flight at a kill repeated:
+#
+#   scripts/crash-test.sh -crash.outbox.members 10000 -crash.outbox.platform feishu
 set -eu
 cd "$(dirname "$0")/.."
-exec go test -tags crash -run '^TestCrash$' -count=1 -v -timeout 60m ./cmd/jifen-load/ -args "$@"
+exec go test -tags crash -run '^TestCrash(Outbox)?$' -count=1 -v -timeout 60m ./cmd/jifen-load/ -args "$@"
