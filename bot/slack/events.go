@@ -114,7 +114,8 @@ func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallba
 				return
 			}
 		}
-		resp, err := a.run(ctx, cb.User.ID, act.Value, "slack:act:"+cb.TriggerID+":"+act.ActionTs)
+		key := "slack:act:" + cb.TriggerID + ":" + act.ActionTs
+		resp, err := a.run(ctx, cb.User.ID, act.Value, key)
 		if err != nil {
 			resp = a.bot.ErrorResponse(err)
 		}
@@ -127,12 +128,7 @@ func (a *Adapter) blockAction(ctx context.Context, cb slackapi.InteractionCallba
 			// A button of the Home tab has no message to answer in: the
 			// answer goes to the clicker as a direct message, and the
 			// Home is published again (by run) when the command changed it.
-			user := cb.User.ID
-			a.bg.Go(func(ctx context.Context) {
-				if err := a.Post(ctx, user, resp.Reply); err != nil {
-					a.log.Warn("reply failed", "err", err)
-				}
-			})
+			_ = a.queue(ctx, Address{Channel: cb.User.ID}, resp.Reply, key)
 			return
 		}
 		a.reply(ctx, cb, msg)

@@ -280,11 +280,6 @@ func (a *Adapter) thanksSubmitted(ctx context.Context, cb slackapi.InteractionCa
 	if resp.Reply.Kind == "error" {
 		return slackapi.NewErrorsViewSubmissionResponse(map[string]string{thanksReason: plain(resp.Reply)})
 	}
-	user := cb.User.ID
-	a.bg.Go(func(ctx context.Context) {
-		if err := a.Post(ctx, user, resp.Reply); err != nil {
-			a.log.Warn("reply failed", "err", err)
-		}
-	})
+	_ = a.queue(ctx, Address{Channel: cb.User.ID}, resp.Reply, key)
 	return nil
 }
