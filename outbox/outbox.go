@@ -236,6 +236,14 @@ func (s *Sender) start(id uint64, receiver string) {
 	}
 }
 
+// InFlight is how many sends have started and not yet recorded their
+// outcome.
+func (s *Sender) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.inflight)
+}
+
 func (s *Sender) finish(id uint64, receiver string) {
 	s.mu.Lock()
 	delete(s.inflight, id)

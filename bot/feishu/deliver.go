@@ -99,6 +99,9 @@ func (a *Adapter) Deliver(ctx context.Context, o store.Outgoing) error {
 // it for Feishu's uuid); the sender sends it at Feishu's pace. A reply
 // queued before, for a delivery Feishu sent again, is not queued twice.
 func (a *Adapter) queue(ctx context.Context, to Address, member string, m bot.Message, key string) error {
+	if member == "" && to.ID == "" && to.ReplyTo == "" && to.Privately == "" {
+		return nil // an event that names nobody to answer
+	}
 	o, err := Outgoing(to, m, key)
 	if err != nil {
 		return err
