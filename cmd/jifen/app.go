@@ -37,6 +37,8 @@ type Main struct {
 	// logConfig is the config's log: section, once a command has loaded
 	// it; the zero value (before) is text at the level asked.
 	logConfig config.Log
+	// serving: the command is serve, which logs at info.
+	serving bool
 }
 
 // now is the time: the Clock when one is set (tests).
@@ -281,7 +283,13 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 		return nil, err
 	}
 	m.logConfig = cfg.Log
-	logger := m.logger(slog.LevelWarn)
+	// serve logs the store's notes (a schema migration at start) at info,
+	// like its own; the one-shot commands only warnings.
+	level := slog.LevelWarn
+	if m.serving {
+		level = slog.LevelInfo
+	}
+	logger := m.logger(level)
 	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger, NoSync: noSync})
 	if err != nil {
 		return nil, err

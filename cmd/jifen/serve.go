@@ -30,6 +30,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	if len(args) > 0 {
 		return usageError{"unexpected arguments"}
 	}
+	m.serving = true
 	a, err := m.open(ctx, fs)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -881,5 +882,33 @@ func TestServeCelebratesAnAnniversaryOnce(t *testing.T) {
 	})
 	if n != 1 {
 		t.Fatalf("anniversary entries: %d, want 1", n)
+	}
+}
+
+// An upgrade's schema migration at the start of serve is in its log (at
+// info, like serve's own lines), so the operator sees why the start took
+// a while.
+func TestServeLogsTheSchemaMigration(t *testing.T) {
+	dir := t.TempDir()
+	path := exampleConfig(t, dir)
+	raw, err := os.ReadFile("../../store/testdata/schema2-demo.db.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jifen.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, stop := startServeLog(t, path, nil)
+	stop()
+	if log := stderr.String(); !strings.Contains(log, "rewriting the receiver index for schema 3") || !strings.Contains(log, "receiver index rewritten") {
+		t.Fatalf("the migration is not in serve's log:\n%s", log)
 	}
 }
