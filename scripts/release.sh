@@ -26,6 +26,10 @@ platforms=${PLATFORMS:-linux/amd64 linux/arm64 darwin/arm64 windows/amd64}
 
 rm -rf dist
 mkdir -p dist
+# The targets build side by side: each go build waits on long chains of
+# packages (the standard library, the SDKs) with a core idle, which
+# another target's compiles fill. CI (.ci/run) builds every target so.
+pids=
 for p in $platforms; do
 	os=${p%/*}
 	arch=${p#*/}
@@ -36,7 +40,16 @@ for p in $platforms; do
 	echo "building $out" >&2
 	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false \
 		-ldflags "-s -w -X main.version=$version -X main.commit=$commit -X main.date=$date" \
-		-o "$out" ./cmd/jifen
+		-o "$out" ./cmd/jifen &
+	pids="$pids $!"
 done
+failed=0
+for pid in $pids; do
+	wait "$pid" || failed=1
+done
+if [ "$failed" != 0 ]; then
+	echo "release: a build failed" >&2
+	exit 1
+fi
 (cd dist && sha256sum jifen_* >SHA256SUMS)
 cat dist/SHA256SUMS
