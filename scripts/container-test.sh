@@ -77,7 +77,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in buildah podman "$runtime" curl openssl; do
+for tool in go buildah podman "$runtime" curl openssl findmnt; do
 	command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 buildah --version >&2
