@@ -20,11 +20,12 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# What `jifen version` prints; as scripts/release.sh sets them.
+# What `jifen version` prints. The flags are scripts/release.sh's, so a
+# build cache that release filled serves this build too.
 ARG VERSION=devel
 ARG COMMIT=unknown
 ARG DATE=unknown
-RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -gcflags=all=-dwarf=false \
         -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT} -X main.date=${DATE}" \
         -o /out/jifen ./cmd/jifen
 # The image has no shell to add a user with: its passwd and group files,
