@@ -3,7 +3,7 @@
 # Benchmarks that build a large store keep it here between runs.
 JIFEN_BENCH_DIR ?= /tmp/jifen-bench
 
-.PHONY: test race lint bench release crash-test
+.PHONY: test race lint bench release crash-test container-test
 
 test:
 	go test ./...
@@ -32,3 +32,8 @@ release:
 
 crash-test:
 	scripts/crash-test.sh
+
+# Build the container image with buildah and run it with podman against a
+# fake Slack API (root; README, "Run in production").
+container-test:
+	scripts/container-test.sh

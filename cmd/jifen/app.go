@@ -139,6 +139,10 @@ var subcommands = []subcommand{
 		run: (*Main).backup, flags: func(fs *flag.FlagSet) {
 			fs.Bool("force", false, "replace OUT.db if it exists")
 		}},
+	{name: "health", summary: "ask a running jifen serve whether it is ready (GET /readyz on the config's http.listen, or on --url): exit 0 if so, 1 with the failed checks if not; the container image's HEALTHCHECK", usage: "[--config FILE | --url URL]",
+		run: (*Main).healthCmd, flags: func(fs *flag.FlagSet) {
+			fs.String("url", "", "the readiness URL to ask instead of the config's, e.g. http://127.0.0.1:8080/readyz")
+		}},
 	{name: "version", summary: "print the version, the commit and date it was built from, and the Go version", usage: "",
 		run: (*Main).versionCmd, noConfig: true},
 }
