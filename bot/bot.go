@@ -289,6 +289,18 @@ func Outgoing(platform, member string, m Message, key string) (store.Outgoing, e
 	return store.Outgoing{Platform: platform, To: member, Body: body, Key: key}, nil
 }
 
+// OutgoingAt is a message to address (a conversation in the platform's
+// own terms, as JSON) on platform, for the outbox.
+func OutgoingAt(platform string, address any, m Message, key string) (store.Outgoing, error) {
+	a, err := json.Marshal(address)
+	if err != nil {
+		return store.Outgoing{}, err
+	}
+	o, err := Outgoing(platform, "", m, key)
+	o.Address = a
+	return o, err
+}
+
 // Platforms are the platforms notices are queued for.
 func (b *Bot) Platforms() []string { return b.platforms }
 

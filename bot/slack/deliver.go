@@ -26,15 +26,7 @@ type Address struct {
 
 // Outgoing is a message to the conversation at addr, for the outbox.
 func Outgoing(addr Address, m bot.Message, key string) (store.Outgoing, error) {
-	a, err := json.Marshal(addr)
-	if err != nil {
-		return store.Outgoing{}, err
-	}
-	body, err := json.Marshal(m)
-	if err != nil {
-		return store.Outgoing{}, err
-	}
-	return store.Outgoing{Platform: "slack", Address: a, Body: body, Key: key}, nil
+	return bot.OutgoingAt("slack", addr, m, key)
 }
 
 // Deliver sends one message of the outbox (outbox.Deliver): a direct
