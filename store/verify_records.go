@@ -98,7 +98,7 @@ func verifyIdempotency(btx *bolt.Tx, rep *VerifyReport) []string {
 			diffs = append(diffs, fmt.Sprintf("idempotency expiry %x: key too short", k))
 			return nil
 		}
-		if v := idem.Get(k[8:]); v != nil && len(v) >= 8 && !bytes.Equal(v[:8], k[:8]) {
+		if v := idem.Get(k[8:]); len(v) >= 8 && !bytes.Equal(v[:8], k[:8]) {
 			diffs = append(diffs, fmt.Sprintf("idempotency key %q: in the expiry order at another time than it was recorded", k[8:]))
 		}
 		return nil
