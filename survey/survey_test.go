@@ -164,3 +164,37 @@ func TestDisclosableLeavesNoSmallCell(t *testing.T) {
 		}
 	}
 }
+
+// An anonymous answer keeps its department and level only when at least
+// the round's threshold of the audience share both, its department alone
+// when that many share the department, and neither otherwise; each bound
+// is exact (k keeps, k-1 does not).
+func TestAttributesAtTheThreshold(t *testing.T) {
+	r := Round{Anonymous: true, MinGroup: 3, Groups: []GroupSize{
+		{Department: "销售部", Level: "P5", N: 3}, // the pair at the threshold
+		{Department: "销售部", Level: "P6", N: 2}, // a pair under it
+		{Department: "市场部", Level: "P5", N: 2}, // a department under it
+		{Department: "研发部", Level: "P5", N: 1}, // a department at it, no pair at it
+		{Department: "研发部", Level: "P6", N: 1},
+		{Department: "研发部", Level: "P7", N: 1},
+	}}
+	for _, c := range []struct {
+		dept, level         string
+		wantDept, wantLevel string
+	}{
+		{"销售部", "P5", "销售部", "P5"},
+		{"销售部", "P6", "销售部", ""},
+		{"市场部", "P5", "", ""},
+		{"研发部", "P6", "研发部", ""},
+	} {
+		d, l := r.Attributes(jifen.Member{Department: c.dept, Level: c.level})
+		if d != c.wantDept || l != c.wantLevel {
+			t.Errorf("%s %s keeps (%q, %q), want (%q, %q)", c.dept, c.level, d, l, c.wantDept, c.wantLevel)
+		}
+	}
+	// A named answer keeps both, whatever the groups.
+	r.Anonymous = false
+	if d, l := r.Attributes(jifen.Member{Department: "市场部", Level: "P5"}); d != "市场部" || l != "P5" {
+		t.Errorf("a named answer keeps (%q, %q)", d, l)
+	}
+}
