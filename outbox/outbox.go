@@ -129,6 +129,11 @@ func (s *Sender) Run(ctx context.Context) {
 	var after uint64
 	skipped := map[string]bool{} // receivers passed over in this pass: later messages to them wait too
 	sentInPass := false
+	// While nothing is due (every message held back after a failure, the
+	// platform down), the outbox is read again at doubling intervals, up
+	// to half a minute, rather than every second: a long outage with a
+	// large backlog costs little. A new message resets it.
+	idle := time.Second
 	for ctx.Err() == nil {
 		changed := s.opt.Store.OutboxChanged()
 		if wait := s.paused(); wait > 0 {
@@ -154,8 +159,11 @@ func (s *Sender) Run(ctx context.Context) {
 			// (its receiver may have more), a receiver's spacing to pass,
 			// or a held-back message to come due.
 			poll := time.Second
-			if len(skipped) > 0 && s.opt.PerReceiver > 0 {
+			switch {
+			case len(skipped) > 0 && s.opt.PerReceiver > 0:
 				poll = min(poll, s.opt.PerReceiver)
+			case len(skipped) == 0 && s.InFlight() == 0:
+				poll, idle = idle, min(2*idle, 30*time.Second)
 			}
 			after, sentInPass = 0, false
 			clear(skipped)
@@ -165,6 +173,7 @@ func (s *Sender) Run(ctx context.Context) {
 				t.Stop()
 				return
 			case <-changed:
+				idle = time.Second
 			case <-s.done:
 			case <-t.C:
 			}
@@ -198,7 +207,7 @@ func (s *Sender) Run(ctx context.Context) {
 			}
 			o = cur
 			s.start(o.ID, r)
-			sentInPass = true
+			sentInPass, idle = true, time.Second
 			wg.Add(1)
 			go func(o store.Outgoing) {
 				defer wg.Done()
