@@ -130,7 +130,7 @@ func (a *Adapter) event(ctx context.Context, env envelope) (any, error) {
 	case "application.bot.menu_v6":
 		var ev menuEvent
 		if json.Unmarshal(raw, &ev) == nil {
-			a.menu(ctx, ev, id, home)
+			err = a.menu(ctx, ev, id, home)
 		}
 	case "im.message.reaction.created_v1", "im.message.reaction.deleted_v1":
 		var ev reactionEvent
@@ -390,18 +390,20 @@ func firstLine(m bot.Message) string {
 
 // menu runs a bot menu entry for the member who clicked, answered in a
 // direct message.
-func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) {
+// An error says the entry's command did not run (see event).
+func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) error {
 	open := ev.Operator.OperatorID.OpenID
 	key := "feishu:ev:" + eventID
 	if ev.EventKey == MenuHome {
 		m, err := a.member(ctx, user{OpenID: open}, home)
 		if err != nil {
+			if err := internal(err); err != nil {
+				return err // no answer to the lookup: Feishu delivers it again
+			}
 			resp := a.bot.ErrorResponse(asCaller(err))
-			_ = a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key)
-			return
+			return a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key)
 		}
-		_ = a.queue(ctx, Address{Home: true}, m.ID, bot.Message{}, key)
-		return
+		return a.queue(ctx, Address{Home: true}, m.ID, bot.Message{}, key)
 	}
 	command, ok := MenuCommands[ev.EventKey]
 	if !ok {
@@ -409,7 +411,12 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) 
 	}
 	// The menu event does not name the operator's tenant.
 	resp := a.run(ctx, user{OpenID: open}, home, command, key, nil)
-	_ = a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key)
+	if resp.Failed {
+		// The answer to the re-delivery is queued under a key of its own.
+		_ = a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key+"#failed")
+		return errNotRun
+	}
+	return a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key)
 }
 
 // reaction turns the configured reaction into peer thanks for the

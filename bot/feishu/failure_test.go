@@ -2,6 +2,7 @@ package feishu
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +62,44 @@ func TestCommandRedeliveredAfterAFailedLookup(t *testing.T) {
 	h.wait()
 	if _, ok := h.st.MemberByFeishuOpenID(newcomer); !ok || h.st.EntryCount() != 1 {
 		t.Fatalf("after the re-delivery: registered %v, %d entries", ok, h.st.EntryCount())
+	}
+}
+
+// A menu click from a user seen for the first time, whose contact lookup
+// gets no answer, is not answered 200: the re-delivery registers them
+// and answers the click, once.
+func TestMenuRedeliveredAfterAFailedLookup(t *testing.T) {
+	h := newHarness(t, true)
+	const newcomer = "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+	h.api.mu.Lock()
+	h.api.lookupsDown = 1
+	h.api.mu.Unlock()
+	click := event("ev-menu-down", "application.bot.menu_v6", testToken,
+		fmt.Sprintf(`{"operator":{"operator_id":{"open_id":%q}},"event_key":"score","timestamp":1700000000}`, newcomer))
+	if code, _ := h.send(click); code < 500 {
+		t.Fatalf("a menu click not run was answered %d", code)
+	}
+	h.wait()
+	if code, _ := h.send(click); code != 200 {
+		t.Fatalf("the re-delivery: %d", code)
+	}
+	h.wait()
+	if _, ok := h.st.MemberByFeishuOpenID(newcomer); !ok {
+		t.Fatal("the re-delivery did not register the member")
+	}
+	// The first try told them it failed; the re-delivery answers, once.
+	answers, failures := 0, 0
+	for _, s := range h.api.messages() {
+		if s.ReceiveID != newcomer {
+			continue
+		}
+		if strings.Contains(fmt.Sprint(s.Content), "赵新 的积分") {
+			answers++
+		} else {
+			failures++
+		}
+	}
+	if answers != 1 || failures != 1 {
+		t.Fatalf("%d answers and %d failure notes to the click, want one each: %+v", answers, failures, h.api.messages())
 	}
 }
