@@ -222,10 +222,12 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 
 // shutdown waits for serve to be asked to stop, then stops within timeout:
 // the HTTP servers finish the requests they hold (every command's write is
-// on disk before it is answered), the store is closed first, so that a
-// restarted jifen can open it at once, and only then do the replies and
-// notices still queued get what is left of the time; those still unsent at
-// the deadline are dropped and counted in the log.
+// on disk before it is answered) and the outbox's senders stop (what they
+// had not sent stays queued for the next start); the store is closed
+// first, so that a restarted jifen can open it at once, and only then does
+// the adapters' remaining background work (Slack's response_url answers,
+// Home tab refreshes) get what is left of the time; what is still undone
+// at the deadline is dropped and counted in the log.
 func (m *Main) shutdown(ctx context.Context, g *errgroup.Group, a *app, senders []interface{ Stop(context.Context) int }, timeout time.Duration, log *slog.Logger) error {
 	waited := make(chan error, 1)
 	go func() { waited <- g.Wait() }()
@@ -250,7 +252,7 @@ func (m *Main) shutdown(ctx context.Context, g *errgroup.Group, a *app, senders 
 			unsent += s.Stop(stop)
 		}
 		if unsent > 0 {
-			log.Warn("shutdown: replies and notices not sent by the deadline", "count", unsent, "timeout", timeout)
+			log.Warn("shutdown: background work not done by the deadline", "count", unsent, "timeout", timeout)
 		}
 		return err
 	}
