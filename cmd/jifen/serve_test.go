@@ -649,6 +649,15 @@ func TestReportPageOfAPeriodNotBegun(t *testing.T) {
 // signedSlash posts a slash command to serve, signed with secret.
 func signedSlash(t *testing.T, base, secret, userID, command, text, trigger string) *http.Response {
 	t.Helper()
+	resp, err := signedSlashQuiet(base, secret, userID, command, text, trigger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// signedSlashQuiet is signedSlash that returns the request's error.
+func signedSlashQuiet(base, secret, userID, command, text, trigger string) (*http.Response, error) {
 	form := url.Values{"team_id": {"T0001"}, "channel_id": {"C0SALES"}, "user_id": {userID}, "command": {command},
 		"text": {text}, "trigger_id": {trigger}, "response_url": {""}}.Encode()
 	stamp := strconv.FormatInt(time.Now().Unix(), 10)
@@ -658,11 +667,7 @@ func signedSlash(t *testing.T, base, secret, userID, command, text, trigger stri
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
+	return (&http.Client{Timeout: 10 * time.Second}).Do(req)
 }
 
 // A shutdown with messages stuck on a platform that does not answer ends
