@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -336,6 +337,17 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	}
 	b := e.browser(t)
 	b.signIn(e.s, "hr")
+	// Behind a proxy that passes its own Host, the public address's
+	// origin is still this site.
+	r := httptest.NewRequest("POST", "/admin/logout", nil)
+	r.Host = "127.0.0.1:8080"
+	r.Header.Set("Origin", "https://jifen.example.com")
+	r.AddCookie(b.cookies[sessionCookie])
+	proxied := httptest.NewRecorder()
+	if e.s.Handler().ServeHTTP(proxied, r); proxied.Code != http.StatusSeeOther {
+		t.Errorf("sign-out from the public origin through a proxy: %d", proxied.Code)
+	}
+	b.signIn(e.s, "hr")
 	w := b.do("POST", "/admin/logout", http.Header{"Origin": {"https://jifen.example.com"}, "Sec-Fetch-Site": {"same-origin"}})
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("same-origin sign-out: %d", w.Code)
@@ -401,4 +413,36 @@ func mustDecode(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// What a viewer may see: admins everyone, managers their department (and
+// themselves), employees themselves only.
+func TestViewerCanSee(t *testing.T) {
+	byID := map[string]jifen.Member{}
+	for _, m := range testMembers {
+		byID[m.ID] = m
+	}
+	for _, tc := range []struct {
+		viewer, member string
+		want           bool
+	}{
+		{"hr", "emp", true},
+		{"hr", "mgr", true},
+		{"mgr", "mgr", true},
+		{"mgr", "emp", false}, // 销售部's manager, 研发部's employee
+		{"mail", "emp", true}, // 研发部's manager
+		{"mail", "hr", false},
+		{"emp", "emp", true},
+		{"emp", "mail", false},
+	} {
+		v := &Viewer{Member: byID[tc.viewer]}
+		if got := v.CanSee(byID[tc.member]); got != tc.want {
+			t.Errorf("%s sees %s: %v, want %v", tc.viewer, tc.member, got, tc.want)
+		}
+	}
+	// A manager without a department sees only themselves.
+	v := &Viewer{Member: jifen.Member{ID: "x", Role: jifen.RoleManager}}
+	if v.CanSee(jifen.Member{ID: "y", Role: jifen.RoleEmployee}) {
+		t.Error("a manager without a department sees a member without one")
+	}
 }

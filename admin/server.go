@@ -135,8 +135,15 @@ func (s *Server) routes() {
 	})
 	// The check compares Origin (or Sec-Fetch-Site) with the request's
 	// host: a form posted from another site is refused, while same-origin
-	// forms and requests without a browser's headers (curl) pass.
-	s.handler = securityHeaders(http.NewCrossOriginProtection().Handler(s.mux))
+	// forms and requests without a browser's headers (curl) pass. The
+	// public address is trusted too, for a proxy that rewrites Host.
+	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(s.base); err == nil {
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			s.log.Warn("http.public_url is not an origin the console can trust", "err", err)
+		}
+	}
+	s.handler = securityHeaders(cop.Handler(s.mux))
 }
 
 // A PageHandler serves a console page to a signed-in viewer allowed to see it.
