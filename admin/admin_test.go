@@ -357,6 +357,27 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	}
 }
 
+// Signing out ends the session for good: a copy of its cookie kept
+// elsewhere is refused too.
+func TestSignOutEndsTheSession(t *testing.T) {
+	e := newTestEnv(t, nil)
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	copied := *b.cookies[sessionCookie]
+	if w := b.do("POST", "/admin/logout", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/login" {
+		t.Fatalf("sign-out: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	other := e.browser(t)
+	other.cookies[sessionCookie] = &copied
+	if w := other.get("/admin/"); w.Code != http.StatusFound {
+		t.Errorf("the signed-out session's cookie still opens /admin/: %d", w.Code)
+	}
+	b.signIn(e.s, "hr")
+	if w := b.get("/admin/"); w.Code != http.StatusOK {
+		t.Errorf("a new session after signing out: %d", w.Code)
+	}
+}
+
 // The session names the member only: each request reads them again, so a
 // demotion or a leaving date takes effect at once, and a session ends
 // after SessionTTL or when its cookie is tampered with.

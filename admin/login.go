@@ -176,17 +176,9 @@ func (s *Server) checkState(r *http.Request, platform string) (loginState, error
 	if !now.Before(time.Unix(ls.Expires, 0)) {
 		return ls, bad
 	}
-	s.usedMu.Lock()
-	defer s.usedMu.Unlock()
-	for st, exp := range s.used {
-		if !now.Before(exp) {
-			delete(s.used, st)
-		}
-	}
-	if _, spent := s.used[ls.State]; spent {
+	if !s.spend(ls.State, time.Unix(ls.Expires, 0)) {
 		return ls, refuse(http.StatusBadRequest, "admin.login_state", "state replayed")
 	}
-	s.used[ls.State] = time.Unix(ls.Expires, 0)
 	ls.Next = safeNext(ls.Next)
 	return ls, nil
 }
@@ -215,9 +207,13 @@ func (s *Server) match(id identity) (jifen.Member, error) {
 	return m, nil
 }
 
-// logout ends the session (the form on every page posts here).
+// logout ends the session (the form on every page posts here). The
+// session's id is refused from then on, should a copy of the cookie be
+// left somewhere; the process remembers it until the session would have
+// expired (a restart forgets it).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if v, ok := s.viewer(r); ok {
+		s.spend(signedOutPrefix+v.session, v.Expires)
 		s.log.Info("console sign-out", "member", v.Member.ID)
 	}
 	s.clearSession(w)

@@ -68,7 +68,7 @@ type Server struct {
 	feishu *feishuLogin // nil when Feishu is not enabled
 
 	usedMu sync.Mutex
-	used   map[string]time.Time // login states already spent, until they expire
+	used   map[string]time.Time // login states used and sessions signed out, until they expire
 }
 
 // New builds the console. It fails when the console is not enabled or its

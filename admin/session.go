@@ -24,6 +24,7 @@ const sessionCookie = "jifen_admin"
 // session key. It names the member only: their role and department are
 // read from the store on every request.
 type session struct {
+	ID       string `json:"i"` // random: names the session for sign-out
 	Member   string `json:"m"`
 	Platform string `json:"p"`
 	Expires  int64  `json:"e"` // unix seconds
@@ -35,6 +36,8 @@ type Viewer struct {
 	Member   jifen.Member
 	Platform string    // "slack" or "feishu": where they signed in
 	Expires  time.Time // when the session ends
+
+	session string // the session's id
 }
 
 // Role is the viewer's role.
@@ -97,7 +100,7 @@ func (s *Server) mac(purpose, enc string) []byte {
 // startSession sets the session cookie for member, signed in on platform.
 func (s *Server) startSession(w http.ResponseWriter, member, platform string) {
 	exp := s.now().Add(SessionTTL)
-	raw, _ := json.Marshal(session{Member: member, Platform: platform, Expires: exp.Unix()})
+	raw, _ := json.Marshal(session{ID: random(), Member: member, Platform: platform, Expires: exp.Unix()})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.sign("session", raw), Path: "/admin/",
 		Expires: exp, MaxAge: int(SessionTTL / time.Second), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 }
@@ -121,18 +124,50 @@ func (s *Server) viewer(r *http.Request) (*Viewer, bool) {
 		return nil, false
 	}
 	var se session
-	if json.Unmarshal(raw, &se) != nil || se.Member == "" {
+	if json.Unmarshal(raw, &se) != nil || se.Member == "" || se.ID == "" {
 		return nil, false
 	}
 	now := s.now()
-	if exp := time.Unix(se.Expires, 0); !now.Before(exp) {
+	if exp := time.Unix(se.Expires, 0); !now.Before(exp) || s.spent(signedOutPrefix+se.ID) {
 		return nil, false
 	}
 	m, ok := s.st.Member(se.Member)
 	if !ok || !s.mayEnter(m) {
 		return nil, false
 	}
-	return &Viewer{Member: m, Platform: se.Platform, Expires: time.Unix(se.Expires, 0)}, true
+	return &Viewer{Member: m, Platform: se.Platform, Expires: time.Unix(se.Expires, 0), session: se.ID}, true
+}
+
+// signedOutPrefix marks a session id among the spent values (login states
+// are the others).
+const signedOutPrefix = "session:"
+
+// spent reports whether value was spent (a login state used, a session
+// signed out) and has not expired since.
+func (s *Server) spent(value string) bool {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	exp, ok := s.used[value]
+	return ok && s.now().Before(exp)
+}
+
+// spend records value as spent until exp. It reports false when it already
+// was. Expired values are dropped as it goes, so the set holds no more than
+// the states and sign-outs of the last SessionTTL.
+func (s *Server) spend(value string, exp time.Time) bool {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	now := s.now()
+	for v, e := range s.used {
+		if !now.Before(e) {
+			delete(s.used, v)
+		}
+	}
+	if _, ok := s.used[value]; ok {
+		return false
+	}
+	s.used[value] = exp
+	return true
 }
 
 // mayEnter reports whether a member may hold a console session at all:
