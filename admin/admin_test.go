@@ -467,3 +467,18 @@ func TestViewerCanSee(t *testing.T) {
 		t.Error("a manager without a department sees a member without one")
 	}
 }
+
+// Cookies are Secure when the console is reached over https only: over
+// plain http (a trial on a laptop) a browser would drop them.
+func TestCookiesSecureOnlyBehindHTTPS(t *testing.T) {
+	e := newTestEnv(t, func(c *config.Config) { c.HTTP.PublicURL = "http://localhost:8080" })
+	b := e.browser(t)
+	state, nonce := b.startLogin("slack", "")
+	if c := b.cookies[loginCookie]; c == nil || c.Secure {
+		t.Errorf("login cookie over http: %+v", c)
+	}
+	b.callback("slack", e.slack.issue("UHR", "THOME", "", nonce), state)
+	if c := b.cookies[sessionCookie]; c == nil || c.Secure || !c.HttpOnly {
+		t.Errorf("session cookie over http: %+v", c)
+	}
+}
