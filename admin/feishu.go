@@ -64,7 +64,7 @@ func (l *feishuLogin) identify(ctx context.Context, code, _ string) (identity, e
 		return identity{}, err
 	}
 	if !info.Success() || info.Data == nil || larkcore.StringValue(info.Data.OpenId) == "" {
-		return identity{}, fmt.Errorf("Feishu user_info failed: %d", info.Code)
+		return identity{}, fmt.Errorf("user_info failed: %d", info.Code)
 	}
 	home, err := l.tenant(ctx)
 	if err != nil {

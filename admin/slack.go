@@ -82,7 +82,7 @@ func (l *slackLogin) identify(ctx context.Context, code, nonce string) (identity
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return identity{}, errors.New("Slack sent no ID token")
+		return identity{}, errors.New("openid.connect.token sent no ID token")
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: l.s.cfg.Slack.ClientID, Now: l.s.now}).Verify(ctx, raw)
 	if err != nil {
