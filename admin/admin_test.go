@@ -2,7 +2,9 @@ package admin
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/admin/admintest"
 	"jifen/config"
 )
 
@@ -26,10 +29,10 @@ func TestSlackSignIn(t *testing.T) {
 	}
 	to, _ := url.Parse(w.Header().Get("Location"))
 	q := to.Query()
-	if got := to.Scheme + "://" + to.Host + to.Path; got != e.slack.srv.URL+"/openid/connect/authorize" {
+	if got := to.Scheme + "://" + to.Host + to.Path; got != e.slack.URL+"/openid/connect/authorize" {
 		t.Errorf("sent to %s", got)
 	}
-	if q.Get("client_id") != e.slack.client || q.Get("redirect_uri") != "https://jifen.example.com/admin/login/slack/callback" ||
+	if q.Get("client_id") != e.slack.ClientID || q.Get("redirect_uri") != "https://jifen.example.com/admin/login/slack/callback" ||
 		q.Get("scope") != "openid profile email" || q.Get("response_type") != "code" || len(q.Get("state")) < 40 || len(q.Get("nonce")) < 40 {
 		t.Errorf("authorize query: %v", q)
 	}
@@ -38,7 +41,7 @@ func TestSlackSignIn(t *testing.T) {
 		t.Fatalf("login cookie: %+v", login)
 	}
 
-	w = b.callback("slack", e.slack.issue("UHR", "THOME", "hr@example.com", q.Get("nonce")), q.Get("state"))
+	w = b.callback("slack", e.slack.Issue("UHR", "THOME", "hr@example.com", q.Get("nonce")), q.Get("state"))
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/?tab=1" {
 		t.Fatalf("callback: %d → %q\n%s", w.Code, w.Header().Get("Location"), w.Body)
 	}
@@ -65,7 +68,7 @@ func TestSlackSignInByEmail(t *testing.T) {
 	e := newTestEnv(t, nil)
 	b := e.browser(t)
 	state, nonce := b.startLogin("slack", "")
-	w := b.callback("slack", e.slack.issue("UZHAO", "THOME", "zhao.min@EXAMPLE.com", nonce), state)
+	w := b.callback("slack", e.slack.Issue("UZHAO", "THOME", "zhao.min@EXAMPLE.com", nonce), state)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/" {
 		t.Fatalf("callback: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body)
 	}
@@ -80,11 +83,11 @@ func TestFeishuSignIn(t *testing.T) {
 	w := b.get("/admin/login/feishu")
 	to, _ := url.Parse(w.Header().Get("Location"))
 	q := to.Query()
-	if w.Code != http.StatusFound || to.Scheme+"://"+to.Host+to.Path != e.feishu.srv.URL+"/open-apis/authen/v1/authorize" ||
-		q.Get("app_id") != "cli_app" || q.Get("redirect_uri") != "https://jifen.example.com/admin/login/feishu/callback" || q.Get("state") == "" {
+	if w.Code != http.StatusFound || to.Scheme+"://"+to.Host+to.Path != e.feishu.URL+"/open-apis/authen/v1/authorize" ||
+		q.Get("app_id") != e.feishu.AppID || q.Get("redirect_uri") != "https://jifen.example.com/admin/login/feishu/callback" || q.Get("state") == "" {
 		t.Fatalf("start: %d %s", w.Code, to)
 	}
-	w = b.callback("feishu", e.feishu.issue("ou_mgr", "tenant-home", ""), q.Get("state"))
+	w = b.callback("feishu", e.feishu.Issue("ou_mgr", "tenant-home", ""), q.Get("state"))
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/" {
 		t.Fatalf("callback: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body)
 	}
@@ -105,30 +108,30 @@ func TestSignInRefused(t *testing.T) {
 		{name: "wrong state", status: http.StatusBadRequest, text: "expired or was already used",
 			run: func(e *testEnv, b *browser) int {
 				_, nonce := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("UHR", "THOME", "", nonce), "forged-state").Code
+				return b.callback("slack", e.slack.Issue("UHR", "THOME", "", nonce), "forged-state").Code
 			}},
 		{name: "no login cookie", status: http.StatusBadRequest, text: "expired or was already used",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
 				delete(b.cookies, loginCookie)
-				return b.callback("slack", e.slack.issue("UHR", "THOME", "", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("UHR", "THOME", "", nonce), state).Code
 			}},
 		{name: "state of the other platform", status: http.StatusBadRequest, text: "expired or was already used",
 			run: func(e *testEnv, b *browser) int {
 				state, _ := b.startLogin("feishu", "")
-				return b.callback("slack", e.slack.issue("UHR", "THOME", "", ""), state).Code
+				return b.callback("slack", e.slack.Issue("UHR", "THOME", "", ""), state).Code
 			}},
 		{name: "login state expired", status: http.StatusBadRequest, text: "expired or was already used",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
 				e.now = e.now.Add(loginTTL + time.Second)
-				return b.callback("slack", e.slack.issue("UHR", "THOME", "", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("UHR", "THOME", "", nonce), state).Code
 			}},
 		{name: "callback replayed with its cookie", status: http.StatusBadRequest, text: "expired or was already used",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
 				login := b.cookies[loginCookie]
-				code := e.slack.issue("UHR", "THOME", "", nonce)
+				code := e.slack.Issue("UHR", "THOME", "", nonce)
 				if w := b.callback("slack", code, state); w.Code != http.StatusSeeOther {
 					b.t.Errorf("the first callback: %d", w.Code)
 				}
@@ -142,7 +145,7 @@ func TestSignInRefused(t *testing.T) {
 		{name: "Slack code replayed with a fresh state", status: http.StatusForbidden, text: "did not confirm",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
-				code := e.slack.issue("UHR", "THOME", "", nonce)
+				code := e.slack.Issue("UHR", "THOME", "", nonce)
 				b.callback("slack", code, state)
 				b2 := e.browser(b.t)
 				state, _ = b2.startLogin("slack", "")
@@ -153,7 +156,7 @@ func TestSignInRefused(t *testing.T) {
 		{name: "Feishu code replayed with a fresh state", status: http.StatusForbidden, text: "did not confirm",
 			run: func(e *testEnv, b *browser) int {
 				state, _ := b.startLogin("feishu", "")
-				code := e.feishu.issue("ou_hr", "tenant-home", "")
+				code := e.feishu.Issue("ou_hr", "tenant-home", "")
 				b.callback("feishu", code, state)
 				b2 := e.browser(b.t)
 				state, _ = b2.startLogin("feishu", "")
@@ -164,42 +167,42 @@ func TestSignInRefused(t *testing.T) {
 		{name: "ID token for another nonce", status: http.StatusForbidden, text: "did not confirm",
 			run: func(e *testEnv, b *browser) int {
 				state, _ := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("UHR", "THOME", "", "another-nonce"), state).Code
+				return b.callback("slack", e.slack.Issue("UHR", "THOME", "", "another-nonce"), state).Code
 			}},
 		{name: "unknown Slack user", status: http.StatusForbidden, text: "not a member",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("USTRANGER", "THOME", "stranger@example.com", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("USTRANGER", "THOME", "stranger@example.com", nonce), state).Code
 			}},
 		{name: "unknown Feishu user", status: http.StatusForbidden, text: "not a member",
 			run: func(e *testEnv, b *browser) int {
 				state, _ := b.startLogin("feishu", "")
-				return b.callback("feishu", e.feishu.issue("ou_stranger", "tenant-home", ""), state).Code
+				return b.callback("feishu", e.feishu.Issue("ou_stranger", "tenant-home", ""), state).Code
 			}},
 		{name: "email of a member with another Slack account", status: http.StatusForbidden, text: "not a member",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("UOTHER", "THOME", "hr@example.com", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("UOTHER", "THOME", "hr@example.com", nonce), state).Code
 			}},
 		{name: "member who has left", status: http.StatusForbidden, text: "not a member",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("UGONE", "THOME", "", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("UGONE", "THOME", "", nonce), state).Code
 			}},
 		{name: "bot account", status: http.StatusForbidden, text: "not a member",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("UBOT", "THOME", "", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("UBOT", "THOME", "", nonce), state).Code
 			}},
 		{name: "Slack user of another workspace", status: http.StatusForbidden, text: "another workspace",
 			run: func(e *testEnv, b *browser) int {
 				state, nonce := b.startLogin("slack", "")
-				return b.callback("slack", e.slack.issue("UHR", "TOTHER", "", nonce), state).Code
+				return b.callback("slack", e.slack.Issue("UHR", "TOTHER", "", nonce), state).Code
 			}},
 		{name: "Feishu user of another tenant", status: http.StatusForbidden, text: "another workspace",
 			run: func(e *testEnv, b *browser) int {
 				state, _ := b.startLogin("feishu", "")
-				return b.callback("feishu", e.feishu.issue("ou_hr", "tenant-other", ""), state).Code
+				return b.callback("feishu", e.feishu.Issue("ou_hr", "tenant-other", ""), state).Code
 			}},
 		{name: "cancelled on the platform", status: http.StatusForbidden, text: "cancelled",
 			run: func(e *testEnv, b *browser) int {
@@ -233,7 +236,7 @@ func TestRefusalPageSaysWhy(t *testing.T) {
 	e.s.lang = "zh-CN"
 	b := e.browser(t)
 	state, nonce := b.startLogin("slack", "")
-	w := b.callback("slack", e.slack.issue("UHR", "TOTHER", "", nonce), state)
+	w := b.callback("slack", e.slack.Issue("UHR", "TOTHER", "", nonce), state)
 	mustContain(t, w, "登录失败", "其他工作区", `href="/admin/login"`)
 }
 
@@ -264,7 +267,7 @@ func TestNoOpenRedirect(t *testing.T) {
 	e := newTestEnv(t, nil)
 	b := e.browser(t)
 	state, nonce := b.startLogin("slack", "//evil.example/")
-	w := b.callback("slack", e.slack.issue("UHR", "THOME", "", nonce), state)
+	w := b.callback("slack", e.slack.Issue("UHR", "THOME", "", nonce), state)
 	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/admin/" {
 		t.Errorf("callback: %d → %q", w.Code, loc)
 	}
@@ -477,8 +480,44 @@ func TestCookiesSecureOnlyBehindHTTPS(t *testing.T) {
 	if c := b.cookies[loginCookie]; c == nil || c.Secure {
 		t.Errorf("login cookie over http: %+v", c)
 	}
-	b.callback("slack", e.slack.issue("UHR", "THOME", "", nonce), state)
+	b.callback("slack", e.slack.Issue("UHR", "THOME", "", nonce), state)
 	if c := b.cookies[sessionCookie]; c == nil || c.Secure || !c.HttpOnly {
 		t.Errorf("session cookie over http: %+v", c)
+	}
+}
+
+// A browser signs in end to end, following every redirect: the console,
+// the platform's authorize page (the fake signs in whoever it was told),
+// the callback, and back to the page it asked for.
+func TestSignInThroughTheBrowser(t *testing.T) {
+	var console http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { console.ServeHTTP(w, r) }))
+	defer srv.Close()
+	e := newTestEnv(t, func(c *config.Config) { c.HTTP.PublicURL = srv.URL })
+	console = e.s.Handler()
+	e.slack.SignInAs(admintest.SlackUser{ID: "UHR", Team: "THOME"})
+	e.feishu.SignInAs(admintest.FeishuUser{OpenID: "ou_mgr", Tenant: e.feishu.Tenant})
+	for platform, want := range map[string]string{"slack": "王芳", "feishu": "李雷"} {
+		jar, _ := cookiejar.New(nil)
+		client := &http.Client{Jar: jar}
+		resp, err := client.Get(srv.URL + "/admin/?from=mail")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Request.URL.Path != "/admin/login" || !strings.Contains(string(page), "/admin/login/"+platform+"?next=") {
+			t.Fatalf("%s: signed out, landed on %s:\n%s", platform, resp.Request.URL, page)
+		}
+		next := resp.Request.URL.Query().Get("next")
+		resp, err = client.Get(srv.URL + "/admin/login/" + platform + "?next=" + url.QueryEscape(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.RequestURI() != "/admin/?from=mail" || !strings.Contains(string(page), want) {
+			t.Errorf("%s: after sign-in %d at %s:\n%s", platform, resp.StatusCode, resp.Request.URL, page)
+		}
 	}
 }

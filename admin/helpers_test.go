@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/admin/admintest"
 	"jifen/config"
 	"jifen/locale"
 	"jifen/store"
@@ -36,8 +37,8 @@ type testEnv struct {
 	s      *Server
 	st     *store.Store
 	cfg    *config.Config
-	slack  *fakeSlack
-	feishu *fakeFeishu
+	slack  *admintest.Slack
+	feishu *admintest.Feishu
 	now    time.Time
 }
 
@@ -46,8 +47,10 @@ func newTestEnv(t *testing.T, edit func(*config.Config)) *testEnv {
 	t.Helper()
 	e := &testEnv{now: testNow}
 	clock := func() time.Time { return e.now }
-	e.slack = newFakeSlack(t, clock)
-	e.feishu = newFakeFeishu(t)
+	e.slack = admintest.NewSlack(clock)
+	t.Cleanup(e.slack.Close)
+	e.feishu = admintest.NewFeishu()
+	t.Cleanup(e.feishu.Close)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	st, err := store.Open(filepath.Join(t.TempDir(), "jifen.db"), store.Options{Location: loc, Clock: jifen.ClockFunc(clock), NoSync: true})
 	if err != nil {
@@ -61,9 +64,9 @@ func newTestEnv(t *testing.T, edit func(*config.Config)) *testEnv {
 	e.cfg = &config.Config{
 		Language: "zh",
 		HTTP:     config.HTTP{PublicURL: "https://jifen.example.com"},
-		Slack: config.Slack{Enabled: true, BotToken: "xoxb-1", SigningSecret: "s", ClientID: e.slack.client,
-			ClientSecret: e.slack.secret, OIDCIssuer: e.slack.srv.URL},
-		Feishu: config.Feishu{Enabled: true, AppID: "cli_app", AppSecret: "feishu-secret", BaseURL: e.feishu.srv.URL},
+		Slack: config.Slack{Enabled: true, BotToken: "xoxb-1", SigningSecret: "s", ClientID: e.slack.ClientID,
+			ClientSecret: e.slack.ClientSecret, OIDCIssuer: e.slack.URL},
+		Feishu: config.Feishu{Enabled: true, AppID: e.feishu.AppID, AppSecret: e.feishu.AppSecret, BaseURL: e.feishu.URL},
 		Admin:  config.Admin{Enabled: true, Employees: config.EmployeesRefuse},
 	}
 	if edit != nil {
