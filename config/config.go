@@ -56,6 +56,7 @@ type Config struct {
 	Schedules []Schedule
 	Surveys   []survey.Survey
 	Privacy   Privacy // who may see whose score (privacy.go)
+	Admin     Admin   // the web console (admin.go)
 }
 
 // Store says where the bbolt file lives.
@@ -98,6 +99,14 @@ type Slack struct {
 	// needs the message.channels (and message.groups) events and the
 	// channels:history (groups:history) scope.
 	InlineRecognition bool `yaml:"inline_recognition,omitempty"`
+	// ClientID and ClientSecret are the app's OAuth credentials (Basic
+	// Information → App Credentials), which "Sign in with Slack" to the
+	// web console needs; the bot token cannot sign people in.
+	ClientID     string `yaml:"client_id,omitempty"`
+	ClientSecret string `yaml:"client_secret,omitempty"`
+	// OIDCIssuer is the OpenID Connect issuer of Sign in with Slack,
+	// default https://slack.com (another only for a test server).
+	OIDCIssuer string `yaml:"oidc_issuer,omitempty"`
 }
 
 // Feishu configures the Feishu (飞书) adapter.
@@ -206,7 +215,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 		return
 	}
 	f := d.fields(value{node: root}, "timezone", "language", "store", "log", "http", "slack", "feishu",
-		"members", "rules", "schedules", "surveys", "rewards", "targets", "policies", "privacy")
+		"members", "rules", "schedules", "surveys", "rewards", "targets", "policies", "privacy", "admin")
 
 	c.Timezone = d.str(f.get("timezone"))
 	if c.Timezone == "" {
@@ -245,6 +254,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	c.Rules.Policies = d.policies(f.get("policies"), c.Rules, c.Location)
 	c.Surveys = d.surveys(f.get("surveys"), c.Members)
 	c.Privacy = d.privacy(f.get("privacy"))
+	d.admin(&c.Admin, f.get("admin"), c)
 }
 
 // normalizeLanguage maps zh, zh-CN, zh_Hans, en-US … to "zh" or "en".

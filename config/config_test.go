@@ -383,6 +383,18 @@ func TestProblems(t *testing.T) {
 				`c.yaml:3: log.format: unknown format "logfmt" (want text or json)`},
 		},
 		{
+			name: "console without public_url or a way to sign in",
+			src:  "admin:\n  enabled: true\n  employees: all\n" + minimal,
+			want: []string{`c.yaml:2: admin.enabled: the console needs http.public_url`,
+				`c.yaml:2: admin.enabled: the console needs a way to sign in`,
+				`c.yaml:3: admin.employees: unknown value "all" (want page or refuse)`},
+		},
+		{
+			name: "slack client id without its secret",
+			src:  "slack:\n  client_id: \"1.2\"\n" + minimal,
+			want: []string{`slack.client_secret: required when slack.client_id is set`},
+		},
+		{
 			name: "bad timezone",
 			src:  "timezone: Mars/Olympus\n" + minimal,
 			want: []string{`c.yaml:1: timezone: unknown time zone "Mars/Olympus"`},
@@ -645,6 +657,9 @@ func TestRedacted(t *testing.T) {
 		"FEISHU_APP_SECRET":         "feishu-444-secret",
 		"FEISHU_VERIFICATION_TOKEN": "verify-555-secret",
 		"FEISHU_ENCRYPT_KEY":        "encrypt-666-secret",
+		"SLACK_CLIENT_ID":           "777.public",
+		"SLACK_CLIENT_SECRET":       "client-888-secret",
+		"JIFEN_PUBLIC_URL":          "https://jifen.example.com",
 	}
 	data, err := os.ReadFile(examplePath)
 	if err != nil {
@@ -660,9 +675,9 @@ func TestRedacted(t *testing.T) {
 	}
 	out := c.Redacted()
 	for name, v := range secrets {
-		if name == "FEISHU_APP_ID" {
+		if name == "FEISHU_APP_ID" || name == "SLACK_CLIENT_ID" || name == "JIFEN_PUBLIC_URL" {
 			if !strings.Contains(out, v) {
-				t.Errorf("Redacted hides the app id, which is not a secret")
+				t.Errorf("Redacted hides %s, which is not a secret", name)
 			}
 			continue
 		}
@@ -690,4 +705,28 @@ func ExampleConfig_Member() {
 	m, _ := c.Member("老板")
 	fmt.Println(m.ID, m.Role)
 	// Output: boss admin
+}
+
+// The console is off unless enabled; enabled, it reads its keys and
+// offers Sign in with Slack only with the app's client credentials.
+func TestAdmin(t *testing.T) {
+	c, err := config.Parse("c.yaml", []byte(minimal), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Admin.Enabled || c.Admin.Employees != config.EmployeesRefuse || c.Slack.OIDCIssuer != config.DefaultSlackIssuer {
+		t.Errorf("defaults: %+v, issuer %q", c.Admin, c.Slack.OIDCIssuer)
+	}
+	src := "http:\n  public_url: https://jifen.example.com\nslack:\n  enabled: true\n  bot_token: xoxb-1\n  signing_secret: s\n" +
+		"  client_id: \"1.2\"\n  client_secret: cs\nadmin:\n  enabled: true\n  employees: page\n" + minimal
+	c, err = config.Parse("c.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Admin.Enabled || c.Admin.Employees != config.EmployeesPage || !c.SlackSignIn() {
+		t.Errorf("got %+v, slack sign-in %v", c.Admin, c.SlackSignIn())
+	}
+	if r := c.Redacted(); strings.Contains(r, "client_secret: cs") || !strings.Contains(r, "employees: page") {
+		t.Errorf("redacted:\n%s", r)
+	}
 }

@@ -9,7 +9,7 @@ import (
 
 func (d *decoder) slack(s *Slack, v value) {
 	f := d.fields(v, "enabled", "mode", "bot_token", "signing_secret", "app_token", "api_url", "thanks_reaction", "guests",
-		"reply_broadcast", "inline_recognition")
+		"reply_broadcast", "inline_recognition", "client_id", "client_secret", "oidc_issuer")
 	s.Enabled = d.bool(f.get("enabled"))
 	s.Mode = strings.ToLower(d.str(f.get("mode")))
 	if s.Mode == "" {
@@ -28,6 +28,17 @@ func (d *decoder) slack(s *Slack, v value) {
 	s.Guests = d.guests(f.get("guests"), "restricted", "ultra_restricted", "external")
 	s.ReplyBroadcast = d.bool(f.get("reply_broadcast"))
 	s.InlineRecognition = d.bool(f.get("inline_recognition"))
+	s.ClientID = d.str(f.get("client_id"))
+	s.ClientSecret = d.str(f.get("client_secret"))
+	if (s.ClientID == "") != (s.ClientSecret == "") {
+		d.required(f, "client_id", s.ClientID, "slack.client_secret is set")
+		d.required(f, "client_secret", s.ClientSecret, "slack.client_id is set")
+	}
+	s.OIDCIssuer = strings.TrimRight(d.str(f.get("oidc_issuer")), "/")
+	if s.OIDCIssuer == "" {
+		s.OIDCIssuer = DefaultSlackIssuer
+	}
+	d.url(f.get("oidc_issuer"), s.OIDCIssuer)
 	if !s.Enabled {
 		return
 	}

@@ -25,6 +25,7 @@ func (c *Config) Redacted() string {
 	slack.BotToken = mask(slack.BotToken)
 	slack.SigningSecret = mask(slack.SigningSecret)
 	slack.AppToken = mask(slack.AppToken)
+	slack.ClientSecret = mask(slack.ClientSecret)
 	feishu.AppSecret = mask(feishu.AppSecret)
 	feishu.VerificationToken = mask(feishu.VerificationToken)
 	feishu.EncryptKey = mask(feishu.EncryptKey)
@@ -37,6 +38,7 @@ func (c *Config) Redacted() string {
 			MetricsToken: mask(c.HTTP.MetricsToken), ShutdownTimeout: c.HTTP.ShutdownTimeout.String()},
 		Slack:  slack,
 		Feishu: feishu,
+		Admin:  c.Admin,
 	}
 	for _, m := range c.Members {
 		mv := memberView{
@@ -83,6 +85,7 @@ type configView struct {
 	Members  []memberView `yaml:"members"`
 	Rules    *rulesView   `yaml:"rules,omitempty"`
 	Privacy  *privacyView `yaml:"privacy,omitempty"`
+	Admin    Admin        `yaml:"admin"`
 }
 
 type privacyView struct {

@@ -104,8 +104,8 @@ func (s *Store) compactTo(path string) (int64, error) {
 					to.FillPercent = 1
 					continue
 				}
-				if len(path) == 1 && bytes.Equal(path[0], bucketMeta) && bytes.Equal(k, linkKeyName) {
-					continue // a backup's holder must not be able to sign links
+				if len(path) == 1 && bytes.Equal(path[0], bucketMeta) && backupOmits(k) {
+					continue // a backup's holder must not be able to sign links or sessions
 				}
 				if size += len(k) + len(v); size > compactBatch {
 					if to, err = flush(path); err != nil {

@@ -113,3 +113,29 @@ func TestSyncMembersKeepsWhatPlatformsFilledIn(t *testing.T) {
 		t.Errorf("by email: %+v %v", got, ok)
 	}
 }
+
+// The console's session key is its own, stays the same across calls and
+// stays out of backups like the link key.
+func TestSessionKeyStaysOutOfBackups(t *testing.T) {
+	s := openTest(t, "", shanghai, &testClock{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)})
+	ctx := context.Background()
+	key, err := s.SessionKey(ctx)
+	if err != nil || len(key) != 32 {
+		t.Fatalf("key %x, %v", key, err)
+	}
+	link, _ := s.LinkKey(ctx)
+	if again, _ := s.SessionKey(ctx); !bytes.Equal(again, key) || bytes.Equal(key, link) {
+		t.Errorf("session key %x then %x, link key %x: want one stable key apart from the link key", key, again, link)
+	}
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if _, err := s.Backup(backup); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, key) || bytes.Contains(raw, sessionKeyName) {
+		t.Error("the backup holds the session key")
+	}
+}

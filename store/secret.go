@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 )
@@ -15,16 +16,40 @@ var linkKeyName = []byte("link_key")
 // logs or the backups, so links survive restarts and die with the store (or
 // with RotateLinkKey).
 func (s *Store) LinkKey(ctx context.Context) ([]byte, error) {
+	return s.secretKey(ctx, linkKeyName)
+}
+
+// sessionKeyName is the meta key of the console's session key; backups
+// leave it out like the link key, so a backup's holder cannot forge a
+// console session.
+var sessionKeyName = []byte("session_key")
+
+// SessionKey returns the store's key for signing the web console's session
+// cookies, creating it on first use. It is kept like the link key (in the
+// store only, never in backups) but apart from it, so that rotating one
+// does not end the other's sessions or links.
+func (s *Store) SessionKey(ctx context.Context) ([]byte, error) {
+	return s.secretKey(ctx, sessionKeyName)
+}
+
+// backupOmits reports whether a meta key is a secret that backups leave out.
+func backupOmits(key []byte) bool {
+	return bytes.Equal(key, linkKeyName) || bytes.Equal(key, sessionKeyName)
+}
+
+// secretKey returns the 32-byte key stored under name in the meta bucket,
+// creating it on first use.
+func (s *Store) secretKey(ctx context.Context, name []byte) ([]byte, error) {
 	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
 		meta := tx.tx.Bucket(bucketMeta)
-		if k := meta.Get(linkKeyName); len(k) == 32 {
+		if k := meta.Get(name); len(k) == 32 {
 			return append([]byte(nil), k...), nil
 		}
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
 			return nil, err
 		}
-		return k, tx.put(bucketMeta, linkKeyName, k)
+		return k, tx.put(bucketMeta, name, k)
 	})
 	return res, err
 }

@@ -5,7 +5,9 @@
 // Buckets:
 //
 //	meta          schema version, time zone, sequences; marks of work a crash left
-//	              undone: scrub (scrub.go), rcv_migrated (migrate.go)
+//	              undone: scrub (scrub.go), rcv_migrated (migrate.go); the keys
+//	              that sign report links and console sessions, link_key and
+//	              session_key (secret.go), which backups leave out
 //	entries       be64(id) → JSON jifen.Entry; ids are monotonic
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
 //	agg           everything kept per member, so that an award touches one place:

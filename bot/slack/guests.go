@@ -58,6 +58,16 @@ func (a *Adapter) admit(ctx context.Context, userID string, u *slackapi.User) er
 	return nil
 }
 
+// HomeTeamID is the id of the workspace the app is installed in (auth.test,
+// asked once): the web console signs in only its members.
+func (a *Adapter) HomeTeamID(ctx context.Context) (string, error) {
+	home, err := a.homeTeam(ctx)
+	if err != nil {
+		return "", err
+	}
+	return home.TeamID, nil
+}
+
 // homeTeam is the app's own workspace (auth.test), asked once.
 func (a *Adapter) homeTeam(ctx context.Context) (*slackapi.AuthTestResponse, error) {
 	a.homeMu.Lock()

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"jifen"
+	"jifen/admin"
 	"jifen/config"
 
 	"jifen/bot/feishu"
@@ -106,6 +107,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 			return nil
 		})
 	}
+	var slackTeam func(context.Context) (string, error) // the console's check of a Slack user's workspace
 	if c := a.cfg.Slack; c.Enabled {
 		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
 		if err != nil {
@@ -116,6 +118,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		ready.platforms = append(ready.platforms, platformCheck{"slack", sl.Health})
 		met.PlatformConnected("slack", func() bool { ok, _ := sl.Health(); return ok })
 		linkByEmail("slack", sl)
+		slackTeam = sl.HomeTeamID
 		if c.Mode == "socket" {
 			g.Go(func() error { return sl.RunSocket(ctx) })
 		} else {
@@ -138,6 +141,15 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		} else {
 			fb.Register(platforms)
 		}
+	}
+
+	if a.cfg.Admin.Enabled {
+		console, err := admin.New(ctx, admin.Options{Store: a.store, Config: a.cfg, Language: a.bot.Language(),
+			Logger: log, SlackTeam: slackTeam})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/admin/", console.Handler())
 	}
 
 	// Notices, scheduled posts and personal reports are queued in the

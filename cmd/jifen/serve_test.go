@@ -917,3 +917,42 @@ func TestServeLogsTheSchemaMigration(t *testing.T) {
 		t.Fatalf("the migration is not in serve's log:\n%s", log)
 	}
 }
+
+// serve mounts the web console at /admin/ only when admin.enabled is true.
+func TestServeMountsTheConsoleWhenEnabled(t *testing.T) {
+	fake := httptest.NewServer(http.NotFoundHandler()) // Feishu, unused until someone signs in
+	defer fake.Close()
+	t.Setenv("FEISHU_APP_ID", "cli_console")
+	t.Setenv("FEISHU_APP_SECRET", "console-fake-app-secret")
+	t.Setenv("FEISHU_VERIFICATION_TOKEN", "console-fake-token")
+	t.Setenv("JIFEN_PUBLIC_URL", "https://jifen.example.com")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, enabled := range []bool{false, true} {
+		replace := []string{"feishu:\n  enabled: false", "feishu:\n  enabled: true", "base_url: https://open.feishu.cn", "base_url: " + fake.URL}
+		if enabled {
+			replace = append(replace, "admin:\n  enabled: false", "admin:\n  enabled: true")
+		}
+		path := exampleConfig(t, t.TempDir(), replace...)
+		base, stop := startServe(t, path, nil)
+		resp, err := noRedirect.Get(base + "/admin/login/feishu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if enabled && (resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, fake.URL+"/open-apis/authen/v1/authorize?")) {
+			t.Errorf("enabled: /admin/login/feishu answers %d → %q, want a redirect to Feishu's sign-in page", resp.StatusCode, loc)
+		}
+		if !enabled && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("disabled: /admin/login/feishu answers %d, want 404", resp.StatusCode)
+		}
+		if resp, err = noRedirect.Get(base + "/admin/"); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{false: http.StatusNotFound, true: http.StatusFound}[enabled]; resp.StatusCode != want {
+			t.Errorf("enabled %v: /admin/ answers %d, want %d", enabled, resp.StatusCode, want)
+		}
+		stop()
+	}
+}

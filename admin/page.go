@@ -1,0 +1,95 @@
+package admin
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+
+	"jifen"
+	"jifen/locale"
+)
+
+// pageData is what the page layout shows.
+type pageData struct {
+	Lang   string
+	Title  string
+	Text   string
+	Links  []link
+	Viewer *Viewer
+	Rows   [][2]string // a two-column table (label, value)
+	T      func(string, ...any) string
+}
+
+type link struct{ Href, Text string }
+
+// layout is every console page: a header with who is signed in and the
+// sign-out form, then the page's content. Inline styles only: the CSP
+// allows no external asset and no script.
+var layout = template.Must(template.New("message").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · jifen</title>
+<style>
+body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+header{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;justify-content:space-between;padding:.75em 1em;background:#fff;border-bottom:1px solid #d0d7de}
+main{max-width:60em;margin:1.5em auto;padding:0 1em}
+h1{font-size:1.4em}
+a.button,button{display:inline-block;padding:.5em 1em;border:1px solid #d0d7de;border-radius:6px;background:#fff;color:#1f2328;text-decoration:none;font:inherit;cursor:pointer}
+ul.links{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.75em}
+table{border-collapse:collapse;background:#fff}
+th,td{text-align:left;padding:.4em .8em;border:1px solid #d0d7de}
+form{display:inline}
+</style></head>
+<body>
+<header><strong>jifen</strong>
+{{- with .Viewer}}
+<span>{{call $.T "admin.signed_in_as" .Member.Name (call $.T (print "admin.role." .Member.Role))}}
+<form method="post" action="/admin/logout"><button type="submit">{{call $.T "admin.logout"}}</button></form></span>
+{{- end}}
+</header>
+<main>
+<h1>{{.Title}}</h1>
+{{with .Text}}<p>{{.}}</p>{{end}}
+{{with .Rows}}<table>{{range .}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
+{{with .Links}}<ul class="links">{{range .}}<li><a class="button" href="{{.Href}}">{{.Text}}</a></li>{{end}}</ul>{{end}}
+</main>
+</body></html>
+`))
+
+// render writes a page with status. The page is rendered in full before
+// anything is sent, so a template error is a clean 500.
+func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
+	d.Lang = s.lang
+	if d.T == nil {
+		d.T = func(k string, args ...any) string { return locale.T(s.lang, k, args...) }
+	}
+	var b bytes.Buffer
+	if err := layout.ExecuteTemplate(&b, name, d); err != nil {
+		s.log.Error("console page failed", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+// overview is the console's first page. For now it says who is signed in,
+// with which role and what they may see.
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
+	m := v.Member
+	scope := s.t("admin.scope.self")
+	switch m.Role {
+	case jifen.RoleAdmin:
+		scope = s.t("admin.scope.all")
+	case jifen.RoleManager:
+		scope = s.t("admin.scope.department", m.Department)
+	}
+	s.render(w, http.StatusOK, "message", pageData{Title: s.t("admin.overview_title"), Viewer: v, Rows: [][2]string{
+		{s.t("admin.field.member"), m.Name},
+		{s.t("admin.field.role"), s.t("admin.role." + string(m.Role))},
+		{s.t("admin.field.department"), m.Department},
+		{s.t("admin.field.scope"), scope},
+		{s.t("admin.field.signed_in_with"), s.t("admin.platform." + v.Platform)},
+	}})
+}
