@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -33,20 +32,7 @@ func TestServeStopsWhenTheStoreFails(t *testing.T) {
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-fake")
 	t.Setenv("SLACK_SIGNING_SECRET", "fake-secret")
 
-	addr := make(chan string, 1)
-	stderr := &syncWriter{w: &strings.Builder{}}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, OnListen: func(a string) { addr <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(context.Background(), []string{"serve", "--config", path}) }()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("serve did not start: %s", stderr)
-	}
+	base, stderr, done := launchServe(t, context.Background(), path, nil)
 	// 张伟, the sales manager, writes long feedback to 王芳 until the disk
 	// is full: each is about 1.5 KiB with its key.
 	note := strings.Repeat("复盘扎实，", 99)

@@ -385,21 +385,7 @@ func startServe(t *testing.T, path string, clock jifen.Clock) (base string, stop
 func startServeLog(t *testing.T, path string, clock jifen.Clock) (base string, stderr *syncWriter, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	stderr = &syncWriter{w: &strings.Builder{}}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Clock: clock, OnListen: func(a string) { addr <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-done:
-		cancel()
-		t.Fatalf("serve exited %d: %s", code, stderr.w)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("serve did not start")
-	}
+	base, stderr, done := launchServe(t, ctx, path, clock)
 	return base, stderr, func() {
 		t.Helper()
 		cancel()
@@ -407,6 +393,26 @@ func startServeLog(t *testing.T, path string, clock jifen.Clock) (base string, s
 			t.Fatalf("serve exit %d: %s", code, stderr.w)
 		}
 	}
+}
+
+// launchServe starts `jifen serve --config path` until ctx ends and
+// returns its address, what it logs, and its exit code once it exits.
+func launchServe(t *testing.T, ctx context.Context, path string, clock jifen.Clock) (base string, stderr *syncWriter, done <-chan int) {
+	t.Helper()
+	addr := make(chan string, 1)
+	stderr = &syncWriter{w: &strings.Builder{}}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Clock: clock, OnListen: func(a string) { addr <- a }}
+	exit := make(chan int, 1)
+	go func() { exit <- m.Run(ctx, []string{"serve", "--config", path}) }()
+	select {
+	case a := <-addr:
+		return "http://" + a, stderr, exit
+	case code := <-exit:
+		t.Fatalf("serve exited %d: %s", code, stderr)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve did not start: %s", stderr)
+	}
+	return "", stderr, exit
 }
 
 // Issue 18, item 1: a member of the config with an email and no Slack id
@@ -699,20 +705,7 @@ func TestShutdownUnderASendBacklogIsBounded(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr := make(chan string, 1)
-	stderr := &syncWriter{w: &strings.Builder{}}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, OnListen: func(a string) { addr <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--config", path}) }()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("serve did not start: %s", stderr)
-	}
+	base, stderr, done := launchServe(t, ctx, path, nil)
 	for i := range 3 { // 客户好评: at most 3 a month
 		resp := signedSlash(t, base, "fake-secret", "U0123ABCD", "/award", fmt.Sprintf("<@U0456EFGH> 10 客户好评 第%d封表扬信", i), fmt.Sprint("t-", i))
 		resp.Body.Close()
