@@ -298,6 +298,14 @@ func TestRoutesByRole(t *testing.T) {
 		{"GET", "/admin/login/slack/callback?code=x&state=y", [4]int{400, 400, 400, 400}, ""},
 		{"GET", "/admin/login/feishu/callback?code=x&state=y", [4]int{400, 400, 400, 400}, ""},
 		{"GET", "/admin/no-such-page", [4]int{404, 404, 404, 404}, ""},
+		{"GET", "/admin/reports", [4]int{302, 403, 403, 200}, ""},
+		{"GET", "/admin/reports", [4]int{302, 403, 403, 200}, config.EmployeesPage},
+		{"GET", "/admin/reports?period=2026-10", [4]int{302, 403, 403, 303}, ""},
+		{"GET", "/admin/reports/2026-10", [4]int{302, 403, 403, 200}, ""},
+		{"GET", "/admin/reports/2026-10/download?format=md", [4]int{302, 403, 403, 200}, ""},
+		{"GET", "/admin/reports/2026-10/download?format=xlsx", [4]int{302, 403, 403, 200}, config.EmployeesPage},
+		{"POST", "/admin/reports", [4]int{404, 404, 404, 404}, ""},
+		{"POST", "/admin/reports/2026-10/download?format=md", [4]int{404, 404, 404, 404}, ""},
 	} {
 		for i, who := range viewers {
 			e := newTestEnv(t, func(c *config.Config) {

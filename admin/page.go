@@ -18,6 +18,10 @@ type pageData struct {
 	Viewer *Viewer
 	Rows   [][2]string // a two-column table (label, value)
 	T      func(string, ...any) string
+
+	// Content is the page's own part, rendered by its named template
+	// (html/template escaped it there); it follows the links.
+	Content template.HTML
 }
 
 type link struct{ Href, Text string }
@@ -52,6 +56,7 @@ form{display:inline}
 {{with .Text}}<p>{{.}}</p>{{end}}
 {{with .Rows}}<table>{{range .}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
 {{with .Links}}<ul class="links">{{range .}}<li><a class="button" href="{{.Href}}">{{.Text}}</a></li>{{end}}</ul>{{end}}
+{{.Content}}
 </main>
 </body></html>
 `))

@@ -124,6 +124,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.page("GET /admin/{$}", jifen.RoleEmployee, s.overview)
+	s.reportRoutes()
 	s.mux.HandleFunc("GET /admin/login", s.loginPage)
 	s.mux.HandleFunc("POST /admin/logout", s.logout)
 	s.mux.HandleFunc("GET /admin/login/slack", s.startLogin(platformSlack))

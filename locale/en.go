@@ -671,4 +671,15 @@ var en = map[string]string{
 	"admin.scope.self":           "your own figures",
 	"admin.platform.slack":       "Slack",
 	"admin.platform.feishu":      "Feishu",
+
+	"admin.reports_title":      "Reports",
+	"admin.reports.period":     "Period (a month, quarter or year: 2026-11, 2026-Q4, 2026)",
+	"admin.reports.open":       "Open the report",
+	"admin.reports.months":     "Months",
+	"admin.reports.quarters":   "Quarters",
+	"admin.reports.years":      "Years",
+	"admin.reports.back":       "← Reports",
+	"admin.reports.download":   "Download:",
+	"admin.reports.bad_format": "“%[1]s” is not a report format: md, html, xlsx or json.",
+	"admin.reports.failed":     "The report could not be produced. The error is in the server's log.",
 }

@@ -671,4 +671,15 @@ var zh = map[string]string{
 	"admin.scope.self":           "本人的数据",
 	"admin.platform.slack":       "Slack",
 	"admin.platform.feishu":      "飞书",
+
+	"admin.reports_title":      "报告",
+	"admin.reports.period":     "期间（月、季度或年：2026-11、2026-Q4、2026）",
+	"admin.reports.open":       "打开报告",
+	"admin.reports.months":     "月度",
+	"admin.reports.quarters":   "季度",
+	"admin.reports.years":      "年度",
+	"admin.reports.back":       "← 报告",
+	"admin.reports.download":   "下载：",
+	"admin.reports.bad_format": "“%[1]s”不是报告格式：可选 md、html、xlsx 或 json。",
+	"admin.reports.failed":     "报告生成失败，错误已记入服务器日志。",
 }

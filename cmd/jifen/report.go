@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 
 	"jifen"
 	"jifen/locale"
@@ -45,21 +43,7 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	defer closeOut()
-	return writeReport(w, s, format, t, lang)
-}
-
-func writeReport(w io.Writer, s *report.Summary, format string, t func(string, ...any) string, lang string) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
-	case "html":
-		return report.HTML(w, s, t, lang)
-	case "xlsx":
-		return report.XLSX(w, s, t)
-	}
-	return report.Markdown(w, s, t)
+	return report.Write(w, s, format, t, lang)
 }
 
 // openPeriod opens the store and reads --period: a month, quarter or year
