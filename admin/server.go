@@ -168,7 +168,12 @@ func (s *Server) page(pattern string, min jifen.Role, h PageHandler) {
 			return
 		}
 		if !v.allowed(min, s.cfg.Admin.Employees) {
-			s.render(w, http.StatusForbidden, "message", pageData{Title: s.t("admin.forbidden_title"), Text: s.t("admin.forbidden"), Viewer: v})
+			// A page for admins alone says so to a manager.
+			text := s.t("admin.forbidden")
+			if min == jifen.RoleAdmin {
+				text = s.t("admin.forbidden_admins")
+			}
+			s.render(w, http.StatusForbidden, "message", pageData{Title: s.t("admin.forbidden_title"), Text: text, Viewer: v})
 			return
 		}
 		h(w, r, v)

@@ -682,4 +682,5 @@ var en = map[string]string{
 	"admin.reports.download":   "Download:",
 	"admin.reports.bad_format": "“%[1]s” is not a report format: md, html, xlsx or json.",
 	"admin.reports.failed":     "The report could not be produced. The error is in the server's log.",
+	"admin.forbidden_admins":   "This page of the console is for admins only.",
 }

@@ -682,4 +682,5 @@ var zh = map[string]string{
 	"admin.reports.download":   "下载：",
 	"admin.reports.bad_format": "“%[1]s”不是报告格式：可选 md、html、xlsx 或 json。",
 	"admin.reports.failed":     "报告生成失败，错误已记入服务器日志。",
+	"admin.forbidden_admins":   "控制台的这个页面只对管理员开放。",
 }
