@@ -381,12 +381,13 @@ func (s *Server) pending(d *overviewData, v *Viewer) {
 	d.Pending = []countRow{{s.t("admin.ov.approvals"), approvals}, {s.t("admin.ov.redemptions"), redemptions}}
 }
 
-// openRounds lists the survey rounds still open, with how many of the
+// openRounds lists the survey rounds still open (as /survey list tells
+// them: not closed and not past their closing time), with how many of the
 // audience answered (counts only, as /survey list shows them).
 func (s *Server) openRounds(d *overviewData) {
-	loc := s.st.Location()
+	loc, now := s.st.Location(), s.st.Now()
 	for _, r := range s.st.Rounds("") {
-		if !r.Closed.IsZero() {
+		if !r.Open(now) { // closed, or past its closing time
 			continue
 		}
 		rounds := s.st.Rounds(r.Survey)

@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +88,11 @@ func overviewEnv(t *testing.T, employees string) *testEnv {
 	round := &survey.Round{Survey: "pulse", Title: "季度脉搏", Questions: []survey.Question{{ID: "q1", Text: "满意吗", Kind: survey.Kind("scale")}},
 		Audience: []string{"hr", "mgr", "emp", "sales"}, Started: testNow.Add(-time.Hour), Closes: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
 	write(func(tx *store.Tx) error { return tx.StartRound(round) })
+	// A round past its closing time, not closed yet, is not open.
+	write(func(tx *store.Tx) error {
+		return tx.StartRound(&survey.Round{Survey: "old", Title: "过期调查", Questions: round.Questions, Audience: round.Audience,
+			Started: testNow.AddDate(0, 0, -9), Closes: testNow.Add(-time.Hour)})
+	})
 	emp, _ := e.st.Member("emp")
 	write(func(tx *store.Tx) error {
 		return tx.PutAnswer(round, emp, survey.Answer{Values: map[string][]string{"q1": {"4"}}})
@@ -136,7 +143,7 @@ func TestOverviewAdmin(t *testing.T) {
 	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("CSP %q", csp)
 	}
-	mustLack(t, w.Body.String(), "<script")
+	mustLack(t, w.Body.String(), "<script", "过期调查")
 }
 
 // A manager sees their department's figures and members, and what waits
@@ -203,4 +210,54 @@ func TestOverviewInChinese(t *testing.T) {
 	b.signIn(s, "hr")
 	w := b.get("/admin/")
 	mustContain(t, w, "关键数据：全公司", "2026-11（截至今日）", row("净积分", "95", "70", "&#43;100.0%"), "待审批的兑换", "1 / 4（25%）", "2026-10 小结的改进建议")
+}
+
+// BenchmarkOverviewDemo opens the overview as the example's HR admin on
+// the demo company's store (JIFEN_DEMO_STORE, made by `jifen demo
+// --config config.example.yaml`), as of its clock now.
+func BenchmarkOverviewDemo(b *testing.B) {
+	path := os.Getenv("JIFEN_DEMO_STORE")
+	if path == "" {
+		b.Skip("JIFEN_DEMO_STORE is not set")
+	}
+	cfg, err := config.Load("../config.example.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.HTTP.PublicURL = "https://jifen.example.com"
+	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
+	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, who := range []string{"admin", "manager"} {
+		var m jifen.Member
+		for _, x := range st.Members() {
+			if string(x.Role) == who && !x.Bot && x.Left.IsZero() {
+				m = x
+				break
+			}
+		}
+		b.Run(who, func(b *testing.B) {
+			rec := httptest.NewRecorder()
+			s.startSession(rec, m.ID, platformSlack)
+			for b.Loop() {
+				r := httptest.NewRequest("GET", "/admin/", nil)
+				r.Host = "jifen.example.com"
+				for _, c := range rec.Result().Cookies() {
+					r.AddCookie(c)
+				}
+				w := httptest.NewRecorder()
+				s.Handler().ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("%s: %d", m.ID, w.Code)
+				}
+			}
+		})
+	}
 }
