@@ -201,7 +201,7 @@ func (s *Server) buildOverview(v *Viewer) *overviewData {
 			d.Suggestions = append(d.Suggestions, s.t("report.suggestion", sg.Text, sg.Figure))
 		}
 		s.openRounds(d)
-	} else {
+	} else if m.Department != "" { // a manager without a department has none to see
 		s.departmentFigures(d, m.Department, cur, last)
 		for _, st := range s.st.Top(month, 10, m.Department) {
 			if s.maySee(v, st.Member) {

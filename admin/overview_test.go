@@ -175,6 +175,23 @@ func TestOverviewManagerFollowsScoreVisibility(t *testing.T) {
 	mustLack(t, w.Body.String(), "陈静")
 }
 
+// A manager without a department sees no one's figures but their own
+// (Top of no department would be the whole company).
+func TestOverviewManagerWithoutDepartment(t *testing.T) {
+	e := overviewEnv(t, "")
+	if err := e.st.PutMembers(context.Background(), []jifen.Member{{ID: "lone", Name: "周游", SlackID: "ULONE", Role: jifen.RoleManager}}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.signIn(e.s, "lone")
+	w := b.get("/admin/")
+	if w.Code != 200 {
+		t.Fatalf("overview: %d\n%s", w.Code, w.Body)
+	}
+	mustContain(t, w, row("Awards waiting for approval", "0"))
+	mustLack(t, w.Body.String(), "张伟", "陈静", "孙丽", ">73<", "Key figures")
+}
+
 // An employee, when employees get a page, sees their own month as in
 // chat and their own months of the year, nobody else's name or points,
 // and no company figure.
