@@ -239,12 +239,10 @@ func pct(x float64) string { return fmt.Sprintf("%.1f%%", x*100) }
 // companyFigures are the headline figures of the 小结 for the company.
 func (s *Server) companyFigures(d *overviewData, cur, last *report.Summary) {
 	d.FiguresHead = s.t("admin.ov.company")
-	none := ""
-	avgChange := none
+	const none = "" // the report gives no change of this figure
+	avgChange := s.change(last, nil)
 	if last.PreviousAverage != nil {
 		avgChange = s.change(last, ratio(*last.PreviousAverage, last.Distribution.Average))
-	} else {
-		avgChange = s.change(last, nil)
 	}
 	partChange := s.change(last, nil)
 	if last.Comparison.Comparable && last.PreviousParticipation != nil {
