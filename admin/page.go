@@ -22,6 +22,8 @@ type pageData struct {
 	// Content is the page's own part, rendered by its named template
 	// (html/template escaped it there); it follows the links.
 	Content template.HTML
+	// Overview is the overview page's content (template "overview").
+	Overview *overviewData
 }
 
 type link struct{ Href, Text string }
@@ -79,8 +81,8 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 	w.Write(b.Bytes())
 }
 
-// overview is the console's first page. For now it says who is signed in,
-// with which role and what they may see.
+// overview is the console's first page: who is signed in, with which role
+// and what they may see, then the figures they may see (overview.go).
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	m := v.Member
 	scope := s.t("admin.scope.self")
@@ -90,7 +92,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	case jifen.RoleManager:
 		scope = s.t("admin.scope.department", m.Department)
 	}
-	s.render(w, http.StatusOK, "message", pageData{Title: s.t("admin.overview_title"), Viewer: v, Rows: [][2]string{
+	s.render(w, http.StatusOK, "overview", pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: s.buildOverview(v), Rows: [][2]string{
 		{s.t("admin.field.member"), m.Name},
 		{s.t("admin.field.role"), s.t("admin.role." + string(m.Role))},
 		{s.t("admin.field.department"), m.Department},
