@@ -70,35 +70,7 @@ type personalView struct {
 // trendWidth is the width of the trend's longest bar, in pixels.
 const trendWidth = 160
 
-var _ = template.Must(layout.New("overview").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · jifen</title>
-<style>
-body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
-header{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;justify-content:space-between;padding:.75em 1em;background:#fff;border-bottom:1px solid #d0d7de}
-main{max-width:60em;margin:1.5em auto;padding:0 1em}
-h1{font-size:1.4em}
-h2{font-size:1.15em;margin-top:1.5em}
-button{display:inline-block;padding:.5em 1em;border:1px solid #d0d7de;border-radius:6px;background:#fff;color:#1f2328;font:inherit;cursor:pointer}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;background:#fff}
-th,td{text-align:left;padding:.4em .8em;border:1px solid #d0d7de}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.note{color:#59636e}
-form{display:inline}
-</style></head>
-<body>
-<header><strong>jifen</strong>
-{{- with .Viewer}}
-<span>{{call $.T "admin.signed_in_as" .Member.Name (call $.T (print "admin.role." .Member.Role))}}
-<form method="post" action="/admin/logout"><button type="submit">{{call $.T "admin.logout"}}</button></form></span>
-{{- end}}
-</header>
-<main>
-<h1>{{.Title}}</h1>
-{{with .Rows}}<table>{{range .}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
-{{- with .Overview}}
+var _ = template.Must(layout.New("overview").Parse(`{{- with .Overview}}
 {{- if .Failed}}<p>{{call $.T "admin.ov.failed"}}</p>{{end}}
 {{- with .Personal}}
 <h2>{{.Title}}</h2>
@@ -141,8 +113,6 @@ form{display:inline}
 <ul>{{range .Suggestions}}<li>{{.}}</li>{{end}}</ul>
 {{- end}}
 {{- end}}
-</main>
-</body></html>
 `))
 
 // catalog is the rule catalog the figures are computed under.

@@ -144,6 +144,8 @@ func TestOverviewAdmin(t *testing.T) {
 		t.Errorf("CSP %q", csp)
 	}
 	mustLack(t, w.Body.String(), "<script", "过期调查")
+	// An admin's pages link to the reports.
+	mustContain(t, w, `href="/admin/reports"`)
 }
 
 // A manager sees their department's figures and members, and what waits
@@ -160,7 +162,7 @@ func TestOverviewManagerSeesTheirDepartment(t *testing.T) {
 		"<td>陈静</td>", row("Awards waiting for approval", "1"), row("Redemptions waiting for a decision", "1"))
 	// 研发部's members and points, the company's totals, the survey's
 	// answers and the company's suggestions are not the manager's.
-	mustLack(t, w.Body.String(), "张伟", "孙丽", "研发部", ">73<", ">78<", "Key figures: the company", "季度脉搏", "Suggestions of")
+	mustLack(t, w.Body.String(), "张伟", "孙丽", "研发部", ">73<", ">78<", "Key figures: the company", "季度脉搏", "Suggestions of", `href="/admin/reports"`)
 }
 
 // A manager whose chat visibility is their own score sees their

@@ -40,6 +40,10 @@ body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-se
 header{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;justify-content:space-between;padding:.75em 1em;background:#fff;border-bottom:1px solid #d0d7de}
 main{max-width:60em;margin:1.5em auto;padding:0 1em}
 h1{font-size:1.4em}
+h2{font-size:1.15em;margin-top:1.5em}
+.scroll{overflow-x:auto}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.note{color:#59636e}
 a.button,button{display:inline-block;padding:.5em 1em;border:1px solid #d0d7de;border-radius:6px;background:#fff;color:#1f2328;text-decoration:none;font:inherit;cursor:pointer}
 ul.links{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.75em}
 table{border-collapse:collapse;background:#fff}
@@ -48,6 +52,8 @@ form{display:inline}
 </style></head>
 <body>
 <header><strong>jifen</strong>
+{{- with .Viewer}}{{if eq (print .Member.Role) "admin"}}
+<nav><a href="/admin/">{{call $.T "admin.overview_title"}}</a> · <a href="/admin/reports">{{call $.T "admin.reports_title"}}</a></nav>{{end}}{{end}}
 {{- with .Viewer}}
 <span>{{call $.T "admin.signed_in_as" .Member.Name (call $.T (print "admin.role." .Member.Role))}}
 <form method="post" action="/admin/logout"><button type="submit">{{call $.T "admin.logout"}}</button></form></span>
@@ -92,11 +98,21 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	case jifen.RoleManager:
 		scope = s.t("admin.scope.department", m.Department)
 	}
-	s.render(w, http.StatusOK, "overview", pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: s.buildOverview(v), Rows: [][2]string{
+	d := pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: s.buildOverview(v), Rows: [][2]string{
 		{s.t("admin.field.member"), m.Name},
 		{s.t("admin.field.role"), s.t("admin.role." + string(m.Role))},
 		{s.t("admin.field.department"), m.Department},
 		{s.t("admin.field.scope"), scope},
 		{s.t("admin.field.signed_in_with"), s.t("admin.platform." + v.Platform)},
-	}})
+	}}
+	// The overview's own part goes into the layout's content.
+	d.T = s.t
+	var b bytes.Buffer
+	if err := layout.ExecuteTemplate(&b, "overview", d); err != nil {
+		s.log.Error("console page failed", "page", "overview", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	d.Content = template.HTML(b.String())
+	s.render(w, http.StatusOK, "message", d)
 }
