@@ -267,16 +267,6 @@ func (b *Bot) queue(tx *store.Tx, key string, ns []Notice) error {
 	return nil
 }
 
-// Queue writes notices to the outbox in a transaction of their own (for
-// scheduled jobs: reminders, results). key names them as in queue.
-func (b *Bot) Queue(ctx context.Context, key string, ns []Notice) error {
-	if len(b.platforms) == 0 || len(ns) == 0 {
-		return nil
-	}
-	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) { return nil, b.queue(tx, key, ns) })
-	return err
-}
-
 // SetPlatforms sets Options.Platforms; call it before handling requests.
 func (b *Bot) SetPlatforms(ps ...string) { b.platforms = ps }
 

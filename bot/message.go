@@ -81,8 +81,8 @@ type Response struct {
 	// Entries are the ledger entries the command wrote, if any.
 	Entries []uint64 `json:"entries,omitempty"`
 	// Replayed: the delivery's key was seen before, and this is the first
-	// response again, nothing applied. Its notices went out the first
-	// time: an adapter does not send them again.
+	// response again, nothing applied (its notices were queued the first
+	// time, with the command's write).
 	Replayed bool `json:"-"`
 	// Failed: the command did not run because of something unexpected (the
 	// store, a deadline, a platform lookup), so nothing was written and the

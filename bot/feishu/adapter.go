@@ -54,7 +54,6 @@ type Adapter struct {
 	log    *slog.Logger
 	api    *lark.Client
 	seen   *bot.Recent
-	bg     bot.Background // replies and notices
 	now    func() time.Time
 	window challengeWindow // the request-URL check's (webhook.go)
 
@@ -109,13 +108,6 @@ func New(opt Options) (*Adapter, error) {
 // whether it is up, with webhooks whether the last Open API call (a tenant
 // token refresh or a send) succeeded.
 func (a *Adapter) Health() (ok bool, detail string) { return a.health.Get() }
-
-// Wait blocks until background work (replies, notices) is done.
-func (a *Adapter) Wait() { a.bg.Wait() }
-
-// Stop waits for background work until ctx ends, cancels what is left, and
-// returns how many pieces of work (replies, notices) may not have been sent.
-func (a *Adapter) Stop(ctx context.Context) int { return a.bg.Stop(ctx) }
 
 // user is a Feishu user as an event names them: the open_id, the tenant
 // they belong to (tenant_key) when the event says, and the name it shows.

@@ -88,7 +88,6 @@ func (h *harness) longConnection(t *testing.T) *Adapter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(a.Wait)
 	return a
 }
 

@@ -109,7 +109,6 @@ func startServer(t *testing.T, replace ...string) (*server, string) {
 func (s *server) ledger(t *testing.T) map[string]int {
 	t.Helper()
 	s.slack.Wait()
-	s.feishu.Wait()
 	for _, d := range s.drained {
 		d()
 	}

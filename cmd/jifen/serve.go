@@ -91,7 +91,8 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		}
 	})
 	var posts poster
-	// What replies and notices are still on their way at shutdown.
+	// The adapters' background work still running at shutdown (Slack's
+	// response_url answers and Home tab refreshes).
 	var senders []interface{ Stop(context.Context) int }
 	// Members with an email and no id on a platform are looked up there
 	// in the background, so scheduled direct messages reach them before
@@ -131,7 +132,6 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		if err != nil {
 			return err
 		}
-		senders = append(senders, fb)
 		posts.feishu = fb
 		ready.platforms = append(ready.platforms, platformCheck{"feishu", fb.Health})
 		met.PlatformConnected("feishu", func() bool { ok, _ := fb.Health(); return ok })
