@@ -104,8 +104,11 @@ func (a *Adapter) Directory(ctx context.Context, emails []string) ([]roster.Pers
 				break
 			}
 			for _, u := range resp.Data.Items {
+				if u == nil {
+					continue
+				}
 				id := deref(u.OpenId)
-				if u == nil || id == "" || seen[id] {
+				if id == "" || seen[id] {
 					continue
 				}
 				seen[id] = true
