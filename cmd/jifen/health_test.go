@@ -22,6 +22,23 @@ type readyAnswer struct {
 	Checks map[string]check `json:"checks"`
 }
 
+// waitReady asks serve's /readyz at base until it answers want, and
+// fails the test if it has not within d.
+func waitReady(t *testing.T, base, what string, want int, d time.Duration) readyAnswer {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		code, a := getReady(t, nil, base)
+		if code == want {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: readyz %d, want %d: %+v", what, code, want, a)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func getReady(t *testing.T, h http.Handler, base string) (int, readyAnswer) {
 	t.Helper()
 	var code int
@@ -161,20 +178,7 @@ func TestReadyzFollowsSocketMode(t *testing.T) {
 	base, stop := startServe(t, path, nil)
 	defer stop()
 
-	waitFor := func(what string, wantCode int) readyAnswer {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			code, a := getReady(t, nil, base)
-			if code == wantCode {
-				return a
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: readyz %d, want %d: %+v", what, code, wantCode, a)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	waitFor := func(what string, wantCode int) readyAnswer { return waitReady(t, base, what, wantCode, 10*time.Second) }
 	waitFor("connected", 200)
 	close(drop)
 	a := waitFor("dropped", 503)

@@ -109,20 +109,7 @@ func TestReadyzFollowsTheLongConnection(t *testing.T) {
 	path, _, ws := withFakeLongConnection(t, "15s")
 	base, stop := startServe(t, path, nil)
 	defer stop()
-	waitFor := func(what string, wantCode int) readyAnswer {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			code, a := getReady(t, nil, base)
-			if code == wantCode {
-				return a
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: readyz %d, want %d: %+v", what, code, wantCode, a)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	waitFor := func(what string, wantCode int) readyAnswer { return waitReady(t, base, what, wantCode, 30*time.Second) }
 	waitFor("connected", 200)
 	ws.Refuse(true)
 	ws.Drop()

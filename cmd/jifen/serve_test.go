@@ -327,23 +327,29 @@ func withFakeSlack(t *testing.T) (string, *slackPosts) {
 	return path, rec
 }
 
+// serveTwiceAt runs serve twice in a row with the clock stopped at at,
+// each time until posted says the post went out (or five seconds), and
+// a moment more for a wrong second post.
+func serveTwiceAt(t *testing.T, path string, at time.Time, posted func() bool) {
+	t.Helper()
+	for range 2 {
+		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) && !posted() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // room for a wrong second post
+		stop()
+	}
+}
+
 func TestServeFiresScheduledPostsOnce(t *testing.T) {
 	path, rec := withFakeSlack(t)
 	t.Setenv("SLACK_ANNOUNCE_CHANNEL", "C0ALL")
 
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	at := time.Date(2026, 12, 1, 9, 0, 20, 0, sh) // 20 s after the monthly leaderboard's time
-	serve := func() {
-		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) && len(rec.sent()["C0ALL"]) == 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-		time.Sleep(200 * time.Millisecond) // room for a wrong second post
-		stop()
-	}
-	serve()
-	serve()
+	serveTwiceAt(t, path, at, func() bool { return len(rec.sent()["C0ALL"]) > 0 })
 	if n := len(rec.sent()["C0ALL"]); n != 1 {
 		t.Fatalf("posts to the channel: %d, want exactly 1", n)
 	}
@@ -848,17 +854,7 @@ func TestServeCelebratesAnAnniversaryOnce(t *testing.T) {
 	}
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	at := time.Date(2026, 7, 6, 9, 30, 20, 0, sh)
-	serve := func() {
-		_, stop := startServe(t, path, jifen.ClockFunc(func() time.Time { return at }))
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) && len(rec.sent()["C0ALL"]) == 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-		time.Sleep(200 * time.Millisecond) // room for a wrong second post
-		stop()
-	}
-	serve()
-	serve()
+	serveTwiceAt(t, path, at, func() bool { return len(rec.sent()["C0ALL"]) > 0 })
 	posts := rec.sent()["C0ALL"]
 	if len(posts) != 1 || !strings.Contains(posts[0], "王芳") || !strings.Contains(posts[0], "6 周年") {
 		t.Fatalf("posts to the channel: %q, want one celebrating 王芳's 6 years", posts)
