@@ -249,12 +249,6 @@ func apiRetry() slackapi.RetryConfig {
 	return c
 }
 
-// Post sends a message to a conversation (a channel id, or a user id for a
-// direct message from the app). The client retries (apiRetry).
-func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) error {
-	return a.post(ctx, channel, "", false, m)
-}
-
 // post sends a message to a conversation, in the thread of the message
 // whose ts is thread when it is set; broadcast also shows the reply in
 // the channel.

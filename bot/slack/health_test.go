@@ -40,14 +40,14 @@ func TestHealthFollowsTheWebAPI(t *testing.T) {
 	}
 	msg := bot.Message{Kind: "info", Text: []string{"月度排行榜"}}
 	refuse.Store(true)
-	if err := a.Post(context.Background(), "C0SALES", msg); err == nil {
+	if err := a.post(context.Background(), "C0SALES", "", false, msg); err == nil {
 		t.Fatal("a refused post worked")
 	}
 	if ok, detail := a.Health(); ok || detail == "" {
 		t.Fatalf("after a refused call: %v %q", ok, detail)
 	}
 	refuse.Store(false)
-	if err := a.Post(context.Background(), "C0SALES", msg); err != nil {
+	if err := a.post(context.Background(), "C0SALES", "", false, msg); err != nil {
 		t.Fatal(err)
 	}
 	if ok, detail := a.Health(); !ok {

@@ -126,7 +126,7 @@ func TestPostRetries(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			err = a.Post(context.Background(), "C0SALES", bot.Message{Kind: "info", Text: []string{"月度排行榜"}})
+			err = a.post(context.Background(), "C0SALES", "", false, bot.Message{Kind: "info", Text: []string{"月度排行榜"}})
 			if (err == nil) != tc.ok || int(calls.Load()) != tc.calls || time.Since(start) < tc.atLeast {
 				t.Fatalf("err %v, calls %d after %v", err, calls.Load(), time.Since(start))
 			}
