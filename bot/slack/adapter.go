@@ -236,8 +236,8 @@ func commandText(command, text string) string {
 // apiRetry is how Web API calls are retried, by slack-go itself: after a
 // 429 (waiting Retry-After), a 5xx or a broken connection, with backoff,
 // up to four times; anything else (a 400, ok:false) is not retried.
-// Background work has two minutes in all (bot.Background), which bounds
-// the waits.
+// A message of the outbox that still fails after them is held back by the
+// outbox's own backoff (a 429 pauses the whole platform there).
 func apiRetry() slackapi.RetryConfig {
 	c := slackapi.DefaultRetryConfig()
 	c.MaxRetries = 4
