@@ -85,8 +85,8 @@ type Sender struct {
 	lim *rate.Limiter
 
 	mu       sync.Mutex
-	inflight map[uint64]bool // ids being sent, or sent and not yet removed
-	busy     map[string]int  // receivers with a send in flight
+	inflight int            // sends started and not yet recorded
+	busy     map[string]int // receivers with a send in flight
 	nextTo   map[string]time.Time
 	pause    time.Time // the platform asked to wait until then
 	done     chan struct{}
@@ -113,7 +113,7 @@ func New(opt Options) *Sender {
 	if opt.Rate > 0 {
 		lim = rate.NewLimiter(rate.Limit(opt.Rate), opt.Burst)
 	}
-	return &Sender{opt: opt, lim: lim, inflight: map[uint64]bool{}, busy: map[string]int{},
+	return &Sender{opt: opt, lim: lim, busy: map[string]int{},
 		nextTo: map[string]time.Time{}, done: make(chan struct{}, 1)}
 }
 
@@ -183,7 +183,7 @@ func (s *Sender) Run(ctx context.Context) {
 		for _, o := range batch {
 			after = o.ID
 			r := o.Receiver()
-			if skipped[r] || !s.ready(o.ID, r) {
+			if skipped[r] || !s.ready(r) {
 				skipped[r] = true
 				continue
 			}
@@ -206,7 +206,7 @@ func (s *Sender) Run(ctx context.Context) {
 				continue
 			}
 			o = cur
-			s.start(o.ID, r)
+			s.start(r)
 			sentInPass, idle = true, time.Second
 			wg.Add(1)
 			go func(o store.Outgoing) {
@@ -218,21 +218,22 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
-// ready reports whether a message may go now: it is not in flight, and
-// its receiver has no send in flight and was not sent to too recently.
-func (s *Sender) ready(id uint64, receiver string) bool {
+// ready reports whether a message to receiver may go now: the receiver
+// has no send in flight (so neither has the message) and was not sent to
+// too recently.
+func (s *Sender) ready(receiver string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inflight[id] || s.busy[receiver] > 0 {
+	if s.busy[receiver] > 0 {
 		return false
 	}
 	return !s.nextTo[receiver].After(s.opt.Now())
 }
 
-func (s *Sender) start(id uint64, receiver string) {
+func (s *Sender) start(receiver string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.inflight[id] = true
+	s.inflight++
 	s.busy[receiver]++
 	now := s.opt.Now()
 	s.nextTo[receiver] = now.Add(s.opt.PerReceiver)
@@ -250,12 +251,12 @@ func (s *Sender) start(id uint64, receiver string) {
 func (s *Sender) InFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.inflight)
+	return s.inflight
 }
 
-func (s *Sender) finish(id uint64, receiver string) {
+func (s *Sender) finish(receiver string) {
 	s.mu.Lock()
-	delete(s.inflight, id)
+	s.inflight--
 	if s.busy[receiver]--; s.busy[receiver] <= 0 {
 		delete(s.busy, receiver)
 	}
@@ -275,7 +276,7 @@ func (s *Sender) paused() time.Duration {
 // send makes one attempt at o and records its outcome in the outbox.
 func (s *Sender) send(ctx context.Context, o store.Outgoing) {
 	r := o.Receiver()
-	defer s.finish(o.ID, r)
+	defer s.finish(r)
 	err := s.opt.Deliver(ctx, o)
 	// The outcome is recorded even when ctx ended meanwhile: a message the
 	// platform took must leave the outbox if the store still takes writes.
