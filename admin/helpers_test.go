@@ -1,7 +1,10 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +15,7 @@ import (
 
 	"jifen"
 	"jifen/admin/admintest"
+	"jifen/bot"
 	"jifen/config"
 	"jifen/locale"
 	"jifen/store"
@@ -36,6 +40,7 @@ var testMembers = []jifen.Member{
 type testEnv struct {
 	s      *Server
 	st     *store.Store
+	bot    *bot.Bot // the chat commands the console's decisions run
 	cfg    *config.Config
 	slack  *admintest.Slack
 	feishu *admintest.Feishu
@@ -69,11 +74,17 @@ func newTestEnv(t *testing.T, edit func(*config.Config)) *testEnv {
 		Feishu: config.Feishu{Enabled: true, AppID: e.feishu.AppID, AppSecret: e.feishu.AppSecret, BaseURL: e.feishu.URL},
 		Admin:  config.Admin{Enabled: true, Employees: config.EmployeesRefuse},
 	}
+	example, err := config.Load("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Rules = example.Rules
 	if edit != nil {
 		edit(e.cfg)
 	}
+	e.bot = bot.New(bot.Options{Store: st, Catalog: e.cfg.Rules, CatalogVersion: 1, Language: locale.EN})
 	e.s, err = New(context.Background(), Options{Store: st, Config: e.cfg, Language: locale.EN, Now: clock,
-		SlackTeam: func(context.Context) (string, error) { return "THOME", nil }})
+		SlackTeam: func(context.Context) (string, error) { return "THOME", nil }, Bot: e.bot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +127,55 @@ func (b *browser) do(method, target string, header http.Header) *httptest.Respon
 }
 
 func (b *browser) get(target string) *httptest.ResponseRecorder { return b.do("GET", target, nil) }
+
+// post submits a form from a page of the console.
+func (b *browser) post(target string, form url.Values) *httptest.ResponseRecorder {
+	b.t.Helper()
+	return b.send("POST", target, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// upload submits a multipart form with one file (field "file") and the
+// other fields of form, as a browser's file input does.
+func (b *browser) upload(target string, form url.Values, filename string, content []byte) *httptest.ResponseRecorder {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range form {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	fw, err := mw.CreateFormFile("file", filename)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	fw.Write(content)
+	mw.Close()
+	return b.send("POST", target, mw.FormDataContentType(), &body)
+}
+
+// send is do with a body, from the console's own origin.
+func (b *browser) send(method, target, ctype string, body io.Reader) *httptest.ResponseRecorder {
+	b.t.Helper()
+	r := httptest.NewRequest(method, target, body)
+	r.Host = "jifen.example.com"
+	r.Header.Set("Content-Type", ctype)
+	r.Header.Set("Origin", "https://jifen.example.com")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range b.cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	b.h.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return w
+}
 
 // signIn gives the browser a session for member, as if they had signed in
 // on platform, without going through the platform. Tests of later pages

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/store"
 )
 
 // The platforms people sign in with.
@@ -135,6 +136,7 @@ func (s *Server) callback(platform string) http.HandlerFunc {
 				if m, err = s.match(id); err == nil {
 					s.startSession(w, m.ID, platform)
 					s.log.Info("console sign-in", "platform", platform, "member", m.ID, "role", m.Role)
+					s.record(r.Context(), store.AuditRecord{Actor: m.ID, Action: "sign_in", Via: platform})
 					http.Redirect(w, r, ls.Next, http.StatusSeeOther)
 					return
 				}
@@ -215,6 +217,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if v, ok := s.viewer(r); ok {
 		s.spend(signedOutPrefix+v.session, v.Expires)
 		s.log.Info("console sign-out", "member", v.Member.ID)
+		s.record(r.Context(), store.AuditRecord{Actor: v.Member.ID, Action: "sign_out", Via: v.Platform})
 	}
 	s.clearSession(w)
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)

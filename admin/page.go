@@ -15,6 +15,7 @@ type pageData struct {
 	Title  string
 	Text   string
 	Links  []link
+	Nav    []link // the console's pages the viewer may open (render fills it)
 	Viewer *Viewer
 	Rows   [][2]string // a two-column table (label, value)
 	T      func(string, ...any) string
@@ -52,8 +53,8 @@ form{display:inline}
 </style></head>
 <body>
 <header><strong>jifen</strong>
-{{- with .Viewer}}{{if eq (print .Member.Role) "admin"}}
-<nav><a href="/admin/">{{call $.T "admin.overview_title"}}</a> · <a href="/admin/reports">{{call $.T "admin.reports_title"}}</a></nav>{{end}}{{end}}
+{{- with .Nav}}
+<nav class="links">{{range $i, $l := .}}{{if $i}} · {{end}}<a href="{{$l.Href}}">{{$l.Text}}</a>{{end}}</nav>{{end}}
 {{- with .Viewer}}
 <span>{{call $.T "admin.signed_in_as" .Member.Name (call $.T (print "admin.role." .Member.Role))}}
 <form method="post" action="/admin/logout"><button type="submit">{{call $.T "admin.logout"}}</button></form></span>
@@ -73,6 +74,9 @@ form{display:inline}
 // anything is sent, so a template error is a clean 500.
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
 	d.Lang = s.lang
+	if d.Viewer != nil && d.Nav == nil {
+		d.Nav = s.nav(d.Viewer)
+	}
 	if d.T == nil {
 		d.T = func(k string, args ...any) string { return locale.T(s.lang, k, args...) }
 	}
@@ -85,6 +89,48 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
+}
+
+// navPages are the console's sections, in the header's order, each with
+// the least role that may open it.
+var navPages = []struct {
+	href, key string
+	min       jifen.Role
+}{
+	{"/admin/", "admin.overview_title", jifen.RoleManager},
+	{"/admin/reports", "admin.reports_title", jifen.RoleAdmin},
+	{"/admin/imports", "admin.imports_title", jifen.RoleAdmin},
+	{"/admin/rules", "admin.rules_title", jifen.RoleAdmin},
+	{"/admin/decisions", "admin.decisions_title", jifen.RoleAdmin},
+	{"/admin/ledger", "admin.ledger_title", jifen.RoleManager},
+	{"/admin/members", "admin.members_title", jifen.RoleManager},
+	{"/admin/surveys", "admin.surveys_title", jifen.RoleAdmin},
+	{"/admin/audit", "admin.audit_title", jifen.RoleAdmin},
+}
+
+// nav is the header's links for v: the sections v may open. An employee,
+// who has one page, gets none.
+func (s *Server) nav(v *Viewer) []link {
+	var out []link
+	for _, p := range navPages {
+		if rank(v.Member.Role) >= rank(p.min) {
+			out = append(out, link{Href: p.href, Text: s.t(p.key)})
+		}
+	}
+	return out
+}
+
+// content renders a page whose own part is the template name executed
+// with data (its T field, if any, set by the caller), in the layout under
+// title, with text (a message, such as an error) above it.
+func (s *Server) content(w http.ResponseWriter, status int, v *Viewer, title, text, name string, data any) {
+	var b bytes.Buffer
+	if err := layout.ExecuteTemplate(&b, name, data); err != nil {
+		s.log.Error("console page failed", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, status, "message", pageData{Title: title, Text: text, Viewer: v, Content: template.HTML(b.String())})
 }
 
 // overview is the console's first page: who is signed in, with which role

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"jifen"
+	"jifen/bot"
 	"jifen/config"
 	"jifen/locale"
 	"jifen/store"
@@ -48,6 +49,15 @@ type Options struct {
 	// unless slack.guests.external allows them. Sign in with Slack is
 	// refused when it is nil.
 	SlackTeam func(context.Context) (string, error)
+	// Bot runs the decisions taken in the console as the chat commands
+	// they are (/approve, /reject, /redemptions approve …), so the same
+	// rules apply: reasons, separation of duties, refunds, notices.
+	Bot Commander
+}
+
+// Commander runs a chat command for a member; *bot.Bot is one.
+type Commander interface {
+	Handle(ctx context.Context, req bot.Request) bot.Response
 }
 
 // Server is the console. Build it with New; mount Handler at /admin/.
@@ -64,6 +74,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 
+	bot    Commander
 	slack  *slackLogin  // nil when Sign in with Slack is not configured
 	feishu *feishuLogin // nil when Feishu is not enabled
 
@@ -91,7 +102,7 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	}
 	s := &Server{st: opt.Store, cfg: c, lang: opt.Language, log: opt.Logger, now: opt.Now, hc: opt.HTTPClient,
 		base: strings.TrimRight(c.HTTP.PublicURL, "/"), secure: u.Scheme == "https", key: key,
-		used: map[string]time.Time{}}
+		used: map[string]time.Time{}, bot: opt.Bot}
 	if !locale.Supported(s.lang) {
 		s.lang = locale.ZH
 	}
@@ -125,6 +136,13 @@ func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.page("GET /admin/{$}", jifen.RoleEmployee, s.overview)
 	s.reportRoutes()
+	s.importRoutes()
+	s.ruleRoutes()
+	s.decisionRoutes()
+	s.ledgerRoutes()
+	s.memberRoutes()
+	s.surveyRoutes()
+	s.auditRoutes()
 	s.mux.HandleFunc("GET /admin/login", s.loginPage)
 	s.mux.HandleFunc("POST /admin/logout", s.logout)
 	s.mux.HandleFunc("GET /admin/login/slack", s.startLogin(platformSlack))

@@ -50,13 +50,24 @@ type writeReq struct {
 // durable on disk. With a non-empty key the write is idempotent: if the key
 // was already recorded (within the idempotency window, across restarts) fn is
 // not run and the first result is returned with replayed = true. An error
-// returned by fn writes nothing and records no key.
+// returned by fn writes nothing and records no key. A ctx made by
+// WithAudit also appends its audit record in the same transaction.
 //
 // After Close it returns ErrClosed; after a failed commit, ErrFailed. A
 // write of the batch whose commit failed returns ErrOutcomeUnknown.
 func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
 	if err := s.Err(); err != nil {
 		return nil, false, err
+	}
+	if rec := auditOf(ctx); rec != nil {
+		act := fn
+		fn = func(tx *Tx) ([]byte, error) {
+			res, err := act(tx)
+			if err == nil {
+				err = tx.Audit(*rec)
+			}
+			return res, err
+		}
 	}
 	r := &writeReq{key: key, fn: fn, done: make(chan struct{})}
 	// Queued under the gate: Close waits for a request being queued, and

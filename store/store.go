@@ -97,7 +97,7 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
 		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback,
-		bucketRounds, bucketAnswers, bucketAnswered, bucketOutbox}
+		bucketRounds, bucketAnswers, bucketAnswered, bucketOutbox, bucketAudit}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)

@@ -145,7 +145,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 
 	if a.cfg.Admin.Enabled {
 		console, err := admin.New(ctx, admin.Options{Store: a.store, Config: a.cfg, Language: a.bot.Language(),
-			Logger: log, SlackTeam: slackTeam})
+			Logger: log, SlackTeam: slackTeam, Bot: a.bot})
 		if err != nil {
 			return err
 		}
