@@ -29,7 +29,9 @@ import (
 	"jifen/bot"
 	"jifen/config"
 	"jifen/locale"
+	"jifen/roster"
 	"jifen/store"
+	"jifen/survey"
 )
 
 // Options configure a Server.
@@ -53,11 +55,18 @@ type Options struct {
 	// they are (/approve, /reject, /redemptions approve …), so the same
 	// rules apply: reasons, separation of duties, refunds, notices.
 	Bot Commander
+	// SyncPlan reads a platform's directory ("slack" or "feishu") and
+	// plans the members sync against the store, as `jifen members sync
+	// --dry-run` does; the members page previews it. Nil: no preview.
+	SyncPlan func(ctx context.Context, from roster.Platform) (roster.Plan, error)
 }
 
 // Commander runs a chat command for a member; *bot.Bot is one.
 type Commander interface {
 	Handle(ctx context.Context, req bot.Request) bot.Response
+	// SurveyResults tallies round n of a survey (0: the latest) under
+	// the anonymity thresholds the bot applies everywhere.
+	SurveyResults(id string, n int) (survey.Results, error)
 }
 
 // Server is the console. Build it with New; mount Handler at /admin/.
@@ -75,6 +84,7 @@ type Server struct {
 	handler http.Handler
 
 	bot    Commander
+	plan   func(ctx context.Context, from roster.Platform) (roster.Plan, error)
 	slack  *slackLogin  // nil when Sign in with Slack is not configured
 	feishu *feishuLogin // nil when Feishu is not enabled
 
@@ -102,7 +112,7 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	}
 	s := &Server{st: opt.Store, cfg: c, lang: opt.Language, log: opt.Logger, now: opt.Now, hc: opt.HTTPClient,
 		base: strings.TrimRight(c.HTTP.PublicURL, "/"), secure: u.Scheme == "https", key: key,
-		used: map[string]time.Time{}, bot: opt.Bot}
+		used: map[string]time.Time{}, bot: opt.Bot, plan: opt.SyncPlan}
 	if !locale.Supported(s.lang) {
 		s.lang = locale.ZH
 	}
