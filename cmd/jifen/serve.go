@@ -21,8 +21,8 @@ import (
 	slackbot "jifen/bot/slack"
 	"jifen/locale"
 	"jifen/metrics"
-	"jifen/roster"
 	"jifen/report"
+	"jifen/roster"
 	"jifen/store"
 )
 
@@ -147,7 +147,9 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	if a.cfg.Admin.Enabled {
 		console, err := admin.New(ctx, admin.Options{Store: a.store, Config: a.cfg, Language: a.bot.Language(),
 			Logger: log, SlackTeam: slackTeam, Bot: a.bot,
-			SyncPlan: func(ctx context.Context, from roster.Platform) (roster.Plan, error) { return planSync(ctx, a, posts, from) }})
+			SyncPlan: func(ctx context.Context, from roster.Platform) (roster.Plan, error) {
+				return planSync(ctx, a, posts, from)
+			}})
 		if err != nil {
 			return err
 		}
