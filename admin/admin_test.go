@@ -277,36 +277,52 @@ func TestNoOpenRedirect(t *testing.T) {
 	}
 }
 
+// routeCases are every console route with what each viewer gets: signed
+// out, an employee, a manager of 销售部 (another department than the
+// employee's) and an admin.
+var routeCases = []struct {
+	method, path string
+	want         [4]int
+	employees    string // admin.employees; refuse when empty
+}{
+	{"GET", "/admin/", [4]int{302, 403, 200, 200}, ""},
+	{"GET", "/admin/", [4]int{302, 200, 200, 200}, config.EmployeesPage},
+	{"HEAD", "/admin/", [4]int{302, 403, 200, 200}, ""},
+	{"POST", "/admin/", [4]int{404, 404, 404, 404}, ""},
+	{"GET", "/admin/login", [4]int{200, 200, 200, 200}, ""},
+	{"POST", "/admin/logout", [4]int{303, 303, 303, 303}, ""},
+	{"GET", "/admin/logout", [4]int{404, 404, 404, 404}, ""},
+	{"GET", "/admin/login/slack", [4]int{302, 302, 302, 302}, ""},
+	{"GET", "/admin/login/feishu", [4]int{302, 302, 302, 302}, ""},
+	{"GET", "/admin/login/slack/callback?code=x&state=y", [4]int{400, 400, 400, 400}, ""},
+	{"GET", "/admin/login/feishu/callback?code=x&state=y", [4]int{400, 400, 400, 400}, ""},
+	{"GET", "/admin/no-such-page", [4]int{404, 404, 404, 404}, ""},
+	{"GET", "/admin/reports", [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/reports", [4]int{302, 403, 403, 200}, config.EmployeesPage},
+	{"GET", "/admin/reports?period=2026-10", [4]int{302, 403, 403, 303}, ""},
+	{"GET", "/admin/reports/2026-10", [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/reports/2026-10/download?format=md", [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/reports/2026-10/download?format=xlsx", [4]int{302, 403, 403, 200}, config.EmployeesPage},
+	{"POST", "/admin/reports", [4]int{404, 404, 404, 404}, ""},
+	{"POST", "/admin/reports/2026-10/download?format=md", [4]int{404, 404, 404, 404}, ""},
+	{"GET", "/admin/audit", [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/audit?before=1&action=import&actor=hr", [4]int{302, 403, 403, 200}, ""},
+	{"POST", "/admin/audit", [4]int{404, 404, 404, 404}, ""},
+}
+
+// routeTable is "METHOD path" of every row of routeCases.
+var routeTable = func() (out []string) {
+	for _, tc := range routeCases {
+		out = append(out, tc.method+" "+tc.path)
+	}
+	return out
+}()
+
 // Every console route, signed out, as an employee, as a manager of another
 // department and as an admin, answers exactly what each may get.
 func TestRoutesByRole(t *testing.T) {
 	viewers := []string{"", "emp", "mgr", "hr"} // signed out, employee, manager of 销售部, admin
-	for _, tc := range []struct {
-		method, path string
-		want         [4]int
-		employees    string // admin.employees; refuse when empty
-	}{
-		{"GET", "/admin/", [4]int{302, 403, 200, 200}, ""},
-		{"GET", "/admin/", [4]int{302, 200, 200, 200}, config.EmployeesPage},
-		{"HEAD", "/admin/", [4]int{302, 403, 200, 200}, ""},
-		{"POST", "/admin/", [4]int{404, 404, 404, 404}, ""},
-		{"GET", "/admin/login", [4]int{200, 200, 200, 200}, ""},
-		{"POST", "/admin/logout", [4]int{303, 303, 303, 303}, ""},
-		{"GET", "/admin/logout", [4]int{404, 404, 404, 404}, ""},
-		{"GET", "/admin/login/slack", [4]int{302, 302, 302, 302}, ""},
-		{"GET", "/admin/login/feishu", [4]int{302, 302, 302, 302}, ""},
-		{"GET", "/admin/login/slack/callback?code=x&state=y", [4]int{400, 400, 400, 400}, ""},
-		{"GET", "/admin/login/feishu/callback?code=x&state=y", [4]int{400, 400, 400, 400}, ""},
-		{"GET", "/admin/no-such-page", [4]int{404, 404, 404, 404}, ""},
-		{"GET", "/admin/reports", [4]int{302, 403, 403, 200}, ""},
-		{"GET", "/admin/reports", [4]int{302, 403, 403, 200}, config.EmployeesPage},
-		{"GET", "/admin/reports?period=2026-10", [4]int{302, 403, 403, 303}, ""},
-		{"GET", "/admin/reports/2026-10", [4]int{302, 403, 403, 200}, ""},
-		{"GET", "/admin/reports/2026-10/download?format=md", [4]int{302, 403, 403, 200}, ""},
-		{"GET", "/admin/reports/2026-10/download?format=xlsx", [4]int{302, 403, 403, 200}, config.EmployeesPage},
-		{"POST", "/admin/reports", [4]int{404, 404, 404, 404}, ""},
-		{"POST", "/admin/reports/2026-10/download?format=md", [4]int{404, 404, 404, 404}, ""},
-	} {
+	for _, tc := range routeCases {
 		for i, who := range viewers {
 			e := newTestEnv(t, func(c *config.Config) {
 				if tc.employees != "" {
@@ -324,6 +340,39 @@ func TestRoutesByRole(t *testing.T) {
 			if w.Code == http.StatusFound && tc.path == "/admin/" && !strings.HasPrefix(w.Header().Get("Location"), "/admin/login?next=") {
 				t.Errorf("signed out, /admin/ sends to %q", w.Header().Get("Location"))
 			}
+		}
+	}
+}
+
+// The table above covers every page the console registers: a page added
+// without a row fails here. Every POST page refuses a form from another
+// origin, whoever is signed in.
+func TestRoutesByRoleCoversEveryPage(t *testing.T) {
+	e := newTestEnv(t, nil)
+	covered := map[string]bool{}
+	for _, path := range routeTable {
+		method, target, _ := strings.Cut(path, " ")
+		mux := http.NewServeMux()
+		for _, p := range e.s.pages {
+			mux.HandleFunc(p.pattern, func(http.ResponseWriter, *http.Request) {})
+		}
+		if _, pattern := mux.Handler(httptest.NewRequest(method, target, nil)); pattern != "" {
+			covered[pattern] = true
+		}
+	}
+	for _, p := range e.s.pages {
+		if !covered[p.pattern] {
+			t.Errorf("%s (least role %s) has no row in TestRoutesByRole", p.pattern, p.min)
+		}
+		method, target, _ := strings.Cut(p.pattern, " ")
+		if method != "POST" {
+			continue
+		}
+		target = strings.NewReplacer("{period}", "2026-10", "{id}", "1", "{n}", "1", "{$}", "").Replace(target)
+		b := e.browser(t)
+		b.signIn(e.s, "hr")
+		if w := b.do("POST", target, http.Header{"Origin": {"https://evil.example"}}); w.Code != http.StatusForbidden {
+			t.Errorf("a cross-origin POST %s: %d, want 403", target, w.Code)
 		}
 	}
 }

@@ -88,6 +88,8 @@ type Server struct {
 	slack  *slackLogin  // nil when Sign in with Slack is not configured
 	feishu *feishuLogin // nil when Feishu is not enabled
 
+	pages []pageRoute // every page registered, for the route tests
+
 	usedMu sync.Mutex
 	used   map[string]time.Time // login states used and sessions signed out, until they expire
 }
@@ -184,6 +186,7 @@ type PageHandler func(w http.ResponseWriter, r *http.Request, v *Viewer)
 // employee reaches a page open to employees only when admin.employees is
 // "page".
 func (s *Server) page(pattern string, min jifen.Role, h PageHandler) {
+	s.pages = append(s.pages, pageRoute{pattern, min})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		v, ok := s.viewer(r)
 		if !ok {
@@ -206,6 +209,12 @@ func (s *Server) page(pattern string, min jifen.Role, h PageHandler) {
 		}
 		h(w, r, v)
 	})
+}
+
+// pageRoute is a registered page: its pattern and least role.
+type pageRoute struct {
+	pattern string
+	min     jifen.Role
 }
 
 // rank orders roles for page access.
