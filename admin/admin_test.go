@@ -14,6 +14,7 @@ import (
 	"jifen"
 	"jifen/admin/admintest"
 	"jifen/config"
+	"jifen/locale"
 )
 
 // Sign in with Slack: the console sends the browser to Slack with the
@@ -435,6 +436,20 @@ func TestSignOutEndsTheSession(t *testing.T) {
 	b.signIn(e.s, "hr")
 	if w := b.get("/admin/"); w.Code != http.StatusOK {
 		t.Errorf("a new session after signing out: %d", w.Code)
+	}
+	// After a restart, or on another replica of the same store, the
+	// signed-out session stays refused.
+	restarted, err := New(context.Background(), Options{Store: e.st, Config: e.cfg, Language: locale.EN, Now: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := &browser{t: t, h: restarted.Handler(), cookies: map[string]*http.Cookie{sessionCookie: &copied}}
+	if w := again.get("/admin/"); w.Code != http.StatusFound {
+		t.Errorf("after a restart the signed-out session's cookie opens /admin/: %d", w.Code)
+	}
+	again.cookies[sessionCookie] = b.cookies[sessionCookie]
+	if w := again.get("/admin/"); w.Code != http.StatusOK {
+		t.Errorf("after a restart the live session is refused: %d", w.Code)
 	}
 }
 

@@ -211,13 +211,17 @@ func (s *Server) match(id identity) (jifen.Member, error) {
 
 // logout ends the session (the form on every page posts here). The
 // session's id is refused from then on, should a copy of the cookie be
-// left somewhere; the process remembers it until the session would have
-// expired (a restart forgets it).
+// left somewhere: the store keeps it (as a request key, remembered longer
+// than a session lasts), so a restart or another replica refuses it too.
+// The sign-out's audit record is written with it.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if v, ok := s.viewer(r); ok {
 		s.spend(signedOutPrefix+v.session, v.Expires)
+		ctx := store.WithAudit(context.WithoutCancel(r.Context()), store.AuditRecord{Actor: v.Member.ID, Action: "sign_out", Via: v.Platform})
+		if _, _, err := s.st.Write(ctx, signedOutKey(v.session), func(*store.Tx) ([]byte, error) { return nil, nil }); err != nil {
+			s.log.Error("console sign-out could not be stored; this process refuses the session still", "err", err)
+		}
 		s.log.Info("console sign-out", "member", v.Member.ID)
-		s.record(r.Context(), store.AuditRecord{Actor: v.Member.ID, Action: "sign_out", Via: v.Platform})
 	}
 	s.clearSession(w)
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)

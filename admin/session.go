@@ -131,12 +131,18 @@ func (s *Server) viewer(r *http.Request) (*Viewer, bool) {
 	if exp := time.Unix(se.Expires, 0); !now.Before(exp) || s.spent(signedOutPrefix+se.ID) {
 		return nil, false
 	}
+	if _, out := s.st.Seen(signedOutKey(se.ID)); out {
+		return nil, false
+	}
 	m, ok := s.st.Member(se.Member)
 	if !ok || !s.mayEnter(m) {
 		return nil, false
 	}
 	return &Viewer{Member: m, Platform: se.Platform, Expires: time.Unix(se.Expires, 0), session: se.ID}, true
 }
+
+// signedOutKey is the store's request key of a session's sign-out.
+func signedOutKey(session string) string { return "console-signout:" + session }
 
 // signedOutPrefix marks a session id among the spent values (login states
 // are the others).
