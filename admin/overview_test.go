@@ -2,8 +2,6 @@ package admin
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -229,54 +227,4 @@ func TestOverviewInChinese(t *testing.T) {
 	b.signIn(s, "hr")
 	w := b.get("/admin/")
 	mustContain(t, w, "关键数据：全公司", "2026-11（截至今日）", row("净积分", "95", "70", "&#43;100.0%"), "待审批的兑换", "1 / 4（25%）", "2026-10 小结的改进建议")
-}
-
-// BenchmarkOverviewDemo opens the overview as the example's HR admin on
-// the demo company's store (JIFEN_DEMO_STORE, made by `jifen demo
-// --config config.example.yaml`), as of its clock now.
-func BenchmarkOverviewDemo(b *testing.B) {
-	path := os.Getenv("JIFEN_DEMO_STORE")
-	if path == "" {
-		b.Skip("JIFEN_DEMO_STORE is not set")
-	}
-	cfg, err := config.Load("../config.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP.PublicURL = "https://jifen.example.com"
-	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
-	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, who := range []string{"admin", "manager"} {
-		var m jifen.Member
-		for _, x := range st.Members() {
-			if string(x.Role) == who && !x.Bot && x.Left.IsZero() {
-				m = x
-				break
-			}
-		}
-		b.Run(who, func(b *testing.B) {
-			rec := httptest.NewRecorder()
-			s.startSession(rec, m.ID, platformSlack)
-			for b.Loop() {
-				r := httptest.NewRequest("GET", "/admin/", nil)
-				r.Host = "jifen.example.com"
-				for _, c := range rec.Result().Cookies() {
-					r.AddCookie(c)
-				}
-				w := httptest.NewRecorder()
-				s.Handler().ServeHTTP(w, r)
-				if w.Code != 200 {
-					b.Fatalf("%s: %d", m.ID, w.Code)
-				}
-			}
-		})
-	}
 }
