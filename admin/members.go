@@ -1,9 +1,16 @@
 package admin
 
 // Members: the directory with platform ids, department, level, joined
-// and left dates, and the directory sync's preview.
+// and left dates, and the directory sync: its preview, as `jifen members
+// sync --dry-run` prints it, and its application, when the plan has not
+// changed since the preview.
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -15,12 +22,14 @@ import (
 
 	"jifen"
 	"jifen/roster"
+	"jifen/store"
 )
 
 // memberRoutes registers the pages.
 func (s *Server) memberRoutes() {
 	s.page("GET /admin/members", jifen.RoleManager, s.membersPage)
 	s.page("GET /admin/members/sync", jifen.RoleAdmin, s.syncPreview)
+	s.page("POST /admin/members/sync", jifen.RoleAdmin, s.syncApply)
 }
 
 // membersPageSize is how many members a page of the list shows.
@@ -200,9 +209,13 @@ type syncView struct {
 	Changes  []string
 	Notes    []string
 	Summary  []string
-	Apply    string // how to apply the plan
-	Choices  []link // the platforms to preview, when none was given
-	T        func(string, ...any) string
+	Apply    string // how to apply the plan from the command line
+	// Digest and Token make the form that applies the plan previewed:
+	// the plan's digest, and the form's own key (a second submission
+	// writes nothing more). Empty: nothing to apply.
+	Digest, Token string
+	Choices       []link // the platforms to preview, when none was given
+	T             func(string, ...any) string
 }
 
 var _ = template.Must(layout.New("member_sync").Parse(`{{with .Choices}}<ul class="links">{{range .}}<li><a class="button" href="{{.Href}}">{{.Text}}</a></li>{{end}}</ul>{{end}}
@@ -212,6 +225,9 @@ var _ = template.Must(layout.New("member_sync").Parse(`{{with .Choices}}<ul clas
 {{with .Notes}}<h2>{{call $.T "admin.sync.notes"}}</h2>
 <ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{range .Summary}}<p>{{.}}</p>{{end}}
+{{with .Digest}}<form method="post" action="/admin/members/sync">
+<input type="hidden" name="from" value="{{$.Platform}}"><input type="hidden" name="plan" value="{{.}}"><input type="hidden" name="token" value="{{$.Token}}">
+<button type="submit">{{call $.T "admin.sync.apply"}}</button></form>{{end}}
 {{with .Apply}}<p class="note"><code>{{.}}</code></p>{{end}}
 {{- end}}
 <p><a href="/admin/members">{{call .T "admin.sync.back"}}</a></p>
@@ -256,12 +272,115 @@ func (s *Server) syncPreview(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		s.content(w, http.StatusBadGateway, v, title, s.t("admin.sync.platform_error", name), "member_sync", view)
 		return
 	}
-	view.Platform = from
+	s.content(w, http.StatusOK, v, title, s.t("sync.header", name), "member_sync", s.syncPlanView(p, plan))
+}
+
+// syncPlanView is the preview of plan, with the form that applies it
+// when it writes anything.
+func (s *Server) syncPlanView(p roster.Platform, plan roster.Plan) syncView {
+	view := syncView{Platform: string(p), T: s.t}
 	view.Changes, view.Notes, view.Summary = s.planLines(p, plan)
 	if len(plan.Write) > 0 {
-		view.Apply = s.t("admin.sync.apply_cli", from)
+		view.Apply = s.t("admin.sync.apply_cli", string(p))
+		view.Digest, view.Token = planDigest(plan), random()
 	}
-	s.content(w, http.StatusOK, v, title, s.t("sync.header", name), "member_sync", view)
+	return view
+}
+
+// planDigest identifies what a plan writes: the members as they will be
+// written.
+func planDigest(plan roster.Plan) string {
+	raw, _ := json.Marshal(plan.Write)
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:16])
+}
+
+var (
+	errSyncStale   = errors.New("the sync's plan changed since the preview")
+	errSyncNothing = errors.New("the sync has nothing to write")
+)
+
+// syncApply applies the plan previewed, as `jifen members sync` does,
+// when the platform's directory and the members still give the same
+// plan; otherwise it writes nothing and shows the plan as it now is. The
+// form's token is the write's key: a second submission (a double click, a
+// browser's retry) writes nothing more and is answered as the first. The
+// write records the action in the audit trail.
+func (s *Server) syncApply(w http.ResponseWriter, r *http.Request, v *Viewer) {
+	title := s.t("admin.sync.title")
+	from, digest, token := r.PostFormValue("from"), r.PostFormValue("plan"), r.PostFormValue("token")
+	p := roster.Platform(from)
+	switch {
+	case p != roster.Slack && p != roster.Feishu:
+		s.content(w, http.StatusBadRequest, v, title, s.t("admin.sync.bad_platform", from), "member_sync", syncView{T: s.t})
+		return
+	case digest == "" || token == "" || len(token) > 100:
+		s.content(w, http.StatusBadRequest, v, title, s.t("admin.sync.bad_form"), "member_sync", syncView{T: s.t})
+		return
+	}
+	name := s.t("sync.platform." + from)
+	if !s.syncEnabled(p) {
+		s.content(w, http.StatusServiceUnavailable, v, title, s.t("admin.sync.unavailable", name), "member_sync", syncView{T: s.t})
+		return
+	}
+	// The members before the plan is made: the write checks that those
+	// it touches are still so, or another change came in between.
+	before := map[string]jifen.Member{}
+	for _, m := range s.st.Members() {
+		before[m.ID] = m
+	}
+	plan, err := s.plan(r.Context(), p)
+	if err != nil {
+		s.log.Error("directory sync failed", "platform", from, "err", s.redact(err.Error()))
+		s.content(w, http.StatusBadGateway, v, title, s.t("admin.sync.platform_error", name), "member_sync", syncView{T: s.t})
+		return
+	}
+	ctx := s.auditContext(r.Context(), v, "members.sync", s.t("admin.sync.object", from, len(plan.Write)))
+	raw, _, err := s.st.Write(ctx, "console.members.sync:"+token, func(tx *store.Tx) ([]byte, error) {
+		if planDigest(plan) != digest {
+			return nil, errSyncStale
+		}
+		if len(plan.Write) == 0 {
+			return nil, errSyncNothing
+		}
+		for _, m := range plan.Write {
+			cur, ok := tx.Member(m.ID)
+			was, had := before[m.ID]
+			if ok != had || ok && !sameMember(cur, was) {
+				return nil, errSyncStale
+			}
+		}
+		for _, m := range plan.Write {
+			if err := tx.PutMember(m); err != nil {
+				return nil, err
+			}
+		}
+		return json.Marshal(len(plan.Write))
+	})
+	var n int
+	switch {
+	case errors.Is(err, errSyncStale) && len(plan.Write) > 0:
+		s.content(w, http.StatusConflict, v, title, s.t("admin.sync.stale"), "member_sync", s.syncPlanView(p, plan))
+		return
+	case errors.Is(err, errSyncStale), errors.Is(err, errSyncNothing):
+		s.content(w, http.StatusOK, v, title, s.t("sync.nothing", name), "member_sync", s.syncPlanView(p, plan))
+		return
+	case err != nil:
+		s.log.Error("directory sync failed", "platform", from, "err", err)
+		s.content(w, http.StatusInternalServerError, v, title, s.t("admin.sync.failed"), "member_sync", syncView{T: s.t})
+		return
+	case json.Unmarshal(raw, &n) != nil:
+		s.log.Error("directory sync: unreadable result", "platform", from)
+	}
+	s.content(w, http.StatusOK, v, title, s.t("sync.applied", n), "member_sync", syncView{T: s.t})
+}
+
+// sameMember reports whether two readings of a member are the same, as
+// the store keeps them.
+func sameMember(a, b jifen.Member) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 // planLines words a plan as `jifen members sync --dry-run` prints it: a

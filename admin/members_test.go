@@ -8,6 +8,10 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +22,7 @@ import (
 	"jifen/config"
 	"jifen/locale"
 	"jifen/roster"
+	"jifen/store"
 )
 
 // memberEnv is the test console rebuilt with a directory sync planner
@@ -394,4 +399,239 @@ func TestMembersSyncPlatformError(t *testing.T) {
 		t.Errorf("the failure is not logged:\n%s", log)
 	}
 	memLacks(t, e.log.String(), "xoxb-123", "secret-bot-token", "t-g1044abcdefghijklmnop", e.cfg.Feishu.AppSecret)
+}
+
+// syncDirectory is a platform's directory the planner reads, as the
+// real one does: the plan is built against the store's members now.
+type syncDirectory struct {
+	mu     sync.Mutex
+	people []roster.Person
+	during func() // run after the plan is made (another change coming in)
+	st     interface{ Members() []jifen.Member }
+}
+
+func (d *syncDirectory) Plan(_ context.Context, from roster.Platform) (roster.Plan, error) {
+	d.mu.Lock()
+	people, during := slices.Clone(d.people), d.during
+	d.mu.Unlock()
+	plan := roster.Build(roster.Input{Platform: from, Members: d.st.Members(), People: people,
+		Today: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)})
+	if during != nil {
+		during()
+	}
+	return plan, nil
+}
+
+func (d *syncDirectory) set(people []roster.Person, during func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.people, d.during = people, during
+}
+
+var syncPeople = []roster.Person{
+	{ID: "UZHAO", Name: "赵敏", Email: "zhao.min@example.com"},
+	{ID: "UNEW", Name: "吴敏", Email: "wu@example.com"},
+	{ID: "UEMP", Name: "张伟", Inactive: true},
+}
+
+// syncForm reads the apply form of a preview.
+func syncForm(t *testing.T, body string) url.Values {
+	t.Helper()
+	form := url.Values{}
+	for _, name := range []string{"from", "plan", "token"} {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("the preview has no %s field:\n%s", name, body)
+		}
+		form.Set(name, m[1])
+	}
+	return form
+}
+
+func newSyncEnv(t *testing.T) (*memberEnv, *syncDirectory) {
+	t.Helper()
+	dir := &syncDirectory{people: syncPeople}
+	e := newMemberEnv(t, nil, nil, dir.Plan)
+	dir.st = e.st
+	return e, dir
+}
+
+func syncAudit(e *memberEnv) []store.AuditRecord {
+	return e.st.AuditLog(store.AuditFilter{Action: "members.sync"})
+}
+
+// Applying the previewed plan writes it once, audited; a second
+// submission of the form writes nothing more.
+func TestMembersSyncApply(t *testing.T) {
+	e, _ := newSyncEnv(t)
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	w := b.get("/admin/members/sync?from=slack")
+	memWantCode(t, "preview", w.Code, http.StatusOK)
+	mustContain(t, w, "Apply these changes", memEscaped(t, locale.T(locale.EN, "sync.dry_run", 3)))
+	form := syncForm(t, w.Body.String())
+	if m, _ := e.st.Member("mail"); m.SlackID != "" {
+		t.Fatalf("the preview linked %+v", m)
+	}
+
+	w = b.post("/admin/members/sync", form)
+	memWantCode(t, "apply", w.Code, http.StatusOK)
+	mustContain(t, w, "3 members written.")
+	check := func() {
+		t.Helper()
+		if m, _ := e.st.Member("mail"); m.SlackID != "UZHAO" {
+			t.Errorf("mail = %+v, want linked to UZHAO", m)
+		}
+		if m, _ := e.st.Member("emp"); m.Left.IsZero() || m.LeftFrom != "slack" {
+			t.Errorf("emp = %+v, want left", m)
+		}
+		if m, ok := e.st.MemberBySlackID("UNEW"); !ok || m.Name != "吴敏" {
+			t.Errorf("UNEW = %+v %v, want the new member", m, ok)
+		}
+		recs := syncAudit(e)
+		if len(recs) != 1 || recs[0].Actor != "hr" || recs[0].Outcome != "ok" || !strings.Contains(recs[0].Object, "slack") {
+			t.Errorf("audit = %+v, want one record of hr's sync from slack", recs)
+		}
+	}
+	check()
+	after := fmt.Sprint(e.st.Members())
+
+	// The same form again (a double click, a retry): answered as the
+	// first, nothing written, no second record.
+	w = b.post("/admin/members/sync", form)
+	memWantCode(t, "again", w.Code, http.StatusOK)
+	mustContain(t, w, "3 members written.")
+	check()
+	if got := fmt.Sprint(e.st.Members()); got != after {
+		t.Errorf("the second submission changed the members:\n%s\nwant\n%s", got, after)
+	}
+
+	// The plan is applied: nothing left to do, no form.
+	w = b.get("/admin/members/sync?from=slack")
+	mustContain(t, w, "Nothing to change: the members match the Slack directory.")
+	memLacks(t, w.Body.String(), "Apply these changes")
+
+	w = b.get("/admin/audit")
+	mustContain(t, w, "synced the members with a directory", "slack: 3 members")
+}
+
+// A plan that changed since the preview (the directory, or the members)
+// is not applied: the page shows it as it now is, to be applied again.
+func TestMembersSyncApplyStale(t *testing.T) {
+	e, dir := newSyncEnv(t)
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	before := fmt.Sprint(e.st.Members())
+	form := syncForm(t, b.get("/admin/members/sync?from=slack").Body.String())
+
+	// The directory changed.
+	dir.set(append(slices.Clone(syncPeople), roster.Person{ID: "UNEW2", Name: "马可"}), nil)
+	w := b.post("/admin/members/sync", form)
+	memWantCode(t, "directory changed", w.Code, http.StatusConflict)
+	mustContain(t, w, "changed since the preview: nothing was written", "马可", "Apply these changes")
+	if got := fmt.Sprint(e.st.Members()); got != before || len(syncAudit(e)) != 0 {
+		t.Fatalf("a stale plan was written:\n%s\naudit %+v", got, syncAudit(e))
+	}
+
+	// A member the plan touches changed while the plan was made.
+	form = syncForm(t, w.Body.String())
+	dir.set(append(slices.Clone(syncPeople), roster.Person{ID: "UNEW2", Name: "马可"}), func() {
+		m, _ := e.st.Member("mail")
+		m.Level = "高层"
+		if err := e.st.PutMembers(context.Background(), []jifen.Member{m}); err != nil {
+			t.Error(err)
+		}
+	})
+	w = b.post("/admin/members/sync", form)
+	memWantCode(t, "member changed meanwhile", w.Code, http.StatusConflict)
+	if m, _ := e.st.Member("mail"); m.SlackID != "" || m.Level != "高层" {
+		t.Fatalf("mail = %+v: the sync overwrote a change made meanwhile", m)
+	}
+	if _, ok := e.st.MemberBySlackID("UNEW2"); ok || len(syncAudit(e)) != 0 {
+		t.Fatalf("a stale plan was written; audit %+v", syncAudit(e))
+	}
+
+	// Previewed again, it applies.
+	dir.set(append(slices.Clone(syncPeople), roster.Person{ID: "UNEW2", Name: "马可"}), nil)
+	form = syncForm(t, b.get("/admin/members/sync?from=slack").Body.String())
+	w = b.post("/admin/members/sync", form)
+	memWantCode(t, "fresh", w.Code, http.StatusOK)
+	mustContain(t, w, "4 members written.")
+	if m, _ := e.st.Member("mail"); m.SlackID != "UZHAO" || m.Level != "高层" {
+		t.Errorf("mail = %+v", m)
+	}
+	if len(syncAudit(e)) != 1 {
+		t.Errorf("audit %+v, want one record", syncAudit(e))
+	}
+
+	// Another form, once the plan is applied (another tab, the command
+	// line): nothing left to do, and said so.
+	w = b.post("/admin/members/sync", url.Values{"from": {"slack"}, "plan": {form.Get("plan")}, "token": {"another form"}})
+	memWantCode(t, "applied elsewhere", w.Code, http.StatusOK)
+	mustContain(t, w, "Nothing to change: the members match the Slack directory.")
+	if len(syncAudit(e)) != 1 {
+		t.Errorf("audit %+v, want one record", syncAudit(e))
+	}
+}
+
+// Only an admin applies a sync, from the console's own pages, with the
+// whole form; a platform's failure writes nothing.
+func TestMembersSyncApplyRefused(t *testing.T) {
+	e, _ := newSyncEnv(t)
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	form := syncForm(t, b.get("/admin/members/sync?from=slack").Body.String())
+	before := fmt.Sprint(e.st.Members())
+	unchanged := func(what string) {
+		t.Helper()
+		if got := fmt.Sprint(e.st.Members()); got != before || len(syncAudit(e)) != 0 {
+			t.Fatalf("%s: written:\n%s\naudit %+v", what, got, syncAudit(e))
+		}
+	}
+
+	// From another site.
+	r := httptest.NewRequest("POST", "/admin/members/sync", strings.NewReader(form.Encode()))
+	r.Host = "jifen.example.com"
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", "https://evil.example.net")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	for _, c := range b.cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	e.s.Handler().ServeHTTP(w, r)
+	memWantCode(t, "cross-origin", w.Code, http.StatusForbidden)
+	unchanged("cross-origin")
+
+	for _, bad := range []url.Values{
+		{"from": {"slack"}, "plan": {form.Get("plan")}},
+		{"from": {"slack"}, "token": {form.Get("token")}},
+		{"from": {"ldap"}, "plan": {form.Get("plan")}, "token": {form.Get("token")}},
+		{"from": {"slack"}, "plan": {form.Get("plan")}, "token": {strings.Repeat("x", 101)}},
+	} {
+		w := b.post("/admin/members/sync", bad)
+		memWantCode(t, bad.Encode(), w.Code, http.StatusBadRequest)
+		unchanged(bad.Encode())
+	}
+
+	for _, who := range []string{"mgr", "emp"} {
+		b.signIn(e.s, who)
+		w := b.post("/admin/members/sync", form)
+		memWantCode(t, who, w.Code, http.StatusForbidden)
+		unchanged(who)
+	}
+	signedOut := e.browser(t)
+	w = signedOut.post("/admin/members/sync", form)
+	memWantCode(t, "signed out", w.Code, http.StatusForbidden)
+	unchanged("signed out")
+
+	fake := &syncFake{err: errors.New("feishu: tenant_access_token: 99991663")}
+	e2 := newMemberEnv(t, nil, nil, fake.Plan)
+	b2 := e2.browser(t)
+	b2.signIn(e2.s, "hr")
+	w = b2.post("/admin/members/sync", form)
+	memWantCode(t, "platform error", w.Code, http.StatusBadGateway)
+	if n := len(e2.st.AuditLog(store.AuditFilter{Action: "members.sync"})); n != 0 {
+		t.Errorf("%d audit records after a failure", n)
+	}
 }

@@ -780,8 +780,13 @@ var en = map[string]string{
 	"admin.sync.platform_error":    "The %[1]s directory could not be read: the platform did not answer as expected. Try again in a moment; the error is in the server's log.",
 	"admin.sync.changes":           "Changes",
 	"admin.sync.notes":             "Left as they are: for you to check",
-	"admin.sync.apply_cli":         "To apply it, run: jifen members sync --from %[1]s",
+	"admin.sync.apply_cli":         "Or from the command line: jifen members sync --from %[1]s",
 	"admin.sync.back":              "← Members",
+	"admin.sync.apply":             "Apply these changes",
+	"admin.sync.bad_form":          "This form is incomplete: open the preview again and apply from there.",
+	"admin.sync.stale":             "The directory or the members changed since the preview: nothing was written. Here is the sync as it stands now; check it and apply again.",
+	"admin.sync.failed":            "The sync could not be written; nothing was changed. The error is in the server's log.",
+	"admin.sync.object":            "%[1]s: %[2]d {2:member|members}",
 	"admin.surveys.col.round":      "Round",
 	"admin.surveys.col.started":    "Started",
 	"admin.surveys.col.closes":     "Closes or closed",
@@ -792,4 +797,6 @@ var en = map[string]string{
 	"admin.surveys.back":           "← Surveys",
 	"admin.surveys.unknown":        "There is no survey “%[1]s” in the config.",
 	"admin.surveys.failed":         "The results could not be tallied. The error is in the server's log.",
+
+	"admin.audit.action.members.sync": "synced the members with a directory",
 }

@@ -780,8 +780,13 @@ var zh = map[string]string{
 	"admin.sync.platform_error":    "读取%[1]s通讯录失败：平台没有正常响应。请稍后再试；错误已记入服务器日志。",
 	"admin.sync.changes":           "修改",
 	"admin.sync.notes":             "保持不变，请核对",
-	"admin.sync.apply_cli":         "如需应用，请运行：jifen members sync --from %[1]s",
+	"admin.sync.apply_cli":         "也可在命令行运行：jifen members sync --from %[1]s",
 	"admin.sync.back":              "← 成员",
+	"admin.sync.apply":             "应用这些修改",
+	"admin.sync.bad_form":          "表单不完整：请重新打开预览，再从那里应用。",
+	"admin.sync.stale":             "预览之后通讯录或成员已有变化：未写入任何内容。下面是当前的同步结果，请核对后再次应用。",
+	"admin.sync.failed":            "同步未能写入，没有任何修改。错误已记入服务器日志。",
+	"admin.sync.object":            "%[1]s：%[2]d 名成员",
 	"admin.surveys.col.round":      "轮次",
 	"admin.surveys.col.started":    "开始时间",
 	"admin.surveys.col.closes":     "截止/结束时间",
@@ -792,4 +797,6 @@ var zh = map[string]string{
 	"admin.surveys.back":           "← 问卷",
 	"admin.surveys.unknown":        "配置中没有问卷“%[1]s”。",
 	"admin.surveys.failed":         "无法统计结果。错误已记入服务器日志。",
+
+	"admin.audit.action.members.sync": "按通讯录同步成员",
 }
