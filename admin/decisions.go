@@ -29,18 +29,18 @@ import (
 // decisionRoutes registers the pages.
 func (s *Server) decisionRoutes() {
 	s.page("GET /admin/decisions", jifen.RoleAdmin, s.decisions)
-	for _, a := range approvalActions {
+	for _, a := range decisionApprovalActions {
 		s.page("POST /admin/decisions/approvals/{id}/"+a, jifen.RoleAdmin, s.decide("approval", a))
 	}
-	for _, a := range redemptionActions {
+	for _, a := range decisionRedemptionActions {
 		s.page("POST /admin/decisions/redemptions/{id}/"+a, jifen.RoleAdmin, s.decide("redemption", a))
 	}
 }
 
 // The decisions the console takes, by kind: each is a chat command.
 var (
-	approvalActions   = []string{"approve", "reject"}
-	redemptionActions = []string{"approve", "reject", "cancel", "fulfil"}
+	decisionApprovalActions   = []string{"approve", "reject"}
+	decisionRedemptionActions = []string{"approve", "reject", "cancel", "fulfil"}
 )
 
 // decisionsLimit bounds each queue shown: the approvals oldest first, the
@@ -63,8 +63,8 @@ const (
 type decisionsView struct {
 	Result *decisionResult // the answer to the decision just taken, if any
 
-	Approvals       []approvalRow
-	Redemptions     []redemptionRow
+	Approvals       []decisionApprovalRow
+	Redemptions     []decisionRedemptionRow
 	MoreApprovals   bool // the queue is longer than shown
 	MoreRedemptions bool
 	Failed          bool // the queue could not be read
@@ -87,7 +87,7 @@ type decisionForm struct {
 	Reason, Danger           bool
 }
 
-type approvalRow struct {
+type decisionApprovalRow struct {
 	ID               uint64
 	Giver, Receivers string
 	Points           string
@@ -97,7 +97,7 @@ type approvalRow struct {
 	Forms            []decisionForm
 }
 
-type redemptionRow struct {
+type decisionRedemptionRow struct {
 	ID                   uint64
 	Member, Item, Status string
 	Cost                 int64
@@ -188,7 +188,7 @@ func (s *Server) decide(kind, action string) PageHandler {
 			s.renderDecisions(w, http.StatusBadRequest, v, &decisionResult{Error: true, Text: []string{s.t("admin.decisions.no_token")}})
 			return
 		}
-		text := commandText(kind, action, id, r.PostForm.Get("reason"))
+		text := decisionCommand(kind, action, id, r.PostForm.Get("reason"))
 		object := fmt.Sprintf("%s %d", kind, id)
 		ctx := s.auditContext(r.Context(), v, kind+"."+action, object)
 		resp := s.bot.Handle(ctx, bot.Request{Caller: v.Member, Text: text, Source: decisionSource, Key: decisionKey(v, tok)})
@@ -204,9 +204,9 @@ func (s *Server) decide(kind, action string) PageHandler {
 	}
 }
 
-// commandText is the chat command a decision stands for. The reason goes
+// decisionCommand is the chat command a decision stands for. The reason goes
 // last, as typed in chat; approving takes none here.
-func commandText(kind, action string, id uint64, reason string) string {
+func decisionCommand(kind, action string, id uint64, reason string) string {
 	text := fmt.Sprintf("/redemptions %s R%d", action, id)
 	if kind == "approval" {
 		text = fmt.Sprintf("/%s %d", action, id)
@@ -287,7 +287,7 @@ func (s *Server) decisionsView(v *Viewer) decisionsView {
 		if b := cat.Behavior(a.Behavior); b != nil {
 			behavior = b.Name
 		}
-		row := approvalRow{ID: a.ID, Giver: s.queueName(a.Giver), Receivers: strings.Join(names, s.t("list.sep")), Points: points,
+		row := decisionApprovalRow{ID: a.ID, Giver: s.queueName(a.Giver), Receivers: strings.Join(names, s.t("list.sep")), Points: points,
 			Behavior: behavior, Reason: a.Reason, Created: a.CreatedAt.In(loc).Format("2006-01-02 15:04"), Own: own}
 		if !own {
 			row.Forms = []decisionForm{
@@ -309,7 +309,7 @@ func (s *Server) decisionsView(v *Viewer) decisionsView {
 		if r.Quantity > 1 {
 			item = fmt.Sprintf("%s × %d", item, r.Quantity)
 		}
-		row := redemptionRow{ID: r.ID, Member: s.queueName(r.Member), Item: item, Cost: r.Points,
+		row := decisionRedemptionRow{ID: r.ID, Member: s.queueName(r.Member), Item: item, Cost: r.Points,
 			Status: s.t("redemption." + string(r.Status)), Created: r.CreatedAt.In(loc).Format("2006-01-02 15:04"), Own: r.Member == v.Member.ID}
 		// Nobody approves, rejects or cancels their own redemption; handing
 		// it out spends nothing, and chat allows it too.
