@@ -90,7 +90,7 @@ func (b *Bot) CatalogVersion() int { return b.version }
 type Request struct {
 	Caller jifen.Member
 	Text   string
-	Source string // console, slack, feishu
+	Source string // console (jifen chat), web (the web console), slack, feishu
 	// Key identifies the delivery (a Slack trigger_id, a Feishu event or
 	// message id, a button click). A write with a key already seen returns
 	// the first response and applies nothing again.
@@ -143,7 +143,8 @@ func (b *Bot) errorResponse(req Request, err error) Response {
 		command, _, _ := strings.Cut(strings.TrimSpace(req.Text), " ")
 		b.log.Error("command failed", "caller", req.Caller.ID, "source", req.Source, "command", command, "err", err)
 	}
-	return Response{Reply: Message{Kind: "error", Text: []string{locale.Error(b.lang, err)}}, Failed: jifen.ErrorCode(err) == jifen.EINTERNAL}
+	return Response{Reply: Message{Kind: "error", Text: []string{locale.Error(b.lang, err)}}, Failed: jifen.ErrorCode(err) == jifen.EINTERNAL,
+		Code: jifen.ErrorCode(err)}
 }
 
 // ErrorResponse is the reply for an error outside a command (an adapter

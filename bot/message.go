@@ -1,5 +1,7 @@
 package bot
 
+import "jifen"
+
 // The neutral message model. Command logic builds these; each adapter
 // renders them (Block Kit, Feishu card JSON 2.0, plain text). Every string
 // in a Message is plain text, never markup: adapters escape all of it, so
@@ -89,6 +91,10 @@ type Response struct {
 	// same delivery may succeed later. An adapter answers the platform so
 	// that it delivers the event again; its idempotency key makes that safe.
 	Failed bool `json:"-"`
+	// Code is the class of the error that refused the command (Reply is
+	// then of kind "error"), "" when it ran: the web console answers
+	// with the matching HTTP status.
+	Code jifen.Code `json:"-"`
 }
 
 // Notice is a direct message to one member.
