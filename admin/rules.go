@@ -109,9 +109,10 @@ var _ = template.Must(layout.New("rules").Parse(`
 <p><a class="button" href="/admin/rules">{{call .T "admin.rules.back"}}</a></p>
 {{- end}}
 {{- if .Overview}}
+<p><a class="button" href="#simulate">{{call .T "admin.rules.simulate"}} ↓</a></p>
 <h2>{{if .Version}}{{call .T "admin.rules.in_force" .Version}}{{else}}{{call .T "admin.rules.in_force_unrecorded"}}{{end}}</h2>
 <div class="scroll"><table><tr><th>{{call .T "col.category"}}</th><th>{{call .T "col.behavior"}}</th><th>{{call .T "admin.rules.col.id"}}</th><th>{{call .T "col.points"}}</th><th>{{call .T "col.words"}}</th><th>{{call .T "admin.rules.col.roles"}}</th><th>{{call .T "col.limits"}}</th></tr>
-{{range .Catalog}}<tr><td>{{.Category}}</td><td>{{.Behavior}}</td><td><code>{{.ID}}</code></td><td class="n">{{.Points}}</td><td>{{.Words}}</td><td>{{.Roles}}</td><td>{{.Limits}}</td></tr>
+{{range .Catalog}}<tr><td>{{.Category}}</td><td>{{.Behavior}}</td><td><code>{{.ID}}</code></td><td class="n" style="white-space:nowrap">{{.Points}}</td><td>{{.Words}}</td><td>{{.Roles}}</td><td>{{.Limits}}</td></tr>
 {{end}}</table></div>
 {{- with .Scheme}}
 <h2>{{call $.T "admin.rules.scheme"}}</h2>
@@ -132,7 +133,7 @@ var _ = template.Must(layout.New("rules").Parse(`
 <p class="note">{{call .T "admin.rules.no_versions"}}</p>
 {{- end}}
 {{- end}}
-<h2>{{call .T "admin.rules.simulate"}}</h2>
+<h2 id="simulate">{{call .T "admin.rules.simulate"}}</h2>
 <p class="note">{{call .T "admin.rules.simulate_intro"}}</p>
 {{- if .FromFile}}
 <p class="note">{{call .T "admin.rules.from_file" .FromFile}}{{if .Stale}} {{call .T "admin.rules.stale"}}{{end}}</p>
@@ -448,9 +449,13 @@ func (s *Server) rolesText(roles []jifen.Role) string {
 	if len(roles) == 0 {
 		return s.t("admin.rules.roles_default")
 	}
-	names := make([]string, len(roles))
-	for i, r := range roles {
-		names[i] = s.t("role." + string(r))
+	var names []string
+	for _, r := range roles {
+		names = append(names, s.t("role."+string(r)))
+	}
+	// Admins may always use every behavior.
+	if !slices.Contains(roles, jifen.RoleAdmin) {
+		names = append(names, s.t("role.admin"))
 	}
 	return strings.Join(names, s.t("list.sep"))
 }

@@ -172,8 +172,8 @@ func TestRulesVersionsAndTheirChanges(t *testing.T) {
 	rows := rulesRows(w.Body.String())
 	want := []string{
 		// The catalog in force, as /rules shows it.
-		"销售业绩|签单|deal|+10 ~ +30|成交 签约 #签单 #deal|managers|none",
-		"客户满意度|客户好评|good_review|+10|客户好评 好评 表扬信 #好评|managers|at most 3 times this month",
+		"销售业绩|签单|deal|+10 ~ +30|成交 签约 #签单 #deal|manager, points admin|none",
+		"客户满意度|客户好评|good_review|+10|客户好评 好评 表扬信 #好评|manager, points admin|at most 3 times this month",
 		"Approval|awards over 50 points to one person need a points admin",
 		"Thanks|20 points this month, at most 5 per thanks, recorded as peer_thanks",
 		// Version 2, registered two days after version 1, and what it changed.

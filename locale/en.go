@@ -788,7 +788,7 @@ var en = map[string]string{
 	"admin.rules.first":                 "The first version recorded: {1:1 category|%[1]d categories}, {2:1 behavior|%[2]d behaviors}.",
 	"admin.rules.allowance":             "Award allowance of a %[1]v",
 	"admin.rules.thanks":                "Thanks",
-	"admin.rules.roles_default":         "managers",
+	"admin.rules.roles_default":         "manager, points admin",
 	"admin.rules.none":                  "none",
 	"admin.rules.no_approval":           "no approvals",
 	"admin.rules.allowance_value":       "%[2]d {2:point|points} %[1]v",

@@ -788,7 +788,7 @@ var zh = map[string]string{
 	"admin.rules.first":                 "首个记录的版本：%[1]d 个类别，%[2]d 个行为。",
 	"admin.rules.allowance":             "%[1]v的加分额度",
 	"admin.rules.thanks":                "感谢",
-	"admin.rules.roles_default":         "经理",
+	"admin.rules.roles_default":         "经理、积分管理员",
 	"admin.rules.none":                  "无",
 	"admin.rules.no_approval":           "无需审批",
 	"admin.rules.allowance_value":       "%[1]v %[2]d 分",
