@@ -358,18 +358,23 @@ func (s *Server) catalogViews(view *rulesView) error {
 	fp := cur.Fingerprint()
 	loc := s.st.Location()
 	var prev *rules.Catalog
-	for _, cv := range versions {
-		c := &rules.Catalog{}
-		if err := json.Unmarshal(cv.Catalog, c); err != nil {
-			return err
-		}
+	for i, cv := range versions {
 		vv := versionView{Number: cv.Version, Since: cv.Since.In(loc).Format("2006-01-02 15:04"), InForce: cv.Fingerprint == fp}
 		if vv.InForce {
 			view.Version = cv.Version
 		}
-		if prev == nil {
+		// A version recorded by an older jifen may not read as today's
+		// catalog: it is listed, and the next one is not compared with it.
+		c := &rules.Catalog{}
+		switch err := json.Unmarshal(cv.Catalog, c); {
+		case err != nil:
+			s.log.Warn("a recorded rule catalog cannot be read", "version", cv.Version, "err", err)
+			vv.Changes, c = []string{s.t("admin.rules.unreadable")}, nil
+		case i == 0:
 			vv.Changes = []string{s.t("admin.rules.first", len(c.Categories), len(c.Behaviors))}
-		} else {
+		case prev == nil:
+			vv.Changes = []string{s.t("admin.rules.counts", len(c.Categories), len(c.Behaviors))}
+		default:
 			vv.Changes = s.catalogDiff(prev, c)
 		}
 		view.Versions = append(view.Versions, vv)
@@ -573,7 +578,7 @@ func (s *Server) catalogDiff(prev, cur *rules.Catalog) []string {
 			part("admin.rules.diff.renamed", p.Name, b.Name)
 		}
 		if p.Category != b.Category {
-			part("admin.rules.diff.moved", p.Category, b.Category)
+			part("admin.rules.diff.moved", categoryName(prev, p.Category), categoryName(cur, b.Category))
 		}
 		if p.Min != b.Min || p.Max != b.Max {
 			part("admin.rules.diff.points", pointsText(*p), pointsText(b))
@@ -666,6 +671,16 @@ func (s *Server) catalogDiff(prev, cur *rules.Catalog) []string {
 
 func (s *Server) rewardText(r rules.Reward) string {
 	return s.t("admin.rules.reward_value", r.Name, r.Cost, s.stockText(r), s.rewardLimitText(r.Limit), s.yesNo(r.Approval))
+}
+
+// categoryName is the name of category id in c, or the id.
+func categoryName(c *rules.Catalog, id string) string {
+	for _, k := range c.Categories {
+		if k.ID == id {
+			return k.Name
+		}
+	}
+	return id
 }
 
 func orNone(s *Server, text string) string {

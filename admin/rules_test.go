@@ -148,7 +148,7 @@ func TestRulesVersionsAndTheirChanges(t *testing.T) {
 	for i := range old.Behaviors {
 		switch b := &old.Behaviors[i]; b.ID {
 		case "deal":
-			b.Min, b.Max = 5, 25
+			b.Min, b.Max, b.Category = 5, 25, "satisfaction"
 		case "good_review":
 			b.Limits = nil
 		}
@@ -178,7 +178,7 @@ func TestRulesVersionsAndTheirChanges(t *testing.T) {
 		"Thanks|20 points this month, at most 5 per thanks, recorded as peer_thanks",
 		// Version 2, registered two days after version 1, and what it changed.
 		"2 (in force)|2026-11-12 10:00|" +
-			"签单 (deal): points +5 ~ +25 → +10 ~ +30" +
+			"签单 (deal): moved from category 客户满意度 to 销售业绩, points +5 ~ +25 → +10 ~ +30" +
 			"客户好评 (good_review): limits none → at most 3 times this month" +
 			"Behavior removed: 旧奖励 (old_bonus), was +5" +
 			"Approval: awards over 30 points to one person need a points admin → awards over 50 points to one person need a points admin" +
@@ -188,6 +188,34 @@ func TestRulesVersionsAndTheirChanges(t *testing.T) {
 	for _, r := range want {
 		if !slices.Contains(rows, r) {
 			t.Errorf("no row %q among:\n%s", r, strings.Join(rows, "\n"))
+		}
+	}
+}
+
+// A version recorded in a shape this jifen cannot read is listed as such,
+// and the page still opens.
+func TestRulesUnreadableVersion(t *testing.T) {
+	e := newTestEnv(t, nil)
+	ctx := context.Background()
+	if _, err := e.st.RegisterCatalog(ctx, "an older shape", map[string]any{"Behaviors": "not a list"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.RegisterCatalog(ctx, e.cfg.Rules.Fingerprint(), e.cfg.Rules); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	w := b.get("/admin/rules")
+	if w.Code != http.StatusOK {
+		t.Fatalf("%d", w.Code)
+	}
+	rows := rulesRows(w.Body.String())
+	for _, want := range []string{
+		"1|2026-11-10 10:00|This version's recorded content cannot be read by this jifen.",
+		fmt.Sprintf("2 (in force)|2026-11-10 10:00|%d categories, %d behaviors.", len(e.cfg.Rules.Categories), len(e.cfg.Rules.Behaviors)),
+	} {
+		if !slices.Contains(rows, want) {
+			t.Errorf("no row %q among:\n%s", want, strings.Join(rows, "\n"))
 		}
 	}
 }

@@ -821,4 +821,6 @@ var en = map[string]string{
 	"admin.rules.diff.targets":          "{1:1 target|%[1]d targets} added, removed or changed",
 	"admin.rules.diff.policies":         "{1:1 policy|%[1]d policies} added, removed or changed",
 	"admin.rules.diff.other":            "Only descriptions or other wording changed.",
+	"admin.rules.unreadable":            "This version's recorded content cannot be read by this jifen.",
+	"admin.rules.counts":                "{1:1 category|%[1]d categories}, {2:1 behavior|%[2]d behaviors}.",
 }

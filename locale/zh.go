@@ -821,4 +821,6 @@ var zh = map[string]string{
 	"admin.rules.diff.targets":          "%[1]d 个目标有增删或改动",
 	"admin.rules.diff.policies":         "%[1]d 项政策有增删或改动",
 	"admin.rules.diff.other":            "仅说明或措辞有改动。",
+	"admin.rules.unreadable":            "当前的 jifen 无法读取该版本记录的内容。",
+	"admin.rules.counts":                "%[1]d 个类别，%[2]d 个行为。",
 }
