@@ -135,6 +135,25 @@ func (res *Result) tables(t T) (intro []string, out []table) {
 	return intro, out
 }
 
+// Section is one table of a simulation: a title, the column heads and the
+// rows; the first column is text, the others are figures.
+type Section struct {
+	Title string
+	Head  []string
+	Rows  [][]string
+}
+
+// Sections returns what Markdown and HTML render, the intro's paragraphs
+// then the tables, cell for cell, for another page (the web console) to
+// show the same figures in its own layout.
+func (res *Result) Sections(t T) (intro []string, sections []Section) {
+	intro, tables := res.tables(t)
+	for _, tb := range tables {
+		sections = append(sections, Section{Title: tb.title, Head: tb.head, Rows: tb.rows})
+	}
+	return intro, sections
+}
+
 // capText names a cap in words: "全勤 本月最多 1 次".
 func capText(t T, c Cap) string {
 	key := "sim.cap." + c.Kind
