@@ -704,3 +704,28 @@ func BenchmarkLedgerDemo(b *testing.B) {
 		})
 	}
 }
+
+// A forgotten member shows under their pseudonym, with the reasons of
+// their entries cleared, and their old name finds no one; a member who
+// left shows with their last day.
+func TestLedgerForgottenMember(t *testing.T) {
+	e, l := ledgerEnv(t)
+	if err := e.st.ForgetMember(context.Background(), "emp", "已删除成员-1a2b3c"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	w := b.get(fmt.Sprintf("/admin/ledger/%d", l.quoted))
+	mustContain(t, w, "已删除成员-1a2b3c (emp), left 2026-11-10")
+	mustLack(t, w.Body.String(), "张伟", "续约")
+	if w := b.get(ledgerURL("/admin/ledger", "member", "张伟")); w.Code != http.StatusBadRequest {
+		t.Errorf("the old name: %d", w.Code)
+	}
+	if got := ledgerIDs(t, b.get(ledgerURL("/admin/ledger", "member", "已删除成员-1a2b3c"))); !slices.Equal(got, []uint64{l.quoted}) {
+		t.Errorf("by pseudonym: %v", got)
+	}
+	w = b.get("/admin/ledger/export?format=csv&member=emp")
+	if bytes.Contains(w.Body.Bytes(), []byte("张伟")) || bytes.Contains(w.Body.Bytes(), []byte("续约")) {
+		t.Errorf("the export names the forgotten member:\n%s", w.Body)
+	}
+}
