@@ -331,6 +331,14 @@ var routeCases = []struct {
 	{"GET", "/admin/surveys", [4]int{302, 403, 403, 200}, ""},
 	{"GET", "/admin/surveys/satisfaction/1", [4]int{302, 403, 403, 404}, ""},
 	{"GET", "/admin/surveys/satisfaction/x", [4]int{302, 403, 403, 404}, ""},
+	{"GET", "/admin/ledger", [4]int{302, 403, 200, 200}, ""},
+	{"GET", "/admin/ledger", [4]int{302, 403, 200, 200}, config.EmployeesPage},
+	{"GET", "/admin/ledger?department=" + url.QueryEscape("研发部"), [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/ledger?member=emp&period=2026-11", [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/ledger/1", [4]int{302, 403, 404, 404}, ""},
+	{"GET", "/admin/ledger/export?format=csv", [4]int{302, 403, 200, 200}, ""},
+	{"GET", "/admin/ledger/export?format=xlsx&member=emp", [4]int{302, 403, 403, 200}, ""},
+	{"POST", "/admin/ledger", [4]int{404, 404, 404, 404}, ""},
 }
 
 // routeTable is "METHOD path" of every row of routeCases.
