@@ -58,6 +58,14 @@ func BenchmarkPagesDemo(b *testing.B) {
 		{"reports", "/admin/reports", admin},
 		{"report-year", "/admin/reports/" + year, admin},
 		{"audit", "/admin/audit", admin},
+		{"rules", "/admin/rules", admin},
+		{"decisions", "/admin/decisions", admin},
+		{"ledger", "/admin/ledger", admin},
+		{"ledger-year", "/admin/ledger?period=" + year, admin},
+		{"ledger-manager", "/admin/ledger?period=" + year, manager},
+		{"members", "/admin/members?left=1", admin},
+		{"surveys", "/admin/surveys", admin},
+		{"imports", "/admin/imports", admin},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			rec := httptest.NewRecorder()
