@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -354,7 +355,7 @@ func (s *Server) checkImport(kind, name string, data []byte, view *importView) (
 	plan := &importPlan{Kind: kind, Name: name, Hash: hex.EncodeToString(sum[:])}
 	t, err := importer.ReadBytes(name, data)
 	if err != nil {
-		view.Problem = err.Error()
+		view.Problem, _ = s.importWhy(err.Error())
 		return nil, http.StatusBadRequest
 	}
 	loc := s.st.Location()
@@ -371,10 +372,13 @@ func (s *Server) checkImport(kind, name string, data []byte, view *importView) (
 	var bad importer.Errors
 	switch {
 	case errors.As(err, &bad):
-		view.Bad = bad
+		for _, b := range bad {
+			why, _ := s.importReason(b.Reason)
+			view.Bad = append(view.Bad, importer.RowError{Row: b.Row, Reason: why})
+		}
 		return nil, http.StatusBadRequest
 	case err != nil:
-		view.Problem = err.Error()
+		view.Problem, _ = s.importWhy(err.Error())
 		return nil, http.StatusBadRequest
 	}
 	// Every row of a clean file gave one item, in order.
@@ -589,4 +593,141 @@ func unpackImport(s string) ([]byte, error) {
 		return nil, errImportTooLarge
 	}
 	return data, nil
+}
+
+// The importer says what is wrong in English, as the CLI prints it. The
+// console says it in its own language: each of the importer's messages
+// has a pattern here and a text under admin.imports.why.<name>, whose
+// English is the importer's own wording. A message no pattern knows is
+// shown as the importer wrote it.
+
+// importQuoted is a cell as the importer quotes it (Go's %q).
+const importQuoted = `("(?:[^"\\]|\\.)*")`
+
+var importWhys = func() []struct {
+	key string
+	re  *regexp.Regexp
+} {
+	var out []struct {
+		key string
+		re  *regexp.Regexp
+	}
+	for _, p := range [][2]string{
+		// The file.
+		{"ext", `(.*): want a \.csv or \.xlsx file`},
+		{"csv_large", `the file is larger than (\d+) MiB: split it`},
+		{"csv_invalid", `not valid CSV: (.*)`},
+		{"unzip", `the workbook unzips to more than (\d+) MiB: split it`},
+		{"xlsx_invalid", `not a readable \.xlsx file: (.*)`},
+		{"no_sheet", `the workbook has no sheet`},
+		{"rows", `the sheet has more than (\d+) rows: split it`},
+		{"empty", `the file is empty: want a header row, then data`},
+		{"cell", `row (\d+), column (\d+): a cell of (\d+) characters; at most (\d+)`},
+		{"header_twice", `the header row names column %q twice \(columns (\d+) and (\d+)\)`},
+		{"same_column", `columns %q and %q are the same column \((.*)\); keep one`},
+		{"missing", `missing column\(s\): (.*) \(the header row has: (.*)\)`},
+		// A row.
+		{"field", `(receiver|giver): (.*)`},
+		{"no_member", `no member %q`},
+		{"ambiguous", `%q names (\d+) members; use the id`},
+		{"id_required", `id %q: required, without spaces or @`},
+		{"id_repeats", `id %q repeats row (\d+)`},
+		{"name_required", `name %q: required, without spaces, @ or #`},
+		{"name_repeats", `name %q repeats row (\d+)`},
+		{"name_taken", `name %q is already (.+)'s`},
+		{"email_invalid", `email %q: want an address like wangfang@example\.com`},
+		{"email_repeats", `email %q repeats row (\d+)`},
+		{"email_taken", `email %q is already (.+)'s`},
+		{"role", `role %q: want admin, manager or employee`},
+		{"joined", `joined %q: want a date like 2024-03-01`},
+		{"left", `left %q: want a date like 2026-06-30`},
+		{"left_before", `left %q is before joined %q`},
+		{"birthday", `birthday %q: want a month and day like 03-01 \(no year\)`},
+		{"kind", `kind %q: want award, deduct, thanks, revoke, adjust, import or redeem`},
+		{"entry_id", `id %q: want a number used once`},
+		{"time", `time %q: want 2026-03-05 or 2026-03-05 14:30`},
+		{"future", `time %q is in the future`},
+		{"recorded", `recorded %q: want a past time like 2026-03-05 14:30:00`},
+		{"recorded_before", `recorded %q is before the time %q`},
+		{"bot", `receiver (.+) is a bot`},
+		{"not_employed", `receiver (.+) was not employed on (\S+) \(employed (\S+) – (\S+)\)`},
+		{"points", `points %q: want a whole number, not 0`},
+		{"reverses_id", `reverses %q: want the id of an earlier row`},
+		{"reverses_again", `reverses %q: that entry cannot be reversed again`},
+		{"reverses_match", `reverses %q: points and receiver must be the reversed entry's, negated`},
+		{"reward", `behavior %q: want reward: and an item of the shop`},
+		{"redemption", `a redemption needs a quantity of at least 1 and negative points`},
+		{"behavior", `behavior %q is not in the rule catalog`},
+		{"period", `period %q: want 2026-10, 2026-Q4 or 2026`},
+		{"grade", `grade %q: want A, B, C or D`},
+		{"score", `score %q is not a number`},
+		{"no_grade", `neither a grade nor a score`},
+		{"rating_twice", `(.+) already has a rating for (\S+) on row (\d+)`},
+		{"no_kpi", `no KPI name`},
+		{"value", `value %q is not a number`},
+	} {
+		re := regexp.MustCompile("^" + strings.ReplaceAll(p[1], "%q", importQuoted) + "$")
+		out = append(out, struct {
+			key string
+			re  *regexp.Regexp
+		}{p[0], re})
+	}
+	return out
+}()
+
+// importWhy says one of the importer's messages in the console's
+// language; ok is false when no pattern knows it (it is then as given).
+func (s *Server) importWhy(msg string) (text string, ok bool) {
+	for _, p := range importWhys {
+		m := p.re.FindStringSubmatch(msg)
+		if m == nil {
+			continue
+		}
+		if p.key == "field" {
+			inner, ok := s.importWhy(m[2])
+			return s.t("admin.imports.why.field."+m[1], inner), ok
+		}
+		args := make([]any, len(m)-1)
+		for i, a := range m[1:] {
+			args[i] = a
+		}
+		return s.t("admin.imports.why."+p.key, args...), true
+	}
+	return msg, false
+}
+
+// importReason says a bad row's reason in the console's language: the
+// importer joins a row's problems with "; " (outside the quoted cells).
+// known is false when a part of it is shown as the importer wrote it.
+func (s *Server) importReason(reason string) (text string, known bool) {
+	var parts []string
+	quoted, start := false, 0
+	for i := 0; i < len(reason); i++ {
+		switch {
+		case reason[i] == '\\' && quoted:
+			i++
+		case reason[i] == '"':
+			quoted = !quoted
+		case !quoted && strings.HasPrefix(reason[i:], "; "):
+			parts = append(parts, reason[start:i])
+			start = i + 2
+			i++
+		}
+	}
+	parts = append(parts, reason[start:])
+	var out []string
+	known = true
+	for i := 0; i < len(parts); i++ {
+		text, ok := s.importWhy(parts[i])
+		// A message with "; " of its own ("… names 2 members; use the id").
+		if !ok && i+1 < len(parts) {
+			if joined, whole := s.importWhy(parts[i] + "; " + parts[i+1]); whole {
+				text, ok = joined, true
+				i++
+			}
+		}
+		known = known && ok
+		out = append(out, text)
+	}
+	return strings.Join(out, s.t("admin.imports.why.sep")), known
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jifen"
+	"jifen/importer"
+	"jifen/locale"
 	"jifen/store"
 )
 
@@ -514,4 +517,97 @@ func TestImportName(t *testing.T) {
 			t.Errorf("importName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// Every message the importer gives, for a file or a row, has its text in
+// the console's language, and the English text is the importer's own
+// wording, so the console shows what the CLI shows.
+func TestImportReasonsTranslated(t *testing.T) {
+	e := newTestEnv(t, nil)
+	if err := e.st.PutMembers(context.Background(), []jifen.Member{{ID: "d1", Name: "同名"}, {ID: "d2", Name: "同名"}}); err != nil {
+		t.Fatal(err)
+	}
+	en := e.s
+	zh := &Server{lang: locale.ZH}
+	loc := e.st.Location()
+	var msgs []string
+	table := func(text string) *importer.Table {
+		t.Helper()
+		tb, err := importer.ReadBytes("x.csv", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	collect := func(_ any, err error) {
+		t.Helper()
+		var bad importer.Errors
+		if !errors.As(err, &bad) {
+			t.Fatalf("want bad rows, got %v", err)
+		}
+		for _, b := range bad {
+			msgs = append(msgs, b.Reason)
+		}
+	}
+	collect(importer.Members(table("id,name,role,joined,left,email,birthday\n"+
+		`"",bad name,boss,notadate,alsonot,bad@,13-45`+"\n"+
+		"x1,甲,,2024-03-01,2024-01-01,a@example.com,\n"+
+		"x1,甲,,,,a@example.com,\n"+
+		"x2,王芳,,,,hr@example.com,\n"), e.st))
+	collect(importer.Ratings(table("member,period,grade,score\nnobody,2026-10,A,\nhr,2026-W3,A,\nhr,2026-10,E,\nhr,2026-11,,x\nhr,2026-12,,\nemp,2026-10,A,\nemp,2026-10,B,\n同名,2026-10,A,\n"), e.st, loc))
+	collect(importer.KPIs(table("name,period,value\n,2026-10,1\nk,2026-W3,1\nk,2026-10,x\n"), loc))
+	collect(importer.Points(table("time,receiver,points,giver,behavior,kind,id,recorded,quantity,reverses\n"+
+		"2027-01-01,nobody,0,同名,nosuch,weird,abc,notatime,,\n"+
+		"notatime,robot,5,,,award,,,,\n"+
+		"2026-11-01,gone,5,,,award,,,,\n"+
+		"2026-10-01 10:00,emp,5,,,award,1,2026-09-01,,\n"+
+		"2026-10-01,emp,-5,,,revoke,2,,,99\n"+
+		"2026-10-01,emp,-5,,reward:nosuch,redeem,3,,1,\n"+
+		"2026-10-01,emp,-5,,reward:coffee,redeem,4,,0,\n"+
+		"2026-10-01,emp,5,,,award,5,,,\n"+
+		"2026-10-01,emp,-3,,,revoke,6,,,5\n"+
+		"2026-10-01,emp,-5,,,revoke,7,,,5\n"+
+		"2026-10-01,emp,-5,,,revoke,8,,,5\n"), e.st, e.cfg.Rules, loc, e.st.Now()))
+	for _, f := range []struct{ name, text string }{
+		{"x.txt", "a"}, {"x.xlsx", "not a zip"}, {"x.csv", "a,\"b\n"}, {"x.csv", ""},
+		{"x.csv", "member,Member\n"}, {"x.csv", "member,成员,period\n"}, {"x.csv", "member,grade\n"},
+		{"x.csv", "member,period,grade\n" + strings.Repeat("x", importer.MaxCell+1) + ",2026-10,A\n"},
+	} {
+		tb, err := importer.ReadBytes(f.name, []byte(f.text))
+		if err == nil {
+			_, err = importer.Ratings(tb, e.st, loc)
+		}
+		if err == nil {
+			t.Fatalf("%q: no error", f.text)
+		}
+		msgs = append(msgs, err.Error())
+	}
+	msgs = append(msgs, fmt.Sprintf("the file is larger than %d MiB: split it", importer.MaxCSVBytes>>20),
+		fmt.Sprintf("the workbook unzips to more than %d MiB: split it", importer.MaxUnzipBytes>>20),
+		"the workbook has no sheet", fmt.Sprintf("the sheet has more than %d rows: split it", importer.MaxRows))
+	if len(msgs) < 30 {
+		t.Fatalf("only %d messages: %q", len(msgs), msgs)
+	}
+	for _, m := range msgs {
+		if got, known := en.importReason(m); got != m || !known {
+			t.Errorf("English: %q gives %q (known %v)", m, got, known)
+		}
+		if got, known := zh.importReason(m); got == m || !known {
+			t.Errorf("Chinese: %q gives %q (known %v)", m, got, known)
+		}
+	}
+	// Each of a row's problems is said apart.
+	if got, _ := zh.importReason(`name "王芳" is already hr's; email "hr@example.com" is already hr's`); got != `姓名 "王芳" 已属于 hr；邮箱 "hr@example.com" 已属于 hr` {
+		t.Errorf("got %q", got)
+	}
+	// A cell quoted with "; " in it is one cell.
+	if got, _ := zh.importReason(`grade "A; B": want A, B, C or D; score "x" is not a number`); got != `等级 "A; B"：应为 A、B、C 或 D；分数 "x" 不是数字` {
+		t.Errorf("got %q", got)
+	}
+	// A console in Chinese says a bad row in Chinese.
+	e.s.lang = locale.ZH
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	w := impPreview(b, "ratings", "ratings.xlsx", impXLSX(t, [][]any{{"member", "period", "grade"}, {"hr", "2026-10", "E"}}))
+	mustContain(t, w, `<td class="n">2</td><td>等级 &#34;E&#34;：应为 A、B、C 或 D</td>`, "ratings.xlsx 无法导入：未写入任何内容。")
 }
