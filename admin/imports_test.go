@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,13 +21,15 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jifen"
+	"jifen/bot"
+	"jifen/config"
 	"jifen/importer"
 	"jifen/locale"
 	"jifen/store"
 )
 
 // impXLSX is a workbook whose first sheet holds rows.
-func impXLSX(t *testing.T, rows [][]any) []byte {
+func impXLSX(t testing.TB, rows [][]any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	for i, row := range rows {
@@ -610,4 +614,98 @@ func TestImportReasonsTranslated(t *testing.T) {
 	b.signIn(e.s, "hr")
 	w := impPreview(b, "ratings", "ratings.xlsx", impXLSX(t, [][]any{{"member", "period", "grade"}, {"hr", "2026-10", "E"}}))
 	mustContain(t, w, `<td class="n">2</td><td>等级 &#34;E&#34;：应为 A、B、C 或 D</td>`, "ratings.xlsx 无法导入：未写入任何内容。")
+}
+
+// The imports pages on the demo company's year (JIFEN_DEMO_STORE, made by
+// `jifen demo --config config.example.yaml`; the store is copied, as a
+// confirmation writes): previews of every member's ratings for a year,
+// of a thousand points and of the members, and a ratings import confirmed.
+func BenchmarkImportDemo(b *testing.B) {
+	src := os.Getenv("JIFEN_DEMO_STORE")
+	if src == "" {
+		b.Skip("JIFEN_DEMO_STORE is not set")
+	}
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "jifen.db")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Load("../config.example.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.HTTP.PublicURL = "https://jifen.example.com"
+	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
+	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	bt := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: 1, Language: locale.ZH})
+	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH, Bot: bt})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var admin jifen.Member
+	var active []jifen.Member
+	now := st.Now()
+	for _, m := range st.Members() {
+		if m.Bot || m.HasLeft(now, st.Location()) {
+			continue
+		}
+		active = append(active, m)
+		if m.Role == jifen.RoleAdmin && admin.ID == "" {
+			admin = m
+		}
+	}
+	ratings := [][]any{{"member", "period", "grade"}}
+	for _, m := range active {
+		for month := 1; month <= 12; month++ {
+			ratings = append(ratings, []any{m.ID, fmt.Sprintf("2025-%02d", month), string("ABCD"[month%4])})
+		}
+	}
+	points := [][]any{{"time", "receiver", "points", "reason"}}
+	for i := 0; i < 1000; i++ {
+		points = append(points, []any{now.In(st.Location()).Format("2006-01-02"), active[i%len(active)].ID, 1 + i%5, "migrated"})
+	}
+	members := [][]any{{"id", "name", "department", "level", "role"}}
+	for _, m := range st.Members() {
+		if !m.Bot {
+			members = append(members, []any{m.ID, m.Name, m.Department, m.Level, string(m.Role)})
+		}
+	}
+	files := []struct{ kind, name string }{{"ratings", "ratings.xlsx"}, {"points", "points.csv"}, {"members", "members.csv"}}
+	data := map[string][]byte{"ratings": impXLSX(b, ratings), "points": impCSV(points), "members": impCSV(members)}
+	br := &browser{t: &testing.T{}, h: s.Handler(), cookies: map[string]*http.Cookie{}}
+	rec := httptest.NewRecorder()
+	s.startSession(rec, admin.ID, platformSlack)
+	for _, c := range rec.Result().Cookies() {
+		br.cookies[c.Name] = c
+	}
+	for _, f := range files {
+		b.Run("preview-"+f.kind, func(b *testing.B) {
+			for b.Loop() {
+				if w := impPreview(br, f.kind, f.name, data[f.kind]); w.Code != http.StatusOK {
+					b.Fatalf("%d %.2000s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+	b.Run("confirm-ratings", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			w := impPreview(br, "ratings", "ratings.xlsx", data["ratings"])
+			form := url.Values{}
+			for _, m := range impHidden.FindAllStringSubmatch(w.Body.String(), -1) {
+				form.Set(m[1], m[2])
+			}
+			b.StartTimer()
+			if w := br.post("/admin/imports/confirm", form); w.Code != http.StatusOK {
+				b.Fatalf("%d", w.Code)
+			}
+		}
+	})
 }
