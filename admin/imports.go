@@ -128,10 +128,12 @@ type importView struct {
 	Data     string
 	Confirm  string // the confirm button's text
 	Imported bool   // after a confirmation: no form but the upload one
+	Result   string // what the confirmation wrote
 	T        func(string, ...any) string
 }
 
-var _ = template.Must(layout.New("imports").Parse(`{{if .Problem}}<p><strong>{{.Problem}}</strong></p>{{end}}
+var _ = template.Must(layout.New("imports").Parse(`{{with .Result}}<p id="result"><strong>{{.}}</strong></p>{{end}}
+{{- if .Problem}}<p><strong>{{.Problem}}</strong></p>{{end}}
 {{- if .Bad}}<p><strong>{{call .T "admin.imports.bad_intro" (len .Bad)}}</strong></p>
 <div class="scroll"><table class="bad">
 <tr><th>{{call .T "admin.imports.col.row"}}</th><th>{{call .T "admin.imports.col.reason"}}</th></tr>
@@ -147,7 +149,7 @@ var _ = template.Must(layout.New("imports").Parse(`{{if .Problem}}<p><strong>{{.
 {{- if .Rows}}{{with .More}}<p class="note">{{.}}</p>{{end}}
 <div class="scroll"><table class="preview">
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if not $i}} class="n"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table></div>{{end}}
 <h2>{{if or .Name .Imported}}{{call .T "admin.imports.another"}}{{else}}{{call .T "admin.imports.upload"}}{{end}}</h2>
 <form method="post" action="/admin/imports/preview" enctype="multipart/form-data">
@@ -267,8 +269,8 @@ func (s *Server) importDone(w http.ResponseWriter, v *Viewer, t importTicket, re
 	if replayed {
 		text = s.t("admin.imports.already", n, kind, t.Name)
 	}
-	view.Imported = true
-	s.content(w, http.StatusOK, v, s.t("admin.imports_title"), text, "imports", view)
+	view.Imported, view.Result = true, text
+	s.content(w, http.StatusOK, v, s.t("admin.imports_title"), "", "imports", view)
 }
 
 var errImportTooLarge = errors.New("the upload is too large")
@@ -446,9 +448,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 			}
 			add(strconv.Itoa(p.Numbers[i]), who(r.Member), r.Period, r.Grade, strconv.FormatFloat(r.Score, 'f', -1, 64), was)
 		}
-		if replaced > 0 {
-			view.Notes = append(view.Notes, s.t("admin.imports.replaces", replaced))
-		}
+		view.Notes = s.replacing(view, replaced)
 	case "kpis":
 		view.Header = []string{col("row"), col("kpi"), col("period"), col("value"), col("department"), col("earlier")}
 		earlier, periods := map[string]string{}, map[string]bool{}
@@ -468,9 +468,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 			}
 			add(strconv.Itoa(p.Numbers[i]), k.Name, k.Period, strconv.FormatFloat(k.Value, 'f', -1, 64), k.Department, was)
 		}
-		if replaced > 0 {
-			view.Notes = append(view.Notes, s.t("admin.imports.replaces", replaced))
-		}
+		view.Notes = s.replacing(view, replaced)
 	case "points":
 		view.Header = []string{col("row"), col("time"), col("receiver"), col("points"), col("giver"), col("behavior"), col("kind"), col("reason")}
 		var sum int64
@@ -490,6 +488,19 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 	if p.Len() > importShown {
 		view.More = s.t("admin.imports.more", importShown, p.Len())
 	}
+}
+
+// replacing notes how many rows replace an earlier value, or drops the
+// preview's last column (the earlier values) when none does.
+func (s *Server) replacing(view *importView, replaced int) []string {
+	if replaced > 0 {
+		return append(view.Notes, s.t("admin.imports.replaces", replaced))
+	}
+	view.Header = view.Header[:len(view.Header)-1]
+	for i, r := range view.Rows {
+		view.Rows[i] = r[:len(r)-1]
+	}
+	return view.Notes
 }
 
 func ratingText(r jifen.Rating) string {

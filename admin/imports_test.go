@@ -137,7 +137,7 @@ func TestImportRatingsXLSX(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("confirm: %d\n%s", w.Code, w.Body)
 	}
-	mustContain(t, w, "Imported 3 ratings from ratings.xlsx.")
+	mustContain(t, w, `<p id="result"><strong>Imported 3 ratings from ratings.xlsx.</strong></p>`)
 	got := map[string]string{}
 	for _, r := range e.st.Ratings("2026-10") {
 		got[r.Member] = r.Grade
@@ -445,7 +445,9 @@ func TestImportSameFileTwice(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		w := impPreview(b, "ratings", "ratings.csv", impCSV(impRatingsGood))
 		if i == 1 {
-			mustContain(t, w, "3 row(s) replace an earlier value", "The same file was already imported on 2026-11-10 10:00 by 王芳 (hr).")
+			mustContain(t, w, "3 row(s) replace an earlier value", "<th>Replaces</th>", "The same file was already imported on 2026-11-10 10:00 by 王芳 (hr).")
+		} else if strings.Contains(w.Body.String(), "Replaces") || strings.Contains(w.Body.String(), "already imported") {
+			t.Errorf("the first preview says the ratings replace others:\n%s", w.Body)
 		}
 		if w := b.post("/admin/imports/confirm", impConfirmForm(t, w)); !strings.Contains(w.Body.String(), "Imported 3 ratings") {
 			t.Fatalf("import %d: %d\n%s", i, w.Code, w.Body)
