@@ -205,6 +205,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, v *Viewer
 	view.Ticket = s.sign("import", raw)
 	view.Data = packImport(data)
 	view.Confirm = s.t("admin.imports.confirm", plan.Len(), s.t("admin.imports.kind."+kind))
+	view.Notes = append(view.Notes, s.t("admin.imports.until", time.Unix(t.Expires, 0).In(s.st.Location()).Format("15:04")))
 	s.content(w, http.StatusOK, v, title, "", "imports", view)
 }
 

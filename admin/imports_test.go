@@ -124,7 +124,7 @@ func TestImportRatingsXLSX(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("the corrected file: %d\n%s", w.Code, w.Body)
 	}
-	mustContain(t, w, "ratings.xlsx: 3 ratings to import.", "王芳 (hr)", "张伟 (emp)", "Import 3 ratings")
+	mustContain(t, w, "ratings.xlsx: 3 ratings to import.", "王芳 (hr)", "张伟 (emp)", "Import 3 ratings", "Confirm by 11:00; after that, upload the file again.")
 	if strings.Contains(w.Body.String(), `class="bad"`) {
 		t.Errorf("the corrected file shows bad rows:\n%s", w.Body)
 	}

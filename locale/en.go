@@ -866,4 +866,5 @@ var en = map[string]string{
 	"admin.imports.why.no_kpi":          "no KPI name",
 	"admin.imports.why.value":           "value %[1]s is not a number",
 	"admin.imports.why.sep":             "; ",
+	"admin.imports.until":               "Confirm by %[1]s; after that, upload the file again.",
 }

@@ -866,4 +866,5 @@ var zh = map[string]string{
 	"admin.imports.why.no_kpi":          "没有指标名称",
 	"admin.imports.why.value":           "数值 %[1]s 不是数字",
 	"admin.imports.why.sep":             "；",
+	"admin.imports.until":               "请在 %[1]s 之前确认；之后需重新上传文件。",
 }
