@@ -711,3 +711,36 @@ func BenchmarkImportDemo(b *testing.B) {
 		}
 	})
 }
+
+// A ledger written by `jifen export ledger` is read back as it was: a
+// revoke reverses the entry it reversed in the file, under its new id.
+func TestImportLedgerRevoke(t *testing.T) {
+	e := newTestEnv(t, nil)
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	ledger := [][]any{{"id", "kind", "time", "recorded", "receiver", "points", "reverses", "source"},
+		{41, "import", "2026-10-01 09:00", "2026-10-01 09:00", "emp", 8, "", "import"},
+		{42, "revoke", "2026-10-02 09:00", "2026-10-02 09:00", "emp", -8, 41, "slack"}}
+	w := impPreview(b, "points", "ledger.xlsx", impXLSX(t, ledger))
+	if w := b.post("/admin/imports/confirm", impConfirmForm(t, w)); w.Code != http.StatusOK {
+		t.Fatalf("confirm: %d\n%s", w.Code, w.Body)
+	}
+	h := e.st.History("emp", 10)
+	if len(h) != 2 || e.st.Balance("emp") != 0 {
+		t.Fatalf("history %+v, balance %d", h, e.st.Balance("emp"))
+	}
+	var award, revoke jifen.Entry
+	for _, x := range h {
+		if x.Kind == jifen.KindRevoke {
+			revoke = x
+		} else {
+			award = x
+		}
+	}
+	if revoke.Reverses != award.ID || award.ID == 41 {
+		t.Errorf("the revoke reverses %d; the award is %d", revoke.Reverses, award.ID)
+	}
+	if _, by, _ := e.st.Entry(award.ID); by != revoke.ID {
+		t.Errorf("the award is reversed by %d, want %d", by, revoke.ID)
+	}
+}
