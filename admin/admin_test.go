@@ -339,6 +339,11 @@ var routeCases = []struct {
 	{"GET", "/admin/ledger/export?format=csv", [4]int{302, 403, 200, 200}, ""},
 	{"GET", "/admin/ledger/export?format=xlsx&member=emp", [4]int{302, 403, 403, 200}, ""},
 	{"POST", "/admin/ledger", [4]int{404, 404, 404, 404}, ""},
+	{"GET", "/admin/imports", [4]int{302, 403, 403, 200}, ""},
+	{"GET", "/admin/imports", [4]int{302, 403, 403, 200}, config.EmployeesPage},
+	{"POST", "/admin/imports/preview", [4]int{403, 403, 403, 400}, ""},
+	{"POST", "/admin/imports/confirm", [4]int{403, 403, 403, 400}, ""},
+	{"GET", "/admin/imports/confirm", [4]int{404, 404, 404, 404}, ""},
 }
 
 // routeTable is "METHOD path" of every row of routeCases.

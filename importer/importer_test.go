@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +279,48 @@ func TestImportBounds(t *testing.T) {
 	_, err = Ratings(csvTable(t, "member,period,score\n"+strings.Repeat("王", 5000)+",2026-11,4\n"), people, shanghai)
 	if err == nil || len(err.Error()) > 300 || !strings.Contains(err.Error(), "…") {
 		t.Errorf("bad cell quoted whole: %d bytes: %.200v", len(err.Error()), err)
+	}
+}
+
+// A file in memory (an upload) reads as the same file on disk does,
+// within the same bounds.
+func TestReadBytesAsRead(t *testing.T) {
+	f := excelize.NewFile()
+	for i, row := range [][]any{{"member", "period", "grade"}, {"wangfang", "2026-10", "A"}, {"", "", ""}, {"zhangwei", "2026-10", "B"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "ratings.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(t.TempDir(), "ratings.csv")
+	if err := os.WriteFile(csvPath, []byte("\ufeffmember,period,grade\nwangfang,2026-10,A\n,,\nzhangwei,2026-10,B\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, csvPath} {
+		want, err := Read(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(p)
+		got, err := ReadBytes("upload/"+filepath.Base(p), data)
+		if err != nil || !reflect.DeepEqual(got, want) || len(got.Rows) != 2 || got.Rows[1].Number != 4 {
+			t.Errorf("%s: %+v %v, want %+v", p, got, err, want)
+		}
+	}
+	if _, err := ReadBytes("notes.txt", []byte("a,b\n")); err == nil || err.Error() != "notes.txt: want a .csv or .xlsx file" {
+		t.Errorf("a .txt file: %v", err)
+	}
+	if _, err := ReadBytes("x.xlsx", []byte("not a zip")); err == nil || !strings.Contains(err.Error(), "not a readable .xlsx file") {
+		t.Errorf("not a workbook: %v", err)
+	}
+	defer func(u int64) { maxUnzipBytes = u }(maxUnzipBytes)
+	maxUnzipBytes = 1 << 20
+	bomb, _ := os.ReadFile(bombXLSX(t, 4<<20))
+	if _, err := ReadBytes("bomb.xlsx", bomb); err == nil || !strings.Contains(err.Error(), "unzips to more than 1 MiB") {
+		t.Errorf("bomb: %v", err)
 	}
 }

@@ -91,10 +91,33 @@ func ReadCSV(r io.Reader) (*Table, error) {
 	return table(records)
 }
 
+// ReadBytes reads a file already in memory (an upload) as Read reads the
+// file at a path: name's extension says whether it is .xlsx or .csv.
+func ReadBytes(name string, data []byte) (*Table, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx":
+		f, err := excelize.OpenReader(bytes.NewReader(data), xlsxOptions())
+		return xlsxTable(f, err)
+	case ".csv":
+		return ReadCSV(bytes.NewReader(data))
+	}
+	return nil, fmt.Errorf("%s: want a .csv or .xlsx file", filepath.Base(name))
+}
+
+// xlsxOptions are the limits a workbook is opened under: a worksheet
+// larger than the XML limit is unzipped to a temporary file and read as a
+// stream; nothing unzips past MaxUnzipBytes.
+func xlsxOptions() excelize.Options {
+	return excelize.Options{UnzipSizeLimit: maxUnzipBytes, UnzipXMLSizeLimit: min(16<<20, maxUnzipBytes)}
+}
+
 func readXLSX(path string) (*Table, error) {
-	// A worksheet larger than the XML limit is unzipped to a temporary
-	// file and read as a stream; nothing unzips past MaxUnzipBytes.
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzipBytes, UnzipXMLSizeLimit: min(16<<20, maxUnzipBytes)})
+	f, err := excelize.OpenFile(path, xlsxOptions())
+	return xlsxTable(f, err)
+}
+
+// xlsxTable reads the first sheet of a workbook opened with err.
+func xlsxTable(f *excelize.File, err error) (*Table, error) {
 	if err != nil {
 		if strings.Contains(err.Error(), "size exceeds") {
 			return nil, fmt.Errorf("the workbook unzips to more than %d MiB: split it", maxUnzipBytes>>20)

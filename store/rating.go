@@ -32,6 +32,25 @@ func (s *Store) KPIs(period string) []jifen.KPI {
 	return scanJSON[jifen.KPI](s, bucketKPIs, prefix(period))
 }
 
+// PutRating stores a rating in the transaction, as PutRatings does: a
+// write that must go with others (an idempotent import, its audit record).
+func (tx *Tx) PutRating(r jifen.Rating) error {
+	return tx.putJSON(bucketRatings, key(r.Period, r.Member), r)
+}
+
+// PutKPI stores a KPI in the transaction, as PutKPIs does.
+func (tx *Tx) PutKPI(k jifen.KPI) error {
+	return tx.putJSON(bucketKPIs, key(k.Period, k.Name, k.Department), k)
+}
+
+func (tx *Tx) putJSON(bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.put(bucket, k, raw)
+}
+
 // putJSON stores items as JSON under their keys, in one transaction.
 func putJSON[T any](ctx context.Context, s *Store, bucket []byte, items []T, keyOf func(T) []byte) error {
 	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
