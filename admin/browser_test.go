@@ -45,9 +45,14 @@ var (
 	browserStepDecisions = false // /admin/decisions: approve a redemption
 )
 
-// browserTimeout bounds the whole browser test: a shared, slow machine
-// runs it in a few seconds; a browser that hangs fails it, never the run.
-const browserTimeout = 2 * time.Minute
+// browserTimeout bounds the whole browser test, and actionTimeout each
+// action in it (an element that never comes, a page that never loads): a
+// shared, slow machine runs the test in seconds; a browser that hangs
+// fails it, never the run.
+const (
+	browserTimeout = 2 * time.Minute
+	actionTimeout  = 30 * time.Second
+)
 
 func TestConsoleInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
@@ -328,10 +333,18 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 
 func (l *lockedBuffer) Printf(format string, args ...any) { fmt.Fprintf(l, format+"\n", args...) }
 
-func (l *lockedBuffer) String() string {
+// tail is the last n lines written, without Chromium's complaints of
+// having no D-Bus (none runs in a container or on CI).
+func (l *lockedBuffer) tail(n int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.b.String()
+	var lines []string
+	for line := range strings.Lines(l.b.String()) {
+		if !strings.Contains(line, "dbus") {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "")
 }
 
 // startChromium starts the browser at exe, headless, with a fresh
@@ -355,7 +368,7 @@ func startChromium(t *testing.T, exe, base string) *chromium {
 		cancelAlloc()
 		cancel()
 		if top.Failed() {
-			top.Logf("the browser's output:\n%s", c.out)
+			top.Logf("the browser's output (its D-Bus complaints left out):\n%s", c.out.tail(40))
 		}
 	})
 	if c.shots != "" {
@@ -363,14 +376,25 @@ func startChromium(t *testing.T, exe, base string) *chromium {
 			t.Fatal(err)
 		}
 	}
-	c.do() // starts the browser
+	// The browser's life is bound to the context of the first action,
+	// which has no timeout of its own.
+	if err := chromedp.Do(c.ctx); err != nil {
+		t.Fatalf("starting %s: %v", exe, err)
+	}
 	return c
+}
+
+// action is the context of one action: the tab's, for actionTimeout at most.
+func (c *chromium) action() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.ctx, actionTimeout)
 }
 
 // do runs actions in the tab.
 func (c *chromium) do(actions ...chromedp.Action[chromedp.Void]) {
 	c.t.Helper()
-	if err := chromedp.Do(c.ctx, actions...); err != nil {
+	ctx, cancel := c.action()
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		c.t.Fatalf("browser: %v", err)
 	}
 }
@@ -385,9 +409,11 @@ func (c *chromium) open(path string) {
 // page it leads to, after any redirects; it returns that page's status.
 func (c *chromium) clickAndWait(sel string) int64 {
 	c.t.Helper()
-	resp, err := chromedp.RunResponse(c.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	ctx, cancel := c.action()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 	if err != nil {
-		c.t.Fatalf("browser: clicking %s: %v", sel, err)
+		c.t.Fatalf("browser: clicking %s on %s: %v", sel, c.location(), err)
 	}
 	return resp.Status
 }
@@ -402,16 +428,18 @@ func (c *chromium) upload(path string) {
 // server gave it and its bytes, once the browser has it all.
 func (c *chromium) download(sel string) (string, []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := c.action()
 	defer cancel()
 	begin := chromedp.Events(ctx, cdpbrowser.DownloadWillBegin)
 	progress := chromedp.Events(ctx, cdpbrowser.DownloadProgress)
 	events := true
-	if _, err := chromedp.Call(c.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+	if _, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: c.dl, EventsEnabled: &events}); err != nil {
 		c.t.Fatalf("browser: %v", err)
 	}
-	c.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
+		c.t.Fatalf("browser: clicking %s: %v", sel, err)
+	}
 	var guid, name string
 	for ev, err := range begin {
 		if err != nil {
@@ -448,6 +476,9 @@ func (c *chromium) onPhone(path, name string) {
 	c.t.Helper()
 	phone, cancel := chromedp.NewContext(c.ctx)
 	defer cancel()
+	if err := chromedp.Do(phone); err != nil { // opens the tab
+		c.t.Fatalf("browser: %v", err)
+	}
 	main := c.ctx
 	c.ctx = phone
 	defer func() { c.ctx = main }()
@@ -461,7 +492,9 @@ func (c *chromium) onPhone(path, name string) {
 // location is the tab's address.
 func (c *chromium) location() string {
 	c.t.Helper()
-	loc, err := chromedp.Run(c.ctx, chromedp.Location())
+	ctx, cancel := c.action()
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		c.t.Fatalf("browser: %v", err)
 	}
@@ -471,7 +504,9 @@ func (c *chromium) location() string {
 // body is the page's text as the browser shows it.
 func (c *chromium) body() string {
 	c.t.Helper()
-	text, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS("body")))
+	ctx, cancel := c.action()
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 	if err != nil {
 		c.t.Fatalf("browser: %v", err)
 	}
@@ -481,7 +516,9 @@ func (c *chromium) body() string {
 // eval runs a JavaScript expression that gives a list of strings.
 func (c *chromium) eval(expr string) []string {
 	c.t.Helper()
-	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[[]string](expr))
+	ctx, cancel := c.action()
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](expr))
 	if err != nil {
 		c.t.Fatalf("browser: %s: %v", expr, err)
 	}
@@ -491,7 +528,9 @@ func (c *chromium) eval(expr string) []string {
 // evalBool runs a JavaScript expression that gives true or false.
 func (c *chromium) evalBool(expr string) bool {
 	c.t.Helper()
-	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](expr))
+	ctx, cancel := c.action()
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
 	if err != nil {
 		c.t.Fatalf("browser: %s: %v", expr, err)
 	}
@@ -526,7 +565,9 @@ func (c *chromium) screenshot(name string) {
 	if c.shots == "" {
 		return
 	}
-	png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+	ctx, cancel := c.action()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		c.t.Fatalf("browser: screenshot %s: %v", name, err)
 	}
