@@ -153,6 +153,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		c.mustNotSee("Key figures", "王芳")
 		c.screenshot("employee-refused")
 	})
+
+	// The pages work under the console's strict CSP: the browser refused
+	// nothing on them.
+	for _, m := range c.blockedByCSP() {
+		t.Errorf("the browser refused: %s", m)
+	}
 }
 
 // browserImportRatings uploads a ratings sheet with a bad row (its row
@@ -316,6 +322,9 @@ type chromium struct {
 	shots string // JIFEN_SCREENSHOTS: where screenshots go, if set
 	dl    string // where downloads go
 	out   *lockedBuffer
+
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage // what the pages wrote to the console
 }
 
 // lockedBuffer collects the browser's output and chromedp's errors, shown
@@ -381,6 +390,19 @@ func startChromium(t *testing.T, exe, base string) *chromium {
 	if err := chromedp.Do(c.ctx); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
 	}
+	// The console's messages are kept (until the tab closes) for
+	// blockedByCSP.
+	messages := chromedp.Console(c.ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.console = append(c.console, m)
+			c.mu.Unlock()
+		}
+	}()
 	return c
 }
 
@@ -498,6 +520,21 @@ func (c *chromium) onPhone(path, name string) {
 		c.t.Errorf("%s is wider than a phone's screen", path)
 	}
 	c.screenshot(name)
+}
+
+// blockedByCSP is what the browser refused on the pages so far because
+// of the console's Content-Security-Policy (a script, a style sheet, an
+// image from elsewhere), as it reported it on the console.
+func (c *chromium) blockedByCSP() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, m := range c.console {
+		if strings.Contains(m.Text, "Content Security Policy") {
+			out = append(out, m.Text)
+		}
+	}
+	return out
 }
 
 // location is the tab's address.
