@@ -131,20 +131,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		})
 	}
 
+	// The sign-in (and what the steps above did) is in the audit trail.
+	t.Run("audit trail", func(t *testing.T) {
+		c.t = t
+		c.open("/admin/audit")
+		c.mustSee("王芳 (hr)", "signed in", "Slack")
+		c.screenshot("audit")
+	})
+
 	t.Run("employee refused", func(t *testing.T) {
 		c.t = t
-		c.open("/admin/")
-		if status := c.clickAndWait(`form[action="/admin/logout"] button`); status != http.StatusOK {
-			t.Fatalf("sign-out: %d\n%s", status, c.body())
-		}
-		if loc := c.location(); loc != e.base+"/admin/login" {
-			t.Fatalf("after sign-out at %s", loc)
-		}
-		// Signed out, the overview is the sign-in page again.
-		c.open("/admin/")
-		if loc := c.location(); !strings.Contains(loc, "/admin/login?next=") {
-			t.Fatalf("after sign-out, /admin/ landed on %s", loc)
-		}
+		c.signOut()
 		e.slack.SignInAs(admintest.SlackUser{ID: "UEMP", Team: "THOME"})
 		if status := c.clickAndWait(`a[href^="/admin/login/slack"]`); status != http.StatusForbidden {
 			t.Errorf("the employee's console: %d, want 403", status)
@@ -154,10 +151,45 @@ func TestConsoleInBrowser(t *testing.T) {
 		c.screenshot("employee-refused")
 	})
 
+	// A manager signs in with Feishu and sees their department; the
+	// pages for admins are refused to them.
+	t.Run("manager signs in with Feishu", func(t *testing.T) {
+		c.t = t
+		c.signOut()
+		e.feishu.SignInAs(admintest.FeishuUser{OpenID: "ou_mgr", Tenant: e.feishu.Tenant})
+		if status := c.clickAndWait(`a[href^="/admin/login/feishu"]`); status != http.StatusOK {
+			t.Fatalf("after sign-in: %d at %s\n%s", status, c.location(), c.body())
+		}
+		c.mustSee("李雷 (manager)", "Key figures: 销售部", "Feishu")
+		c.mustNotSee("Key figures: the company")
+		if c.evalBool(`!!document.querySelector('header a[href="/admin/reports"]')`) {
+			t.Error("a manager's header links to the reports")
+		}
+		c.open("/admin/reports/2026")
+		c.mustSee("Not for you", "This page of the console is for admins only.")
+	})
+
 	// The pages work under the console's strict CSP: the browser refused
 	// nothing on them.
 	for _, m := range c.blockedByCSP() {
 		t.Errorf("the browser refused: %s", m)
+	}
+}
+
+// signOut signs out with the header's button, and checks the console is
+// the sign-in page again.
+func (c *chromium) signOut() {
+	c.t.Helper()
+	c.open("/admin/")
+	if status := c.clickAndWait(`form[action="/admin/logout"] button`); status != http.StatusOK {
+		c.t.Fatalf("sign-out: %d\n%s", status, c.body())
+	}
+	if loc := c.location(); loc != c.base+"/admin/login" {
+		c.t.Fatalf("after sign-out at %s", loc)
+	}
+	c.open("/admin/")
+	if loc := c.location(); !strings.Contains(loc, "/admin/login?next=") {
+		c.t.Fatalf("signed out, /admin/ landed on %s", loc)
 	}
 }
 
