@@ -23,20 +23,6 @@ import (
 	"jifen/store"
 )
 
-// The console in a real browser: Debian's chromium, headless, driven
-// through the DevTools protocol (chromedp) against the console served over
-// HTTP, signing in through the fake Slack, whose authorize page sends the
-// browser straight back with a code (a user already signed in to Slack).
-//
-// Run it alone with
-//
-//	go test ./admin -run TestConsoleInBrowser -v
-//
-// It is skipped when no Chromium is found (chromium, chromium-browser,
-// google-chrome on PATH, or the binary named by JIFEN_CHROMIUM), unless
-// JIFEN_BROWSER_TEST=1, as CI sets it: then a missing browser fails. With
-// JIFEN_SCREENSHOTS set to a directory, the pages are saved there as PNG.
-
 // The steps of console pages not built yet: each is written against the
 // page's form (field and button names) and runs once its page is part of
 // the console; set it to true then.
@@ -54,6 +40,19 @@ const (
 	actionTimeout  = 30 * time.Second
 )
 
+// TestConsoleInBrowser uses the console in a real browser: Debian's
+// chromium, headless, driven through the DevTools protocol (chromedp),
+// against the console served over HTTP, signing in through the fake Slack
+// and Feishu, whose authorize pages send the browser straight back with a
+// code (a user already signed in on the platform). Run it alone with
+//
+//	go test ./admin -run TestConsoleInBrowser -v
+//
+// It is skipped when no Chromium is found (chromium, chromium-browser,
+// google-chrome on PATH, or the binary named by JIFEN_CHROMIUM), unless
+// JIFEN_BROWSER_TEST=1, as CI sets it: then a missing browser fails. With
+// JIFEN_SCREENSHOTS set to a directory, the pages are saved there as PNG
+// files, named after the step.
 func TestConsoleInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	e := browserEnv(t)
