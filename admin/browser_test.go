@@ -27,8 +27,8 @@ import (
 // page's form (field and button names) and runs once its page is part of
 // the console; set it to true then.
 var (
-	browserStepImports   = false // /admin/imports: upload, preview, confirm
-	browserStepDecisions = false // /admin/decisions: approve a redemption
+	browserStepImports   = true // /admin/imports: upload, preview, confirm
+	browserStepDecisions = true // /admin/decisions: approve a redemption
 )
 
 // browserTimeout bounds the whole browser test, and actionTimeout each
@@ -134,7 +134,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Run("audit trail", func(t *testing.T) {
 		c.t = t
 		c.open("/admin/audit")
-		c.mustSee("王芳 (hr)", "signed in", "Slack")
+		c.mustSee("王芳 (hr)", "signed in", "Slack", "imported ratings", "approved a redemption")
 		c.screenshot("audit")
 	})
 
@@ -213,6 +213,7 @@ func browserImportRatings(t *testing.T, c *chromium, e *browserTestEnv) {
 	if ok := c.evalBool(`(b => !b || b.disabled)(document.getElementById("confirm"))`); !ok {
 		t.Error("a sheet with a bad row can be confirmed")
 	}
+	c.mustSee("ratings-bad.xlsx cannot be imported: nothing was written.")
 	c.screenshot("import-preview")
 	if got := e.st.Ratings("2026-10"); len(got) != 0 {
 		t.Fatalf("a sheet with a bad row wrote %v", got)
@@ -235,6 +236,7 @@ func browserImportRatings(t *testing.T, c *chromium, e *browserTestEnv) {
 	if status := c.clickAndWait("#confirm"); status != http.StatusOK {
 		t.Fatalf("confirming the import: %d\n%s", status, c.body())
 	}
+	c.mustSee("Imported 3 ratings from ratings.xlsx.")
 	got := map[string]string{}
 	for _, r := range e.st.Ratings("2026-10") {
 		got[r.Member] = r.Grade
@@ -284,6 +286,7 @@ func browserApproveRedemption(t *testing.T, c *chromium, e *browserTestEnv) {
 	if status := c.clickAndWait(fmt.Sprintf("#approve-redemption-%d", id)); status != http.StatusOK {
 		t.Fatalf("approving R%d: %d\n%s", id, status, c.body())
 	}
+	c.mustSee("Approved: 张伟 redeems")
 	for _, r := range e.st.Redemptions("emp", 10) {
 		if r.ID == id && (r.Status != store.RedemptionApproved || r.DecidedBy != "hr") {
 			t.Errorf("R%d after approval: %s by %q", id, r.Status, r.DecidedBy)
@@ -585,7 +588,10 @@ func (c *chromium) body() string {
 	c.t.Helper()
 	ctx, cancel := c.action()
 	defer cancel()
-	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	// The page's text as one string: no node is looked up, so a page
+	// still being replaced by the next one cannot answer with a node
+	// that is gone.
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "loading" ? "" : document.body.innerText`))
 	if err != nil {
 		c.t.Fatalf("browser: %v", err)
 	}

@@ -84,6 +84,7 @@ type decisionResult struct {
 // whether it asks for a reason.
 type decisionForm struct {
 	ID, Action, Label, Token string
+	Placeholder              string // of the reason's field
 	Reason, Danger           bool
 }
 
@@ -138,7 +139,7 @@ var _ = template.Must(layout.New("decisions").Parse(`{{with .Result}}
 // the command takes one, is optional as in chat.
 var _ = template.Must(layout.New("decisionforms").Parse(`{{range .}}<form method="post" action="{{.Action}}" style="display:inline-block;margin:.15em 0">
 <input type="hidden" name="token" value="{{.Token}}">
-{{- if .Reason}} <input name="reason" id="reason-{{.ID}}" aria-label="{{.Label}}" size="14">{{end}}
+{{- if .Reason}} <input name="reason" id="reason-{{.ID}}" aria-label="{{.Label}}" placeholder="{{.Placeholder}}" size="14">{{end}}
 <button type="submit" id="{{.ID}}"{{if .Danger}} style="color:#cf222e"{{end}}>{{.Label}}</button></form>
 {{end}}`))
 
@@ -336,7 +337,7 @@ func (s *Server) decisionForm(kind, action string, id uint64) decisionForm {
 		path = "redemptions"
 	}
 	return decisionForm{ID: fmt.Sprintf("%s-%s-%d", action, kind, id), Action: fmt.Sprintf("/admin/decisions/%s/%d/%s", path, id, action),
-		Label: s.t("admin.decisions.button." + action), Token: random(),
+		Label: s.t("admin.decisions.button." + action), Token: random(), Placeholder: s.t("admin.decisions.reason_placeholder"),
 		Reason: action == "reject" || action == "cancel", Danger: action == "reject" || action == "cancel"}
 }
 

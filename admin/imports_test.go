@@ -112,7 +112,7 @@ func TestImportRatingsXLSX(t *testing.T) {
 		t.Errorf("a file with a bad row: %d, want 400", w.Code)
 	}
 	mustContain(t, w, `<table class="bad">`, `<td class="n">3</td><td>grade &#34;E&#34;: want A, B, C or D</td>`,
-		"ratings.xlsx cannot be imported: nothing was written.", "1 bad row(s)")
+		"ratings.xlsx cannot be imported: nothing was written.", "1 bad row: fix every one")
 	if strings.Contains(w.Body.String(), `id="confirm"`) || strings.Contains(w.Body.String(), `name="ticket"`) {
 		t.Errorf("a file with a bad row can be confirmed:\n%s", w.Body)
 	}
