@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"html/template"
 	"mime"
@@ -51,10 +50,6 @@ func (s *Server) ledgerRoutes() {
 
 // ledgerPageSize is how many entries a page of the ledger shows.
 const ledgerPageSize = 100
-
-// errOutOfScope is a filter naming a member or department the viewer may
-// not see.
-var errOutOfScope = errors.New("out of the viewer's scope")
 
 // ledgerFilter is a search of the ledger: the form as typed, and what it
 // was read as.
