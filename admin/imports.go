@@ -535,7 +535,7 @@ func (s *Server) writeImport(ctx context.Context, key string, p *importPlan) ([]
 	if b, ok := s.bot.(interface{ CatalogVersion() int }); ok {
 		version = b.CatalogVersion()
 	}
-	return s.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
+	return s.st.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
 		for _, m := range p.Members {
 			old, ok := tx.Member(m.ID)
 			if ok {

@@ -329,7 +329,7 @@ func TestLedgerExportCSV(t *testing.T) {
 	e, l := ledgerEnv(t)
 	// Chat keeps a reason on one line; an import may hold line breaks.
 	var imported uint64
-	if _, _, err := e.st.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
+	if _, _, err := e.st.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
 		var err error
 		imported, err = tx.Append(&jifen.Entry{Kind: jifen.KindImport, Receiver: "dev2", Points: 5, Reason: "第一行, \"引号\"\n第二行",
 			Effective: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)})
@@ -457,7 +457,7 @@ func TestLedgerExportXLSX(t *testing.T) {
 func addEntries(t *testing.T, e *testEnv, n int) []uint64 {
 	t.Helper()
 	var ids []uint64
-	_, _, err := e.st.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
+	_, _, err := e.st.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
 		for i := range n {
 			id, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "hr", Receiver: "emp", Points: 1, Category: "sales", Behavior: "deal",
 				At: testNow.Add(time.Duration(i) * time.Second)})

@@ -218,7 +218,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if v, ok := s.viewer(r); ok {
 		s.spend(signedOutPrefix+v.session, v.Expires)
 		ctx := store.WithAudit(context.WithoutCancel(r.Context()), store.AuditRecord{Actor: v.Member.ID, Action: "sign_out", Via: v.Platform})
-		if _, _, err := s.st.Write(ctx, signedOutKey(v.session), func(*store.Tx) ([]byte, error) { return nil, nil }); err != nil {
+		if _, _, err := s.st.Write(ctx, signedOutKey(v.session), func(store.Txn) ([]byte, error) { return nil, nil }); err != nil {
 			s.log.Error("console sign-out could not be stored; this process refuses the session still", "err", err)
 		}
 		s.log.Info("console sign-out", "member", v.Member.ID)

@@ -336,7 +336,7 @@ func (s *Server) syncApply(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		return
 	}
 	ctx := s.auditContext(r.Context(), v, "members.sync", s.t("admin.sync.object", from, len(plan.Write)))
-	raw, _, err := s.st.Write(ctx, "console.members.sync:"+token, func(tx *store.Tx) ([]byte, error) {
+	raw, _, err := s.st.Write(ctx, "console.members.sync:"+token, func(tx store.Txn) ([]byte, error) {
 		if planDigest(plan) != digest {
 			return nil, errSyncStale
 		}

@@ -49,13 +49,13 @@ func overviewEnv(t *testing.T, employees string) *testEnv {
 		at  time.Time
 		n   int64
 	}{{"sales", aug, 12}, {"emp", sep, 35}, {"emp", oct, 40}, {"sales", oct, 20}, {"dev2", oct, 10}, {"emp", nov, 73}, {"sales", nov, 17}, {"dev2", nov, 5}}
-	write := func(fn func(tx *store.Tx) error) {
+	write := func(fn func(tx store.Txn) error) {
 		t.Helper()
-		if _, _, err := e.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) { return nil, fn(tx) }); err != nil {
+		if _, _, err := e.st.Write(ctx, "", func(tx store.Txn) ([]byte, error) { return nil, fn(tx) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(func(tx *store.Tx) error {
+	write(func(tx store.Txn) error {
 		for _, p := range points {
 			if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "hr", Receiver: p.who, Points: p.n,
 				Category: "work", Behavior: "deal", Effective: p.at}); err != nil {
@@ -85,14 +85,14 @@ func overviewEnv(t *testing.T, employees string) *testEnv {
 	})
 	round := &survey.Round{Survey: "pulse", Title: "季度脉搏", Questions: []survey.Question{{ID: "q1", Text: "满意吗", Kind: survey.Kind("scale")}},
 		Audience: []string{"hr", "mgr", "emp", "sales"}, Started: testNow.Add(-time.Hour), Closes: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
-	write(func(tx *store.Tx) error { return tx.StartRound(round) })
+	write(func(tx store.Txn) error { return tx.StartRound(round) })
 	// A round past its closing time, not closed yet, is not open.
-	write(func(tx *store.Tx) error {
+	write(func(tx store.Txn) error {
 		return tx.StartRound(&survey.Round{Survey: "old", Title: "过期调查", Questions: round.Questions, Audience: round.Audience,
 			Started: testNow.AddDate(0, 0, -9), Closes: testNow.Add(-time.Hour)})
 	})
 	emp, _ := e.st.Member("emp")
-	write(func(tx *store.Tx) error {
+	write(func(tx store.Txn) error {
 		return tx.PutAnswer(round, emp, survey.Answer{Values: map[string][]string{"q1": {"4"}}})
 	})
 	return e

@@ -61,7 +61,7 @@ func rulesProposed(t testing.TB) string {
 func rulesOctober(t *testing.T, e *testEnv) {
 	t.Helper()
 	ctx := context.Background()
-	_, _, err := e.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+	_, _, err := e.st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 		for i, x := range []struct {
 			behavior, category string
 			points             int64

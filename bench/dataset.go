@@ -191,7 +191,7 @@ func buildJifen(path string, d Dataset) error {
 	const chunk = 5000
 	batch := make([]jifen.Entry, 0, chunk)
 	flush := func() error {
-		_, _, err := st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+		_, _, err := st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 			for i := range batch {
 				if _, err := tx.Append(&batch[i]); err != nil {
 					return nil, err

@@ -15,7 +15,7 @@ import (
 // decides; every admin who may decide it (see deciders) gets a card with
 // Approve and Reject buttons. If nobody may, nothing is filed: a request
 // no one can decide would hold its points for ever.
-func (b *Bot) requestApproval(tx *store.Tx, plan awardPlan) (Response, error) {
+func (b *Bot) requestApproval(tx store.Txn, plan awardPlan) (Response, error) {
 	ids := make([]string, len(plan.receivers))
 	names := make([]string, len(plan.receivers))
 	for i, m := range plan.receivers {
@@ -124,7 +124,7 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 	if err != nil {
 		return Response{}, err
 	}
-	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		a, ok := tx.Approval(id)
 		if !ok {
 			return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.approval_not_found", id)

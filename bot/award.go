@@ -41,7 +41,7 @@ func (b *Bot) award(ctx context.Context, req Request, cmd Command, kind jifen.En
 // the limits and writes it (or, above the approval threshold, files it for
 // approval), in one transaction.
 func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, error) {
-	return b.write(ctx, key, func(tx *store.Tx) (Response, error) {
+	return b.write(ctx, key, func(tx store.Txn) (Response, error) {
 		if err := checkGiver(plan.giver, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
 		}
@@ -209,13 +209,13 @@ func errKeyOf(err error) string {
 
 // announce is the response to an applied award: a public announcement and
 // a notice to each receiver.
-func (b *Bot) announce(tx *store.Tx, plan awardPlan, ids []uint64, approval uint64) Response {
+func (b *Bot) announce(tx store.Txn, plan awardPlan, ids []uint64, approval uint64) Response {
 	return b.announceApproved(tx, plan, ids, approval, "")
 }
 
 // announceApproved is announce for an award an admin approved: the footer
 // names the request and who approved it.
-func (b *Bot) announceApproved(tx *store.Tx, plan awardPlan, ids []uint64, approval uint64, approver string) Response {
+func (b *Bot) announceApproved(tx store.Txn, plan awardPlan, ids []uint64, approval uint64, approver string) Response {
 	names := make([]string, len(plan.receivers))
 	for i, m := range plan.receivers {
 		names[i] = m.Name

@@ -244,7 +244,7 @@ func bigStore(b *testing.B, members, entries int) string {
 		next := func(first int) {
 			clock.Set(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(span / time.Duration(entries) * time.Duration(first)))
 		}
-		return storetest.Fill(st, entries, chunk, next, func(tx *store.Tx, i int) jifen.Entry {
+		return storetest.Fill(st, entries, chunk, next, func(tx store.Txn, i int) jifen.Entry {
 			c := cats[rng.IntN(len(cats))]
 			pts := int64(c.lo + rng.IntN(c.hi-c.lo+1))
 			kind := jifen.KindAward

@@ -225,8 +225,8 @@ func (b *Bot) ResolveName(token string) (jifen.Member, error) {
 // write runs fn as one idempotent store write and decodes its response.
 // The response is what the store keeps for the idempotency key, so a replay
 // answers exactly as the first delivery did.
-func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Response, error)) (Response, error) {
-	raw, replayed, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
+func (b *Bot) write(ctx context.Context, key string, fn func(tx store.Txn) (Response, error)) (Response, error) {
+	raw, replayed, err := b.st.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
 		resp, err := fn(tx)
 		if err != nil {
 			return nil, err
@@ -249,7 +249,7 @@ func (b *Bot) write(ctx context.Context, key string, fn func(tx *store.Tx) (Resp
 
 // queue writes notices to the outbox in tx, once for each platform. key,
 // the delivery's, names each message for the platform's duplicate check.
-func (b *Bot) queue(tx *store.Tx, key string, ns []Notice) error {
+func (b *Bot) queue(tx store.Txn, key string, ns []Notice) error {
 	for i, n := range ns {
 		body, err := json.Marshal(n.Message)
 		if err != nil {

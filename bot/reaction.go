@@ -40,7 +40,7 @@ func (b *Bot) ReactionThanks(ctx context.Context, giver, receiver jifen.Member, 
 func (b *Bot) UndoReactionThanks(ctx context.Context, giver jifen.Member, key, source string) Response {
 	// No idempotency key of its own: an entry is reversed at most once, so a
 	// redelivered removal finds nothing left to take back.
-	resp, err := b.write(ctx, "", func(tx *store.Tx) (Response, error) {
+	resp, err := b.write(ctx, "", func(tx store.Txn) (Response, error) {
 		raw, ok := tx.Seen(key)
 		if !ok {
 			return Response{}, nil

@@ -28,7 +28,7 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 	if reason == "" {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.revoke_reason")
 	}
-	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		orig, ok := tx.Entry(id)
 		if !ok {
 			return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.entry_not_found", id)
@@ -67,7 +67,7 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 //     (/redemptions reject or cancel, before the item is handed out), so an
 //     item is never handed out for points that were given back; a handed-out
 //     or imported redemption is not refunded at all.
-func (b *Bot) revocable(tx *store.Tx, e jifen.Entry) error {
+func (b *Bot) revocable(tx store.Txn, e jifen.Entry) error {
 	if e.Kind == jifen.KindRevoke {
 		if o, ok := tx.Entry(e.Reverses); ok && o.Kind == jifen.KindRedeem {
 			if r, ok := tx.RedemptionOf(o.ID); ok {

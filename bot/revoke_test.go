@@ -14,7 +14,7 @@ import (
 func (e *env) appendRaw(entry jifen.Entry) uint64 {
 	e.t.Helper()
 	var id uint64
-	if _, _, err := e.store.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
+	if _, _, err := e.store.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
 		var err error
 		id, err = tx.Append(&entry)
 		return nil, err
@@ -234,7 +234,7 @@ func TestRedemptionRevokedByAnOlderVersion(t *testing.T) {
 	e := newEnv(t)
 	e.give("wang", 150)
 	var entry, refund uint64
-	if _, _, err := e.store.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
+	if _, _, err := e.store.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
 		var err error
 		if entry, err = tx.Append(&jifen.Entry{Kind: jifen.KindRedeem, Receiver: "wang", Points: -100,
 			Behavior: store.RewardBehavior("training"), Reason: "培训课程", Quantity: 1}); err != nil {

@@ -76,7 +76,7 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		}
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_reward", name, names)
 	}
-	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
 		}
@@ -232,7 +232,7 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 	if err != nil {
 		return Response{}, err
 	}
-	return b.write(ctx, req.Key, func(tx *store.Tx) (Response, error) {
+	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		r, ok := tx.Redemption(id)
 		if !ok {
 			return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.redemption_not_found", id)

@@ -175,7 +175,7 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 		}
 	}
 	var r survey.Round
-	raw, replay, err := b.st.Write(ctx, key, func(tx *store.Tx) ([]byte, error) {
+	raw, replay, err := b.st.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
 		now := tx.Now()
 		r = survey.Round{Survey: s.ID, Title: s.Title, Intro: s.Intro, Questions: s.Questions, Anonymous: s.Anonymous,
 			MinGroup: s.MinGroup, Started: now, Closes: now.Add(s.OpenFor)}
@@ -238,7 +238,7 @@ func (b *Bot) answerSurvey(ctx context.Context, req Request, args []string) (Res
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.survey_answer_usage")
 	}
 	var card Message
-	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+	_, _, err := b.st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 		r, ok := tx.Round(sid, n)
 		if !ok || !r.Asked(req.Caller.ID) {
 			return nil, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_asked", args[0])
@@ -361,7 +361,7 @@ func (b *Bot) when(t time.Time) string { return t.In(b.st.Location()).Format("20
 // closeSurvey closes a survey's open round now and shows its results.
 func (b *Bot) closeSurvey(ctx context.Context, s *survey.Survey) (Response, error) {
 	var closed survey.Round
-	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+	_, _, err := b.st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 		r, ok := tx.LastRound(s.ID)
 		if !ok || !r.Closed.IsZero() {
 			return nil, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
@@ -587,7 +587,7 @@ func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 				msg := b.SurveyCard(&r, survey.Answer{}, b.t("survey.reminder", b.when(r.Closes)))
 				reminders = append(reminders, Notice{To: id, Message: msg})
 			}
-			claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
+			claimed, err := b.claimRound(ctx, &r, func(tx store.Txn, cur *survey.Round) error {
 				if cur.Reminded {
 					return errAlready
 				}
@@ -609,7 +609,7 @@ func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 			// of their own once the file holds no trace of who answered
 			// (scrubAfterClose); ResultsDue keeps them owed across a
 			// restart in between.
-			claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
+			claimed, err := b.claimRound(ctx, &r, func(tx store.Txn, cur *survey.Round) error {
 				if !cur.Closed.IsZero() {
 					return errAlready
 				}
@@ -643,7 +643,7 @@ func (b *Bot) announceResults(ctx context.Context, r survey.Round) ([]Notice, er
 	for _, m := range b.admins() {
 		ns = append(ns, Notice{To: m.ID, Message: msg})
 	}
-	claimed, err := b.claimRound(ctx, &r, func(tx *store.Tx, cur *survey.Round) error {
+	claimed, err := b.claimRound(ctx, &r, func(tx store.Txn, cur *survey.Round) error {
 		if !cur.ResultsDue {
 			return errAlready
 		}
@@ -678,8 +678,8 @@ var errAlready = jifen.Errorf(jifen.ECONFLICT, "err.survey_closed", "")
 
 // claimRound re-reads r in a write and applies fn; it reports false when
 // fn finds the work done already (errAlready).
-func (b *Bot) claimRound(ctx context.Context, r *survey.Round, fn func(*store.Tx, *survey.Round) error) (bool, error) {
-	_, _, err := b.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+func (b *Bot) claimRound(ctx context.Context, r *survey.Round, fn func(store.Txn, *survey.Round) error) (bool, error) {
+	_, _, err := b.st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 		cur, ok := tx.Round(r.Survey, r.N)
 		if !ok {
 			return nil, errAlready

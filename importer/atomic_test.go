@@ -48,7 +48,7 @@ func TestBadRowInTheMiddleImportsNothing(t *testing.T) {
 		{"points", "time,receiver,points\n2026-03-05,王芳,10\n2026-03-06,刘洋,十\n2026-03-07,王芳,5\n", "row 3", func(tb *Table) (int, error) {
 			es, err := Points(tb, st, cat, shanghai, now)
 			if err == nil {
-				_, _, err = st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+				_, _, err = st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 					for i := range es {
 						if _, err := tx.Append(&es[i]); err != nil {
 							return nil, err

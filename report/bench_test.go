@@ -150,7 +150,7 @@ func yearStore(b *testing.B, members, entries int) string {
 		const chunk = 10_000
 		// Recorded at the end of their chunk, counted at their own time.
 		next := func(first int) { clock.t = start.Add(span / time.Duration(entries) * time.Duration(first+chunk)) }
-		return storetest.Fill(st, entries, chunk, next, func(_ *store.Tx, i int) jifen.Entry {
+		return storetest.Fill(st, entries, chunk, next, func(_ store.Txn, i int) jifen.Entry {
 			bh := behaviors[rng.IntN(len(behaviors))]
 			pts := bh.Min + rng.Int64N(bh.Max-bh.Min+1)
 			kind := jifen.KindAward

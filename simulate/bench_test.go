@@ -100,7 +100,7 @@ func buildYear(path string, cfg *config.Config, loc *time.Location, members, ent
 	span := 360 * 24 * time.Hour
 	const chunk = 10_000
 	next := func(first int) { clock.t = start.Add(span / time.Duration(entries) * time.Duration(first+chunk)) }
-	return storetest.Fill(st, entries, chunk, next, func(tx *store.Tx, i int) jifen.Entry {
+	return storetest.Fill(st, entries, chunk, next, func(tx store.Txn, i int) jifen.Entry {
 		if i%1000 == 999 {
 			return jifen.Entry{Kind: jifen.KindRevoke, At: clock.t, Giver: "m0", Reverses: uint64(i - 10), Reason: "bench"}
 		}

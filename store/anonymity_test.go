@@ -32,7 +32,7 @@ var attackQuestions = []survey.Question{
 func startAnonymousRound(t *testing.T, s *Store, audience []jifen.Member) survey.Round {
 	t.Helper()
 	var r survey.Round
-	_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		r = survey.Round{Survey: "pulse", Title: "积分满意度", Questions: attackQuestions, Anonymous: true, MinGroup: 3,
 			Started: tx.Now(), Closes: tx.Now().Add(72 * time.Hour)}
 		for _, m := range audience {
@@ -48,7 +48,7 @@ func startAnonymousRound(t *testing.T, s *Store, audience []jifen.Member) survey
 
 // answerRound answers as the bot does: the round re-read in the write.
 func answerRound(s *Store, m jifen.Member, q, v string) error {
-	_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		r, ok := tx.Round("pulse", 1)
 		if !ok {
 			return nil, os.ErrNotExist
@@ -64,7 +64,7 @@ func answerRound(s *Store, m jifen.Member, q, v string) error {
 
 func closeTestRound(t *testing.T, s *Store) {
 	t.Helper()
-	_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		r, _ := tx.Round("pulse", 1)
 		return nil, tx.CloseRound(&r)
 	})

@@ -72,7 +72,7 @@ func (tx *Tx) Audit(r AuditRecord) error {
 // Audit appends r to the audit trail on its own (for an action that
 // writes nothing else: a sign-in, a refusal).
 func (s *Store) Audit(ctx context.Context, r AuditRecord) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) { return nil, tx.Audit(r) })
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) { return nil, tx.Audit(r) })
 	return err
 }
 

@@ -22,7 +22,7 @@ func TestAuditIsWrittenWithItsAction(t *testing.T) {
 	rec := AuditRecord{Actor: "hr", Action: "approval.approve", Object: "approval 7", Via: "slack"}
 	actx := WithAudit(ctx, rec)
 
-	if _, _, err := s.Write(actx, "k1", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(actx, "k1", func(tx *Tx) ([]byte, error) {
 		return nil, errors.New("refused")
 	}); err == nil {
 		t.Fatal("the failing write succeeded")
@@ -31,7 +31,7 @@ func TestAuditIsWrittenWithItsAction(t *testing.T) {
 		t.Fatalf("a failed write left audit records: %+v", got)
 	}
 	for range 2 { // the second is a replay of the first
-		if _, _, err := s.Write(actx, "k2", func(tx *Tx) ([]byte, error) {
+		if _, _, err := s.write(actx, "k2", func(tx *Tx) ([]byte, error) {
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "m1", Receiver: "m2", Points: 5, Behavior: "help"})
 			return nil, err
 		}); err != nil {

@@ -26,7 +26,7 @@ func (s *Store) RegisterCatalog(ctx context.Context, fingerprint string, content
 	if err != nil {
 		return 0, err
 	}
-	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		meta := tx.tx.Bucket(bucketMeta)
 		fk := []byte("catalog\x00" + fingerprint)
 		if v := meta.Get(fk); v != nil {

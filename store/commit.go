@@ -28,25 +28,31 @@ var ErrFailed = errors.New("store failed; jifen must be restarted")
 // idempotency key after the restart replays it if it was.
 var ErrOutcomeUnknown = jifen.Errorf(jifen.EINTERNAL, "err.store_failed")
 
-// WriteFunc is the body of a write. It runs inside the committer's
+// writeFunc is the body of a write. It runs inside the committer's
 // transaction, after every request queued before it. It must check
-// everything first and write only when it will succeed: a WriteFunc that
+// everything first and write only when it will succeed: a writeFunc that
 // returns an error after writing makes the whole batch roll back and re-run
 // one request per transaction, so its partial writes are never committed.
 // The result is what the caller gets back, and for an idempotent write what
 // every replay of the same key gets back.
-type WriteFunc func(tx *Tx) ([]byte, error)
+type writeFunc func(tx *Tx) ([]byte, error)
 
 type writeReq struct {
 	key      string
-	fn       WriteFunc
+	fn       writeFunc
 	res      []byte
 	replayed bool
 	err      error
 	done     chan struct{}
 }
 
-// Write runs fn in the next group commit and returns once the transaction is
+// Write runs fn in the next group commit and returns once the transaction
+// is durable on disk (Ledger.Write; write says how).
+func (s *Store) Write(ctx context.Context, key string, fn func(Txn) ([]byte, error)) (res []byte, replayed bool, err error) {
+	return s.write(ctx, key, func(tx *Tx) ([]byte, error) { return fn(tx) })
+}
+
+// write runs fn in the next group commit and returns once the transaction is
 // durable on disk. With a non-empty key the write is idempotent: if the key
 // was already recorded (within the idempotency window, across restarts) fn is
 // not run and the first result is returned with replayed = true. An error
@@ -55,7 +61,7 @@ type writeReq struct {
 //
 // After Close it returns ErrClosed; after a failed commit, ErrFailed. A
 // write of the batch whose commit failed returns ErrOutcomeUnknown.
-func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
+func (s *Store) write(ctx context.Context, key string, fn writeFunc) (res []byte, replayed bool, err error) {
 	if err := s.Err(); err != nil {
 		return nil, false, err
 	}
@@ -270,7 +276,7 @@ func (s *Store) fail(cause error) {
 }
 
 // call runs fn, turning a panic into an error that poisons the batch.
-func (tx *Tx) call(fn WriteFunc) (res []byte, err error) {
+func (tx *Tx) call(fn writeFunc) (res []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			tx.err = fmt.Errorf("write panicked: %v\n%s", p, debug.Stack())

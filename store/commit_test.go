@@ -28,7 +28,7 @@ func TestWritesAfterCloseReturnErrClosed(t *testing.T) {
 	errs := make(chan error, n)
 	for range n {
 		go func() {
-			_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) { return nil, nil })
+			_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) { return nil, nil })
 			errs <- err
 		}()
 	}
@@ -56,7 +56,7 @@ func TestWritesRacingCloseReturn(t *testing.T) {
 	for range n {
 		go func() {
 			<-start
-			_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+			_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 				_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 1})
 				return nil, err
 			})
@@ -117,7 +117,7 @@ func TestCommitFailureFailsTheStore(t *testing.T) {
 	}
 	award := func(key string) (bool, error) {
 		ran := false
-		_, _, err := s.Write(context.Background(), key, func(tx *Tx) ([]byte, error) {
+		_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
 			ran = true
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "m001", Receiver: "m000", Points: 5, Category: "c"})
 			return nil, err
@@ -192,7 +192,7 @@ func TestWritesQueuedBehindAFailedCommitReturn(t *testing.T) {
 	errs := make(chan error, 50)
 	for range 50 {
 		wg.Go(func() {
-			_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+			_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 				_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 1})
 				return nil, err
 			})

@@ -37,7 +37,7 @@ func TestDiskFullFailsTheStoreAndLosesNothingAnswered(t *testing.T) {
 	var failure error
 	for i := 0; i < 20_000 && failure == nil; i++ {
 		key := fmt.Sprintf("award-%05d", i)
-		_, _, err := s.Write(context.Background(), key, func(tx *Tx) ([]byte, error) {
+		_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "m001", Receiver: "m000", Points: 1, Category: "c", Reason: reason})
 			return nil, err
 		})
@@ -56,7 +56,7 @@ func TestDiskFullFailsTheStoreAndLosesNothingAnswered(t *testing.T) {
 	if !errors.Is(s.Err(), ErrFailed) || !errors.Is(s.Err(), syscall.ENOSPC) {
 		t.Fatalf("Err = %v, want ErrFailed from ENOSPC", s.Err())
 	}
-	if _, _, err := s.Write(context.Background(), "after", func(tx *Tx) ([]byte, error) { return nil, nil }); !errors.Is(err, ErrFailed) {
+	if _, _, err := s.write(context.Background(), "after", func(tx *Tx) ([]byte, error) { return nil, nil }); !errors.Is(err, ErrFailed) {
 		t.Fatalf("a write after the failure: %v", err)
 	}
 	s.Close()

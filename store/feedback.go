@@ -22,7 +22,7 @@ type Feedback struct {
 // AddFeedback stores feedback; key keeps a retried delivery from adding it
 // twice.
 func (s *Store) AddFeedback(ctx context.Context, key string, f Feedback) error {
-	_, _, err := s.Write(ctx, key, func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, key, func(tx *Tx) ([]byte, error) {
 		f.At = tx.Now()
 		raw, err := json.Marshal(f)
 		if err != nil {

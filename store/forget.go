@@ -24,7 +24,7 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 	if !ok {
 		return fmt.Errorf("no member %q", id)
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		// Entries: clear the text, keep the figures.
 		entries := tx.tx.Bucket(bucketEntries)
 		var rewrite [][2][]byte

@@ -26,7 +26,7 @@ func TestImportOfAnOlderEntryKeepsTheCapCount(t *testing.T) {
 	nov := jifen.PeriodOf(jifen.Month, clock.Now(), shanghai)
 	aug := jifen.PeriodOf(jifen.Month, effective, shanghai)
 	var inNov, inAug int
-	if _, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		inNov, _ = tx.Usage().BehaviorUse("r", "全勤", nov)
 		inAug, _ = tx.Usage().BehaviorUse("r", "全勤", aug)
 		return nil, nil
@@ -128,7 +128,7 @@ func TestForgetDropsTheKeysExpiryToo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if _, _, err := s.Write(ctx, "Ev"+m.ID, func(tx *Tx) ([]byte, error) { return []byte("给" + ms[i].Name + "加分"), nil }); err != nil {
+		if _, _, err := s.write(ctx, "Ev"+m.ID, func(tx *Tx) ([]byte, error) { return []byte("给" + ms[i].Name + "加分"), nil }); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -27,7 +27,7 @@ func TestLedgerSearch(t *testing.T) {
 	var ap Approval
 	var r Redemption
 	var e5, e6 uint64
-	if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if _, err := tx.AddApproval(&ap); err != nil {
 			return nil, err
 		}
@@ -51,7 +51,7 @@ func TestLedgerSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var e7 uint64
-	if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		var err error
 		e7, err = tx.RefundRedemption(&r, RedemptionRejected, jifen.Entry{Giver: "a"})
 		return nil, err

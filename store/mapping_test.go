@@ -34,7 +34,7 @@ func TestLongReadDoesNotHoldBackWrites(t *testing.T) {
 	written := make(chan error, 1)
 	go func() {
 		for range 400 {
-			if _, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+			if _, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 				_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 1, Reason: reason})
 				return nil, err
 			}); err != nil {

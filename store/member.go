@@ -204,7 +204,7 @@ func (s *Store) PutMembers(ctx context.Context, members []jifen.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, m := range members {
 			if err := tx.PutMember(m); err != nil {
 				return nil, err
@@ -226,7 +226,7 @@ var ErrPlatformIDTaken = errors.New("the member has another platform id, or anot
 // It returns the member as written.
 func (s *Store) LinkMember(ctx context.Context, id string, link jifen.Member) (jifen.Member, error) {
 	var out jifen.Member
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		m, ok := tx.Member(id)
 		if !ok {
 			return nil, fmt.Errorf("link member: no member %q", id)
@@ -272,7 +272,7 @@ func (s *Store) RegisterMember(ctx context.Context, m jifen.Member) error {
 	if m.ID == "" || m.Name == "" || !m.Role.Valid() {
 		return fmt.Errorf("register member: id, name and a valid role are required")
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if _, ok := tx.Member(m.ID); ok {
 			return nil, nil
 		}
@@ -293,7 +293,7 @@ func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []str
 	if m.Name == "" || !m.Role.Valid() || len(ids) == 0 || m.FeishuOpenID == "" && m.SlackID == "" {
 		return jifen.Member{}, fmt.Errorf("register member: ids, a name, a valid role and a platform id are required")
 	}
-	raw, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	raw, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		names := map[string]bool{}
 		var same *jifen.Member
 		err := tx.tx.Bucket(bucketMembers).ForEach(func(_, v []byte) error {

@@ -115,7 +115,7 @@ func (s *Store) Enqueue(ctx context.Context, msgs ...Outgoing) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, o := range msgs {
 			if _, err := tx.Enqueue(o); err != nil {
 				return nil, err
@@ -181,7 +181,7 @@ func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) 
 	if len(ids) == 0 {
 		return nil
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		b := tx.tx.Bucket(bucketOutbox)
 		for _, id := range ids {
 			k := outboxKey(platform, id)
@@ -201,7 +201,7 @@ func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) 
 // OutboxRetry counts a failed attempt at a message and holds it back until
 // notBefore. It reports the attempts made so far.
 func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, notBefore time.Time) (int, error) {
-	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		k := outboxKey(platform, id)
 		raw := tx.tx.Bucket(bucketOutbox).Get(k)
 		if raw == nil {

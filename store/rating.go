@@ -53,7 +53,7 @@ func (tx *Tx) putJSON(bucket, k []byte, v any) error {
 
 // putJSON stores items as JSON under their keys, in one transaction.
 func putJSON[T any](ctx context.Context, s *Store, bucket []byte, items []T, keyOf func(T) []byte) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, it := range items {
 			raw, err := json.Marshal(it)
 			if err != nil {

@@ -17,7 +17,7 @@ func TestTxPutRatingAndKPI(t *testing.T) {
 	r := jifen.Rating{Member: "a", Period: "2026-10", Grade: "A", Score: 4}
 	k := jifen.KPI{Name: "销售额", Period: "2026-10", Value: 12, Department: "销售部"}
 	for i := 0; i < 2; i++ {
-		_, replayed, err := s.Write(ctx, "import-1", func(tx *Tx) ([]byte, error) {
+		_, replayed, err := s.write(ctx, "import-1", func(tx *Tx) ([]byte, error) {
 			if err := tx.PutRating(r); err != nil {
 				return nil, err
 			}

@@ -19,7 +19,7 @@ func TestRedemptionPointsComeBackOnlyWithTheRedemption(t *testing.T) {
 	}
 	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "m001", Receiver: "m000", Points: 50})
 	var r Redemption
-	if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		id, err := tx.Append(&jifen.Entry{Kind: jifen.KindRedeem, Receiver: "m000", Points: -30, Behavior: RewardBehavior("mug"), Quantity: 1})
 		if err != nil {
 			return nil, err
@@ -30,7 +30,7 @@ func TestRedemptionPointsComeBackOnlyWithTheRedemption(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Giver: "m001", Reverses: r.Entry})
 		return nil, err
 	})
@@ -40,7 +40,7 @@ func TestRedemptionPointsComeBackOnlyWithTheRedemption(t *testing.T) {
 	if s.Balance("m000") != 20 {
 		t.Fatalf("balance %d", s.Balance("m000"))
 	}
-	if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.RefundRedemption(&r, RedemptionCancelled, jifen.Entry{Giver: "m001", Reason: "取消"})
 		return nil, err
 	}); err != nil {
@@ -51,7 +51,7 @@ func TestRedemptionPointsComeBackOnlyWithTheRedemption(t *testing.T) {
 		t.Fatalf("%+v balance %d", got, s.Balance("m000"))
 	}
 	// A closed redemption is not refunded twice.
-	if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.RefundRedemption(&got, RedemptionRejected, jifen.Entry{Giver: "m001"})
 		return nil, err
 	}); err == nil {

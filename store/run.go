@@ -13,7 +13,7 @@ import (
 // already (by an earlier process, or one racing this one). A job is
 // claimed just before it runs, so a restart never runs it twice.
 func (s *Store) ClaimRun(ctx context.Context, name string, fire time.Time) (bool, error) {
-	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		ok, err := tx.ClaimRun(name, fire)
 		if !ok || err != nil {
 			return []byte{0}, err
@@ -63,7 +63,7 @@ func (s *Store) FirstSeen(name string, now time.Time) time.Time {
 	if !seen.IsZero() {
 		return seen
 	}
-	res, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		if v := tx.tx.Bucket(bucketRuns).Get(key); v != nil {
 			return bytes.Clone(v), nil
 		}

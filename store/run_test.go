@@ -48,7 +48,7 @@ func TestTxClaimRunCommitsWithTheJobsWrites(t *testing.T) {
 	}
 	fire := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	job := func(fail error) (claimed bool, err error) {
-		_, _, err = s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		_, _, err = s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 			ok, err := tx.ClaimRun("celebrations", fire)
 			if !ok || err != nil {
 				return nil, err

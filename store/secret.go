@@ -40,7 +40,7 @@ func backupOmits(key []byte) bool {
 // secretKey returns the 32-byte key stored under name in the meta bucket,
 // creating it on first use.
 func (s *Store) secretKey(ctx context.Context, name []byte) ([]byte, error) {
-	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		meta := tx.tx.Bucket(bucketMeta)
 		if k := meta.Get(name); len(k) == 32 {
 			return append([]byte(nil), k...), nil
@@ -57,7 +57,7 @@ func (s *Store) secretKey(ctx context.Context, name []byte) ([]byte, error) {
 // RotateLinkKey replaces the link key with a new one: every link signed so
 // far is refused from then on.
 func (s *Store) RotateLinkKey(ctx context.Context) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
 			return nil, err

@@ -68,7 +68,7 @@ func members(n int) []jifen.Member {
 
 func appendEntry(t testing.TB, s *Store, e jifen.Entry) uint64 {
 	t.Helper()
-	res, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		id, err := tx.Append(&e)
 		return encodeU64(id), err
 	})
@@ -131,7 +131,7 @@ func TestAwardFiguresAndRevoke(t *testing.T) {
 		t.Fatalf("rank of m001 at -3 = %+v, want 8 / 8 and 2 / 2 in the department", r)
 	}
 	// A second revoke of the same entry is refused and writes nothing.
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Reverses: a})
 		return nil, err
 	})
@@ -171,7 +171,7 @@ func TestIdempotentWriteSurvivesRestart(t *testing.T) {
 	}
 	var runs atomic.Int32
 	write := func(s *Store) ([]byte, bool) {
-		res, replayed, err := s.Write(context.Background(), "slack:trigger:123.456", func(tx *Tx) ([]byte, error) {
+		res, replayed, err := s.write(context.Background(), "slack:trigger:123.456", func(tx *Tx) ([]byte, error) {
 			runs.Add(1)
 			id, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "r", Points: 10})
 			return fmt.Appendf(nil, "entry %d", id), err
@@ -215,18 +215,18 @@ func TestIdempotencyKeysExpire(t *testing.T) {
 	s := openTest(t, "", shanghai, clock)
 	ctx := context.Background()
 	noop := func(tx *Tx) ([]byte, error) { return []byte("ok"), nil }
-	if _, _, err := s.Write(ctx, "k1", noop); err != nil {
+	if _, _, err := s.write(ctx, "k1", noop); err != nil {
 		t.Fatal(err)
 	}
 	clock.Set(clock.Now().Add(47 * time.Hour))
-	if _, replayed, _ := s.Write(ctx, "k2", noop); replayed {
+	if _, replayed, _ := s.write(ctx, "k2", noop); replayed {
 		t.Fatal("k2 replayed")
 	}
 	if _, ok := s.Seen("k1"); !ok {
 		t.Fatal("k1 forgotten before the TTL")
 	}
 	clock.Set(clock.Now().Add(2 * time.Hour))
-	if _, _, err := s.Write(ctx, "k3", noop); err != nil {
+	if _, _, err := s.write(ctx, "k3", noop); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := s.Seen("k1"); ok {
@@ -244,7 +244,7 @@ func TestFailedWriteLeavesNothingAndSparesTheBatch(t *testing.T) {
 	var good atomic.Int32
 	for i := range 40 {
 		wg.Go(func() {
-			_, _, err := s.Write(ctx, fmt.Sprintf("k%d", i), func(tx *Tx) ([]byte, error) {
+			_, _, err := s.write(ctx, fmt.Sprintf("k%d", i), func(tx *Tx) ([]byte, error) {
 				if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "r", Points: 1}); err != nil {
 					return nil, err
 				}
@@ -292,7 +292,7 @@ func TestConcurrentCapHolds(t *testing.T) {
 	for w := range 64 {
 		wg.Go(func() {
 			for i := range 20 {
-				_, _, err := s.Write(ctx, fmt.Sprintf("w%d-%d", w, i), func(tx *Tx) ([]byte, error) {
+				_, _, err := s.write(ctx, fmt.Sprintf("w%d-%d", w, i), func(tx *Tx) ([]byte, error) {
 					p := jifen.PeriodOf(jifen.Month, tx.Now(), tx.Location())
 					if tx.Usage().Net("r", p)+3 > cap {
 						return nil, jifen.Errorf(jifen.ELIMIT, "err.receiver_max")
@@ -714,7 +714,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+				s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 					_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 1, Category: "c"})
 					return nil, err
 				})

@@ -91,7 +91,7 @@ func TestPutAnswerToAnAnonymousRound(t *testing.T) {
 func TestImportOfEntriesIsAllOrNothing(t *testing.T) {
 	s := openTest(t, "", shanghai, nil)
 	appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: "r", Points: 5})
-	_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		for _, e := range []jifen.Entry{
 			{Kind: jifen.KindImport, Receiver: "r", Points: 10},
 			{Kind: jifen.KindRevoke, Reverses: 99}, // no such entry

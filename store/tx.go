@@ -14,7 +14,7 @@ import (
 	"jifen/rules"
 )
 
-// Tx is a write transaction handed to a WriteFunc. Reads through it see
+// Tx is a write transaction handed to a write's function. Reads through it see
 // every earlier write of the same batch.
 type Tx struct {
 	tx     *bolt.Tx

@@ -16,9 +16,9 @@ import (
 // nothing, damages one record behind the store's back and checks that
 // Verify names that damage, and nothing else.
 
-func mustWrite(t *testing.T, s *Store, fn WriteFunc) {
+func mustWrite(t *testing.T, s *Store, fn writeFunc) {
 	t.Helper()
-	if _, _, err := s.Write(context.Background(), "", fn); err != nil {
+	if _, _, err := s.write(context.Background(), "", fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,7 +126,7 @@ func TestVerifyFindsAnApprovalWithoutItsEntries(t *testing.T) {
 
 func idemStore(t *testing.T) *Store {
 	s := openTest(t, "", shanghai, nil)
-	if _, _, err := s.Write(context.Background(), "Ev1", func(tx *Tx) ([]byte, error) { return []byte("ok"), nil }); err != nil {
+	if _, _, err := s.write(context.Background(), "Ev1", func(tx *Tx) ([]byte, error) { return []byte("ok"), nil }); err != nil {
 		t.Fatal(err)
 	}
 	verifyClean(t, s)

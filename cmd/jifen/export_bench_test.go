@@ -85,7 +85,7 @@ func ledgerStore(b *testing.B, n int) string {
 		}
 		rng := rand.New(rand.NewPCG(9, 9))
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-		return storetest.Fill(st, n, 10_000, nil, func(_ *store.Tx, i int) jifen.Entry {
+		return storetest.Fill(st, n, 10_000, nil, func(_ store.Txn, i int) jifen.Entry {
 			bh := cfg.Rules.Behaviors[rng.IntN(len(cfg.Rules.Behaviors))]
 			return jifen.Entry{Kind: jifen.KindImport, Effective: start.Add(time.Duration(i) * 30 * time.Second), Giver: "hr_li",
 				Receiver: people[rng.IntN(len(people))].ID, Points: bh.Min, Category: bh.Category, Behavior: bh.ID,

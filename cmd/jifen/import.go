@@ -72,7 +72,7 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 			return err
 		}
 		bar.phase("writing")
-		_, _, err = a.store.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+		_, _, err = a.store.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 			ids := map[uint64]uint64{} // the file's ids → the new ones
 			for i := range es {
 				bar.set(i + 1)

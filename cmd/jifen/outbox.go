@@ -150,7 +150,7 @@ func (q *queueChunked) finish(ctx context.Context) error {
 	if q.claim == "" {
 		return q.flush(ctx)
 	}
-	_, _, err := q.st.Write(ctx, "", func(tx *store.Tx) ([]byte, error) {
+	_, _, err := q.st.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
 		ok, err := tx.ClaimRun(q.claim, q.fire)
 		if err != nil {
 			return nil, err

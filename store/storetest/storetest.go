@@ -40,12 +40,12 @@ func Cached(tb testing.TB, name string, build func(path string) error) string {
 // Fill appends n entries to st, chunk of them to a transaction. Before each
 // transaction next is called with the index of its first entry (to move a
 // clock, say), if not nil; entry makes the i-th entry.
-func Fill(st *store.Store, n, chunk int, next func(first int), entry func(tx *store.Tx, i int) jifen.Entry) error {
+func Fill(st *store.Store, n, chunk int, next func(first int), entry func(tx store.Txn, i int) jifen.Entry) error {
 	for done := 0; done < n; done += chunk {
 		if next != nil {
 			next(done)
 		}
-		_, _, err := st.Write(context.Background(), "", func(tx *store.Tx) ([]byte, error) {
+		_, _, err := st.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
 			for i := done; i < done+chunk && i < n; i++ {
 				e := entry(tx, i)
 				if _, err := tx.Append(&e); err != nil {
