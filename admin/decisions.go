@@ -120,7 +120,7 @@ var _ = template.Must(layout.New("decisions").Parse(`{{with .Result}}
 <h2>{{call .T "admin.decisions.approvals"}}</h2>
 {{if .Approvals}}<div class="scroll"><table>
 <tr><th>#</th><th>{{call .T "admin.decisions.col.giver"}}</th><th>{{call .T "admin.decisions.col.receivers"}}</th><th>{{call .T "admin.decisions.col.points"}}</th><th>{{call .T "admin.decisions.col.behavior"}}</th><th>{{call .T "admin.decisions.col.reason"}}</th><th>{{call .T "admin.decisions.col.created"}}</th><th></th></tr>
-{{range .Approvals}}<tr id="approval-{{.ID}}"><td>A{{.ID}}</td><td>{{.Giver}}</td><td>{{.Receivers}}</td><td class="n">{{.Points}}</td><td>{{.Behavior}}</td><td>{{.Reason}}</td><td>{{.Created}}</td>
+{{range .Approvals}}<tr id="approval-{{.ID}}"><td>A{{.ID}}</td><td>{{.Giver}}</td><td>{{.Receivers}}</td><td class="n">{{.Points}}</td><td>{{.Behavior}}</td><td class="text">{{.Reason}}</td><td>{{.Created}}</td>
 <td>{{if .Own}}<span class="note">{{call $.T "admin.decisions.own_approval"}}</span>{{else}}{{template "decisionforms" .Forms}}{{end}}</td></tr>
 {{end}}</table></div>
 {{if .MoreApprovals}}<p class="note">{{call .T "admin.decisions.more" (len .Approvals)}}</p>{{end}}

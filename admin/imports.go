@@ -137,7 +137,7 @@ var _ = template.Must(layout.New("imports").Parse(`{{with .Result}}<p id="result
 {{- if .Bad}}<p><strong>{{call .T "admin.imports.bad_intro" (len .Bad)}}</strong></p>
 <div class="scroll"><table class="bad">
 <tr><th>{{call .T "admin.imports.col.row"}}</th><th>{{call .T "admin.imports.col.reason"}}</th></tr>
-{{range .Bad}}<tr><td class="n">{{.Row}}</td><td>{{.Reason}}</td></tr>
+{{range .Bad}}<tr><td class="n">{{.Row}}</td><td class="text">{{.Reason}}</td></tr>
 {{end}}</table></div>{{end}}
 {{- if .Summary}}<p>{{.Summary}}</p>{{end}}
 {{- range .Notes}}<p class="note">{{.}}</p>{{end}}

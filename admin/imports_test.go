@@ -111,7 +111,7 @@ func TestImportRatingsXLSX(t *testing.T) {
 	if w.Code != http.StatusBadRequest {
 		t.Errorf("a file with a bad row: %d, want 400", w.Code)
 	}
-	mustContain(t, w, `<table class="bad">`, `<td class="n">3</td><td>grade &#34;E&#34;: want A, B, C or D</td>`,
+	mustContain(t, w, `<table class="bad">`, `<td class="n">3</td><td class="text">grade &#34;E&#34;: want A, B, C or D</td>`,
 		"ratings.xlsx cannot be imported: nothing was written.", "1 bad row: fix every one")
 	if strings.Contains(w.Body.String(), `id="confirm"`) || strings.Contains(w.Body.String(), `name="ticket"`) {
 		t.Errorf("a file with a bad row can be confirmed:\n%s", w.Body)
@@ -359,7 +359,7 @@ func TestImportEveryKind(t *testing.T) {
 		{"members",
 			[][]any{{"id", "name", "department", "role", "joined", "email"}, {"zhou", "周杰", "销售部", "", "2024-03-01", "zhou@example.com"}, {"emp", "张伟", "研发部", "manager", "", ""}},
 			[][]any{{"id", "name", "department", "role", "joined", "email"}, {"zhou", "周杰", "销售部", "", "2024-03-01", "zhou@example.com"}, {"emp", "张伟", "研发部", "boss", "", ""}},
-			`<td class="n">3</td><td>role &#34;boss&#34;: want admin, manager or employee</td>`,
+			`<td class="n">3</td><td class="text">role &#34;boss&#34;: want admin, manager or employee</td>`,
 			func(t *testing.T, e *testEnv) {
 				m, ok := e.st.Member("zhou")
 				if !ok || m.Name != "周杰" || m.Department != "销售部" || m.Role != jifen.RoleEmployee || m.Joined.Format(time.DateOnly) != "2024-03-01" {
@@ -373,7 +373,7 @@ func TestImportEveryKind(t *testing.T) {
 		{"ratings",
 			impRatingsGood,
 			[][]any{{"成员", "周期", "分数"}, {"hr", "2026-10", "4.5"}, {"nobody", "2026-10", "3"}},
-			`<td class="n">3</td><td>no member &#34;nobody&#34;</td>`,
+			`<td class="n">3</td><td class="text">no member &#34;nobody&#34;</td>`,
 			func(t *testing.T, e *testEnv) {
 				if rs := e.st.Ratings("2026-10"); len(rs) != 3 {
 					t.Errorf("ratings %+v", rs)
@@ -382,7 +382,7 @@ func TestImportEveryKind(t *testing.T) {
 		{"kpis",
 			[][]any{{"name", "period", "value", "department"}, {"销售额", "2026-10", "1,280,000", "销售部"}, {"满意度", "2026-Q4", 4.6, ""}},
 			[][]any{{"name", "period", "value"}, {"销售额", "2026-10", "1,280,000"}, {"满意度", "2026-W40", 4.6}},
-			`<td class="n">3</td><td>period &#34;2026-W40&#34;: want 2026-10, 2026-Q4 or 2026</td>`,
+			`<td class="n">3</td><td class="text">period &#34;2026-W40&#34;: want 2026-10, 2026-Q4 or 2026</td>`,
 			func(t *testing.T, e *testEnv) {
 				ks := e.st.KPIs("2026-10")
 				if len(ks) != 1 || ks[0].Value != 1_280_000 || ks[0].Department != "销售部" || len(e.st.KPIs("2026-Q4")) != 1 {
@@ -392,7 +392,7 @@ func TestImportEveryKind(t *testing.T) {
 		{"points",
 			[][]any{{"time", "receiver", "points", "giver", "reason"}, {"2026-11-02 10:00", "emp", 5, "mgr", "migrated"}, {"2026-10-15", "张伟", -2, "", ""}},
 			[][]any{{"time", "receiver", "points"}, {"2026-11-02 10:00", "emp", 5}, {"2027-01-01", "emp", 3}},
-			`<td class="n">3</td><td>time &#34;2027-01-01&#34; is in the future</td>`,
+			`<td class="n">3</td><td class="text">time &#34;2027-01-01&#34; is in the future</td>`,
 			func(t *testing.T, e *testEnv) {
 				h := e.st.History("emp", 10)
 				if e.st.Balance("emp") != 3 || len(h) != 2 || h[0].Kind != jifen.KindImport || h[0].RuleVersion != 1 {
@@ -486,7 +486,7 @@ func TestImportConfirmRechecks(t *testing.T) {
 	if w.Code != http.StatusConflict {
 		t.Errorf("confirm after a change: %d, want 409", w.Code)
 	}
-	mustContain(t, w, "ratings.csv no longer passes the checks", `<td class="n">2</td><td>no member &#34;周杰&#34;</td>`)
+	mustContain(t, w, "ratings.csv no longer passes the checks", `<td class="n">2</td><td class="text">no member &#34;周杰&#34;</td>`)
 	if rs := e.st.Ratings("2026-10"); len(rs) != 0 || len(impAudit(e)) != 0 {
 		t.Errorf("wrote %+v", rs)
 	}
@@ -615,7 +615,7 @@ func TestImportReasonsTranslated(t *testing.T) {
 	b := e.browser(t)
 	b.signIn(e.s, "hr")
 	w := impPreview(b, "ratings", "ratings.xlsx", impXLSX(t, [][]any{{"member", "period", "grade"}, {"hr", "2026-10", "E"}}))
-	mustContain(t, w, `<td class="n">2</td><td>等级 &#34;E&#34;：应为 A、B、C 或 D</td>`, "ratings.xlsx 无法导入：未写入任何内容。")
+	mustContain(t, w, `<td class="n">2</td><td class="text">等级 &#34;E&#34;：应为 A、B、C 或 D</td>`, "ratings.xlsx 无法导入：未写入任何内容。")
 }
 
 // The imports pages on the demo company's year (JIFEN_DEMO_STORE, made by

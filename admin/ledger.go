@@ -484,7 +484,7 @@ var _ = template.Must(layout.New("ledger").Parse(`<p class="note">{{call .T "adm
 {{- if .Rows}}
 <div class="scroll"><table>
 <tr><th>#</th><th>{{call .T "admin.ledger.col.time"}}</th><th>{{call .T "admin.ledger.col.giver"}}</th><th>{{call .T "admin.ledger.col.receiver"}}</th><th>{{call .T "admin.ledger.col.points"}}</th><th>{{call .T "admin.ledger.col.behavior"}}</th><th>{{call .T "admin.ledger.col.reason"}}</th><th>{{call .T "admin.ledger.col.kind"}}</th><th>{{call .T "admin.ledger.col.status"}}</th></tr>
-{{range .Rows}}<tr><td><a href="/admin/ledger/{{.ID}}">{{.ID}}</a></td><td>{{.Time}}{{with .Recorded}}<br><small class="note">{{.}}</small>{{end}}</td><td>{{.Giver}}</td><td>{{.Receiver}}</td><td class="n">{{.Points}}</td><td>{{.Behavior}}</td><td>{{.Reason}}</td><td>{{.Kind}}</td><td>{{range $i, $s := .Status}}{{if $i}}<br>{{end}}{{if $s.Href}}<a href="{{$s.Href}}">{{$s.Text}}</a>{{else}}{{$s.Text}}{{end}}{{end}}</td></tr>
+{{range .Rows}}<tr><td><a href="/admin/ledger/{{.ID}}">{{.ID}}</a></td><td>{{.Time}}{{with .Recorded}}<br><small class="note">{{.}}</small>{{end}}</td><td>{{.Giver}}</td><td>{{.Receiver}}</td><td class="n">{{.Points}}</td><td>{{.Behavior}}</td><td class="text">{{.Reason}}</td><td>{{.Kind}}</td><td>{{range $i, $s := .Status}}{{if $i}}<br>{{end}}{{if $s.Href}}<a href="{{$s.Href}}">{{$s.Text}}</a>{{else}}{{$s.Text}}{{end}}{{end}}</td></tr>
 {{end}}</table></div>
 {{- end}}
 <p>{{with .Newest}}<a href="{{.}}">{{call $.T "admin.ledger.newest"}}</a> {{end}}{{with .Older}}<a href="{{.}}">{{call $.T "admin.ledger.older"}}</a>{{end}}</p>

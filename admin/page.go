@@ -48,7 +48,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 a.button,button{display:inline-block;padding:.5em 1em;border:1px solid #d0d7de;border-radius:6px;background:#fff;color:#1f2328;text-decoration:none;font:inherit;cursor:pointer}
 ul.links{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.75em}
 table{border-collapse:collapse;background:#fff}
-th,td{text-align:left;padding:.4em .8em;border:1px solid #d0d7de}
+th,td{text-align:left;padding:.4em .8em;border:1px solid #d0d7de;word-break:keep-all;overflow-wrap:break-word}
+td.text{word-break:normal;min-width:10em}
 form{display:inline}
 </style></head>
 <body>
