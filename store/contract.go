@@ -66,9 +66,8 @@ type Ledger interface {
 	SessionKey(ctx context.Context) ([]byte, error)
 	RotateLinkKey(ctx context.Context) error
 
-	// Whole-ledger passes: export, verify.
-	ScanEntries(fn func(e *jifen.Entry) error) error
-	ForEachEntry(fn func(e *jifen.Entry) error) error
+	// Verify recomputes every figure from the entries and checks the
+	// records refer to each other as they must.
 	Verify() (VerifyReport, error)
 
 	// Now is the store's clock (UTC); Location the zone periods are in.
@@ -113,6 +112,11 @@ type Reader interface {
 	Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool)
 	EntryCount() int
 	HasEntries() bool
+	// ForEachEntry passes every entry, whole, in id order (export);
+	// ScanEntries passes the fields analyses read, by receiver then id
+	// (reports).
+	ScanEntries(fn func(e *jifen.Entry) error) error
+	ForEachEntry(fn func(e *jifen.Entry) error) error
 	LedgerIDs(f LedgerFilter) ([]uint64, error)
 	LedgerRows(ids []uint64, fn func(r *LedgerRow) error) error
 
