@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"jifen"
 	"jifen/bot"
 	"jifen/config"
-	"jifen/locale"
 	"jifen/store"
 )
 
@@ -523,52 +521,5 @@ func TestDecisionsAccess(t *testing.T) {
 	decChat(t, e, "mgr", "/redemptions fulfil R1")
 	if rs := e.st.Redemptions("emp", 10); rs[0].Status != store.RedemptionFulfilled || rs[0].FulfilledBy != "mgr" {
 		t.Errorf("redemption = %+v", rs)
-	}
-}
-
-// BenchmarkDecisionsDemo opens the decisions page as the example's HR
-// admin on the demo company's store (JIFEN_DEMO_STORE, made by `jifen demo
-// --config config.example.yaml`).
-func BenchmarkDecisionsDemo(b *testing.B) {
-	path := os.Getenv("JIFEN_DEMO_STORE")
-	if path == "" {
-		b.Skip("JIFEN_DEMO_STORE is not set")
-	}
-	cfg, err := config.Load("../config.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP.PublicURL = "https://jifen.example.com"
-	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
-	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var admin jifen.Member
-	for _, x := range st.Members() {
-		if x.Role == jifen.RoleAdmin && !x.Bot && x.Left.IsZero() {
-			admin = x
-			break
-		}
-	}
-	rec := httptest.NewRecorder()
-	s.startSession(rec, admin.ID, platformSlack)
-	for b.Loop() {
-		r := httptest.NewRequest("GET", "/admin/decisions", nil)
-		r.Host = "jifen.example.com"
-		for _, c := range rec.Result().Cookies() {
-			r.AddCookie(c)
-		}
-		w := httptest.NewRecorder()
-		s.Handler().ServeHTTP(w, r)
-		if w.Code != http.StatusOK {
-			b.Fatalf("%d", w.Code)
-		}
-		b.ReportMetric(float64(strings.Count(w.Body.String(), "<form method=\"post\" action=\"/admin/decisions/")), "forms")
 	}
 }

@@ -94,19 +94,24 @@ func newTestEnv(t *testing.T, edit func(*config.Config)) *testEnv {
 // browser keeps cookies between requests to the console, as a browser
 // does (paths are not told apart: the console's cookies do not clash).
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	h       http.Handler
 	cookies map[string]*http.Cookie
 }
 
-func (e *testEnv) browser(t *testing.T) *browser {
+func (e *testEnv) browser(t testing.TB) *browser {
 	return &browser{t: t, h: e.s.Handler(), cookies: map[string]*http.Cookie{}}
 }
 
 // do sends a request as from a page of the console itself (same origin).
 func (b *browser) do(method, target string, header http.Header) *httptest.ResponseRecorder {
 	b.t.Helper()
-	r := httptest.NewRequest(method, target, nil)
+	return b.serve(httptest.NewRequest(method, target, nil), header)
+}
+
+// serve sends r with the browser's cookies and header, and keeps the
+// cookies the console sets.
+func (b *browser) serve(r *http.Request, header http.Header) *httptest.ResponseRecorder {
 	r.Host = "jifen.example.com"
 	for k, v := range header {
 		r.Header[k] = v
@@ -157,24 +162,8 @@ func (b *browser) upload(target string, form url.Values, filename string, conten
 // send is do with a body, from the console's own origin.
 func (b *browser) send(method, target, ctype string, body io.Reader) *httptest.ResponseRecorder {
 	b.t.Helper()
-	r := httptest.NewRequest(method, target, body)
-	r.Host = "jifen.example.com"
-	r.Header.Set("Content-Type", ctype)
-	r.Header.Set("Origin", "https://jifen.example.com")
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for _, c := range b.cookies {
-		r.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	b.h.ServeHTTP(w, r)
-	for _, c := range w.Result().Cookies() {
-		if c.MaxAge < 0 {
-			delete(b.cookies, c.Name)
-		} else {
-			b.cookies[c.Name] = c
-		}
-	}
-	return w
+	return b.serve(httptest.NewRequest(method, target, body), http.Header{"Content-Type": {ctype},
+		"Origin": {"https://jifen.example.com"}, "Sec-Fetch-Site": {"same-origin"}})
 }
 
 // signIn gives the browser a session for member, as if they had signed in

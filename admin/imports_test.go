@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,8 +19,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"jifen"
-	"jifen/bot"
-	"jifen/config"
 	"jifen/importer"
 	"jifen/locale"
 	"jifen/store"
@@ -623,34 +619,8 @@ func TestImportReasonsTranslated(t *testing.T) {
 // confirmation writes): previews of every member's ratings for a year,
 // of a thousand points and of the members, and a ratings import confirmed.
 func BenchmarkImportDemo(b *testing.B) {
-	src := os.Getenv("JIFEN_DEMO_STORE")
-	if src == "" {
-		b.Skip("JIFEN_DEMO_STORE is not set")
-	}
-	raw, err := os.ReadFile(src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "jifen.db")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.Load("../config.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP.PublicURL = "https://jifen.example.com"
-	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
-	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	bt := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: 1, Language: locale.ZH})
-	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH, Bot: bt})
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := openDemo(b, true)
+	st := d.st
 	var admin jifen.Member
 	var active []jifen.Member
 	now := st.Now()
@@ -681,12 +651,7 @@ func BenchmarkImportDemo(b *testing.B) {
 	}
 	files := []struct{ kind, name string }{{"ratings", "ratings.xlsx"}, {"points", "points.csv"}, {"members", "members.csv"}}
 	data := map[string][]byte{"ratings": impXLSX(b, ratings), "points": impCSV(points), "members": impCSV(members)}
-	br := &browser{t: &testing.T{}, h: s.Handler(), cookies: map[string]*http.Cookie{}}
-	rec := httptest.NewRecorder()
-	s.startSession(rec, admin.ID, platformSlack)
-	for _, c := range rec.Result().Cookies() {
-		br.cookies[c.Name] = c
-	}
+	br := d.browser(b, admin)
 	for _, f := range files {
 		b.Run("preview-"+f.kind, func(b *testing.B) {
 			for b.Loop() {

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -621,45 +619,9 @@ func TestLedgerInChinese(t *testing.T) {
 // department's month, a member's year, a behavior's quarter, an entry,
 // and an export of a month.
 func BenchmarkLedgerDemo(b *testing.B) {
-	path := os.Getenv("JIFEN_DEMO_STORE")
-	if path == "" {
-		b.Skip("JIFEN_DEMO_STORE is not set")
-	}
-	cfg, err := config.Load("../config.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP.PublicURL = "https://jifen.example.com"
-	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
-	// Exports are recorded in the audit trail: the demo store is read
-	// from a copy.
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	path = filepath.Join(b.TempDir(), "demo.db")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH})
-	if err != nil {
-		b.Fatal(err)
-	}
-	find := func(role jifen.Role) jifen.Member {
-		for _, x := range st.Members() {
-			if x.Role == role && !x.Bot && x.Left.IsZero() && x.Department != "" {
-				return x
-			}
-		}
-		b.Fatalf("no %s", role)
-		return jifen.Member{}
-	}
-	admin, manager := find(jifen.RoleAdmin), find(jifen.RoleManager)
+	d := openDemo(b, true) // exports are recorded in the audit trail
+	st := d.st
+	admin, manager := d.member(b, jifen.RoleAdmin), d.member(b, jifen.RoleManager)
 	loc := st.Location()
 	now := st.Now()
 	month := jifen.PeriodOf(jifen.Month, now, loc).Previous(loc).Key
@@ -674,31 +636,25 @@ func BenchmarkLedgerDemo(b *testing.B) {
 	}
 	entry := st.EntryCount() / 2
 	for _, c := range []struct {
-		name, who, target string
+		name string
+		who  jifen.Member
+		path string
 	}{
-		{"admin/all", admin.ID, "/admin/ledger"},
-		{"admin/department-month", admin.ID, ledgerURL("/admin/ledger", "department", manager.Department, "period", month)},
-		{"admin/member-year", admin.ID, ledgerURL("/admin/ledger", "member", someone, "period", year)},
-		{"admin/behavior-quarter", admin.ID, ledgerURL("/admin/ledger", "behavior", "good_review", "period", quarter)},
-		{"admin/entry", admin.ID, fmt.Sprintf("/admin/ledger/%d", entry)},
-		{"admin/export-month-csv", admin.ID, ledgerURL("/admin/ledger/export", "period", month, "format", "csv")},
-		{"admin/export-year-xlsx", admin.ID, ledgerURL("/admin/ledger/export", "period", year, "format", "xlsx")},
-		{"manager/all", manager.ID, "/admin/ledger"},
-		{"manager/month", manager.ID, ledgerURL("/admin/ledger", "period", month)},
+		{"admin/all", admin, "/admin/ledger"},
+		{"admin/department-month", admin, ledgerURL("/admin/ledger", "department", manager.Department, "period", month)},
+		{"admin/member-year", admin, ledgerURL("/admin/ledger", "member", someone, "period", year)},
+		{"admin/behavior-quarter", admin, ledgerURL("/admin/ledger", "behavior", "good_review", "period", quarter)},
+		{"admin/entry", admin, fmt.Sprintf("/admin/ledger/%d", entry)},
+		{"admin/export-month-csv", admin, ledgerURL("/admin/ledger/export", "period", month, "format", "csv")},
+		{"admin/export-year-xlsx", admin, ledgerURL("/admin/ledger/export", "period", year, "format", "xlsx")},
+		{"manager/all", manager, "/admin/ledger"},
+		{"manager/month", manager, ledgerURL("/admin/ledger", "period", month)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			rec := httptest.NewRecorder()
-			s.startSession(rec, c.who, platformSlack)
+			br := d.browser(b, c.who)
 			for b.Loop() {
-				r := httptest.NewRequest("GET", c.target, nil)
-				r.Host = "jifen.example.com"
-				for _, ck := range rec.Result().Cookies() {
-					r.AddCookie(ck)
-				}
-				w := httptest.NewRecorder()
-				s.Handler().ServeHTTP(w, r)
-				if w.Code != 200 && !(c.name == "admin/entry" && w.Code == 404) {
-					b.Fatalf("%s: %d %s", c.target, w.Code, w.Body)
+				if w := br.get(c.path); w.Code != http.StatusOK && !(c.name == "admin/entry" && w.Code == http.StatusNotFound) {
+					b.Fatalf("%s: %d %s", c.path, w.Code, w.Body)
 				}
 			}
 		})

@@ -453,63 +453,22 @@ func TestRulesSection(t *testing.T) {
 // made by `jifen demo --config config.example.yaml`), as of its clock now.
 // The floor sub-benchmark is simulate.Run alone on the same store.
 func BenchmarkRulesSimulateDemo(b *testing.B) {
-	path := os.Getenv("JIFEN_DEMO_STORE")
-	if path == "" {
-		b.Skip("JIFEN_DEMO_STORE is not set")
-	}
-	cfg, err := config.Load("../config.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP.PublicURL = "https://jifen.example.com"
-	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
-	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var admin jifen.Member
-	for _, x := range st.Members() {
-		if x.Role == jifen.RoleAdmin && !x.Bot && x.Left.IsZero() {
-			admin = x
-			break
-		}
-	}
+	d := openDemo(b, false)
+	st, cfg := d.st, d.cfg
+	br := d.browser(b, d.member(b, jifen.RoleAdmin))
 	proposed := rulesProposed(b)
 	year := jifen.PeriodOf(jifen.Year, st.Now(), st.Location())
-	form := url.Values{"catalog": {proposed}, "period": {year.Key}}.Encode()
-	rec := httptest.NewRecorder()
-	s.startSession(rec, admin.ID, platformSlack)
+	form := url.Values{"catalog": {proposed}, "period": {year.Key}}
 	b.Run("page", func(b *testing.B) {
 		for b.Loop() {
-			r := httptest.NewRequest("POST", "/admin/rules/simulate", strings.NewReader(form))
-			r.Host = "jifen.example.com"
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.Header.Set("Origin", "https://jifen.example.com")
-			for _, c := range rec.Result().Cookies() {
-				r.AddCookie(c)
-			}
-			w := httptest.NewRecorder()
-			s.Handler().ServeHTTP(w, r)
-			if w.Code != 200 {
+			if w := br.post("/admin/rules/simulate", form); w.Code != http.StatusOK {
 				b.Fatalf("%d\n%.2000s", w.Code, w.Body)
 			}
 		}
 	})
 	b.Run("catalog", func(b *testing.B) {
 		for b.Loop() {
-			r := httptest.NewRequest("GET", "/admin/rules", nil)
-			r.Host = "jifen.example.com"
-			for _, c := range rec.Result().Cookies() {
-				r.AddCookie(c)
-			}
-			w := httptest.NewRecorder()
-			s.Handler().ServeHTTP(w, r)
-			if w.Code != 200 {
+			if w := br.get("/admin/rules"); w.Code != http.StatusOK {
 				b.Fatalf("%d", w.Code)
 			}
 		}

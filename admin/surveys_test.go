@@ -4,16 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
 	"jifen"
 	"jifen/bot"
 	"jifen/config"
-	"jifen/locale"
-	"jifen/store"
 	"jifen/survey"
 )
 
@@ -189,71 +185,4 @@ func TestSurveysAccess(t *testing.T) {
 	mustContain(t, w, "There is no survey “nope” in the config.")
 	w = b.get("/admin/surveys/pulse/2")
 	mustContain(t, w, "Survey pulse has no round 2.")
-}
-
-// BenchmarkMembersSurveysDemo opens the members list, the surveys and the
-// latest round's results on the demo company's store (JIFEN_DEMO_STORE,
-// made by `jifen demo --config config.example.yaml`), as the example's HR
-// admin and a manager.
-func BenchmarkMembersSurveysDemo(b *testing.B) {
-	path := os.Getenv("JIFEN_DEMO_STORE")
-	if path == "" {
-		b.Skip("JIFEN_DEMO_STORE is not set")
-	}
-	cfg, err := config.Load("../config.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP.PublicURL = "https://jifen.example.com"
-	cfg.Slack.Enabled, cfg.Feishu.Enabled = false, false
-	st, err := store.Open(path, store.Options{Location: cfg.Location, NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(context.Background(), Options{Store: st, Config: cfg, Language: locale.ZH})
-	if err != nil {
-		b.Fatal(err)
-	}
-	first := func(role jifen.Role) jifen.Member {
-		for _, m := range st.Members() {
-			if m.Role == role && !m.Bot && m.Left.IsZero() {
-				return m
-			}
-		}
-		b.Fatalf("no %s", role)
-		return jifen.Member{}
-	}
-	rounds := st.Rounds(cfg.Surveys[0].ID)
-	if len(rounds) == 0 {
-		b.Fatal("the demo has no survey round")
-	}
-	latest := fmt.Sprintf("/admin/surveys/%s/%d", cfg.Surveys[0].ID, rounds[len(rounds)-1].N)
-	for _, c := range []struct {
-		name, target string
-		role         jifen.Role
-	}{
-		{"members/admin", "/admin/members?left=1", jifen.RoleAdmin},
-		{"members/manager", "/admin/members", jifen.RoleManager},
-		{"surveys", "/admin/surveys", jifen.RoleAdmin},
-		{"results", latest, jifen.RoleAdmin},
-	} {
-		m := first(c.role)
-		b.Run(c.name, func(b *testing.B) {
-			rec := httptest.NewRecorder()
-			s.startSession(rec, m.ID, platformSlack)
-			for b.Loop() {
-				r := httptest.NewRequest("GET", c.target, nil)
-				r.Host = "jifen.example.com"
-				for _, ck := range rec.Result().Cookies() {
-					r.AddCookie(ck)
-				}
-				w := httptest.NewRecorder()
-				s.Handler().ServeHTTP(w, r)
-				if w.Code != 200 {
-					b.Fatalf("%s: %d", c.target, w.Code)
-				}
-			}
-		})
-	}
 }
