@@ -279,7 +279,7 @@ func (s *Server) syncPreview(w http.ResponseWriter, r *http.Request, v *Viewer) 
 // when it writes anything.
 func (s *Server) syncPlanView(p roster.Platform, plan roster.Plan) syncView {
 	view := syncView{Platform: string(p), T: s.t}
-	view.Changes, view.Notes, view.Summary = s.planLines(p, plan)
+	view.Changes, view.Notes, view.Summary = plan.Lines(p, true, s.t)
 	if len(plan.Write) > 0 {
 		view.Apply = s.t("admin.sync.apply_cli", string(p))
 		view.Digest, view.Token = planDigest(plan), random()
@@ -381,64 +381,6 @@ func sameMember(a, b jifen.Member) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
-}
-
-// planLines words a plan as `jifen members sync --dry-run` prints it: a
-// line per change, one per note, and the summary.
-func (s *Server) planLines(from roster.Platform, plan roster.Plan) (changes, notes, summary []string) {
-	t := s.t
-	dept := func(d string) string {
-		if d == "" {
-			return t("sync.no_department")
-		}
-		return d
-	}
-	pid := func(mb jifen.Member) string {
-		if from == roster.Slack {
-			return mb.SlackID
-		}
-		return mb.FeishuOpenID
-	}
-	for _, c := range plan.Changes {
-		mb := c.Member
-		switch c.Kind {
-		case roster.New:
-			changes = append(changes, t("sync.new", mb.ID, mb.Name, dept(mb.Department), mb.Role, pid(mb)))
-		case roster.Linked:
-			changes = append(changes, t("sync.linked_"+c.By, mb.ID, mb.Name, pid(mb)))
-		case roster.Email:
-			changes = append(changes, t("sync.email", mb.ID, mb.Name, mb.Email))
-		case roster.Department:
-			changes = append(changes, t("sync.department", mb.ID, mb.Name, dept(c.From), dept(mb.Department)))
-		case roster.Manager:
-			changes = append(changes, t("sync.manager", mb.ID, mb.Name, dept(mb.Department)))
-		case roster.Left:
-			changes = append(changes, t("sync.left", mb.ID, mb.Name, mb.Left.Format(time.DateOnly)))
-		}
-	}
-	for _, n := range plan.Notes {
-		mb := n.Member
-		switch n.Kind {
-		case roster.ConfigDepartment:
-			notes = append(notes, t("sync.note.department", mb.ID, mb.Name, n.Value, dept(mb.Department)))
-		case roster.ConfigRole:
-			notes = append(notes, t("sync.note.role", mb.ID, mb.Name, dept(n.Value), mb.Role))
-		case roster.Taken:
-			notes = append(notes, t("sync.note.taken", mb.ID, mb.Name, n.Value, pid(mb)))
-		case roster.Returned:
-			notes = append(notes, t("sync.note.returned", mb.ID, mb.Name, mb.Left.Format(time.DateOnly)))
-		}
-	}
-	if plan.Bots > 0 || plan.Inactive > 0 {
-		summary = append(summary, t("sync.skipped", plan.Bots, plan.Inactive))
-	}
-	if len(plan.Write) == 0 {
-		return changes, notes, append(summary, t("sync.nothing", t("sync.platform."+string(from))))
-	}
-	return changes, notes, append(summary,
-		t("sync.summary", plan.Count(roster.New), plan.Count(roster.Linked), plan.Count(roster.Email),
-			plan.Count(roster.Department), plan.Count(roster.Manager), plan.Count(roster.Left)),
-		t("sync.dry_run", len(plan.Write)))
 }
 
 // tokenLike matches what platform credentials look like: Slack tokens,

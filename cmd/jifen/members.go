@@ -91,63 +91,11 @@ func planSync(ctx context.Context, a *app, p poster, from roster.Platform) (rost
 // printPlan prints a sync's changes and notes, one a line, and a summary.
 func printPlan(w io.Writer, lang string, from roster.Platform, plan roster.Plan, dry bool) {
 	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
-	platformName := t("sync.platform." + string(from))
-	fmt.Fprintln(w, t("sync.header", platformName))
-	dept := func(s string) string {
-		if s == "" {
-			return t("sync.no_department")
+	fmt.Fprintln(w, t("sync.header", t("sync.platform."+string(from))))
+	changes, notes, summary := plan.Lines(from, dry, t)
+	for _, lines := range [][]string{changes, notes, summary} {
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
 		}
-		return s
-	}
-	pid := func(mb jifen.Member) string {
-		if from == roster.Slack {
-			return mb.SlackID
-		}
-		return mb.FeishuOpenID
-	}
-	for _, c := range plan.Changes {
-		mb := c.Member
-		switch c.Kind {
-		case roster.New:
-			fmt.Fprintln(w, t("sync.new", mb.ID, mb.Name, dept(mb.Department), mb.Role, pid(mb)))
-		case roster.Linked:
-			fmt.Fprintln(w, t("sync.linked_"+c.By, mb.ID, mb.Name, pid(mb)))
-		case roster.Email:
-			fmt.Fprintln(w, t("sync.email", mb.ID, mb.Name, mb.Email))
-		case roster.Department:
-			fmt.Fprintln(w, t("sync.department", mb.ID, mb.Name, dept(c.From), dept(mb.Department)))
-		case roster.Manager:
-			fmt.Fprintln(w, t("sync.manager", mb.ID, mb.Name, dept(mb.Department)))
-		case roster.Left:
-			fmt.Fprintln(w, t("sync.left", mb.ID, mb.Name, mb.Left.Format(time.DateOnly)))
-		}
-	}
-	for _, n := range plan.Notes {
-		mb := n.Member
-		switch n.Kind {
-		case roster.ConfigDepartment:
-			fmt.Fprintln(w, t("sync.note.department", mb.ID, mb.Name, n.Value, dept(mb.Department)))
-		case roster.ConfigRole:
-			fmt.Fprintln(w, t("sync.note.role", mb.ID, mb.Name, dept(n.Value), mb.Role))
-		case roster.Taken:
-			fmt.Fprintln(w, t("sync.note.taken", mb.ID, mb.Name, n.Value, pid(mb)))
-		case roster.Returned:
-			fmt.Fprintln(w, t("sync.note.returned", mb.ID, mb.Name, mb.Left.Format(time.DateOnly)))
-		}
-	}
-	if plan.Bots > 0 || plan.Inactive > 0 {
-		fmt.Fprintln(w, t("sync.skipped", plan.Bots, plan.Inactive))
-	}
-	switch {
-	case len(plan.Write) == 0:
-		fmt.Fprintln(w, t("sync.nothing", platformName))
-	case dry:
-		fmt.Fprintln(w, t("sync.summary", plan.Count(roster.New), plan.Count(roster.Linked), plan.Count(roster.Email),
-			plan.Count(roster.Department), plan.Count(roster.Manager), plan.Count(roster.Left)))
-		fmt.Fprintln(w, t("sync.dry_run", len(plan.Write)))
-	default:
-		fmt.Fprintln(w, t("sync.summary", plan.Count(roster.New), plan.Count(roster.Linked), plan.Count(roster.Email),
-			plan.Count(roster.Department), plan.Count(roster.Manager), plan.Count(roster.Left)))
-		fmt.Fprintln(w, t("sync.applied", len(plan.Write)))
 	}
 }
