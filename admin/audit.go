@@ -59,7 +59,7 @@ type auditView struct {
 
 // auditActions are the actions the filter offers (prefixes: "import"
 // selects every import).
-var auditActions = []string{"sign_in", "sign_out", "import", "approval", "redemption", "members", "ledger"}
+var auditActions = []string{"sign_in", "sign_out", "import", "approval", "redemption", "members", "ledger", "forbidden"}
 
 // auditPage lists the records, newest first, a page at a time, filtered
 // by member (id or name) and kind of action.

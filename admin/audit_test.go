@@ -93,3 +93,27 @@ func TestAuditTrailPages(t *testing.T) {
 		t.Errorf("the last page links further:\n%s", w.Body)
 	}
 }
+
+// An action refused to a signed-in member by their role is recorded; a
+// page they may not read is not, nor anything asked signed out.
+func TestAuditRefusedActions(t *testing.T) {
+	e := newTestEnv(t, nil)
+	m := e.browser(t)
+	m.signIn(e.s, "mgr")
+	if w := m.post("/admin/decisions/redemptions/7/approve", url.Values{"token": {"x"}}); w.Code != http.StatusForbidden {
+		t.Fatalf("a manager's decision: %d", w.Code)
+	}
+	if w := m.get("/admin/audit"); w.Code != http.StatusForbidden {
+		t.Fatalf("a manager's audit page: %d", w.Code)
+	}
+	if w := e.browser(t).post("/admin/imports/confirm", nil); w.Code != http.StatusForbidden {
+		t.Fatalf("signed out: %d", w.Code)
+	}
+	recs := e.st.AuditLog(store.AuditFilter{})
+	if len(recs) != 1 {
+		t.Fatalf("records = %+v", recs)
+	}
+	if r := recs[0]; r.Actor != "mgr" || r.Action != "forbidden" || r.Outcome != "refused" || r.Object != "POST /admin/decisions/redemptions/{id}/approve" {
+		t.Errorf("record = %+v", r)
+	}
+}

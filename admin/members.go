@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -335,7 +336,7 @@ func (s *Server) syncApply(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		s.content(w, http.StatusBadGateway, v, title, s.t("admin.sync.platform_error", name), "member_sync", syncView{T: s.t})
 		return
 	}
-	ctx := s.auditContext(r.Context(), v, "members.sync", s.t("admin.sync.object", from, len(plan.Write)))
+	ctx := s.auditContext(r.Context(), v, "members.sync", fmt.Sprintf("%s (%d members)", from, len(plan.Write)))
 	raw, _, err := s.st.Write(ctx, "console.members.sync:"+token, func(tx store.Txn) ([]byte, error) {
 		if planDigest(plan) != digest {
 			return nil, errSyncStale

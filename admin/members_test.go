@@ -512,7 +512,7 @@ func TestMembersSyncApply(t *testing.T) {
 	memLacks(t, w.Body.String(), "Apply these changes")
 
 	w = b.get("/admin/audit")
-	mustContain(t, w, "synced the members with a directory", "slack: 3 members")
+	mustContain(t, w, "synced the members with a directory", "slack (3 members)")
 }
 
 // A plan that changed since the preview (the directory, or the members)

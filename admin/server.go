@@ -204,6 +204,11 @@ func (s *Server) page(pattern string, min jifen.Role, h PageHandler) {
 			if min == jifen.RoleAdmin {
 				text = s.t("admin.forbidden_admins")
 			}
+			if r.Method == http.MethodPost {
+				// An action refused to a signed-in member is on the record;
+				// reading a page is not.
+				s.record(r.Context(), store.AuditRecord{Actor: v.Member.ID, Action: "forbidden", Object: pattern, Outcome: "refused", Via: v.Platform})
+			}
 			s.render(w, http.StatusForbidden, "message", pageData{Title: s.t("admin.forbidden_title"), Text: text, Viewer: v})
 			return
 		}

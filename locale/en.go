@@ -786,7 +786,6 @@ var en = map[string]string{
 	"admin.sync.bad_form":          "This form is incomplete: open the preview again and apply from there.",
 	"admin.sync.stale":             "The directory or the members changed since the preview: nothing was written. Here is the sync as it stands now; check it and apply again.",
 	"admin.sync.failed":            "The sync could not be written; nothing was changed. The error is in the server's log.",
-	"admin.sync.object":            "%[1]s: %[2]d {2:member|members}",
 	"admin.surveys.col.round":      "Round",
 	"admin.surveys.col.started":    "Started",
 	"admin.surveys.col.closes":     "Closes or closed",
@@ -1103,4 +1102,5 @@ var en = map[string]string{
 	"admin.imports.why.sep":              "; ",
 	"admin.imports.until":                "Confirm by %[1]s; after that, upload the file again.",
 	"admin.decisions.reason_placeholder": "reason (optional)",
+	"admin.audit.action.forbidden":       "was refused an action",
 }

@@ -786,7 +786,6 @@ var zh = map[string]string{
 	"admin.sync.bad_form":          "表单不完整：请重新打开预览，再从那里应用。",
 	"admin.sync.stale":             "预览之后通讯录或成员已有变化：未写入任何内容。下面是当前的同步结果，请核对后再次应用。",
 	"admin.sync.failed":            "同步未能写入，没有任何修改。错误已记入服务器日志。",
-	"admin.sync.object":            "%[1]s：%[2]d 名成员",
 	"admin.surveys.col.round":      "轮次",
 	"admin.surveys.col.started":    "开始时间",
 	"admin.surveys.col.closes":     "截止/结束时间",
@@ -1103,4 +1102,5 @@ var zh = map[string]string{
 	"admin.imports.why.sep":              "；",
 	"admin.imports.until":                "请在 %[1]s 之前确认；之后需重新上传文件。",
 	"admin.decisions.reason_placeholder": "原因（可选）",
+	"admin.audit.action.forbidden":       "操作被拒绝",
 }
