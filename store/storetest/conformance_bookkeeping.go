@@ -54,6 +54,18 @@ func testRuns(t *testing.T, open Opener) {
 		})
 		return claimed, err
 	}
+	// A write sees its own claim.
+	e.write(func(tx store.Txn) error {
+		first, err := tx.ClaimRun("twice", fire)
+		if err != nil {
+			return err
+		}
+		second, err := tx.ClaimRun("twice", fire)
+		if !first || second || err != nil {
+			t.Errorf("one write claiming a fire twice: %v then %v (%v); want true then false", first, second, err)
+		}
+		return err
+	})
 	if _, err := job(errRefused); !errors.Is(err, errRefused) {
 		t.Fatalf("failing job: %v", err)
 	}
@@ -125,6 +137,25 @@ func testRunsConcurrent(t *testing.T, open Opener) {
 	if won.Load() != 1 {
 		t.Errorf("%d of 16 claimers won, want 1", won.Load())
 	}
+	// The first sight of a job, by sixteen replicas at once, each at its
+	// own time: one time is recorded, and every replica is told it.
+	seen := make([]time.Time, 16)
+	together(len(seen), func(i int) {
+		_ = e.st.Read(e.ctx, func(r store.Reader) error {
+			seen[i] = r.FirstSeen("new-job", fire.Add(time.Duration(i)*time.Minute))
+			return nil
+		})
+	})
+	for i, s := range seen {
+		if !s.Equal(seen[0]) || s.Before(fire) || !s.Before(fire.Add(16*time.Minute)) {
+			t.Fatalf("replica %d first saw the job at %v, replica 0 at %v: want one time for all", i, s, seen[0])
+		}
+	}
+	e.read(func(r store.Reader) {
+		if got := r.FirstSeen("new-job", fire.Add(time.Hour)); !got.Equal(seen[0]) {
+			t.Errorf("FirstSeen afterwards = %v, want %v", got, seen[0])
+		}
+	})
 	e.read(func(r store.Reader) {
 		if n := r.EntryCount(); n != 1 || !r.LastRun("bonus").Equal(fire) {
 			t.Errorf("claims in their jobs' writes: %d entries, last run %v; want 1", n, r.LastRun("bonus"))

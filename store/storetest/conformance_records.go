@@ -563,6 +563,9 @@ func testRatingsAndKPIs(t *testing.T, open Opener) {
 			if err := tx.PutRating(jifen.Rating{Member: "zhao", Period: "2026-11", Grade: "A", Score: 4}); err != nil {
 				return nil, err
 			}
+			if err := tx.PutKPI(jifen.KPI{Name: "nps", Period: "2026-11", Department: "客服部", Value: 45}); err != nil {
+				return nil, err
+			}
 			return nil, tx.PutKPI(jifen.KPI{Name: "nps", Period: "2026-11", Value: 40})
 		}); err != nil {
 			t.Fatal(err)
@@ -598,7 +601,8 @@ func testRatingsAndKPIs(t *testing.T, open Opener) {
 			{"KPIs(2026-1)", len(r.KPIs("2026-1")), 0},
 			{"AllKPIs", r.AllKPIs(), []jifen.KPI{{Name: "nps", Period: "2026-10", Value: 30},
 				{Name: "revenue", Period: "2026-10", Value: 100}, {Name: "revenue", Period: "2026-10", Department: "销售部", Value: 65},
-				{Name: "nps", Period: "2026-11", Value: 40}, {Name: "revenue", Period: "2026-11", Value: 120}}},
+				{Name: "nps", Period: "2026-11", Value: 40}, {Name: "nps", Period: "2026-11", Department: "客服部", Value: 45},
+				{Name: "revenue", Period: "2026-11", Value: 120}}},
 		} {
 			if !reflect.DeepEqual(c.got, c.want) {
 				t.Errorf("%s = %+v,\nwant %+v", c.name, c.got, c.want)
