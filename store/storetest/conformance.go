@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"ReadAndClock", testReadAndClock},
+		{"Close", testClose},
 		{"Members", testMembers},
 		{"MemberSync", testMemberSync},
 		{"MemberLink", testMemberLink},

@@ -43,6 +43,12 @@ func testIdempotency(t *testing.T, open Opener) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("the function ran %d times for one key, want 1", n)
 	}
+	// Platforms deliver again for hours (Feishu, about seven): a key is
+	// remembered for a day at least.
+	e.clock.Add(23 * time.Hour)
+	if res, replayed, err := e.st.Write(e.ctx, "k1", award("a", "late", &calls)); err != nil || !replayed || string(res) != "first" {
+		t.Fatalf("the same key 23 hours later: %q replayed=%v %v", res, replayed, err)
+	}
 	if n, bal := e.count(), e.balance("a"); n != 1 || bal != 5 {
 		t.Fatalf("after a replay: %d entries, balance %d; want 1 and 5", n, bal)
 	}
@@ -213,6 +219,31 @@ func testReadAndClock(t *testing.T, open Opener) {
 	case <-e.st.Failed():
 		t.Error("Failed is closed on a healthy store")
 	default:
+	}
+}
+
+// Closed, a store takes no write and fails its readiness check; closing
+// it again is harmless.
+func testClose(t *testing.T, open Opener) {
+	c := &Clock{}
+	c.Set(utc(2026, 11, 10, 2, 0, 0))
+	st := open(t, jifen.ClockFunc(c.Now), shanghai)
+	ctx := context.Background()
+	if _, _, err := st.Write(ctx, "before", func(store.Txn) ([]byte, error) { return []byte("ok"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	ran := false
+	if _, _, err := st.Write(ctx, "after", func(store.Txn) ([]byte, error) { ran = true; return nil, nil }); err == nil || ran {
+		t.Errorf("a write after Close: ran %v, err %v; want an error and nothing run", ran, err)
+	}
+	if err := st.Ping(); err == nil {
+		t.Error("Ping after Close reports the store ready")
+	}
+	if err := st.Close(); err != nil {
+		t.Errorf("Close again: %v", err)
 	}
 }
 
