@@ -48,6 +48,9 @@ type Ledger interface {
 	AddFeedback(ctx context.Context, key string, f Feedback) error
 	RegisterCatalog(ctx context.Context, fingerprint string, content any) (int, error)
 	ClaimRun(ctx context.Context, name string, fire time.Time) (bool, error)
+	// FirstSeen is when the scheduler first saw a job: now, recorded, the
+	// first time it is asked.
+	FirstSeen(name string, now time.Time) time.Time
 	Audit(ctx context.Context, r AuditRecord) error
 
 	// The outbox: messages queued by writes, sent by one sender at a time
@@ -144,7 +147,6 @@ type Reader interface {
 	// Bookkeeping.
 	Seen(key string) ([]byte, bool)
 	LastRun(name string) time.Time
-	FirstSeen(name string, now time.Time) time.Time
 	CatalogVersions() ([]CatalogVersion, error)
 	AuditLog(f AuditFilter) []AuditRecord
 }

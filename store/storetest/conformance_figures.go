@@ -355,14 +355,18 @@ func testFigures(t *testing.T, open Opener) {
 
 	// The entries, whole and from the index.
 	var all []jifen.Entry
-	if err := e.st.ForEachEntry(func(en *jifen.Entry) error { all = append(all, *en); return nil }); err != nil {
+	if err := e.st.Read(e.ctx, func(r store.Reader) error {
+		return r.ForEachEntry(func(en *jifen.Entry) error { all = append(all, *en); return nil })
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(all, m.entries) {
 		t.Errorf("ForEachEntry gives %d entries, not those appended", len(all))
 	}
 	var scanned []jifen.Entry
-	if err := e.st.ScanEntries(func(en *jifen.Entry) error { scanned = append(scanned, *en); return nil }); err != nil {
+	if err := e.st.Read(e.ctx, func(r store.Reader) error {
+		return r.ScanEntries(func(en *jifen.Entry) error { scanned = append(scanned, *en); return nil })
+	}); err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(scanned, func(a, b jifen.Entry) int { return cmp.Compare(a.ID, b.ID) })

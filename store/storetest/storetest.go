@@ -1,4 +1,5 @@
-// Package storetest builds the large stores benchmarks read, once, and
+// Package storetest holds the conformance suite every store passes (Run)
+// and builds the large stores benchmarks read, once, and
 // keeps them between runs. It is imported by tests only.
 package storetest
 
