@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -211,8 +212,9 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 	if err := s.commit(ctx, ptx); err != nil {
 		var pe *pgconn.PgError
 		switch {
-		case errors.As(err, &pe):
-			// The server answered: the transaction did not commit.
+		case errors.As(err, &pe) && !sessionEnded(pe):
+			// The server refused the commit: the transaction did not
+			// commit (a serialization failure is retried).
 			return nil, false, pe
 		case pgconn.SafeToRetry(err):
 			// Nothing was sent: COMMIT never reached the server.
@@ -228,13 +230,24 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 // returned as it is.
 func (s *Store) beforeCommit(ctx context.Context, conn *pgx.Conn, err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) || ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return err
-	}
-	if conn.IsClosed() {
+	case errors.As(err, &pe) && !sessionEnded(pe):
+		return err
+	case errors.As(err, &pe) || conn.IsClosed():
 		return &lostConn{err}
 	}
 	return err
+}
+
+// sessionEnded reports whether the server ended the session with this
+// error (it was shut down, the backend terminated, the connection broke)
+// rather than refusing one statement. At COMMIT such an error may come
+// after the commit was recorded: the outcome is unknown.
+func sessionEnded(pe *pgconn.PgError) bool {
+	return pe.Severity == "FATAL" || pe.Severity == "PANIC" ||
+		strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
 }
 
 // call runs fn, turning a panic into an error.
