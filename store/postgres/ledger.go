@@ -235,13 +235,31 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 		periods, kinds, members, extras = append(periods, k.period), append(kinds, k.kind), append(members, k.member), append(extras, k.extra)
 		nets, pluses, minuses, counts = append(nets, a.Net), append(pluses, a.Plus), append(minuses, a.Minus), append(counts, a.Count)
 	}
-	if len(keys) > 0 {
+	// A revoke takes back figures its entry made, which exist; an upsert
+	// would not do, as PostgreSQL checks a row's constraints before it
+	// finds the conflict, and a revoke's delta is negative.
+	revoke := e.Kind == jifen.KindRevoke
+	if len(keys) > 0 && !revoke {
 		if _, err := tx.exec(`INSERT INTO aggregates AS a (period, kind, member, extra, net, plus, minus, count)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
 			ON CONFLICT (period, kind, member, extra) DO UPDATE SET net = a.net + excluded.net,
 				plus = a.plus + excluded.plus, minus = a.minus + excluded.minus, count = a.count + excluded.count`,
 			periods, kinds, members, extras, nets, pluses, minuses, counts); err != nil {
 			return err
+		}
+	}
+	if len(keys) > 0 && revoke {
+		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus,
+				minus = a.minus + d.minus, count = a.count + d.count
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+				AS d (period, kind, member, extra, net, plus, minus, count)
+			WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`,
+			periods, kinds, members, extras, nets, pluses, minuses, counts)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != int64(len(keys)) {
+			return fmt.Errorf("append: the figures of entry %d are missing %d of %d aggregates", e.Reverses, int64(len(keys))-tag.RowsAffected(), len(keys))
 		}
 	}
 	bkeys := make([]behKey, 0, len(behs))
@@ -256,7 +274,7 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 		bperiods, bmembers, bbehaviors = append(bperiods, k.period), append(bmembers, k.member), append(bbehaviors, k.behavior)
 		times, points = append(times, u.times), append(points, u.points)
 	}
-	if len(bkeys) > 0 {
+	if len(bkeys) > 0 && !revoke {
 		if _, err := tx.exec(`INSERT INTO behavior_use AS b (period, member, behavior, times, points)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[])
 			ON CONFLICT (period, member, behavior) DO UPDATE SET times = b.times + excluded.times,
@@ -265,7 +283,19 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 			return err
 		}
 	}
-	if e.Kind != jifen.KindRevoke {
+	if len(bkeys) > 0 && revoke {
+		tag, err := tx.exec(`UPDATE behavior_use AS b SET times = b.times + d.times, points = b.points + d.points
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[]) AS d (period, member, behavior, times, points)
+			WHERE b.period = d.period AND b.member = d.member AND b.behavior = d.behavior`,
+			bperiods, bmembers, bbehaviors, times, points)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != int64(len(bkeys)) {
+			return fmt.Errorf("append: the per-behavior use of entry %d is missing", e.Reverses)
+		}
+	}
+	if !revoke {
 		return nil
 	}
 	// A revoked award leaves no trace in the figures.
@@ -300,8 +330,20 @@ func (tx *Tx) applyStock(e *jifen.Entry) error {
 	if units == 0 {
 		return nil
 	}
-	_, err := tx.exec(`INSERT INTO stock AS s (item, used) VALUES ($1, $2)
-		ON CONFLICT (item) DO UPDATE SET used = s.used + excluded.used`, item, units)
+	var err error
+	if units > 0 {
+		_, err = tx.exec(`INSERT INTO stock AS s (item, used) VALUES ($1, $2)
+			ON CONFLICT (item) DO UPDATE SET used = s.used + excluded.used`, item, units)
+	} else {
+		// A refund: the row exists, and an upsert's negative row would
+		// fail its check before the conflict is found.
+		var tag pgconn.CommandTag
+		tag, err = tx.exec("UPDATE stock SET used = used + $2 WHERE item = $1", item, units)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = fmt.Errorf("stock of %q would go below zero", item)
+			tx.err = err
+		}
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23514" {
 		if pe.ConstraintName == "stock_used_check" {

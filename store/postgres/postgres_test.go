@@ -204,3 +204,15 @@ func TestPanicInWriteRollsBack(t *testing.T) {
 		t.Fatal("a panicking write left its entry")
 	}
 }
+
+func sqlConn(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func itoa(v uint64) string { return fmt.Sprint(v) }
