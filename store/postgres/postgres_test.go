@@ -61,6 +61,7 @@ func sqlValue[T any](t *testing.T, url, q string, args ...any) T {
 }
 
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	ms, err := migrations()
 	if err != nil {
@@ -108,6 +109,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 }
 
 func TestNewerSchemaIsRefused(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	s.Close()
 	sqlValue[int32](t, url, "INSERT INTO schema_version (version, name) VALUES (999, '0999_future.sql') RETURNING version")
@@ -118,6 +120,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 }
 
 func TestAnotherTimeZoneIsRefused(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	s.Close()
 	_, err := Open(context.Background(), url, Options{Location: time.UTC})
@@ -127,6 +130,7 @@ func TestAnotherTimeZoneIsRefused(t *testing.T) {
 }
 
 func TestBadURLHidesThePassword(t *testing.T) {
+	t.Parallel()
 	_, err := Open(context.Background(), "postgres://u:s3cret@host:notaport/db", Options{})
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("bad URL: %v", err)
@@ -134,6 +138,7 @@ func TestBadURLHidesThePassword(t *testing.T) {
 }
 
 func TestWriteIsIdempotent(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	ctx := context.Background()
 	runs := 0
@@ -182,6 +187,7 @@ func TestWriteIsIdempotent(t *testing.T) {
 }
 
 func TestWriteAfterCloseFails(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	s.Close()
 	if _, _, err := s.Write(context.Background(), "", func(*Tx) ([]byte, error) { return nil, nil }); !errors.Is(err, ErrClosed) {
@@ -190,6 +196,7 @@ func TestWriteAfterCloseFails(t *testing.T) {
 }
 
 func TestPanicInWriteRollsBack(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	_, _, err := s.Write(context.Background(), "k", func(tx *Tx) ([]byte, error) {
 		if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 5}); err != nil {

@@ -47,6 +47,7 @@ func race(t *testing.T, stores []*Store, n int, fn func(i int) WriteFunc) (won, 
 // Two replicas, 64 racing awards to one receiver whose monthly cap allows
 // 10 of them: exactly 10 win, and the month holds the cap, not more.
 func TestRacingAwardsNeverExceedAReceiversCap(t *testing.T) {
+	t.Parallel()
 	for _, replicas := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) {
 			url := pgtest.DB(t)
@@ -83,6 +84,7 @@ func TestRacingAwardsNeverExceedAReceiversCap(t *testing.T) {
 // replicas: the giver's figure does not exist when they start (a phantom
 // for each of them), and still only the allowance is given.
 func TestRacingAwardsNeverExceedAGiversAllowance(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	stores := []*Store{openAt(t, url), openAt(t, url)}
 	month := jifen.PeriodOf(jifen.Month, testNow, shanghai)
@@ -107,6 +109,7 @@ func TestRacingAwardsNeverExceedAGiversAllowance(t *testing.T) {
 // A per-behavior limit (at most 3 times a week) with racing awards of two
 // replicas.
 func TestRacingAwardsNeverExceedABehaviorLimit(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	stores := []*Store{openAt(t, url), openAt(t, url)}
 	week := jifen.PeriodOf(jifen.Week, testNow, shanghai)
@@ -128,6 +131,7 @@ func TestRacingAwardsNeverExceedABehaviorLimit(t *testing.T) {
 // application's check lets 2 through; and without it the database itself
 // refuses a third.
 func TestRacingRedemptionsNeverExceedTheStock(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	stores := []*Store{openAt(t, url), openAt(t, url)}
 	if _, _, err := stores[0].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
@@ -168,6 +172,7 @@ func TestRacingRedemptionsNeverExceedTheStock(t *testing.T) {
 
 // Sixteen claims of one scheduled fire, on two replicas: one wins.
 func TestRacingClaimsOfARunHaveOneWinner(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	stores := []*Store{openAt(t, url), openAt(t, url)}
 	var wins atomic.Int64
@@ -193,6 +198,7 @@ func TestRacingClaimsOfARunHaveOneWinner(t *testing.T) {
 // heard so: Write finds the key on another connection and returns the
 // write's own result, applied once.
 func TestCommitLostAfterTheServerCommittedIsResolvedByTheKey(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	for _, key := range []string{"slack:T9", ""} {
 		lose := true
@@ -224,6 +230,7 @@ func TestCommitLostAfterTheServerCommittedIsResolvedByTheKey(t *testing.T) {
 // The connection is lost before COMMIT was sent: nothing was committed,
 // and the write runs again.
 func TestConnectionLostBeforeCommitIsRetried(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	lose := true
 	s.commit = func(ctx context.Context, tx pgx.Tx) error {
@@ -251,6 +258,7 @@ func TestConnectionLostBeforeCommitIsRetried(t *testing.T) {
 // sent: the outcome is unknown, the key is not found, the write runs
 // again and is applied once.
 func TestBackendTerminatedAtCommitIsResolvedByTheKey(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	admin, err := pgx.Connect(context.Background(), url)
 	if err != nil {

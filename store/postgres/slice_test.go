@@ -11,6 +11,7 @@ import (
 )
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	ctx := context.Background()
 	joined := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -73,6 +74,7 @@ func TestMembers(t *testing.T) {
 }
 
 func TestSyncMembersKeepsWhatAPlatformLearned(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	ctx := context.Background()
 	left := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
@@ -101,6 +103,7 @@ func TestSyncMembersKeepsWhatAPlatformLearned(t *testing.T) {
 }
 
 func TestClaimRunAndFirstSeen(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	ctx := context.Background()
 	fire := time.Date(2026, 11, 20, 1, 0, 0, 123456789, time.UTC)
@@ -145,6 +148,7 @@ func TestClaimRunAndFirstSeen(t *testing.T) {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	ctx := context.Background()
 	for _, r := range []store.AuditRecord{
@@ -188,6 +192,7 @@ func TestAuditLog(t *testing.T) {
 }
 
 func TestAppendKeepsTheAggregates(t *testing.T) {
+	t.Parallel()
 	s, url := newStore(t)
 	ctx := context.Background()
 	month := jifen.PeriodOf(jifen.Month, testNow, shanghai)
@@ -304,6 +309,7 @@ func TestAppendKeepsTheAggregates(t *testing.T) {
 }
 
 func TestRecordingTimesOfAMemberNeverDecrease(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t)
 	ctx := context.Background()
 	past := testNow.AddDate(0, -2, 0)
