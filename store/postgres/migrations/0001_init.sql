@@ -228,22 +228,30 @@ CREATE TABLE survey_answered (
 	FOREIGN KEY (survey, n) REFERENCES survey_rounds (survey, n)
 );
 
--- Messages still to send. Senders on every replica claim due messages with
--- FOR UPDATE SKIP LOCKED, so each goes out through one of them.
+-- Messages still to send. Senders on every replica claim due messages
+-- (FOR UPDATE SKIP LOCKED, then a lease in claimed_until), so each goes out
+-- through one of them; a message is claimed only when no earlier message
+-- to the same receiver (or lane) waits, so their order holds across
+-- replicas. Bodies are json, kept byte for byte.
 CREATE TABLE outbox (
-	id         bigserial PRIMARY KEY,
-	platform   text NOT NULL CHECK (platform <> ''),
-	key        text NOT NULL,
-	lane       text NOT NULL DEFAULT '',
-	recipient  text NOT NULL DEFAULT '',
-	address    jsonb,
-	body       jsonb NOT NULL,
-	queued     timestamptz NOT NULL,
-	attempts   integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-	not_before timestamptz,
-	CHECK (recipient <> '' OR address IS NOT NULL)
+	id            bigserial PRIMARY KEY,
+	platform      text NOT NULL CHECK (platform <> ''),
+	key           text NOT NULL CHECK (key <> ''),
+	lane          text NOT NULL DEFAULT '',
+	member        text NOT NULL DEFAULT '',
+	address       json,
+	-- receiver is Outgoing.Receiver(): the lane, "member:" and the member,
+	-- or the address.
+	receiver      text NOT NULL CHECK (receiver <> ''),
+	body          json NOT NULL,
+	queued        timestamptz NOT NULL,
+	attempts      integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+	not_before    timestamptz,
+	claimed_until timestamptz,
+	CHECK (member <> '' OR address IS NOT NULL)
 );
-CREATE INDEX outbox_due ON outbox (platform, id);
+CREATE INDEX outbox_platform ON outbox (platform, id);
+CREATE INDEX outbox_receiver ON outbox (platform, receiver, id);
 
 -- The console's audit trail: appended, never changed.
 CREATE TABLE audit (
