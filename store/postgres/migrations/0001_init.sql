@@ -166,7 +166,7 @@ CREATE TABLE catalogs (
 	version     integer PRIMARY KEY CHECK (version > 0),
 	fingerprint text NOT NULL UNIQUE,
 	since       timestamptz NOT NULL,
-	catalog     jsonb NOT NULL
+	catalog     json NOT NULL
 );
 
 -- Imported by HR.
@@ -209,14 +209,14 @@ CREATE TABLE survey_rounds (
 	n      integer NOT NULL CHECK (n > 0),
 	anonymous boolean NOT NULL,
 	closed timestamptz,
-	round  jsonb NOT NULL,
+	round  json NOT NULL,
 	PRIMARY KEY (survey, n)
 );
 CREATE TABLE survey_answers (
 	survey     text NOT NULL,
 	n          integer NOT NULL,
 	respondent text NOT NULL CHECK (respondent <> ''),
-	answer     jsonb NOT NULL,
+	answer     json NOT NULL,
 	PRIMARY KEY (survey, n, respondent),
 	FOREIGN KEY (survey, n) REFERENCES survey_rounds (survey, n)
 );
