@@ -39,6 +39,11 @@ func (tx *Tx) AddApproval(a *store.Approval) (uint64, error) {
 		a.CreatedAt = tx.now
 	}
 	a.CreatedAt = a.CreatedAt.UTC().Truncate(time.Microsecond)
+	// It reserves points of the giver and the receivers: lock them as an
+	// award would.
+	if err := tx.lockMembers(append([]string{a.Giver}, a.Receivers...)...); err != nil {
+		return 0, err
+	}
 	var id int64
 	_, err := tx.row(`INSERT INTO approvals (created_at, giver, receivers, points, category, behavior, reason,
 		rule_version, source, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING id`,
@@ -51,8 +56,11 @@ func (tx *Tx) AddApproval(a *store.Approval) (uint64, error) {
 }
 
 // Approval returns the approval with the given id.
+//
+// The row stays locked until the transaction ends: a concurrent decision
+// waits, then reads the decided approval.
 func (tx *Tx) Approval(id uint64) (store.Approval, bool) {
-	a, err := scanApproval(tx.tx.QueryRow(tx.ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1", int64(id)))
+	a, err := scanApproval(tx.tx.QueryRow(tx.ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1 FOR UPDATE", int64(id)))
 	if err != nil {
 		if !isNoRows(err) {
 			tx.note(err)

@@ -78,7 +78,9 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	var orig *jifen.Entry
 	if e.Kind == jifen.KindRevoke {
-		o, ok := tx.Entry(e.Reverses)
+		// Locked, so that a concurrent revoke of the same entry waits and
+		// then finds it reversed.
+		o, ok := tx.entry(e.Reverses, true)
 		if !ok {
 			return 0, fmt.Errorf("append: revoke of unknown entry %d", e.Reverses)
 		}
@@ -87,7 +89,7 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		}
 		if o.Kind == jifen.KindRedeem && tx.refunding != o.ID {
 			var rid int64
-			if found, err := tx.row("SELECT id FROM redemptions WHERE entry = $1", []any{int64(o.ID)}, &rid); err != nil {
+			if found, err := tx.row("SELECT id FROM redemptions WHERE entry = $1 FOR UPDATE", []any{int64(o.ID)}, &rid); err != nil {
 				return 0, err
 			} else if found {
 				return 0, fmt.Errorf("append: entry %d is the redeem entry of redemption R%d; refund it with RefundRedemption", o.ID, rid)
@@ -104,11 +106,12 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		e.Effective = e.At
 	}
 	e.Effective = e.Effective.UTC().Truncate(time.Microsecond)
-	var last time.Time
-	if _, err := tx.row("SELECT at FROM entries WHERE receiver = $1 ORDER BY id DESC LIMIT 1",
-		[]any{e.Receiver}, &last); err != nil {
+	// The receiver's and the giver's figures change: lock both (the
+	// receiver's row holds the time of its last entry).
+	if err := tx.lockMembers(e.Receiver, e.Giver); err != nil {
 		return 0, err
 	}
+	last := tx.heads[e.Receiver]
 	if e.At.Before(last) {
 		e.At = last.UTC()
 		if tx.now.After(last) {
@@ -127,6 +130,10 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		return 0, err
 	}
 	e.ID = uint64(id)
+	if _, err := tx.exec("UPDATE heads SET last_at = $2 WHERE member = $1", e.Receiver, e.At); err != nil {
+		return 0, err
+	}
+	tx.heads[e.Receiver] = e.At
 	if err := tx.applyEffects(e, orig); err != nil {
 		return 0, err
 	}
@@ -373,13 +380,21 @@ func (tx *Tx) SetStockLimit(item string, limit int64) error {
 // of this point of the transaction.
 func (tx *Tx) StockUsed(item string) int64 {
 	var n int64
-	_, _ = tx.row("SELECT used FROM stock WHERE item = $1", []any{item}, &n)
+	// Locks the item's row (creating it) until the transaction ends.
+	_, _ = tx.row(`INSERT INTO stock (item) VALUES ($1)
+		ON CONFLICT (item) DO UPDATE SET item = excluded.item RETURNING used`, []any{item}, &n)
 	return n
 }
 
 // Entry returns the entry with the given id.
-func (tx *Tx) Entry(id uint64) (jifen.Entry, bool) {
-	e, err := scanEntry(tx.tx.QueryRow(tx.ctx, "SELECT "+entryColumns+" FROM entries WHERE id = $1", int64(id)))
+func (tx *Tx) Entry(id uint64) (jifen.Entry, bool) { return tx.entry(id, false) }
+
+func (tx *Tx) entry(id uint64, lock bool) (jifen.Entry, bool) {
+	q := "SELECT " + entryColumns + " FROM entries WHERE id = $1"
+	if lock {
+		q += " FOR UPDATE"
+	}
+	e, err := scanEntry(tx.tx.QueryRow(tx.ctx, q, int64(id)))
 	if err != nil {
 		if !isNoRows(err) {
 			tx.note(err)
@@ -398,6 +413,7 @@ func (tx *Tx) ReversedBy(id uint64) uint64 {
 
 // agg reads one figure inside the transaction.
 func (tx *Tx) agg(kind, period, member, extra string) store.Agg {
+	tx.lock(member)
 	var a store.Agg
 	_, _ = tx.row(`SELECT net, plus, minus, count FROM aggregates
 		WHERE period = $1 AND kind = $2 AND member = $3 AND extra = $4`,
@@ -431,6 +447,7 @@ func (u txUsage) Net(member string, p jifen.Period) int64 {
 // PendingPoints is what the member's pending approvals requested in p would
 // add if approved.
 func (tx *Tx) PendingPoints(member string, p jifen.Period) int64 {
+	tx.lock(member)
 	var n int64
 	_, _ = tx.row(`SELECT coalesce(sum(points), 0) FROM approvals
 		WHERE status = 'pending' AND $1 = ANY (receivers) AND created_at >= $2 AND created_at < $3`,
@@ -439,6 +456,7 @@ func (tx *Tx) PendingPoints(member string, p jifen.Period) int64 {
 }
 
 func (u txUsage) BehaviorUse(member, behavior string, p jifen.Period) (int, int64) {
+	u.tx.lock(member)
 	var times, points int64
 	_, _ = u.tx.row("SELECT times, points FROM behavior_use WHERE period = $1 AND member = $2 AND behavior = $3",
 		[]any{p.Key, member, behavior}, &times, &points)

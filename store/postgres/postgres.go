@@ -4,14 +4,22 @@
 // checks its limits, writes its entries, updates the aggregates and
 // records its idempotency key together.
 //
-// Transactions run at SERIALIZABLE isolation: the limit checks read
-// aggregate rows, open approvals and per-behavior use, and the database
-// aborts one of two transactions whose reads and writes could not have
-// happened one after the other (40001), so two replicas racing for the
-// same cap, allowance or last item in stock never both win. Write retries
-// aborted transactions (and deadlocks, and a connection lost before COMMIT
-// was sent) with backoff, running the write function again on a fresh
-// snapshot. A connection lost while COMMIT was in flight leaves the outcome
+// Transactions run at READ COMMITTED, and every figure a limit is
+// checked against is read under a row lock held to the end of the
+// transaction (see Tx): a member's row in heads for their points,
+// allowance pools, per-behavior use, pending approvals and balance; an
+// item's row for its stock; the row of an entry, approval or redemption
+// being decided. The writes of those figures take the same locks, so two
+// replicas racing for the same cap, allowance or last item in stock run
+// one after the other, and the second sees the first's commit. (At
+// SERIALIZABLE the same checks hold, but the predicate locks of the index
+// pages made unrelated awards abort each other several times per award.)
+// The database's constraints refuse what no write should make: stock
+// beyond its limit, a second revoke of an entry, negative counts.
+//
+// Write retries deadlocks (and serialization failures) and a connection
+// lost before COMMIT was sent, with backoff, running the write function
+// again. A connection lost while COMMIT was in flight leaves the outcome
 // unknown: every write records a key (the caller's idempotency key, or a
 // random one), so Write looks it up on another connection and returns the
 // committed result, or retries; the key's unique index makes a retry of a
@@ -81,6 +89,9 @@ type Store struct {
 	ttl         time.Duration
 	maxAttempts int
 	closed      atomic.Bool
+
+	// retries counts the attempts of writes that were tried again.
+	retries atomic.Int64
 
 	// applied counts the migrations this Open applied.
 	applied int
@@ -165,6 +176,10 @@ func (s *Store) Ping() error {
 	defer cancel()
 	return s.pool.Ping(ctx)
 }
+
+// Retries is how many times a write was tried again (serialization
+// failures, deadlocks, lost connections), since Open: for metrics.
+func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // Location is the zone periods are computed in.
 func (s *Store) Location() *time.Location { return s.loc }

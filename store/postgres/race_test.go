@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -288,5 +289,39 @@ func TestBackendTerminatedAtCommitIsResolvedByTheKey(t *testing.T) {
 	}
 	if n := sqlValue[int64](t, url, "SELECT count(*) FROM entries"); n != 1 {
 		t.Fatalf("%d entries, want 1", n)
+	}
+}
+
+// Eight racing revokes of one award on two replicas: one reverses it, the
+// others are told it is reversed already.
+func TestRacingRevokesReverseOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.DB(t)
+	stores := []*Store{openAt(t, url), openAt(t, url)}
+	var award uint64
+	if _, _, err := stores[0].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+		var err error
+		award, err = tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "M1", Receiver: "E1", Points: 10})
+		return nil, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	won, refused := race(t, stores, 8, func(i int) WriteFunc {
+		return func(tx *Tx) ([]byte, error) {
+			if tx.ReversedBy(award) != 0 {
+				return nil, errCap
+			}
+			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Giver: "A1", Reverses: award, Receiver: "E1"})
+			if err != nil && strings.Contains(err.Error(), "cannot be reversed again") {
+				return nil, errCap
+			}
+			return nil, err
+		}
+	})
+	if won != 1 || refused != 7 {
+		t.Fatalf("%d revokes won, %d refused; want 1 and 7", won, refused)
+	}
+	if got := stores[1].Balance("E1"); got != 0 {
+		t.Fatalf("balance %d after the revoke", got)
 	}
 }

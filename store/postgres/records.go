@@ -22,6 +22,10 @@ func (s *Store) RegisterCatalog(ctx context.Context, fingerprint string, content
 	}
 	var v int
 	_, _, err = s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		// Replicas registering at once take turns.
+		if _, err := tx.exec("LOCK TABLE catalogs IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return nil, err
+		}
 		found, err := tx.row("SELECT version FROM catalogs WHERE fingerprint = $1", []any{fingerprint}, &v)
 		if err != nil || found {
 			return nil, err

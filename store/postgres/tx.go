@@ -3,13 +3,22 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Tx is a write transaction handed to a WriteFunc.
+// Tx is a write transaction handed to a WriteFunc. It runs at READ
+// COMMITTED, and every read of a figure a limit is checked against locks
+// what it reads until the transaction ends: a member's figures (points,
+// allowance pools, per-behavior use, pending approvals, balance) through
+// the member's row in heads, an item's stock through its row, an entry,
+// approval or redemption through its own row. Every write of those figures
+// takes the same locks. So a write that checks a limit and then writes
+// runs after every write it could race with has committed, and sees it,
+// on whichever replica each runs: no two can both pass a cap.
 type Tx struct {
 	ctx context.Context
 	tx  pgx.Tx
@@ -19,6 +28,9 @@ type Tx struct {
 	// no error: the transaction is aborted then, and the write fails with
 	// it (and is retried if it is a serialization failure).
 	err error
+	// heads holds the members locked by this transaction, with the
+	// recording time of their last entry.
+	heads map[string]time.Time
 	// refunding is the redeem entry a refund is reversing: the only redeem
 	// entry of a redemption that Append lets a revoke reverse.
 	refunding uint64
@@ -53,6 +65,37 @@ func (tx *Tx) note(err error) {
 		tx.err = err
 	}
 }
+
+// lockMembers locks the members' rows in heads (creating them), in
+// order, once per transaction.
+func (tx *Tx) lockMembers(members ...string) error {
+	sorted := slices.Clone(members)
+	slices.Sort(sorted)
+	for _, m := range slices.Compact(sorted) {
+		if _, ok := tx.heads[m]; ok || m == "" {
+			continue
+		}
+		var last *time.Time
+		// An upsert that always updates: it waits for a writer holding
+		// the row, then locks its newest version.
+		if _, err := tx.row(`INSERT INTO heads (member) VALUES ($1)
+			ON CONFLICT (member) DO UPDATE SET member = excluded.member RETURNING last_at`, []any{m}, &last); err != nil {
+			return err
+		}
+		if tx.heads == nil {
+			tx.heads = map[string]time.Time{}
+		}
+		tx.heads[m] = time.Time{}
+		if last != nil {
+			tx.heads[m] = last.UTC()
+		}
+	}
+	return nil
+}
+
+// lock is lockMembers for a read whose method returns no error (the
+// error is kept in tx.err).
+func (tx *Tx) lock(members ...string) { _ = tx.lockMembers(members...) }
 
 // Seen returns the result recorded under an idempotency key, if any.
 func (tx *Tx) Seen(key string) ([]byte, bool) {

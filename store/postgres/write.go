@@ -21,10 +21,11 @@ import (
 // the same idempotency key replays it if it was.
 var ErrOutcomeUnknown = errors.New("the store did not confirm the write; it may have been recorded")
 
-// WriteFunc is the body of a write. It runs inside one SERIALIZABLE
-// transaction; an error it returns rolls everything back. It may run more
-// than once (a transaction the database aborted is run again on a fresh
-// snapshot), so it must act only through the Tx and the variables it sets.
+// WriteFunc is the body of a write. It runs inside one transaction (see
+// Tx for what its reads lock); an error it returns rolls everything back.
+// It may run more than once (a transaction the database aborted, or whose
+// connection was lost, is run again), so it must act only through the Tx
+// and the variables it sets.
 // The result is what the caller gets back, and for an idempotent write
 // what every replay of the same key gets back.
 type WriteFunc func(tx *Tx) ([]byte, error)
@@ -81,6 +82,7 @@ func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte
 		case !retryable(err):
 			return nil, false, err
 		}
+		s.retries.Add(1)
 		if attempt >= s.maxAttempts {
 			return nil, false, fmt.Errorf("store: write gave up after %d attempts: %w", attempt, err)
 		}
@@ -163,7 +165,7 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		return nil, false, &lostConn{err}
 	}
 	defer conn.Release()
-	ptx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	ptx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 	}
@@ -176,10 +178,9 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		}
 	}()
 	now := s.Now()
-	// The key first: inserting it takes no predicate lock, so writes with
-	// different keys never conflict on it; a concurrent write of the same
-	// key makes this insert wait for it, then fail to serialize (and the
-	// next attempt replays its result).
+	// The key first: a concurrent write of the same key (on any replica)
+	// makes this insert wait for it to end; if it committed, nothing is
+	// inserted and its result is replayed.
 	tag, err := ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO NOTHING`, key, now, now.Add(s.ttl))
 	if err != nil {

@@ -63,6 +63,15 @@ CREATE INDEX entries_receiver ON entries (receiver, id);
 CREATE INDEX entries_giver ON entries (giver, id) WHERE giver <> '';
 CREATE INDEX entries_effective ON entries (effective);
 
+-- One row per member who has figures: the lock a write takes (FOR UPDATE,
+-- through an upsert) before it reads or changes the member's figures, so
+-- that two writes about one member run one after the other; and the
+-- recording time of the member's last entry.
+CREATE TABLE heads (
+	member  text PRIMARY KEY CHECK (member <> ''),
+	last_at timestamptz
+) WITH (fillfactor = 70);
+
 -- Aggregates, derived from the entries in the entry's transaction:
 --   t  a member's earned points in a period (redemptions excluded)
 --   c  the same by category (extra), not for weeks
