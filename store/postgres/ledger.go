@@ -122,7 +122,10 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		return 0, fmt.Errorf("append: effective time %s is after the recording time", e.Effective)
 	}
 	var id int64
-	if _, err := tx.row(`INSERT INTO entries (kind, at, effective, giver, receiver, points, category, behavior,
+	// One statement (one round trip) for the entry and the receiver's
+	// last recording time.
+	if _, err := tx.row(`WITH h AS (UPDATE heads SET last_at = $2 WHERE member = $5)
+		INSERT INTO entries (kind, at, effective, giver, receiver, points, category, behavior,
 		reason, rule_version, reverses, approval, source, quantity)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		[]any{string(e.Kind), e.At, e.Effective, e.Giver, e.Receiver, e.Points, e.Category, e.Behavior,
@@ -130,9 +133,6 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		return 0, err
 	}
 	e.ID = uint64(id)
-	if _, err := tx.exec("UPDATE heads SET last_at = $2 WHERE member = $1", e.Receiver, e.At); err != nil {
-		return 0, err
-	}
 	tx.heads[e.Receiver] = e.At
 	if err := tx.applyEffects(e, orig); err != nil {
 		return 0, err
@@ -246,15 +246,6 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 	// would not do, as PostgreSQL checks a row's constraints before it
 	// finds the conflict, and a revoke's delta is negative.
 	revoke := e.Kind == jifen.KindRevoke
-	if len(keys) > 0 && !revoke {
-		if _, err := tx.exec(`INSERT INTO aggregates AS a (period, kind, member, extra, net, plus, minus, count)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
-			ON CONFLICT (period, kind, member, extra) DO UPDATE SET net = a.net + excluded.net,
-				plus = a.plus + excluded.plus, minus = a.minus + excluded.minus, count = a.count + excluded.count`,
-			periods, kinds, members, extras, nets, pluses, minuses, counts); err != nil {
-			return err
-		}
-	}
 	if len(keys) > 0 && revoke {
 		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus,
 				minus = a.minus + d.minus, count = a.count + d.count
@@ -281,11 +272,18 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 		bperiods, bmembers, bbehaviors = append(bperiods, k.period), append(bmembers, k.member), append(bbehaviors, k.behavior)
 		times, points = append(times, u.times), append(points, u.points)
 	}
-	if len(bkeys) > 0 && !revoke {
-		if _, err := tx.exec(`INSERT INTO behavior_use AS b (period, member, behavior, times, points)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[])
+	if !revoke && len(keys)+len(bkeys) > 0 {
+		// Both tables in one statement (one round trip).
+		if _, err := tx.exec(`WITH a AS (
+				INSERT INTO aggregates AS a (period, kind, member, extra, net, plus, minus, count)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+				ON CONFLICT (period, kind, member, extra) DO UPDATE SET net = a.net + excluded.net,
+					plus = a.plus + excluded.plus, minus = a.minus + excluded.minus, count = a.count + excluded.count)
+			INSERT INTO behavior_use AS b (period, member, behavior, times, points)
+			SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::int8[], $13::int8[])
 			ON CONFLICT (period, member, behavior) DO UPDATE SET times = b.times + excluded.times,
 				points = b.points + excluded.points`,
+			periods, kinds, members, extras, nets, pluses, minuses, counts,
 			bperiods, bmembers, bbehaviors, times, points); err != nil {
 			return err
 		}
@@ -441,7 +439,15 @@ func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
 type txUsage struct{ tx *Tx }
 
 func (u txUsage) Net(member string, p jifen.Period) int64 {
-	return u.tx.Net(member, p) + u.tx.PendingPoints(member, p)
+	u.tx.lock(member)
+	// The figure and the reservations in one statement, after the lock
+	// (a statement that waited for the lock would read from before it).
+	var n int64
+	_, _ = u.tx.row(`SELECT coalesce((SELECT net FROM aggregates WHERE period = $1 AND kind = 't' AND member = $2 AND extra = ''), 0)
+		+ coalesce((SELECT sum(points) FROM approvals
+			WHERE status = 'pending' AND $2 = ANY (receivers) AND created_at >= $3 AND created_at < $4), 0)`,
+		[]any{p.Key, member, p.Start, p.End}, &n)
+	return n
 }
 
 // PendingPoints is what the member's pending approvals requested in p would
