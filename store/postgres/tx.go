@@ -76,11 +76,19 @@ func (tx *Tx) lockMembers(members ...string) error {
 			continue
 		}
 		var last *time.Time
-		// An upsert that always updates: it waits for a writer holding
-		// the row, then locks its newest version.
-		if _, err := tx.row(`INSERT INTO heads (member) VALUES ($1)
-			ON CONFLICT (member) DO UPDATE SET member = excluded.member RETURNING last_at`, []any{m}, &last); err != nil {
+		// FOR UPDATE waits for a writer holding the row, then locks its
+		// newest version; a member's first row is created first.
+		found, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{m}, &last)
+		if err != nil {
 			return err
+		}
+		if !found {
+			if _, err := tx.exec("INSERT INTO heads (member) VALUES ($1) ON CONFLICT (member) DO NOTHING", m); err != nil {
+				return err
+			}
+			if _, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{m}, &last); err != nil {
+				return err
+			}
 		}
 		if tx.heads == nil {
 			tx.heads = map[string]time.Time{}
