@@ -42,6 +42,10 @@ func race(t *testing.T, stores []*Store, n int, fn func(i int) WriteFunc) (won, 
 	}
 	close(start)
 	wg.Wait()
+	// Whatever raced, the figures are what the entries give.
+	if rep, err := stores[0].Verify(); err != nil || !rep.OK() {
+		t.Errorf("verify after the race: %v %v", rep.Problems, err)
+	}
 	return int(w.Load()), int(r.Load())
 }
 
