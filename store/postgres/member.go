@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -205,4 +207,149 @@ func (s *Store) Members() []jifen.Member {
 		out = []jifen.Member{}
 	}
 	return out
+}
+
+// registrationLock is the key of the transaction advisory lock that
+// member registrations and links take: they read the members to decide
+// (who has a platform id, which ids and names are taken), so replicas
+// registering at once take turns. They are rare.
+const registrationLock int64 = 0x6a6966656e01
+
+func (tx *Tx) lockRegistrations() error {
+	_, err := tx.exec("SELECT pg_advisory_xact_lock($1)", registrationLock)
+	return err
+}
+
+// LinkMember gives the member with the id their Slack id or Feishu
+// open_id (whichever is set in link), found on the platform by their
+// email. An id the member already has is never replaced, and one that
+// another member holds is never shared: both are store.ErrPlatformIDTaken.
+// It returns the member as written.
+func (s *Store) LinkMember(ctx context.Context, id string, link jifen.Member) (jifen.Member, error) {
+	var out jifen.Member
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if err := tx.lockRegistrations(); err != nil {
+			return nil, err
+		}
+		m, ok := tx.Member(id)
+		if !ok {
+			return nil, fmt.Errorf("link member: no member %q", id)
+		}
+		holder := func(col, v string) (string, error) {
+			var h string
+			_, err := tx.row("SELECT id FROM members WHERE "+col+" = $1", []any{v}, &h)
+			return h, err
+		}
+		if link.SlackID != "" {
+			h, err := holder("slack_id", link.SlackID)
+			if err != nil {
+				return nil, err
+			}
+			if m.SlackID != "" && m.SlackID != link.SlackID || h != "" && h != id {
+				return nil, store.ErrPlatformIDTaken
+			}
+			m.SlackID = link.SlackID
+		}
+		if link.FeishuOpenID != "" {
+			h, err := holder("feishu_open_id", link.FeishuOpenID)
+			if err != nil {
+				return nil, err
+			}
+			if m.FeishuOpenID != "" && m.FeishuOpenID != link.FeishuOpenID || h != "" && h != id {
+				return nil, store.ErrPlatformIDTaken
+			}
+			m.FeishuOpenID = link.FeishuOpenID
+		}
+		out = m
+		return nil, tx.PutMember(m)
+	})
+	return out, err
+}
+
+// TryLinkMember is LinkMember for a look-up that goes on past a refusal:
+// an id the member already has, or another member holds, links nothing
+// and is no error (linked false).
+func (s *Store) TryLinkMember(ctx context.Context, id string, link jifen.Member) (linked bool, err error) {
+	switch _, err := s.LinkMember(ctx, id, link); {
+	case errors.Is(err, store.ErrPlatformIDTaken):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// RegisterMember adds a member first seen on a platform. A member with
+// the same id, registered meanwhile (by any replica), is kept as it is.
+func (s *Store) RegisterMember(ctx context.Context, m jifen.Member) error {
+	if m.ID == "" || m.Name == "" || !m.Role.Valid() {
+		return fmt.Errorf("register member: id, name and a valid role are required")
+	}
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if err := tx.lockRegistrations(); err != nil {
+			return nil, err
+		}
+		if _, ok := tx.Member(m.ID); ok {
+			return nil, nil
+		}
+		return nil, tx.PutMember(m)
+	})
+	return err
+}
+
+// RegisterNewMember registers a platform user seen for the first time, as
+// the bbolt store's RegisterNewMember does: if a member already has m's
+// Feishu open_id or Slack id (registered by another delivery, on any
+// replica), that member is returned and nothing is written; otherwise m
+// gets the first of ids that no member has, and its name, when another
+// member has it (case-insensitively), becomes name-nameSuffix, or name-id
+// if that is taken too. It returns the member as stored.
+func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []string, nameSuffix string) (jifen.Member, error) {
+	if m.Name == "" || !m.Role.Valid() || len(ids) == 0 || m.FeishuOpenID == "" && m.SlackID == "" {
+		return jifen.Member{}, fmt.Errorf("register member: ids, a name, a valid role and a platform id are required")
+	}
+	var out jifen.Member
+	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if err := tx.lockRegistrations(); err != nil {
+			return nil, err
+		}
+		same, err := scanMember(tx.tx.QueryRow(tx.ctx, "SELECT "+memberColumns+` FROM members
+			WHERE ($1 <> '' AND feishu_open_id = $1) OR ($2 <> '' AND slack_id = $2) ORDER BY id LIMIT 1`,
+			m.FeishuOpenID, m.SlackID))
+		switch {
+		case err == nil:
+			out = same
+			return nil, nil
+		case !isNoRows(err):
+			tx.note(err)
+			return nil, err
+		}
+		r := m
+		r.ID = ""
+		for _, id := range ids {
+			if _, taken := tx.Member(id); !taken && id != "" {
+				r.ID = id
+				break
+			}
+		}
+		if r.ID == "" {
+			return nil, fmt.Errorf("register member: ids %v are all taken", ids)
+		}
+		for _, name := range []string{m.Name, m.Name + "-" + nameSuffix, m.Name + "-" + r.ID} {
+			var taken bool
+			if _, err := tx.row("SELECT EXISTS (SELECT 1 FROM members WHERE lower(name) = lower($1))", []any{name}, &taken); err != nil {
+				return nil, err
+			}
+			if !taken {
+				r.Name = name
+				break
+			}
+		}
+		out = r
+		return nil, tx.PutMember(r)
+	})
+	if err != nil {
+		return jifen.Member{}, err
+	}
+	return out, nil
 }

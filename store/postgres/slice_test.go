@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -330,5 +333,63 @@ func TestRecordingTimesOfAMemberNeverDecrease(t *testing.T) {
 	}
 	if got := s.Totals("E1", jifen.PeriodOf(jifen.Month, past, shanghai)).Net; got != 1 {
 		t.Fatalf("it counts in its effective month: %d", got)
+	}
+}
+
+func TestRegistrationsRacingOnTwoReplicas(t *testing.T) {
+	t.Parallel()
+	s, url := newStore(t)
+	stores := []*Store{s, openAt(t, url)}
+	ctx := context.Background()
+	// Eight deliveries from one new Feishu user, on two replicas: one
+	// member.
+	got := make([]jifen.Member, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			m, err := stores[i%2].RegisterNewMember(ctx, jifen.Member{Name: "Alice", Role: jifen.RoleEmployee, FeishuOpenID: "ou_a"},
+				[]string{"ou_a"}, "x")
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = m
+		})
+	}
+	wg.Wait()
+	for _, m := range got {
+		if m.ID != "ou_a" || m.Name != "Alice" {
+			t.Fatalf("registered %+v", got)
+		}
+	}
+	// Two new users with one name, at once: two members, two names.
+	var a, b jifen.Member
+	wg.Go(func() {
+		a, _ = stores[0].RegisterNewMember(ctx, jifen.Member{Name: "bob", Role: jifen.RoleEmployee, SlackID: "U1"}, []string{"U1"}, "T1")
+	})
+	wg.Go(func() {
+		b, _ = stores[1].RegisterNewMember(ctx, jifen.Member{Name: "Bob", Role: jifen.RoleEmployee, SlackID: "U2"}, []string{"U2"}, "T1")
+	})
+	wg.Wait()
+	if a.ID == b.ID || strings.EqualFold(a.Name, b.Name) || len(s.Members()) != 3 {
+		t.Fatalf("two users registered as %+v and %+v", a, b)
+	}
+	// Linking: an id another member holds is refused.
+	if _, err := s.LinkMember(ctx, "ou_a", jifen.Member{SlackID: "U1"}); !errors.Is(err, store.ErrPlatformIDTaken) {
+		t.Fatalf("link of a held Slack id: %v", err)
+	}
+	if ok, err := s.TryLinkMember(ctx, "ou_a", jifen.Member{SlackID: "U9"}); !ok || err != nil {
+		t.Fatalf("link: %v %v", ok, err)
+	}
+	if m, _ := stores[1].MemberBySlackID("U9"); m.ID != "ou_a" {
+		t.Fatalf("U9 is %+v", m)
+	}
+	if ok, _ := s.TryLinkMember(ctx, "ou_a", jifen.Member{SlackID: "U8"}); ok {
+		t.Fatal("a member's Slack id was replaced")
+	}
+	if err := s.RegisterMember(ctx, jifen.Member{ID: "ou_a", Name: "other", Role: jifen.RoleEmployee}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Member("ou_a"); m.Name != "Alice" {
+		t.Fatal("RegisterMember replaced a member")
 	}
 }
