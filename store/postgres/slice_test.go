@@ -393,3 +393,38 @@ func TestRegistrationsRacingOnTwoReplicas(t *testing.T) {
 		t.Fatal("RegisterMember replaced a member")
 	}
 }
+
+func TestLedgerReads(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if s.HasEntries() || s.EntryCount() != 0 {
+		t.Fatal("a new ledger has entries")
+	}
+	for i, r := range []string{"E2", "E1", "E2", "E1"} {
+		if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: r, Points: int64(i + 1)})
+			return nil, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !s.HasEntries() || s.EntryCount() != 4 {
+		t.Fatalf("%d entries", s.EntryCount())
+	}
+	if h := s.History("E1", 1); len(h) != 1 || h[0].ID != 4 {
+		t.Fatalf("history %+v", h)
+	}
+	var ids []uint64
+	if err := s.ForEachEntry(func(e *jifen.Entry) error { ids = append(ids, e.ID); return nil }); err != nil || !reflect.DeepEqual(ids, []uint64{1, 2, 3, 4}) {
+		t.Fatalf("ForEachEntry: %v %v", ids, err)
+	}
+	ids = nil
+	if err := s.ScanEntries(func(e *jifen.Entry) error { ids = append(ids, e.ID); return nil }); err != nil || !reflect.DeepEqual(ids, []uint64{2, 4, 1, 3}) {
+		t.Fatalf("ScanEntries: %v %v", ids, err)
+	}
+	stop := errors.New("stop")
+	if err := s.ForEachEntry(func(*jifen.Entry) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("ForEachEntry's error: %v", err)
+	}
+}
