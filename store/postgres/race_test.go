@@ -329,3 +329,41 @@ func TestRacingRevokesReverseOnce(t *testing.T) {
 		t.Fatalf("balance %d after the revoke", got)
 	}
 }
+
+// Two writes lock two members in opposite orders: the database finds the
+// deadlock and aborts one, which Write runs again; both are applied.
+func TestDeadlockIsRetried(t *testing.T) {
+	t.Parallel()
+	url := pgtest.DB(t)
+	stores := []*Store{openAt(t, url), openAt(t, url)}
+	month := jifen.PeriodOf(jifen.Month, testNow, shanghai)
+	var first sync.WaitGroup // both hold their first lock
+	first.Add(2)
+	var once [2]sync.Once
+	var runs [2]atomic.Int64
+	var wg sync.WaitGroup
+	for i, pair := range [][2]string{{"A", "B"}, {"B", "A"}} {
+		wg.Go(func() {
+			_, _, err := stores[i].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+				runs[i].Add(1)
+				_ = tx.Net(pair[0], month)
+				once[i].Do(func() {
+					first.Done()
+					first.Wait()
+				})
+				_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: pair[0], Receiver: pair[1], Points: 1})
+				return nil, err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := sqlValue[int64](t, url, "SELECT count(*) FROM entries"); n != 2 {
+		t.Fatalf("%d entries, want 2", n)
+	}
+	if runs[0].Load()+runs[1].Load() != 3 || stores[0].Retries()+stores[1].Retries() != 1 {
+		t.Fatalf("runs %d and %d, retries %d: want one write run again", runs[0].Load(), runs[1].Load(), stores[0].Retries()+stores[1].Retries())
+	}
+}
