@@ -93,3 +93,39 @@ func BenchmarkBareInsert64(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
 }
+
+// A month's leaderboard and a member's rank with 10,000 members who all
+// have points, read from the database at each call.
+func BenchmarkLeaderboard10k(b *testing.B) {
+	url := pgtest.DB(b)
+	s, err := Open(context.Background(), url, Options{Location: shanghai})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	month := jifen.PeriodOf(jifen.Month, s.Now(), shanghai)
+	for _, q := range []string{
+		`INSERT INTO members (id, name, department, role)
+			SELECT 'E' || i, 'member ' || i, 'dept ' || (i % 40), 'employee' FROM generate_series(1, 10000) i`,
+		`INSERT INTO aggregates (period, kind, member, net, plus, minus, count)
+			SELECT '` + month.Key + `', 't', 'E' || i, i % 997, i % 997, 0, 1 FROM generate_series(1, 10000) i`,
+	} {
+		if _, err := s.pool.Exec(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Top10", func(b *testing.B) {
+		for b.Loop() {
+			if len(s.Top(month, 10, "")) != 10 {
+				b.Fatal("no leaderboard")
+			}
+		}
+	})
+	b.Run("RankOf", func(b *testing.B) {
+		for b.Loop() {
+			if !s.RankOf("E5000", month).Ranked() {
+				b.Fatal("not ranked")
+			}
+		}
+	})
+}
