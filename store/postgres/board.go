@@ -1,0 +1,220 @@
+package postgres
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"jifen"
+	"jifen/store"
+)
+
+// A board is the ranking of one period, as the bbolt store's boards count
+// it: the net points of every member counted in the period (employed
+// during it, or during the part of it that has begun: jifen.Member.EmployedIn,
+// jifen.Period.AsOf), sorted, per department and per role too, and the
+// department × category sums of those members.
+//
+// Here a board is read from the database at each call (one query per
+// figure kind, O(members)): several replicas write, and a board kept in
+// one process's memory would miss the others' awards.
+type board struct {
+	members map[string]jifen.Member
+	points  map[string]int64 // counted members only
+	all     []standing
+	byDept  map[string][]standing
+	byRole  map[jifen.Role][]standing
+	cats    map[string]map[string]int64 // department → category → net points
+}
+
+type standing struct {
+	member string
+	points int64
+}
+
+func less(a, b standing) int {
+	if a.points != b.points {
+		if a.points > b.points {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.member, b.member)
+}
+
+// above counts the standings with strictly more points than p.
+func above(s []standing, p int64) int {
+	return sort.Search(len(s), func(i int) bool { return s[i].points <= p })
+}
+
+// loadBoard reads a period's board in one snapshot. The period is read
+// from its key, in the store's zone, so who counts does not depend on how
+// a caller built its Period.
+func (s *Store) loadBoard(key string, withCats bool) *board {
+	p, err := jifen.ParsePeriod(key, s.loc)
+	if err != nil {
+		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, s.loc)
+		p.Key = key
+	}
+	asOf := p.AsOf(s.Now(), s.loc)
+	b := &board{members: map[string]jifen.Member{}, points: map[string]int64{}, byDept: map[string][]standing{},
+		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
+	ctx, cancel := s.readCtx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, "SELECT "+memberColumns+`, coalesce(a.net, 0) FROM members
+		LEFT JOIN aggregates a ON a.period = $1 AND a.kind = 't' AND a.member = members.id AND a.extra = ''`, key)
+	if err != nil {
+		s.log.Error("store: read a board", "err", err)
+		return b
+	}
+	for rows.Next() {
+		var pts int64
+		var m jifen.Member
+		var role string
+		var joined, left *time.Time
+		if err := rows.Scan(&m.ID, &m.Name, &m.Email, &m.SlackID, &m.FeishuOpenID, &m.Department, &m.Level, &role,
+			&joined, &left, &m.Birthday, &m.LeftFrom, &m.Bot, &pts); err != nil {
+			s.log.Error("store: read a board", "err", err)
+			break
+		}
+		m.Role = jifen.Role(role)
+		if joined != nil {
+			m.Joined = joined.UTC()
+		}
+		if left != nil {
+			m.Left = left.UTC()
+		}
+		b.members[m.ID] = m
+		if !m.EmployedIn(asOf, s.loc) {
+			continue
+		}
+		b.points[m.ID] = pts
+		b.all = append(b.all, standing{m.ID, pts})
+	}
+	rows.Close()
+	slices.SortFunc(b.all, less)
+	for _, st := range b.all {
+		m := b.members[st.member]
+		b.byDept[m.Department] = append(b.byDept[m.Department], st)
+		b.byRole[m.Role] = append(b.byRole[m.Role], st)
+	}
+	if !withCats {
+		return b
+	}
+	rows, err = s.pool.Query(ctx, "SELECT member, extra, net FROM aggregates WHERE period = $1 AND kind = 'c'", key)
+	if err != nil {
+		s.log.Error("store: read a board", "err", err)
+		return b
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var member, cat string
+		var net int64
+		if err := rows.Scan(&member, &cat, &net); err != nil {
+			s.log.Error("store: read a board", "err", err)
+			return b
+		}
+		if _, counted := b.points[member]; !counted {
+			continue
+		}
+		dept := b.members[member].Department
+		if b.cats[dept] == nil {
+			b.cats[dept] = map[string]int64{}
+		}
+		b.cats[dept][cat] += net
+	}
+	return b
+}
+
+// RankOf returns a member's rank in a period, overall, in their department
+// and among the members of their role (see store.Rank).
+func (s *Store) RankOf(member string, p jifen.Period) store.Rank {
+	b := s.loadBoard(p.Key, false)
+	m := b.members[member]
+	pts, counted := b.points[member]
+	r := store.Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
+	if counted {
+		r.Rank = above(b.all, pts) + 1
+		r.DeptRank = above(b.byDept[m.Department], pts) + 1
+		r.RoleRank = above(b.byRole[m.Role], pts) + 1
+	} else {
+		r.Points = s.Totals(member, p).Net
+	}
+	return r
+}
+
+// Headcount is the number of members counted in a period: everyone, or the
+// members of one department.
+func (s *Store) Headcount(p jifen.Period, dept string) int {
+	b := s.loadBoard(p.Key, false)
+	if dept == "" {
+		return len(b.all)
+	}
+	return len(b.byDept[dept])
+}
+
+// Top returns the first n members of a period's leaderboard, optionally of
+// one department: counted members with more than 0 points, highest first,
+// ties by member id, with their competition rank.
+func (s *Store) Top(p jifen.Period, n int, dept string) []store.Standing {
+	b := s.loadBoard(p.Key, false)
+	list := b.all
+	if dept != "" {
+		list = b.byDept[dept]
+	}
+	out := make([]store.Standing, 0, min(n, len(list)))
+	for i, st := range list {
+		if i >= n || st.points <= 0 {
+			break
+		}
+		rank := i + 1
+		if i > 0 && st.points == list[i-1].points {
+			rank = out[i-1].Rank
+		}
+		out = append(out, store.Standing{Member: b.members[st.member], Points: st.points, Rank: rank})
+	}
+	return out
+}
+
+// DepartmentAverages returns a department's average net points per
+// counted member, by category, in a period.
+func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
+	b := s.loadBoard(p.Key, true)
+	n := len(b.byDept[dept])
+	out := map[string]float64{}
+	if n == 0 {
+		return out
+	}
+	for cat, v := range b.cats[dept] {
+		out[cat] = float64(v) / float64(n)
+	}
+	return out
+}
+
+// Departments lists the departments with their member counts (bots
+// excluded).
+func (s *Store) Departments() map[string]int {
+	out := map[string]int{}
+	for _, m := range s.Members() {
+		if !m.Bot {
+			out[m.Department]++
+		}
+	}
+	return out
+}
+
+// DepartmentSize counts the members of a department who work here today
+// (joined, not left, not bots): the headcount a manager's allowance is
+// sized by.
+func (s *Store) DepartmentSize(dept string) int {
+	y, mo, d := s.Now().In(s.loc).Date()
+	day := time.Date(y, mo, d, 0, 0, 0, 0, s.loc)
+	n := 0
+	for _, m := range s.membersWhere("department = $1", dept) {
+		if m.EmployedOn(day, s.loc) {
+			n++
+		}
+	}
+	return n
+}
