@@ -51,6 +51,15 @@ func auditOf(ctx context.Context) *AuditRecord {
 	return r
 }
 
+// AuditFrom returns the audit record WithAudit put in ctx, for a store
+// implementation to write with the transaction ctx's write makes.
+func AuditFrom(ctx context.Context) (AuditRecord, bool) {
+	if r := auditOf(ctx); r != nil {
+		return *r, true
+	}
+	return AuditRecord{}, false
+}
+
 // Audit appends r to the audit trail, stamped with the transaction's time.
 func (tx *Tx) Audit(r AuditRecord) error {
 	b := tx.tx.Bucket(bucketAudit)
