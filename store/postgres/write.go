@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"jifen/store"
 	"math/rand/v2"
 	"runtime/debug"
 	"strings"
@@ -34,7 +35,8 @@ type WriteFunc func(tx *Tx) ([]byte, error)
 // non-empty key the write is idempotent: if the key was already recorded
 // (within the idempotency window, by any replica) fn is not run and the
 // first result is returned with replayed = true. An error returned by fn
-// writes nothing and records no key.
+// writes nothing and records no key. A ctx from store.WithAudit also
+// writes its audit record in the transaction.
 //
 // Serialization failures, deadlocks and connections lost before COMMIT
 // was sent are retried with backoff. A connection lost during COMMIT is
@@ -57,6 +59,18 @@ func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte
 	// committed, so the result is this call's own, not a replay.
 	mayHaveCommitted := false
 	defer s.maybePurge()
+	// A ctx from store.WithAudit has its audit record written with the
+	// write, in the same transaction, when fn succeeds.
+	if rec, ok := store.AuditFrom(ctx); ok {
+		act := fn
+		fn = func(tx *Tx) ([]byte, error) {
+			res, err := act(tx)
+			if err == nil {
+				err = tx.Audit(rec)
+			}
+			return res, err
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		res, replayed, err = s.attempt(ctx, ikey, fn)
 		var amb *ambiguousCommit
