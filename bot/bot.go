@@ -24,7 +24,7 @@ import (
 
 // Options configure a Bot.
 type Options struct {
-	Store          *store.Store
+	Store          store.Ledger
 	Catalog        *rules.Catalog
 	CatalogVersion int    // the store's version number of Catalog
 	Language       string // zh-CN (default) or en
@@ -47,7 +47,7 @@ type Options struct {
 
 // Bot executes commands. It is safe for concurrent use.
 type Bot struct {
-	st      *store.Store
+	st      store.Ledger
 	cat     *rules.Catalog
 	version int
 	lang    string

@@ -751,7 +751,7 @@ func (b *Bot) scrubAfterClose(ctx context.Context, r *survey.Round) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	sc, ok := any(b.st).(scrubber)
+	sc, ok := b.st.(scrubber)
 	if !ok {
 		return // a store without a file of its own keeps no free pages to zero
 	}
