@@ -431,8 +431,10 @@ func SurveyResultsIn(r store.Reader, id string, n int) (survey.Results, error) {
 
 // TallyRound tallies round n (0: the last) of rounds, one survey's rounds
 // oldest first, with the round before it for comparison, reading the
-// answers from st.
-func TallyRound(st store.Reader, rounds []survey.Round, n int) (survey.Results, error) {
+// answers from st (a store.Reader, say).
+func TallyRound(st interface {
+	Answers(surveyID string, n int) []survey.Answer
+}, rounds []survey.Round, n int) (survey.Results, error) {
 	i := len(rounds) - 1
 	if n > 0 {
 		for i = range rounds {
