@@ -24,7 +24,7 @@ import (
 
 // Options configure a Bot.
 type Options struct {
-	Store          *store.Store
+	Store          store.Ledger
 	Catalog        *rules.Catalog
 	CatalogVersion int    // the store's version number of Catalog
 	Language       string // zh-CN (default) or en
@@ -47,7 +47,7 @@ type Options struct {
 
 // Bot executes commands. It is safe for concurrent use.
 type Bot struct {
-	st      *store.Store
+	st      store.Ledger
 	cat     *rules.Catalog
 	version int
 	lang    string
@@ -106,7 +106,7 @@ type Request struct {
 // shown as an internal error.
 func (b *Bot) Handle(ctx context.Context, req Request) Response {
 	if req.Resolve == nil {
-		req.Resolve = b.ResolveName
+		req.Resolve = func(token string) (jifen.Member, error) { return b.resolve(ctx, token) }
 	}
 	start := time.Now()
 	cmd, err := Parse(req.Text)
@@ -166,21 +166,21 @@ func (b *Bot) execute(ctx context.Context, req Request, cmd Command) (Response, 
 	case "thanks":
 		return b.award(ctx, req, cmd, jifen.KindThanks)
 	case "score":
-		return b.score(req, cmd)
+		return b.score(ctx, req, cmd)
 	case "leaderboard":
-		return b.leaderboard(req, cmd)
+		return b.leaderboard(ctx, req, cmd)
 	case "history":
-		return b.history(req, cmd)
+		return b.history(ctx, req, cmd)
 	case "rules":
-		return b.rules(req, cmd)
+		return b.rules(ctx, req, cmd)
 	case "revoke":
 		return b.revoke(ctx, req, cmd)
 	case "report":
-		return b.report(req, cmd)
+		return b.report(ctx, req, cmd)
 	case "feedback":
 		return b.feedback(ctx, req, cmd)
 	case "shop":
-		return b.shop(req)
+		return b.shop(ctx, req)
 	case "redeem":
 		return b.redeem(ctx, req, cmd)
 	case "redemptions":
@@ -200,14 +200,36 @@ func (b *Bot) execute(ctx context.Context, req Request, cmd Command) (Response, 
 // ResolveName resolves "@王芳" or "@wangfang" (id first, then name). A name
 // shared by several members is ambiguous and must be given as an id.
 func (b *Bot) ResolveName(token string) (jifen.Member, error) {
+	return b.resolve(context.Background(), token)
+}
+
+// resolve is ResolveName in a Read of its own.
+func (b *Bot) resolve(ctx context.Context, token string) (jifen.Member, error) {
+	var m jifen.Member
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		var err error
+		m, err = resolveName(r, token)
+		return err
+	})
+	return m, err
+}
+
+// directory is what reads members by id and by name.
+type directory interface {
+	Member(id string) (jifen.Member, bool)
+	MembersByName(name string) []jifen.Member
+}
+
+// resolveName is ResolveName in r.
+func resolveName(r directory, token string) (jifen.Member, error) {
 	name := strings.TrimLeft(token, "@＠")
 	if name == "" {
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", token)
 	}
-	if m, ok := b.st.Member(name); ok {
+	if m, ok := r.Member(name); ok {
 		return m, nil
 	}
-	ms := b.st.MembersByName(name)
+	ms := r.MembersByName(name)
 	switch len(ms) {
 	case 0:
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", token)
@@ -309,10 +331,10 @@ func canSeePrivate(viewer, target jifen.Member) bool {
 
 // admins lists the members who decide approvals: those with the admin
 // role who still work here.
-func (b *Bot) admins() []jifen.Member {
+func admins(r store.Reader) []jifen.Member {
 	var out []jifen.Member
-	now, loc := b.now(), b.st.Location()
-	for _, m := range b.st.Members() {
+	now, loc := r.Now(), r.Location()
+	for _, m := range r.Members() {
 		if m.Role == jifen.RoleAdmin && !m.Bot && !m.HasLeft(now, loc) {
 			out = append(out, m)
 		}
@@ -320,8 +342,15 @@ func (b *Bot) admins() []jifen.Member {
 	return out
 }
 
-func (b *Bot) memberName(id string) string {
-	if m, ok := b.st.Member(id); ok && m.Name != "" {
+// memberReader reads a member by id: a Reader in a Read, a Txn in a Write.
+type memberReader interface {
+	Member(id string) (jifen.Member, bool)
+}
+
+// memberName is a member's name as r sees it, or the id of a member it
+// does not know.
+func memberName(r memberReader, id string) string {
+	if m, ok := r.Member(id); ok && m.Name != "" {
 		return m.Name
 	}
 	return id

@@ -8,6 +8,7 @@ import (
 
 	"jifen"
 	"jifen/rules"
+	"jifen/store"
 )
 
 // Celebrations are the behaviors a celebrations schedule awards: on each
@@ -37,10 +38,18 @@ type Occasion struct {
 // members employed that day whose work anniversary (a year or more since
 // they joined) or birthday it is, for the occasions c names.
 func (b *Bot) Occasions(at time.Time, c Celebrations) ([]Occasion, error) {
+	var members []jifen.Member
+	err := b.st.Read(context.Background(), func(r store.Reader) error {
+		members = r.Members()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	loc := b.st.Location()
 	day := at.In(loc)
 	var out []Occasion
-	for _, m := range b.st.Members() {
+	for _, m := range members {
 		if m.Bot || !m.EmployedOn(day, loc) {
 			continue
 		}

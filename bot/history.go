@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
 	"jifen"
+	"jifen/store"
 )
 
 const (
@@ -13,7 +15,7 @@ const (
 )
 
 // history handles /history [@a] [n]: the latest entries received, newest first.
-func (b *Bot) history(req Request, cmd Command) (Response, error) {
+func (b *Bot) history(ctx context.Context, req Request, cmd Command) (Response, error) {
 	target, n := req.Caller, historyDefault
 	for _, a := range cmd.Args {
 		if isMention(a) {
@@ -33,18 +35,32 @@ func (b *Bot) history(req Request, cmd Command) (Response, error) {
 	if !canSeePrivate(req.Caller, target) {
 		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.private_history", target.Name)
 	}
-	entries := b.st.History(target.ID, n)
+	var msg Message
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		msg = b.historyMessage(r, target, n)
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: msg}, nil
+}
+
+// historyMessage is /history's reply: target's latest n entries, read
+// from r.
+func (b *Bot) historyMessage(r store.Reader, target jifen.Member, n int) Message {
+	entries := r.History(target.ID, n)
 	msg := Message{Kind: "history", Title: b.t("history.title", target.Name)}
 	if len(entries) == 0 {
 		msg.Text = []string{b.t("history.empty")}
-		return Response{Reply: msg}, nil
+		return msg
 	}
 	msg.Table = &Table{Columns: []string{b.t("col.entry"), b.t("col.time"), b.t("col.kind"), b.t("col.points"),
 		b.t("col.behavior"), b.t("col.giver"), b.t("col.reason")}}
-	loc := b.st.Location()
+	loc := r.Location()
 	for _, e := range entries {
 		kind := b.t("kind." + string(e.Kind))
-		if _, by, _ := b.st.Entry(e.ID); by != 0 {
+		if _, by, _ := r.Entry(e.ID); by != 0 {
 			kind = b.t("history.revoked", kind, by)
 		}
 		if e.Kind == jifen.KindRevoke {
@@ -52,8 +68,8 @@ func (b *Bot) history(req Request, cmd Command) (Response, error) {
 		}
 		msg.Table.Rows = append(msg.Table.Rows, []string{
 			fmt.Sprintf("#%d", e.ID), e.At.In(loc).Format("2006-01-02 15:04"), kind, signed(e.Points),
-			b.behaviorName(e.Behavior), b.memberName(e.Giver), e.Reason,
+			b.behaviorName(e.Behavior), memberName(r, e.Giver), e.Reason,
 		})
 	}
-	return Response{Reply: msg}, nil
+	return msg
 }

@@ -68,27 +68,40 @@ type HomeSection struct {
 // only what m takes part in: the requests m filed as a manager, and, for
 // an admin, the requests m may decide.
 func (b *Bot) Home(ctx context.Context, m jifen.Member) HomeView {
-	now, loc := b.now(), b.st.Location()
+	var v HomeView
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		v = b.homeView(r, m)
+		return nil
+	})
+	if err != nil {
+		return HomeView{Member: m.ID, Title: b.t("home.title", m.Name), Text: b.ErrorResponse(err).Reply.Text}
+	}
+	return v
+}
+
+// homeView is m's page, read from rd.
+func (b *Bot) homeView(rd store.Reader, m jifen.Member) HomeView {
+	now, loc := rd.Now(), rd.Location()
 	month := jifen.PeriodOf(jifen.Month, now, loc)
-	balance := b.st.Balance(m.ID)
+	balance := rd.Balance(m.ID)
 	v := HomeView{Member: m.ID, Title: b.t("home.title", m.Name)}
-	r := b.st.RankOf(m.ID, month)
+	r := rd.RankOf(m.ID, month)
 	dept := m.Department
 	if dept == "" {
 		dept = b.t("score.no_department")
 	}
 	v.Fields = []Field{
 		{b.t("score.balance"), strconv.FormatInt(balance, 10)},
-		{b.t("period.month"), strconv.FormatInt(b.st.Totals(m.ID, month).Net, 10)},
+		{b.t("period.month"), strconv.FormatInt(rd.Totals(m.ID, month).Net, 10)},
 		{b.t("home.rank"), fmt.Sprintf("%s / %d", rankText(r.Rank), r.Of)},
 		{b.t("home.dept_rank", dept), fmt.Sprintf("%s / %d", rankText(r.DeptRank), r.DeptOf)},
 	}
-	if line := b.weakestLine(m, month); line != "" {
+	if line := b.weakestLine(rd, m, month); line != "" {
 		v.Text = append(v.Text, line)
 	}
 	if th := b.cat.Thanks; th != nil && th.Allowance > 0 && !m.Bot {
 		p := jifen.PeriodOf(th.Period, now, loc)
-		left := max(th.Allowance-b.st.GiverUsed(m.ID, "thanks", p), 0)
+		left := max(th.Allowance-rd.GiverUsed(m.ID, "thanks", p), 0)
 		v.Text = append(v.Text, b.t("home.thanks_left", left, th.Allowance, th.Period))
 	}
 	if b.cat.Thanks != nil && !m.Bot {
@@ -101,20 +114,20 @@ func (b *Bot) Home(ctx context.Context, m jifen.Member) HomeView {
 		v.Actions = append(v.Actions, Button{Label: b.t("home.button.shop"), ActionID: ActionCommand, Value: "/shop"})
 	}
 
-	v.Sections = append(v.Sections, b.homeEntries(m))
-	if s, ok := b.homeSurveys(m); ok {
+	v.Sections = append(v.Sections, b.homeEntries(rd, m))
+	if s, ok := b.homeSurveys(rd, m); ok {
 		v.Sections = append(v.Sections, s)
 	}
-	if s, ok := b.homeShop(m, balance); ok {
+	if s, ok := b.homeShop(rd, m, balance); ok {
 		v.Sections = append(v.Sections, s)
 	}
 	if m.Role == jifen.RoleManager || m.Role == jifen.RoleAdmin {
-		if s, ok := b.homeAllowance(m); ok {
+		if s, ok := b.homeAllowance(rd, m); ok {
 			v.Sections = append(v.Sections, s)
 		}
 	}
 	if m.Role == jifen.RoleAdmin {
-		v.Sections = append(v.Sections, b.homeApprovals(m), b.homeRedemptions(m))
+		v.Sections = append(v.Sections, b.homeApprovals(rd, m), b.homeRedemptions(rd, m))
 	}
 	v.Footer = b.t("home.footer", b.when(now))
 	return v
@@ -122,9 +135,9 @@ func (b *Bot) Home(ctx context.Context, m jifen.Member) HomeView {
 
 // weakestLine names the category furthest below the department's average
 // this month, as /score does.
-func (b *Bot) weakestLine(m jifen.Member, p jifen.Period) string {
-	mine := b.st.Categories(m.ID, p)
-	avg := b.st.DepartmentAverages(p, m.Department)
+func (b *Bot) weakestLine(rd store.Reader, m jifen.Member, p jifen.Period) string {
+	mine := rd.Categories(m.ID, p)
+	avg := rd.DepartmentAverages(p, m.Department)
 	weakest, gap := "", math.Inf(1)
 	for _, c := range b.cat.Categories {
 		if d := float64(mine[c.ID].Net) - avg[c.ID]; d < gap {
@@ -141,14 +154,14 @@ func (b *Bot) weakestLine(m jifen.Member, p jifen.Period) string {
 }
 
 // homeEntries lists the latest entries the member received.
-func (b *Bot) homeEntries(m jifen.Member) HomeSection {
+func (b *Bot) homeEntries(rd store.Reader, m jifen.Member) HomeSection {
 	s := HomeSection{ID: "entries", Title: b.t("home.entries")}
-	entries := b.st.History(m.ID, homeEntries)
+	entries := rd.History(m.ID, homeEntries)
 	if len(entries) == 0 {
 		s.Text = []string{b.t("history.empty")}
 		return s
 	}
-	loc := b.st.Location()
+	loc := rd.Location()
 	for _, e := range entries {
 		what := b.behaviorName(e.Behavior)
 		if e.Kind == jifen.KindRedeem {
@@ -156,7 +169,7 @@ func (b *Bot) homeEntries(m jifen.Member) HomeSection {
 		}
 		line := b.t("home.entry", e.At.In(loc).Format("01-02"), b.t("kind."+string(e.Kind)), signed(e.Points), what)
 		if e.Giver != "" && e.Giver != m.ID {
-			line += b.t("home.entry_from", b.memberName(e.Giver))
+			line += b.t("home.entry_from", memberName(rd, e.Giver))
 		}
 		if e.Reason != "" && e.Kind != jifen.KindRedeem {
 			line += b.t("home.entry_reason", clipRunes(e.Reason, 80))
@@ -168,11 +181,11 @@ func (b *Bot) homeEntries(m jifen.Member) HomeSection {
 
 // homeSurveys lists the open rounds the member was asked and has not
 // answered yet, each with a button that shows its card.
-func (b *Bot) homeSurveys(m jifen.Member) (HomeSection, bool) {
+func (b *Bot) homeSurveys(rd store.Reader, m jifen.Member) (HomeSection, bool) {
 	s := HomeSection{ID: "surveys", Title: b.t("home.surveys")}
-	now := b.now()
-	for _, r := range b.st.Rounds("") {
-		if !r.Open(now) || !r.Asked(m.ID) || b.st.Answered(&r, m.ID) {
+	now := rd.Now()
+	for _, r := range rd.Rounds("") {
+		if !r.Open(now) || !r.Asked(m.ID) || rd.Answered(&r, m.ID) {
 			continue
 		}
 		if len(s.Items) == homeSurveys {
@@ -186,7 +199,7 @@ func (b *Bot) homeSurveys(m jifen.Member) (HomeSection, bool) {
 
 // homeShop lists the rewards with what the member can afford: a redeem
 // button for those, what is missing for the others.
-func (b *Bot) homeShop(m jifen.Member, balance int64) (HomeSection, bool) {
+func (b *Bot) homeShop(rd store.Reader, m jifen.Member, balance int64) (HomeSection, bool) {
 	if len(b.cat.Rewards) == 0 {
 		return HomeSection{}, false
 	}
@@ -199,7 +212,7 @@ func (b *Bot) homeShop(m jifen.Member, balance int64) (HomeSection, bool) {
 		blk := Block{Text: b.t("home.item", r.Name, r.Cost)}
 		left := int64(-1)
 		if !r.Unlimited() {
-			left = max(r.Stock-b.st.StockUsed(r.ID), 0)
+			left = max(r.Stock-rd.StockUsed(r.ID), 0)
 		}
 		switch {
 		case left == 0:
@@ -220,15 +233,15 @@ func (b *Bot) homeShop(m jifen.Member, balance int64) (HomeSection, bool) {
 
 // homeAllowance is a giver's allowance left this period, and the awards
 // they asked for that wait for an admin (their points count as used).
-func (b *Bot) homeAllowance(m jifen.Member) (HomeSection, bool) {
+func (b *Bot) homeAllowance(rd store.Reader, m jifen.Member) (HomeSection, bool) {
 	s := HomeSection{ID: "allowance", Title: b.t("home.allowance")}
-	open, _ := b.st.OpenApprovals()
+	open, _ := rd.OpenApprovals()
 	a, ok := b.cat.Allowances[m.Role]
 	if ok {
-		now, loc := b.now(), b.st.Location()
+		now, loc := rd.Now(), rd.Location()
 		p := jifen.PeriodOf(a.Period, now, loc)
-		budget := a.Budget(b.st.DepartmentSize(m.Department))
-		used := b.st.GiverUsed(m.ID, "award", p)
+		budget := a.Budget(rd.DepartmentSize(m.Department))
+		used := rd.GiverUsed(m.ID, "award", p)
 		for _, ap := range open {
 			if ap.Giver == m.ID && p.Contains(ap.CreatedAt) {
 				used += ap.Points * int64(len(ap.Receivers))
@@ -244,7 +257,7 @@ func (b *Bot) homeAllowance(m jifen.Member) (HomeSection, bool) {
 			s.Text = append(s.Text, b.t("home.more_plain", countGiven(open, m.ID)-homeItems))
 			break
 		}
-		s.Items = append(s.Items, Block{Text: b.approvalLine(ap), Note: b.t("home.waiting")})
+		s.Items = append(s.Items, Block{Text: b.approvalLine(rd, ap), Note: b.t("home.waiting")})
 	}
 	return s, len(s.Text) > 0 || len(s.Items) > 0
 }
@@ -261,9 +274,9 @@ func countGiven(open []store.Approval, giver string) int {
 
 // homeApprovals lists the awards waiting for an admin that m may decide
 // (never one m gives or receives), with the card's buttons.
-func (b *Bot) homeApprovals(m jifen.Member) HomeSection {
+func (b *Bot) homeApprovals(rd store.Reader, m jifen.Member) HomeSection {
 	s := HomeSection{ID: "approvals", Title: b.t("home.approvals")}
-	open, _ := b.st.OpenApprovals()
+	open, _ := rd.OpenApprovals()
 	var mine []store.Approval
 	for _, ap := range open {
 		if ap.Giver != m.ID && !slices.Contains(ap.Receivers, m.ID) {
@@ -279,19 +292,19 @@ func (b *Bot) homeApprovals(m jifen.Member) HomeSection {
 			s.Text = append(s.Text, b.t("home.more_plain", len(mine)-homeItems))
 			break
 		}
-		card := b.approvalCard(ap, b.memberName(ap.Giver), nil)
-		s.Items = append(s.Items, Block{Text: b.approvalLine(ap), Buttons: card.Buttons})
+		card := b.approvalCard(ap, memberName(rd, ap.Giver), nil)
+		s.Items = append(s.Items, Block{Text: b.approvalLine(rd, ap), Buttons: card.Buttons})
 	}
 	return s
 }
 
 // approvalLine is one pending award in a line: "A12 张伟 → 刘洋 +80 签大单".
-func (b *Bot) approvalLine(ap store.Approval) string {
+func (b *Bot) approvalLine(rd memberReader, ap store.Approval) string {
 	names := make([]string, len(ap.Receivers))
 	for i, id := range ap.Receivers {
-		names[i] = b.memberName(id)
+		names[i] = memberName(rd, id)
 	}
-	line := b.t("home.approval", ap.ID, b.memberName(ap.Giver), names, ap.Points, b.behaviorName(ap.Behavior))
+	line := b.t("home.approval", ap.ID, memberName(rd, ap.Giver), names, ap.Points, b.behaviorName(ap.Behavior))
 	if ap.Reason != "" {
 		line += b.t("home.entry_reason", clipRunes(ap.Reason, 80))
 	}
@@ -300,10 +313,10 @@ func (b *Bot) approvalLine(ap store.Approval) string {
 
 // homeRedemptions lists the redemptions waiting for a decision (that m may
 // take: not m's own) or to be handed out.
-func (b *Bot) homeRedemptions(m jifen.Member) HomeSection {
+func (b *Bot) homeRedemptions(rd store.Reader, m jifen.Member) HomeSection {
 	s := HomeSection{ID: "redemptions", Title: b.t("home.redemptions")}
 	var open []store.Redemption
-	for _, r := range b.st.Redemptions("", homeRedeemMax) {
+	for _, r := range rd.Redemptions("", homeRedeemMax) {
 		if r.Member != m.ID || r.Status != store.RedemptionPending {
 			open = append(open, r)
 		}
@@ -317,7 +330,7 @@ func (b *Bot) homeRedemptions(m jifen.Member) HomeSection {
 		if it := b.cat.Reward(r.Item); it != nil {
 			name = it.Name
 		}
-		blk := Block{Text: b.t("home.redemption", r.ID, b.memberName(r.Member), name, r.Quantity, r.Points),
+		blk := Block{Text: b.t("home.redemption", r.ID, memberName(rd, r.Member), name, r.Quantity, r.Points),
 			Note: b.t("redemption." + string(r.Status))}
 		switch r.Status {
 		case store.RedemptionPending:
@@ -353,22 +366,35 @@ func (b *Bot) Concerned(caller jifen.Member, resp Response) []string {
 			out = append(out, id)
 		}
 	}
-	add(caller.ID)
-	for _, id := range resp.Entries {
-		if e, _, ok := b.st.Entry(id); ok {
-			add(e.Giver)
-			add(e.Receiver)
+	var parties []string
+	var adms []jifen.Member
+	err := b.st.Read(context.Background(), func(r store.Reader) error {
+		for _, id := range resp.Entries {
+			if e, _, ok := r.Entry(id); ok {
+				parties = append(parties, e.Giver, e.Receiver)
+			}
 		}
+		if caller.Role == jifen.RoleAdmin {
+			adms = admins(r)
+		}
+		return nil
+	})
+	if err != nil {
+		// Their pages show the change when they are next opened.
+		b.log.Warn("the members a command concerns could not be read", "err", err)
+		return nil
+	}
+	add(caller.ID)
+	for _, id := range parties {
+		add(id)
 	}
 	for _, n := range resp.Notices {
 		add(n.To)
 	}
 	// What waits for an admin is on every admin's page: a decision by one
 	// takes it off the others'.
-	if caller.Role == jifen.RoleAdmin {
-		for _, m := range b.admins() {
-			add(m.ID)
-		}
+	for _, m := range adms {
+		add(m.ID)
 	}
 	return out
 }

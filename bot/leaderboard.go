@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -21,11 +22,25 @@ var periodWords = map[string]jifen.PeriodKind{
 }
 
 // leaderboard handles /leaderboard [week|month|quarter|year|all|2026-10] [department].
-func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
-	now, loc := b.now(), b.st.Location()
+func (b *Bot) leaderboard(ctx context.Context, req Request, cmd Command) (Response, error) {
+	var msg Message
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		var err error
+		msg, err = b.leaderboardMessage(r, req, cmd)
+		return err
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: msg}, nil
+}
+
+// leaderboardMessage is /leaderboard's reply, read from rd.
+func (b *Bot) leaderboardMessage(rd store.Reader, req Request, cmd Command) (Message, error) {
+	now, loc := rd.Now(), rd.Location()
 	period := jifen.PeriodOf(jifen.Month, now, loc)
 	dept := ""
-	depts := b.st.Departments()
+	depts := rd.Departments()
 	for _, a := range cmd.Args {
 		if k, ok := periodWords[strings.ToLower(a)]; ok {
 			period = jifen.PeriodOf(k, now, loc)
@@ -35,7 +50,7 @@ func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
 			if !p.Begun(now) {
 				// A board of a period to come would rank everyone at 0:
 				// say so rather than show an empty or misleading board.
-				return Response{}, jifen.Errorf(jifen.EINVALID, "err.leaderboard_not_begun", p.Key, now.In(loc).Format(time.DateOnly))
+				return Message{}, jifen.Errorf(jifen.EINVALID, "err.leaderboard_not_begun", p.Key, now.In(loc).Format(time.DateOnly))
 			}
 			period = p
 			continue
@@ -44,14 +59,14 @@ func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
 			dept = a
 			continue
 		}
-		return Response{}, jifen.Errorf(jifen.EINVALID, "err.leaderboard_arg", a, sortedKeys(depts))
+		return Message{}, jifen.Errorf(jifen.EINVALID, "err.leaderboard_arg", a, sortedKeys(depts))
 	}
-	msg := b.board(period, dept, leaderboardSize, nil)
+	msg := b.board(rd, period, dept, leaderboardSize, nil)
 	if msg.Table == nil {
-		return Response{Reply: msg}, nil
+		return msg, nil
 	}
 	if !req.Caller.Bot && req.Caller.ID != "" && (dept == "" || dept == req.Caller.Department) {
-		r := b.st.RankOf(req.Caller.ID, period)
+		r := rd.RankOf(req.Caller.ID, period)
 		rank, of := r.Rank, r.Of
 		if dept != "" {
 			rank, of = r.DeptRank, r.DeptOf
@@ -59,19 +74,19 @@ func (b *Bot) leaderboard(req Request, cmd Command) (Response, error) {
 		if r.Ranked() {
 			msg.Footer = b.t("leaderboard.you", rank, of, r.Points)
 		} else {
-			msg.Footer = b.t("leaderboard.you_unranked", b.periodLabel(period))
+			msg.Footer = b.t("leaderboard.you_unranked", b.periodLabel(period, now))
 		}
 	}
-	return Response{Reply: msg}, nil
+	return msg, nil
 }
 
 // periodLabel names a period for a title: 本月（2026-11）, or the key for
 // a past period.
-func (b *Bot) periodLabel(p jifen.Period) string {
+func (b *Bot) periodLabel(p jifen.Period, now time.Time) string {
 	if p.Kind == jifen.AllTime {
 		return b.t("period.all")
 	}
-	if p.Contains(b.now()) {
+	if p.Contains(now) {
 		return b.t("period.current", p.Kind, p.Key)
 	}
 	return p.Key
@@ -100,22 +115,37 @@ func medal(rank int, points int64) string {
 // with their movement against the period before (↑3, ↓1, new). The
 // previous rank is the member's rank among the members counted in the
 // previous period, in the same scope, those at 0 included; a member not
-// counted then (hired since) is new.
+// counted then (hired since) is new. If the store cannot be read, the
+// message is the internal error (logged); LeaderboardPostIn, in the
+// caller's Read, leaves the error to the caller.
 func (b *Bot) LeaderboardPost(p jifen.Period, dept string, top int) Message {
-	prev := p.Previous(b.st.Location())
-	msg := b.board(p, dept, top, func(s store.Standing) string {
-		before := b.st.RankOf(s.Member.ID, prev)
-		r := before.Rank
+	var msg Message
+	err := b.st.Read(context.Background(), func(r store.Reader) error {
+		msg = b.LeaderboardPostIn(r, p, dept, top)
+		return nil
+	})
+	if err != nil {
+		return b.ErrorResponse(err).Reply
+	}
+	return msg
+}
+
+// LeaderboardPostIn is LeaderboardPost read from r.
+func (b *Bot) LeaderboardPostIn(r store.Reader, p jifen.Period, dept string, top int) Message {
+	prev := p.Previous(r.Location())
+	msg := b.board(r, p, dept, top, func(s store.Standing) string {
+		before := r.RankOf(s.Member.ID, prev)
+		was := before.Rank
 		if dept != "" {
-			r = before.DeptRank
+			was = before.DeptRank
 		}
 		switch {
-		case r == 0:
+		case was == 0:
 			return b.t("leaderboard.new")
-		case r > s.Rank:
-			return fmt.Sprintf("↑%d", r-s.Rank)
-		case r < s.Rank:
-			return fmt.Sprintf("↓%d", s.Rank-r)
+		case was > s.Rank:
+			return fmt.Sprintf("↑%d", was-s.Rank)
+		case was < s.Rank:
+			return fmt.Sprintf("↓%d", s.Rank-was)
 		}
 		return "—"
 	})
@@ -129,13 +159,14 @@ func (b *Bot) LeaderboardPost(p jifen.Period, dept string, top int) Message {
 // board is a leaderboard message: the top members of a period, of everyone
 // or of one department, as a table and a chart; movement, when given, adds
 // a column.
-func (b *Bot) board(p jifen.Period, dept string, top int, movement func(store.Standing) string) Message {
-	title := b.t("leaderboard.title", b.periodLabel(p))
+func (b *Bot) board(r store.Reader, p jifen.Period, dept string, top int, movement func(store.Standing) string) Message {
+	label := b.periodLabel(p, r.Now())
+	title := b.t("leaderboard.title", label)
 	if dept != "" {
-		title = b.t("leaderboard.title_dept", b.periodLabel(p), dept)
+		title = b.t("leaderboard.title_dept", label, dept)
 	}
 	msg := Message{Kind: "leaderboard", Title: title}
-	list := b.st.Top(p, top, dept)
+	list := r.Top(p, top, dept)
 	if len(list) == 0 {
 		msg.Text = []string{b.t("leaderboard.empty")}
 		return msg

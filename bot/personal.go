@@ -46,22 +46,37 @@ func (b *Bot) feedback(ctx context.Context, req Request, cmd Command) (Response,
 // points, rank in the department and among peers of the same role, the
 // strongest and weakest category against the department's average, their
 // manager's feedback, and a suggestion drawn from the weakest category.
+// If the store cannot be read, the message is the internal error (logged);
+// PersonalReportIn, in the caller's Read, leaves the error to the caller.
 func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
+	var msg Message
+	err := b.st.Read(context.Background(), func(r store.Reader) error {
+		msg = b.PersonalReportIn(r, m, p)
+		return nil
+	})
+	if err != nil {
+		return b.ErrorResponse(err).Reply
+	}
+	return msg
+}
+
+// PersonalReportIn is PersonalReport read from rd.
+func (b *Bot) PersonalReportIn(rd store.Reader, m jifen.Member, p jifen.Period) Message {
 	msg := Message{Kind: "score", Title: b.t("personal.title", p.Key, m.Name)}
-	total := b.st.Totals(m.ID, p).Net
+	total := rd.Totals(m.ID, p).Net
 	// Ranks come from the in-memory ranking board, among the members
 	// counted in the period: a report for each of a thousand members must
 	// not read the store a million times. Peers are the counted members of
 	// the same role.
-	r := b.st.RankOf(m.ID, p)
+	r := rd.RankOf(m.ID, p)
 	msg.Fields = []Field{
 		{b.t("personal.points"), fmt.Sprint(total)},
 		{b.t("personal.dept_rank", m.Department), fmt.Sprintf("%s / %d", rankText(r.DeptRank), r.DeptOf)},
 		{b.t("personal.peer_rank", m.Role), fmt.Sprintf("%s / %d", rankText(r.RoleRank), r.RoleOf)},
-		{b.t("field.balance"), fmt.Sprint(b.st.Balance(m.ID))},
+		{b.t("field.balance"), fmt.Sprint(rd.Balance(m.ID))},
 	}
-	mine := b.st.Categories(m.ID, p)
-	avg := b.st.DepartmentAverages(p, m.Department)
+	mine := rd.Categories(m.ID, p)
+	avg := rd.DepartmentAverages(p, m.Department)
 	strong, weak := "", ""
 	best, worst := math.Inf(-1), math.Inf(1)
 	for _, c := range b.cat.Categories {
@@ -80,8 +95,8 @@ func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
 	if weak != "" && worst < 0 {
 		msg.Text = append(msg.Text, b.t("personal.weakest", weak, fmt.Sprintf("%+.1f", worst)), b.t("personal.suggestion", weak))
 	}
-	for _, f := range b.st.FeedbackIn(m.ID, p) {
-		msg.Text = append(msg.Text, b.t("personal.feedback", b.memberName(f.From), f.Text))
+	for _, f := range rd.FeedbackIn(m.ID, p) {
+		msg.Text = append(msg.Text, b.t("personal.feedback", memberName(rd, f.From), f.Text))
 	}
 	return msg
 }
@@ -90,20 +105,34 @@ func (b *Bot) PersonalReport(m jifen.Member, p jifen.Period) Message {
 // half of this period's allowance is told what is left, and admins are told
 // about approvals waiting for more than a day.
 func (b *Bot) Reminders() ([]Notice, error) {
-	now, loc := b.now(), b.st.Location()
-	open, err := b.st.OpenApprovals()
+	var out []Notice
+	err := b.st.Read(context.Background(), func(r store.Reader) error {
+		var err error
+		out, err = b.reminders(r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// reminders are the Reminders, read from r.
+func (b *Bot) reminders(r store.Reader) ([]Notice, error) {
+	now, loc := r.Now(), r.Location()
+	open, err := r.OpenApprovals()
 	if err != nil {
 		return nil, err
 	}
 	var out []Notice
-	for _, m := range b.st.Members() {
+	for _, m := range r.Members() {
 		a, ok := b.cat.Allowances[m.Role]
 		if m.Bot || !ok || m.Role != jifen.RoleManager {
 			continue
 		}
 		p := jifen.PeriodOf(a.Period, now, loc)
-		budget := a.Budget(b.st.DepartmentSize(m.Department))
-		used := b.st.GiverUsed(m.ID, "award", p)
+		budget := a.Budget(r.DepartmentSize(m.Department))
+		used := r.GiverUsed(m.ID, "award", p)
 		for _, ap := range open { // points held by pending approvals count as used
 			if ap.Giver == m.ID && p.Contains(ap.CreatedAt) {
 				used += ap.Points * int64(len(ap.Receivers))
@@ -111,7 +140,7 @@ func (b *Bot) Reminders() ([]Notice, error) {
 		}
 		if budget > 0 && used*2 < budget {
 			out = append(out, Notice{To: m.ID, Message: Message{Kind: "info",
-				Text: []string{b.t("reminder.allowance", budget-used, budget, b.periodLabel(p), p.End.In(loc).AddDate(0, 0, -1).Format("01-02"))}}})
+				Text: []string{b.t("reminder.allowance", budget-used, budget, b.periodLabel(p, now), p.End.In(loc).AddDate(0, 0, -1).Format("01-02"))}}})
 		}
 	}
 	var stale []string
@@ -121,7 +150,7 @@ func (b *Bot) Reminders() ([]Notice, error) {
 		}
 	}
 	if len(stale) > 0 {
-		for _, adm := range b.admins() {
+		for _, adm := range admins(r) {
 			out = append(out, Notice{To: adm.ID, Message: Message{Kind: "approval",
 				Text: []string{b.t("reminder.approvals", len(stale), stale)}}})
 		}

@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"jifen"
 	"jifen/report"
+	"jifen/store"
 	"jifen/survey"
 )
 
@@ -14,7 +16,7 @@ import (
 // bottom of their groups). The default is the month that just ended, if
 // the ledger holds entries in or before it; otherwise (a new install) the
 // current month as of now. A period that has not begun is refused.
-func (b *Bot) report(req Request, cmd Command) (Response, error) {
+func (b *Bot) report(ctx context.Context, req Request, cmd Command) (Response, error) {
 	if req.Caller.Role != jifen.RoleAdmin && req.Caller.Role != jifen.RoleManager {
 		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.report_role")
 	}
@@ -30,14 +32,19 @@ func (b *Bot) report(req Request, cmd Command) (Response, error) {
 			return Response{}, err
 		}
 	}
-	s, err := report.AnalyzeSource(b.st, p, b.cat, b.t)
+	var s *report.Summary
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		var err error
+		if s, err = report.AnalyzeSource(r, p, b.cat, b.t); err != nil {
+			return err
+		}
+		if len(cmd.Args) == 0 && (s.FirstEntry.IsZero() || !s.FirstEntry.Before(p.End)) {
+			s, err = report.AnalyzeSource(r, current, b.cat, b.t)
+		}
+		return err
+	})
 	if err != nil {
 		return Response{}, err
-	}
-	if len(cmd.Args) == 0 && (s.FirstEntry.IsZero() || !s.FirstEntry.Before(p.End)) {
-		if s, err = report.AnalyzeSource(b.st, current, b.cat, b.t); err != nil {
-			return Response{}, err
-		}
 	}
 	msg := Digest(s, b.t)
 	if b.reportLink != nil {

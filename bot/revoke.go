@@ -46,7 +46,7 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 		if err != nil {
 			return Response{}, err
 		}
-		receiver := b.memberName(orig.Receiver)
+		receiver := memberName(tx, orig.Receiver)
 		text := b.t("revoke.text", req.Caller.Name, id, receiver, signed(orig.Points), b.behaviorName(orig.Behavior), reason)
 		return Response{
 			Reply: Message{Kind: "revoke", Title: b.t("revoke.title"), Text: []string{text},

@@ -1,16 +1,18 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	"jifen"
 	"jifen/rules"
+	"jifen/store"
 )
 
 // rules handles /rules [category]: the catalog, or one category of it.
-func (b *Bot) rules(req Request, cmd Command) (Response, error) {
+func (b *Bot) rules(ctx context.Context, req Request, cmd Command) (Response, error) {
 	var only *rules.Category
 	if len(cmd.Args) > 0 {
 		want := strings.Join(cmd.Args, " ")
@@ -45,7 +47,13 @@ func (b *Bot) rules(req Request, cmd Command) (Response, error) {
 		msg.Text = append(msg.Text, only.Description)
 	}
 	if only == nil {
-		msg.Fields = b.schemeFields(req.Caller)
+		err := b.st.Read(ctx, func(r store.Reader) error {
+			msg.Fields = b.schemeFields(r, req.Caller)
+			return nil
+		})
+		if err != nil {
+			return Response{}, err
+		}
 	}
 	return Response{Reply: msg}, nil
 }
@@ -74,7 +82,7 @@ func (b *Bot) limitsText(bh rules.Behavior) string {
 }
 
 // schemeFields are the scheme-wide limits, with the caller's own allowance.
-func (b *Bot) schemeFields(caller jifen.Member) []Field {
+func (b *Bot) schemeFields(r store.Reader, caller jifen.Member) []Field {
 	var out []Field
 	if b.cat.ApprovalThreshold > 0 {
 		out = append(out, Field{b.t("rules.approval"), b.t("rules.approval_value", b.cat.ApprovalThreshold)})
@@ -90,13 +98,13 @@ func (b *Bot) schemeFields(caller jifen.Member) []Field {
 		out = append(out, Field{b.t("rules.net_limit", l.Period), strings.Join(v, b.t("list.sep"))})
 	}
 	if a, ok := b.cat.Allowances[caller.Role]; ok {
-		total := a.Budget(b.st.DepartmentSize(caller.Department))
-		p := jifen.PeriodOf(a.Period, b.now(), b.st.Location())
-		used := b.st.GiverUsed(caller.ID, "award", p)
+		total := a.Budget(r.DepartmentSize(caller.Department))
+		p := jifen.PeriodOf(a.Period, r.Now(), r.Location())
+		used := r.GiverUsed(caller.ID, "award", p)
 		// Requests waiting for approval hold their points (the limits
 		// count them), so what is left leaves them out, and says so.
 		var pending int64
-		if aps, err := b.st.OpenApprovals(); err == nil {
+		if aps, err := r.OpenApprovals(); err == nil {
 			for _, ap := range aps {
 				if ap.Giver == caller.ID && p.Contains(ap.CreatedAt) {
 					pending += ap.Points * int64(len(ap.Receivers))
@@ -110,7 +118,7 @@ func (b *Bot) schemeFields(caller jifen.Member) []Field {
 		out = append(out, Field{b.t("rules.your_allowance", a.Period), value})
 	}
 	if th := b.cat.Thanks; th != nil {
-		used := b.st.GiverUsed(caller.ID, "thanks", jifen.PeriodOf(th.Period, b.now(), b.st.Location()))
+		used := r.GiverUsed(caller.ID, "thanks", jifen.PeriodOf(th.Period, r.Now(), r.Location()))
 		out = append(out, Field{b.t("rules.your_thanks", th.Period), b.t("rules.allowance_value", th.Allowance-used, th.Allowance)})
 	}
 	return out

@@ -16,17 +16,30 @@ const maxRedeemUnits = 100
 
 // shop handles /shop: the items, what they cost, what is left, and what
 // the caller can afford.
-func (b *Bot) shop(req Request) (Response, error) {
+func (b *Bot) shop(ctx context.Context, req Request) (Response, error) {
 	if len(b.cat.Rewards) == 0 {
 		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.shop_empty")
 	}
-	balance := b.st.Balance(req.Caller.ID)
+	var msg Message
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		msg = b.shopMessage(r, req.Caller)
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: msg}, nil
+}
+
+// shopMessage is /shop's reply for caller, read from rd.
+func (b *Bot) shopMessage(rd store.Reader, caller jifen.Member) Message {
+	balance := rd.Balance(caller.ID)
 	msg := Message{Kind: "shop", Title: b.t("shop.title"),
 		Table: &Table{Columns: []string{b.t("shop.col.item"), b.t("shop.col.cost"), b.t("shop.col.stock"), b.t("shop.col.limit"), b.t("shop.col.note")}}}
 	for _, r := range b.cat.Rewards {
 		stock := b.t("shop.unlimited")
 		if !r.Unlimited() {
-			stock = strconv.FormatInt(max(r.Stock-b.st.StockUsed(r.ID), 0), 10)
+			stock = strconv.FormatInt(max(r.Stock-rd.StockUsed(r.ID), 0), 10)
 		}
 		limit := "—"
 		if r.Limit != nil {
@@ -42,7 +55,7 @@ func (b *Bot) shop(req Request) (Response, error) {
 		msg.Table.Rows = append(msg.Table.Rows, []string{r.Name, strconv.FormatInt(r.Cost, 10), stock, limit, strings.Join(notes, b.t("list.sep"))})
 	}
 	msg.Footer = b.t("shop.footer", balance)
-	return Response{Reply: msg}, nil
+	return msg
 }
 
 // redeem handles /redeem ITEM [N]: balance, stock and the per-member limit
@@ -76,6 +89,16 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		}
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_reward", name, names)
 	}
+	// The admins decide an item that needs approval, and hand out one
+	// nobody else hands out. The directory is not on the transaction:
+	// they are read just before it (the checks that matter, balance,
+	// stock and the limit, are made in it).
+	var adms []jifen.Member
+	if item.Approval || item.Fulfiller == "" {
+		if err := b.st.Read(ctx, func(r store.Reader) error { adms = admins(r); return nil }); err != nil {
+			return Response{}, err
+		}
+	}
 	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
@@ -84,7 +107,7 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		// redeemer; without one the points would be held for ever.
 		var deciders []jifen.Member
 		if item.Approval {
-			if deciders = b.deciders(req.Caller.ID); len(deciders) == 0 {
+			if deciders = deciderAmong(adms, req.Caller.ID); len(deciders) == 0 {
 				return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.redeem_no_decider", item.Name)
 			}
 		}
@@ -124,13 +147,13 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		if item.Approval {
 			resp.Reply.Text = []string{b.t("redeem.pending", item.Name, id)}
 			card := b.redemptionCard(*r, req.Caller.Name, item)
-			card.Footer = b.soleDecider(deciders)
+			card.Footer = b.soleDecider(deciders, adms)
 			for _, m := range deciders {
 				resp.Notices = append(resp.Notices, Notice{To: m.ID, Message: card})
 			}
 		} else {
 			resp.Reply.Text = []string{b.t("redeem.done", item.Name)}
-			resp.Notices = append(resp.Notices, b.fulfilNotice(*r, req.Caller.Name, item)...)
+			resp.Notices = append(resp.Notices, b.fulfilNotice(*r, req.Caller.Name, item, adms)...)
 		}
 		return resp, nil
 	})
@@ -145,13 +168,14 @@ func (b *Bot) redemptionCard(r store.Redemption, member string, item *rules.Rewa
 		}}
 }
 
-// fulfilNotice asks whoever hands the item out to do it.
-func (b *Bot) fulfilNotice(r store.Redemption, member string, item *rules.Reward) []Notice {
+// fulfilNotice asks whoever hands the item out to do it: its fulfiller,
+// or else each of the admins.
+func (b *Bot) fulfilNotice(r store.Redemption, member string, item *rules.Reward, admins []jifen.Member) []Notice {
 	to := item.Fulfiller
 	if to == "" {
 		var out []Notice
-		for _, a := range b.admins() {
-			out = append(out, b.fulfilNotice(r, member, &rules.Reward{Name: item.Name, Fulfiller: a.ID})...)
+		for _, a := range admins {
+			out = append(out, b.fulfilNotice(r, member, &rules.Reward{Name: item.Name, Fulfiller: a.ID}, nil)...)
 		}
 		return out
 	}
@@ -174,24 +198,38 @@ func (b *Bot) redemptions(ctx context.Context, req Request, cmd Command) (Respon
 		case "fulfil", "fulfill", "发放", "已发放":
 			return b.decideRedemption(ctx, req, cmd.Args[1:], "fulfil")
 		case "open", "待处理":
-			return b.listRedemptions(req, "")
+			return b.listRedemptions(ctx, req, "")
 		}
 	}
-	return b.listRedemptions(req, req.Caller.ID)
+	return b.listRedemptions(ctx, req, req.Caller.ID)
 }
 
-func (b *Bot) listRedemptions(req Request, member string) (Response, error) {
+func (b *Bot) listRedemptions(ctx context.Context, req Request, member string) (Response, error) {
 	if member == "" && req.Caller.Role != jifen.RoleAdmin && !b.isFulfiller(req.Caller.ID) {
 		return Response{}, jifen.Errorf(jifen.EFORBIDDEN, "err.admin_only", "/redemptions open")
 	}
-	rs := b.st.Redemptions(member, 20)
+	var msg Message
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		msg = b.redemptionsMessage(r, member)
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: msg}, nil
+}
+
+// redemptionsMessage lists member's latest redemptions (all members':
+// ""), read from rd.
+func (b *Bot) redemptionsMessage(rd store.Reader, member string) Message {
+	rs := rd.Redemptions(member, 20)
 	msg := Message{Kind: "redemptions", Title: b.t("redemptions.title")}
 	if member == "" {
 		msg.Title = b.t("redemptions.open_title")
 	}
 	if len(rs) == 0 {
 		msg.Text = []string{b.t("redemptions.none")}
-		return Response{Reply: msg}, nil
+		return msg
 	}
 	msg.Table = &Table{Columns: []string{b.t("col.redemption"), b.t("col.time"), b.t("col.member"), b.t("shop.col.item"), b.t("col.points"), b.t("col.status")}}
 	for _, r := range rs {
@@ -199,10 +237,10 @@ func (b *Bot) listRedemptions(req Request, member string) (Response, error) {
 		if it := b.cat.Reward(r.Item); it != nil {
 			name = it.Name
 		}
-		msg.Table.Rows = append(msg.Table.Rows, []string{fmt.Sprintf("R%d", r.ID), r.CreatedAt.In(b.st.Location()).Format("2006-01-02 15:04"),
-			b.memberName(r.Member), fmt.Sprintf("%s × %d", name, r.Quantity), strconv.FormatInt(-r.Points, 10), b.t("redemption." + string(r.Status))})
+		msg.Table.Rows = append(msg.Table.Rows, []string{fmt.Sprintf("R%d", r.ID), r.CreatedAt.In(rd.Location()).Format("2006-01-02 15:04"),
+			memberName(rd, r.Member), fmt.Sprintf("%s × %d", name, r.Quantity), strconv.FormatInt(-r.Points, 10), b.t("redemption." + string(r.Status))})
 	}
-	return Response{Reply: msg}, nil
+	return msg
 }
 
 func (b *Bot) isFulfiller(id string) bool {
@@ -231,6 +269,14 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 	note, err := b.reasonOf(args[1:])
 	if err != nil {
 		return Response{}, err
+	}
+	// An approved item nobody else hands out goes to the admins, read
+	// just before the transaction (the directory is not on it).
+	var adms []jifen.Member
+	if action == "approve" {
+		if err := b.st.Read(ctx, func(r store.Reader) error { adms = admins(r); return nil }); err != nil {
+			return Response{}, err
+		}
 	}
 	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		r, ok := tx.Redemption(id)
@@ -261,13 +307,13 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 		}
 		switch {
 		case action == "cancel" && r.Status == store.RedemptionFulfilled:
-			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_fulfilled", id, b.memberName(r.FulfilledBy))
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_fulfilled", id, memberName(tx, r.FulfilledBy))
 		case action == "cancel" && !r.Refundable():
-			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), b.memberName(r.DecidedBy))
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), memberName(tx, r.DecidedBy))
 		case action == "reject" && r.Status == store.RedemptionApproved:
-			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_approved", id, b.memberName(r.DecidedBy))
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_approved", id, memberName(tx, r.DecidedBy))
 		case (action == "approve" || action == "reject") && r.Status != store.RedemptionPending:
-			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), b.memberName(r.DecidedBy))
+			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_decided", id, b.t("redemption."+string(r.Status)), memberName(tx, r.DecidedBy))
 		case action == "fulfil" && r.Status != store.RedemptionApproved:
 			return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_not_open", id, b.t("redemption."+string(r.Status)))
 		}
@@ -287,7 +333,7 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 				return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.redemption_member_left", id, m.Name, dateText(m.Left))
 			}
 		}
-		member := b.memberName(r.Member)
+		member := memberName(tx, r.Member)
 		var resp Response
 		switch action {
 		case "approve":
@@ -295,7 +341,7 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 			resp.Reply = Message{Kind: "redeem", Title: b.t("redeem.card_title", id),
 				Text: []string{b.t("redeem.approved", member, item.Name, r.Quantity, req.Caller.Name)}}
 			resp.Notices = append(resp.Notices, Notice{To: r.Member, Message: Message{Kind: "redeem", Text: []string{b.t("notice.redeem_approved", id, item.Name, req.Caller.Name)}}})
-			resp.Notices = append(resp.Notices, b.fulfilNotice(r, member, item)...)
+			resp.Notices = append(resp.Notices, b.fulfilNotice(r, member, item, adms)...)
 		case "reject", "cancel":
 			status := store.RedemptionRejected
 			if action == "cancel" {

@@ -31,7 +31,7 @@ import (
 // survey handles /survey.
 func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, error) {
 	if len(cmd.Args) == 0 {
-		return b.mySurveys(req)
+		return b.mySurveys(ctx, req)
 	}
 	sub, rest := strings.ToLower(cmd.Args[0]), cmd.Args[1:]
 	admin := map[string]string{"start": "start", "发起": "start", "开始": "start", "close": "close", "结束": "close", "关闭": "close",
@@ -43,7 +43,7 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 		if err := b.surveyAdmin(req, "/survey list"); err != nil {
 			return Response{}, err
 		}
-		return b.listSurveys(), nil
+		return b.listSurveys(ctx)
 	case admin != "":
 		if err := b.surveyAdmin(req, "/survey "+admin); err != nil {
 			return Response{}, err
@@ -64,7 +64,7 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 				return Response{}, jifen.Errorf(jifen.EINVALID, "err.survey_no_round", s.ID, rest[1])
 			}
 		}
-		res, err := b.SurveyResults(s.ID, n)
+		res, err := b.surveyResults(ctx, s.ID, n)
 		if err != nil {
 			return Response{}, err
 		}
@@ -74,22 +74,30 @@ func (b *Bot) survey(ctx context.Context, req Request, cmd Command) (Response, e
 	if err != nil {
 		return Response{}, err
 	}
-	r, ok := b.openRound(s.ID)
-	if !ok || !r.Asked(req.Caller.ID) {
-		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
+	var card Message
+	err = b.st.Read(ctx, func(rd store.Reader) error {
+		r, ok := openRound(rd, s.ID)
+		if !ok || !r.Asked(req.Caller.ID) {
+			return jifen.Errorf(jifen.ENOTFOUND, "err.survey_not_open", s.Title)
+		}
+		card = b.memberCard(rd, &r, req.Caller.ID)
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
 	}
-	return Response{Reply: b.memberCard(&r, req.Caller.ID)}, nil
+	return Response{Reply: card}, nil
 }
 
 // memberCard is the card of an open round for member, with their answer
 // so far, or, if they answered an anonymous round before the bot
 // restarted, the note that it is recorded and can no longer be changed.
-func (b *Bot) memberCard(r *survey.Round, member string) Message {
-	if b.st.Locked(r, member) {
+func (b *Bot) memberCard(rd store.Reader, r *survey.Round, member string) Message {
+	if rd.Locked(r, member) {
 		return Message{Kind: "survey", Title: r.Title, Text: []string{b.t("survey.locked")},
 			Footer: b.t("survey.footer", b.when(r.Closes), len(r.Questions), len(r.Questions))}
 	}
-	return b.SurveyCard(r, b.st.AnswerOf(r, member), "")
+	return b.SurveyCard(r, rd.AnswerOf(r, member), "")
 }
 
 func (b *Bot) surveyAdmin(req Request, what string) error {
@@ -128,31 +136,39 @@ func (b *Bot) surveyIDs() []string {
 }
 
 // openRound is the survey's latest round if it still takes answers.
-func (b *Bot) openRound(id string) (survey.Round, bool) {
-	rs := b.st.Rounds(id)
+func openRound(rd store.Reader, id string) (survey.Round, bool) {
+	rs := rd.Rounds(id)
 	if len(rs) == 0 {
 		return survey.Round{}, false
 	}
 	r := rs[len(rs)-1]
-	return r, r.Open(b.now())
+	return r, r.Open(rd.Now())
 }
 
 // mySurveys shows the caller the open rounds they were asked, newest
 // first; the card of the newest.
-func (b *Bot) mySurveys(req Request) (Response, error) {
-	var open []survey.Round
-	for _, r := range b.st.Rounds("") {
-		if r.Open(b.now()) && r.Asked(req.Caller.ID) {
-			open = append(open, r)
+func (b *Bot) mySurveys(ctx context.Context, req Request) (Response, error) {
+	var msg Message
+	err := b.st.Read(ctx, func(rd store.Reader) error {
+		var open []survey.Round
+		for _, r := range rd.Rounds("") {
+			if r.Open(rd.Now()) && r.Asked(req.Caller.ID) {
+				open = append(open, r)
+			}
 		}
-	}
-	if len(open) == 0 {
-		return Response{Reply: Message{Kind: "survey", Text: []string{b.t("survey.none_open")}}}, nil
-	}
-	last := open[len(open)-1]
-	msg := b.memberCard(&last, req.Caller.ID)
-	for _, r := range open[:len(open)-1] {
-		msg.Text = append(msg.Text, b.t("survey.also_open", r.Title, r.Survey))
+		if len(open) == 0 {
+			msg = Message{Kind: "survey", Text: []string{b.t("survey.none_open")}}
+			return nil
+		}
+		last := open[len(open)-1]
+		msg = b.memberCard(rd, &last, req.Caller.ID)
+		for _, r := range open[:len(open)-1] {
+			msg.Text = append(msg.Text, b.t("survey.also_open", r.Title, r.Survey))
+		}
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
 	}
 	return Response{Reply: msg}, nil
 }
@@ -167,12 +183,19 @@ func (b *Bot) StartSurvey(ctx context.Context, id, key string) (Response, error)
 	}
 	// The audience is who works here on the day the round starts: not
 	// those who have left, nor those who have not joined yet.
+	// The directory is not on the transaction: it is read just before.
 	var audience []jifen.Member
-	now, loc := b.now(), b.st.Location()
-	for _, m := range b.st.Members() {
-		if s.Audience.Includes(m) && m.EmployedOn(now, loc) {
-			audience = append(audience, m)
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		now, loc := r.Now(), r.Location()
+		for _, m := range r.Members() {
+			if s.Audience.Includes(m) && m.EmployedOn(now, loc) {
+				audience = append(audience, m)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
 	}
 	var r survey.Round
 	raw, replay, err := b.st.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
@@ -373,7 +396,7 @@ func (b *Bot) closeSurvey(ctx context.Context, s *survey.Survey) (Response, erro
 		return Response{}, err
 	}
 	b.scrubAfterClose(ctx, &closed)
-	res, err := b.SurveyResults(s.ID, closed.N)
+	res, err := b.surveyResults(ctx, s.ID, closed.N)
 	if err != nil {
 		return Response{}, err
 	}
@@ -383,16 +406,35 @@ func (b *Bot) closeSurvey(ctx context.Context, s *survey.Survey) (Response, erro
 // SurveyResults tallies round n of a survey (0: the latest), compared with
 // the round before it.
 func (b *Bot) SurveyResults(id string, n int) (survey.Results, error) {
-	rs := b.st.Rounds(id)
+	return b.surveyResults(context.Background(), id, n)
+}
+
+// surveyResults is SurveyResults in a Read of its own.
+func (b *Bot) surveyResults(ctx context.Context, id string, n int) (survey.Results, error) {
+	var res survey.Results
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		var err error
+		res, err = SurveyResultsIn(r, id, n)
+		return err
+	})
+	return res, err
+}
+
+// SurveyResultsIn is SurveyResults read from r.
+func SurveyResultsIn(r store.Reader, id string, n int) (survey.Results, error) {
+	rs := r.Rounds(id)
 	if len(rs) == 0 {
 		return survey.Results{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_no_rounds", id)
 	}
-	return TallyRound(b.st, rs, n)
+	return TallyRound(r, rs, n)
 }
 
 // TallyRound tallies round n (0: the last) of rounds, one survey's rounds
-// oldest first, with the round before it for comparison.
-func TallyRound(st *store.Store, rounds []survey.Round, n int) (survey.Results, error) {
+// oldest first, with the round before it for comparison, reading the
+// answers from st (a store.Reader, say).
+func TallyRound(st interface {
+	Answers(surveyID string, n int) []survey.Answer
+}, rounds []survey.Round, n int) (survey.Results, error) {
 	i := len(rounds) - 1
 	if n > 0 {
 		for i = range rounds {
@@ -408,12 +450,24 @@ func TallyRound(st *store.Store, rounds []survey.Round, n int) (survey.Results, 
 }
 
 // listSurveys shows each configured survey with its latest round.
-func (b *Bot) listSurveys() Response {
+func (b *Bot) listSurveys(ctx context.Context) (Response, error) {
 	msg := Message{Kind: "survey", Title: b.t("survey.list_title")}
 	if len(b.surveys) == 0 {
 		msg.Text = []string{b.t("survey.none_configured")}
-		return Response{Reply: msg}
+		return Response{Reply: msg}, nil
 	}
+	err := b.st.Read(ctx, func(r store.Reader) error {
+		b.surveyRows(r, &msg)
+		return nil
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Reply: msg}, nil
+}
+
+// surveyRows is listSurveys' table, read from rd.
+func (b *Bot) surveyRows(rd store.Reader, msg *Message) {
 	msg.Table = &Table{Columns: []string{b.t("survey.col.id"), b.t("survey.col.title"), b.t("survey.col.schedule"), b.t("survey.col.latest"), b.t("survey.col.responses")}}
 	for _, s := range b.surveys {
 		sched := b.scheduleInWords(s.Schedule)
@@ -421,20 +475,19 @@ func (b *Bot) listSurveys() Response {
 			sched = b.t("survey.manual")
 		}
 		latest, rate := "—", "—"
-		if rs := b.st.Rounds(s.ID); len(rs) > 0 {
+		if rs := rd.Rounds(s.ID); len(rs) > 0 {
 			r := rs[len(rs)-1]
 			state := b.t("survey.state_open", b.when(r.Closes))
-			if !r.Open(b.now()) {
+			if !r.Open(rd.Now()) {
 				state = b.t("survey.state_closed")
 			}
 			latest = fmt.Sprintf("#%d %s", r.N, state)
-			if res, err := TallyRound(b.st, rs, 0); err == nil {
+			if res, err := TallyRound(rd, rs, 0); err == nil {
 				rate = b.t("survey.rate_cell", res.Responses, res.Audience, res.Rate*100)
 			}
 		}
 		msg.Table.Rows = append(msg.Table.Rows, []string{s.ID, s.Title, sched, latest, rate})
 	}
-	return Response{Reply: msg}
 }
 
 // ResultsMessage shows a round's results: the response rate against the
@@ -565,8 +618,33 @@ func (b *Bot) npsSplit(cs []int) string {
 // so a restart never sends them twice nor loses them. It returns the
 // messages queued, for a console, which has no outbox.
 func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
+	// The rounds, and who of a round due a reminder has not answered, are
+	// read first; each round is claimed in a write of its own.
+	var (
+		rounds     []survey.Round
+		unanswered = map[string][]string{}
+	)
+	err := b.st.Read(ctx, func(rd store.Reader) error {
+		rounds = rd.Rounds("")
+		for _, r := range rounds {
+			if !r.Closed.IsZero() || !now.Before(r.Closes) || r.Reminded || r.RemindAt.IsZero() || now.Before(r.RemindAt) {
+				continue
+			}
+			ids := []string{}
+			for _, id := range r.Audience {
+				if !rd.Answered(&r, id) {
+					ids = append(ids, id)
+				}
+			}
+			unanswered[r.ID()] = ids
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var out []Notice
-	for _, r := range b.st.Rounds("") {
+	for _, r := range rounds {
 		if !r.Closed.IsZero() {
 			if r.ResultsDue {
 				ns, err := b.announceResults(ctx, r)
@@ -580,10 +658,7 @@ func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 		closing := !now.Before(r.Closes)
 		if !closing && !r.Reminded && !r.RemindAt.IsZero() && !now.Before(r.RemindAt) {
 			var reminders []Notice
-			for _, id := range r.Audience {
-				if b.st.Answered(&r, id) {
-					continue
-				}
+			for _, id := range unanswered[r.ID()] {
 				msg := b.SurveyCard(&r, survey.Answer{}, b.t("survey.reminder", b.when(r.Closes)))
 				reminders = append(reminders, Notice{To: id, Message: msg})
 			}
@@ -634,13 +709,22 @@ func (b *Bot) SurveyTick(ctx context.Context, now time.Time) ([]Notice, error) {
 // announceResults queues a closed round's results for the admins, once.
 func (b *Bot) announceResults(ctx context.Context, r survey.Round) ([]Notice, error) {
 	b.scrubAfterClose(ctx, &r)
-	res, err := b.SurveyResults(r.Survey, r.N)
+	var (
+		res  survey.Results
+		adms []jifen.Member
+	)
+	err := b.st.Read(ctx, func(rd store.Reader) error {
+		var err error
+		res, err = SurveyResultsIn(rd, r.Survey, r.N)
+		adms = admins(rd)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	msg := b.ResultsMessage(res)
 	var ns []Notice
-	for _, m := range b.admins() {
+	for _, m := range adms {
 		ns = append(ns, Notice{To: m.ID, Message: msg})
 	}
 	claimed, err := b.claimRound(ctx, &r, func(tx store.Txn, cur *survey.Round) error {
@@ -669,9 +753,18 @@ func (b *Bot) scrubAfterClose(ctx context.Context, r *survey.Round) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := b.st.Scrub(ctx); err != nil {
+	sc, ok := b.st.(scrubber)
+	if !ok {
+		return // a store without a file of its own keeps no free pages to zero
+	}
+	if err := sc.Scrub(ctx); err != nil {
 		b.log.Warn("zeroing the store's free pages after a survey closed", "round", r.ID(), "err", err)
 	}
+}
+
+// scrubber is a store that zeroes its free pages (bbolt's).
+type scrubber interface {
+	Scrub(ctx context.Context) error
 }
 
 var errAlready = jifen.Errorf(jifen.ECONFLICT, "err.survey_closed", "")
