@@ -188,7 +188,11 @@ type PageHandler func(w http.ResponseWriter, r *http.Request, v *Viewer)
 func (s *Server) page(pattern string, min jifen.Role, h PageHandler) {
 	s.pages = append(s.pages, pageRoute{pattern, min})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		v, ok := s.viewer(r)
+		v, ok, err := s.viewer(r)
+		if err != nil {
+			s.readFailed(w, r, nil, s.sectionTitle(r.URL.Path), "err.internal", err)
+			return
+		}
 		if !ok {
 			s.clearSession(w)
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
