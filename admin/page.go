@@ -158,7 +158,18 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	case jifen.RoleManager:
 		scope = s.t("admin.scope.department", m.Department)
 	}
-	d := pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: s.buildOverview(v), Rows: [][2]string{
+	var ov *overviewData
+	if !s.read(w, r, v, s.t("admin.overview_title"), "admin.ov.failed", func(rd store.Reader) error {
+		ov = s.buildOverview(rd, v)
+		return nil
+	}) {
+		return
+	}
+	if m.Role == jifen.RoleEmployee {
+		// Chat's report, which the bot reads itself.
+		ov.Personal = s.personalReport(m, ov.month)
+	}
+	d := pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: ov, Rows: [][2]string{
 		{s.t("admin.field.member"), m.Name},
 		{s.t("admin.field.role"), s.t("admin.role." + string(m.Role))},
 		{s.t("admin.field.department"), m.Department},
