@@ -81,8 +81,9 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 	// The page is made of the directory as one read gives it.
 	var all []jifen.Member
 	var now time.Time
+	var loc *time.Location
 	if !s.read(w, r, v, s.t("admin.members_title"), "err.internal", func(rd store.Reader) error {
-		all, now = rd.Members(), rd.Now()
+		all, now, loc = rd.Members(), rd.Now(), rd.Location()
 		return nil
 	}) {
 		return
@@ -132,7 +133,6 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		}
 		page = n
 	}
-	loc := s.st.Location()
 	needle := strings.ToLower(view.Query)
 	var match []jifen.Member
 	for _, m := range all {

@@ -36,7 +36,9 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store  *store.Store   // members are read from it; it keeps the session key
+	// Store is the ledger: every page reads it in one Read (or in the
+	// Write it makes); it keeps the session key. A *store.Store is one.
+	Store  store.Ledger
 	Config *config.Config // admin, http.public_url, slack and feishu keys
 	// Language is the locale of the pages (locale.ZH or locale.EN).
 	Language string
@@ -71,7 +73,7 @@ type Commander interface {
 
 // Server is the console. Build it with New; mount Handler at /admin/.
 type Server struct {
-	st      *store.Store
+	st      store.Ledger
 	cfg     *config.Config
 	lang    string
 	log     *slog.Logger
