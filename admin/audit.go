@@ -70,33 +70,51 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	if view.Action != "" {
 		f.Action = view.Action
 	}
-	if view.Actor != "" {
-		m, ok := s.st.Member(view.Actor)
-		if !ok {
-			if ms := s.st.MembersByName(view.Actor); len(ms) == 1 {
-				m, ok = ms[0], true
-			}
-		}
-		if !ok {
-			s.content(w, http.StatusBadRequest, v, s.t("admin.audit_title"), s.t("admin.audit.unknown_actor", view.Actor), "audit", view)
-			return
-		}
-		f.Actor = m.ID
-	}
 	if b, err := strconv.ParseUint(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.Before = b
 		view.Newest = auditLink(view.Actor, view.Action, 0)
 	}
-	recs := s.st.AuditLog(f)
+	known := true
+	if !s.read(w, r, v, s.t("admin.audit_title"), "err.internal", func(rd store.Reader) error {
+		known = s.auditRows(rd, &view, f)
+		return nil
+	}) {
+		return
+	}
+	if !known {
+		view.Newest = ""
+		s.content(w, http.StatusBadRequest, v, s.t("admin.audit_title"), s.t("admin.audit.unknown_actor", view.Actor), "audit", view)
+		return
+	}
+	s.content(w, http.StatusOK, v, s.t("admin.audit_title"), "", "audit", view)
+}
+
+// auditRows fills the view with the records f selects, narrowed to the
+// actor typed (a member's id or name). It reports false when the actor is
+// no member, and then reads no record.
+func (s *Server) auditRows(rd store.Reader, view *auditView, f store.AuditFilter) bool {
+	if view.Actor != "" {
+		m, ok := rd.Member(view.Actor)
+		if !ok {
+			if ms := rd.MembersByName(view.Actor); len(ms) == 1 {
+				m, ok = ms[0], true
+			}
+		}
+		if !ok {
+			return false
+		}
+		f.Actor = m.ID
+	}
+	recs := rd.AuditLog(f)
 	if len(recs) > auditPageSize {
 		recs = recs[:auditPageSize]
 		view.Older = auditLink(view.Actor, view.Action, recs[len(recs)-1].ID)
 	}
-	loc := s.st.Location()
+	loc := rd.Location()
 	for _, rec := range recs {
 		row := auditRow{At: rec.At.In(loc).Format(time.DateTime), Actor: rec.Actor, Action: s.actionLabel(rec.Action),
 			Object: rec.Object, Outcome: s.t("admin.audit.outcome." + rec.Outcome), Refused: rec.Outcome == "refused"}
-		if m, ok := s.st.Member(rec.Actor); ok {
+		if m, ok := rd.Member(rec.Actor); ok {
 			row.Actor = m.Name + " (" + m.ID + ")"
 		}
 		if rec.Via != "" {
@@ -104,7 +122,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		}
 		view.Rows = append(view.Rows, row)
 	}
-	s.content(w, http.StatusOK, v, s.t("admin.audit_title"), "", "audit", view)
+	return true
 }
 
 // actionLabel names an action in the console's language: its own text

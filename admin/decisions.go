@@ -146,25 +146,43 @@ var _ = template.Must(layout.New("decisionforms").Parse(`{{range .}}<form method
 // decisions shows the queues; after a decision (?done=token) the bot's
 // answer to it above them.
 func (s *Server) decisions(w http.ResponseWriter, r *http.Request, v *Viewer) {
-	var res *decisionResult
-	if tok := r.URL.Query().Get("done"); validDecisionToken(tok) {
-		// The answer is the one the store keeps for the decision's key,
-		// which names the viewer: nobody reads another admin's answers.
-		if raw, ok := s.st.Seen(decisionKey(v, tok)); ok {
-			var resp bot.Response
-			if json.Unmarshal(raw, &resp) == nil {
-				res = decisionResultOf(resp)
-			}
-		}
+	done := r.URL.Query().Get("done")
+	if !validDecisionToken(done) {
+		done = ""
 	}
-	s.renderDecisions(w, http.StatusOK, v, res)
+	s.renderDecisions(w, r, http.StatusOK, v, nil, done)
 }
 
-// renderDecisions renders the queues as they stand, with res above them.
-func (s *Server) renderDecisions(w http.ResponseWriter, status int, v *Viewer, res *decisionResult) {
-	view := s.decisionsView(v)
+// renderDecisions renders the queues as they stand, with res above them,
+// or, given done, the answer to the decision whose token it is.
+func (s *Server) renderDecisions(w http.ResponseWriter, r *http.Request, status int, v *Viewer, res *decisionResult, done string) {
+	var view decisionsView
+	if !s.read(w, r, v, s.t("admin.decisions_title"), "admin.decisions.failed", func(rd store.Reader) error {
+		if done != "" {
+			res = decisionAnswer(rd, v, done)
+		}
+		view = s.decisionsView(rd, v)
+		return nil
+	}) {
+		return
+	}
 	view.Result = res
 	s.content(w, status, v, s.t("admin.decisions_title"), "", "decisions", view)
+}
+
+// decisionAnswer is the answer to v's decision of token tok: the one the
+// store keeps for the decision's key, which names the viewer, so nobody
+// reads another admin's answers. Nil when there is none.
+func decisionAnswer(rd store.Reader, v *Viewer, tok string) *decisionResult {
+	raw, ok := rd.Seen(decisionKey(v, tok))
+	if !ok {
+		return nil
+	}
+	var resp bot.Response
+	if json.Unmarshal(raw, &resp) != nil {
+		return nil
+	}
+	return decisionResultOf(resp)
 }
 
 // decide runs one decision of kind ("approval" or "redemption") as its
@@ -175,18 +193,18 @@ func (s *Server) decide(kind, action string) PageHandler {
 	return func(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 		if err != nil || id == 0 {
-			s.renderDecisions(w, http.StatusNotFound, v, &decisionResult{Error: true,
-				Text: []string{s.t("admin.decisions.unknown_"+kind, r.PathValue("id"))}})
+			s.renderDecisions(w, r, http.StatusNotFound, v, &decisionResult{Error: true,
+				Text: []string{s.t("admin.decisions.unknown_"+kind, r.PathValue("id"))}}, "")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxDecisionForm)
 		if err := r.ParseForm(); err != nil {
-			s.renderDecisions(w, http.StatusBadRequest, v, &decisionResult{Error: true, Text: []string{s.t("admin.decisions.bad_form")}})
+			s.renderDecisions(w, r, http.StatusBadRequest, v, &decisionResult{Error: true, Text: []string{s.t("admin.decisions.bad_form")}}, "")
 			return
 		}
 		tok := r.PostForm.Get("token")
 		if !validDecisionToken(tok) {
-			s.renderDecisions(w, http.StatusBadRequest, v, &decisionResult{Error: true, Text: []string{s.t("admin.decisions.no_token")}})
+			s.renderDecisions(w, r, http.StatusBadRequest, v, &decisionResult{Error: true, Text: []string{s.t("admin.decisions.no_token")}}, "")
 			return
 		}
 		text := decisionCommand(kind, action, id, r.PostForm.Get("reason"))
@@ -198,7 +216,7 @@ func (s *Server) decide(kind, action string) PageHandler {
 			if resp.Code != jifen.EINTERNAL {
 				s.record(r.Context(), store.AuditRecord{Actor: v.Member.ID, Action: kind + "." + action, Object: object, Outcome: "refused", Via: v.Platform})
 			}
-			s.renderDecisions(w, decisionStatus(resp.Code), v, decisionResultOf(resp))
+			s.renderDecisions(w, r, decisionStatus(resp.Code), v, decisionResultOf(resp), "")
 			return
 		}
 		http.Redirect(w, r, "/admin/decisions?"+url.Values{"done": {tok}}.Encode(), http.StatusSeeOther)
@@ -261,11 +279,11 @@ func decisionResultOf(resp bot.Response) *decisionResult {
 
 // decisionsView reads the queues as they stand, with a form (and a fresh
 // token) for each decision the viewer may take.
-func (s *Server) decisionsView(v *Viewer) decisionsView {
-	loc := s.st.Location()
+func (s *Server) decisionsView(rd store.Reader, v *Viewer) decisionsView {
+	loc := rd.Location()
 	cat := s.catalog()
 	view := decisionsView{T: s.t}
-	open, err := s.st.OpenApprovals()
+	open, err := rd.OpenApprovals()
 	if err != nil {
 		s.log.Error("decisions: open approvals failed", "err", err)
 		view.Failed = true
@@ -277,7 +295,7 @@ func (s *Server) decisionsView(v *Viewer) decisionsView {
 		names := make([]string, len(a.Receivers))
 		own := a.Giver == v.Member.ID
 		for i, id := range a.Receivers {
-			names[i] = s.queueName(id)
+			names[i] = queueName(rd, id)
 			own = own || id == v.Member.ID
 		}
 		points := "+" + strconv.FormatInt(a.Points, 10)
@@ -288,7 +306,7 @@ func (s *Server) decisionsView(v *Viewer) decisionsView {
 		if b := cat.Behavior(a.Behavior); b != nil {
 			behavior = b.Name
 		}
-		row := decisionApprovalRow{ID: a.ID, Giver: s.queueName(a.Giver), Receivers: strings.Join(names, s.t("list.sep")), Points: points,
+		row := decisionApprovalRow{ID: a.ID, Giver: queueName(rd, a.Giver), Receivers: strings.Join(names, s.t("list.sep")), Points: points,
 			Behavior: behavior, Reason: a.Reason, Created: a.CreatedAt.In(loc).Format("2006-01-02 15:04"), Own: own}
 		if !own {
 			row.Forms = []decisionForm{
@@ -298,7 +316,7 @@ func (s *Server) decisionsView(v *Viewer) decisionsView {
 		}
 		view.Approvals = append(view.Approvals, row)
 	}
-	rs := s.st.Redemptions("", decisionsLimit+1)
+	rs := rd.Redemptions("", decisionsLimit+1)
 	if len(rs) > decisionsLimit {
 		rs, view.MoreRedemptions = rs[:decisionsLimit], true
 	}
@@ -310,7 +328,7 @@ func (s *Server) decisionsView(v *Viewer) decisionsView {
 		if r.Quantity > 1 {
 			item = fmt.Sprintf("%s × %d", item, r.Quantity)
 		}
-		row := decisionRedemptionRow{ID: r.ID, Member: s.queueName(r.Member), Item: item, Cost: r.Points,
+		row := decisionRedemptionRow{ID: r.ID, Member: queueName(rd, r.Member), Item: item, Cost: r.Points,
 			Status: s.t("redemption." + string(r.Status)), Created: r.CreatedAt.In(loc).Format("2006-01-02 15:04"), Own: r.Member == v.Member.ID}
 		// Nobody approves, rejects or cancels their own redemption; handing
 		// it out spends nothing, and chat allows it too.
@@ -342,8 +360,8 @@ func (s *Server) decisionForm(kind, action string, id uint64) decisionForm {
 }
 
 // queueName is a member's name, or the id of one no longer known.
-func (s *Server) queueName(id string) string {
-	if m, ok := s.st.Member(id); ok && m.Name != "" {
+func queueName(rd store.Reader, id string) string {
+	if m, ok := rd.Member(id); ok && m.Name != "" {
 		return m.Name
 	}
 	return id

@@ -190,12 +190,26 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, v *Viewer
 		return
 	}
 	view.Name = name
-	plan, status := s.checkImport(kind, name, data, &view)
+	// The file is checked, and what it would write shown, against one
+	// read of the store.
+	var (
+		plan   *importPlan
+		status int
+	)
+	if err := s.st.Read(r.Context(), func(rd store.Reader) error {
+		if plan, status = s.checkImport(rd, kind, name, data, &view); plan != nil {
+			s.showPlan(rd, plan, &view)
+		}
+		return nil
+	}); err != nil {
+		s.log.Error("console import preview: the store could not be read", "kind", kind, "err", err)
+		s.content(w, http.StatusInternalServerError, v, title, s.t("err.internal"), "imports", s.importView(kind))
+		return
+	}
 	if plan == nil {
 		s.content(w, status, v, title, s.t("admin.imports.refused", name), "imports", view)
 		return
 	}
-	s.showPlan(plan, &view)
 	if plan.Len() == 0 {
 		s.content(w, http.StatusOK, v, title, s.t("admin.imports.empty", name), "imports", view)
 		return
@@ -237,13 +251,29 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request, v *Viewer
 	}
 	key := t.key()
 	// Already applied (a double click, the page sent again): say so
-	// rather than check the file against what it wrote.
-	if res, done := s.st.Seen(key); done {
+	// rather than check the file against what it wrote. The file is
+	// checked in a read before the write, as `jifen import` checks it.
+	var (
+		res    []byte
+		done   bool
+		plan   *importPlan
+		status int
+	)
+	if err := s.st.Read(r.Context(), func(rd store.Reader) error {
+		if res, done = rd.Seen(key); !done {
+			plan, status = s.checkImport(rd, t.Kind, t.Name, data, &view)
+		}
+		return nil
+	}); err != nil {
+		s.log.Error("console import: the store could not be read", "kind", t.Kind, "err", err)
+		s.content(w, http.StatusInternalServerError, v, title, s.t("admin.imports.failed"), "imports", s.importView(t.Kind))
+		return
+	}
+	if done {
 		s.importDone(w, v, t, res, true, view)
 		return
 	}
 	view.Name = t.Name
-	plan, status := s.checkImport(t.Kind, t.Name, data, &view)
 	if plan == nil {
 		if status == http.StatusBadRequest {
 			status = http.StatusConflict
@@ -353,7 +383,7 @@ func importName(n string) string {
 // checkImport reads and checks a file as `jifen import` does. When it
 // cannot be imported, it returns nil and the page's status, with the
 // reason (the file's) or every bad row in view.
-func (s *Server) checkImport(kind, name string, data []byte, view *importView) (*importPlan, int) {
+func (s *Server) checkImport(rd store.Reader, kind, name string, data []byte, view *importView) (*importPlan, int) {
 	sum := sha256.Sum256(data)
 	plan := &importPlan{Kind: kind, Name: name, Hash: hex.EncodeToString(sum[:])}
 	t, err := importer.ReadBytes(name, data)
@@ -361,16 +391,16 @@ func (s *Server) checkImport(kind, name string, data []byte, view *importView) (
 		view.Problem, _ = s.importWhy(err.Error())
 		return nil, http.StatusBadRequest
 	}
-	loc := s.st.Location()
+	loc := rd.Location()
 	switch kind {
 	case "members":
-		plan.Members, err = importer.Members(t, s.st)
+		plan.Members, err = importer.Members(t, rd)
 	case "ratings":
-		plan.Ratings, err = importer.Ratings(t, s.st, loc)
+		plan.Ratings, err = importer.Ratings(t, rd, loc)
 	case "kpis":
 		plan.KPIs, err = importer.KPIs(t, loc)
 	case "points":
-		plan.Entries, err = importer.Points(t, s.st, s.cfg.Rules, loc, s.st.Now())
+		plan.Entries, err = importer.Points(t, rd, s.cfg.Rules, loc, rd.Now())
 	}
 	var bad importer.Errors
 	switch {
@@ -393,8 +423,8 @@ func (s *Server) checkImport(kind, name string, data []byte, view *importView) (
 
 // showPlan puts what the plan writes in the preview: a summary and the
 // first rows.
-func (s *Server) showPlan(p *importPlan, view *importView) {
-	loc := s.st.Location()
+func (s *Server) showPlan(rd store.Reader, p *importPlan, view *importView) {
+	loc := rd.Location()
 	kind := s.t("admin.imports.kind." + p.Kind)
 	view.Summary = s.t("admin.imports.summary", p.Name, p.Len(), kind)
 	col := func(k string) string { return s.t("admin.imports.col." + k) }
@@ -410,7 +440,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 		return t.Format(time.DateOnly)
 	}
 	who := func(id string) string {
-		if m, ok := s.st.Member(id); ok {
+		if m, ok := rd.Member(id); ok {
 			return m.Name + " (" + id + ")"
 		}
 		return id
@@ -421,7 +451,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 		var added, changed int
 		for i, m := range p.Members {
 			change := s.t("admin.imports.same")
-			if old, ok := s.st.Member(m.ID); !ok {
+			if old, ok := rd.Member(m.ID); !ok {
 				change, added = s.t("admin.imports.new"), added+1
 			} else if !reflect.DeepEqual(old, store.Learned(m, old)) {
 				change, changed = s.t("admin.imports.changed_member"), changed+1
@@ -435,7 +465,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 		for _, r := range p.Ratings {
 			if !periods[r.Period] {
 				periods[r.Period] = true
-				for _, o := range s.st.Ratings(r.Period) {
+				for _, o := range rd.Ratings(r.Period) {
 					earlier[o.Period+"|"+o.Member] = o
 				}
 			}
@@ -456,7 +486,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 		for _, k := range p.KPIs {
 			if !periods[k.Period] {
 				periods[k.Period] = true
-				for _, o := range s.st.KPIs(k.Period) {
+				for _, o := range rd.KPIs(k.Period) {
 					earlier[o.Period+"|"+o.Name+"|"+o.Department] = strconv.FormatFloat(o.Value, 'f', -1, 64)
 				}
 			}
@@ -483,7 +513,7 @@ func (s *Server) showPlan(p *importPlan, view *importView) {
 		}
 		view.Notes = append(view.Notes, s.t("admin.imports.points_note", sum))
 	}
-	if prev, ok := s.importedBefore(p); ok {
+	if prev, ok := s.importedBefore(rd, p); ok {
 		view.Notes = append(view.Notes, s.t("admin.imports.seen_before", prev.At.In(loc).Format("2006-01-02 15:04"), who(prev.Actor)))
 	}
 	if p.Len() > importShown {
@@ -515,9 +545,9 @@ func ratingText(r jifen.Rating) string {
 // the audit trail: importing it again does what `jifen import` does (the
 // same ratings, KPIs and members again; points a second time), so the
 // preview says so.
-func (s *Server) importedBefore(p *importPlan) (store.AuditRecord, bool) {
+func (s *Server) importedBefore(rd store.Reader, p *importPlan) (store.AuditRecord, bool) {
 	mark := "sha256 " + p.Hash[:12]
-	for _, rec := range s.st.AuditLog(store.AuditFilter{Action: "import." + p.Kind, Since: s.now().AddDate(-1, 0, 0), Limit: 1000}) {
+	for _, rec := range rd.AuditLog(store.AuditFilter{Action: "import." + p.Kind, Since: s.now().AddDate(-1, 0, 0), Limit: 1000}) {
 		if rec.Outcome == "ok" && strings.HasSuffix(rec.Object, mark) {
 			return rec, true
 		}

@@ -77,12 +77,12 @@ func (v *Viewer) seesAll() bool { return v.Member.Role == jifen.RoleAdmin }
 
 // ledgerScope is the members whose entries v may see, by id; nil for
 // everyone.
-func (s *Server) ledgerScope(v *Viewer) map[string]bool {
+func (s *Server) ledgerScope(rd store.Reader, v *Viewer) map[string]bool {
 	if v.seesAll() {
 		return nil
 	}
 	out := map[string]bool{}
-	for _, m := range s.st.Members() {
+	for _, m := range rd.Members() {
 		if s.maySee(v, m) {
 			out[m.ID] = true
 		}
@@ -93,13 +93,13 @@ func (s *Server) ledgerScope(v *Viewer) map[string]bool {
 // readLedgerFilter reads the filter of a request. The status is 200 when
 // it is fine; else msg says what is wrong (400: not a member, department,
 // behavior, period or kind there is; 403: one out of v's sight).
-func (s *Server) readLedgerFilter(v *Viewer, q url.Values, scope map[string]bool) (f ledgerFilter, status int, msg string) {
+func (s *Server) readLedgerFilter(rd store.Reader, v *Viewer, q url.Values, scope map[string]bool) (f ledgerFilter, status int, msg string) {
 	f = ledgerFilter{Member: strings.TrimSpace(q.Get("member")), Department: strings.TrimSpace(q.Get("department")),
 		Behavior: strings.TrimSpace(q.Get("behavior")), Period: strings.TrimSpace(q.Get("period")), Kind: strings.TrimSpace(q.Get("kind"))}
 	if f.Member != "" {
-		m, ok := s.st.Member(f.Member)
+		m, ok := rd.Member(f.Member)
 		if !ok {
-			switch ms := s.st.MembersByName(f.Member); len(ms) {
+			switch ms := rd.MembersByName(f.Member); len(ms) {
 			case 0:
 				return f, http.StatusBadRequest, s.t("admin.ledger.unknown_member", clip(f.Member))
 			case 1:
@@ -115,7 +115,7 @@ func (s *Server) readLedgerFilter(v *Viewer, q url.Values, scope map[string]bool
 	}
 	if f.Department != "" {
 		known := false
-		for _, m := range s.st.Members() {
+		for _, m := range rd.Members() {
 			known = known || m.Department == f.Department
 		}
 		if !known {
@@ -134,7 +134,7 @@ func (s *Server) readLedgerFilter(v *Viewer, q url.Values, scope map[string]bool
 		f.behavior = id
 	}
 	if f.Period != "" {
-		p, err := jifen.ParsePeriod(f.Period, s.st.Location())
+		p, err := jifen.ParsePeriod(f.Period, rd.Location())
 		if err != nil {
 			return f, http.StatusBadRequest, s.t("admin.ledger.bad_period", clip(f.Period))
 		}
@@ -169,11 +169,11 @@ func (s *Server) behaviorID(typed string) (string, bool) {
 
 // search turns the filter into the store's: the receivers to read (the
 // viewer's scope and the department's members) and the test of each entry.
-func (s *Server) search(f ledgerFilter, scope map[string]bool) store.LedgerFilter {
+func (s *Server) search(rd store.Reader, f ledgerFilter, scope map[string]bool) store.LedgerFilter {
 	var sf store.LedgerFilter
 	if scope != nil || f.dept != "" {
 		sf.Receivers = []string{}
-		for _, m := range s.st.Members() {
+		for _, m := range rd.Members() {
 			if (scope == nil || scope[m.ID]) && (f.dept == "" || m.Department == f.dept) {
 				sf.Receivers = append(sf.Receivers, m.ID)
 			}
@@ -264,12 +264,29 @@ type ledgerView struct {
 	T           func(string, ...any) string
 }
 
-// ledgerPage is the search form and a page of its results.
+// ledgerPage is the search form and a page of its results, read in one
+// Read.
 func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
-	q := r.URL.Query()
-	scope := s.ledgerScope(v)
-	f, status, msg := s.readLedgerFilter(v, q, scope)
-	view := s.ledgerForm(v, f)
+	var (
+		view   ledgerView
+		status int
+		msg    string
+	)
+	if !s.read(w, r, v, s.t("admin.ledger_title"), "admin.ledger.failed", func(rd store.Reader) error {
+		view, status, msg = s.ledgerResults(rd, v, r.URL.Query())
+		return nil
+	}) {
+		return
+	}
+	s.content(w, status, v, s.t("admin.ledger_title"), msg, "ledger", view)
+}
+
+// ledgerResults is the form filled as q asks and the page of results q
+// selects, with the page's status and message.
+func (s *Server) ledgerResults(rd store.Reader, v *Viewer, q url.Values) (view ledgerView, status int, msg string) {
+	scope := s.ledgerScope(rd, v)
+	f, status, msg := s.readLedgerFilter(rd, v, q, scope)
+	view = s.ledgerForm(rd, v, f)
 	var before uint64
 	if b := q.Get("before"); b != "" && status == http.StatusOK {
 		n, err := strconv.ParseUint(b, 10, 64)
@@ -279,14 +296,12 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		before = n
 	}
 	if status != http.StatusOK {
-		s.content(w, status, v, s.t("admin.ledger_title"), msg, "ledger", view)
-		return
+		return view, status, msg
 	}
-	ids, err := s.st.LedgerIDs(s.search(f, scope))
+	ids, err := rd.LedgerIDs(s.search(rd, f, scope))
 	if err != nil {
 		s.log.Error("ledger search failed", "err", err)
-		s.content(w, http.StatusInternalServerError, v, s.t("admin.ledger_title"), s.t("admin.ledger.failed"), "ledger", view)
-		return
+		return view, http.StatusInternalServerError, s.t("admin.ledger.failed")
 	}
 	view.Searched, view.Total = true, len(ids)
 	base := f.values()
@@ -301,16 +316,15 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		page = page[:ledgerPageSize]
 		view.Older = ledgerLinkTo("/admin/ledger", base, "before", strconv.FormatUint(page[len(page)-1], 10))
 	}
-	err = s.st.LedgerRows(page, func(lr *store.LedgerRow) error {
-		view.Rows = append(view.Rows, s.ledgerRow(lr))
+	err = rd.LedgerRows(page, func(lr *store.LedgerRow) error {
+		view.Rows = append(view.Rows, s.ledgerRow(rd, lr))
 		return nil
 	})
 	if err != nil {
 		s.log.Error("ledger rows failed", "err", err)
-		s.content(w, http.StatusInternalServerError, v, s.t("admin.ledger_title"), s.t("admin.ledger.failed"), "ledger", view)
-		return
+		return view, http.StatusInternalServerError, s.t("admin.ledger.failed")
 	}
-	s.content(w, http.StatusOK, v, s.t("admin.ledger_title"), "", "ledger", view)
+	return view, http.StatusOK, ""
 }
 
 // ledgerLinkTo is path with the query base and, if key is set, key=value.
@@ -329,11 +343,11 @@ func ledgerLinkTo(path string, base url.Values, key, value string) string {
 }
 
 // ledgerForm is the form's choices for v, with f selected.
-func (s *Server) ledgerForm(v *Viewer, f ledgerFilter) ledgerView {
+func (s *Server) ledgerForm(rd store.Reader, v *Viewer, f ledgerFilter) ledgerView {
 	view := ledgerView{Filter: f, T: s.t}
 	if v.seesAll() {
 		seen := map[string]bool{}
-		for _, m := range s.st.Members() {
+		for _, m := range rd.Members() {
 			if m.Department != "" && !seen[m.Department] {
 				seen[m.Department] = true
 				view.Departments = append(view.Departments, option{Value: m.Department, Text: m.Department, Selected: m.Department == f.Department})
@@ -374,11 +388,11 @@ func (s *Server) ledgerForm(v *Viewer, f ledgerFilter) ledgerView {
 // memberLabel names a member in the ledger: name and id, and the last day
 // of one who left; the id alone for one the directory does not hold; a
 // dash for no one (a system entry).
-func (s *Server) memberLabel(id string) string {
+func (s *Server) memberLabel(rd store.Reader, id string) string {
 	if id == "" {
 		return "—"
 	}
-	m, ok := s.st.Member(id)
+	m, ok := rd.Member(id)
 	if !ok {
 		return id
 	}
@@ -391,8 +405,8 @@ func (s *Server) memberLabel(id string) string {
 
 // memberName is a member's name, or "" when the directory does not hold
 // them.
-func (s *Server) memberName(id string) string {
-	if m, ok := s.st.Member(id); ok {
+func memberName(rd store.Reader, id string) string {
+	if m, ok := rd.Member(id); ok {
 		return m.Name
 	}
 	return ""
@@ -422,23 +436,23 @@ func (s *Server) categoryName(id string) string {
 }
 
 // ledgerRow is a row of the results table.
-func (s *Server) ledgerRow(lr *store.LedgerRow) ledgerRow {
+func (s *Server) ledgerRow(rd store.Reader, lr *store.LedgerRow) ledgerRow {
 	e := &lr.Entry
-	loc := s.st.Location()
-	row := ledgerRow{ID: e.ID, Time: e.Effective.In(loc).Format("2006-01-02 15:04"), Giver: s.memberLabel(e.Giver),
-		Receiver: s.memberLabel(e.Receiver), Points: e.Points, Behavior: s.behaviorName(e.Behavior), Reason: e.Reason,
+	loc := rd.Location()
+	row := ledgerRow{ID: e.ID, Time: e.Effective.In(loc).Format("2006-01-02 15:04"), Giver: s.memberLabel(rd, e.Giver),
+		Receiver: s.memberLabel(rd, e.Receiver), Points: e.Points, Behavior: s.behaviorName(e.Behavior), Reason: e.Reason,
 		Kind: s.t("kind." + string(e.Kind))}
 	if e.At.In(loc).Format(time.DateOnly) != e.Effective.In(loc).Format(time.DateOnly) {
 		row.Recorded = s.t("admin.ledger.recorded", e.At.In(loc).Format("2006-01-02 15:04"))
 	}
-	row.Status = s.entryStatus(lr)
+	row.Status = s.entryStatus(rd, lr)
 	return row
 }
 
 // entryStatus is what became of an entry, in short: the revoke that
 // reversed it, the entry it reverses, the approval it was made on, the
 // redemption it belongs to.
-func (s *Server) entryStatus(lr *store.LedgerRow) []ledgerLink {
+func (s *Server) entryStatus(rd store.Reader, lr *store.LedgerRow) []ledgerLink {
 	var out []ledgerLink
 	e := &lr.Entry
 	if lr.ReversedBy != 0 {
@@ -449,16 +463,16 @@ func (s *Server) entryStatus(lr *store.LedgerRow) []ledgerLink {
 	}
 	if e.Approval != 0 {
 		if a := lr.Approval; a != nil && a.Status == store.Approved {
-			out = append(out, ledgerLink{"", s.t("admin.ledger.approved_by", s.memberName(a.DecidedBy), a.ID)})
+			out = append(out, ledgerLink{"", s.t("admin.ledger.approved_by", memberName(rd, a.DecidedBy), a.ID)})
 		} else {
 			out = append(out, ledgerLink{"", s.t("admin.ledger.approval", e.Approval)})
 		}
 	}
-	if rd := lr.Redemption; rd != nil {
+	if rdm := lr.Redemption; rdm != nil {
 		// A refund links to the redeem entry it gives back.
-		l := ledgerLink{Text: s.t("admin.ledger.redemption", rd.ID, s.t("redemption."+string(rd.Status)))}
-		if rd.Entry != e.ID {
-			l.Href = entryHref(rd.Entry)
+		l := ledgerLink{Text: s.t("admin.ledger.redemption", rdm.ID, s.t("redemption."+string(rdm.Status)))}
+		if rdm.Entry != e.ID {
+			l.Href = entryHref(rdm.Entry)
 		}
 		out = append(out, l)
 	}
@@ -519,34 +533,61 @@ func (s *Server) ledgerEntry(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		s.render(w, http.StatusBadRequest, "message", pageData{Title: title, Text: s.t("admin.ledger.bad_id", clip(raw)), Viewer: v})
 		return
 	}
-	var lr *store.LedgerRow
-	if err := s.st.LedgerRows([]uint64{id}, func(x *store.LedgerRow) error { lr = x; return nil }); err != nil {
-		s.log.Error("ledger entry failed", "entry", id, "err", err)
-		s.render(w, http.StatusInternalServerError, "message", pageData{Title: title, Text: s.t("admin.ledger.failed"), Viewer: v})
+	var (
+		status int
+		d      pageData
+		view   *entryView
+	)
+	if !s.read(w, r, v, title, "admin.ledger.failed", func(rd store.Reader) error {
+		status, d, view = s.entryPage(rd, v, id)
+		return nil
+	}) {
 		return
+	}
+	d.Viewer = v
+	if view == nil {
+		s.render(w, status, "message", d)
+		return
+	}
+	var b bytes.Buffer
+	if err := layout.ExecuteTemplate(&b, "ledgerentry", view); err != nil {
+		s.log.Error("console page failed", "page", "ledgerentry", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	d.Content = template.HTML(b.String())
+	s.render(w, status, "message", d)
+}
+
+// entryPage is entry id's page for v: its status, the page's title, text
+// and record, and its history (nil when the page is a message).
+func (s *Server) entryPage(rd store.Reader, v *Viewer, id uint64) (int, pageData, *entryView) {
+	title := s.t("admin.ledger_title")
+	var lr *store.LedgerRow
+	if err := rd.LedgerRows([]uint64{id}, func(x *store.LedgerRow) error { lr = x; return nil }); err != nil {
+		s.log.Error("ledger entry failed", "entry", id, "err", err)
+		return http.StatusInternalServerError, pageData{Title: title, Text: s.t("admin.ledger.failed")}, nil
 	}
 	if lr == nil {
-		s.render(w, http.StatusNotFound, "message", pageData{Title: title, Text: s.t("admin.ledger.not_found", id), Viewer: v})
-		return
+		return http.StatusNotFound, pageData{Title: title, Text: s.t("admin.ledger.not_found", id)}, nil
 	}
 	e := &lr.Entry
-	if scope := s.ledgerScope(v); scope != nil && !scope[e.Receiver] {
-		s.render(w, http.StatusForbidden, "message", pageData{Title: s.t("admin.forbidden_title"), Text: s.t("admin.ledger.out_of_scope"), Viewer: v})
-		return
+	if scope := s.ledgerScope(rd, v); scope != nil && !scope[e.Receiver] {
+		return http.StatusForbidden, pageData{Title: s.t("admin.forbidden_title"), Text: s.t("admin.ledger.out_of_scope")}, nil
 	}
-	loc := s.st.Location()
+	loc := rd.Location()
 	at := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
 	dept := ""
-	if m, ok := s.st.Member(e.Receiver); ok {
+	if m, ok := rd.Member(e.Receiver); ok {
 		dept = m.Department
 	}
 	rows := [][2]string{
 		{s.t("admin.ledger.f.kind"), s.t("kind." + string(e.Kind))},
 		{s.t("admin.ledger.f.time"), at(e.Effective)},
 		{s.t("admin.ledger.f.recorded"), at(e.At)},
-		{s.t("admin.ledger.f.receiver"), s.memberLabel(e.Receiver)},
+		{s.t("admin.ledger.f.receiver"), s.memberLabel(rd, e.Receiver)},
 		{s.t("admin.ledger.f.department"), dept},
-		{s.t("admin.ledger.f.giver"), s.memberLabel(e.Giver)},
+		{s.t("admin.ledger.f.giver"), s.memberLabel(rd, e.Giver)},
 		{s.t("admin.ledger.f.points"), strconv.FormatInt(e.Points, 10)},
 	}
 	if e.Quantity != 0 {
@@ -565,9 +606,9 @@ func (s *Server) ledgerEntry(w http.ResponseWriter, r *http.Request, v *Viewer) 
 	}
 	if e.Approval != 0 {
 		if a := lr.Approval; a != nil {
-			add(s.t("admin.ledger.h.requested", s.memberLabel(a.Giver), at(a.CreatedAt), a.ID), nil, "")
+			add(s.t("admin.ledger.h.requested", s.memberLabel(rd, a.Giver), at(a.CreatedAt), a.ID), nil, "")
 			if a.Status == store.Approved {
-				add(s.t("admin.ledger.h.approved", s.memberLabel(a.DecidedBy), at(a.DecidedAt)), nil, "")
+				add(s.t("admin.ledger.h.approved", s.memberLabel(rd, a.DecidedBy), at(a.DecidedAt)), nil, "")
 			}
 		} else {
 			add(s.t("admin.ledger.h.approval_missing", e.Approval), nil, "")
@@ -577,37 +618,31 @@ func (s *Server) ledgerEntry(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		add(s.t("admin.ledger.h.reverses"), &ledgerLink{entryHref(e.Reverses), "#" + strconv.FormatUint(e.Reverses, 10)}, "")
 	}
 	if lr.ReversedBy != 0 {
-		if rv, _, ok := s.st.Entry(lr.ReversedBy); ok {
-			add(s.t("admin.ledger.h.revoked", s.memberLabel(rv.Giver), at(rv.At)), &ledgerLink{entryHref(rv.ID), "#" + strconv.FormatUint(rv.ID, 10)}, rv.Reason)
+		if rv, _, ok := rd.Entry(lr.ReversedBy); ok {
+			add(s.t("admin.ledger.h.revoked", s.memberLabel(rd, rv.Giver), at(rv.At)), &ledgerLink{entryHref(rv.ID), "#" + strconv.FormatUint(rv.ID, 10)}, rv.Reason)
 		}
 	}
-	if rd := lr.Redemption; rd != nil {
-		item := rd.Item
-		if rw := s.catalog().Reward(rd.Item); rw != nil {
+	if rdm := lr.Redemption; rdm != nil {
+		item := rdm.Item
+		if rw := s.catalog().Reward(rdm.Item); rw != nil {
 			item = rw.Name
 		}
-		add(s.t("admin.ledger.h.redemption", rd.ID, item, rd.Quantity, rd.Points, at(rd.CreatedAt), s.t("redemption."+string(rd.Status))),
-			&ledgerLink{entryHref(rd.Entry), "#" + strconv.FormatUint(rd.Entry, 10)}, "")
-		if rd.DecidedBy != "" {
-			add(s.t("admin.ledger.h.decided", s.memberLabel(rd.DecidedBy), at(rd.DecidedAt)), nil, rd.Note)
+		add(s.t("admin.ledger.h.redemption", rdm.ID, item, rdm.Quantity, rdm.Points, at(rdm.CreatedAt), s.t("redemption."+string(rdm.Status))),
+			&ledgerLink{entryHref(rdm.Entry), "#" + strconv.FormatUint(rdm.Entry, 10)}, "")
+		if rdm.DecidedBy != "" {
+			add(s.t("admin.ledger.h.decided", s.memberLabel(rd, rdm.DecidedBy), at(rdm.DecidedAt)), nil, rdm.Note)
 		}
-		if rd.FulfilledBy != "" {
-			add(s.t("admin.ledger.h.fulfilled", s.memberLabel(rd.FulfilledBy), at(rd.FulfilledAt)), nil, "")
+		if rdm.FulfilledBy != "" {
+			add(s.t("admin.ledger.h.fulfilled", s.memberLabel(rd, rdm.FulfilledBy), at(rdm.FulfilledAt)), nil, "")
 		}
-		if rd.CancelledBy != "" {
-			add(s.t("admin.ledger.h.cancelled", s.memberLabel(rd.CancelledBy), at(rd.CancelledAt)), nil, rd.Note)
+		if rdm.CancelledBy != "" {
+			add(s.t("admin.ledger.h.cancelled", s.memberLabel(rd, rdm.CancelledBy), at(rdm.CancelledAt)), nil, rdm.Note)
 		}
-		if rd.Refund != 0 {
-			add(s.t("admin.ledger.h.refund"), &ledgerLink{entryHref(rd.Refund), "#" + strconv.FormatUint(rd.Refund, 10)}, "")
+		if rdm.Refund != 0 {
+			add(s.t("admin.ledger.h.refund"), &ledgerLink{entryHref(rdm.Refund), "#" + strconv.FormatUint(rdm.Refund, 10)}, "")
 		}
 	}
-	var b bytes.Buffer
-	if err := layout.ExecuteTemplate(&b, "ledgerentry", view); err != nil {
-		s.log.Error("console page failed", "page", "ledgerentry", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	s.render(w, http.StatusOK, "message", pageData{Title: s.t("admin.ledger.entry_title", e.ID), Viewer: v, Rows: rows, Content: template.HTML(b.String())})
+	return http.StatusOK, pageData{Title: s.t("admin.ledger.entry_title", e.ID), Rows: rows}, &view
 }
 
 // ledgerColumns are the export's columns: those of `jifen export ledger`
@@ -631,11 +666,42 @@ var ledgerExportTypes = map[string]string{
 // anyone typed; one the audit trail cannot record is not sent.
 func (s *Server) ledgerExport(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	q := r.URL.Query()
-	scope := s.ledgerScope(v)
-	f, status, msg := s.readLedgerFilter(v, q, scope)
 	format := q.Get("format")
-	if _, ok := ledgerExportTypes[format]; !ok && status == http.StatusOK {
-		status, msg = http.StatusBadRequest, s.t("admin.ledger.bad_format", clip(format))
+	var (
+		f      ledgerFilter
+		status int
+		msg    string
+		view   ledgerView
+		b      bytes.Buffer
+		rows   int
+		err    error
+	)
+	// The file is made in the read; the audit record is written after it,
+	// and only when the read succeeded.
+	if !s.read(w, r, v, s.t("admin.ledger_title"), "admin.ledger.failed", func(rd store.Reader) error {
+		scope := s.ledgerScope(rd, v)
+		f, status, msg = s.readLedgerFilter(rd, v, q, scope)
+		view = s.ledgerForm(rd, v, f)
+		if _, ok := ledgerExportTypes[format]; !ok && status == http.StatusOK {
+			status, msg = http.StatusBadRequest, s.t("admin.ledger.bad_format", clip(format))
+		}
+		if status != http.StatusOK {
+			return nil
+		}
+		var ids []uint64
+		if ids, err = rd.LedgerIDs(s.search(rd, f, scope)); err != nil {
+			return nil
+		}
+		slices.Reverse(ids) // oldest first, as `jifen export`
+		rows = len(ids)
+		if format == "csv" {
+			err = s.ledgerCSV(rd, &b, ids)
+		} else {
+			err = s.ledgerXLSX(rd, &b, ids)
+		}
+		return nil
+	}) {
+		return
 	}
 	if status != http.StatusOK {
 		if status == http.StatusForbidden {
@@ -644,44 +710,34 @@ func (s *Server) ledgerExport(w http.ResponseWriter, r *http.Request, v *Viewer)
 			}
 			s.record(r.Context(), store.AuditRecord{Actor: v.Member.ID, Action: "ledger.export", Object: format + " " + f.summary(), Outcome: "refused", Via: v.Platform})
 		}
-		s.content(w, status, v, s.t("admin.ledger_title"), msg, "ledger", s.ledgerForm(v, f))
+		s.content(w, status, v, s.t("admin.ledger_title"), msg, "ledger", view)
 		return
 	}
-	ids, err := s.st.LedgerIDs(s.search(f, scope))
 	if err == nil {
-		slices.Reverse(ids) // oldest first, as `jifen export`
-		var b bytes.Buffer
-		if format == "csv" {
-			err = s.ledgerCSV(&b, ids)
-		} else {
-			err = s.ledgerXLSX(&b, ids)
-		}
-		if err == nil {
-			rec := store.AuditRecord{Actor: v.Member.ID, Action: "ledger.export", Via: v.Platform,
-				Object: fmt.Sprintf("%s %s (%d rows)", format, f.summary(), len(ids))}
-			if err = s.st.Audit(context.WithoutCancel(r.Context()), rec); err == nil {
-				name := "jifen-ledger-" + s.st.Now().In(s.st.Location()).Format("20060102")
-				if f.period != nil {
-					name = "jifen-ledger-" + f.period.Key
-				}
-				h := w.Header()
-				h.Set("Content-Type", ledgerExportTypes[format])
-				h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + format}))
-				w.WriteHeader(http.StatusOK)
-				w.Write(b.Bytes())
-				return
+		rec := store.AuditRecord{Actor: v.Member.ID, Action: "ledger.export", Via: v.Platform,
+			Object: fmt.Sprintf("%s %s (%d rows)", format, f.summary(), rows)}
+		if err = s.st.Audit(context.WithoutCancel(r.Context()), rec); err == nil {
+			name := "jifen-ledger-" + s.st.Now().In(s.st.Location()).Format("20060102")
+			if f.period != nil {
+				name = "jifen-ledger-" + f.period.Key
 			}
+			h := w.Header()
+			h.Set("Content-Type", ledgerExportTypes[format])
+			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + format}))
+			w.WriteHeader(http.StatusOK)
+			w.Write(b.Bytes())
+			return
 		}
 	}
 	s.log.Error("ledger export failed", "format", format, "err", err)
-	s.content(w, http.StatusInternalServerError, v, s.t("admin.ledger_title"), s.t("admin.ledger.failed"), "ledger", s.ledgerForm(v, f))
+	s.content(w, http.StatusInternalServerError, v, s.t("admin.ledger_title"), s.t("admin.ledger.failed"), "ledger", view)
 }
 
 // exportRow is an entry's cells in ledgerColumns' order: numbers as
 // int64 (nil when there is none), text as strings.
-func (s *Server) exportRow(lr *store.LedgerRow) []any {
+func (s *Server) exportRow(rd store.Reader, lr *store.LedgerRow) []any {
 	e := &lr.Entry
-	loc := s.st.Location()
+	loc := rd.Location()
 	id := func(n uint64) any {
 		if n == 0 {
 			return nil
@@ -689,7 +745,7 @@ func (s *Server) exportRow(lr *store.LedgerRow) []any {
 		return int64(n)
 	}
 	dept := ""
-	if m, ok := s.st.Member(e.Receiver); ok {
+	if m, ok := rd.Member(e.Receiver); ok {
 		dept = m.Department
 	}
 	var qty any
@@ -705,21 +761,21 @@ func (s *Server) exportRow(lr *store.LedgerRow) []any {
 		redemption = "R" + strconv.FormatUint(lr.Redemption.ID, 10)
 	}
 	return []any{int64(e.ID), e.Effective.In(loc).Truncate(time.Second), e.At.In(loc).Truncate(time.Second), string(e.Kind),
-		e.Receiver, s.memberName(e.Receiver), dept, e.Points, qty, s.categoryName(e.Category), s.behaviorName(e.Behavior),
-		e.Giver, s.memberName(e.Giver), e.Reason, int64(e.RuleVersion), id(e.Reverses), id(e.Approval), e.Source,
+		e.Receiver, memberName(rd, e.Receiver), dept, e.Points, qty, s.categoryName(e.Category), s.behaviorName(e.Behavior),
+		e.Giver, memberName(rd, e.Giver), e.Reason, int64(e.RuleVersion), id(e.Reverses), id(e.Approval), e.Source,
 		id(lr.ReversedBy), approvedBy, redemption}
 }
 
 // ledgerCSV writes the entries ids as CSV.
-func (s *Server) ledgerCSV(b *bytes.Buffer, ids []uint64) error {
+func (s *Server) ledgerCSV(rd store.Reader, b *bytes.Buffer, ids []uint64) error {
 	b.WriteString("\ufeff")
 	cw := csv.NewWriter(b)
 	if err := cw.Write(ledgerColumns); err != nil {
 		return err
 	}
 	rec := make([]string, len(ledgerColumns))
-	err := s.st.LedgerRows(ids, func(lr *store.LedgerRow) error {
-		for i, c := range s.exportRow(lr) {
+	err := rd.LedgerRows(ids, func(lr *store.LedgerRow) error {
+		for i, c := range s.exportRow(rd, lr) {
 			switch c := c.(type) {
 			case nil:
 				rec[i] = ""
@@ -747,7 +803,7 @@ func (s *Server) ledgerCSV(b *bytes.Buffer, ids []uint64) error {
 // ledgerXLSX writes the entries ids as a sheet named as `jifen export
 // ledger` names it, its header in the console's language, numbers as
 // numbers and times as date-times.
-func (s *Server) ledgerXLSX(b *bytes.Buffer, ids []uint64) error {
+func (s *Server) ledgerXLSX(rd store.Reader, b *bytes.Buffer, ids []uint64) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := s.t("xlsx.sheet.ledger")
@@ -787,9 +843,9 @@ func (s *Server) ledgerXLSX(b *bytes.Buffer, ids []uint64) error {
 		return err
 	}
 	n := 1
-	err = s.st.LedgerRows(ids, func(lr *store.LedgerRow) error {
+	err = rd.LedgerRows(ids, func(lr *store.LedgerRow) error {
 		n++
-		row := s.exportRow(lr)
+		row := s.exportRow(rd, lr)
 		for i, c := range row {
 			if t, ok := c.(time.Time); ok {
 				row[i] = excelize.Cell{StyleID: dateTime, Value: t}

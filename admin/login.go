@@ -132,8 +132,17 @@ func (s *Server) callback(platform string) http.HandlerFunc {
 		if err == nil {
 			var id identity
 			if id, err = p.identify(r.Context(), r.URL.Query().Get("code"), ls.Nonce); err == nil {
+				// A refusal is kept apart from the read's own error: a
+				// read that failed refuses no one, it fails the sign-in.
 				var m jifen.Member
-				if m, err = s.match(id); err == nil {
+				var refused error
+				if err := s.st.Read(r.Context(), func(rd store.Reader) error { m, refused = s.match(rd, id); return nil }); err != nil {
+					s.log.Error("console sign-in: the members could not be read", "platform", platform, "err", err)
+					s.render(w, http.StatusInternalServerError, "message", pageData{Title: s.t("admin.login_failed_title"), Text: s.t("err.internal"),
+						Links: []link{{Href: "/admin/login", Text: s.t("admin.login_again")}}})
+					return
+				}
+				if err = refused; err == nil {
 					s.startSession(w, m.ID, platform)
 					s.log.Info("console sign-in", "platform", platform, "member", m.ID, "role", m.Role)
 					s.record(r.Context(), store.AuditRecord{Actor: m.ID, Action: "sign_in", Via: platform})
@@ -188,15 +197,15 @@ func (s *Server) checkState(r *http.Request, platform string) (loginState, error
 // match finds the member the platform's user is: by their id on the
 // platform, else by the email the platform verified (when the member has
 // no other id there). The member must be employed and not a bot.
-func (s *Server) match(id identity) (jifen.Member, error) {
-	byID, platformID := s.st.MemberBySlackID, func(m jifen.Member) string { return m.SlackID }
+func (s *Server) match(rd store.Reader, id identity) (jifen.Member, error) {
+	byID, platformID := rd.MemberBySlackID, func(m jifen.Member) string { return m.SlackID }
 	if id.Platform == platformFeishu {
-		byID, platformID = s.st.MemberByFeishuOpenID, func(m jifen.Member) string { return m.FeishuOpenID }
+		byID, platformID = rd.MemberByFeishuOpenID, func(m jifen.Member) string { return m.FeishuOpenID }
 	}
 	unknown := refuse(http.StatusForbidden, "admin.login_unknown", "no member has this account")
 	m, ok := byID(id.UserID)
 	if !ok && id.Email != "" {
-		if m, ok = s.st.MemberByEmail(id.Email); ok && platformID(m) != "" && platformID(m) != id.UserID {
+		if m, ok = rd.MemberByEmail(id.Email); ok && platformID(m) != "" && platformID(m) != id.UserID {
 			return jifen.Member{}, refuse(http.StatusForbidden, "admin.login_unknown", "the email's member has another account")
 		}
 	}
@@ -215,7 +224,14 @@ func (s *Server) match(id identity) (jifen.Member, error) {
 // than a session lasts), so a restart or another replica refuses it too.
 // The sign-out's audit record is written with it.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if v, ok := s.viewer(r); ok {
+	v, ok, err := s.viewer(r)
+	if err != nil {
+		// Whose session it is is not known: nothing is signed out, and
+		// the form can be sent again.
+		s.readFailed(w, r, nil, s.t("admin.logout"), "err.internal", err)
+		return
+	}
+	if ok {
 		s.spend(signedOutPrefix+v.session, v.Expires)
 		ctx := store.WithAudit(context.WithoutCancel(r.Context()), store.AuditRecord{Actor: v.Member.ID, Action: "sign_out", Via: v.Platform})
 		if _, _, err := s.st.Write(ctx, signedOutKey(v.session), func(store.Txn) ([]byte, error) { return nil, nil }); err != nil {

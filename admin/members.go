@@ -78,7 +78,16 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 	q := r.URL.Query()
 	view := membersView{Query: strings.TrimSpace(q.Get("q")), Department: q.Get("department"), IncludeLeft: q.Get("left") == "1", T: s.t}
 	admin := v.Member.Role == jifen.RoleAdmin
-	all := s.st.Members()
+	// The page is made of the directory as one read gives it.
+	var all []jifen.Member
+	var now time.Time
+	var loc *time.Location
+	if !s.read(w, r, v, s.t("admin.members_title"), "err.internal", func(rd store.Reader) error {
+		all, now, loc = rd.Members(), rd.Now(), rd.Location()
+		return nil
+	}) {
+		return
+	}
 	if admin {
 		seen := map[string]bool{}
 		for _, m := range all {
@@ -124,7 +133,6 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		}
 		page = n
 	}
-	now, loc := s.st.Now(), s.st.Location()
 	needle := strings.ToLower(view.Query)
 	var match []jifen.Member
 	for _, m := range all {
@@ -327,8 +335,13 @@ func (s *Server) syncApply(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	// The members before the plan is made: the write checks that those
 	// it touches are still so, or another change came in between.
 	before := map[string]jifen.Member{}
-	for _, m := range s.st.Members() {
-		before[m.ID] = m
+	if !s.read(w, r, v, title, "admin.sync.failed", func(rd store.Reader) error {
+		for _, m := range rd.Members() {
+			before[m.ID] = m
+		}
+		return nil
+	}) {
+		return
 	}
 	plan, err := s.plan(r.Context(), p)
 	if err != nil {

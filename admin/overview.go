@@ -34,6 +34,8 @@ type overviewData struct {
 	People      []personRow // a manager's department this month
 	Personal    *personalView
 	Failed      bool // the figures could not be read
+
+	month jifen.Period // the current month
 }
 
 // figureRow is a key figure: this month so far, last month, and last
@@ -130,25 +132,26 @@ func (s *Server) maySee(v *Viewer, m jifen.Member) bool {
 }
 
 // buildOverview gathers what v may see on the overview, as of the store's
-// clock (the clock of the report and of chat).
-func (s *Server) buildOverview(v *Viewer) *overviewData {
-	loc := s.st.Location()
-	now := s.st.Now()
+// clock (the clock of the report and of chat), from one read. An
+// employee's personal report is chat's, added by the page (personalReport).
+func (s *Server) buildOverview(rd store.Reader, v *Viewer) *overviewData {
+	loc := rd.Location()
+	now := rd.Now()
 	month := jifen.PeriodOf(jifen.Month, now, loc)
 	prev := month.Previous(loc)
-	d := &overviewData{Month: month.Key, Previous: prev.Key, AsOf: now.In(loc).Format("2006-01-02")}
+	d := &overviewData{Month: month.Key, Previous: prev.Key, AsOf: now.In(loc).Format("2006-01-02"), month: month}
 	m := v.Member
 	if m.Role == jifen.RoleEmployee {
-		s.personalOverview(d, m, month)
+		s.personalTrend(rd, d, m, month)
 		return d
 	}
-	cur, err := report.AnalyzeSource(s.st, month, s.catalog(), s.t)
+	cur, err := report.AnalyzeSource(rd, month, s.catalog(), s.t)
 	if err != nil {
 		s.log.Error("overview: the month's figures failed", "err", err)
 		d.Failed = true
 		return d
 	}
-	last, err := report.AnalyzeSource(s.st, prev, s.catalog(), s.t)
+	last, err := report.AnalyzeSource(rd, prev, s.catalog(), s.t)
 	if err != nil {
 		s.log.Error("overview: the previous month's figures failed", "err", err)
 		d.Failed = true
@@ -159,7 +162,7 @@ func (s *Server) buildOverview(v *Viewer) *overviewData {
 	}
 	if m.Role == jifen.RoleAdmin {
 		s.companyFigures(d, cur, last)
-		year, err := report.AnalyzeSource(s.st, jifen.PeriodOf(jifen.Year, now, loc), s.catalog(), s.t)
+		year, err := report.AnalyzeSource(rd, jifen.PeriodOf(jifen.Year, now, loc), s.catalog(), s.t)
 		if err != nil {
 			s.log.Error("overview: the year's figures failed", "err", err)
 			d.Failed = true
@@ -170,16 +173,16 @@ func (s *Server) buildOverview(v *Viewer) *overviewData {
 		for _, sg := range last.Suggestions {
 			d.Suggestions = append(d.Suggestions, s.t("report.suggestion", sg.Text, sg.Figure))
 		}
-		s.openRounds(d)
+		s.openRounds(rd, d)
 	} else if m.Department != "" { // a manager without a department has none to see
 		s.departmentFigures(d, m.Department, cur, last)
-		for _, st := range s.st.Top(month, 10, m.Department) {
+		for _, st := range rd.Top(month, 10, m.Department) {
 			if s.maySee(v, st.Member) {
 				d.People = append(d.People, personRow{Rank: st.Rank, Name: st.Member.Name, Points: st.Points})
 			}
 		}
 	}
-	s.pending(d, v)
+	s.pending(rd, d, v)
 	return d
 }
 
@@ -290,25 +293,40 @@ func barWidth(v, top float64) int {
 	return max(1, int(math.Round(v/top*trendWidth)))
 }
 
-// personalOverview is an employee's own month, as their personal report
-// in chat, and their own points month by month this year.
-func (s *Server) personalOverview(d *overviewData, m jifen.Member, month jifen.Period) {
-	b := bot.New(bot.Options{Store: s.st, Catalog: s.catalog(), Language: s.lang, Logger: s.log,
-		ScoreVisibility: s.cfg.Privacy.ScoreVisibility})
+// personalReporter words a member's personal report of a period as chat
+// does; the console's Commander (*bot.Bot) is one.
+type personalReporter interface {
+	PersonalReport(m jifen.Member, p jifen.Period) bot.Message
+}
+
+var _ personalReporter = (*bot.Bot)(nil)
+
+// personalReport is an employee's own month, as their personal report in
+// chat: the bot's, which reads it itself. Nil when the console has no bot
+// to ask.
+func (s *Server) personalReport(m jifen.Member, month jifen.Period) *personalView {
+	b, ok := s.bot.(personalReporter)
+	if !ok {
+		return nil
+	}
 	msg := b.PersonalReport(m, month)
 	pv := &personalView{Title: msg.Title, Text: msg.Text}
 	for _, f := range msg.Fields {
 		pv.Fields = append(pv.Fields, [2]string{f.Label, f.Value})
 	}
-	d.Personal = pv
-	loc := s.st.Location()
+	return pv
+}
+
+// personalTrend is an employee's own points month by month this year.
+func (s *Server) personalTrend(rd store.Reader, d *overviewData, m jifen.Member, month jifen.Period) {
+	loc := rd.Location()
 	year := jifen.PeriodOf(jifen.Year, month.Start, loc)
 	var pts []int64
 	var keys []string
 	for t := year.Start; !t.After(month.Start); t = t.AddDate(0, 1, 0) {
 		p := jifen.PeriodOf(jifen.Month, t, loc)
 		keys = append(keys, p.Key)
-		pts = append(pts, s.st.Totals(m.ID, p).Net)
+		pts = append(pts, rd.Totals(m.ID, p).Net)
 	}
 	d.TrendTitle = s.t("admin.ov.my_trend", year.Key)
 	d.TrendCols = []string{s.t("admin.ov.col.month"), s.t("admin.ov.col.points")}
@@ -321,16 +339,16 @@ func (s *Server) personalOverview(d *overviewData, m jifen.Member, month jifen.P
 // pending counts the awards waiting for an admin's approval and the
 // redemptions waiting for a decision: all of them for an admin, those of
 // the department's members for a manager.
-func (s *Server) pending(d *overviewData, v *Viewer) {
+func (s *Server) pending(rd store.Reader, d *overviewData, v *Viewer) {
 	inScope := func(id string) bool {
 		if v.Member.Role == jifen.RoleAdmin {
 			return true
 		}
-		m, ok := s.st.Member(id)
+		m, ok := rd.Member(id)
 		return ok && v.Member.Department != "" && m.Department == v.Member.Department
 	}
 	approvals := 0
-	open, err := s.st.OpenApprovals()
+	open, err := rd.OpenApprovals()
 	if err != nil {
 		s.log.Error("overview: open approvals failed", "err", err)
 		d.Failed = true
@@ -341,7 +359,7 @@ func (s *Server) pending(d *overviewData, v *Viewer) {
 		}
 	}
 	redemptions := 0
-	for _, r := range s.st.Redemptions("", math.MaxInt) {
+	for _, r := range rd.Redemptions("", math.MaxInt) {
 		if r.Status == store.RedemptionPending && inScope(r.Member) {
 			redemptions++
 		}
@@ -352,18 +370,18 @@ func (s *Server) pending(d *overviewData, v *Viewer) {
 // openRounds lists the survey rounds still open (as /survey list tells
 // them: not closed and not past their closing time), with how many of the
 // audience answered (counts only, as /survey list shows them).
-func (s *Server) openRounds(d *overviewData) {
-	loc, now := s.st.Location(), s.st.Now()
-	for _, r := range s.st.Rounds("") {
+func (s *Server) openRounds(rd store.Reader, d *overviewData) {
+	loc, now := rd.Location(), rd.Now()
+	for _, r := range rd.Rounds("") {
 		if !r.Open(now) { // closed, or past its closing time
 			continue
 		}
-		rounds := s.st.Rounds(r.Survey)
+		rounds := rd.Rounds(r.Survey)
 		i := slices.IndexFunc(rounds, func(x survey.Round) bool { return x.N == r.N })
 		if i < 0 {
 			continue
 		}
-		res := survey.TallyRounds(rounds, i, s.st.Answers)
+		res := survey.TallyRounds(rounds, i, rd.Answers)
 		d.Rounds = append(d.Rounds, roundRow{Title: fmt.Sprintf("%s #%d", r.Title, r.N), Closes: r.Closes.In(loc).Format("2006-01-02 15:04"),
 			Responses: s.t("admin.ov.responses", res.Responses, res.Audience, res.Rate*100)})
 	}

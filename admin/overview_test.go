@@ -228,3 +228,22 @@ func TestOverviewInChinese(t *testing.T) {
 	w := b.get("/admin/")
 	mustContain(t, w, "关键数据：全公司", "2026-11（截至今日）", row("净积分", "95", "70", "&#43;100.0%"), "待审批的兑换", "1 / 4（25%）", "2026-10 小结的改进建议")
 }
+
+// An employee's own month is chat's personal report, as the bot words it
+// for them: the same title and fields.
+func TestOverviewEmployeeGetsChatsReport(t *testing.T) {
+	e := overviewEnv(t, config.EmployeesPage)
+	b := e.browser(t)
+	b.signIn(e.s, "dev2")
+	w := b.get("/admin/")
+	if w.Code != 200 {
+		t.Fatalf("overview: %d\n%s", w.Code, w.Body)
+	}
+	m, _ := e.st.Member("dev2")
+	msg := e.bot.PersonalReport(m, jifen.PeriodOf(jifen.Month, e.st.Now(), e.st.Location()))
+	want := []string{"<h2>" + msg.Title + "</h2>"}
+	for _, f := range msg.Fields {
+		want = append(want, "<tr><th>"+memEscaped(t, f.Label)+"</th><td>"+memEscaped(t, f.Value)+"</td></tr>")
+	}
+	mustContain(t, w, want...)
+}

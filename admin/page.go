@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"jifen"
 	"jifen/locale"
+	"jifen/store"
 )
 
 // pageData is what the page layout shows.
@@ -121,6 +123,17 @@ func (s *Server) nav(v *Viewer) []link {
 	return out
 }
 
+// sectionTitle is the title of the console's section path is in.
+func (s *Server) sectionTitle(path string) string {
+	key := "admin.overview_title"
+	for _, p := range navPages[1:] {
+		if path == p.href || strings.HasPrefix(path, p.href+"/") {
+			key = p.key
+		}
+	}
+	return s.t(key)
+}
+
 // content renders a page whose own part is the template name executed
 // with data (its T field, if any, set by the caller), in the layout under
 // title, with text (a message, such as an error) above it.
@@ -145,7 +158,18 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	case jifen.RoleManager:
 		scope = s.t("admin.scope.department", m.Department)
 	}
-	d := pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: s.buildOverview(v), Rows: [][2]string{
+	var ov *overviewData
+	if !s.read(w, r, v, s.t("admin.overview_title"), "admin.ov.failed", func(rd store.Reader) error {
+		ov = s.buildOverview(rd, v)
+		return nil
+	}) {
+		return
+	}
+	if m.Role == jifen.RoleEmployee {
+		// Chat's report, which the bot reads itself.
+		ov.Personal = s.personalReport(m, ov.month)
+	}
+	d := pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: ov, Rows: [][2]string{
 		{s.t("admin.field.member"), m.Name},
 		{s.t("admin.field.role"), s.t("admin.role." + string(m.Role))},
 		{s.t("admin.field.department"), m.Department},
@@ -162,4 +186,23 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	}
 	d.Content = template.HTML(b.String())
 	s.render(w, http.StatusOK, "message", d)
+}
+
+// read runs fn in one read of the store, so that a page shows one
+// consistent picture (one snapshot on a store that keeps them). When the
+// read fails, the page answers 500 under title with the message of key,
+// and read reports false: nothing fn read is shown or acted upon.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, v *Viewer, title, key string, fn func(store.Reader) error) bool {
+	err := s.st.Read(r.Context(), fn)
+	if err != nil {
+		s.readFailed(w, r, v, title, key, err)
+	}
+	return err == nil
+}
+
+// readFailed answers a request whose read of the store failed: 500, under
+// title, with the message of key.
+func (s *Server) readFailed(w http.ResponseWriter, r *http.Request, v *Viewer, title, key string, err error) {
+	s.log.Error("console read failed", "path", r.URL.Path, "err", err)
+	s.render(w, http.StatusInternalServerError, "message", pageData{Title: title, Text: s.t(key), Viewer: v})
 }

@@ -10,6 +10,7 @@ import (
 
 	"jifen"
 	"jifen/report"
+	"jifen/store"
 )
 
 // The reports: the 小结 of any month, quarter or year that has begun, read
@@ -128,10 +129,13 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request, v *Viewer) (*re
 		s.renderReports(w, status, v, r.PathValue("period"), msg)
 		return nil, p
 	}
-	sum, err := report.AnalyzeSource(s.st, p, s.cfg.Rules, s.t)
-	if err != nil {
-		s.log.Error("report failed", "period", p.Key, "err", err)
-		s.render(w, http.StatusInternalServerError, "message", pageData{Title: s.t("admin.reports_title"), Text: s.t("admin.reports.failed"), Viewer: v})
+	// The analysis and the read fail alike: the page says the report
+	// could not be produced.
+	var sum *report.Summary
+	if !s.read(w, r, v, s.t("admin.reports_title"), "admin.reports.failed", func(rd store.Reader) (err error) {
+		sum, err = report.AnalyzeSource(rd, p, s.cfg.Rules, s.t)
+		return err
+	}) {
 		return nil, p
 	}
 	return sum, p

@@ -19,6 +19,7 @@ import (
 	"jifen/config"
 	"jifen/rules"
 	"jifen/simulate"
+	"jifen/store"
 )
 
 // Rules: the catalog in force (what /rules shows in chat, with the
@@ -154,9 +155,9 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	view := s.newRulesView()
 	view.Overview = true
 	view.YAML, view.FromFile, view.Stale = s.configRules()
-	if err := s.catalogViews(&view); err != nil {
-		s.log.Error("rule catalog versions failed", "err", err)
-		s.render(w, http.StatusInternalServerError, "message", pageData{Title: s.t("admin.rules_title"), Text: s.t("admin.rules.failed"), Viewer: v})
+	if !s.read(w, r, v, s.t("admin.rules_title"), "admin.rules.failed", func(rd store.Reader) error {
+		return s.catalogViews(rd, &view)
+	}) {
 		return
 	}
 	s.content(w, http.StatusOK, v, s.t("admin.rules_title"), "", "rules", view)
@@ -226,7 +227,12 @@ func (s *Server) rulesSimulate(w http.ResponseWriter, r *http.Request, v *Viewer
 		fail(http.StatusBadRequest, s.t("admin.rules.invalid"))
 		return
 	}
-	res, err := simulate.Run(s.st, p, simulate.Options{Location: s.st.Location(), Now: s.st.Now(), Current: s.catalog(), Proposed: proposed})
+	// A failed read, like a failed replay, keeps the form as it was sent.
+	var res *simulate.Result
+	err = s.st.Read(r.Context(), func(rd store.Reader) (err error) {
+		res, err = simulate.Run(rd, p, simulate.Options{Location: rd.Location(), Now: rd.Now(), Current: s.catalog(), Proposed: proposed})
+		return err
+	})
 	if err != nil {
 		s.log.Error("rule simulation failed", "period", p.Key, "err", err)
 		fail(http.StatusInternalServerError, s.t("admin.rules.failed"))
@@ -346,17 +352,17 @@ func (s *Server) configRules() (section, path string, stale bool) {
 
 // catalogViews fills the catalog in force and the recorded versions,
 // newest first, each with what it changed from the one before.
-func (s *Server) catalogViews(view *rulesView) error {
+func (s *Server) catalogViews(rd store.Reader, view *rulesView) error {
 	cur := s.catalog()
 	view.Catalog = s.catalogRows(cur)
 	view.Scheme = s.schemeRows(cur)
 	view.Rewards = s.rewardRows(cur)
-	versions, err := s.st.CatalogVersions()
+	versions, err := rd.CatalogVersions()
 	if err != nil {
 		return err
 	}
 	fp := cur.Fingerprint()
-	loc := s.st.Location()
+	loc := rd.Location()
 	var prev *rules.Catalog
 	for i, cv := range versions {
 		vv := versionView{Number: cv.Version, Since: cv.Since.In(loc).Format("2006-01-02 15:04"), InForce: cv.Fingerprint == fp}

@@ -36,7 +36,9 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store  *store.Store   // members are read from it; it keeps the session key
+	// Store is the ledger: every page reads it in one Read (or in the
+	// Write it makes); it keeps the session key. A *store.Store is one.
+	Store  store.Ledger
 	Config *config.Config // admin, http.public_url, slack and feishu keys
 	// Language is the locale of the pages (locale.ZH or locale.EN).
 	Language string
@@ -71,7 +73,7 @@ type Commander interface {
 
 // Server is the console. Build it with New; mount Handler at /admin/.
 type Server struct {
-	st      *store.Store
+	st      store.Ledger
 	cfg     *config.Config
 	lang    string
 	log     *slog.Logger
@@ -188,7 +190,11 @@ type PageHandler func(w http.ResponseWriter, r *http.Request, v *Viewer)
 func (s *Server) page(pattern string, min jifen.Role, h PageHandler) {
 	s.pages = append(s.pages, pageRoute{pattern, min})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		v, ok := s.viewer(r)
+		v, ok, err := s.viewer(r)
+		if err != nil {
+			s.readFailed(w, r, nil, s.sectionTitle(r.URL.Path), "err.internal", err)
+			return
+		}
 		if !ok {
 			s.clearSession(w)
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {

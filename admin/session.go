@@ -11,6 +11,7 @@ import (
 
 	"jifen"
 	"jifen/config"
+	"jifen/store"
 )
 
 // SessionTTL is how long a sign-in lasts; then the platform is asked again.
@@ -113,32 +114,38 @@ func (s *Server) clearSession(w http.ResponseWriter) {
 
 // viewer reads the request's session and the member it names from the
 // store. A session that is missing, forged or expired, or whose member is
-// gone, has left or is a bot, gives none.
-func (s *Server) viewer(r *http.Request) (*Viewer, bool) {
+// gone, has left or is a bot, gives none. An error is a read of the store
+// that failed: whether the session holds is not known.
+func (s *Server) viewer(r *http.Request) (*Viewer, bool, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
 	raw, ok := s.verify("session", c.Value)
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
 	var se session
 	if json.Unmarshal(raw, &se) != nil || se.Member == "" || se.ID == "" {
-		return nil, false
+		return nil, false, nil
 	}
 	now := s.now()
 	if exp := time.Unix(se.Expires, 0); !now.Before(exp) || s.spent(signedOutPrefix+se.ID) {
-		return nil, false
+		return nil, false, nil
 	}
-	if _, out := s.st.Seen(signedOutKey(se.ID)); out {
-		return nil, false
+	var m jifen.Member
+	err = s.st.Read(r.Context(), func(rd store.Reader) error {
+		if _, out := rd.Seen(signedOutKey(se.ID)); !out {
+			m, ok = rd.Member(se.Member)
+		} else {
+			ok = false
+		}
+		return nil
+	})
+	if err != nil || !ok || !s.mayEnter(m) {
+		return nil, false, err
 	}
-	m, ok := s.st.Member(se.Member)
-	if !ok || !s.mayEnter(m) {
-		return nil, false
-	}
-	return &Viewer{Member: m, Platform: se.Platform, Expires: time.Unix(se.Expires, 0), session: se.ID}, true
+	return &Viewer{Member: m, Platform: se.Platform, Expires: time.Unix(se.Expires, 0), session: se.ID}, true, nil
 }
 
 // signedOutKey is the store's request key of a session's sign-out.

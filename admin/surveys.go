@@ -15,10 +15,11 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"jifen"
-	"jifen/bot"
+	"jifen/store"
 	"jifen/survey"
 )
 
@@ -62,45 +63,58 @@ func (s *Server) surveysPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		s.content(w, http.StatusOK, v, s.t("admin.surveys_title"), s.t("survey.none_configured"), "surveys", view)
 		return
 	}
-	loc, now := s.st.Location(), s.st.Now()
+	if !s.read(w, r, v, s.t("admin.surveys_title"), "err.internal", func(rd store.Reader) error {
+		view.Surveys = s.surveyEntries(rd)
+		return nil
+	}) {
+		return
+	}
+	s.content(w, http.StatusOK, v, s.t("admin.surveys_title"), "", "surveys", view)
+}
+
+// surveyEntries are the configured surveys, each with its rounds, newest
+// first.
+func (s *Server) surveyEntries(rd store.Reader) []surveyEntry {
+	loc, now := rd.Location(), rd.Now()
+	var out []surveyEntry
 	for _, sv := range s.cfg.Surveys {
 		e := surveyEntry{ID: sv.ID, Title: sv.Title, Kind: s.t("admin.surveys.named"), Schedule: sv.Schedule}
 		if sv.Anonymous {
-			rd := survey.Round{MinGroup: sv.MinGroup}
-			e.Kind = s.t("admin.surveys.anonymous", rd.Threshold())
+			round := survey.Round{MinGroup: sv.MinGroup}
+			e.Kind = s.t("admin.surveys.anonymous", round.Threshold())
 		}
 		if e.Schedule == "" {
 			e.Schedule = s.t("survey.manual")
 		}
-		rounds := s.st.Rounds(sv.ID)
+		rounds := rd.Rounds(sv.ID)
 		for i := len(rounds) - 1; i >= 0; i-- {
-			rd := rounds[i]
-			row := surveyRound{N: rd.N, Href: fmt.Sprintf("/admin/surveys/%s/%d", sv.ID, rd.N),
-				Started: rd.Started.In(loc).Format("2006-01-02 15:04"), Closes: rd.ClosedAt().In(loc).Format("2006-01-02 15:04"),
+			round := rounds[i]
+			row := surveyRound{N: round.N, Href: fmt.Sprintf("/admin/surveys/%s/%d", sv.ID, round.N),
+				Started: round.Started.In(loc).Format("2006-01-02 15:04"), Closes: round.ClosedAt().In(loc).Format("2006-01-02 15:04"),
 				State: s.t("survey.state_closed")}
-			if rd.Open(now) {
+			if round.Open(now) {
 				row.State = s.t("admin.surveys.open")
 			}
 			// Who answered anything, as the tally counts them.
 			answered := 0
-			for _, a := range s.st.Answers(sv.ID, rd.N) {
+			for _, a := range rd.Answers(sv.ID, round.N) {
 				if a.Answered() > 0 {
 					answered++
 				}
 			}
 			rate := 0.0
-			if len(rd.Audience) > 0 {
-				rate = float64(answered) / float64(len(rd.Audience)) * 100
+			if len(round.Audience) > 0 {
+				rate = float64(answered) / float64(len(round.Audience)) * 100
 			}
-			row.Responses = s.t("survey.rate_cell", answered, len(rd.Audience), rate)
+			row.Responses = s.t("survey.rate_cell", answered, len(round.Audience), rate)
 			e.Rounds = append(e.Rounds, row)
 		}
 		if len(e.Rounds) == 0 {
 			e.None = s.t("err.survey_no_rounds", sv.ID)
 		}
-		view.Surveys = append(view.Surveys, e)
+		out = append(out, e)
 	}
-	s.content(w, http.StatusOK, v, s.t("admin.surveys_title"), "", "surveys", view)
+	return out
 }
 
 type resultItem struct {
@@ -161,11 +175,32 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request, v *Viewer
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
-	if _, ok := s.st.Round(id, n); err != nil || n < 1 || !ok {
+	if err != nil || n < 1 {
 		notFound(s.t("err.survey_no_round", id, r.PathValue("n")))
 		return
 	}
-	res, err := s.tally(id, n)
+	// Without a bot the tally is made in the same read as the round is
+	// found in; the bot's tally reads what it tallies itself.
+	var (
+		found bool
+		res   survey.Results
+	)
+	if !s.read(w, r, v, s.t("admin.surveys_title"), "admin.surveys.failed", func(rd store.Reader) error {
+		_, found = rd.Round(id, n)
+		if found && s.bot == nil {
+			res, err = tallyRound(rd, id, n)
+		}
+		return nil
+	}) {
+		return
+	}
+	if !found {
+		notFound(s.t("err.survey_no_round", id, r.PathValue("n")))
+		return
+	}
+	if s.bot != nil {
+		res, err = s.bot.SurveyResults(id, n)
+	}
 	if err != nil {
 		s.log.Error("survey results failed", "survey", id, "round", n, "err", err)
 		s.render(w, http.StatusInternalServerError, "message", pageData{Title: s.t("admin.surveys_title"), Text: s.t("admin.surveys.failed"), Viewer: v})
@@ -174,13 +209,15 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request, v *Viewer
 	s.content(w, http.StatusOK, v, s.t("survey.results_title", res.Title, res.Round), "", "survey_results", s.resultsView(res))
 }
 
-// tally is the bot's tally of round n, or, without a bot, the same
-// tally the bot makes.
-func (s *Server) tally(id string, n int) (survey.Results, error) {
-	if s.bot != nil {
-		return s.bot.SurveyResults(id, n)
+// tallyRound is round n of survey id tallied as the bot tallies it,
+// against the round before it.
+func tallyRound(rd store.Reader, id string, n int) (survey.Results, error) {
+	rounds := rd.Rounds(id)
+	i := slices.IndexFunc(rounds, func(x survey.Round) bool { return x.N == n })
+	if i < 0 {
+		return survey.Results{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_no_round", id, n)
 	}
-	return bot.TallyRound(s.st, s.st.Rounds(id), n)
+	return survey.TallyRounds(rounds, i, rd.Answers), nil
 }
 
 // resultsView words results as chat's /survey results does.
