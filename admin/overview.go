@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"jifen"
-	"jifen/bot"
 	"jifen/report"
 	"jifen/rules"
 	"jifen/store"
@@ -293,23 +292,10 @@ func barWidth(v, top float64) int {
 	return max(1, int(math.Round(v/top*trendWidth)))
 }
 
-// personalReporter words a member's personal report of a period as chat
-// does; the console's Commander (*bot.Bot) is one.
-type personalReporter interface {
-	PersonalReport(m jifen.Member, p jifen.Period) bot.Message
-}
-
-var _ personalReporter = (*bot.Bot)(nil)
-
 // personalReport is an employee's own month, as their personal report in
-// chat: the bot's, which reads it itself. Nil when the console has no bot
-// to ask.
-func (s *Server) personalReport(m jifen.Member, month jifen.Period) *personalView {
-	b, ok := s.bot.(personalReporter)
-	if !ok {
-		return nil
-	}
-	msg := b.PersonalReport(m, month)
+// chat says it.
+func (s *Server) personalReport(rd store.Reader, m jifen.Member, month jifen.Period) *personalView {
+	msg := s.bot.PersonalReportIn(rd, m, month)
 	pv := &personalView{Title: msg.Title, Text: msg.Text}
 	for _, f := range msg.Fields {
 		pv.Fields = append(pv.Fields, [2]string{f.Label, f.Value})

@@ -161,13 +161,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	var ov *overviewData
 	if !s.read(w, r, v, s.t("admin.overview_title"), "admin.ov.failed", func(rd store.Reader) error {
 		ov = s.buildOverview(rd, v)
+		if m.Role == jifen.RoleEmployee && s.bot != nil {
+			// Chat's personal report, from the same read.
+			ov.Personal = s.personalReport(rd, m, ov.month)
+		}
 		return nil
 	}) {
 		return
-	}
-	if m.Role == jifen.RoleEmployee {
-		// Chat's report, which the bot reads itself.
-		ov.Personal = s.personalReport(m, ov.month)
 	}
 	d := pageData{Title: s.t("admin.overview_title"), Viewer: v, Overview: ov, Rows: [][2]string{
 		{s.t("admin.field.member"), m.Name},

@@ -31,7 +31,6 @@ import (
 	"jifen/locale"
 	"jifen/roster"
 	"jifen/store"
-	"jifen/survey"
 )
 
 // Options configure a Server.
@@ -66,9 +65,9 @@ type Options struct {
 // Commander runs a chat command for a member; *bot.Bot is one.
 type Commander interface {
 	Handle(ctx context.Context, req bot.Request) bot.Response
-	// SurveyResults tallies round n of a survey (0: the latest) under
-	// the anonymity thresholds the bot applies everywhere.
-	SurveyResults(id string, n int) (survey.Results, error)
+	// PersonalReportIn words a member's report of a period as chat does,
+	// read from rd.
+	PersonalReportIn(rd store.Reader, m jifen.Member, p jifen.Period) bot.Message
 }
 
 // Server is the console. Build it with New; mount Handler at /admin/.

@@ -3,7 +3,7 @@ package admin
 // Surveys: the rounds and their results, under the anonymity thresholds
 // used everywhere.
 //
-// The results are the bot's tally (Commander.SurveyResults), shown as
+// The results are the bot's tally (bot.SurveyResultsIn), shown as
 // /survey results shows them in chat: the overall figures of an open
 // round too, a department or level of an anonymous survey with too few
 // respondents listed as not shown (survey.Disclosable decides), and the
@@ -15,10 +15,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"jifen"
+	"jifen/bot"
 	"jifen/store"
 	"jifen/survey"
 )
@@ -179,16 +179,15 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request, v *Viewer
 		notFound(s.t("err.survey_no_round", id, r.PathValue("n")))
 		return
 	}
-	// Without a bot the tally is made in the same read as the round is
-	// found in; the bot's tally reads what it tallies itself.
+	// The tally is chat's (bot.SurveyResultsIn, the same anonymity
+	// thresholds), made in the same read as the round is found in.
 	var (
 		found bool
 		res   survey.Results
 	)
 	if !s.read(w, r, v, s.t("admin.surveys_title"), "admin.surveys.failed", func(rd store.Reader) error {
-		_, found = rd.Round(id, n)
-		if found && s.bot == nil {
-			res, err = tallyRound(rd, id, n)
+		if _, found = rd.Round(id, n); found {
+			res, err = bot.SurveyResultsIn(rd, id, n)
 		}
 		return nil
 	}) {
@@ -198,26 +197,12 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request, v *Viewer
 		notFound(s.t("err.survey_no_round", id, r.PathValue("n")))
 		return
 	}
-	if s.bot != nil {
-		res, err = s.bot.SurveyResults(id, n)
-	}
 	if err != nil {
 		s.log.Error("survey results failed", "survey", id, "round", n, "err", err)
 		s.render(w, http.StatusInternalServerError, "message", pageData{Title: s.t("admin.surveys_title"), Text: s.t("admin.surveys.failed"), Viewer: v})
 		return
 	}
 	s.content(w, http.StatusOK, v, s.t("survey.results_title", res.Title, res.Round), "", "survey_results", s.resultsView(res))
-}
-
-// tallyRound is round n of survey id tallied as the bot tallies it,
-// against the round before it.
-func tallyRound(rd store.Reader, id string, n int) (survey.Results, error) {
-	rounds := rd.Rounds(id)
-	i := slices.IndexFunc(rounds, func(x survey.Round) bool { return x.N == n })
-	if i < 0 {
-		return survey.Results{}, jifen.Errorf(jifen.ENOTFOUND, "err.survey_no_round", id, n)
-	}
-	return survey.TallyRounds(rounds, i, rd.Answers), nil
 }
 
 // resultsView words results as chat's /survey results does.
