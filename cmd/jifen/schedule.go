@@ -27,18 +27,28 @@ import (
 var schedulerCaller = jifen.Member{ID: "jifen", Name: "jifen", Role: jifen.RoleAdmin, Bot: true}
 
 // post builds a scheduled post: the leaderboard or the digest of the period
-// that just ended at now.
-func post(ctx context.Context, b *bot.Bot, s config.Schedule, now time.Time, loc *time.Location) bot.Message {
+// that just ended at now. A store that could not be read is an error, not
+// a post: the job is not claimed and runs again.
+func post(ctx context.Context, b *bot.Bot, st store.Ledger, s config.Schedule, now time.Time, loc *time.Location) (bot.Message, error) {
 	if s.Job == "celebrations" {
-		return bot.Message{} // written by Celebrate, which awards as it goes
+		return bot.Message{}, nil // written by Celebrate, which awards as it goes
 	}
 	p := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
 	if s.Job == "leaderboard" {
-		return b.LeaderboardPost(p, s.Department, s.Top)
+		var msg bot.Message
+		err := st.Read(ctx, func(r store.Reader) error {
+			msg = b.LeaderboardPostIn(r, p, s.Department, s.Top)
+			return nil
+		})
+		return msg, err
 	}
-	msg := b.Handle(ctx, bot.Request{Caller: schedulerCaller, Text: "/report " + p.Key, Source: "schedule"}).Reply
+	resp := b.Handle(ctx, bot.Request{Caller: schedulerCaller, Text: "/report " + p.Key, Source: "schedule"})
+	if resp.Failed || resp.Reply.Kind == "error" {
+		return bot.Message{}, fmt.Errorf("the %s summary could not be made (see the log)", p.Key)
+	}
+	msg := resp.Reply
 	msg.Public = true
-	return msg
+	return msg, nil
 }
 
 // poster holds the enabled platforms' adapters: scheduled posts and
@@ -61,7 +71,14 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 		if !reportsTo(m, period, fire, loc) || (m.SlackID == "" && m.FeishuOpenID == "") {
 			continue
 		}
-		msgs, err := p.toMember(m, a.bot.PersonalReport(m, period), keyOf(s, fire, m.ID))
+		var report bot.Message
+		if err := a.store.Read(ctx, func(r store.Reader) error {
+			report = a.bot.PersonalReportIn(r, m, period)
+			return nil
+		}); err != nil {
+			return n, err
+		}
+		msgs, err := p.toMember(m, report, keyOf(s, fire, m.ID))
 		if err := q.add(ctx, msgs, err); err != nil {
 			return n, err
 		}
@@ -321,7 +338,11 @@ func runJob(ctx context.Context, a *app, p poster, s config.Schedule, fire time.
 			"new", plan.Count(roster.New), "linked", plan.Count(roster.Linked), "left", plan.Count(roster.Left), "notes", len(plan.Notes))
 		return nil
 	}
-	msg := post(ctx, a.bot, s, fire, a.store.Location())
+	msg, err := post(ctx, a.bot, a.store, s, fire, a.store.Location())
+	if err != nil {
+		log.Error("scheduled post failed", "schedule", s.Name, "fire", fire, "err", err)
+		return err
+	}
 	if s.Job == "celebrations" {
 		m, n, err := a.bot.Celebrate(ctx, fire, bot.Celebrations{Anniversary: s.Anniversary, Birthday: s.Birthday})
 		log.Info("celebrations awarded", "schedule", s.Name, "awards", n, "err", err)
@@ -435,7 +456,11 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 		}
 		fmt.Fprintln(m.Stdout, "celebrations done")
 	default:
-		if err := p.queuePost(ctx, a.store, *s, post(ctx, a.bot, *s, now, loc), now, false); err != nil {
+		msg, err := post(ctx, a.bot, a.store, *s, now, loc)
+		if err != nil {
+			return err
+		}
+		if err := p.queuePost(ctx, a.store, *s, msg, now, false); err != nil {
 			return err
 		}
 	}
@@ -489,7 +514,11 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 		}
 		fmt.Fprintf(m.Stdout, "(%d celebrations today; one already given today is not given again)\n", len(due))
 	default:
-		fmt.Fprint(m.Stdout, console.Render(post(ctx, a.bot, s, now, loc)))
+		msg, err := post(ctx, a.bot, a.store, s, now, loc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(m.Stdout, console.Render(msg))
 	}
 	return nil
 }
