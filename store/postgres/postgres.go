@@ -102,6 +102,9 @@ type Store struct {
 
 	purgeMu   sync.Mutex
 	lastPurge time.Time
+
+	// outbox wakes this replica's senders when its writes queue messages.
+	outbox outboxSignal
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
