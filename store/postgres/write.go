@@ -95,6 +95,9 @@ func (s *Store) write(ctx context.Context, key string, fn WriteFunc) (res []byte
 				return nil, false, ErrOutcomeUnknown
 			}
 			if found {
+				// It committed; whether it queued a message is not known
+				// here, and a needless wake-up costs one poll.
+				s.outbox.signal()
 				return r, false, nil
 			}
 			// Not committed (or still in flight: then the next attempt
