@@ -96,10 +96,9 @@ func (tx *Tx) DecideApproval(a *store.Approval) error {
 }
 
 // OpenApprovals lists the pending approvals, oldest first.
-func (s *Store) OpenApprovals() ([]store.Approval, error) {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE status = 'pending' ORDER BY id")
+func (r *reader) OpenApprovals() ([]store.Approval, error) {
+	ctx := r.ctx
+	rows, err := r.q.Query(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE status = 'pending' ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
@@ -107,13 +106,12 @@ func (s *Store) OpenApprovals() ([]store.Approval, error) {
 }
 
 // Approval returns one approval by id.
-func (s *Store) Approval(id uint64) (store.Approval, bool) {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	a, err := scanApproval(s.pool.QueryRow(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1", int64(id)))
+func (r *reader) Approval(id uint64) (store.Approval, bool) {
+	ctx := r.ctx
+	a, err := scanApproval(r.q.QueryRow(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1", int64(id)))
 	if err != nil {
 		if !isNoRows(err) {
-			s.log.Error("store: read an approval", "err", err)
+			r.fail("an approval", err)
 		}
 		return store.Approval{}, false
 	}

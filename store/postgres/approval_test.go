@@ -17,7 +17,7 @@ func TestApprovalsReserveTheirPointsUntilDecided(t *testing.T) {
 	ctx := context.Background()
 	month := jifen.PeriodOf(jifen.Month, testNow, shanghai)
 	var id uint64
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		var err error
 		id, err = tx.AddApproval(&store.Approval{Giver: "M1", Receivers: []string{"E1", "E2"}, Points: 50, Behavior: "launch", Reason: "上线"})
 		return nil, err
@@ -25,7 +25,7 @@ func TestApprovalsReserveTheirPointsUntilDecided(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = other.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err = other.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		u := tx.Usage()
 		if n := u.Net("E2", month); n != 50 {
 			t.Errorf("E2's usage %d, want the 50 reserved", n)
@@ -49,7 +49,7 @@ func TestApprovalsReserveTheirPointsUntilDecided(t *testing.T) {
 		t.Fatalf("open approvals %+v %v", open, err)
 	}
 	decide := func(st *Store) error {
-		_, _, err := st.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		_, _, err := st.write(ctx, "", func(tx *Tx) ([]byte, error) {
 			a, ok := tx.Approval(id)
 			if !ok {
 				return nil, errors.New("no approval")
@@ -93,7 +93,7 @@ func TestRedemptionsAndRefunds(t *testing.T) {
 	s, url := newStore(t)
 	ctx := context.Background()
 	var r store.Redemption
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 100}); err != nil {
 			return nil, err
 		}
@@ -115,14 +115,14 @@ func TestRedemptionsAndRefunds(t *testing.T) {
 		t.Fatalf("open redemptions %+v, want %+v", got, r)
 	}
 	// Its redeem entry is not revoked directly.
-	_, _, err = s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err = s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Reverses: r.Entry, Receiver: "E1"})
 		return nil, err
 	})
 	if err == nil {
 		t.Fatal("a redemption's entry was revoked without refunding it")
 	}
-	_, _, err = s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err = s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		x, ok := tx.RedemptionOf(r.Entry)
 		if !ok {
 			return nil, errors.New("no redemption")

@@ -23,12 +23,12 @@ func (tx *Tx) Audit(r store.AuditRecord) error {
 // Audit appends r to the audit trail on its own (for an action that
 // writes nothing else: a sign-in, a refusal).
 func (s *Store) Audit(ctx context.Context, r store.AuditRecord) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) { return nil, tx.Audit(r) })
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) { return nil, tx.Audit(r) })
 	return err
 }
 
 // AuditLog returns the records f selects, newest first.
-func (s *Store) AuditLog(f store.AuditFilter) []store.AuditRecord {
+func (r *reader) AuditLog(f store.AuditFilter) []store.AuditRecord {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -59,11 +59,10 @@ func (s *Store) AuditLog(f store.AuditFilter) []store.AuditRecord {
 		q += " WHERE " + strings.Join(cond, " AND ")
 	}
 	q += " ORDER BY id DESC LIMIT " + arg(f.Limit)
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, q, args...)
+	ctx := r.ctx
+	rows, err := r.q.Query(ctx, q, args...)
 	if err != nil {
-		s.log.Error("store: read the audit trail", "err", err)
+		r.fail("the audit trail", err)
 		return nil
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.AuditRecord, error) {
@@ -74,7 +73,7 @@ func (s *Store) AuditLog(f store.AuditFilter) []store.AuditRecord {
 		return a, err
 	})
 	if err != nil {
-		s.log.Error("store: read the audit trail", "err", err)
+		r.fail("the audit trail", err)
 	}
 	return out
 }

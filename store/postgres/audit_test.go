@@ -13,14 +13,14 @@ import (
 func TestAuditIsWrittenWithItsWrite(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := store.WithAudit(context.Background(), store.AuditRecord{Actor: "hr", Action: "approval.approve", Object: "approval 7", Via: "slack"})
-	if _, _, err := s.Write(ctx, "k1", func(*Tx) ([]byte, error) { return nil, errors.New("refused") }); err == nil {
+	if _, _, err := s.write(ctx, "k1", func(*Tx) ([]byte, error) { return nil, errors.New("refused") }); err == nil {
 		t.Fatal("the failing write succeeded")
 	}
 	if got := s.AuditLog(store.AuditFilter{}); len(got) != 0 {
 		t.Fatalf("a failed write left audit records: %+v", got)
 	}
 	for range 2 {
-		if _, _, err := s.Write(ctx, "k2", func(*Tx) ([]byte, error) { return []byte("ok"), nil }); err != nil {
+		if _, _, err := s.write(ctx, "k2", func(*Tx) ([]byte, error) { return []byte("ok"), nil }); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -39,7 +39,7 @@ func BenchmarkAward64(b *testing.B) {
 				for pb.Next() {
 					giver := fmt.Sprintf("M%d", rand.IntN(200))
 					receiver := fmt.Sprintf("E%d", rand.IntN(10000))
-					_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+					_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 						month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
 						_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
 						_ = tx.Usage().Net(receiver, month)

@@ -51,21 +51,20 @@ func above(s []standing, p int64) int {
 // loadBoard reads a period's board in one snapshot. The period is read
 // from its key, in the store's zone, so who counts does not depend on how
 // a caller built its Period.
-func (s *Store) loadBoard(key string, withCats bool) *board {
-	p, err := jifen.ParsePeriod(key, s.loc)
+func (r *reader) loadBoard(key string, withCats bool) *board {
+	p, err := jifen.ParsePeriod(key, r.s.loc)
 	if err != nil {
-		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, s.loc)
+		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, r.s.loc)
 		p.Key = key
 	}
-	asOf := p.AsOf(s.Now(), s.loc)
+	asOf := p.AsOf(r.s.Now(), r.s.loc)
 	b := &board{members: map[string]jifen.Member{}, points: map[string]int64{}, byDept: map[string][]standing{},
 		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, "SELECT "+memberColumns+`, coalesce(a.net, 0) FROM members
+	ctx := r.ctx
+	rows, err := r.q.Query(ctx, "SELECT "+memberColumns+`, coalesce(a.net, 0) FROM members
 		LEFT JOIN aggregates a ON a.period = $1 AND a.kind = 't' AND a.member = members.id AND a.extra = ''`, key)
 	if err != nil {
-		s.log.Error("store: read a board", "err", err)
+		r.fail("a board", err)
 		return b
 	}
 	for rows.Next() {
@@ -75,7 +74,7 @@ func (s *Store) loadBoard(key string, withCats bool) *board {
 		var joined, left *time.Time
 		if err := rows.Scan(&m.ID, &m.Name, &m.Email, &m.SlackID, &m.FeishuOpenID, &m.Department, &m.Level, &role,
 			&joined, &left, &m.Birthday, &m.LeftFrom, &m.Bot, &pts); err != nil {
-			s.log.Error("store: read a board", "err", err)
+			r.fail("a board", err)
 			break
 		}
 		m.Role = jifen.Role(role)
@@ -86,7 +85,7 @@ func (s *Store) loadBoard(key string, withCats bool) *board {
 			m.Left = left.UTC()
 		}
 		b.members[m.ID] = m
-		if !m.EmployedIn(asOf, s.loc) {
+		if !m.EmployedIn(asOf, r.s.loc) {
 			continue
 		}
 		b.points[m.ID] = pts
@@ -102,9 +101,9 @@ func (s *Store) loadBoard(key string, withCats bool) *board {
 	if !withCats {
 		return b
 	}
-	rows, err = s.pool.Query(ctx, "SELECT member, extra, net FROM aggregates WHERE period = $1 AND kind = 'c'", key)
+	rows, err = r.q.Query(ctx, "SELECT member, extra, net FROM aggregates WHERE period = $1 AND kind = 'c'", key)
 	if err != nil {
-		s.log.Error("store: read a board", "err", err)
+		r.fail("a board", err)
 		return b
 	}
 	defer rows.Close()
@@ -112,7 +111,7 @@ func (s *Store) loadBoard(key string, withCats bool) *board {
 		var member, cat string
 		var net int64
 		if err := rows.Scan(&member, &cat, &net); err != nil {
-			s.log.Error("store: read a board", "err", err)
+			r.fail("a board", err)
 			return b
 		}
 		if _, counted := b.points[member]; !counted {
@@ -129,25 +128,25 @@ func (s *Store) loadBoard(key string, withCats bool) *board {
 
 // RankOf returns a member's rank in a period, overall, in their department
 // and among the members of their role (see store.Rank).
-func (s *Store) RankOf(member string, p jifen.Period) store.Rank {
-	b := s.loadBoard(p.Key, false)
+func (r *reader) RankOf(member string, p jifen.Period) store.Rank {
+	b := r.loadBoard(p.Key, false)
 	m := b.members[member]
 	pts, counted := b.points[member]
-	r := store.Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
+	rk := store.Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
 	if counted {
-		r.Rank = above(b.all, pts) + 1
-		r.DeptRank = above(b.byDept[m.Department], pts) + 1
-		r.RoleRank = above(b.byRole[m.Role], pts) + 1
+		rk.Rank = above(b.all, pts) + 1
+		rk.DeptRank = above(b.byDept[m.Department], pts) + 1
+		rk.RoleRank = above(b.byRole[m.Role], pts) + 1
 	} else {
-		r.Points = s.Totals(member, p).Net
+		rk.Points = r.Totals(member, p).Net
 	}
-	return r
+	return rk
 }
 
 // Headcount is the number of members counted in a period: everyone, or the
 // members of one department.
-func (s *Store) Headcount(p jifen.Period, dept string) int {
-	b := s.loadBoard(p.Key, false)
+func (r *reader) Headcount(p jifen.Period, dept string) int {
+	b := r.loadBoard(p.Key, false)
 	if dept == "" {
 		return len(b.all)
 	}
@@ -157,8 +156,8 @@ func (s *Store) Headcount(p jifen.Period, dept string) int {
 // Top returns the first n members of a period's leaderboard, optionally of
 // one department: counted members with more than 0 points, highest first,
 // ties by member id, with their competition rank.
-func (s *Store) Top(p jifen.Period, n int, dept string) []store.Standing {
-	b := s.loadBoard(p.Key, false)
+func (r *reader) Top(p jifen.Period, n int, dept string) []store.Standing {
+	b := r.loadBoard(p.Key, false)
 	list := b.all
 	if dept != "" {
 		list = b.byDept[dept]
@@ -179,8 +178,8 @@ func (s *Store) Top(p jifen.Period, n int, dept string) []store.Standing {
 
 // DepartmentAverages returns a department's average net points per
 // counted member, by category, in a period.
-func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
-	b := s.loadBoard(p.Key, true)
+func (r *reader) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
+	b := r.loadBoard(p.Key, true)
 	n := len(b.byDept[dept])
 	out := map[string]float64{}
 	if n == 0 {
@@ -194,9 +193,9 @@ func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float
 
 // Departments lists the departments with their member counts (bots
 // excluded).
-func (s *Store) Departments() map[string]int {
+func (r *reader) Departments() map[string]int {
 	out := map[string]int{}
-	for _, m := range s.Members() {
+	for _, m := range r.Members() {
 		if !m.Bot {
 			out[m.Department]++
 		}
@@ -207,12 +206,12 @@ func (s *Store) Departments() map[string]int {
 // DepartmentSize counts the members of a department who work here today
 // (joined, not left, not bots): the headcount a manager's allowance is
 // sized by.
-func (s *Store) DepartmentSize(dept string) int {
-	y, mo, d := s.Now().In(s.loc).Date()
-	day := time.Date(y, mo, d, 0, 0, 0, 0, s.loc)
+func (r *reader) DepartmentSize(dept string) int {
+	y, mo, d := r.s.Now().In(r.s.loc).Date()
+	day := time.Date(y, mo, d, 0, 0, 0, 0, r.s.loc)
 	n := 0
-	for _, m := range s.membersWhere("department = $1", dept) {
-		if m.EmployedOn(day, s.loc) {
+	for _, m := range r.membersWhere("department = $1", dept) {
+		if m.EmployedOn(day, r.s.loc) {
 			n++
 		}
 	}

@@ -30,7 +30,7 @@ func TestLeaderboardCountsTheMembersOfThePeriod(t *testing.T) {
 		pts int64
 		cat string
 	}{{"E1", 10, "teamwork"}, {"E2", 10, "teamwork"}, {"E3", 5, "sales"}, {"E4", 20, "sales"}, {"E1", 4, "quality"}, {"E1", -4, "quality"}} {
-		if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAdjust, Receiver: a.to, Points: a.pts, Category: a.cat})
 			return nil, err
 		}); err != nil {

@@ -486,59 +486,56 @@ func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
 }
 
 // getAgg reads one figure.
-func (s *Store) getAgg(kind, period, member, extra string) store.Agg {
-	ctx, cancel := s.readCtx()
-	defer cancel()
+func (r *reader) getAgg(kind, period, member, extra string) store.Agg {
+	ctx := r.ctx
 	var a store.Agg
-	err := s.pool.QueryRow(ctx, `SELECT net, plus, minus, count FROM aggregates
+	err := r.q.QueryRow(ctx, `SELECT net, plus, minus, count FROM aggregates
 		WHERE period = $1 AND kind = $2 AND member = $3 AND extra = $4`,
 		period, kind, member, extra).Scan(&a.Net, &a.Plus, &a.Minus, &a.Count)
 	if err != nil && !isNoRows(err) {
-		s.log.Error("store: read an aggregate", "err", err)
+		r.fail("an aggregate", err)
 	}
 	return a
 }
 
 // Totals is a member's earned points in a period (redemptions excluded).
-func (s *Store) Totals(member string, p jifen.Period) store.Agg {
-	return s.getAgg(aggTotal, p.Key, member, "")
+func (r *reader) Totals(member string, p jifen.Period) store.Agg {
+	return r.getAgg(aggTotal, p.Key, member, "")
 }
 
 // Spent is what a member spent on rewards in a period.
-func (s *Store) Spent(member string, p jifen.Period) int64 {
-	return s.getAgg(aggSpent, p.Key, member, "").Net
+func (r *reader) Spent(member string, p jifen.Period) int64 {
+	return r.getAgg(aggSpent, p.Key, member, "").Net
 }
 
 // Balance is what a member can spend: everything earned minus everything
 // spent, read in one statement.
-func (s *Store) Balance(member string) int64 {
-	ctx, cancel := s.readCtx()
-	defer cancel()
+func (r *reader) Balance(member string) int64 {
+	ctx := r.ctx
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(CASE kind WHEN 't' THEN net ELSE -net END), 0)
+	err := r.q.QueryRow(ctx, `SELECT coalesce(sum(CASE kind WHEN 't' THEN net ELSE -net END), 0)
 		FROM aggregates WHERE period = 'all' AND kind IN ('t', 's') AND member = $1 AND extra = ''`, member).Scan(&n)
 	if err != nil {
-		s.log.Error("store: read a balance", "err", err)
+		r.fail("a balance", err)
 	}
 	return n
 }
 
 // GiverUsed is what a giver has given from an allowance pool ("award" or
 // "thanks") in a period.
-func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
-	return s.getAgg(aggGiver, p.Key, giver, pool).Net
+func (r *reader) GiverUsed(giver, pool string, p jifen.Period) int64 {
+	return r.getAgg(aggGiver, p.Key, giver, pool).Net
 }
 
 // Categories is a member's earned points by category in a period. Weeks
 // have no category figures.
-func (s *Store) Categories(member string, p jifen.Period) map[string]store.Agg {
-	ctx, cancel := s.readCtx()
-	defer cancel()
+func (r *reader) Categories(member string, p jifen.Period) map[string]store.Agg {
+	ctx := r.ctx
 	out := map[string]store.Agg{}
-	rows, err := s.pool.Query(ctx, `SELECT extra, net, plus, minus, count FROM aggregates
+	rows, err := r.q.Query(ctx, `SELECT extra, net, plus, minus, count FROM aggregates
 		WHERE period = $1 AND kind = 'c' AND member = $2`, p.Key, member)
 	if err != nil {
-		s.log.Error("store: read categories", "err", err)
+		r.fail("categories", err)
 		return out
 	}
 	defer rows.Close()
@@ -546,7 +543,7 @@ func (s *Store) Categories(member string, p jifen.Period) map[string]store.Agg {
 		var c string
 		var a store.Agg
 		if err := rows.Scan(&c, &a.Net, &a.Plus, &a.Minus, &a.Count); err != nil {
-			s.log.Error("store: read categories", "err", err)
+			r.fail("categories", err)
 			return out
 		}
 		out[c] = a
@@ -555,31 +552,29 @@ func (s *Store) Categories(member string, p jifen.Period) map[string]store.Agg {
 }
 
 // StockUsed is how many units of an item are redeemed, net of refunds.
-func (s *Store) StockUsed(item string) int64 {
-	ctx, cancel := s.readCtx()
-	defer cancel()
+func (r *reader) StockUsed(item string) int64 {
+	ctx := r.ctx
 	var n int64
-	if err := s.pool.QueryRow(ctx, "SELECT used FROM stock WHERE item = $1", item).Scan(&n); err != nil && !isNoRows(err) {
-		s.log.Error("store: read stock", "err", err)
+	if err := r.q.QueryRow(ctx, "SELECT used FROM stock WHERE item = $1", item).Scan(&n); err != nil && !isNoRows(err) {
+		r.fail("stock", err)
 	}
 	return n
 }
 
 // Entry returns an entry and the id of the revoke that reversed it (0 if
 // none).
-func (s *Store) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	e, err := scanEntry(s.pool.QueryRow(ctx, "SELECT "+entryColumns+" FROM entries WHERE id = $1", int64(id)))
+func (r *reader) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
+	ctx := r.ctx
+	e, err := scanEntry(r.q.QueryRow(ctx, "SELECT "+entryColumns+" FROM entries WHERE id = $1", int64(id)))
 	if err != nil {
 		if !isNoRows(err) {
-			s.log.Error("store: read an entry", "err", err)
+			r.fail("an entry", err)
 		}
 		return jifen.Entry{}, 0, false
 	}
 	var rev int64
-	if err := s.pool.QueryRow(ctx, "SELECT id FROM entries WHERE reverses = $1", int64(id)).Scan(&rev); err != nil && !isNoRows(err) {
-		s.log.Error("store: read an entry", "err", err)
+	if err := r.q.QueryRow(ctx, "SELECT id FROM entries WHERE reverses = $1", int64(id)).Scan(&rev); err != nil && !isNoRows(err) {
+		r.fail("an entry", err)
 	}
 	return e, uint64(rev), true
 }

@@ -81,7 +81,7 @@ func (s *Store) PutMembers(ctx context.Context, members []jifen.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, m := range members {
 			if err := tx.PutMember(m); err != nil {
 				return nil, err
@@ -101,7 +101,7 @@ func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		ids := make([]string, len(members))
 		for i, m := range members {
 			ids[i] = m.ID
@@ -136,13 +136,12 @@ func (s *Store) SyncMembers(ctx context.Context, members []jifen.Member) error {
 }
 
 // memberWhere returns the member a condition selects, if one does.
-func (s *Store) memberWhere(cond string, arg any) (jifen.Member, bool) {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	m, err := scanMember(s.pool.QueryRow(ctx, "SELECT "+memberColumns+" FROM members WHERE "+cond+" ORDER BY id LIMIT 1", arg))
+func (r *reader) memberWhere(cond string, arg any) (jifen.Member, bool) {
+	ctx := r.ctx
+	m, err := scanMember(r.q.QueryRow(ctx, "SELECT "+memberColumns+" FROM members WHERE "+cond+" ORDER BY id LIMIT 1", arg))
 	if err != nil {
 		if !isNoRows(err) {
-			s.log.Error("store: read a member", "err", err)
+			r.fail("a member", err)
 		}
 		return jifen.Member{}, false
 	}
@@ -150,59 +149,58 @@ func (s *Store) memberWhere(cond string, arg any) (jifen.Member, bool) {
 }
 
 // Member returns a member by id.
-func (s *Store) Member(id string) (jifen.Member, bool) { return s.memberWhere("id = $1", id) }
+func (r *reader) Member(id string) (jifen.Member, bool) { return r.memberWhere("id = $1", id) }
 
 // MemberBySlackID returns the member with the given Slack user id.
-func (s *Store) MemberBySlackID(id string) (jifen.Member, bool) {
+func (r *reader) MemberBySlackID(id string) (jifen.Member, bool) {
 	if id == "" {
 		return jifen.Member{}, false
 	}
-	return s.memberWhere("slack_id = $1", id)
+	return r.memberWhere("slack_id = $1", id)
 }
 
 // MemberByFeishuOpenID returns the member with the given Feishu open_id.
-func (s *Store) MemberByFeishuOpenID(id string) (jifen.Member, bool) {
+func (r *reader) MemberByFeishuOpenID(id string) (jifen.Member, bool) {
 	if id == "" {
 		return jifen.Member{}, false
 	}
-	return s.memberWhere("feishu_open_id = $1", id)
+	return r.memberWhere("feishu_open_id = $1", id)
 }
 
 // MemberByEmail returns the member with the email, compared
 // case-insensitively.
-func (s *Store) MemberByEmail(email string) (jifen.Member, bool) {
+func (r *reader) MemberByEmail(email string) (jifen.Member, bool) {
 	k := jifen.EmailKey(email)
 	if k == "" {
 		return jifen.Member{}, false
 	}
-	return s.memberWhere("lower(email) = $1 AND email <> ''", k)
+	return r.memberWhere("lower(email) = $1 AND email <> ''", k)
 }
 
 // membersWhere returns the members a condition selects, ordered by id.
-func (s *Store) membersWhere(cond string, args ...any) []jifen.Member {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, "SELECT "+memberColumns+" FROM members WHERE "+cond+" ORDER BY id", args...)
+func (r *reader) membersWhere(cond string, args ...any) []jifen.Member {
+	ctx := r.ctx
+	rows, err := r.q.Query(ctx, "SELECT "+memberColumns+" FROM members WHERE "+cond+" ORDER BY id", args...)
 	if err != nil {
-		s.log.Error("store: read members", "err", err)
+		r.fail("members", err)
 		return nil
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (jifen.Member, error) { return scanMember(r) })
 	if err != nil {
-		s.log.Error("store: read members", "err", err)
+		r.fail("members", err)
 	}
 	return out
 }
 
 // MembersByName returns the members with the given name (case-insensitive);
 // more than one means the name is ambiguous.
-func (s *Store) MembersByName(name string) []jifen.Member {
-	return s.membersWhere("lower(name) = lower($1)", name)
+func (r *reader) MembersByName(name string) []jifen.Member {
+	return r.membersWhere("lower(name) = lower($1)", name)
 }
 
 // Members returns every member, ordered by id.
-func (s *Store) Members() []jifen.Member {
-	out := s.membersWhere("true")
+func (r *reader) Members() []jifen.Member {
+	out := r.membersWhere("true")
 	if out == nil {
 		out = []jifen.Member{}
 	}
@@ -227,7 +225,7 @@ func (tx *Tx) lockRegistrations() error {
 // It returns the member as written.
 func (s *Store) LinkMember(ctx context.Context, id string, link jifen.Member) (jifen.Member, error) {
 	var out jifen.Member
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if err := tx.lockRegistrations(); err != nil {
 			return nil, err
 		}
@@ -285,7 +283,7 @@ func (s *Store) RegisterMember(ctx context.Context, m jifen.Member) error {
 	if m.ID == "" || m.Name == "" || !m.Role.Valid() {
 		return fmt.Errorf("register member: id, name and a valid role are required")
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if err := tx.lockRegistrations(); err != nil {
 			return nil, err
 		}
@@ -309,7 +307,7 @@ func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []str
 		return jifen.Member{}, fmt.Errorf("register member: ids, a name, a valid role and a platform id are required")
 	}
 	var out jifen.Member
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if err := tx.lockRegistrations(); err != nil {
 			return nil, err
 		}

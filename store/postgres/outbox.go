@@ -66,6 +66,7 @@ func (tx *Tx) Enqueue(o store.Outgoing) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	tx.queued = true
 	return uint64(id), nil
 }
 
@@ -74,7 +75,7 @@ func (s *Store) Enqueue(ctx context.Context, msgs ...store.Outgoing) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, o := range msgs {
 			if _, err := tx.Enqueue(o); err != nil {
 				return nil, err
@@ -155,7 +156,7 @@ func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) 
 	for i, id := range ids {
 		list[i] = int64(id)
 	}
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.exec("DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, list)
 		return nil, err
 	})
@@ -166,10 +167,11 @@ func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) 
 // notBefore and ends its claim. It reports the attempts made so far.
 func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, notBefore time.Time) (int, error) {
 	var n int
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		n = 0
 		_, err := tx.row(`UPDATE outbox SET attempts = attempts + 1, not_before = $3, claimed_until = NULL
 			WHERE platform = $1 AND id = $2 RETURNING attempts`, []any{platform, int64(id), notBefore.UTC()}, &n)
+		tx.queued = err == nil
 		return nil, err
 	})
 	return n, err

@@ -25,6 +25,13 @@
 // committed result, or retries; the key's unique index makes a retry of a
 // write that did commit a replay, never a second application.
 //
+// Reads go through Read: one read-only REPEATABLE READ transaction, so a
+// report or a leaderboard sees one snapshot while other replicas write;
+// its Reader keeps the first failed query and Read returns it. The
+// Store's own read methods (each query its own snapshot) log a failure
+// instead. Surveys are not kept here yet: their writes return
+// ErrSurveysUnsupported and their reads find nothing.
+//
 // The schema is embedded (migrations/NNNN_name.sql) and applied at Open
 // under an advisory lock, so replicas starting together apply it once.
 package postgres
@@ -102,6 +109,9 @@ type Store struct {
 
 	purgeMu   sync.Mutex
 	lastPurge time.Time
+
+	// outbox wakes this replica's senders when its writes queue messages.
+	outbox outboxSignal
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value

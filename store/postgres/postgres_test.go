@@ -147,11 +147,11 @@ func TestWriteIsIdempotent(t *testing.T) {
 		id, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "M1", Receiver: "E1", Points: 5})
 		return fmt.Appendf(nil, "E%d", id), err
 	}
-	res, replayed, err := s.Write(ctx, "slack:T1", award)
+	res, replayed, err := s.write(ctx, "slack:T1", award)
 	if err != nil || replayed || string(res) != "E1" {
 		t.Fatalf("first write: %q %v %v", res, replayed, err)
 	}
-	res, replayed, err = s.Write(ctx, "slack:T1", award)
+	res, replayed, err = s.write(ctx, "slack:T1", award)
 	if err != nil || !replayed || string(res) != "E1" || runs != 1 {
 		t.Fatalf("replay: %q %v %v, fn ran %d times", res, replayed, err, runs)
 	}
@@ -163,7 +163,7 @@ func TestWriteIsIdempotent(t *testing.T) {
 	}
 	// A failed write records nothing, not even its key.
 	refused := errors.New("refused")
-	_, _, err = s.Write(ctx, "slack:T2", func(tx *Tx) ([]byte, error) {
+	_, _, err = s.write(ctx, "slack:T2", func(tx *Tx) ([]byte, error) {
 		if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "M1", Receiver: "E1", Points: 7}); err != nil {
 			return nil, err
 		}
@@ -178,7 +178,7 @@ func TestWriteIsIdempotent(t *testing.T) {
 	if got := s.Balance("E1"); got != 5 {
 		t.Fatalf("a failed write changed the balance to %d", got)
 	}
-	if _, _, err := s.Write(ctx, "slack:T2", award); err != nil {
+	if _, _, err := s.write(ctx, "slack:T2", award); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Balance("E1"); got != 10 {
@@ -190,7 +190,7 @@ func TestWriteAfterCloseFails(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
 	s.Close()
-	if _, _, err := s.Write(context.Background(), "", func(*Tx) ([]byte, error) { return nil, nil }); !errors.Is(err, ErrClosed) {
+	if _, _, err := s.write(context.Background(), "", func(*Tx) ([]byte, error) { return nil, nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("write after close: %v", err)
 	}
 }
@@ -198,7 +198,7 @@ func TestWriteAfterCloseFails(t *testing.T) {
 func TestPanicInWriteRollsBack(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
-	_, _, err := s.Write(context.Background(), "k", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(context.Background(), "k", func(tx *Tx) ([]byte, error) {
 		if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 5}); err != nil {
 			return nil, err
 		}

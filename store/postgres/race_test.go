@@ -29,7 +29,7 @@ func race(t *testing.T, stores []*Store, n int, fn func(i int) WriteFunc) (won, 
 		s := stores[i%len(stores)]
 		wg.Go(func() {
 			<-start
-			_, _, err := s.Write(context.Background(), fmt.Sprintf("race:%d", i), fn(i))
+			_, _, err := s.write(context.Background(), fmt.Sprintf("race:%d", i), fn(i))
 			switch {
 			case err == nil:
 				w.Add(1)
@@ -139,7 +139,7 @@ func TestRacingRedemptionsNeverExceedTheStock(t *testing.T) {
 	t.Parallel()
 	url := pgtest.DB(t)
 	stores := []*Store{openAt(t, url), openAt(t, url)}
-	if _, _, err := stores[0].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := stores[0].write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		return nil, tx.SetStockLimit("mug", 2)
 	}); err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestRacingRedemptionsNeverExceedTheStock(t *testing.T) {
 	if won != 2 || stores[1].StockUsed("mug") != 2 {
 		t.Fatalf("%d redemptions won, stock used %d; want 2 of 2", won, stores[1].StockUsed("mug"))
 	}
-	_, _, err := stores[1].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err := stores[1].write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.Append(redeem(99))
 		return nil, err
 	})
@@ -167,7 +167,7 @@ func TestRacingRedemptionsNeverExceedTheStock(t *testing.T) {
 		t.Fatalf("a third unit without the check: %v, want ErrOutOfStock", err)
 	}
 	// A limit below what is handed out is refused too.
-	_, _, err = stores[0].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err = stores[0].write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		return nil, tx.SetStockLimit("mug", 1)
 	})
 	if err == nil {
@@ -218,7 +218,7 @@ func TestCommitLostAfterTheServerCommittedIsResolvedByTheKey(t *testing.T) {
 		}
 		runs := 0
 		before := sqlValue[int64](t, url, "SELECT count(*) FROM entries")
-		res, replayed, err := s.Write(context.Background(), key, func(tx *Tx) ([]byte, error) {
+		res, replayed, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
 			runs++
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 3})
 			return []byte("done"), err
@@ -246,7 +246,7 @@ func TestConnectionLostBeforeCommitIsRetried(t *testing.T) {
 		return tx.Commit(ctx)
 	}
 	runs := 0
-	_, replayed, err := s.Write(context.Background(), "k", func(tx *Tx) ([]byte, error) {
+	_, replayed, err := s.write(context.Background(), "k", func(tx *Tx) ([]byte, error) {
 		runs++
 		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 3})
 		return nil, err
@@ -283,7 +283,7 @@ func TestBackendTerminatedAtCommitIsResolvedByTheKey(t *testing.T) {
 		return tx.Commit(ctx)
 	}
 	runs := 0
-	res, replayed, err := s.Write(context.Background(), "feishu:ev1", func(tx *Tx) ([]byte, error) {
+	res, replayed, err := s.write(context.Background(), "feishu:ev1", func(tx *Tx) ([]byte, error) {
 		runs++
 		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 3})
 		return []byte("ok"), err
@@ -303,7 +303,7 @@ func TestRacingRevokesReverseOnce(t *testing.T) {
 	url := pgtest.DB(t)
 	stores := []*Store{openAt(t, url), openAt(t, url)}
 	var award uint64
-	if _, _, err := stores[0].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := stores[0].write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		var err error
 		award, err = tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "M1", Receiver: "E1", Points: 10})
 		return nil, err
@@ -344,7 +344,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, pair := range [][2]string{{"A", "B"}, {"B", "A"}} {
 		wg.Go(func() {
-			_, _, err := stores[i].Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+			_, _, err := stores[i].write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 				runs[i].Add(1)
 				_ = tx.Net(pair[0], month)
 				once[i].Do(func() {

@@ -21,7 +21,7 @@ func (s *Store) RegisterCatalog(ctx context.Context, fingerprint string, content
 		return 0, err
 	}
 	var v int
-	_, _, err = s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err = s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		// Replicas registering at once take turns.
 		if _, err := tx.exec("LOCK TABLE catalogs IN SHARE ROW EXCLUSIVE MODE"); err != nil {
 			return nil, err
@@ -39,10 +39,9 @@ func (s *Store) RegisterCatalog(ctx context.Context, fingerprint string, content
 }
 
 // CatalogVersions lists every recorded version, oldest first.
-func (s *Store) CatalogVersions() ([]store.CatalogVersion, error) {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, "SELECT version, fingerprint, since, catalog::text FROM catalogs ORDER BY version")
+func (r *reader) CatalogVersions() ([]store.CatalogVersion, error) {
+	ctx := r.ctx
+	rows, err := r.q.Query(ctx, "SELECT version, fingerprint, since, catalog::text FROM catalogs ORDER BY version")
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +74,7 @@ func (tx *Tx) PutKPI(k jifen.KPI) error {
 
 // PutRatings stores imported ratings, all in one transaction.
 func (s *Store) PutRatings(ctx context.Context, rs []jifen.Rating) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, r := range rs {
 			if err := tx.PutRating(r); err != nil {
 				return nil, err
@@ -88,7 +87,7 @@ func (s *Store) PutRatings(ctx context.Context, rs []jifen.Rating) error {
 
 // PutKPIs stores imported KPIs in one transaction.
 func (s *Store) PutKPIs(ctx context.Context, ks []jifen.KPI) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		for _, k := range ks {
 			if err := tx.PutKPI(k); err != nil {
 				return nil, err
@@ -99,17 +98,15 @@ func (s *Store) PutKPIs(ctx context.Context, ks []jifen.KPI) error {
 	return err
 }
 
-func collect[T any](s *Store, what, q string, scan func(pgx.CollectableRow) (T, error), args ...any) []T {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	rows, err := s.pool.Query(ctx, q, args...)
+func collect[T any](r *reader, what, q string, scan func(pgx.CollectableRow) (T, error), args ...any) []T {
+	rows, err := r.q.Query(r.ctx, q, args...)
 	if err != nil {
-		s.log.Error("store: read "+what, "err", err)
+		r.fail(what, err)
 		return nil
 	}
 	out, err := pgx.CollectRows(rows, scan)
 	if err != nil {
-		s.log.Error("store: read "+what, "err", err)
+		r.fail(what, err)
 	}
 	return out
 }
@@ -127,29 +124,29 @@ func scanKPI(r pgx.CollectableRow) (jifen.KPI, error) {
 }
 
 // Ratings returns the ratings of a period, by member.
-func (s *Store) Ratings(period string) []jifen.Rating {
-	return collect(s, "ratings", "SELECT period, member, grade, score FROM ratings WHERE period = $1 ORDER BY member", scanRating, period)
+func (r *reader) Ratings(period string) []jifen.Rating {
+	return collect(r, "ratings", "SELECT period, member, grade, score FROM ratings WHERE period = $1 ORDER BY member", scanRating, period)
 }
 
 // AllRatings returns every rating, by period and member.
-func (s *Store) AllRatings() []jifen.Rating {
-	return collect(s, "ratings", "SELECT period, member, grade, score FROM ratings ORDER BY period, member", scanRating)
+func (r *reader) AllRatings() []jifen.Rating {
+	return collect(r, "ratings", "SELECT period, member, grade, score FROM ratings ORDER BY period, member", scanRating)
 }
 
 // KPIs returns the KPIs of a period, by name and department.
-func (s *Store) KPIs(period string) []jifen.KPI {
-	return collect(s, "KPIs", "SELECT period, name, department, value FROM kpis WHERE period = $1 ORDER BY name, department", scanKPI, period)
+func (r *reader) KPIs(period string) []jifen.KPI {
+	return collect(r, "KPIs", "SELECT period, name, department, value FROM kpis WHERE period = $1 ORDER BY name, department", scanKPI, period)
 }
 
 // AllKPIs returns every KPI, by period, name and department.
-func (s *Store) AllKPIs() []jifen.KPI {
-	return collect(s, "KPIs", "SELECT period, name, department, value FROM kpis ORDER BY period, name, department", scanKPI)
+func (r *reader) AllKPIs() []jifen.KPI {
+	return collect(r, "KPIs", "SELECT period, name, department, value FROM kpis ORDER BY period, name, department", scanKPI)
 }
 
 // AddFeedback stores feedback; key keeps a retried delivery (reaching any
 // replica) from adding it twice.
 func (s *Store) AddFeedback(ctx context.Context, key string, f store.Feedback) error {
-	_, _, err := s.Write(ctx, key, func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, key, func(tx *Tx) ([]byte, error) {
 		_, err := tx.exec("INSERT INTO feedback (member, author, text, at) VALUES ($1, $2, $3, $4)", f.Member, f.From, f.Text, tx.now)
 		return nil, err
 	})
@@ -157,8 +154,8 @@ func (s *Store) AddFeedback(ctx context.Context, key string, f store.Feedback) e
 }
 
 // FeedbackIn returns a member's feedback given in a period, oldest first.
-func (s *Store) FeedbackIn(member string, p jifen.Period) []store.Feedback {
-	return collect(s, "feedback", `SELECT member, author, text, at FROM feedback
+func (r *reader) FeedbackIn(member string, p jifen.Period) []store.Feedback {
+	return collect(r, "feedback", `SELECT member, author, text, at FROM feedback
 		WHERE member = $1 AND at >= $2 AND at < $3 ORDER BY id`,
 		func(r pgx.CollectableRow) (store.Feedback, error) {
 			var f store.Feedback

@@ -118,23 +118,22 @@ func (tx *Tx) RefundRedemption(r *store.Redemption, status store.RedemptionStatu
 // Redemptions lists redemptions newest first: a member's (member != ""),
 // or, with member empty, those not yet fulfilled or rejected (for admins).
 // At most n.
-func (s *Store) Redemptions(member string, n int) []store.Redemption {
-	ctx, cancel := s.readCtx()
-	defer cancel()
+func (r *reader) Redemptions(member string, n int) []store.Redemption {
+	ctx := r.ctx
 	q := "SELECT " + redemptionColumns + " FROM redemptions WHERE member = $1 ORDER BY id DESC LIMIT $2"
 	args := []any{member, n}
 	if member == "" {
 		q = "SELECT " + redemptionColumns + " FROM redemptions WHERE status IN ('pending', 'approved') ORDER BY id DESC LIMIT $1"
 		args = []any{n}
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := r.q.Query(ctx, q, args...)
 	if err != nil {
-		s.log.Error("store: read redemptions", "err", err)
+		r.fail("redemptions", err)
 		return nil
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Redemption, error) { return scanRedemption(r) })
 	if err != nil {
-		s.log.Error("store: read redemptions", "err", err)
+		r.fail("redemptions", err)
 	}
 	return out
 }

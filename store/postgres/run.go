@@ -11,7 +11,7 @@ import (
 // replicas claiming the same fire at once update the same row: one of
 // them is retried and then finds the run claimed.
 func (s *Store) ClaimRun(ctx context.Context, name string, fire time.Time) (bool, error) {
-	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		ok, err := tx.ClaimRun(name, fire)
 		if !ok || err != nil {
 			return []byte{0}, err
@@ -37,13 +37,12 @@ func (tx *Tx) ClaimRun(name string, fire time.Time) (bool, error) {
 }
 
 // LastRun is the fire time of a job's last claimed run (zero if none).
-func (s *Store) LastRun(name string) time.Time {
-	ctx, cancel := s.readCtx()
-	defer cancel()
+func (r *reader) LastRun(name string) time.Time {
+	ctx := r.ctx
 	var t *time.Time
-	if err := s.pool.QueryRow(ctx, "SELECT last_fire FROM runs WHERE name = $1", name).Scan(&t); err != nil || t == nil {
+	if err := r.q.QueryRow(ctx, "SELECT last_fire FROM runs WHERE name = $1", name).Scan(&t); err != nil || t == nil {
 		if err != nil && !isNoRows(err) {
-			s.log.Error("store: read a run", "err", err)
+			r.fail("a run", err)
 		}
 		return time.Time{}
 	}
@@ -56,7 +55,7 @@ func (s *Store) LastRun(name string) time.Time {
 func (s *Store) FirstSeen(name string, now time.Time) time.Time {
 	now = time.UnixMilli(now.UnixMilli()).UTC()
 	var seen time.Time
-	_, _, err := s.Write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.row(`INSERT INTO runs (name, first_seen) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET first_seen = coalesce(runs.first_seen, excluded.first_seen)
 			RETURNING first_seen`, []any{name, now}, &seen)

@@ -23,7 +23,7 @@ func (s *Store) SessionKey(ctx context.Context) ([]byte, error) {
 // first use. Replicas asking at once create one: the first insert wins and
 // the others read it.
 func (s *Store) secretKey(ctx context.Context, name string) ([]byte, error) {
-	res, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
 			return nil, err
@@ -39,7 +39,7 @@ func (s *Store) secretKey(ctx context.Context, name string) ([]byte, error) {
 // RotateLinkKey replaces the link key with a new one: every link signed so
 // far is refused from then on, by every replica.
 func (s *Store) RotateLinkKey(ctx context.Context) error {
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
 			return nil, err

@@ -127,7 +127,7 @@ func TestClaimRunAndFirstSeen(t *testing.T) {
 	}
 	// Inside a write, the claim and the job's writes commit together, or
 	// neither does.
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if ok, err := tx.ClaimRun("digest", fire.Add(time.Hour)); !ok || err != nil {
 			t.Fatalf("claim in a write: %v %v", ok, err)
 		}
@@ -203,7 +203,7 @@ func TestAppendKeepsTheAggregates(t *testing.T) {
 	all := jifen.PeriodOf(jifen.AllTime, testNow, shanghai)
 	write := func(e *jifen.Entry) (uint64, error) {
 		var id uint64
-		_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 			var err error
 			id, err = tx.Append(e)
 			return nil, err
@@ -318,7 +318,7 @@ func TestRecordingTimesOfAMemberNeverDecrease(t *testing.T) {
 	past := testNow.AddDate(0, -2, 0)
 	var ids []uint64
 	for _, at := range []time.Time{testNow, past} {
-		_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 			id, err := tx.Append(&jifen.Entry{Kind: jifen.KindImport, Receiver: "E1", Points: 1, At: at})
 			ids = append(ids, id)
 			return nil, err
@@ -402,7 +402,7 @@ func TestLedgerReads(t *testing.T) {
 		t.Fatal("a new ledger has entries")
 	}
 	for i, r := range []string{"E2", "E1", "E2", "E1"} {
-		if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: r, Points: int64(i + 1)})
 			return nil, err
 		}); err != nil {

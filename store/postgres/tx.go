@@ -34,6 +34,8 @@ type Tx struct {
 	// refunding is the redeem entry a refund is reversing: the only redeem
 	// entry of a redemption that Append lets a revoke reverse.
 	refunding uint64
+	// queued is set when the transaction queues an outgoing message.
+	queued bool
 }
 
 // Now is the time of the transaction (UTC).

@@ -14,7 +14,7 @@ func TestVerifyFindsWhatTheEntriesDoNotGive(t *testing.T) {
 	s, url := newStore(t)
 	ctx := context.Background()
 	var award uint64
-	_, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		var err error
 		if award, err = tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "M1", Receiver: "E1", Points: 10, Category: "c", Behavior: "b"}); err != nil {
 			return nil, err
@@ -36,7 +36,7 @@ func TestVerifyFindsWhatTheEntriesDoNotGive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Write(ctx, "", func(tx *Tx) ([]byte, error) {
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindRevoke, Reverses: award, Receiver: "E1"})
 		return nil, err
 	}); err != nil {

@@ -40,8 +40,15 @@ type WriteFunc func(tx *Tx) ([]byte, error)
 //
 // Serialization failures, deadlocks and connections lost before COMMIT
 // was sent are retried with backoff. A connection lost during COMMIT is
-// resolved by looking the write's key up on another connection.
-func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
+// resolved by looking the write's key up on another connection. So fn
+// may run more than once, as a WriteFunc may.
+func (s *Store) Write(ctx context.Context, key string, fn func(store.Txn) ([]byte, error)) (res []byte, replayed bool, err error) {
+	return s.write(ctx, key, func(tx *Tx) ([]byte, error) { return fn(tx) })
+}
+
+// write is Write for the package's own writes, which use the Tx's methods
+// beyond the contract.
+func (s *Store) write(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
 	if s.closed.Load() {
 		return nil, false, ErrClosed
 	}
@@ -88,6 +95,9 @@ func (s *Store) Write(ctx context.Context, key string, fn WriteFunc) (res []byte
 				return nil, false, ErrOutcomeUnknown
 			}
 			if found {
+				// It committed; whether it queued a message is not known
+				// here, and a needless wake-up costs one poll.
+				s.outbox.signal()
 				return r, false, nil
 			}
 			// Not committed (or still in flight: then the next attempt
@@ -236,6 +246,9 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 			return nil, false, &lostConn{err}
 		}
 		return nil, false, &ambiguousCommit{err}
+	}
+	if tx.queued {
+		s.outbox.signal()
 	}
 	return res, false, nil
 }

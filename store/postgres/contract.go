@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"jifen"
+	"jifen/store"
+)
+
+var (
+	_ store.Ledger = (*Store)(nil)
+	_ store.Txn    = (*Tx)(nil)
+)
+
+// never is a channel that is never closed.
+var never = make(chan struct{})
+
+// Err is nil: a failed transaction fails its own write, which is retried
+// or returned; nothing stops the store as a whole.
+func (s *Store) Err() error { return nil }
+
+// Failed is never closed (see Err).
+func (s *Store) Failed() <-chan struct{} { return never }
+
+// OutboxChanged returns a channel closed once a write of this Store that
+// queued or rescheduled a message has committed. Other replicas' messages
+// are found by polling.
+func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.wait() }
+
+// outboxSignal wakes the senders when messages are queued.
+type outboxSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (o *outboxSignal) wait() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ch == nil {
+		o.ch = make(chan struct{})
+	}
+	return o.ch
+}
+
+func (o *outboxSignal) signal() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ch != nil {
+		close(o.ch)
+		o.ch = nil
+	}
+}
+
+// ForgetMember removes a member's personal data and keeps the ledger's
+// figures, as the bbolt store's ForgetMember does: the member keeps their
+// id under a pseudonym, without platform ids, email, level or birthday,
+// and leaves today unless they left already; the free text of entries
+// they gave or received is cleared; the feedback to them and their
+// ratings are deleted, and so are the stored replies (idempotency
+// results) that name them. No point moves.
+func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
+	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
+		if err := tx.lockRegistrations(); err != nil {
+			return nil, err
+		}
+		m, ok := tx.Member(id)
+		if tx.err != nil {
+			return nil, tx.err
+		}
+		if !ok {
+			return nil, fmt.Errorf("no member %q", id)
+		}
+		if _, err := tx.exec("UPDATE entries SET reason = '' WHERE (receiver = $1 OR giver = $1) AND reason <> ''", id); err != nil {
+			return nil, err
+		}
+		if _, err := tx.exec("DELETE FROM feedback WHERE member = $1", id); err != nil {
+			return nil, err
+		}
+		if _, err := tx.exec("DELETE FROM ratings WHERE member = $1", id); err != nil {
+			return nil, err
+		}
+		if m.Name != "" {
+			if _, err := tx.exec("DELETE FROM idempotency WHERE position(convert_to($1, 'UTF8') IN result) > 0", m.Name); err != nil {
+				return nil, err
+			}
+		}
+		left := m.Left
+		if today := tx.Now().In(s.loc); left.IsZero() || !m.HasLeft(today, s.loc) {
+			y, mo, d := today.Date()
+			left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+		}
+		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
+			Joined: m.Joined, Left: left})
+	})
+	return err
+}

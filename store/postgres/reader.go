@@ -1,0 +1,586 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"jifen"
+	"jifen/store"
+	"jifen/survey"
+)
+
+// querier is what a reader queries through: the pool (a Store's own
+// reads) or one read-only transaction (Read).
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// reader is a store.Reader. Its methods return no error: the first failed
+// query is kept in err and the methods answer zero values from then on
+// (inside a transaction PostgreSQL fails every later statement too); Read
+// returns it, so nothing read from a failed transaction is acted upon.
+type reader struct {
+	s   *Store
+	ctx context.Context
+	q   querier
+	err error
+}
+
+var _ store.Reader = (*reader)(nil)
+
+// fail keeps the first failed read.
+func (r *reader) fail(what string, err error) {
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("store: read %s: %w", what, err)
+	}
+}
+
+// direct is a reader on the pool, for the Store's own read methods (each
+// query its own snapshot); done logs a failed read, which those methods
+// cannot return.
+func (s *Store) direct() (*reader, func()) {
+	ctx, cancel := s.readCtx()
+	r := &reader{s: s, ctx: ctx, q: s.pool}
+	return r, func() {
+		cancel()
+		if r.err != nil {
+			s.log.Error("store: a read failed", "err", r.err)
+		}
+	}
+}
+
+// Read runs fn with a Reader bound to one read-only REPEATABLE READ
+// transaction: everything fn reads comes from one snapshot, whatever the
+// other replicas commit meanwhile. It returns the first read that failed,
+// else fn's error.
+func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("store: begin a read: %w", err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = tx.Rollback(rctx)
+		cancel()
+	}()
+	r := &reader{s: s, ctx: ctx, q: tx}
+	ferr := fn(r)
+	if r.err != nil {
+		return r.err
+	}
+	return ferr
+}
+
+// Now is the store's clock (UTC).
+func (r *reader) Now() time.Time { return r.s.Now() }
+
+// Location is the zone periods are computed in.
+func (r *reader) Location() *time.Location { return r.s.loc }
+
+// History returns a member's latest n entries (as receiver), newest first.
+func (r *reader) History(member string, n int) []jifen.Entry {
+	return collect(r, "history", "SELECT "+entryColumns+" FROM entries WHERE receiver = $1 ORDER BY id DESC LIMIT $2",
+		func(row pgx.CollectableRow) (jifen.Entry, error) { return scanEntry(row) }, member, n)
+}
+
+// scanChunk is how many entries a scan reads per query: fn may read
+// through the same transaction between chunks.
+const scanChunk = 1000
+
+// ForEachEntry calls fn for every entry in id order.
+func (r *reader) ForEachEntry(fn func(e *jifen.Entry) error) error {
+	return r.scan(false, fn)
+}
+
+// ScanEntries calls fn for every entry ordered by receiver (byte order,
+// as the bbolt store), then id, with the fields analyses read, as the
+// bbolt store's ScanEntries: Reason, RuleVersion, Approval and Source are
+// not set (a revoke carries the reversed entry's effective time,
+// category, behavior and quantity, with the points negated, and its own
+// giver).
+func (r *reader) ScanEntries(fn func(e *jifen.Entry) error) error {
+	return r.scan(true, fn)
+}
+
+// scan passes the entries to fn a chunk at a time, each chunk read whole
+// before fn sees it, so that fn may read through the same transaction.
+// Memory does not grow with the ledger.
+func (r *reader) scan(byReceiver bool, fn func(e *jifen.Entry) error) error {
+	if r.err != nil {
+		return r.err
+	}
+	q := "SELECT " + entryColumns + " FROM entries WHERE id > $2 AND $1::text IS NOT NULL ORDER BY id LIMIT $3"
+	if byReceiver {
+		q = "SELECT " + entryColumns + ` FROM entries WHERE (receiver COLLATE "C", id) > ($1::text COLLATE "C", $2)
+			ORDER BY receiver COLLATE "C", id LIMIT $3`
+	}
+	lastReceiver, lastID := "", int64(0)
+	for {
+		rows, err := r.q.Query(r.ctx, q, lastReceiver, lastID, scanChunk)
+		if err != nil {
+			r.fail("entries", err)
+			return r.err
+		}
+		batch, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (jifen.Entry, error) { return scanEntry(row) })
+		if err != nil {
+			r.fail("entries", err)
+			return r.err
+		}
+		for i := range batch {
+			if byReceiver {
+				indexFields(&batch[i])
+			}
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+		if len(batch) < scanChunk {
+			return nil
+		}
+		last := batch[len(batch)-1]
+		lastReceiver, lastID = last.Receiver, int64(last.ID)
+	}
+}
+
+// indexFields keeps the fields ScanEntries passes.
+func indexFields(e *jifen.Entry) {
+	e.Reason, e.RuleVersion, e.Approval, e.Source = "", 0, 0, ""
+}
+
+// EntryCount is the number of entries in the ledger.
+func (r *reader) EntryCount() int {
+	var n int
+	if err := r.q.QueryRow(r.ctx, "SELECT count(*) FROM entries").Scan(&n); err != nil {
+		r.fail("the entry count", err)
+	}
+	return n
+}
+
+// HasEntries reports whether the ledger holds any entry.
+func (r *reader) HasEntries() bool {
+	var has bool
+	if err := r.q.QueryRow(r.ctx, "SELECT EXISTS (SELECT 1 FROM entries)").Scan(&has); err != nil {
+		r.fail("the entries", err)
+	}
+	return has
+}
+
+// Seen reports whether an idempotency key is recorded, and its result.
+func (r *reader) Seen(key string) ([]byte, bool) {
+	var res []byte
+	err := r.q.QueryRow(r.ctx, "SELECT result FROM idempotency WHERE key = $1", key).Scan(&res)
+	if err != nil {
+		if !isNoRows(err) {
+			r.fail("an idempotency key", err)
+		}
+		return nil, false
+	}
+	return res, true
+}
+
+// LedgerIDs returns the ids of the entries f selects, newest first.
+func (r *reader) LedgerIDs(f store.LedgerFilter) ([]uint64, error) {
+	if f.Receivers != nil && len(f.Receivers) == 0 {
+		return nil, nil
+	}
+	var ids []uint64
+	rows, err := r.q.Query(r.ctx, "SELECT "+entryColumns+" FROM entries WHERE $1::text[] IS NULL OR receiver = ANY ($1) ORDER BY id DESC",
+		f.Receivers)
+	if err != nil {
+		r.fail("the ledger", err)
+		return nil, r.err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			r.fail("the ledger", err)
+			return nil, r.err
+		}
+		indexFields(&e)
+		if f.Keep == nil || f.Keep(&e) {
+			ids = append(ids, e.ID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		r.fail("the ledger", err)
+		return nil, r.err
+	}
+	return slices.Compact(ids), nil
+}
+
+// LedgerRows reads the entries ids in the order given and calls fn with
+// each and what became of it. An id that names no entry is skipped.
+func (r *reader) LedgerRows(ids []uint64, fn func(row *store.LedgerRow) error) error {
+	approvals := map[uint64]*store.Approval{}
+	for _, id := range ids {
+		e, rev, ok := r.Entry(id)
+		if r.err != nil {
+			return r.err
+		}
+		if !ok {
+			continue
+		}
+		row := store.LedgerRow{Entry: e, ReversedBy: rev}
+		if e.Approval != 0 {
+			a, seen := approvals[e.Approval]
+			if !seen {
+				if ap, ok := r.Approval(e.Approval); ok {
+					a = &ap
+				}
+				approvals[e.Approval] = a
+			}
+			row.Approval = a
+		}
+		if e.Kind == jifen.KindRedeem || e.Kind == jifen.KindRevoke {
+			x, err := scanRedemption(r.q.QueryRow(r.ctx, "SELECT "+redemptionColumns+" FROM redemptions WHERE entry = $1 OR refund = $1 LIMIT 1", int64(id)))
+			switch {
+			case err == nil:
+				row.Redemption = &x
+			case !isNoRows(err):
+				r.fail("a redemption", err)
+			}
+		}
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(&row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrSurveysUnsupported is returned by the survey writes: surveys, and
+// the anonymity of their answers, are not kept on PostgreSQL yet.
+var ErrSurveysUnsupported = errors.New("surveys are not supported on the PostgreSQL store yet")
+
+// Rounds: surveys are not kept on PostgreSQL (ErrSurveysUnsupported).
+func (r *reader) Rounds(string) []survey.Round { return nil }
+
+// Round: surveys are not kept on PostgreSQL.
+func (r *reader) Round(string, int) (survey.Round, bool) { return survey.Round{}, false }
+
+// Answers: surveys are not kept on PostgreSQL.
+func (r *reader) Answers(string, int) []survey.Answer { return nil }
+
+// Answered: surveys are not kept on PostgreSQL.
+func (r *reader) Answered(*survey.Round, string) bool { return false }
+
+// Locked: surveys are not kept on PostgreSQL.
+func (r *reader) Locked(*survey.Round, string) bool { return false }
+
+// AnswerOf: surveys are not kept on PostgreSQL.
+func (r *reader) AnswerOf(*survey.Round, string) survey.Answer { return survey.Answer{} }
+
+// StartRound refuses: surveys are not kept on PostgreSQL.
+func (tx *Tx) StartRound(*survey.Round) error { return ErrSurveysUnsupported }
+
+// PutRound refuses: surveys are not kept on PostgreSQL.
+func (tx *Tx) PutRound(*survey.Round) error { return ErrSurveysUnsupported }
+
+// CloseRound refuses: surveys are not kept on PostgreSQL.
+func (tx *Tx) CloseRound(*survey.Round) error { return ErrSurveysUnsupported }
+
+// Round: surveys are not kept on PostgreSQL.
+func (tx *Tx) Round(string, int) (survey.Round, bool) { return survey.Round{}, false }
+
+// LastRound: surveys are not kept on PostgreSQL.
+func (tx *Tx) LastRound(string) (survey.Round, bool) { return survey.Round{}, false }
+
+// AnswerOf: surveys are not kept on PostgreSQL.
+func (tx *Tx) AnswerOf(*survey.Round, string) survey.Answer { return survey.Answer{} }
+
+// PutAnswer refuses: surveys are not kept on PostgreSQL.
+func (tx *Tx) PutAnswer(*survey.Round, jifen.Member, survey.Answer) error {
+	return ErrSurveysUnsupported
+}
+
+// The Store's own reads: each query its own snapshot, a failure logged.
+// Callers that need one snapshot, or the failure, use Read.
+
+// History: see reader.History.
+func (s *Store) History(member string, n int) []jifen.Entry {
+	r, done := s.direct()
+	defer done()
+	return r.History(member, n)
+}
+
+// EntryCount: see reader.EntryCount.
+func (s *Store) EntryCount() int {
+	r, done := s.direct()
+	defer done()
+	return r.EntryCount()
+}
+
+// HasEntries: see reader.HasEntries.
+func (s *Store) HasEntries() bool {
+	r, done := s.direct()
+	defer done()
+	return r.HasEntries()
+}
+
+// ForEachEntry calls fn for every entry in id order, in one snapshot.
+func (s *Store) ForEachEntry(fn func(e *jifen.Entry) error) error {
+	return s.Read(context.Background(), func(r store.Reader) error { return r.ForEachEntry(fn) })
+}
+
+// ScanEntries calls fn for every entry by receiver, then id, in one
+// snapshot (see reader.ScanEntries).
+func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
+	return s.Read(context.Background(), func(r store.Reader) error { return r.ScanEntries(fn) })
+}
+
+// LedgerIDs: see reader.LedgerIDs; one snapshot.
+func (s *Store) LedgerIDs(f store.LedgerFilter) (ids []uint64, err error) {
+	err = s.Read(context.Background(), func(r store.Reader) error {
+		ids, err = r.LedgerIDs(f)
+		return err
+	})
+	return ids, err
+}
+
+// LedgerRows: see reader.LedgerRows; one snapshot.
+func (s *Store) LedgerRows(ids []uint64, fn func(row *store.LedgerRow) error) error {
+	return s.Read(context.Background(), func(r store.Reader) error { return r.LedgerRows(ids, fn) })
+}
+
+// Rounds: surveys are not kept on PostgreSQL.
+func (s *Store) Rounds(string) []survey.Round { return nil }
+
+// Round: surveys are not kept on PostgreSQL.
+func (s *Store) Round(string, int) (survey.Round, bool) { return survey.Round{}, false }
+
+// Answers: surveys are not kept on PostgreSQL.
+func (s *Store) Answers(string, int) []survey.Answer { return nil }
+
+// Answered: surveys are not kept on PostgreSQL.
+func (s *Store) Answered(*survey.Round, string) bool { return false }
+
+// Locked: surveys are not kept on PostgreSQL.
+func (s *Store) Locked(*survey.Round, string) bool { return false }
+
+// AnswerOf: surveys are not kept on PostgreSQL.
+func (s *Store) AnswerOf(*survey.Round, string) survey.Answer { return survey.Answer{} }
+
+// Totals: see reader.Totals.
+func (s *Store) Totals(member string, p jifen.Period) store.Agg {
+	r, done := s.direct()
+	defer done()
+	return r.Totals(member, p)
+}
+
+// Spent: see reader.Spent.
+func (s *Store) Spent(member string, p jifen.Period) int64 {
+	r, done := s.direct()
+	defer done()
+	return r.Spent(member, p)
+}
+
+// Balance: see reader.Balance.
+func (s *Store) Balance(member string) int64 {
+	r, done := s.direct()
+	defer done()
+	return r.Balance(member)
+}
+
+// GiverUsed: see reader.GiverUsed.
+func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
+	r, done := s.direct()
+	defer done()
+	return r.GiverUsed(giver, pool, p)
+}
+
+// Categories: see reader.Categories.
+func (s *Store) Categories(member string, p jifen.Period) map[string]store.Agg {
+	r, done := s.direct()
+	defer done()
+	return r.Categories(member, p)
+}
+
+// StockUsed: see reader.StockUsed.
+func (s *Store) StockUsed(item string) int64 {
+	r, done := s.direct()
+	defer done()
+	return r.StockUsed(item)
+}
+
+// Entry: see reader.Entry.
+func (s *Store) Entry(id uint64) (e jifen.Entry, reversedBy uint64, ok bool) {
+	r, done := s.direct()
+	defer done()
+	return r.Entry(id)
+}
+
+// Member: see reader.Member.
+func (s *Store) Member(id string) (jifen.Member, bool) {
+	r, done := s.direct()
+	defer done()
+	return r.Member(id)
+}
+
+// MemberBySlackID: see reader.MemberBySlackID.
+func (s *Store) MemberBySlackID(id string) (jifen.Member, bool) {
+	r, done := s.direct()
+	defer done()
+	return r.MemberBySlackID(id)
+}
+
+// MemberByFeishuOpenID: see reader.MemberByFeishuOpenID.
+func (s *Store) MemberByFeishuOpenID(id string) (jifen.Member, bool) {
+	r, done := s.direct()
+	defer done()
+	return r.MemberByFeishuOpenID(id)
+}
+
+// MemberByEmail: see reader.MemberByEmail.
+func (s *Store) MemberByEmail(email string) (jifen.Member, bool) {
+	r, done := s.direct()
+	defer done()
+	return r.MemberByEmail(email)
+}
+
+// MembersByName: see reader.MembersByName.
+func (s *Store) MembersByName(name string) []jifen.Member {
+	r, done := s.direct()
+	defer done()
+	return r.MembersByName(name)
+}
+
+// Members: see reader.Members.
+func (s *Store) Members() []jifen.Member {
+	r, done := s.direct()
+	defer done()
+	return r.Members()
+}
+
+// RankOf: see reader.RankOf.
+func (s *Store) RankOf(member string, p jifen.Period) store.Rank {
+	r, done := s.direct()
+	defer done()
+	return r.RankOf(member, p)
+}
+
+// Headcount: see reader.Headcount.
+func (s *Store) Headcount(p jifen.Period, dept string) int {
+	r, done := s.direct()
+	defer done()
+	return r.Headcount(p, dept)
+}
+
+// Top: see reader.Top.
+func (s *Store) Top(p jifen.Period, n int, dept string) []store.Standing {
+	r, done := s.direct()
+	defer done()
+	return r.Top(p, n, dept)
+}
+
+// DepartmentAverages: see reader.DepartmentAverages.
+func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
+	r, done := s.direct()
+	defer done()
+	return r.DepartmentAverages(p, dept)
+}
+
+// Departments: see reader.Departments.
+func (s *Store) Departments() map[string]int {
+	r, done := s.direct()
+	defer done()
+	return r.Departments()
+}
+
+// DepartmentSize: see reader.DepartmentSize.
+func (s *Store) DepartmentSize(dept string) int {
+	r, done := s.direct()
+	defer done()
+	return r.DepartmentSize(dept)
+}
+
+// OpenApprovals: see reader.OpenApprovals.
+func (s *Store) OpenApprovals() ([]store.Approval, error) {
+	r, done := s.direct()
+	defer done()
+	return r.OpenApprovals()
+}
+
+// Approval: see reader.Approval.
+func (s *Store) Approval(id uint64) (store.Approval, bool) {
+	r, done := s.direct()
+	defer done()
+	return r.Approval(id)
+}
+
+// Redemptions: see reader.Redemptions.
+func (s *Store) Redemptions(member string, n int) []store.Redemption {
+	r, done := s.direct()
+	defer done()
+	return r.Redemptions(member, n)
+}
+
+// CatalogVersions: see reader.CatalogVersions.
+func (s *Store) CatalogVersions() ([]store.CatalogVersion, error) {
+	r, done := s.direct()
+	defer done()
+	return r.CatalogVersions()
+}
+
+// Ratings: see reader.Ratings.
+func (s *Store) Ratings(period string) []jifen.Rating {
+	r, done := s.direct()
+	defer done()
+	return r.Ratings(period)
+}
+
+// AllRatings: see reader.AllRatings.
+func (s *Store) AllRatings() []jifen.Rating {
+	r, done := s.direct()
+	defer done()
+	return r.AllRatings()
+}
+
+// KPIs: see reader.KPIs.
+func (s *Store) KPIs(period string) []jifen.KPI {
+	r, done := s.direct()
+	defer done()
+	return r.KPIs(period)
+}
+
+// AllKPIs: see reader.AllKPIs.
+func (s *Store) AllKPIs() []jifen.KPI {
+	r, done := s.direct()
+	defer done()
+	return r.AllKPIs()
+}
+
+// FeedbackIn: see reader.FeedbackIn.
+func (s *Store) FeedbackIn(member string, p jifen.Period) []store.Feedback {
+	r, done := s.direct()
+	defer done()
+	return r.FeedbackIn(member, p)
+}
+
+// LastRun: see reader.LastRun.
+func (s *Store) LastRun(name string) time.Time {
+	r, done := s.direct()
+	defer done()
+	return r.LastRun(name)
+}
+
+// AuditLog: see reader.AuditLog.
+func (s *Store) AuditLog(f store.AuditFilter) []store.AuditRecord {
+	r, done := s.direct()
+	defer done()
+	return r.AuditLog(f)
+}
