@@ -147,7 +147,7 @@ func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire ti
 }
 
 // queuePost queues a scheduled post for the schedule's conversations.
-func (p poster) queuePost(ctx context.Context, st *store.Store, s config.Schedule, msg bot.Message, fire time.Time, claim bool) error {
+func (p poster) queuePost(ctx context.Context, st store.Ledger, s config.Schedule, msg bot.Message, fire time.Time, claim bool) error {
 	q := queuer(st, s, fire, claim)
 	msgs, err := p.toSchedule(s, msg, keyOf(s, fire, "post"))
 	if err := q.add(ctx, msgs, err); err != nil {
