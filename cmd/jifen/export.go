@@ -72,6 +72,14 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	case "members", "ratings", "kpis":
 		return exportTable(ctx, a, args[0], w, format)
 	}
+	return exportLedger(ctx, a, w, format, from, to)
+}
+
+// exportLedger writes the entries effective from from (inclusive) to to
+// (exclusive), either open when zero, as a table in format, from one read.
+// A table whose read failed is not written.
+func exportLedger(ctx context.Context, a *app, w io.Writer, format string, from, to time.Time) error {
+	loc := a.store.Location()
 	keep := func(e *jifen.Entry) bool {
 		return (from.IsZero() || !e.Effective.Before(from)) && (to.IsZero() || e.Effective.Before(to))
 	}
