@@ -56,7 +56,7 @@ func (r *RetryAfter) Unwrap() error { return r.Err }
 
 // Options configure a Sender.
 type Options struct {
-	Store    *store.Store
+	Store    store.Ledger
 	Platform string
 	Deliver  Deliver
 	// Rate is the sends a second across all receivers; Burst how many may

@@ -258,7 +258,7 @@ func capitalize(s string) string {
 // app is the wired application: config, store and command core.
 type app struct {
 	cfg   *config.Config
-	store *store.Store
+	store store.Ledger
 	bot   *bot.Bot
 	// metrics is set by serve; nil elsewhere.
 	metrics *metrics.Metrics

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -54,10 +55,16 @@ func (m *Main) demo(ctx context.Context, fs *flag.FlagSet, args []string) error 
 		return err
 	}
 	defer a.Close()
-	if n := a.store.EntryCount(); n > 0 || len(a.store.Rounds("")) > 0 || len(a.store.AllRatings()) > 0 {
-		return fmt.Errorf("the store %s already holds data (%d ledger entries); jifen demo fills an empty store only: point store.path (or JIFEN_STORE) at a new file", a.store.Path(), n)
+	// The demo fills a bbolt file in bulk (unsynced commits, one sync at
+	// the end), and reads it as it goes without a transaction of its own.
+	st, ok := a.store.(*store.Store)
+	if !ok {
+		return errors.New("jifen demo fills a bbolt store file only: set store.path (or JIFEN_STORE) to a new file, then copy it to this store with jifen store copy")
 	}
-	d := &demoRun{a: a, clock: clock, rng: rand.New(rand.NewPCG(seed, 0x6a6966656e)), loc: a.store.Location(), end: real}
+	if n := st.EntryCount(); n > 0 || len(st.Rounds("")) > 0 || len(st.AllRatings()) > 0 {
+		return fmt.Errorf("the store %s already holds data (%d ledger entries); jifen demo fills an empty store only: point store.path (or JIFEN_STORE) at a new file", st.Path(), n)
+	}
+	d := &demoRun{a: a, st: st, clock: clock, rng: rand.New(rand.NewPCG(seed, 0x6a6966656e)), loc: a.store.Location(), end: real}
 	a.bot.SetCommandObserver(func(_, _, outcome string) { d.outcome = outcome })
 	if err := d.members(ctx, size); err != nil {
 		return err
@@ -65,7 +72,7 @@ func (m *Main) demo(ctx context.Context, fs *flag.FlagSet, args []string) error 
 	if err := d.year(ctx); err != nil {
 		return err
 	}
-	if err := a.store.Sync(); err != nil {
+	if err := st.Sync(); err != nil {
 		return err
 	}
 	rep, err := a.store.Verify()
@@ -76,14 +83,14 @@ func (m *Main) demo(ctx context.Context, fs *flag.FlagSet, args []string) error 
 		return fmt.Errorf("demo data failed verification: %v", rep)
 	}
 	fmt.Fprintf(m.Stdout, "demo: %d members, %d ledger entries (%d commands refused by the rules' limits, as in real use), %d redemptions, %d survey rounds with %d answers, %d ratings, %d KPI figures\n",
-		len(d.people), a.store.EntryCount(), d.refused, d.redeemed, d.rounds, d.answers, d.ratings, d.kpis)
+		len(d.people), st.EntryCount(), d.refused, d.redeemed, d.rounds, d.answers, d.ratings, d.kpis)
 	// The commands must reach the store just filled: when JIFEN_STORE chose
 	// it (as the example config lets it), they carry the same setting.
 	env := ""
 	if v, ok := os.LookupEnv("JIFEN_STORE"); ok && v != "" {
 		env = "JIFEN_STORE=" + shellQuote(v) + " "
 	}
-	fmt.Fprintf(m.Stdout, "demo: filled %s\n", a.store.Path())
+	fmt.Fprintf(m.Stdout, "demo: filled %s\n", st.Path())
 	fmt.Fprintf(m.Stdout, "try: %sjifen chat --config %s --as 张伟   (then /排行 year, /积分, /小结)\n     %sjifen report --config %s --period %s --format html -o report.html\n",
 		env, shellQuote(fs.Lookup("config").Value.String()), env, shellQuote(fs.Lookup("config").Value.String()),
 		jifen.PeriodOf(jifen.Month, real, a.store.Location()).Previous(a.store.Location()).Key)
@@ -108,6 +115,7 @@ func (c *demoClock) set(t time.Time) {
 
 type demoRun struct {
 	a     *app
+	st    *store.Store
 	clock *demoClock
 	rng   *rand.Rand
 	loc   *time.Location
@@ -146,7 +154,7 @@ var (
 
 // members adds synthetic staff to the config's members, up to size.
 func (d *demoRun) members(ctx context.Context, size int) error {
-	cfgMembers := d.a.store.Members()
+	cfgMembers := d.st.Members()
 	names := map[string]bool{}
 	var depts []string
 	levels := map[string]int{}
@@ -224,12 +232,12 @@ func (d *demoRun) members(ctx context.Context, size int) error {
 		}
 		add = append(add, m)
 	}
-	if err := d.a.store.SyncMembers(ctx, add); err != nil {
+	if err := d.st.SyncMembers(ctx, add); err != nil {
 		return err
 	}
 	d.byDept, d.giver = map[string][]jifen.Member{}, map[string]jifen.Member{}
 	d.lateness, d.reformed = map[string]float64{}, map[string]bool{}
-	for _, m := range d.a.store.Members() {
+	for _, m := range d.st.Members() {
 		if m.Bot {
 			continue
 		}
@@ -461,7 +469,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 			break
 		}
 		r := rs[d.rng.IntN(len(rs))]
-		if d.a.store.Balance(m.ID) < r.Cost || (!r.Unlimited() && d.a.store.StockUsed(r.ID) >= r.Stock) {
+		if d.st.Balance(m.ID) < r.Cost || (!r.Unlimited() && d.st.StockUsed(r.ID) >= r.Stock) {
 			continue
 		}
 		if ok, err := d.run(ctx, m, "/redeem "+r.ID); err != nil {
@@ -486,7 +494,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 	if !d.at(date, 8*60) {
 		return nil
 	}
-	aps, err := d.a.store.OpenApprovals()
+	aps, err := d.st.OpenApprovals()
 	if err != nil {
 		return err
 	}
@@ -499,7 +507,7 @@ func (d *demoRun) workday(ctx context.Context, date time.Time, afterPolicy bool)
 			return err
 		}
 	}
-	for _, r := range d.a.store.Redemptions("", 100) {
+	for _, r := range d.st.Redemptions("", 100) {
 		cmd := fmt.Sprintf("/redemptions fulfil R%d", r.ID)
 		if r.Status == store.RedemptionPending {
 			cmd = fmt.Sprintf("/redemptions approve R%d", r.ID)
@@ -536,9 +544,9 @@ func (d *demoRun) giverOf(m jifen.Member) jifen.Member {
 // awards not reversed yet.
 func (d *demoRun) recentAwards() []uint64 {
 	var ids []uint64
-	last := uint64(d.a.store.EntryCount())
+	last := uint64(d.st.EntryCount())
 	for id := last; id > 0 && id+200 > last; id-- {
-		if e, rev, ok := d.a.store.Entry(id); ok && e.Kind == jifen.KindAward && rev == 0 {
+		if e, rev, ok := d.st.Entry(id); ok && e.Kind == jifen.KindAward && rev == 0 {
 			ids = append(ids, id)
 		}
 	}
@@ -590,7 +598,7 @@ func (d *demoRun) monthEnd(ctx context.Context, last time.Time, policy time.Time
 	}
 	for _, p := range periods {
 		rs := d.rate(p)
-		if err := d.a.store.PutRatings(ctx, rs); err != nil {
+		if err := d.st.PutRatings(ctx, rs); err != nil {
 			return err
 		}
 		d.ratings += len(rs)
@@ -599,13 +607,13 @@ func (d *demoRun) monthEnd(ctx context.Context, last time.Time, policy time.Time
 	if !last.Before(policy) {
 		after = 1
 	}
-	months := float64(len(d.a.store.AllKPIs()) / 3)
+	months := float64(len(d.st.AllKPIs()) / 3)
 	ks := []jifen.KPI{
 		{Name: "销售额（万元）", Period: p.Key, Value: round1(480 + 6*months + 25*after + d.rng.NormFloat64()*15)},
 		{Name: "客户满意度", Period: p.Key, Department: "客服部", Value: round1(4.1 + 0.02*months + 0.2*after + d.rng.NormFloat64()*0.05)},
 		{Name: "准时交付率（%）", Period: p.Key, Department: "研发部", Value: round1(86 + 0.5*months + 3*after + d.rng.NormFloat64()*1.5)},
 	}
-	if err := d.a.store.PutKPIs(ctx, ks); err != nil {
+	if err := d.st.PutKPIs(ctx, ks); err != nil {
 		return err
 	}
 	d.kpis += len(ks)
@@ -624,7 +632,7 @@ func (d *demoRun) rate(p jifen.Period) []jifen.Rating {
 		if !m.EmployedIn(p, d.loc) {
 			continue // HR rates the people who worked in the period
 		}
-		ss = append(ss, scored{m.ID, float64(d.a.store.Totals(m.ID, p).Net) + d.rng.NormFloat64()*40})
+		ss = append(ss, scored{m.ID, float64(d.st.Totals(m.ID, p).Net) + d.rng.NormFloat64()*40})
 	}
 	slices.SortFunc(ss, func(a, b scored) int {
 		switch {
@@ -674,17 +682,17 @@ func (d *demoRun) startSurveys(ctx context.Context, date time.Time) error {
 // most answer in the first two days, some after the reminder, some never.
 // Scores improve after the lateness policy, less so in production.
 func (d *demoRun) answerSurveys(ctx context.Context, date time.Time, minute *int) error {
-	for _, r := range d.a.store.Rounds("") {
+	for _, r := range d.st.Rounds("") {
 		if !r.Open(d.clock.Now()) {
 			continue
 		}
 		age := int(d.clock.Now().Sub(r.Started).Hours() / 24)
 		share := []float64{0.55, 0.4, 0.35, 0.2}[min(age, 3)]
 		for _, id := range r.Audience {
-			if d.rng.Float64() >= share || d.a.store.Answered(&r, id) || d.rng.IntN(10) == 0 {
+			if d.rng.Float64() >= share || d.st.Answered(&r, id) || d.rng.IntN(10) == 0 {
 				continue
 			}
-			m, ok := d.a.store.Member(id)
+			m, ok := d.st.Member(id)
 			if !ok {
 				continue
 			}

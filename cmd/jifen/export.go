@@ -17,6 +17,8 @@ import (
 	"jifen/importer"
 	"jifen/locale"
 	"jifen/report"
+	"jifen/rules"
+	"jifen/store"
 	"jifen/survey"
 )
 
@@ -66,18 +68,59 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	defer closeOut()
 	switch args[0] {
 	case "survey":
-		return exportSurvey(a, args[1], fs.Lookup("round").Value.String(), w, format)
+		return exportSurvey(ctx, a, args[1], fs.Lookup("round").Value.String(), w, format)
 	case "members", "ratings", "kpis":
-		return exportTable(a, args[0], w, format)
+		return exportTable(ctx, a, args[0], w, format)
 	}
-	cat := a.cfg.Rules
+	return exportLedger(ctx, a, w, format, from, to)
+}
+
+// exportLedger writes the entries effective from from (inclusive) to to
+// (exclusive), either open when zero, as a table in format, from one read.
+// A table whose read failed is not written.
+func exportLedger(ctx context.Context, a *app, w io.Writer, format string, from, to time.Time) error {
+	loc := a.store.Location()
+	keep := func(e *jifen.Entry) bool {
+		return (from.IsZero() || !e.Effective.Before(from)) && (to.IsZero() || e.Effective.Before(to))
+	}
+	if format == "xlsx" {
+		return exportLedgerXLSX(ctx, a, w, keep)
+	}
+	tw, err := newTableWriter(w, format, sheetOptions{})
+	if err != nil {
+		return err
+	}
+	err = a.store.Read(ctx, func(rd store.Reader) error {
+		if err := tw.Row(cells(exportHeader)); err != nil {
+			return err
+		}
+		row := ledgerRow(rd, a.cfg.Rules, loc)
+		return rd.ForEachEntry(func(e *jifen.Entry) error {
+			if !keep(e) {
+				return nil
+			}
+			r := cells(row(e))
+			r[7] = e.Points // numbers stay numbers in a sheet
+			return tw.Row(r)
+		})
+	})
+	if err != nil {
+		abandon(tw)
+		return err
+	}
+	return tw.Close()
+}
+
+// ledgerRow is the function that makes an entry's row of the export, its
+// names read from rd.
+func ledgerRow(rd store.Reader, cat *rules.Catalog, loc *time.Location) func(e *jifen.Entry) []string {
 	name := func(id string) string {
-		if mb, ok := a.store.Member(id); ok {
+		if mb, ok := rd.Member(id); ok {
 			return mb.Name
 		}
 		return ""
 	}
-	row := func(e *jifen.Entry) []string {
+	return func(e *jifen.Entry) []string {
 		catName, behName := e.Category, e.Behavior
 		if c := cat.Category(e.Category); c != nil {
 			catName = c.Name
@@ -88,7 +131,7 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 			behName = "reward:" + r.Name
 		}
 		dept := ""
-		if mb, ok := a.store.Member(e.Receiver); ok {
+		if mb, ok := rd.Member(e.Receiver); ok {
 			dept = mb.Department
 		}
 		num := func(n uint64) string {
@@ -105,31 +148,14 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 			string(e.Kind), e.Receiver, name(e.Receiver), dept, strconv.FormatInt(e.Points, 10), qty, catName, behName,
 			e.Giver, name(e.Giver), e.Reason, strconv.Itoa(e.RuleVersion), num(e.Reverses), num(e.Approval), e.Source}
 	}
-	keep := func(e *jifen.Entry) bool {
-		return (from.IsZero() || !e.Effective.Before(from)) && (to.IsZero() || e.Effective.Before(to))
+}
+
+// abandon releases a table whose rows could not all be read, without
+// writing it.
+func abandon(tw tableWriter) {
+	if t, ok := tw.(*xlsxTable); ok {
+		t.f.Close()
 	}
-	if format == "xlsx" {
-		return exportLedgerXLSX(a, w, keep, row)
-	}
-	tw, err := newTableWriter(w, format, sheetOptions{})
-	if err != nil {
-		return err
-	}
-	if err := tw.Row(cells(exportHeader)); err != nil {
-		return err
-	}
-	err = a.store.ForEachEntry(func(e *jifen.Entry) error {
-		if !keep(e) {
-			return nil
-		}
-		r := cells(row(e))
-		r[7] = e.Points // numbers stay numbers in a sheet
-		return tw.Row(r)
-	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }
 
 // exportLedgerXLSX writes the ledger as a sheet named 积分明细 (Ledger),
@@ -137,18 +163,34 @@ func (m *Main) export(ctx context.Context, fs *flag.FlagSet, args []string) erro
 // too), numbers as numbers and times as date-times. The entries are
 // counted first, so the sheet's dimension and autofilter, which the
 // streamed sheet writes before its rows, cover them exactly.
-func exportLedgerXLSX(a *app, w io.Writer, keep func(*jifen.Entry) bool, row func(*jifen.Entry) []string) error {
+func exportLedgerXLSX(ctx context.Context, a *app, w io.Writer, keep func(*jifen.Entry) bool) error {
+	loc := a.store.Location()
+	// One read: the count and the rows are of the same ledger.
+	var tw tableWriter
+	err := a.store.Read(ctx, func(rd store.Reader) error {
+		n := 0
+		if err := rd.ForEachEntry(func(e *jifen.Entry) error {
+			if keep(e) {
+				n++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		var err error
+		tw, err = ledgerSheet(a, w, rd, n, keep, loc)
+		return err
+	})
+	return finishTable(tw, err)
+}
+
+// ledgerSheet writes the n entries keep keeps, read from rd, into a new
+// sheet, and returns it to be closed (written out) once the read is known
+// to have succeeded.
+func ledgerSheet(a *app, w io.Writer, rd store.Reader, n int, keep func(*jifen.Entry) bool, loc *time.Location) (tableWriter, error) {
 	lang := a.bot.Language()
 	t := func(key string, args ...any) string { return locale.T(lang, key, args...) }
-	n := 0
-	if err := a.store.ForEachEntry(func(e *jifen.Entry) error {
-		if keep(e) {
-			n++
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
+	row := ledgerRow(rd, a.cfg.Rules, loc)
 	header := make([]any, len(exportHeader))
 	widths := make([]float64, len(exportHeader))
 	for i, h := range exportHeader {
@@ -158,20 +200,19 @@ func exportLedgerXLSX(a *app, w io.Writer, keep func(*jifen.Entry) bool, row fun
 	}
 	tw, err := newTableWriter(w, "xlsx", sheetOptions{Name: t("xlsx.sheet.ledger"), Rows: n + 1, Widths: widths})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	xt := tw.(*xlsxTable)
 	if err := tw.Row(header); err != nil {
-		return err
+		return tw, err
 	}
-	loc := a.store.Location()
 	id := func(n uint64) any {
 		if n == 0 {
 			return nil
 		}
 		return int64(n)
 	}
-	err = a.store.ForEachEntry(func(e *jifen.Entry) error {
+	err = rd.ForEachEntry(func(e *jifen.Entry) error {
 		if !keep(e) {
 			return nil
 		}
@@ -189,10 +230,7 @@ func exportLedgerXLSX(a *app, w io.Writer, keep func(*jifen.Entry) bool, row fun
 		}
 		return tw.Row(r)
 	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
+	return tw, err
 }
 
 // ledgerWidths are the ledger columns' widths, in digit widths, from what
@@ -361,17 +399,40 @@ func (t *xlsxTable) Close() error {
 // the shown groups and the total singles out fewer than min_group
 // respondents); their free-text answers are left out where the results
 // hide the comments (the round is open, or has too few respondents).
-func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
-	rounds := a.store.Rounds(id)
+func exportSurvey(ctx context.Context, a *app, id, round string, w io.Writer, format string) error {
+	var tw tableWriter
+	err := a.store.Read(ctx, func(rd store.Reader) error {
+		var err error
+		tw, err = surveyTable(a, rd, id, round, w, format)
+		return err
+	})
+	return finishTable(tw, err)
+}
+
+// finishTable writes out a table filled in a read that returned err, or
+// abandons it when the read failed.
+func finishTable(tw tableWriter, err error) error {
+	if err != nil {
+		if tw != nil {
+			abandon(tw)
+		}
+		return err
+	}
+	return tw.Close()
+}
+
+// surveyTable fills exportSurvey's table from rd.
+func surveyTable(a *app, rd store.Reader, id, round string, w io.Writer, format string) (tableWriter, error) {
+	rounds := rd.Rounds(id)
 	if len(rounds) == 0 {
 		known := false
 		for _, s := range a.cfg.Surveys {
 			known = known || s.ID == id
 		}
 		if !known {
-			return usageError{fmt.Sprintf("no survey %q in the config", id)}
+			return nil, usageError{fmt.Sprintf("no survey %q in the config", id)}
 		}
-		return usageError{fmt.Sprintf("survey %q has no rounds yet", id)}
+		return nil, usageError{fmt.Sprintf("survey %q has no rounds yet", id)}
 	}
 	if round != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(round, "#"))
@@ -382,7 +443,7 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 			}
 		}
 		if err != nil || len(one) == 0 {
-			return usageError{fmt.Sprintf("--round %q: survey %q has rounds 1 to %d", round, id, rounds[len(rounds)-1].N)}
+			return nil, usageError{fmt.Sprintf("--round %q: survey %q has rounds 1 to %d", round, id, rounds[len(rounds)-1].N)}
 		}
 		rounds = one
 	}
@@ -409,14 +470,14 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 	}
 	tw, err := newTableWriter(w, format, sheetOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := tw.Row(header); err != nil {
-		return err
+		return tw, err
 	}
 	loc := a.store.Location()
 	for _, r := range rounds {
-		answers := a.store.Answers(r.Survey, r.N)
+		answers := rd.Answers(r.Survey, r.N)
 		res := survey.Tally(&r, answers, nil)
 		shownDept, shownLevel := map[string]bool{}, map[string]bool{}
 		for _, g := range res.ByDepartment {
@@ -432,7 +493,7 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 			row := []any{r.ID(), r.Started.In(loc).Format("2006-01-02")}
 			if !anonymous {
 				name := ""
-				if m, ok := a.store.Member(ans.Member); ok {
+				if m, ok := rd.Member(ans.Member); ok {
 					name = m.Name
 				}
 				row = append(row, ans.Member, name, ans.At.In(loc).Format("2006-01-02 15:04"))
@@ -459,25 +520,42 @@ func exportSurvey(a *app, id, round string, w io.Writer, format string) error {
 				}
 			}
 			if err := tw.Row(row); err != nil {
-				return err
+				return tw, err
 			}
+		}
+	}
+	return tw, nil
+}
+
+// exportTable writes the members, ratings or KPIs in the columns `jifen
+// import` reads, so they can be moved to another store as they are.
+func exportTable(ctx context.Context, a *app, kind string, w io.Writer, format string) error {
+	var rows [][]any
+	if err := a.store.Read(ctx, func(rd store.Reader) error {
+		rows = tableRows(rd, kind)
+		return nil
+	}); err != nil {
+		return err
+	}
+	tw, err := newTableWriter(w, format, sheetOptions{})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := tw.Row(r); err != nil {
+			return err
 		}
 	}
 	return tw.Close()
 }
 
-// exportTable writes the members, ratings or KPIs in the columns `jifen
-// import` reads, so they can be moved to another store as they are.
-func exportTable(a *app, kind string, w io.Writer, format string) error {
-	tw, err := newTableWriter(w, format, sheetOptions{})
-	if err != nil {
-		return err
-	}
+// tableRows are exportTable's rows, header first, read from rd.
+func tableRows(rd store.Reader, kind string) [][]any {
 	var rows [][]any
 	switch kind {
 	case "members":
 		rows = append(rows, []any{"id", "name", "department", "level", "role", "joined", "left", "birthday", "email", "slack_id", "feishu_open_id"})
-		for _, m := range a.store.Members() {
+		for _, m := range rd.Members() {
 			if m.Bot {
 				continue
 			}
@@ -491,19 +569,14 @@ func exportTable(a *app, kind string, w io.Writer, format string) error {
 		}
 	case "ratings":
 		rows = append(rows, []any{"member", "period", "grade", "score"})
-		for _, r := range a.store.AllRatings() {
+		for _, r := range rd.AllRatings() {
 			rows = append(rows, []any{r.Member, r.Period, r.Grade, r.Score})
 		}
 	case "kpis":
 		rows = append(rows, []any{"name", "period", "value", "department"})
-		for _, k := range a.store.AllKPIs() {
+		for _, k := range rd.AllKPIs() {
 			rows = append(rows, []any{k.Name, k.Period, k.Value, k.Department})
 		}
 	}
-	for _, r := range rows {
-		if err := tw.Row(r); err != nil {
-			return err
-		}
-	}
-	return tw.Close()
+	return rows
 }

@@ -24,7 +24,7 @@ const (
 // reads a state its owner keeps current (the adapters' Health, the
 // scheduler's last tick), except the store's, which runs a read.
 type readiness struct {
-	store     *store.Store
+	store     store.Ledger
 	platforms []platformCheck
 	// lastTick is the scheduler's last tick in Unix nanoseconds (0: none
 	// yet); idle is set when the scheduler ended at start, having no jobs.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"jifen"
 	"jifen/importer"
 	"jifen/store"
 )
@@ -40,7 +41,12 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 	var n int
 	switch kind {
 	case "members":
-		ms, err := importer.Members(t, a.store)
+		var ms []jifen.Member
+		err := a.store.Read(ctx, func(r store.Reader) error {
+			var err error
+			ms, err = importer.Members(t, r)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -49,7 +55,12 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 		}
 		n = len(ms)
 	case "ratings":
-		rs, err := importer.Ratings(t, a.store, loc)
+		var rs []jifen.Rating
+		err := a.store.Read(ctx, func(r store.Reader) error {
+			var err error
+			rs, err = importer.Ratings(t, r, loc)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -67,7 +78,12 @@ func (m *Main) imports(ctx context.Context, fs *flag.FlagSet, args []string) err
 		}
 		n = len(ks)
 	case "points":
-		es, err := importer.Points(t, a.store, a.cfg.Rules, loc, a.store.Now())
+		var es []jifen.Entry
+		err := a.store.Read(ctx, func(r store.Reader) error {
+			var err error
+			es, err = importer.Points(t, r, a.cfg.Rules, loc, a.store.Now())
+			return err
+		})
 		if err != nil {
 			return err
 		}

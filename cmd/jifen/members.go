@@ -12,6 +12,7 @@ import (
 	"jifen"
 	"jifen/locale"
 	"jifen/roster"
+	"jifen/store"
 )
 
 // membersCmd runs `jifen members sync --from slack|feishu [--dry-run]`:
@@ -67,10 +68,15 @@ func planSync(ctx context.Context, a *app, p poster, from roster.Platform) (rost
 		people, err = p.slack.Directory(ctx)
 	case from == roster.Feishu && p.feishu != nil:
 		var emails []string
-		for _, mb := range a.store.Members() {
-			if mb.Email != "" {
-				emails = append(emails, mb.Email)
+		if err := a.store.Read(ctx, func(r store.Reader) error {
+			for _, mb := range r.Members() {
+				if mb.Email != "" {
+					emails = append(emails, mb.Email)
+				}
 			}
+			return nil
+		}); err != nil {
+			return roster.Plan{}, err
 		}
 		people, err = p.feishu.Directory(ctx, emails)
 	default:
@@ -84,8 +90,13 @@ func planSync(ctx context.Context, a *app, p poster, from roster.Platform) (rost
 		cfg[mb.ID] = mb
 	}
 	y, mo, d := a.store.Now().In(a.store.Location()).Date()
-	return roster.Build(roster.Input{Platform: from, Members: a.store.Members(), Config: cfg, People: people,
-		Today: time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)}), nil
+	var plan roster.Plan
+	err = a.store.Read(ctx, func(r store.Reader) error {
+		plan = roster.Build(roster.Input{Platform: from, Members: r.Members(), Config: cfg, People: people,
+			Today: time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)})
+		return nil
+	})
+	return plan, err
 }
 
 // printPlan prints a sync's changes and notes, one a line, and a summary.

@@ -43,7 +43,7 @@ func (p poster) platforms() []string {
 }
 
 // senders returns the outbox's sender for each enabled platform.
-func (p poster) senders(st *store.Store, log *slog.Logger, observe func(platform, outcome string)) []*outbox.Sender {
+func (p poster) senders(st store.Ledger, log *slog.Logger, observe func(platform, outcome string)) []*outbox.Sender {
 	var out []*outbox.Sender
 	add := func(platform string, deliver outbox.Deliver, pc pace) {
 		out = append(out, outbox.New(outbox.Options{Store: st, Platform: platform, Deliver: deliver, Rate: pc.rate,
@@ -111,7 +111,7 @@ func (p poster) toSchedule(s config.Schedule, msg bot.Message, key string) ([]st
 // at fire): a job whose process stops half-way is still due at the next
 // start, and queues the rest then.
 type queueChunked struct {
-	st      *store.Store
+	st      store.Ledger
 	pending []store.Outgoing
 	queued  int
 	claim   string
@@ -174,7 +174,7 @@ func (q *queueChunked) finish(ctx context.Context) error {
 
 // queuer is a queueChunked for scheduled run s at fire, which claims it
 // when claim is true.
-func queuer(st *store.Store, s config.Schedule, fire time.Time, claim bool) *queueChunked {
+func queuer(st store.Ledger, s config.Schedule, fire time.Time, claim bool) *queueChunked {
 	q := &queueChunked{st: st}
 	if claim {
 		q.claim, q.fire = s.Name, fire
@@ -185,7 +185,7 @@ func queuer(st *store.Store, s config.Schedule, fire time.Time, claim bool) *que
 // drain sends the outbox until it is empty or ctx ends (for `jifen
 // schedule run`, which has no server to send it later), and returns how
 // many messages are left.
-func drain(ctx context.Context, st *store.Store, p poster, log *slog.Logger) int {
+func drain(ctx context.Context, st store.Ledger, p poster, log *slog.Logger) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})

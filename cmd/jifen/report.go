@@ -9,6 +9,7 @@ import (
 	"jifen"
 	"jifen/locale"
 	"jifen/report"
+	"jifen/store"
 )
 
 // report runs `jifen report`: the period summary (小结) as Markdown or JSON.
@@ -34,7 +35,11 @@ func (m *Main) report(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	}
 	defer a.Close()
 	lang := a.bot.Language()
-	s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
+	var s *report.Summary
+	err = a.store.Read(ctx, func(r store.Reader) error {
+		s, err = report.AnalyzeSource(r, p, a.cfg.Rules, t)
+		return err
+	})
 	if err != nil {
 		return err
 	}

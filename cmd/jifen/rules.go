@@ -7,6 +7,7 @@ import (
 
 	"jifen/config"
 	"jifen/simulate"
+	"jifen/store"
 )
 
 // rulesCmd runs `jifen rules simulate`: the period's ledger replayed under
@@ -39,7 +40,11 @@ func (m *Main) rulesCmd(ctx context.Context, fs *flag.FlagSet, args []string) er
 	}
 	defer a.Close()
 	// openPeriod has checked the period as simulate.Run would.
-	res, err := simulate.Run(a.store, p, simulate.Options{Location: a.store.Location(), Now: m.now(), Current: a.cfg.Rules, Proposed: proposed})
+	var res *simulate.Result
+	err = a.store.Read(ctx, func(r store.Reader) error {
+		res, err = simulate.Run(r, p, simulate.Options{Location: a.store.Location(), Now: m.now(), Current: a.cfg.Rules, Proposed: proposed})
+		return err
+	})
 	if err != nil {
 		return err
 	}

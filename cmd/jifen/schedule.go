@@ -66,8 +66,15 @@ func personal(ctx context.Context, a *app, p poster, s config.Schedule, fire tim
 	loc := a.store.Location()
 	period := jifen.PeriodOf(s.Period, fire, loc).Previous(loc)
 	q := queuer(a.store, s, fire, claim)
+	var members []jifen.Member
+	if err := a.store.Read(ctx, func(r store.Reader) error {
+		members = r.Members()
+		return nil
+	}); err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, m := range a.store.Members() {
+	for _, m := range members {
 		if !reportsTo(m, period, fire, loc) || (m.SlackID == "" && m.FeishuOpenID == "") {
 			continue
 		}
@@ -99,9 +106,18 @@ func reportsTo(m jifen.Member, period jifen.Period, now time.Time, loc *time.Loc
 // queueNotices queues direct messages (reminders) for their members on
 // every platform they are on, and returns how many it queued.
 func queueNotices(ctx context.Context, a *app, p poster, ns []bot.Notice, cause string, q *queueChunked) (int, error) {
+	to := make([]jifen.Member, len(ns))
+	if err := a.store.Read(ctx, func(r store.Reader) error {
+		for i, n := range ns {
+			to[i], _ = r.Member(n.To)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
 	for i, n := range ns {
-		m, ok := a.store.Member(n.To)
-		if !ok {
+		m := to[i]
+		if m.ID == "" {
 			continue
 		}
 		msgs, err := p.toMember(m, n.Message, fmt.Sprintf("%s:%d:%s", cause, i, m.ID))
@@ -120,7 +136,7 @@ func backup(a *app, s config.Schedule, fire time.Time) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(s.Dir, "jifen-"+fire.In(a.store.Location()).Format("20060102-1504")+".db")
-	if _, err := a.store.Backup(path); err != nil {
+	if _, err := backupTo(a.store, path); err != nil {
 		return "", err
 	}
 	old, err := filepath.Glob(filepath.Join(s.Dir, "jifen-*.db"))
@@ -147,7 +163,7 @@ func reminders(ctx context.Context, a *app, p poster, s config.Schedule, fire ti
 }
 
 // queuePost queues a scheduled post for the schedule's conversations.
-func (p poster) queuePost(ctx context.Context, st *store.Store, s config.Schedule, msg bot.Message, fire time.Time, claim bool) error {
+func (p poster) queuePost(ctx context.Context, st store.Ledger, s config.Schedule, msg bot.Message, fire time.Time, claim bool) error {
 	q := queuer(st, s, fire, claim)
 	msgs, err := p.toSchedule(s, msg, keyOf(s, fire, "post"))
 	if err := q.add(ctx, msgs, err); err != nil {
@@ -228,7 +244,7 @@ func newJobs(a *app, p poster, log *slog.Logger) (*jobs, error) {
 	if len(list) == 0 && len(a.cfg.Surveys) == 0 {
 		return nil, nil
 	}
-	js.sch = &schedule.Scheduler{Runs: a.store, Jobs: list, Location: a.store.Location(), Tick: scheduleTick}
+	js.sch = &schedule.Scheduler{Runs: ledgerRuns{context.Background(), a.store}, Jobs: list, Location: a.store.Location(), Tick: scheduleTick}
 	return js, nil
 }
 
@@ -389,7 +405,16 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 		if len(jobs) == 0 {
 			fmt.Fprintln(m.Stdout, "no schedules in the config")
 		}
-		for _, j := range jobs {
+		lastRun := make([]time.Time, len(jobs))
+		if err := a.store.Read(ctx, func(r store.Reader) error {
+			for i, j := range jobs {
+				lastRun[i] = r.LastRun(j.name)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for i, j := range jobs {
 			sc, err := schedule.Parse(j.spec)
 			if err != nil {
 				return err
@@ -399,7 +424,7 @@ func (m *Main) scheduleCmd(ctx context.Context, fs *flag.FlagSet, args []string)
 				next = sc.Next(now.In(loc)).Format("2006-01-02 15:04 MST")
 			}
 			last := "never"
-			if t := a.store.LastRun(j.name); !t.IsZero() {
+			if t := lastRun[i]; !t.IsZero() {
 				last = t.In(loc).Format("2006-01-02 15:04")
 			}
 			fmt.Fprintf(m.Stdout, "%-22s %-12s %-16q next %-22s last %s\n", j.name, j.kind, j.spec, next, last)
@@ -481,14 +506,23 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 	case "personal":
 		period := jifen.PeriodOf(s.Period, now, loc).Previous(loc)
 		n := 0
-		for _, mb := range a.store.Members() {
-			if !reportsTo(mb, period, now, loc) {
-				continue
+		var shown []bot.Message
+		if err := a.store.Read(ctx, func(r store.Reader) error {
+			for _, mb := range r.Members() {
+				if !reportsTo(mb, period, now, loc) {
+					continue
+				}
+				if n < 3 {
+					shown = append(shown, a.bot.PersonalReportIn(r, mb, period))
+				}
+				n++
 			}
-			if n < 3 {
-				fmt.Fprint(m.Stdout, console.Render(a.bot.PersonalReport(mb, period)), "\n")
-			}
-			n++
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, msg := range shown {
+			fmt.Fprint(m.Stdout, console.Render(msg), "\n")
 		}
 		fmt.Fprintf(m.Stdout, "(%d personal reports)\n", n)
 	case "backup":
@@ -526,16 +560,41 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 // posters builds the enabled platforms' adapters.
 func (m *Main) posters(a *app, log *slog.Logger) (poster, error) {
 	var p poster
-	var err error
 	if c := a.cfg.Slack; c.Enabled {
-		if p.slack, err = slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log}); err != nil {
+		st, err := platformStore(a.store, "Slack")
+		if err != nil {
+			return p, err
+		}
+		if p.slack, err = slackbot.New(slackbot.Options{Bot: a.bot, Store: st, Config: c, Logger: log}); err != nil {
 			return p, err
 		}
 	}
 	if c := a.cfg.Feishu; c.Enabled {
-		if p.feishu, err = feishu.New(feishu.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log}); err != nil {
+		st, err := platformStore(a.store, "Feishu")
+		if err != nil {
+			return p, err
+		}
+		if p.feishu, err = feishu.New(feishu.Options{Bot: a.bot, Store: st, Config: c, Logger: log}); err != nil {
 			return p, err
 		}
 	}
 	return p, nil
+}
+
+// ledgerRuns is the scheduler's record of runs. A last run whose read
+// fails is none: the scheduler may then think a fire due that ran, and
+// the claim the job makes before it runs refuses it.
+type ledgerRuns struct {
+	ctx context.Context
+	store.Ledger
+}
+
+func (l ledgerRuns) LastRun(name string) (t time.Time) {
+	if err := l.Read(l.ctx, func(r store.Reader) error {
+		t = r.LastRun(name)
+		return nil
+	}); err != nil {
+		return time.Time{}
+	}
+	return t
 }

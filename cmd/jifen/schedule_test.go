@@ -73,11 +73,11 @@ func TestScheduledSurveyStartsEveryDay(t *testing.T) {
 			clock.set(at)
 			js.look(context.Background(), clock.Now)
 		}
-		if n := len(a.store.Rounds(id)); n != day {
+		if n := len(a.store.(*store.Store).Rounds(id)); n != day {
 			t.Fatalf("day %d: %d rounds started, want %d", day, n, day)
 		}
 	}
-	for _, r := range a.store.Rounds(id) {
+	for _, r := range a.store.(*store.Store).Rounds(id) {
 		if r.Started.In(sh).Hour() != 10 {
 			t.Errorf("round %d started at %v", r.N, r.Started.In(sh))
 		}

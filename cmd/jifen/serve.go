@@ -42,7 +42,9 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 
 	met := metrics.New(func() float64 { return float64(pending(a)) })
 	a.metrics = met
-	a.store.SetCommitObserver(met.Committed)
+	if o, ok := a.store.(commitObserver); ok {
+		o.SetCommitObserver(met.Committed)
+	}
 	a.bot.SetCommandObserver(met.Command)
 
 	mux := http.NewServeMux()
@@ -111,7 +113,11 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 	var slackTeam func(context.Context) (string, error) // the console's check of a Slack user's workspace
 	if c := a.cfg.Slack; c.Enabled {
-		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
+		st, err := platformStore(a.store, "Slack")
+		if err != nil {
+			return err
+		}
+		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: st, Config: c, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -129,7 +135,11 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 
 	if c := a.cfg.Feishu; c.Enabled {
-		fb, err := feishu.New(feishu.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
+		st, err := platformStore(a.store, "Feishu")
+		if err != nil {
+			return err
+		}
+		fb, err := feishu.New(feishu.Options{Bot: a.bot, Store: st, Config: c, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -175,19 +185,22 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	})
 	// Pages of the store read by reports and first leaderboard loads need
 	// not stay resident in the process (see Store.ReleaseMemory); writes
-	// release them as they go, an idle bot once a minute.
-	g.Go(func() error {
-		tick := time.NewTicker(time.Minute)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-				a.store.ReleaseMemory()
+	// release them as they go, an idle bot once a minute. A store that is
+	// not a file keeps no pages.
+	if rm, ok := a.store.(memoryReleaser); ok {
+		g.Go(func() error {
+			tick := time.NewTicker(time.Minute)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-tick.C:
+					rm.ReleaseMemory()
+				}
 			}
-		}
-	})
+		})
+	}
 
 	timeout := a.cfg.HTTP.ShutdownTimeout
 	if timeout <= 0 {
@@ -311,7 +324,11 @@ func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler 
 			http.Error(w, locale.T(lang, je.Key, je.Args...), http.StatusNotFound)
 			return
 		}
-		s, err := report.AnalyzeSource(a.store, p, a.cfg.Rules, t)
+		var s *report.Summary
+		err = a.store.Read(r.Context(), func(rd store.Reader) error {
+			s, err = report.AnalyzeSource(rd, p, a.cfg.Rules, t)
+			return err
+		})
 		if err != nil {
 			log.Error("report failed", "period", period, "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
@@ -329,15 +346,22 @@ func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler 
 // pending counts what waits for an admin: awards over the approval
 // threshold and redemptions that need approval.
 func pending(a *app) int {
-	aps, err := a.store.OpenApprovals()
+	n := 0
+	err := a.store.Read(context.Background(), func(r store.Reader) error {
+		aps, err := r.OpenApprovals()
+		if err != nil {
+			return err
+		}
+		n = len(aps)
+		for _, rd := range r.Redemptions("", 10_000) {
+			if rd.Status == store.RedemptionPending {
+				n++
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0
-	}
-	n := len(aps)
-	for _, r := range a.store.Redemptions("", 10_000) {
-		if r.Status == store.RedemptionPending {
-			n++
-		}
 	}
 	return n
 }

@@ -57,7 +57,7 @@ func (m *Main) backup(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	defer a.Close()
-	n, err := a.store.Backup(args[0])
+	n, err := backupTo(a.store, args[0])
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"jifen/store"
+)
+
+// Operations of the bbolt store that are not part of the store contract:
+// a command reaches them through these interfaces and says what to use
+// instead when the store has none.
+
+type backuper interface {
+	Backup(path string) (int64, error)
+}
+
+type syncer interface{ Sync() error }
+
+type pather interface{ Path() string }
+
+type memoryReleaser interface{ ReleaseMemory() }
+
+type commitObserver interface {
+	SetCommitObserver(fn func(writes int, took time.Duration))
+}
+
+// errNoBackup is what `jifen backup` and the backup job say of a store that
+// keeps its own backups.
+var errNoBackup = fmt.Errorf("this store is not a bbolt file: jifen backup copies bbolt stores only; back PostgreSQL up with its own tools (pg_dump, or point-in-time recovery)")
+
+// backupTo writes a consistent copy of a bbolt store to path.
+func backupTo(st store.Ledger, path string) (int64, error) {
+	b, ok := st.(backuper)
+	if !ok {
+		return 0, errNoBackup
+	}
+	return b.Backup(path)
+}
+
+// storeName names the store in messages: its file for bbolt.
+func storeName(st store.Ledger) string {
+	if p, ok := st.(pather); ok {
+		return p.Path()
+	}
+	return "the store"
+}
+
+// platformStore is the bbolt store the Slack and Feishu adapters keep
+// their members and messages in.
+func platformStore(st store.Ledger, platform string) (*store.Store, error) {
+	if b, ok := st.(*store.Store); ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("the %s adapter needs the bbolt store (store.path): it cannot run on this store yet", platform)
+}
