@@ -15,10 +15,6 @@ type backuper interface {
 	Backup(path string) (int64, error)
 }
 
-type syncer interface{ Sync() error }
-
-type pather interface{ Path() string }
-
 type memoryReleaser interface{ ReleaseMemory() }
 
 type commitObserver interface {
@@ -36,14 +32,6 @@ func backupTo(st store.Ledger, path string) (int64, error) {
 		return 0, errNoBackup
 	}
 	return b.Backup(path)
-}
-
-// storeName names the store in messages: its file for bbolt.
-func storeName(st store.Ledger) string {
-	if p, ok := st.(pather); ok {
-		return p.Path()
-	}
-	return "the store"
 }
 
 // platformStore is the bbolt store the Slack and Feishu adapters keep
