@@ -39,7 +39,7 @@ import (
 // Options configure an Adapter.
 type Options struct {
 	Bot    *bot.Bot
-	Store  *store.Store
+	Store  store.Ledger
 	Config config.Feishu
 	Logger *slog.Logger
 	// HTTPClient is used for the Open API; nil is a client with a timeout.
@@ -49,7 +49,7 @@ type Options struct {
 // Adapter is jifen's Feishu app.
 type Adapter struct {
 	bot    *bot.Bot
-	st     *store.Store
+	st     store.Ledger
 	cfg    config.Feishu
 	log    *slog.Logger
 	api    *lark.Client
@@ -126,8 +126,8 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 	if openID == "" {
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "?")
 	}
-	if m, ok := a.st.MemberByFeishuOpenID(openID); ok {
-		return m, nil
+	if m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(openID) }); err != nil || ok {
+		return m, err
 	}
 	if who.Tenant != "" && home != "" && who.Tenant != home && !a.cfg.Guests.External {
 		// Nothing is asked of the contact API, nothing written.
@@ -153,8 +153,8 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 	// A member of the config or of an imported sheet with this email
 	// becomes this user, with their id (工号), role and department.
 	for _, email := range []string{deref(u.Email), deref(u.EnterpriseEmail)} {
-		if m, ok := a.byEmail(ctx, email, openID); ok {
-			return m, nil
+		if m, ok, err := a.byEmail(ctx, email, openID); err != nil || ok {
+			return m, err
 		}
 	}
 	// A profile name is user input too: no control, bidi or zero-width
@@ -187,18 +187,35 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 // byEmail links the member with the email (the contact API gives it with
 // contact:user.email:readonly) to the Feishu user, when that member has no
 // open_id yet. A member who already has another open_id stays as they are.
-func (a *Adapter) byEmail(ctx context.Context, email, openID string) (jifen.Member, bool) {
-	m, ok := a.st.MemberByEmail(email)
+// A store that cannot be read is an error: the user is not registered
+// anew on a failed read.
+func (a *Adapter) byEmail(ctx context.Context, email, openID string) (jifen.Member, bool, error) {
+	m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByEmail(email) })
+	if err != nil {
+		return jifen.Member{}, false, err
+	}
 	if !ok || m.Bot || (m.FeishuOpenID != "" && m.FeishuOpenID != openID) {
-		return jifen.Member{}, false
+		return jifen.Member{}, false, nil
 	}
 	linked, err := a.st.LinkMember(ctx, m.ID, jifen.Member{FeishuOpenID: openID})
 	if err != nil {
 		a.log.Warn("linking a member by email failed", "open_id", openID, "member", m.ID, "err", err)
-		return jifen.Member{}, false
+		return jifen.Member{}, false, nil
 	}
 	a.log.Info("linked Feishu user by email", "open_id", openID, "member", m.ID)
-	return linked, true
+	return linked, true, nil
+}
+
+// find looks a member up in one read of the store.
+func (a *Adapter) find(ctx context.Context, lookup func(store.Reader) (jifen.Member, bool)) (m jifen.Member, ok bool, err error) {
+	err = a.st.Read(ctx, func(r store.Reader) error {
+		m, ok = lookup(r)
+		return nil
+	})
+	if err != nil {
+		return jifen.Member{}, false, err
+	}
+	return m, ok, nil
 }
 
 func (a *Adapter) departmentName(ctx context.Context, id string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"jifen"
 	"jifen/bot"
 	"jifen/outbox"
 	"jifen/store"
@@ -53,7 +54,10 @@ func (a *Adapter) Deliver(ctx context.Context, o store.Outgoing) error {
 	}
 	card := RenderCard(m)
 	if o.To != "" {
-		mb, ok := a.st.Member(o.To)
+		mb, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.Member(o.To) })
+		if err != nil {
+			return err // tried again later
+		}
 		if !ok || mb.FeishuOpenID == "" || mb.Bot {
 			return nil
 		}

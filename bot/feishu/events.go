@@ -215,7 +215,8 @@ func (a *Adapter) command(ctx context.Context, ev messageEvent, text, home strin
 	// personal card too, before the command's answer.
 	var first *jifen.Member
 	if m.ChatType == "p2p" {
-		if me, ok := a.st.MemberByFeishuOpenID(sender.OpenID); ok && !me.Bot && a.firstContact(ctx, me) {
+		// A failed read only leaves out the welcome card.
+		if me, ok, _ := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(sender.OpenID) }); ok && !me.Bot && a.firstContact(ctx, me) {
 			first = &me
 		}
 	}

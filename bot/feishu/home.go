@@ -10,6 +10,7 @@ import (
 
 	"jifen"
 	"jifen/bot"
+	"jifen/store"
 )
 
 // The personal card: the member's own page (bot.HomeView) as a card 2.0,
@@ -169,7 +170,13 @@ func (a *Adapter) firstContact(ctx context.Context, m jifen.Member) bool {
 		return false
 	}
 	name := "feishu.home:" + uuid("home:"+m.FeishuOpenID)
-	if !a.st.LastRun(name).IsZero() { // a read: most messages are not the first
+	// A read first: most messages are not the first. A failed read
+	// greets no one.
+	var seen bool
+	if err := a.st.Read(ctx, func(r store.Reader) error {
+		seen = !r.LastRun(name).IsZero()
+		return nil
+	}); err != nil || seen {
 		return false
 	}
 	ok, err := a.st.ClaimRun(ctx, name, time.UnixMilli(1))

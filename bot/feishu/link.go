@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"jifen"
+	"jifen/store"
 )
 
 // LinkByEmail links each member who has an email but no open_id to the
@@ -17,12 +18,17 @@ import (
 func (a *Adapter) LinkByEmail(ctx context.Context) (linked int, err error) {
 	byEmail := map[string]jifen.Member{}
 	var emails []string
-	now := a.st.Now()
-	for _, m := range a.st.Members() {
-		if m.Email != "" && m.FeishuOpenID == "" && !m.Bot && !m.HasLeft(now, a.st.Location()) {
-			byEmail[jifen.EmailKey(m.Email)] = m
-			emails = append(emails, m.Email)
+	if err := a.st.Read(ctx, func(r store.Reader) error {
+		now := r.Now()
+		for _, m := range r.Members() {
+			if m.Email != "" && m.FeishuOpenID == "" && !m.Bot && !m.HasLeft(now, r.Location()) {
+				byEmail[jifen.EmailKey(m.Email)] = m
+				emails = append(emails, m.Email)
+			}
 		}
+		return nil
+	}); err != nil {
+		return 0, err
 	}
 	if len(emails) == 0 {
 		return 0, nil

@@ -31,7 +31,7 @@ import (
 // Options configure an Adapter.
 type Options struct {
 	Bot    *bot.Bot
-	Store  *store.Store
+	Store  store.Ledger
 	Config config.Slack
 	Logger *slog.Logger
 	// Client overrides the Slack API client (tests); nil builds one from
@@ -45,7 +45,7 @@ type Options struct {
 // Adapter is jifen's Slack app.
 type Adapter struct {
 	bot    *bot.Bot
-	st     *store.Store
+	st     store.Ledger
 	cfg    config.Slack
 	log    *slog.Logger
 	api    *slackapi.Client
@@ -126,8 +126,8 @@ var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 // workspace user unknown to jifen as an employee from users.info: people
 // should not need HR to edit a file before they can be thanked.
 func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, error) {
-	if m, ok := a.st.MemberBySlackID(userID); ok {
-		return m, nil
+	if m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberBySlackID(userID) }); err != nil || ok {
+		return m, err
 	}
 	u, err := a.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
@@ -149,8 +149,8 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 	}
 	// A member of the config or of an imported sheet with this email
 	// becomes this user, with their id (工号), role and department.
-	if m, ok := a.byEmail(ctx, u.Profile.Email, userID); ok {
-		return m, nil
+	if m, ok, err := a.byEmail(ctx, u.Profile.Email, userID); err != nil || ok {
+		return m, err
 	}
 	m := jifen.Member{ID: "slack-" + strings.ToLower(userID), Name: displayName(u), SlackID: userID,
 		Role: jifen.RoleEmployee, Bot: u.IsBot || u.ID == "USLACKBOT"}
@@ -172,18 +172,35 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 // byEmail links the member with the email (users.info gives it with the
 // users:read.email scope) to the Slack user, when that member has no Slack
 // id yet. A member who already has another Slack id stays as they are.
-func (a *Adapter) byEmail(ctx context.Context, email, userID string) (jifen.Member, bool) {
-	m, ok := a.st.MemberByEmail(email)
+// A store that cannot be read is an error: the user is not registered
+// anew on a failed read.
+func (a *Adapter) byEmail(ctx context.Context, email, userID string) (jifen.Member, bool, error) {
+	m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByEmail(email) })
+	if err != nil {
+		return jifen.Member{}, false, err
+	}
 	if !ok || m.Bot || (m.SlackID != "" && m.SlackID != userID) {
-		return jifen.Member{}, false
+		return jifen.Member{}, false, nil
 	}
 	linked, err := a.st.LinkMember(ctx, m.ID, jifen.Member{SlackID: userID})
 	if err != nil {
 		a.log.Warn("linking a member by email failed", "user", userID, "member", m.ID, "err", err)
-		return jifen.Member{}, false
+		return jifen.Member{}, false, nil
 	}
 	a.log.Info("linked Slack user by email", "user", userID, "member", m.ID)
-	return linked, true
+	return linked, true, nil
+}
+
+// find looks a member up in one read of the store.
+func (a *Adapter) find(ctx context.Context, lookup func(store.Reader) (jifen.Member, bool)) (m jifen.Member, ok bool, err error) {
+	err = a.st.Read(ctx, func(r store.Reader) error {
+		m, ok = lookup(r)
+		return nil
+	})
+	if err != nil {
+		return jifen.Member{}, false, err
+	}
+	return m, ok, nil
 }
 
 func displayName(u *slackapi.User) string {

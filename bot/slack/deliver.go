@@ -9,6 +9,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"jifen"
 	"jifen/bot"
 	"jifen/outbox"
 	"jifen/store"
@@ -41,7 +42,10 @@ func (a *Adapter) Deliver(ctx context.Context, o store.Outgoing) error {
 	}
 	var to Address
 	if o.To != "" {
-		mb, ok := a.st.Member(o.To)
+		mb, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.Member(o.To) })
+		if err != nil {
+			return err // tried again later
+		}
 		if !ok || mb.SlackID == "" || mb.Bot {
 			return nil
 		}

@@ -9,6 +9,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"jifen/roster"
+	"jifen/store"
 )
 
 // Directory reads the workspace's users (users.list, 200 a page, by
@@ -18,6 +19,18 @@ import (
 // know are left out as registration leaves them out, unless slack.guests
 // allows their kind.
 func (a *Adapter) Directory(ctx context.Context) ([]roster.Person, error) {
+	// The members jifen knows by Slack id, read once.
+	known := map[string]bool{}
+	if err := a.st.Read(ctx, func(r store.Reader) error {
+		for _, m := range r.Members() {
+			if m.SlackID != "" {
+				known[m.SlackID] = true
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	var out []roster.Person
 	p := a.api.GetUsersPaginated(slackapi.GetUsersOptionLimit(200))
 	for tries := 0; ; {
@@ -44,7 +57,7 @@ func (a *Adapter) Directory(ctx context.Context) ([]roster.Person, error) {
 			u := &p.Users[i]
 			// A member jifen knows stays in, guest or not: the config's
 			// members are never refused, and one deactivated is marked.
-			if _, known := a.st.MemberBySlackID(u.ID); !known {
+			if !known[u.ID] {
 				if ok, err := a.admitted(ctx, u); err != nil {
 					return nil, err
 				} else if !ok {

@@ -11,6 +11,7 @@ import (
 
 	"jifen"
 	"jifen/bot"
+	"jifen/store"
 )
 
 // The App Home tab: the member's own page (bot.HomeView) as a Block Kit
@@ -168,13 +169,25 @@ func (a *Adapter) homeOpened(user string) {
 // refreshHomes publishes again, in the background, the Homes a response
 // changed (bot.Concerned) that were opened since the bot started.
 func (a *Adapter) refreshHomes(caller jifen.Member, resp bot.Response) {
-	for _, id := range a.bot.Concerned(caller, resp) {
-		m, ok := a.st.Member(id)
-		if !ok || m.SlackID == "" || m.Bot {
-			continue
+	ids := a.bot.Concerned(caller, resp)
+	if len(ids) == 0 {
+		return
+	}
+	var users []string
+	if err := a.st.Read(context.Background(), func(r store.Reader) error {
+		for _, id := range ids {
+			if m, ok := r.Member(id); ok && m.SlackID != "" && !m.Bot {
+				users = append(users, m.SlackID)
+			}
 		}
-		if s := a.homes.state(m.SlackID, false); s != nil {
-			a.queueHome(s, m.SlackID)
+		return nil
+	}); err != nil {
+		a.log.Warn("Home not refreshed: the store could not be read", "err", err)
+		return
+	}
+	for _, user := range users {
+		if s := a.homes.state(user, false); s != nil {
+			a.queueHome(s, user)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"jifen"
+	"jifen/store"
 )
 
 // lookupPace spaces users.lookupByEmail calls: the method is Tier 3
@@ -26,11 +27,16 @@ const lookupPace = 1200 * time.Millisecond
 // or a name, and stops at the first error other than users_not_found.
 func (a *Adapter) LinkByEmail(ctx context.Context) (linked int, err error) {
 	var todo []jifen.Member
-	now := a.st.Now()
-	for _, m := range a.st.Members() {
-		if m.Email != "" && m.SlackID == "" && !m.Bot && !m.HasLeft(now, a.st.Location()) {
-			todo = append(todo, m)
+	if err := a.st.Read(ctx, func(r store.Reader) error {
+		now := r.Now()
+		for _, m := range r.Members() {
+			if m.Email != "" && m.SlackID == "" && !m.Bot && !m.HasLeft(now, r.Location()) {
+				todo = append(todo, m)
+			}
 		}
+		return nil
+	}); err != nil {
+		return 0, err
 	}
 	if len(todo) == 0 {
 		return 0, nil

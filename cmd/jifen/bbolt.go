@@ -33,12 +33,3 @@ func backupTo(st store.Ledger, path string) (int64, error) {
 	}
 	return b.Backup(path)
 }
-
-// platformStore is the bbolt store the Slack and Feishu adapters keep
-// their members and messages in.
-func platformStore(st store.Ledger, platform string) (*store.Store, error) {
-	if b, ok := st.(*store.Store); ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("the %s adapter needs the bbolt store (store.path): it cannot run on this store yet", platform)
-}

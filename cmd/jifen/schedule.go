@@ -560,21 +560,14 @@ func (m *Main) dryRun(ctx context.Context, a *app, s config.Schedule, now time.T
 // posters builds the enabled platforms' adapters.
 func (m *Main) posters(a *app, log *slog.Logger) (poster, error) {
 	var p poster
+	var err error
 	if c := a.cfg.Slack; c.Enabled {
-		st, err := platformStore(a.store, "Slack")
-		if err != nil {
-			return p, err
-		}
-		if p.slack, err = slackbot.New(slackbot.Options{Bot: a.bot, Store: st, Config: c, Logger: log}); err != nil {
+		if p.slack, err = slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log}); err != nil {
 			return p, err
 		}
 	}
 	if c := a.cfg.Feishu; c.Enabled {
-		st, err := platformStore(a.store, "Feishu")
-		if err != nil {
-			return p, err
-		}
-		if p.feishu, err = feishu.New(feishu.Options{Bot: a.bot, Store: st, Config: c, Logger: log}); err != nil {
+		if p.feishu, err = feishu.New(feishu.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log}); err != nil {
 			return p, err
 		}
 	}

@@ -113,11 +113,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 	var slackTeam func(context.Context) (string, error) // the console's check of a Slack user's workspace
 	if c := a.cfg.Slack; c.Enabled {
-		st, err := platformStore(a.store, "Slack")
-		if err != nil {
-			return err
-		}
-		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: st, Config: c, Logger: log})
+		sl, err := slackbot.New(slackbot.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -135,11 +131,7 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	}
 
 	if c := a.cfg.Feishu; c.Enabled {
-		st, err := platformStore(a.store, "Feishu")
-		if err != nil {
-			return err
-		}
-		fb, err := feishu.New(feishu.Options{Bot: a.bot, Store: st, Config: c, Logger: log})
+		fb, err := feishu.New(feishu.Options{Bot: a.bot, Store: a.store, Config: c, Logger: log})
 		if err != nil {
 			return err
 		}
