@@ -106,7 +106,7 @@ func (tx *Tx) Enqueue(o Outgoing) (uint64, error) {
 			return 0, err
 		}
 	}
-	tx.after = append(tx.after, func(uint64) { tx.s.outbox.changed() })
+	tx.after = append(tx.after, func(uint64) { tx.s.outbox.Notify() })
 	return id, nil
 }
 
@@ -227,15 +227,18 @@ func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, not
 
 // OutboxChanged returns a channel closed at the next commit that queues a
 // message.
-func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.wait() }
+func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.Wait() }
 
-// outboxSignal wakes the senders when messages are queued.
-type outboxSignal struct {
+// Signal wakes whoever waits for a change: Wait returns a channel that
+// the next Notify closes. A store's OutboxChanged is one, so the senders
+// wake when messages are queued. The zero Signal is ready to use.
+type Signal struct {
 	mu sync.Mutex
 	ch chan struct{}
 }
 
-func (o *outboxSignal) wait() <-chan struct{} {
+// Wait returns a channel closed at the next Notify.
+func (o *Signal) Wait() <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.ch == nil {
@@ -244,7 +247,8 @@ func (o *outboxSignal) wait() <-chan struct{} {
 	return o.ch
 }
 
-func (o *outboxSignal) changed() {
+// Notify closes the channel Wait gave, if any.
+func (o *Signal) Notify() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.ch != nil {

@@ -160,7 +160,7 @@ type Store struct {
 	readers readers
 	scrubs  *scrubState
 	// outbox wakes the senders: see outbox.go.
-	outbox outboxSignal
+	outbox Signal
 	// links: see survey.go.
 	links links
 

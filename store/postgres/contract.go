@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"jifen"
@@ -28,31 +27,7 @@ func (s *Store) Failed() <-chan struct{} { return never }
 // OutboxChanged returns a channel closed once a write of this Store that
 // queued or rescheduled a message has committed. Other replicas' messages
 // are found by polling.
-func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.wait() }
-
-// outboxSignal wakes the senders when messages are queued.
-type outboxSignal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (o *outboxSignal) wait() <-chan struct{} {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.ch == nil {
-		o.ch = make(chan struct{})
-	}
-	return o.ch
-}
-
-func (o *outboxSignal) signal() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.ch != nil {
-		close(o.ch)
-		o.ch = nil
-	}
-}
+func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.Wait() }
 
 // ForgetMember removes a member's personal data and keeps the ledger's
 // figures, as the bbolt store's ForgetMember does: the member keeps their

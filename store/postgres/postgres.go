@@ -54,6 +54,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jifen"
+	"jifen/store"
 )
 
 //go:embed migrations/*.sql
@@ -111,7 +112,7 @@ type Store struct {
 	lastPurge time.Time
 
 	// outbox wakes this replica's senders when its writes queue messages.
-	outbox outboxSignal
+	outbox store.Signal
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value

@@ -97,7 +97,7 @@ func (s *Store) write(ctx context.Context, key string, fn WriteFunc) (res []byte
 			if found {
 				// It committed; whether it queued a message is not known
 				// here, and a needless wake-up costs one poll.
-				s.outbox.signal()
+				s.outbox.Notify()
 				return r, false, nil
 			}
 			// Not committed (or still in flight: then the next attempt
@@ -248,7 +248,7 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		return nil, false, &ambiguousCommit{err}
 	}
 	if tx.queued {
-		s.outbox.signal()
+		s.outbox.Notify()
 	}
 	return res, false, nil
 }
