@@ -197,6 +197,20 @@ type Txn interface {
 	Audit(r AuditRecord) error
 }
 
+// FindMember looks a member up in one read of l: lookup picks them (by
+// id, platform id, email, …). A read that failed is the error, never "no
+// such member".
+func FindMember(ctx context.Context, l Ledger, lookup func(Reader) (jifen.Member, bool)) (m jifen.Member, ok bool, err error) {
+	err = l.Read(ctx, func(r Reader) error {
+		m, ok = lookup(r)
+		return nil
+	})
+	if err != nil {
+		return jifen.Member{}, false, err
+	}
+	return m, ok, nil
+}
+
 // Read runs fn with the store itself: a bbolt read cannot fail.
 func (s *Store) Read(ctx context.Context, fn func(Reader) error) error {
 	if err := ctx.Err(); err != nil {

@@ -126,7 +126,7 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 	if openID == "" {
 		return jifen.Member{}, jifen.Errorf(jifen.EINVALID, "err.unknown_member", "?")
 	}
-	if m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(openID) }); err != nil || ok {
+	if m, ok, err := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(openID) }); err != nil || ok {
 		return m, err
 	}
 	if who.Tenant != "" && home != "" && who.Tenant != home && !a.cfg.Guests.External {
@@ -190,7 +190,7 @@ func (a *Adapter) member(ctx context.Context, who user, home string) (jifen.Memb
 // A store that cannot be read is an error: the user is not registered
 // anew on a failed read.
 func (a *Adapter) byEmail(ctx context.Context, email, openID string) (jifen.Member, bool, error) {
-	m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByEmail(email) })
+	m, ok, err := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberByEmail(email) })
 	if err != nil {
 		return jifen.Member{}, false, err
 	}
@@ -204,18 +204,6 @@ func (a *Adapter) byEmail(ctx context.Context, email, openID string) (jifen.Memb
 	}
 	a.log.Info("linked Feishu user by email", "open_id", openID, "member", m.ID)
 	return linked, true, nil
-}
-
-// find looks a member up in one read of the store.
-func (a *Adapter) find(ctx context.Context, lookup func(store.Reader) (jifen.Member, bool)) (m jifen.Member, ok bool, err error) {
-	err = a.st.Read(ctx, func(r store.Reader) error {
-		m, ok = lookup(r)
-		return nil
-	})
-	if err != nil {
-		return jifen.Member{}, false, err
-	}
-	return m, ok, nil
 }
 
 func (a *Adapter) departmentName(ctx context.Context, id string) string {

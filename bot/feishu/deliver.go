@@ -54,7 +54,7 @@ func (a *Adapter) Deliver(ctx context.Context, o store.Outgoing) error {
 	}
 	card := RenderCard(m)
 	if o.To != "" {
-		mb, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.Member(o.To) })
+		mb, ok, err := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.Member(o.To) })
 		if err != nil {
 			return err // tried again later
 		}

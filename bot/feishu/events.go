@@ -216,7 +216,7 @@ func (a *Adapter) command(ctx context.Context, ev messageEvent, text, home strin
 	var first *jifen.Member
 	if m.ChatType == "p2p" {
 		// A failed read only leaves out the welcome card.
-		if me, ok, _ := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(sender.OpenID) }); ok && !me.Bot && a.firstContact(ctx, me) {
+		if me, ok, _ := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(sender.OpenID) }); ok && !me.Bot && a.firstContact(ctx, me) {
 			first = &me
 		}
 	}

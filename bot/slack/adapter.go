@@ -126,7 +126,7 @@ var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 // workspace user unknown to jifen as an employee from users.info: people
 // should not need HR to edit a file before they can be thanked.
 func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, error) {
-	if m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberBySlackID(userID) }); err != nil || ok {
+	if m, ok, err := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberBySlackID(userID) }); err != nil || ok {
 		return m, err
 	}
 	u, err := a.api.GetUserInfoContext(ctx, userID)
@@ -175,7 +175,7 @@ func (a *Adapter) member(ctx context.Context, userID string) (jifen.Member, erro
 // A store that cannot be read is an error: the user is not registered
 // anew on a failed read.
 func (a *Adapter) byEmail(ctx context.Context, email, userID string) (jifen.Member, bool, error) {
-	m, ok, err := a.find(ctx, func(r store.Reader) (jifen.Member, bool) { return r.MemberByEmail(email) })
+	m, ok, err := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberByEmail(email) })
 	if err != nil {
 		return jifen.Member{}, false, err
 	}
@@ -189,18 +189,6 @@ func (a *Adapter) byEmail(ctx context.Context, email, userID string) (jifen.Memb
 	}
 	a.log.Info("linked Slack user by email", "user", userID, "member", m.ID)
 	return linked, true, nil
-}
-
-// find looks a member up in one read of the store.
-func (a *Adapter) find(ctx context.Context, lookup func(store.Reader) (jifen.Member, bool)) (m jifen.Member, ok bool, err error) {
-	err = a.st.Read(ctx, func(r store.Reader) error {
-		m, ok = lookup(r)
-		return nil
-	})
-	if err != nil {
-		return jifen.Member{}, false, err
-	}
-	return m, ok, nil
 }
 
 func displayName(u *slackapi.User) string {
