@@ -3,71 +3,27 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"jifen/locale"
 	"jifen/roster"
 	"jifen/store"
+	"jifen/store/storetest"
 )
-
-// lostReads is a ledger whose reads fail once those it lets through are
-// spent, as a store that lost its connection fails them. The function
-// handed to Read still runs and reads what the store holds; Read returns
-// the failure after it. So a page that showed or acted on what a failed
-// read gave would show real figures, or write.
-type lostReads struct {
-	store.Ledger
-	mu     sync.Mutex
-	pass   int // reads still to let through
-	failed int // reads failed so far
-}
-
-var errReadLost = errors.New("the connection to the store was lost")
-
-func (l *lostReads) Read(ctx context.Context, fn func(store.Reader) error) error {
-	l.mu.Lock()
-	ok := l.pass > 0
-	if ok {
-		l.pass--
-	} else {
-		l.failed++
-	}
-	l.mu.Unlock()
-	err := l.Ledger.Read(ctx, fn)
-	if !ok {
-		return errReadLost
-	}
-	return err
-}
-
-// allow lets the next n reads through and fails every one after them.
-func (l *lostReads) allow(n int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.pass = n
-}
-
-// failures is how many reads failed so far.
-func (l *lostReads) failures() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.failed
-}
 
 // loseReads rebuilds e's console on a ledger whose reads can be made to
 // fail (all pass until allow says otherwise), with plan as its directory
 // sync planner.
-func loseReads(t *testing.T, e *testEnv, plan func(context.Context, roster.Platform) (roster.Plan, error)) *lostReads {
+func loseReads(t *testing.T, e *testEnv, plan func(context.Context, roster.Platform) (roster.Plan, error)) *storetest.LostReads {
 	t.Helper()
-	l := &lostReads{Ledger: e.st, pass: math.MaxInt}
+	l := &storetest.LostReads{Ledger: e.st}
+	l.Allow(math.MaxInt)
 	s, err := New(context.Background(), Options{Store: l, Config: e.cfg, Language: locale.EN, Now: func() time.Time { return e.now },
 		Bot: e.bot, SyncPlan: plan, SlackTeam: func(context.Context) (string, error) { return "THOME", nil }})
 	if err != nil {
@@ -79,16 +35,16 @@ func loseReads(t *testing.T, e *testEnv, plan func(context.Context, roster.Platf
 
 // pageRead fetches target with every read failing but the session's,
 // and checks the page answered 500 with text and after a failed read.
-func pageRead(t *testing.T, l *lostReads, b *browser, method, target string, send func() *httptest.ResponseRecorder, text string) *httptest.ResponseRecorder {
+func pageRead(t *testing.T, l *storetest.LostReads, b *browser, method, target string, send func() *httptest.ResponseRecorder, text string) *httptest.ResponseRecorder {
 	t.Helper()
-	before := l.failures()
-	l.allow(1) // the session's read
+	before := l.Failures()
+	l.Allow(1) // the session's read
 	w := send()
-	l.allow(math.MaxInt)
+	l.Allow(math.MaxInt)
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("%s %s with its read failing: %d, want 500\n%s", method, target, w.Code, w.Body)
 	}
-	if l.failures() == before {
+	if l.Failures() == before {
 		t.Fatalf("%s %s: no read failed", method, target)
 	}
 	mustContain(t, w, text)
@@ -217,7 +173,7 @@ func TestFailedReadSession(t *testing.T) {
 	b := e.browser(t)
 	b.signIn(e.s, "hr")
 	cookie := *b.cookies[sessionCookie]
-	l.allow(0)
+	l.Allow(0)
 	w := b.get("/admin/")
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("the overview with the session's read failing: %d, want 500", w.Code)
@@ -227,7 +183,7 @@ func TestFailedReadSession(t *testing.T) {
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("sign-out with the session's read failing: %d, want 500", w.Code)
 	}
-	l.allow(math.MaxInt)
+	l.Allow(math.MaxInt)
 	if c := b.cookies[sessionCookie]; c == nil || c.Value != cookie.Value {
 		t.Fatalf("the session cookie was cleared: %+v", c)
 	}

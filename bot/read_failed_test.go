@@ -2,41 +2,22 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"testing"
 
 	"jifen"
-	"jifen/store"
+	"jifen/store/storetest"
 )
-
-// lostReads is a Ledger whose Read fails, as a store's does when its
-// connection is lost in the middle of one: the function runs and reads
-// what it can, then Read returns the failure. Nothing it read may be
-// acted upon.
-type lostReads struct {
-	store.Ledger
-	reads atomic.Int64
-}
-
-var errConnectionLost = errors.New("connection lost")
-
-func (l *lostReads) Read(ctx context.Context, fn func(store.Reader) error) error {
-	l.reads.Add(1)
-	_ = l.Ledger.Read(ctx, fn)
-	return errConnectionLost
-}
 
 // A command whose Read fails answers the internal error (marked failed,
 // so the platform delivers it again) and writes nothing: no entry, no
 // redemption, no outbox message, no idempotency record.
 func TestFailedReadAnswersInternalErrorAndWritesNothing(t *testing.T) {
 	e := newEnv(t)
-	lost := &lostReads{Ledger: e.store}
+	lost := &storetest.LostReads{Ledger: e.store}
 	b := New(Options{Store: lost, Catalog: e.bot.cat, CatalogVersion: 1, Platforms: []string{"slack"}, Logger: slog.New(slog.DiscardHandler)})
-	internal := b.ErrorResponse(errConnectionLost).Reply
+	internal := b.ErrorResponse(storetest.ErrReadLost).Reply
 	entries := e.store.EntryCount()
 	for _, c := range []struct{ as, text string }{
 		{"wang", "/score"},
@@ -50,12 +31,12 @@ func TestFailedReadAnswersInternalErrorAndWritesNothing(t *testing.T) {
 		{"wang", "/redeem 马克杯"},
 	} {
 		key := "lost:" + c.text
-		before := lost.reads.Load()
+		before := lost.Reads()
 		// The mention is resolved by a resolver that reads: what fails is
 		// the command's own Read.
 		resp := b.Handle(context.Background(), Request{Caller: e.member(c.as), Text: c.text, Source: "test", Key: key,
 			Resolve: e.bot.ResolveName})
-		if lost.reads.Load() == before {
+		if lost.Reads() == before {
 			t.Errorf("%s: no Read", c.text)
 		}
 		if !resp.Failed || resp.Code != jifen.EINTERNAL || resp.Reply.Kind != "error" || !slices.Equal(resp.Reply.Text, internal.Text) {

@@ -2,29 +2,19 @@ package slack
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"jifen"
 	"jifen/bot"
-	"jifen/store"
+	"jifen/store/storetest"
 )
-
-// failingReads is a store whose reads fail after running: what they read
-// must not be used.
-type failingReads struct{ store.Ledger }
-
-func (f failingReads) Read(ctx context.Context, fn func(store.Reader) error) error {
-	_ = f.Ledger.Read(ctx, fn)
-	return errors.New("connection lost")
-}
 
 // When the store cannot be read, a user is not taken for one jifen does
 // not know (and registered again), and a queued message is kept to be
 // sent later rather than dropped or sent to nobody.
 func TestAFailedReadRegistersNoOneAndKeepsTheMessage(t *testing.T) {
 	h := newHarness(t)
-	a, err := New(Options{Bot: h.a.bot, Store: failingReads{h.st}, Config: h.a.cfg})
+	a, err := New(Options{Bot: h.a.bot, Store: &storetest.LostReads{Ledger: h.st}, Config: h.a.cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"errors"
 	"jifen"
 	"jifen/store"
+	"jifen/store/storetest"
 )
 
 // An export whose store could not be read writes nothing and fails: no
@@ -50,13 +52,13 @@ func TestExportOfAFailedReadWritesNothing(t *testing.T) {
 		"ratings":     func(a *app, w *bytes.Buffer) error { return exportTable(ctx, a, "ratings", w, "xlsx") },
 		"survey":      func(a *app, w *bytes.Buffer) error { return exportSurvey(ctx, a, survey, "", w, "csv") },
 	}
-	failing := &app{cfg: a.cfg, store: failingReads{st}, bot: a.bot}
+	failing := &app{cfg: a.cfg, store: &storetest.LostReads{Ledger: st}, bot: a.bot}
 	for name, export := range exports {
 		var ok, failed bytes.Buffer
 		if err := export(a, &ok); err != nil || ok.Len() == 0 {
 			t.Errorf("%s from a store that reads: %d bytes, %v", name, ok.Len(), err)
 		}
-		if err := export(failing, &failed); err == nil || err.Error() != "connection lost" {
+		if err := export(failing, &failed); !errors.Is(err, storetest.ErrReadLost) {
 			t.Errorf("%s of a failed read: %v, want the read's error", name, err)
 		}
 		if failed.Len() != 0 {
@@ -73,7 +75,7 @@ func TestScheduledMessagesOfAFailedReadQueueNothing(t *testing.T) {
 	a := scheduledApp(t, clock)
 	ctx := context.Background()
 	st := a.store.(*store.Store)
-	failing := &app{cfg: a.cfg, store: failingReads{st}, bot: a.bot}
+	failing := &app{cfg: a.cfg, store: &storetest.LostReads{Ledger: st}, bot: a.bot}
 	s := a.cfg.Schedules[0]
 	s.Name, s.Job, s.Period = "personal", "personal", jifen.Month
 	if n, err := personal(ctx, failing, poster{}, s, clock.Now(), true); err == nil || n != 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,16 +10,8 @@ import (
 	"jifen/bot"
 	"jifen/config"
 	"jifen/store"
+	"jifen/store/storetest"
 )
-
-// failingReads is a store whose reads fail after running: what they read
-// must not be used.
-type failingReads struct{ store.Ledger }
-
-func (f failingReads) Read(ctx context.Context, fn func(store.Reader) error) error {
-	_ = f.Ledger.Read(ctx, fn)
-	return errors.New("connection lost")
-}
 
 // A scheduled leaderboard or summary whose store could not be read is an
 // error for the job (which then runs again), never a post of the error's
@@ -38,7 +29,7 @@ func TestScheduledPostOfAFailedReadIsAnError(t *testing.T) {
 	if err := st.PutMembers(context.Background(), []jifen.Member{{ID: "hr", Name: "人事", Role: jifen.RoleAdmin, Department: "人力部"}}); err != nil {
 		t.Fatal(err)
 	}
-	failing := failingReads{st}
+	failing := &storetest.LostReads{Ledger: st}
 	b := bot.New(bot.Options{Store: failing, Catalog: cfg.Rules, CatalogVersion: 1, Language: cfg.Language})
 	now := time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC)
 	for _, job := range []string{"leaderboard", "digest"} {

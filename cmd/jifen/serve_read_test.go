@@ -16,6 +16,7 @@ import (
 
 	"jifen"
 	"jifen/report"
+	"jifen/store/storetest"
 )
 
 // A report page whose store could not be read answers 500, not a report
@@ -37,7 +38,7 @@ func TestReportPageOfAFailedReadIsAnError(t *testing.T) {
 		name string
 		a    *app
 		want int
-	}{{"reads", a, http.StatusOK}, {"fails", &app{cfg: a.cfg, store: failingReads{a.store}, bot: a.bot}, http.StatusInternalServerError}} {
+	}{{"reads", a, http.StatusOK}, {"fails", &app{cfg: a.cfg, store: &storetest.LostReads{Ledger: a.store}, bot: a.bot}, http.StatusInternalServerError}} {
 		mux := http.NewServeMux()
 		mux.Handle("GET /reports/{period}", m.reportHandler(c.a, key, slog.New(slog.DiscardHandler)))
 		rec := httptest.NewRecorder()
@@ -59,7 +60,7 @@ func TestBackupOfAStoreThatIsNotAFileSaysWhatToUse(t *testing.T) {
 		t.Fatalf("bbolt: %v", err)
 	}
 	other := filepath.Join(dir, "other.db")
-	_, err := backupTo(failingReads{a.store}, other)
+	_, err := backupTo(&storetest.LostReads{Ledger: a.store}, other)
 	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
 		t.Errorf("a store that is not a file: %v, want what to use instead", err)
 	}
