@@ -313,21 +313,11 @@ func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []str
 		if same != nil {
 			return json.Marshal(same)
 		}
-		m.ID = ""
-		for _, id := range ids {
-			if _, taken := tx.Member(id); !taken && id != "" {
-				m.ID = id
-				break
-			}
-		}
-		if m.ID == "" {
-			return nil, fmt.Errorf("register member: ids %v are all taken", ids)
-		}
-		for _, name := range []string{m.Name, m.Name + "-" + nameSuffix, m.Name + "-" + m.ID} {
-			if !names[strings.ToLower(name)] {
-				m.Name = name
-				break
-			}
+		m, err := NewMemberIDAndName(m, ids, nameSuffix,
+			func(id string) bool { _, taken := tx.Member(id); return taken },
+			func(name string) bool { return names[strings.ToLower(name)] })
+		if err != nil {
+			return nil, err
 		}
 		if err := tx.PutMember(m); err != nil {
 			return nil, err
@@ -342,6 +332,31 @@ func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []str
 		return jifen.Member{}, err
 	}
 	return out, nil
+}
+
+// NewMemberIDAndName gives a platform user registered for the first time
+// (RegisterNewMember) their id and name, the same in every store: the
+// first of ids that is not taken, and m's name, or name-nameSuffix, or
+// name-id, whichever is free first (names compared case-insensitively by
+// nameTaken).
+func NewMemberIDAndName(m jifen.Member, ids []string, nameSuffix string, idTaken, nameTaken func(string) bool) (jifen.Member, error) {
+	m.ID = ""
+	for _, id := range ids {
+		if id != "" && !idTaken(id) {
+			m.ID = id
+			break
+		}
+	}
+	if m.ID == "" {
+		return m, fmt.Errorf("register member: ids %v are all taken", ids)
+	}
+	for _, name := range []string{m.Name, m.Name + "-" + nameSuffix, m.Name + "-" + m.ID} {
+		if !nameTaken(name) {
+			m.Name = name
+			break
+		}
+	}
+	return m, nil
 }
 
 // Member returns a member by id.

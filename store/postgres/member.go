@@ -322,26 +322,18 @@ func (s *Store) RegisterNewMember(ctx context.Context, m jifen.Member, ids []str
 			tx.note(err)
 			return nil, err
 		}
-		r := m
-		r.ID = ""
-		for _, id := range ids {
-			if _, taken := tx.Member(id); !taken && id != "" {
-				r.ID = id
-				break
-			}
+		r, err := store.NewMemberIDAndName(m, ids, nameSuffix,
+			func(id string) bool { _, taken := tx.Member(id); return taken },
+			func(name string) bool {
+				var taken bool
+				_, _ = tx.row("SELECT EXISTS (SELECT 1 FROM members WHERE lower(name) = lower($1))", []any{name}, &taken)
+				return taken
+			})
+		if err != nil {
+			return nil, err
 		}
-		if r.ID == "" {
-			return nil, fmt.Errorf("register member: ids %v are all taken", ids)
-		}
-		for _, name := range []string{m.Name, m.Name + "-" + nameSuffix, m.Name + "-" + r.ID} {
-			var taken bool
-			if _, err := tx.row("SELECT EXISTS (SELECT 1 FROM members WHERE lower(name) = lower($1))", []any{name}, &taken); err != nil {
-				return nil, err
-			}
-			if !taken {
-				r.Name = name
-				break
-			}
+		if tx.err != nil { // a name could not be looked up
+			return nil, tx.err
 		}
 		out = r
 		return nil, tx.PutMember(r)
