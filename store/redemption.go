@@ -39,6 +39,18 @@ func (r Redemption) Refundable() bool {
 	return r.Status == RedemptionPending || r.Status == RedemptionApproved
 }
 
+// CheckRefund says why r cannot be refunded and closed with status: it
+// is not refundable, or status is not rejected or cancelled.
+func (r Redemption) CheckRefund(status RedemptionStatus) error {
+	if !r.Refundable() {
+		return fmt.Errorf("redemption R%d is %s and cannot be refunded", r.ID, r.Status)
+	}
+	if status != RedemptionRejected && status != RedemptionCancelled {
+		return fmt.Errorf("redemption R%d: a refund closes it as rejected or cancelled, not %s", r.ID, status)
+	}
+	return nil
+}
+
 // Redemption is one request from the rewards shop. Its redeem entry is
 // written at once, so the points and the stock are held while it waits;
 // a rejection reverses the entry (a full refund).
@@ -69,11 +81,8 @@ type Redemption struct {
 // of redeem entries were refused), that revoke is recorded as the refund and
 // no entry is written. It returns the refund's entry id.
 func (tx *Tx) RefundRedemption(r *Redemption, status RedemptionStatus, revoke jifen.Entry) (uint64, error) {
-	if !r.Refundable() {
-		return 0, fmt.Errorf("redemption R%d is %s and cannot be refunded", r.ID, r.Status)
-	}
-	if status != RedemptionRejected && status != RedemptionCancelled {
-		return 0, fmt.Errorf("redemption R%d: a refund closes it as rejected or cancelled, not %s", r.ID, status)
+	if err := r.CheckRefund(status); err != nil {
+		return 0, err
 	}
 	rid := tx.ReversedBy(r.Entry)
 	if rid == 0 {
@@ -119,8 +128,9 @@ func (tx *Tx) Balance(member string) int64 {
 	return readAgg(b, aggTotal, all, member, "").Net - readAgg(b, aggSpent, all, member, "").Net
 }
 
-// stockDelta is the change an entry makes to an item's redeemed units.
-func stockDelta(e *jifen.Entry) (item string, units int64) {
+// StockDelta is the change an entry makes to an item's redeemed units:
+// a redeem entry takes its quantity, its revoke gives it back.
+func StockDelta(e *jifen.Entry) (item string, units int64) {
 	item, ok := strings.CutPrefix(e.Behavior, "reward:")
 	if !ok {
 		return "", 0
@@ -135,7 +145,7 @@ func stockDelta(e *jifen.Entry) (item string, units int64) {
 }
 
 func (tx *Tx) applyStock(e *jifen.Entry) error {
-	item, units := stockDelta(e)
+	item, units := StockDelta(e)
 	if units == 0 {
 		return nil
 	}

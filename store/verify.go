@@ -230,7 +230,7 @@ func verifyStock(btx *bolt.Tx) []string {
 	_ = btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 		var e jifen.Entry
 		if jsonUnmarshal(v, &e) == nil {
-			if item, units := stockDelta(&e); units != 0 {
+			if item, units := StockDelta(&e); units != 0 {
 				want[item] += units
 			}
 		}

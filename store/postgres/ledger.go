@@ -315,23 +315,8 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 	return err
 }
 
-// stockDelta is the change an entry makes to an item's redeemed units.
-func stockDelta(e *jifen.Entry) (item string, units int64) {
-	item, ok := strings.CutPrefix(e.Behavior, "reward:")
-	if !ok {
-		return "", 0
-	}
-	switch e.Kind {
-	case jifen.KindRedeem:
-		return item, max(1, e.Quantity)
-	case jifen.KindRevoke:
-		return item, -max(1, e.Quantity)
-	}
-	return "", 0
-}
-
 func (tx *Tx) applyStock(e *jifen.Entry) error {
-	item, units := stockDelta(e)
+	item, units := store.StockDelta(e)
 	if units == 0 {
 		return nil
 	}

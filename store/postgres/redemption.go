@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,11 +93,8 @@ func (tx *Tx) redemptionWhere(cond string, arg any) (store.Redemption, bool) {
 // If the redeem entry was reversed already, that revoke is recorded as the
 // refund and no entry is written. It returns the refund's entry id.
 func (tx *Tx) RefundRedemption(r *store.Redemption, status store.RedemptionStatus, revoke jifen.Entry) (uint64, error) {
-	if !r.Refundable() {
-		return 0, fmt.Errorf("redemption R%d is %s and cannot be refunded", r.ID, r.Status)
-	}
-	if status != store.RedemptionRejected && status != store.RedemptionCancelled {
-		return 0, fmt.Errorf("redemption R%d: a refund closes it as rejected or cancelled, not %s", r.ID, status)
+	if err := r.CheckRefund(status); err != nil {
+		return 0, err
 	}
 	rid := tx.ReversedBy(r.Entry)
 	if rid == 0 {

@@ -91,7 +91,7 @@ func (s *Store) Verify() (store.VerifyReport, error) {
 				w := behs[k]
 				behs[k] = behUse{w.times + v.times, w.points + v.points}
 			}
-			if item, units := stockDelta(&e); units != 0 {
+			if item, units := store.StockDelta(&e); units != 0 {
 				stock[item] += units
 			}
 		}
