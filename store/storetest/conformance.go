@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"Feedback", testFeedback},
 		{"Catalogs", testCatalogs},
 		{"Keys", testKeys},
+		{"LedgerSearch", testLedgerSearch},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
