@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"io"
 	"jifen"
 	goldenfile "jifen/golden"
 	"jifen/store"
@@ -34,6 +35,23 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, cod
 		Clock: jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })}
 	code = m.Run(context.Background(), args)
 	return out.String(), errOut.String(), code
+}
+
+// openExample opens the example config's app on a store in a temporary
+// directory, with run's clock; it is closed when t ends.
+func openExample(t *testing.T) (*Main, *app) {
+	t.Helper()
+	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard,
+		Clock: jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.String("config", "../../config.example.yaml", "")
+	a, err := m.open(context.Background(), fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return m, a
 }
 
 func golden(t *testing.T, name, got string) {

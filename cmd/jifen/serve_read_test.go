@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"jifen"
 	"jifen/report"
 	"jifen/store/storetest"
 )
@@ -22,16 +18,7 @@ import (
 // A report page whose store could not be read answers 500, not a report
 // of what the failed read answered.
 func TestReportPageOfAFailedReadIsAnError(t *testing.T) {
-	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard,
-		Clock: jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.String("config", "../../config.example.yaml", "")
-	a, err := m.open(context.Background(), fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	m, a := openExample(t)
 	key := []byte("fake-link-key-for-tests-0123456789")
 	u, _ := url.Parse(report.Link("", key, "2026-10", time.Now()))
 	for _, c := range []struct {

@@ -12,7 +12,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -631,16 +630,7 @@ func TestServeRunsSurveyRoundsOnce(t *testing.T) {
 // A report link for a period that has not begun (a hand-made one: /report
 // refuses to make it) answers with the reason, not an internal error.
 func TestReportPageOfAPeriodNotBegun(t *testing.T) {
-	t.Setenv("JIFEN_STORE", filepath.Join(t.TempDir(), "jifen.db"))
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard,
-		Clock: jifen.ClockFunc(func() time.Time { return time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC) })}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.String("config", "../../config.example.yaml", "")
-	a, err := m.open(context.Background(), fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	m, a := openExample(t)
 	key := []byte("fake-link-key-for-tests-0123456789")
 	h := m.reportHandler(a, key, slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
