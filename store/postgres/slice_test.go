@@ -416,15 +416,19 @@ func TestLedgerReads(t *testing.T) {
 		t.Fatalf("history %+v", h)
 	}
 	var ids []uint64
-	if err := s.ForEachEntry(func(e *jifen.Entry) error { ids = append(ids, e.ID); return nil }); err != nil || !reflect.DeepEqual(ids, []uint64{1, 2, 3, 4}) {
+	if err := s.Read(context.Background(), func(r store.Reader) error {
+		return r.ForEachEntry(func(e *jifen.Entry) error { ids = append(ids, e.ID); return nil })
+	}); err != nil || !reflect.DeepEqual(ids, []uint64{1, 2, 3, 4}) {
 		t.Fatalf("ForEachEntry: %v %v", ids, err)
 	}
 	ids = nil
-	if err := s.ScanEntries(func(e *jifen.Entry) error { ids = append(ids, e.ID); return nil }); err != nil || !reflect.DeepEqual(ids, []uint64{2, 4, 1, 3}) {
+	if err := s.Read(context.Background(), func(r store.Reader) error {
+		return r.ScanEntries(func(e *jifen.Entry) error { ids = append(ids, e.ID); return nil })
+	}); err != nil || !reflect.DeepEqual(ids, []uint64{2, 4, 1, 3}) {
 		t.Fatalf("ScanEntries: %v %v", ids, err)
 	}
 	stop := errors.New("stop")
-	if err := s.ForEachEntry(func(*jifen.Entry) error { return stop }); !errors.Is(err, stop) {
+	if err := s.Read(context.Background(), func(r store.Reader) error { return r.ForEachEntry(func(*jifen.Entry) error { return stop }) }); !errors.Is(err, stop) {
 		t.Fatalf("ForEachEntry's error: %v", err)
 	}
 }

@@ -308,11 +308,3 @@ func (s *Store) maybePurge() {
 		s.log.Error("purge idempotency keys", "err", err)
 	}
 }
-
-// Seen reports whether an idempotency key is recorded, and its result.
-func (s *Store) Seen(key string) ([]byte, bool) {
-	ctx, cancel := s.readCtx()
-	defer cancel()
-	res, found, err := s.lookup(ctx, key)
-	return res, found && err == nil
-}
