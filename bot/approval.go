@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -131,47 +130,11 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 	if err != nil {
 		return Response{}, err
 	}
-	if !approve {
-		return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) { return b.decideIn(tx, req, id, note, false, giverTeam{}) })
-	}
-	// The giver's allowance is sized by their team, which the directory
-	// counts and the transaction does not read: it is read just before.
-	// Should the giver's department have changed in between, it is read
-	// again.
-	for range 3 {
-		var team giverTeam
-		err := b.st.Read(ctx, func(r store.Reader) error {
-			if a, ok := r.Approval(id); ok {
-				g, _ := r.Member(a.Giver)
-				team = giverTeam{known: true, giver: a.Giver, dept: g.Department, size: r.DepartmentSize(g.Department)}
-			}
-			return nil
-		})
-		if err != nil {
-			return Response{}, err
-		}
-		resp, err := b.write(ctx, req.Key, func(tx store.Txn) (Response, error) { return b.decideIn(tx, req, id, note, true, team) })
-		if !errors.Is(err, errTeamMoved) {
-			return resp, err
-		}
-	}
-	return Response{}, errTeamMoved
+	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) { return b.decideIn(tx, req, id, note, approve) })
 }
-
-// giverTeam is the size of an approval's giver's team, read before the
-// transaction that approves it.
-type giverTeam struct {
-	known       bool
-	giver, dept string
-	size        int
-}
-
-// errTeamMoved: the giver's team read before the approval is no longer
-// theirs in its transaction.
-var errTeamMoved = errors.New("the giver's department changed while the approval was decided")
 
 // decideIn decides approval id in tx.
-func (b *Bot) decideIn(tx store.Txn, req Request, id uint64, note string, approve bool, team giverTeam) (Response, error) {
+func (b *Bot) decideIn(tx store.Txn, req Request, id uint64, note string, approve bool) (Response, error) {
 	a, ok := tx.Approval(id)
 	if !ok {
 		return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.approval_not_found", id)
@@ -231,12 +194,9 @@ func (b *Bot) decideIn(tx store.Txn, req Request, id uint64, note string, approv
 	if bh == nil {
 		return Response{}, jifen.Errorf(jifen.ECONFLICT, "err.behavior_gone", a.Behavior)
 	}
-	if !team.known || team.giver != a.Giver || team.dept != giver.Department {
-		return Response{}, errTeamMoved
-	}
 	// The limits are checked again at approval time, without this
 	// approval's own reservation: periods may have turned meanwhile.
-	r := rules.Request{Kind: jifen.KindAward, Giver: giver, GiverTeamSize: team.size,
+	r := rules.Request{Kind: jifen.KindAward, Giver: giver, GiverTeamSize: tx.DepartmentSize(giver.Department),
 		Receivers: receivers, Behavior: bh, Points: a.Points, At: tx.Now(), Loc: tx.Location()}
 	if _, err := b.cat.Check(r, withoutApproval{tx.Usage(), a}); err != nil {
 		return Response{}, err

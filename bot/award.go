@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -40,26 +39,8 @@ func (b *Bot) award(ctx context.Context, req Request, cmd Command, kind jifen.En
 
 // apply checks a planned award against employment (see employment.go) and
 // the limits and writes it (or, above the approval threshold, files it for
-// approval), in one transaction. The directory is not on the transaction:
-// what the award needs of it (the giver's team size, which sizes their
-// allowance, and the admins who would decide a request above the approval
-// threshold) is read just before it.
+// approval), in one transaction.
 func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, error) {
-	var (
-		teamSize   int
-		adms       []jifen.Member
-		adminsRead = b.mayNeedApproval(plan)
-	)
-	err := b.st.Read(ctx, func(r store.Reader) error {
-		teamSize = r.DepartmentSize(plan.giver.Department)
-		if adminsRead {
-			adms = admins(r)
-		}
-		return nil
-	})
-	if err != nil {
-		return Response{}, err
-	}
 	return b.write(ctx, key, func(tx store.Txn) (Response, error) {
 		if err := checkGiver(plan.giver, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
@@ -70,7 +51,7 @@ func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, 
 			}
 		}
 		r := rules.Request{
-			Kind: plan.kind, Giver: plan.giver, GiverTeamSize: teamSize,
+			Kind: plan.kind, Giver: plan.giver, GiverTeamSize: tx.DepartmentSize(plan.giver.Department),
 			Receivers: plan.receivers, Behavior: plan.behavior, Points: plan.points, At: tx.Now(), Loc: tx.Location(),
 		}
 		dec, err := b.cat.Check(r, tx.Usage())
@@ -78,10 +59,7 @@ func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, 
 			return Response{}, err
 		}
 		if dec.NeedsApproval {
-			if !adminsRead {
-				return Response{}, errors.New("an award needs approval that was not foreseen")
-			}
-			return b.requestApproval(tx, plan, adms)
+			return b.requestApproval(tx, plan, admins(tx))
 		}
 		ids := make([]uint64, 0, len(plan.receivers))
 		for _, m := range plan.receivers {
@@ -97,12 +75,6 @@ func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, 
 		}
 		return b.announce(tx, plan, ids, 0), nil
 	})
-}
-
-// mayNeedApproval reports whether plan could need an admin's approval:
-// only an award above the catalog's threshold may.
-func (b *Bot) mayNeedApproval(plan awardPlan) bool {
-	return plan.kind == jifen.KindAward && b.cat.ApprovalThreshold > 0 && plan.points > b.cat.ApprovalThreshold
 }
 
 // planAward parses and validates everything that does not depend on the

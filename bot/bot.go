@@ -331,7 +331,11 @@ func canSeePrivate(viewer, target jifen.Member) bool {
 
 // admins lists the members who decide approvals: those with the admin
 // role who still work here.
-func admins(r store.Reader) []jifen.Member {
+func admins(r interface {
+	Now() time.Time
+	Location() *time.Location
+	Members() []jifen.Member
+}) []jifen.Member {
 	var out []jifen.Member
 	now, loc := r.Now(), r.Location()
 	for _, m := range r.Members() {

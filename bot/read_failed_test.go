@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"jifen"
+	"jifen/store"
 	"jifen/store/storetest"
 )
 
@@ -15,9 +16,17 @@ import (
 // redemption, no outbox message, no idempotency record.
 func TestFailedReadAnswersInternalErrorAndWritesNothing(t *testing.T) {
 	e := newEnv(t)
-	lost := &storetest.LostReads{Ledger: e.store}
+	// /award and /redeem read in their write: that write's reads fail too.
+	lost := &storetest.LostReads{Ledger: e.store, Writes: true}
 	b := New(Options{Store: lost, Catalog: e.bot.cat, CatalogVersion: 1, Platforms: []string{"slack"}, Logger: slog.New(slog.DiscardHandler)})
 	internal := b.ErrorResponse(storetest.ErrReadLost).Reply
+	// 王芳 has points to redeem with, so /redeem reaches its write.
+	if _, _, err := e.store.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
+		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "hr", Receiver: "wang", Points: 10, Behavior: "good_review", Category: "客户满意度"})
+		return nil, err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	entries := e.store.EntryCount()
 	for _, c := range []struct{ as, text string }{
 		{"wang", "/score"},

@@ -89,19 +89,15 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		}
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_reward", name, names)
 	}
-	// The admins decide an item that needs approval, and hand out one
-	// nobody else hands out. The directory is not on the transaction:
-	// they are read just before it (the checks that matter, balance,
-	// stock and the limit, are made in it).
-	var adms []jifen.Member
-	if item.Approval || item.Fulfiller == "" {
-		if err := b.st.Read(ctx, func(r store.Reader) error { adms = admins(r); return nil }); err != nil {
-			return Response{}, err
-		}
-	}
 	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
 		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
+		}
+		// The admins decide an item that needs approval, and hand out
+		// one nobody else hands out.
+		var adms []jifen.Member
+		if item.Approval || item.Fulfiller == "" {
+			adms = admins(tx)
 		}
 		// An item that needs approval needs an admin other than the
 		// redeemer; without one the points would be held for ever.
@@ -270,15 +266,12 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 	if err != nil {
 		return Response{}, err
 	}
-	// An approved item nobody else hands out goes to the admins, read
-	// just before the transaction (the directory is not on it).
-	var adms []jifen.Member
-	if action == "approve" {
-		if err := b.st.Read(ctx, func(r store.Reader) error { adms = admins(r); return nil }); err != nil {
-			return Response{}, err
-		}
-	}
 	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
+		// An approved item nobody else hands out goes to the admins.
+		var adms []jifen.Member
+		if action == "approve" {
+			adms = admins(tx)
+		}
 		r, ok := tx.Redemption(id)
 		if !ok {
 			return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.redemption_not_found", id)

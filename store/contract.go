@@ -160,6 +160,11 @@ type Txn interface {
 
 	Member(id string) (jifen.Member, bool)
 	PutMember(m jifen.Member) error
+	// Members and DepartmentSize read the directory as committed: what a
+	// write needs of it (the admins who decide, the size of the giver's
+	// team, which sizes their allowance).
+	Members() []jifen.Member
+	DepartmentSize(dept string) int
 
 	// Entries and the figures limits are checked against.
 	Append(e *jifen.Entry) (uint64, error)

@@ -31,6 +31,13 @@ type Tx struct {
 	lastAtRead bool
 }
 
+// Members is the directory as committed (Store.Members).
+func (tx *Tx) Members() []jifen.Member { return tx.s.Members() }
+
+// DepartmentSize counts a department's members today, as committed
+// (Store.DepartmentSize).
+func (tx *Tx) DepartmentSize(dept string) int { return tx.s.DepartmentSize(dept) }
+
 // Now is the time of the batch (UTC).
 func (tx *Tx) Now() time.Time { return tx.now }
 

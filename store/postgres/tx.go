@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"jifen"
 )
 
 // Tx is a write transaction handed to a WriteFunc. It runs at READ
@@ -36,6 +37,26 @@ type Tx struct {
 	refunding uint64
 	// queued is set when the transaction queues an outgoing message.
 	queued bool
+}
+
+// reader reads through the transaction; a failed read fails the write.
+func (tx *Tx) reader() *reader { return &reader{s: tx.s, ctx: tx.ctx, q: tx.tx} }
+
+// Members is the directory, as the transaction sees it.
+func (tx *Tx) Members() []jifen.Member {
+	r := tx.reader()
+	out := r.Members()
+	tx.note(r.err)
+	return out
+}
+
+// DepartmentSize counts a department's members today, as the transaction
+// sees them.
+func (tx *Tx) DepartmentSize(dept string) int {
+	r := tx.reader()
+	n := r.DepartmentSize(dept)
+	tx.note(r.err)
+	return n
 }
 
 // Now is the time of the transaction (UTC).
