@@ -85,6 +85,11 @@ type Options struct {
 	// abort (serialization failures, deadlocks, lost connections); default
 	// 100. The write's context bounds it too.
 	MaxAttempts int
+	// AnswerKey is the secret the anonymous answers of an open survey
+	// round are filed under (store.answer_key): at least 32 bytes, the
+	// same on every replica sharing the database, and never stored in it,
+	// so that the database alone cannot tell who answered what.
+	AnswerKey []byte
 }
 
 // Store is an open ledger on PostgreSQL. It is safe for concurrent use,
