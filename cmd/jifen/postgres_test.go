@@ -90,6 +90,18 @@ func TestPostgresCommands(t *testing.T) {
 		t.Fatalf("after forgetting:\n%s", out)
 	}
 
+	pts := filepath.Join(dir, "points.csv")
+	if err := os.WriteFile(pts, []byte("时间,获得人,积分,行为\n2026-10-08,王芳,10,客户好评\n2026-10-20,刘洋,30,签单\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "import", "points", "--config", cfg, pts); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code = run(t, "", "schedule", "run", "monthly_leaderboard", "--dry-run", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "2026-10") || !strings.Contains(out, "🥇    刘洋") || !strings.Contains(out, "王芳") {
+		t.Fatalf("schedule dry run: %d %s %s", code, out, errOut)
+	}
+
 	out, errOut, code = run(t, "", "verify", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "verify: ok") {
 		t.Fatalf("verify: %d %s %s", code, out, errOut)
