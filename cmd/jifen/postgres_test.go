@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +16,8 @@ const testAnswerKey = "test-answer-key-0f-the-cmd-tests-0123456789abcdef"
 
 // postgresExample writes the example config switched to PostgreSQL, as its
 // store block says to (path removed, the three lines uncommented, the
-// backup schedule off), with store.url from DATABASE_URL set to url.
-func postgresExample(t *testing.T, url string) string {
+// backup schedule off), with store.url from DATABASE_URL set to dbURL.
+func postgresExample(t *testing.T, dbURL string) string {
 	t.Helper()
 	path := exampleConfig(t, t.TempDir(),
 		"  path: ${JIFEN_STORE:-jifen.db}\n", "",
@@ -24,7 +25,7 @@ func postgresExample(t *testing.T, url string) string {
 		"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
 		"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n",
 		"    job: backup ", "    enabled: false\n    job: backup ")
-	t.Setenv("DATABASE_URL", url)
+	t.Setenv("DATABASE_URL", dbURL)
 	t.Setenv("JIFEN_ANSWER_KEY", testAnswerKey)
 	return path
 }
@@ -113,12 +114,25 @@ func TestPostgresCommands(t *testing.T) {
 
 // jifen serve on PostgreSQL is ready, its store check included.
 func TestPostgresServeReady(t *testing.T) {
-	cfg := postgresExample(t, pgtest.DB(t))
-	base, stop := startServe(t, cfg, nil)
-	defer stop()
+	db := pgtest.DB(t)
+	cfg := postgresExample(t, db)
+	base, log, stop := startServeLog(t, cfg, nil)
 	code, a := getReady(t, nil, base)
+	stop()
 	if c, ok := a.Checks["store"]; code != 200 || !ok || !c.OK {
 		t.Fatalf("readyz %d: %+v", code, a)
+	}
+	// Neither the database's password nor the answer key is logged.
+	secrets := []string{testAnswerKey}
+	if u, err := url.Parse(db); err == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			secrets = append(secrets, pw)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(log.String(), s) {
+			t.Errorf("serve logs a secret:\n%s", log)
+		}
 	}
 }
 
