@@ -29,8 +29,8 @@
 // report or a leaderboard sees one snapshot while other replicas write;
 // its Reader keeps the first failed query and Read returns it. The
 // Store's own read methods (each query its own snapshot) log a failure
-// instead. Surveys are not kept here yet: their writes return
-// ErrSurveysUnsupported and their reads find nothing.
+// instead. Survey answers are kept so that the database alone does not
+// tell whose an anonymous answer is (survey.go, docs/survey-anonymity.md).
 //
 // The schema is embedded (migrations/NNNN_name.sql) and applied at Open
 // under an advisory lock, so replicas starting together apply it once.
@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,16 @@ type Options struct {
 	// abort (serialization failures, deadlocks, lost connections); default
 	// 100. The write's context bounds it too.
 	MaxAttempts int
+	// AnswerKey is the secret the answers of an open anonymous survey
+	// round are filed under (HMAC-SHA256 of the round and the member):
+	// at least 32 random bytes, the same on every replica, kept outside
+	// the database and out of its backups (config store.answer_key). With
+	// it and the database, an open round's answers can be linked to their
+	// members; closing the round files them under random keys. Without it
+	// anonymous rounds can be neither started nor answered
+	// (ErrNoAnswerKey). It must not change while a round is open: the
+	// answers filed under the old key would no longer be found.
+	AnswerKey []byte
 }
 
 // Store is an open ledger on PostgreSQL. It is safe for concurrent use,
@@ -96,6 +107,7 @@ type Store struct {
 	log         *slog.Logger
 	ttl         time.Duration
 	maxAttempts int
+	answerKey   []byte
 	closed      atomic.Bool
 
 	// retries counts the attempts of writes that were tried again.
@@ -141,6 +153,9 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 100
 	}
+	if n := len(opt.AnswerKey); n > 0 && n < 32 {
+		return nil, fmt.Errorf("store.answer_key is %d bytes: it must be at least 32 random bytes", n)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The URL may hold a password: say what is wrong, not what it is.
@@ -152,8 +167,8 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "jifen"
 	s := &Store{
 		loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
-		maxAttempts: opt.MaxAttempts,
-		commit:      func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
+		maxAttempts: opt.MaxAttempts, answerKey: slices.Clone(opt.AnswerKey),
+		commit: func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 	}
 	if err := s.migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
@@ -165,6 +180,11 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err := s.checkZone(ctx); err != nil {
 		s.pool.Close()
 		return nil, err
+	}
+	// Tables a stopped replica left to rewrite (vacuum.go): a brief try;
+	// writes try again later.
+	if err := s.vacuumMarked(ctx, time.Second); err != nil && !errors.Is(err, errVacuumWaits) {
+		s.log.Error("store: rewriting the tables marked for it", "err", err)
 	}
 	return s, nil
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"jifen"
+	"jifen/survey"
 )
 
 // Tx is a write transaction handed to a WriteFunc. It runs at READ
@@ -37,6 +39,16 @@ type Tx struct {
 	refunding uint64
 	// queued is set when the transaction queues an outgoing message.
 	queued bool
+	// anonymous holds the rounds the transaction answered anonymously:
+	// it may write nothing else (anonymousOnly).
+	anonymous []survey.Round
+	// writes names the statements of the transaction that write or lock
+	// rows (each marks them with the transaction's id), but for the
+	// answers of PutAnswer.
+	writes []string
+	// vacuum is set when the transaction marked tables to be rewritten
+	// after its commit (vacuumAfter).
+	vacuum bool
 }
 
 // reader reads through the transaction; a failed read fails the write.
@@ -66,6 +78,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (tx *Tx) Location() *time.Location { return tx.s.loc }
 
 func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	tx.track(sql)
 	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
 	tx.note(err)
 	return tag, err
@@ -74,12 +87,32 @@ func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 // row runs a query expected to return at most one row and scans it;
 // found is false when there is none.
 func (tx *Tx) row(sql string, args []any, dest ...any) (found bool, err error) {
+	tx.track(sql)
 	err = tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	tx.note(err)
 	return err == nil, err
+}
+
+// track notes a statement that writes or locks rows (see Tx.writes).
+func (tx *Tx) track(sql string) {
+	words := strings.Fields(sql)
+	if len(words) == 0 {
+		return
+	}
+	switch verb := strings.ToUpper(words[0]); {
+	case verb == "INSERT" || verb == "UPDATE" || verb == "DELETE" || verb == "WITH" || verb == "MERGE":
+		what := verb
+		if len(words) > 2 {
+			what = strings.Join(words[:3], " ")
+		}
+		tx.writes = append(tx.writes, what)
+	case strings.Contains(strings.ToUpper(sql), " FOR UPDATE") || strings.Contains(strings.ToUpper(sql), " FOR SHARE") ||
+		strings.Contains(strings.ToUpper(sql), " FOR NO KEY UPDATE") || strings.Contains(strings.ToUpper(sql), " FOR KEY SHARE"):
+		tx.writes = append(tx.writes, "a row lock")
+	}
 }
 
 // note keeps the first database error (see Tx.err).
