@@ -110,6 +110,10 @@ type Store struct {
 	answerKey   []byte
 	closed      atomic.Bool
 
+	// connCfg connects the rewrites of tables (vacuum.go), each on a
+	// connection of its own.
+	connCfg *pgx.ConnConfig
+
 	// retries counts the attempts of writes that were tried again.
 	retries atomic.Int64
 
@@ -170,6 +174,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		maxAttempts: opt.MaxAttempts, answerKey: slices.Clone(opt.AnswerKey),
 		commit: func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 	}
+	s.connCfg = cfg.ConnConfig.Copy()
 	if err := s.migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
 	}

@@ -40,8 +40,11 @@ import (
 //
 // Closing an anonymous round deletes its answers and inserts them again,
 // in random order, under fresh random respondents, in the closing
-// transaction; after the commit VACUUM FULL rewrites the answers table, so
+// transaction; after the commit VACUUM FULL rewrites the answers table
+// (and the outbox, whose sent cards showed members their answers), so
 // that no dead row keeps the old keys or the order the answers came in.
+// The planner keeps no statistics of the respondents (a histogram of
+// them would list who answered).
 // From then on even the key links no answer to anyone.
 
 // ErrNoAnswerKey is returned when an anonymous round is started or
@@ -183,7 +186,9 @@ func (tx *Tx) CloseRound(r *survey.Round) error {
 		SELECT $1, $2, k, a::json FROM unnest($3::text[], $4::text[]) AS u(k, a)`, r.Survey, r.N, keys, answers); err != nil {
 		return err
 	}
-	return tx.vacuumAfter("survey_answers")
+	// The outbox too: a card sent to a member, marked with their answer,
+	// is a dead row once sent.
+	return tx.vacuumAfter("survey_answers", "outbox")
 }
 
 // shuffle puts xs in a random order drawn from crypto/rand (Fisher-Yates).

@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Rewriting tables: PostgreSQL keeps a row that a transaction deleted or
@@ -17,16 +19,20 @@ import (
 // anonymous survey round: the answers under their members' keys, in the
 // order they came; the forgetting of a member) marks the tables it
 // touched, in meta ("vacuum:TABLE" = its transaction id), in its own
-// transaction. After its commit, once no transaction that began before it
-// is still running (such a transaction could still see the removed rows,
-// and VACUUM FULL would copy them), the table is rewritten by VACUUM FULL
-// and the mark removed. A mark left by a replica that stopped in between,
-// or that waited in vain, is taken up at the next Open, and by every
-// replica's writes once a minute (maybePurge).
+// transaction. After its commit the table is rewritten by VACUUM FULL,
+// and the mark removed once a rewrite kept no dead row. A snapshot older
+// than the commit, in any database of the server, could still see the
+// removed rows, and VACUUM FULL then copies them: so the rewrite waits for
+// the older sessions it can see to end, and reads from VACUUM VERBOSE's
+// report whether it had to keep dead rows all the same (sessions of
+// other roles are hidden from it). A mark left by a replica that stopped
+// in between, or that waited in vain, is taken up at the next Open, and
+// by every replica's writes once a minute (maybePurge).
 
 // vacuumable lists the tables a mark may name.
 var vacuumable = map[string]bool{
 	"survey_answers": true, "members": true, "entries": true, "feedback": true, "ratings": true, "idempotency": true,
+	"outbox": true,
 }
 
 // vacuumWait bounds how long a write waits, after its commit, for the
@@ -52,9 +58,10 @@ func (tx *Tx) vacuumAfter(tables ...string) error {
 	return nil
 }
 
-// vacuumMarked rewrites every marked table, waiting up to wait for the
-// transactions older than its mark to end; a table still waiting keeps
-// its mark and errVacuumWaits is returned.
+// vacuumMarked rewrites every marked table, once no transaction older
+// than its mark is seen (waiting up to wait), and removes the mark once
+// the rewrite kept no dead row; a table that is not rewritten clean keeps
+// its mark, and errVacuumWaits is returned.
 func (s *Store) vacuumMarked(ctx context.Context, wait time.Duration) error {
 	rows, err := s.pool.Query(ctx, "SELECT key, value FROM meta WHERE starts_with(key, 'vacuum:') ORDER BY key")
 	if err != nil {
@@ -80,8 +87,15 @@ func (s *Store) vacuumMarked(ctx context.Context, wait time.Duration) error {
 			waits = errVacuumWaits
 			continue
 		}
-		if err := s.vacuumFull(ctx, table); err != nil {
+		kept, err := s.vacuumFull(ctx, table)
+		if err != nil {
 			return err
+		}
+		if kept > 0 {
+			// A transaction this role cannot see (another role's, in
+			// any database of the server) still holds them.
+			waits = errVacuumWaits
+			continue
 		}
 		// A later mark (another close meanwhile) stays for its own turn.
 		if _, err := s.pool.Exec(ctx, "DELETE FROM meta WHERE key = $1 AND value = $2", m.Key, m.Value); err != nil {
@@ -91,10 +105,12 @@ func (s *Store) vacuumMarked(ctx context.Context, wait time.Duration) error {
 	return waits
 }
 
-// olderEnded waits, up to wait, until no session of the database but
-// this one holds a snapshot or a transaction id from before transaction
-// xid (a full transaction id) ended: every later snapshot sees what xid
-// removed as removed.
+// olderEnded waits, up to wait, until no session of the server that this
+// role can see, but this one, holds a snapshot or a transaction id from
+// before transaction xid (a full transaction id) ended: every later
+// snapshot sees what xid removed as removed. Sessions of every database
+// count: VACUUM FULL keeps a row that a snapshot in any of them might
+// still see.
 func (s *Store) olderEnded(ctx context.Context, xid uint64, wait time.Duration) (bool, error) {
 	xid32 := strconv.FormatUint(xid%(1<<32), 10)
 	deadline := time.Now().Add(wait)
@@ -102,7 +118,7 @@ func (s *Store) olderEnded(ctx context.Context, xid uint64, wait time.Duration) 
 	for {
 		var clear bool
 		err := s.pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid() AND (
+			WHERE pid <> pg_backend_pid() AND (
 				(backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid)) OR
 				(backend_xid IS NOT NULL AND age(backend_xid) >= age($1::text::xid))))`, xid32).Scan(&clear)
 		if err != nil || clear || !time.Now().Before(deadline) {
@@ -119,30 +135,71 @@ func (s *Store) olderEnded(ctx context.Context, xid uint64, wait time.Duration) 
 	}
 }
 
+// deadKept finds, in the detail of VACUUM VERBOSE's report, how many dead
+// rows it could not remove: "N dead row versions cannot be removed yet"
+// (in a server speaking another language, the first number of the
+// detail).
+var deadKept = regexp.MustCompile(`(\d+) dead row versions cannot be removed yet`)
+var firstNumber = regexp.MustCompile(`\d+`)
+
 // vacuumFull rewrites table on a connection of its own, giving up if
-// another session holds it for more than a few seconds (the mark stays).
-func (s *Store) vacuumFull(ctx context.Context, table string) error {
-	conn, err := s.pool.Acquire(ctx)
+// another session holds it for more than a few seconds, and returns how
+// many dead rows the rewrite had to keep (a snapshot somewhere may still
+// see them).
+func (s *Store) vacuumFull(ctx context.Context, table string) (kept int, err error) {
+	cfg := s.connCfg.Copy()
+	var details []string
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		if n.Detail != "" {
+			details = append(details, n.Detail)
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer conn.Release()
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "SET lock_timeout = '5s'"); err != nil {
-		return err
+		return 0, err
 	}
-	_, err = conn.Exec(ctx, "VACUUM (FULL) "+pgx.Identifier{table}.Sanitize())
-	if _, rerr := conn.Exec(ctx, "RESET lock_timeout"); rerr != nil && err == nil {
-		err = rerr
+	if _, err := conn.Exec(ctx, "VACUUM (FULL, VERBOSE) "+pgx.Identifier{table}.Sanitize()); err != nil {
+		return 0, err
 	}
-	return err
+	for _, d := range details {
+		m := deadKept.FindStringSubmatch(d)
+		if m == nil {
+			m = []string{"", firstNumber.FindString(d)}
+		}
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			kept += n
+		}
+	}
+	return kept, nil
 }
 
-// afterCommit rewrites the tables the write marked (see vacuumMarked): a
-// failure or a long wait is logged, and the mark stays for a later try.
+// afterCommit rewrites the tables the write marked (see vacuumMarked),
+// trying a few times over a few seconds while an older transaction is in
+// the way; then the mark stays for the writes' tries once a minute
+// (maybePurge) and the next Open. A failure is logged.
 func (s *Store) afterCommit(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), vacuumWait+time.Minute)
 	defer cancel()
-	if err := s.vacuumMarked(ctx, vacuumWait); err != nil {
+	var err error
+	for _, pause := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, time.Second, 3 * time.Second, 0} {
+		if err = s.vacuumMarked(ctx, vacuumWait); !errors.Is(err, errVacuumWaits) || pause == 0 {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	switch {
+	case errors.Is(err, errVacuumWaits):
+		s.log.Warn("store: a table with removed rows waits for older transactions to end before it is rewritten; it will be tried again")
+	case err != nil:
 		s.log.Error("store: rewriting the tables a write removed rows from; it will be tried again", "err", err)
 	}
 }

@@ -281,3 +281,6 @@ CREATE INDEX audit_actor ON audit (actor, id);
 -- the round files the answers again under random keys and rewrites the
 -- table (store/postgres/survey.go, docs/survey-anonymity.md).
 DROP TABLE survey_answered;
+-- No planner statistics of the respondents: a histogram of them, kept
+-- after the close, would list (with the key) who answered.
+ALTER TABLE survey_answers ALTER COLUMN respondent SET STATISTICS 0;
