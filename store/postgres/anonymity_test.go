@@ -463,6 +463,44 @@ func TestAnonymousRoundNeedsTheAnswerKey(t *testing.T) {
 	if _, err := Open(context.Background(), url, Options{Location: shanghai, AnswerKey: []byte("short")}); err == nil || !strings.Contains(err.Error(), "answer_key") {
 		t.Fatalf("a 5-byte key: %v", err)
 	}
+	// Another key is refused while an anonymous round is open, and taken
+	// once none is.
+	other := []byte(strings.Repeat("another-key-", 3))
+	if _, err := Open(context.Background(), url, Options{Location: shanghai, AnswerKey: other}); err == nil || !strings.Contains(err.Error(), "answer_key") {
+		t.Fatalf("another key while a round is open: %v", err)
+	}
+	closeAnon(t, keyed)
+	s, err := Open(context.Background(), url, Options{Location: shanghai, AnswerKey: other})
+	if err != nil {
+		t.Fatalf("another key once no round is open: %v", err)
+	}
+	s.Close()
+}
+
+// Verify finds an anonymous answer that names its member or time, and a
+// named answer filed under another member.
+func TestVerifyChecksSurveyAnswers(t *testing.T) {
+	url := pgtest.DB(t)
+	clock := &testClockPG{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openKeyed(t, url, clock)
+	ms := anonMembers(3)
+	if err := s.PutMembers(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+	startAnon(t, s, ms)
+	if err := answerAnon(context.Background(), s, ms[0], "fair", "3"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := s.Verify(); err != nil || !rep.OK() || rep.Answers != 1 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	c := sqlConn(t, url)
+	if _, err := c.Exec(context.Background(), `UPDATE survey_answers SET answer = '{"member":"m00","values":{"fair":["3"]}}'`); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := s.Verify(); err != nil || rep.OK() || !strings.Contains(rep.Problems[0], "anonymous but an answer names its member") {
+		t.Fatalf("verify of a named anonymous answer: %+v %v", rep.Problems, err)
+	}
 }
 
 // An anonymous answer is written in a transaction of its own: with a

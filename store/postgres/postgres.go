@@ -93,8 +93,9 @@ type Options struct {
 	// it and the database, an open round's answers can be linked to their
 	// members; closing the round files them under random keys. Without it
 	// anonymous rounds can be neither started nor answered
-	// (ErrNoAnswerKey). It must not change while a round is open: the
-	// answers filed under the old key would no longer be found.
+	// (ErrNoAnswerKey). It may change only while no anonymous round is
+	// open: Open refuses another key than the open rounds' answers are
+	// filed under.
 	AnswerKey []byte
 }
 
@@ -183,6 +184,10 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to the store: %w", err)
 	}
 	if err := s.checkZone(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	if err := s.checkAnswerKey(ctx); err != nil {
 		s.pool.Close()
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"crypto/hmac"
 	crand "crypto/rand"
 	"crypto/sha256"
@@ -85,6 +86,43 @@ func (s *Store) respondent(r *survey.Round, member string) (string, error) {
 	mac.Write(binary.BigEndian.AppendUint32(nil, uint32(r.N)))
 	mac.Write([]byte(member))
 	return hex.EncodeToString(mac.Sum(nil)), nil
+}
+
+// answerKeyCheck is what meta keeps of the answer key: an HMAC of a
+// constant under it, which tells whether two keys are the same and
+// nothing of either.
+func answerKeyCheck(key []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("jifen answer key check"))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// checkAnswerKey records which answer key the open anonymous rounds'
+// answers are filed under, and refuses another one while such a round is
+// open: the answers filed under the first could no longer be found, and
+// their members could answer again. With no round open the key may
+// change.
+func (s *Store) checkAnswerKey(ctx context.Context) error {
+	if len(s.answerKey) == 0 {
+		return nil
+	}
+	check := answerKeyCheck(s.answerKey)
+	var stored string
+	var open bool
+	err := s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO meta (key, value) VALUES ('answer_key', $1)
+		ON CONFLICT (key) DO NOTHING RETURNING value)
+		SELECT coalesce((SELECT value FROM ins), (SELECT value FROM meta WHERE key = 'answer_key')),
+			EXISTS (SELECT 1 FROM survey_rounds WHERE anonymous AND closed IS NULL)`, check).Scan(&stored, &open)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read the store's answer key check: %w", err)
+	case stored == check:
+		return nil
+	case open:
+		return errors.New("store.answer_key is not the key the open anonymous survey rounds' answers are filed under: give every replica the same key, and change it only while no anonymous round is open")
+	}
+	_, err = s.pool.Exec(ctx, "UPDATE meta SET value = $1 WHERE key = 'answer_key'", check)
+	return err
 }
 
 // randomRespondent is a key that leads to no one: 32 random bytes, in
@@ -233,7 +271,8 @@ func (tx *Tx) AnswerOf(r *survey.Round, member string) survey.Answer {
 	}
 	key, err := tx.s.respondent(r, member)
 	if err != nil {
-		return survey.Answer{} // PutAnswer says why
+		tx.note(err)
+		return survey.Answer{}
 	}
 	if tx.advisory(lockAnswer, roundLockKey(r.Survey, r.N)+"\x1f"+key, false) != nil {
 		return survey.Answer{}
@@ -401,6 +440,7 @@ func (r *reader) Answered(rd *survey.Round, member string) bool {
 	}
 	key, err := r.s.respondent(rd, member)
 	if err != nil {
+		r.fail("who answered", err)
 		return false
 	}
 	var ok bool
@@ -424,6 +464,7 @@ func (r *reader) AnswerOf(rd *survey.Round, member string) survey.Answer {
 	}
 	key, err := r.s.respondent(rd, member)
 	if err != nil {
+		r.fail("a survey answer", err)
 		return survey.Answer{}
 	}
 	return r.answer(rd, key)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -96,22 +97,23 @@ func (tx *Tx) row(sql string, args []any, dest ...any) (found bool, err error) {
 	return err == nil, err
 }
 
-// track notes a statement that writes or locks rows (see Tx.writes).
+// track notes a statement that writes or locks rows (see Tx.writes). The
+// package writes its SQL keywords in capitals.
 func (tx *Tx) track(sql string) {
-	words := strings.Fields(sql)
-	if len(words) == 0 {
-		return
+	sql = strings.TrimSpace(sql)
+	verb, rest := sql, ""
+	if i := strings.IndexFunc(sql, unicode.IsSpace); i > 0 {
+		verb, rest = sql[:i], sql[i:]
 	}
-	switch verb := strings.ToUpper(words[0]); {
-	case verb == "INSERT" || verb == "UPDATE" || verb == "DELETE" || verb == "WITH" || verb == "MERGE":
-		what := verb
-		if len(words) > 2 {
-			what = strings.Join(words[:3], " ")
+	switch verb {
+	case "INSERT", "UPDATE", "DELETE", "WITH", "MERGE":
+		head := strings.Fields(sql)
+		tx.writes = append(tx.writes, strings.Join(head[:min(3, len(head))], " "))
+	case "SELECT":
+		if strings.Contains(rest, "FOR UPDATE") || strings.Contains(rest, "FOR SHARE") ||
+			strings.Contains(rest, "FOR NO KEY UPDATE") || strings.Contains(rest, "FOR KEY SHARE") {
+			tx.writes = append(tx.writes, "a row lock")
 		}
-		tx.writes = append(tx.writes, what)
-	case strings.Contains(strings.ToUpper(sql), " FOR UPDATE") || strings.Contains(strings.ToUpper(sql), " FOR SHARE") ||
-		strings.Contains(strings.ToUpper(sql), " FOR NO KEY UPDATE") || strings.Contains(strings.ToUpper(sql), " FOR KEY SHARE"):
-		tx.writes = append(tx.writes, "a row lock")
 	}
 }
 
