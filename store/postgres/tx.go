@@ -63,6 +63,15 @@ func (tx *Tx) Members() []jifen.Member {
 	return out
 }
 
+// MembersByName finds members by name (case folded, whole), as the
+// transaction sees them.
+func (tx *Tx) MembersByName(name string) []jifen.Member {
+	r := tx.reader()
+	out := r.MembersByName(name)
+	tx.note(r.err)
+	return out
+}
+
 // DepartmentSize counts a department's members today, as the transaction
 // sees them.
 func (tx *Tx) DepartmentSize(dept string) int {
