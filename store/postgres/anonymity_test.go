@@ -384,6 +384,70 @@ func TestClosedAnonymousRoundLinksToNoOneEvenWithTheKey(t *testing.T) {
 	}
 }
 
+// A snapshot older than the close would keep the old rows through the
+// rewrite: the close leaves its mark then, the answers are still right,
+// and once that snapshot has ended, the next Open or a later write
+// rewrites the table and removes the mark.
+func TestRewriteWaitsForOlderSnapshots(t *testing.T) {
+	url := pgtest.DB(t)
+	clock := &testClockPG{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openKeyed(t, url, clock)
+	s.vacuumWait = 50 * time.Millisecond
+	ctx := context.Background()
+	ms := anonMembers(6)
+	if err := s.PutMembers(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	startAnon(t, s, ms)
+	for _, m := range ms {
+		if err := answerAnon(ctx, s, m, "fair", "4"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var oldKeys []string
+	for _, a := range tableRows(dumpDB(t, url), "survey_answers") {
+		oldKeys = append(oldKeys, a.str("respondent"))
+	}
+	// Another session holds a snapshot taken before the close.
+	c := sqlConn(t, url)
+	old, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := old.QueryRow(ctx, "SELECT count(*) FROM survey_answers").Scan(&n); err != nil || n != 6 {
+		t.Fatalf("the old snapshot reads %d answers: %v", n, err)
+	}
+	closeAnon(t, s)
+	if marks := sqlValue[int64](t, url, "SELECT count(*) FROM meta WHERE starts_with(key, 'vacuum:')"); marks == 0 {
+		t.Fatal("the close removed its mark while an older snapshot could still see the old rows")
+	}
+	if got := linkedBy(testAnswerKey, tableRows(dumpDB(t, url), "survey_answers"), ms); len(got) != 0 || n != 6 {
+		t.Fatalf("after the close: linked %v", got)
+	}
+	if err := old.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// The next Open tries briefly; the writes go on trying (as a write
+	// that marks tables does, here at once rather than in a minute).
+	next := openKeyed(t, url, clock)
+	next.afterCommit(ctx)
+	if marks := sqlValue[int64](t, url, "SELECT count(*) FROM meta WHERE starts_with(key, 'vacuum:')"); marks != 0 {
+		t.Errorf("%d marks left after the next Open", marks)
+	}
+	if file := relationFile(t, url, "survey_answers"); file != nil {
+		for _, k := range oldKeys {
+			if strings.Contains(string(file), k) {
+				t.Error("the answers table's file keeps a key of the open round")
+			}
+		}
+	}
+}
+
 // relationFile reads the file of table on disk, when the server's data
 // directory is one the test can find and read (a cluster .ci/run or
 // /tmp/startpg.sh started on this machine); else nil.

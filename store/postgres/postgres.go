@@ -114,6 +114,13 @@ type Store struct {
 	// connCfg connects the rewrites of tables (vacuum.go), each on a
 	// connection of its own.
 	connCfg *pgx.ConnConfig
+	// vacuuming is set while a rewrite runs in the background
+	// (retryVacuum); stop ends it and background counts it, for Close.
+	vacuuming  atomic.Bool
+	vacuumWait time.Duration
+	stop       context.Context
+	stopNow    context.CancelFunc
+	background sync.WaitGroup
 
 	// retries counts the attempts of writes that were tried again.
 	retries atomic.Int64
@@ -176,6 +183,8 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		commit: func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 	}
 	s.connCfg = cfg.ConnConfig.Copy()
+	s.stop, s.stopNow = context.WithCancel(context.Background())
+	s.vacuumWait = vacuumWait
 	if err := s.migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
 	}
@@ -204,6 +213,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.stopNow()
+	s.background.Wait()
 	s.pool.Close()
 	return nil
 }

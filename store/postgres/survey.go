@@ -274,7 +274,10 @@ func (tx *Tx) AnswerOf(r *survey.Round, member string) survey.Answer {
 		tx.note(err)
 		return survey.Answer{}
 	}
-	if tx.advisory(lockAnswer, roundLockKey(r.Survey, r.N)+"\x1f"+key, false) != nil {
+	// The locks PutAnswer takes, in the same order: the round's, shared,
+	// then the answer's.
+	if tx.advisory(lockRound, roundLockKey(r.Survey, r.N), true) != nil ||
+		tx.advisory(lockAnswer, roundLockKey(r.Survey, r.N)+"\x1f"+key, false) != nil {
 		return survey.Answer{}
 	}
 	rd := tx.reader()

@@ -36,7 +36,8 @@ var vacuumable = map[string]bool{
 }
 
 // vacuumWait bounds how long a write waits, after its commit, for the
-// transactions older than it to end before it rewrites a table.
+// transactions older than it to end before it rewrites a table (tests
+// shorten it: Store.vacuumWait).
 const vacuumWait = 30 * time.Second
 
 // errVacuumWaits says a marked table could not be rewritten yet: an older
@@ -178,15 +179,16 @@ func (s *Store) vacuumFull(ctx context.Context, table string) (kept int, err err
 }
 
 // afterCommit rewrites the tables the write marked (see vacuumMarked),
-// trying a few times over a few seconds while an older transaction is in
-// the way; then the mark stays for the writes' tries once a minute
+// trying again for up to vacuumWait while an older transaction is in the
+// way; then the mark stays for the writes' tries once a minute
 // (maybePurge) and the next Open. A failure is logged.
 func (s *Store) afterCommit(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), vacuumWait+time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.vacuumWait+time.Minute)
 	defer cancel()
+	deadline := time.Now().Add(s.vacuumWait)
 	var err error
-	for _, pause := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond, time.Second, 3 * time.Second, 0} {
-		if err = s.vacuumMarked(ctx, vacuumWait); !errors.Is(err, errVacuumWaits) || pause == 0 {
+	for pause := 50 * time.Millisecond; ; pause = min(4*pause, 3*time.Second) {
+		if err = s.vacuumMarked(ctx, max(0, time.Until(deadline))); !errors.Is(err, errVacuumWaits) || time.Until(deadline) < pause {
 			break
 		}
 		t := time.NewTimer(pause)
@@ -196,10 +198,32 @@ func (s *Store) afterCommit(ctx context.Context) {
 			t.Stop()
 		}
 	}
+	s.logVacuum(err)
+}
+
+func (s *Store) logVacuum(err error) {
 	switch {
+	case err == nil || s.closed.Load():
 	case errors.Is(err, errVacuumWaits):
 		s.log.Warn("store: a table with removed rows waits for older transactions to end before it is rewritten; it will be tried again")
-	case err != nil:
+	default:
 		s.log.Error("store: rewriting the tables a write removed rows from; it will be tried again", "err", err)
 	}
+}
+
+// retryVacuum takes up, in the background, the tables still marked to be
+// rewritten, if nothing older is in the way: a write that called it does
+// not wait for a rewrite. One runs at a time; Close waits for it.
+func (s *Store) retryVacuum() {
+	if !s.vacuuming.CompareAndSwap(false, true) {
+		return
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		defer s.vacuuming.Store(false)
+		ctx, cancel := context.WithTimeout(s.stop, vacuumWait+time.Minute)
+		defer cancel()
+		s.logVacuum(s.vacuumMarked(ctx, 0))
+	}()
 }

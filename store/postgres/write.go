@@ -339,8 +339,6 @@ func (s *Store) maybePurge() {
 	if err != nil && !s.closed.Load() {
 		s.log.Error("purge idempotency keys", "err", err)
 	}
-	// Tables left to rewrite (vacuum.go), if nothing older is in the way.
-	if err := s.vacuumMarked(ctx, 0); err != nil && !errors.Is(err, errVacuumWaits) && !s.closed.Load() {
-		s.log.Error("store: rewriting the tables marked for it", "err", err)
-	}
+	// Tables left to rewrite (vacuum.go).
+	s.retryVacuum()
 }
