@@ -250,47 +250,43 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request, v *Viewer
 		return
 	}
 	key := t.key()
-	// Already applied (a double click, the page sent again): say so
-	// rather than check the file against what it wrote. The file is
-	// checked in a read before the write, as `jifen import` checks it.
-	var (
-		res    []byte
-		done   bool
-		plan   *importPlan
-		status int
-	)
-	if err := s.st.Read(r.Context(), func(rd store.Reader) error {
-		if res, done = rd.Seen(key); !done {
-			plan, status = s.checkImport(rd, t.Kind, t.Name, data, &view)
-		}
-		return nil
-	}); err != nil {
-		s.log.Error("console import: the store could not be read", "kind", t.Kind, "err", err)
-		s.content(w, http.StatusInternalServerError, v, title, s.t("admin.imports.failed"), "imports", s.importView(t.Kind))
-		return
-	}
-	if done {
-		s.importDone(w, v, t, res, true, view)
-		return
-	}
 	view.Name = t.Name
-	if plan == nil {
+	// The file is checked again in the write that imports it, against
+	// the store as that write sees it. Already applied (a double click,
+	// the page sent again), the write is a replay, which says so rather
+	// than check the file against what it wrote.
+	var (
+		checked importView
+		status  int
+	)
+	res, replayed, err := s.writeImport(r.Context(), key, func(tx store.Txn) (*importPlan, error) {
+		checked = view // each attempt of the write starts afresh
+		plan, st := s.checkImport(tx, t.Kind, t.Name, data, &checked)
+		if plan == nil {
+			status = st
+			return nil, errImportChanged
+		}
+		object := fmt.Sprintf("%s, %d rows, sha256 %s", t.Name, plan.Len(), t.Hash[:12])
+		return plan, tx.Audit(store.AuditRecord{Actor: v.Member.ID, Action: "import." + t.Kind, Object: object, Via: v.Platform})
+	})
+	switch {
+	case errors.Is(err, errImportChanged):
 		if status == http.StatusBadRequest {
 			status = http.StatusConflict
 		}
-		s.content(w, status, v, title, s.t("admin.imports.changed", t.Name), "imports", view)
+		s.content(w, status, v, title, s.t("admin.imports.changed", t.Name), "imports", checked)
 		return
-	}
-	object := fmt.Sprintf("%s, %d rows, sha256 %s", t.Name, plan.Len(), t.Hash[:12])
-	ctx := s.auditContext(r.Context(), v, "import."+t.Kind, object)
-	res, replayed, err := s.writeImport(ctx, key, plan)
-	if err != nil {
+	case err != nil:
 		s.log.Error("console import failed", "kind", t.Kind, "err", err)
-		s.content(w, http.StatusInternalServerError, v, title, s.t("admin.imports.failed"), "imports", view)
+		s.content(w, http.StatusInternalServerError, v, title, s.t("admin.imports.failed"), "imports", s.importView(t.Kind))
 		return
 	}
 	s.importDone(w, v, t, res, replayed, view)
 }
+
+// errImportChanged refuses an import whose file no longer checks against
+// the store.
+var errImportChanged = errors.New("the file no longer imports as previewed")
 
 // importDone says what the import wrote, or that it was already written.
 func (s *Server) importDone(w http.ResponseWriter, v *Viewer, t importTicket, res []byte, replayed bool, view importView) {
@@ -380,10 +376,18 @@ func importName(n string) string {
 	return n
 }
 
+// importDir is what checking a file reads of the store: a read's Reader
+// (the preview) or the import's own write (the confirmation).
+type importDir interface {
+	importer.Directory
+	Location() *time.Location
+	Now() time.Time
+}
+
 // checkImport reads and checks a file as `jifen import` does. When it
 // cannot be imported, it returns nil and the page's status, with the
 // reason (the file's) or every bad row in view.
-func (s *Server) checkImport(rd store.Reader, kind, name string, data []byte, view *importView) (*importPlan, int) {
+func (s *Server) checkImport(rd importDir, kind, name string, data []byte, view *importView) (*importPlan, int) {
 	sum := sha256.Sum256(data)
 	plan := &importPlan{Kind: kind, Name: name, Hash: hex.EncodeToString(sum[:])}
 	t, err := importer.ReadBytes(name, data)
@@ -555,17 +559,22 @@ func (s *Server) importedBefore(rd store.Reader, p *importPlan) (store.AuditReco
 	return store.AuditRecord{}, false
 }
 
-// writeImport writes the plan in one transaction under key, as `jifen
-// import` writes it: members as SyncMembers does (what the store learned
-// from a platform kept), ratings and KPIs replacing the same member's or
-// name's for the period, points appended under the catalog's version.
-// The result is the count written, for a replay to tell.
-func (s *Server) writeImport(ctx context.Context, key string, p *importPlan) ([]byte, bool, error) {
+// writeImport writes, in one transaction under key, the plan that check
+// makes in it (its error writes nothing), as `jifen import` writes it:
+// members as SyncMembers does (what the store learned from a platform
+// kept), ratings and KPIs replacing the same member's or name's for the
+// period, points appended under the catalog's version. The result is the
+// count written, for a replay to tell.
+func (s *Server) writeImport(ctx context.Context, key string, check func(tx store.Txn) (*importPlan, error)) ([]byte, bool, error) {
 	version := 0
 	if b, ok := s.bot.(interface{ CatalogVersion() int }); ok {
 		version = b.CatalogVersion()
 	}
 	return s.st.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
+		p, err := check(tx)
+		if err != nil {
+			return nil, err
+		}
 		for _, m := range p.Members {
 			old, ok := tx.Member(m.ID)
 			if ok {

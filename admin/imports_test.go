@@ -488,6 +488,52 @@ func TestImportConfirmRechecks(t *testing.T) {
 	}
 }
 
+// changedBeforeWrite is a ledger that another replica changes once, just
+// before the next write begins: after every read made before it.
+type changedBeforeWrite struct {
+	store.Ledger
+	change func()
+}
+
+func (l *changedBeforeWrite) Write(ctx context.Context, key string, fn func(store.Txn) ([]byte, error)) ([]byte, bool, error) {
+	if c := l.change; c != nil {
+		l.change = nil
+		c()
+	}
+	return l.Ledger.Write(ctx, key, fn)
+}
+
+// The confirmation checks the file in the write that imports it: a
+// member renamed after any read the confirmation could make, just before
+// its write, is found, and the file refused.
+func TestImportConfirmChecksInItsWrite(t *testing.T) {
+	e := newTestEnv(t, nil)
+	l := &changedBeforeWrite{Ledger: e.st}
+	s, err := New(context.Background(), Options{Store: l, Config: e.cfg, Language: locale.EN, Now: func() time.Time { return e.now }, Bot: e.bot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s = s
+	b := e.browser(t)
+	b.signIn(e.s, "hr")
+	if err := e.st.PutMembers(context.Background(), []jifen.Member{{ID: "zhou", Name: "周杰"}}); err != nil {
+		t.Fatal(err)
+	}
+	form := impConfirmForm(t, impPreview(b, "ratings", "ratings.csv", impCSV([][]any{{"member", "period", "grade"}, {"周杰", "2026-10", "A"}})))
+	l.change = func() {
+		if err := e.st.PutMembers(context.Background(), []jifen.Member{{ID: "zhou", Name: "周杰伦"}}); err != nil {
+			t.Error(err)
+		}
+	}
+	w := b.post("/admin/imports/confirm", form)
+	if w.Code != http.StatusConflict {
+		t.Errorf("confirm with a member renamed before its write: %d, want 409", w.Code)
+	}
+	if rs := e.st.Ratings("2026-10"); len(rs) != 0 || len(impAudit(e)) != 0 {
+		t.Errorf("wrote %+v", rs)
+	}
+}
+
 // A long file's preview lists its first rows and says how many there are.
 func TestImportPreviewLong(t *testing.T) {
 	e := newTestEnv(t, nil)

@@ -108,9 +108,9 @@ func TestFailedReadReport(t *testing.T) {
 }
 
 // A form's action whose read fails answers 500 and writes nothing: the
-// members sync and the import confirmation, each of which reads before
-// its write. Its key is not spent, so the same form sent again once the
-// store is back applies.
+// members sync, which reads before its write, and the import
+// confirmation, which reads in it. Its key is not spent, so the same form
+// sent again once the store is back applies.
 func TestFailedReadFormAction(t *testing.T) {
 	t.Run("sync", func(t *testing.T) {
 		dir := &syncDirectory{people: syncPeople}
@@ -144,8 +144,10 @@ func TestFailedReadFormAction(t *testing.T) {
 		b := e.browser(t)
 		b.signIn(e.s, "hr")
 		form := impConfirmForm(t, impPreview(b, "ratings", "ratings.xlsx", impXLSX(t, impRatingsGood)))
+		l.Writes = true
 		w := pageRead(t, l, b, "POST", "/admin/imports/confirm", func() *httptest.ResponseRecorder { return b.post("/admin/imports/confirm", form) },
 			"The import could not be written.")
+		l.Writes = false
 		mustLack(t, w.Body.String(), "Imported", "王芳 (hr)")
 		if rs := e.st.Ratings("2026-10"); len(rs) != 0 || len(impAudit(e)) != 0 {
 			t.Errorf("an import whose read failed wrote %+v, audit %+v", rs, impAudit(e))

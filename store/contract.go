@@ -165,6 +165,9 @@ type Txn interface {
 	// team, which sizes their allowance).
 	Members() []jifen.Member
 	DepartmentSize(dept string) int
+	// MembersByName reads the directory as Members does, for a write
+	// that names members (an import's rows).
+	MembersByName(name string) []jifen.Member
 
 	// Entries and the figures limits are checked against.
 	Append(e *jifen.Entry) (uint64, error)

@@ -41,11 +41,10 @@ import (
 // pages (backup.go). From the close on, neither the file nor a backup
 // made afterwards links an answer to anyone.
 //
-// The links live in one process. Several replicas of the bot sharing a
-// store (a later issue) will need more: either a member's answers go to
-// the replica that holds their link, or the replicas share the link keys
-// through a secret kept outside the store (and dropped at the close);
-// and each replica's readers must be counted before a scrub.
+// The links live in one process. The PostgreSQL store, which several
+// replicas share, files an open round's answers under an HMAC of a key
+// kept outside the database instead (store/postgres/survey.go,
+// docs/survey-anonymity.md).
 
 func roundKey(surveyID string, n int) []byte {
 	return binary.BigEndian.AppendUint32(prefix(surveyID), uint32(n))

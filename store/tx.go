@@ -34,6 +34,10 @@ type Tx struct {
 // Members is the directory as committed (Store.Members).
 func (tx *Tx) Members() []jifen.Member { return tx.s.Members() }
 
+// MembersByName finds members by name, as committed
+// (Store.MembersByName).
+func (tx *Tx) MembersByName(name string) []jifen.Member { return tx.s.MembersByName(name) }
+
 // DepartmentSize counts a department's members today, as committed
 // (Store.DepartmentSize).
 func (tx *Tx) DepartmentSize(dept string) int { return tx.s.DepartmentSize(dept) }

@@ -60,6 +60,7 @@ func (tx *Tx) AddApproval(a *store.Approval) (uint64, error) {
 // The row stays locked until the transaction ends: a concurrent decision
 // waits, then reads the decided approval.
 func (tx *Tx) Approval(id uint64) (store.Approval, bool) {
+	tx.track("SELECT FOR UPDATE")
 	a, err := scanApproval(tx.tx.QueryRow(tx.ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1 FOR UPDATE", int64(id)))
 	if err != nil {
 		if !isNoRows(err) {

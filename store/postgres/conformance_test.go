@@ -1,8 +1,8 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,25 +12,31 @@ import (
 	"jifen/store/storetest"
 )
 
+// testAnswerKey is the answer key of the test stores.
+var testAnswerKey = bytes.Repeat([]byte("answer-key-"), 3)
+
 // The PostgreSQL store passes the conformance suite of the store contract,
-// each subtest on a database of its own. Surveys are not kept on
-// PostgreSQL yet: their subtests are skipped, and so is Forget, which
-// starts a survey round to check that forgetting a member removes their
-// named answers (TestForgetMember checks the rest of it here).
+// each subtest on a database of its own.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, clock jifen.Clock, loc *time.Location) store.Ledger {
-		switch name := t.Name(); {
-		case strings.Contains(name, "/Survey"):
-			t.Skip("surveys are not kept on PostgreSQL: their answers' anonymity needs a design of its own")
-		case strings.HasSuffix(name, "/Forget"):
-			t.Skip("the subtest starts a survey round, and surveys are not kept on PostgreSQL (see TestForgetMember)")
-		}
+	storetest.Run(t, func(t *testing.T, clock jifen.Clock, loc *time.Location) (store.Ledger, func() store.Ledger) {
 		url := pgtest.DB(t)
-		st, err := Open(context.Background(), url, Options{Clock: clock, Location: loc})
-		if err != nil {
-			t.Fatal(err)
+		open := func() *Store {
+			st, err := Open(context.Background(), url, Options{Clock: clock, Location: loc, AnswerKey: testAnswerKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
 		}
+		// One cleanup closes whichever store is open last, after the
+		// suite's own cleanup has verified it.
+		st := open()
 		t.Cleanup(func() { st.Close() })
-		return st
+		return st, func() store.Ledger {
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+			st = open()
+			return st
+		}
 	})
 }

@@ -35,7 +35,10 @@ func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.Wait() }
 // and leaves today unless they left already; the free text of entries
 // they gave or received is cleared; the feedback to them and their
 // ratings are deleted, and so are the stored replies (idempotency
-// results) that name them. No point moves.
+// results) that name them, their answers to named survey rounds and
+// their answer to each open anonymous round (forgetAnswers). No point
+// moves. The tables it changed are rewritten after the commit
+// (vacuum.go), so that no dead row keeps what it removed.
 func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		if err := tx.lockRegistrations(); err != nil {
@@ -57,6 +60,9 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 		if _, err := tx.exec("DELETE FROM ratings WHERE member = $1", id); err != nil {
 			return nil, err
 		}
+		if err := tx.forgetAnswers(id); err != nil {
+			return nil, err
+		}
 		if m.Name != "" {
 			if _, err := tx.exec("DELETE FROM idempotency WHERE position(convert_to($1, 'UTF8') IN result) > 0", m.Name); err != nil {
 				return nil, err
@@ -67,8 +73,11 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 			y, mo, d := today.Date()
 			left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 		}
-		return nil, tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
-			Joined: m.Joined, Left: left})
+		if err := tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
+			Joined: m.Joined, Left: left}); err != nil {
+			return nil, err
+		}
+		return nil, tx.vacuumAfter("members", "entries", "feedback", "ratings", "idempotency", "survey_answers")
 	})
 	return err
 }

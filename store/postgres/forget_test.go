@@ -14,7 +14,7 @@ import (
 // removes what leads to them: platform ids, email, level, birthday, the
 // text of their entries, the feedback to them, their ratings and the
 // stored replies naming them. (The conformance suite's Forget checks
-// this too, with a survey round that PostgreSQL does not keep.)
+// this too, with the survey answers.)
 func TestForgetMember(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()

@@ -376,6 +376,7 @@ func (tx *Tx) entry(id uint64, lock bool) (jifen.Entry, bool) {
 	q := "SELECT " + entryColumns + " FROM entries WHERE id = $1"
 	if lock {
 		q += " FOR UPDATE"
+		tx.track(q)
 	}
 	e, err := scanEntry(tx.tx.QueryRow(tx.ctx, q, int64(id)))
 	if err != nil {

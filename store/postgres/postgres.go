@@ -29,8 +29,8 @@
 // report or a leaderboard sees one snapshot while other replicas write;
 // its Reader keeps the first failed query and Read returns it. The
 // Store's own read methods (each query its own snapshot) log a failure
-// instead. Surveys are not kept here yet: their writes return
-// ErrSurveysUnsupported and their reads find nothing.
+// instead. Survey answers are kept so that the database alone does not
+// tell whose an anonymous answer is (survey.go, docs/survey-anonymity.md).
 //
 // The schema is embedded (migrations/NNNN_name.sql) and applied at Open
 // under an advisory lock, so replicas starting together apply it once.
@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,10 +86,16 @@ type Options struct {
 	// abort (serialization failures, deadlocks, lost connections); default
 	// 100. The write's context bounds it too.
 	MaxAttempts int
-	// AnswerKey is the secret the anonymous answers of an open survey
-	// round are filed under (store.answer_key): at least 32 bytes, the
-	// same on every replica sharing the database, and never stored in it,
-	// so that the database alone cannot tell who answered what.
+	// AnswerKey is the secret the answers of an open anonymous survey
+	// round are filed under (HMAC-SHA256 of the round and the member):
+	// at least 32 random bytes, the same on every replica, kept outside
+	// the database and out of its backups (config store.answer_key). With
+	// it and the database, an open round's answers can be linked to their
+	// members; closing the round files them under random keys. Without it
+	// anonymous rounds can be neither started nor answered
+	// (ErrNoAnswerKey). It may change only while no anonymous round is
+	// open: Open refuses another key than the open rounds' answers are
+	// filed under.
 	AnswerKey []byte
 }
 
@@ -101,7 +108,19 @@ type Store struct {
 	log         *slog.Logger
 	ttl         time.Duration
 	maxAttempts int
+	answerKey   []byte
 	closed      atomic.Bool
+
+	// connCfg connects the rewrites of tables (vacuum.go), each on a
+	// connection of its own.
+	connCfg *pgx.ConnConfig
+	// vacuuming is set while a rewrite runs in the background
+	// (retryVacuum); stop ends it and background counts it, for Close.
+	vacuuming  atomic.Bool
+	vacuumWait time.Duration
+	stop       context.Context
+	stopNow    context.CancelFunc
+	background sync.WaitGroup
 
 	// retries counts the attempts of writes that were tried again.
 	retries atomic.Int64
@@ -171,15 +190,21 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 100
 	}
+	if n := len(opt.AnswerKey); n > 0 && n < 32 {
+		return nil, fmt.Errorf("store.answer_key is %d bytes: it must be at least 32 random bytes", n)
+	}
 	cfg, err := poolConfig(url, opt.MaxConns)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{
 		loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
-		maxAttempts: opt.MaxAttempts,
-		commit:      func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
+		maxAttempts: opt.MaxAttempts, answerKey: slices.Clone(opt.AnswerKey),
+		commit: func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 	}
+	s.connCfg = cfg.ConnConfig.Copy()
+	s.stop, s.stopNow = context.WithCancel(context.Background())
+	s.vacuumWait = vacuumWait
 	if err := s.migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
 	}
@@ -191,6 +216,15 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		s.pool.Close()
 		return nil, err
 	}
+	if err := s.checkAnswerKey(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	// Tables a stopped replica left to rewrite (vacuum.go): a brief try;
+	// writes try again later.
+	if err := s.vacuumMarked(ctx, time.Second); err != nil && !errors.Is(err, errVacuumWaits) {
+		s.log.Error("store: rewriting the tables marked for it", "err", err)
+	}
 	return s, nil
 }
 
@@ -199,6 +233,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.stopNow()
+	s.background.Wait()
 	s.pool.Close()
 	return nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"jifen"
 	"jifen/store"
-	"jifen/survey"
 )
 
 // querier is what a reader queries through: the pool (a Store's own
@@ -247,51 +245,6 @@ func (r *reader) LedgerRows(ids []uint64, fn func(row *store.LedgerRow) error) e
 		}
 	}
 	return nil
-}
-
-// ErrSurveysUnsupported is returned by the survey writes: surveys, and
-// the anonymity of their answers, are not kept on PostgreSQL yet.
-var ErrSurveysUnsupported = errors.New("surveys are not supported on the PostgreSQL store yet")
-
-// Rounds: surveys are not kept on PostgreSQL (ErrSurveysUnsupported).
-func (r *reader) Rounds(string) []survey.Round { return nil }
-
-// Round: surveys are not kept on PostgreSQL.
-func (r *reader) Round(string, int) (survey.Round, bool) { return survey.Round{}, false }
-
-// Answers: surveys are not kept on PostgreSQL.
-func (r *reader) Answers(string, int) []survey.Answer { return nil }
-
-// Answered: surveys are not kept on PostgreSQL.
-func (r *reader) Answered(*survey.Round, string) bool { return false }
-
-// Locked: surveys are not kept on PostgreSQL.
-func (r *reader) Locked(*survey.Round, string) bool { return false }
-
-// AnswerOf: surveys are not kept on PostgreSQL.
-func (r *reader) AnswerOf(*survey.Round, string) survey.Answer { return survey.Answer{} }
-
-// StartRound refuses: surveys are not kept on PostgreSQL.
-func (tx *Tx) StartRound(*survey.Round) error { return ErrSurveysUnsupported }
-
-// PutRound refuses: surveys are not kept on PostgreSQL.
-func (tx *Tx) PutRound(*survey.Round) error { return ErrSurveysUnsupported }
-
-// CloseRound refuses: surveys are not kept on PostgreSQL.
-func (tx *Tx) CloseRound(*survey.Round) error { return ErrSurveysUnsupported }
-
-// Round: surveys are not kept on PostgreSQL.
-func (tx *Tx) Round(string, int) (survey.Round, bool) { return survey.Round{}, false }
-
-// LastRound: surveys are not kept on PostgreSQL.
-func (tx *Tx) LastRound(string) (survey.Round, bool) { return survey.Round{}, false }
-
-// AnswerOf: surveys are not kept on PostgreSQL.
-func (tx *Tx) AnswerOf(*survey.Round, string) survey.Answer { return survey.Answer{} }
-
-// PutAnswer refuses: surveys are not kept on PostgreSQL.
-func (tx *Tx) PutAnswer(*survey.Round, jifen.Member, survey.Answer) error {
-	return ErrSurveysUnsupported
 }
 
 // The Store's own reads: each query its own snapshot, a failure logged.

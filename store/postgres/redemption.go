@@ -76,6 +76,7 @@ func (tx *Tx) RedemptionOf(entry uint64) (store.Redemption, bool) {
 func (tx *Tx) redemptionWhere(cond string, arg any) (store.Redemption, bool) {
 	// Locked until the transaction ends: a concurrent decision waits,
 	// then reads the decided redemption.
+	tx.track("SELECT FOR UPDATE")
 	r, err := scanRedemption(tx.tx.QueryRow(tx.ctx, "SELECT "+redemptionColumns+" FROM redemptions WHERE "+cond+" FOR UPDATE", arg))
 	if err != nil {
 		if !isNoRows(err) {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"jifen"
+	"jifen/survey"
 )
 
 // Tx is a write transaction handed to a WriteFunc. It runs at READ
@@ -37,6 +40,16 @@ type Tx struct {
 	refunding uint64
 	// queued is set when the transaction queues an outgoing message.
 	queued bool
+	// anonymous holds the rounds the transaction answered anonymously:
+	// it may write nothing else (anonymousOnly).
+	anonymous []survey.Round
+	// writes names the statements of the transaction that write or lock
+	// rows (each marks them with the transaction's id), but for the
+	// answers of PutAnswer.
+	writes []string
+	// vacuum is set when the transaction marked tables to be rewritten
+	// after its commit (vacuumAfter).
+	vacuum bool
 }
 
 // reader reads through the transaction; a failed read fails the write.
@@ -46,6 +59,15 @@ func (tx *Tx) reader() *reader { return &reader{s: tx.s, ctx: tx.ctx, q: tx.tx} 
 func (tx *Tx) Members() []jifen.Member {
 	r := tx.reader()
 	out := r.Members()
+	tx.note(r.err)
+	return out
+}
+
+// MembersByName finds members by name (case folded, whole), as the
+// transaction sees them.
+func (tx *Tx) MembersByName(name string) []jifen.Member {
+	r := tx.reader()
+	out := r.MembersByName(name)
 	tx.note(r.err)
 	return out
 }
@@ -66,6 +88,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (tx *Tx) Location() *time.Location { return tx.s.loc }
 
 func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	tx.track(sql)
 	tag, err := tx.tx.Exec(tx.ctx, sql, args...)
 	tx.note(err)
 	return tag, err
@@ -74,12 +97,33 @@ func (tx *Tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 // row runs a query expected to return at most one row and scans it;
 // found is false when there is none.
 func (tx *Tx) row(sql string, args []any, dest ...any) (found bool, err error) {
+	tx.track(sql)
 	err = tx.tx.QueryRow(tx.ctx, sql, args...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	tx.note(err)
 	return err == nil, err
+}
+
+// track notes a statement that writes or locks rows (see Tx.writes). The
+// package writes its SQL keywords in capitals.
+func (tx *Tx) track(sql string) {
+	sql = strings.TrimSpace(sql)
+	verb, rest := sql, ""
+	if i := strings.IndexFunc(sql, unicode.IsSpace); i > 0 {
+		verb, rest = sql[:i], sql[i:]
+	}
+	switch verb {
+	case "INSERT", "UPDATE", "DELETE", "WITH", "MERGE":
+		head := strings.Fields(sql)
+		tx.writes = append(tx.writes, strings.Join(head[:min(3, len(head))], " "))
+	case "SELECT":
+		if strings.Contains(rest, "FOR UPDATE") || strings.Contains(rest, "FOR SHARE") ||
+			strings.Contains(rest, "FOR NO KEY UPDATE") || strings.Contains(rest, "FOR KEY SHARE") {
+			tx.writes = append(tx.writes, "a row lock")
+		}
+	}
 }
 
 // note keeps the first database error (see Tx.err).

@@ -242,6 +242,32 @@ func (s *Store) Verify() (store.VerifyReport, error) {
 			}
 		}
 		rows.Close()
+		// Survey answers: an anonymous round's answers name no member and
+		// no time; a named round's answer is filed under its member.
+		rows, err = tx.Query(ctx, `SELECT a.survey, a.n, r.anonymous, a.respondent, coalesce(a.answer->>'member', ''), a.answer->>'at' IS NOT NULL
+			FROM survey_answers a JOIN survey_rounds r USING (survey, n) ORDER BY a.survey, a.n`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var sid, respondent, member string
+			var n int
+			var anonymous, at bool
+			if err := rows.Scan(&sid, &n, &anonymous, &respondent, &member, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			switch {
+			case anonymous && (member != "" || at):
+				problem("survey round %s#%d is anonymous but an answer names its member or time", sid, n)
+			case !anonymous && member != respondent:
+				problem("survey round %s#%d: the answer of %s is filed under another member", sid, n, member)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, q := range []struct {
 			n   *int
 			sql string

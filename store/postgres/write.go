@@ -79,7 +79,7 @@ func (s *Store) write(ctx context.Context, key string, fn WriteFunc) (res []byte
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		res, replayed, err = s.attempt(ctx, ikey, fn)
+		res, replayed, err = s.attempt(ctx, ikey, key != "", fn)
 		var amb *ambiguousCommit
 		switch {
 		case err == nil:
@@ -179,8 +179,9 @@ func (s *Store) lookup(ctx context.Context, key string) (res []byte, found bool,
 }
 
 // attempt runs one transaction. Its errors are the write function's own,
-// a *pgconn.PgError, a *lostConn or an *ambiguousCommit.
-func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []byte, replayed bool, err error) {
+// a *pgconn.PgError, a *lostConn or an *ambiguousCommit. callerKey tells a
+// caller's idempotency key from one write drew for itself.
+func (s *Store) attempt(ctx context.Context, key string, callerKey bool, fn WriteFunc) (res []byte, replayed bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -202,22 +203,26 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		}
 	}()
 	now := s.Now()
-	// The key first: a concurrent write of the same key (on any replica)
-	// makes this insert wait for it to end; if it committed, nothing is
-	// inserted and its result is replayed.
-	tag, err := ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO NOTHING`, key, now, now.Add(s.ttl))
-	if err != nil {
-		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
-	}
-	if tag.RowsAffected() == 0 {
-		if err := ptx.QueryRow(ctx, "SELECT result FROM idempotency WHERE key = $1", key).Scan(&res); err != nil {
+	// A caller's key first: a concurrent write of the same key (on any
+	// replica) makes this insert wait for it to end; if it committed,
+	// nothing is inserted and its result is replayed. A key of the
+	// write's own, which nothing else knows, is recorded last, with the
+	// result, and with times that may not be now (Tx.keyTimes).
+	if callerKey {
+		tag, err := ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO NOTHING`, key, now, now.Add(s.ttl))
+		if err != nil {
 			return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 		}
-		return res, true, nil
+		if tag.RowsAffected() == 0 {
+			return s.replay(ctx, conn.Conn(), ptx, key)
+		}
 	}
 	tx := &Tx{ctx: ctx, tx: ptx, s: s, now: now}
 	res, err = tx.call(fn)
+	if err == nil && tx.err == nil {
+		err = tx.anonymousOnly(callerKey)
+	}
 	if tx.err != nil {
 		// A statement failed, and PostgreSQL aborted the transaction,
 		// whatever fn made of it.
@@ -230,7 +235,21 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 	if stored == nil {
 		stored = []byte{} // NULL is no result
 	}
-	if _, err := ptx.Exec(ctx, "UPDATE idempotency SET result = $2 WHERE key = $1", key, stored); err != nil {
+	if callerKey {
+		_, err = ptx.Exec(ctx, "UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
+	} else {
+		at, expires := tx.keyTimes()
+		var tag pgconn.CommandTag
+		// An earlier attempt whose commit was in flight when its
+		// connection was lost holds the key, or committed it: this
+		// insert waits for it, and then finds the key recorded, or not.
+		tag, err = ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires, result) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (key) DO NOTHING`, key, at, expires, stored)
+		if err == nil && tag.RowsAffected() == 0 {
+			return s.replay(ctx, conn.Conn(), ptx, key)
+		}
+	}
+	if err != nil {
 		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 	}
 	done = true
@@ -250,7 +269,20 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 	if tx.queued {
 		s.outbox.Notify()
 	}
+	if tx.vacuum {
+		s.afterCommit(ctx)
+	}
 	return res, false, nil
+}
+
+// replay reads the result recorded under key, which an earlier write
+// committed: this attempt writes nothing.
+func (s *Store) replay(ctx context.Context, conn *pgx.Conn, ptx pgx.Tx, key string) ([]byte, bool, error) {
+	var res []byte
+	if err := ptx.QueryRow(ctx, "SELECT result FROM idempotency WHERE key = $1", key).Scan(&res); err != nil {
+		return nil, false, s.beforeCommit(ctx, conn, err)
+	}
+	return res, true, nil
 }
 
 // beforeCommit classifies an error met before COMMIT was sent: the
@@ -307,4 +339,6 @@ func (s *Store) maybePurge() {
 	if err != nil && !s.closed.Load() {
 		s.log.Error("purge idempotency keys", "err", err)
 	}
+	// Tables left to rewrite (vacuum.go).
+	s.retryVacuum()
 }

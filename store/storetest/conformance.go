@@ -18,16 +18,27 @@ import (
 // PostgreSQL store run it unchanged:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T, clock jifen.Clock, loc *time.Location) store.Ledger { … })
+//		storetest.Run(t, func(t *testing.T, clock jifen.Clock, loc *time.Location) (store.Ledger, func() store.Ledger) { … })
 //	}
 //
 // Time is moved by a fake clock, never by sleeping; concurrent writers meet
 // at a barrier and their outcomes are counted, not timed. Every subtest
 // ends with Verify, which must find the store consistent.
+//
+// Where the stores may differ, the suite says what each guarantees. An
+// anonymous survey answer after a restart: the bbolt store keeps the
+// link from a member to their answer in memory only, so a member who
+// answered before a restart is told it is recorded (Locked) and can no
+// longer read or change it; the PostgreSQL store files it under the
+// answer key every replica holds, so it is never Locked and can be
+// changed on any replica until the close. Either way it stays answered
+// and is never counted twice.
 
 // Opener opens a fresh, empty store on clock, with periods in loc, and
-// closes it when t ends.
-type Opener func(t *testing.T, clock jifen.Clock, loc *time.Location) store.Ledger
+// closes it when t ends. The reopen it returns closes that store and
+// opens the same one again, as a restart of the process does (and
+// closes it when t ends); it may be called more than once.
+type Opener func(t *testing.T, clock jifen.Clock, loc *time.Location) (st store.Ledger, reopen func() store.Ledger)
 
 // Run runs the conformance suite against the stores open makes.
 func Run(t *testing.T, open Opener) {
@@ -65,6 +76,7 @@ func Run(t *testing.T, open Opener) {
 		{"Catalogs", testCatalogs},
 		{"Keys", testKeys},
 		{"LedgerSearch", testLedgerSearch},
+		{"Reopen", testReopen},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
@@ -97,11 +109,12 @@ var shanghai = func() *time.Location {
 
 // env is one subtest's store, clock and zone.
 type env struct {
-	t     *testing.T
-	st    store.Ledger
-	clock *Clock
-	loc   *time.Location
-	ctx   context.Context
+	t      *testing.T
+	st     store.Ledger
+	reopen func() store.Ledger
+	clock  *Clock
+	loc    *time.Location
+	ctx    context.Context
 }
 
 // newEnv opens a fresh store with the clock at start, and has it verified
@@ -110,8 +123,8 @@ func newEnv(t *testing.T, open Opener, start time.Time) *env {
 	t.Helper()
 	c := &Clock{}
 	c.Set(start)
-	st := open(t, jifen.ClockFunc(c.Now), shanghai)
-	e := &env{t: t, st: st, clock: c, loc: shanghai, ctx: context.Background()}
+	st, reopen := open(t, jifen.ClockFunc(c.Now), shanghai)
+	e := &env{t: t, st: st, reopen: reopen, clock: c, loc: shanghai, ctx: context.Background()}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			e.verify()
@@ -134,6 +147,12 @@ func (e *env) verify() {
 	if n := e.count(); rep.Entries != n {
 		e.t.Errorf("verify checked %d entries; the ledger holds %d", rep.Entries, n)
 	}
+}
+
+// restart closes the store and opens it again.
+func (e *env) restart() {
+	e.t.Helper()
+	e.st = e.reopen()
 }
 
 // write runs fn in a write without a key and fails the test on an error.

@@ -478,6 +478,15 @@ func testForget(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 	}
+	// An open anonymous round they answered too.
+	ar := survey.Round{Survey: "anon", Questions: questions, Anonymous: true, Started: now, Closes: now.Add(time.Hour)}
+	ar.SetAudience([]jifen.Member{ou, li})
+	ar = e.startRound(ar)
+	for _, mb := range []jifen.Member{ou, li} {
+		if err := e.answer("anon", 1, mb, "fair", "3"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for key, res := range map[string]string{"reply-1": "已给欧阳娜娜 5 分", "reply-2": "已给李雷 2 分"} {
 		if _, _, err := e.st.Write(e.ctx, key, func(store.Txn) ([]byte, error) { return []byte(res), nil }); err != nil {
 			t.Fatal(err)
@@ -530,6 +539,12 @@ func testForget(t *testing.T, open Opener) {
 		}
 		if got := rd.Answers("pulse", 1); len(got) != 1 || got[0].Member != "li" {
 			t.Errorf("answers %+v, want li's only", got)
+		}
+		if a := rd.AnswerOf(&ar, "ouyang"); a.Answered() != 0 {
+			t.Errorf("the forgotten member's anonymous answer is still theirs: %+v", a)
+		}
+		if a := rd.AnswerOf(&ar, "li"); a.Value("fair") != "3" {
+			t.Errorf("another member's anonymous answer: %+v", a)
 		}
 		if _, ok := rd.Seen("reply-1"); ok {
 			t.Error("a stored reply naming the forgotten member is kept")

@@ -75,6 +75,16 @@ func testMembers(t *testing.T, open Opener) {
 			t.Errorf("MembersByName(王) = %+v: names match whole", got)
 		}
 	})
+	// A write finds members by name too (an import names them so).
+	e.write(func(tx store.Txn) error {
+		if got := byID(tx.MembersByName("ALICE")); !reflect.DeepEqual(got, []jifen.Member{alice, alice2}) {
+			t.Errorf("Txn.MembersByName(ALICE) = %+v, want both Alices", got)
+		}
+		if got := tx.MembersByName("王"); len(got) != 0 {
+			t.Errorf("Txn.MembersByName(王) = %+v: names match whole", got)
+		}
+		return nil
+	})
 	// Replaced: the old platform ids and email lead nowhere.
 	moved := wang
 	moved.SlackID, moved.Email, moved.Name, moved.Department = "U02WANG", "fang@example.com", "王芳芳", "客服部"

@@ -520,6 +520,37 @@ func testSurveyAnonymous(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+	// A restart: s1 stays answered and is never counted twice. Locked
+	// (bbolt), the answer can no longer be read or changed; not locked
+	// (PostgreSQL), it can, as before (see the suite's doc).
+	e.restart()
+	var locked bool
+	e.read(func(rd store.Reader) {
+		if !rd.Answered(&r, "s1") || rd.Answered(&r, "s2") {
+			t.Errorf("after a restart: Answered(s1) = %v, Answered(s2) = %v", rd.Answered(&r, "s1"), rd.Answered(&r, "s2"))
+		}
+		locked = rd.Locked(&r, "s1")
+		if got := rd.AnswerOf(&r, "s1"); locked && !reflect.DeepEqual(got, survey.Answer{}) || !locked && !reflect.DeepEqual(got, want["4"]) {
+			t.Errorf("after a restart, locked %v: AnswerOf(s1) = %+v", locked, got)
+		}
+	})
+	err := e.answer("anon", 1, ms[0], "fair", "5")
+	switch {
+	case locked && jifen.ErrorCode(err) != jifen.ECONFLICT:
+		t.Errorf("a locked answer changed after a restart: %v, want a conflict", err)
+	case !locked && err != nil:
+		t.Errorf("changing an answer after a restart: %v", err)
+	case !locked:
+		e.read(func(rd store.Reader) {
+			if got := rd.AnswerOf(&r, "s1"); got.Value("fair") != "5" || len(rd.Answers("anon", 1)) != 3 {
+				t.Errorf("after the change: AnswerOf(s1) = %+v, %d answers", got, len(rd.Answers("anon", 1)))
+			}
+		})
+		if err := e.answer("anon", 1, ms[0], "fair", "4"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after a restart")
 	closed := e.closeRound("anon", 1)
 	check("closed")
 	e.read(func(rd store.Reader) {

@@ -227,7 +227,7 @@ func testReadAndClock(t *testing.T, open Opener) {
 func testClose(t *testing.T, open Opener) {
 	c := &Clock{}
 	c.Set(utc(2026, 11, 10, 2, 0, 0))
-	st := open(t, jifen.ClockFunc(c.Now), shanghai)
+	st, _ := open(t, jifen.ClockFunc(c.Now), shanghai)
 	ctx := context.Background()
 	if _, _, err := st.Write(ctx, "before", func(store.Txn) ([]byte, error) { return []byte("ok"), nil }); err != nil {
 		t.Fatal(err)

@@ -273,3 +273,14 @@ CREATE TABLE audit (
 	via     text NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_actor ON audit (actor, id);
+
+-- Surveys: anonymity. An open anonymous round's answer is filed under
+-- HMAC(answer key, round, member), a key kept outside the database: the
+-- row under it is the only record that a member answered, so no list of
+-- who answered is kept (its row would share the answer's xmin). Closing
+-- the round files the answers again under random keys and rewrites the
+-- table (store/postgres/survey.go, docs/survey-anonymity.md).
+DROP TABLE survey_answered;
+-- No planner statistics of the respondents: a histogram of them, kept
+-- after the close, would list (with the key) who answered.
+ALTER TABLE survey_answers ALTER COLUMN respondent SET STATISTICS 0;
