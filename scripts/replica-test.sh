@@ -20,10 +20,18 @@
 # The summary table (kill point, replica killed, acked awards, found,
 # lost, doubled; the cap, the stock and the schedule) is at the end of the
 # output; the exit status is non-zero when any check fails.
+#
+# With -replicas.bench it measures instead (TestReplicasBench): awards per
+# second with 64 requests in flight over one and three replicas on
+# PostgreSQL and one on bbolt, and the acknowledgement latency at 500
+# requests a second; the medians of three runs. Give it a server with
+# fsync on:
+#
+#   JIFEN_TEST_POSTGRES=postgres://… scripts/replica-test.sh -replicas.bench
 set -eu
 cd "$(dirname "$0")/.."
 if [ -z "${JIFEN_TEST_POSTGRES:-}" ]; then
 	echo "replica-test.sh: set JIFEN_TEST_POSTGRES to a PostgreSQL server URL whose role may create databases" >&2
 	exit 2
 fi
-exec go test -tags replicas -run '^TestReplicas$' -count=1 -v -timeout 30m ./cmd/jifen-load/ -args "$@"
+exec go test -tags replicas -run '^TestReplicas(Bench)?$' -count=1 -v -timeout 30m ./cmd/jifen-load/ -args "$@"

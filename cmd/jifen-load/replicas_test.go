@@ -90,6 +90,9 @@ type burstResult struct {
 }
 
 func TestReplicas(t *testing.T) {
+	if *replicaBench {
+		t.Skip("-replicas.bench measures only")
+	}
 	dbURL := pgtest.DB(t)
 	seed := *replicaSeed
 	if seed == 0 {
@@ -464,16 +467,6 @@ func burst(t *testing.T, cfg *config.Config, urls []string, fake *FakePlatforms,
 		t.Fatal(err)
 	}
 	setup(w)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := NewGenerator(Options{URLs: urls, Workload: w, Count: int64(count), Concurrency: count, RetryShare: 0.1, RetryFor: 30 * time.Second,
-		Timeout: 10 * time.Second, Seed: rand.Uint64(), Placeholder: locale.T(cfg.Language, "slack.working"),
-		Signer: &Signer{Slack: cfg.Slack, Feishu: cfg.Feishu, ResponseURL: "http://" + ln.Addr().String()}})
-	srv := &http.Server{Handler: g.Responses(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
 	// Feishu's refusals are shown to the caller alone: the cards each
 	// caller had before the burst are not its answers.
 	before := map[string]int{}
@@ -484,9 +477,8 @@ func burst(t *testing.T, cfg *config.Config, urls []string, fake *FakePlatforms,
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	g.Run(ctx)
+	g := runLoadIn(t, cfg, Options{URLs: urls, Workload: w, Count: int64(count), Concurrency: count, RetryShare: 0.1, RetryFor: 30 * time.Second,
+		Timeout: 10 * time.Second, Seed: rand.Uint64()})
 	var rep bytes.Buffer
 	g.Stats().Report(&rep, g.Awards())
 	t.Logf("%s burst:\n%s", run, rep.String())
@@ -498,6 +490,30 @@ func burst(t *testing.T, cfg *config.Config, urls []string, fake *FakePlatforms,
 			return out
 		}
 	}
+}
+
+// runLoadIn runs a load in the test's process, with a listener for the
+// response_urls, and returns when every delivery is answered or given up
+// on and no answer waits through a response_url.
+func runLoadIn(t *testing.T, cfg *config.Config, opt Options) *Generator {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Placeholder = locale.T(cfg.Language, "slack.working")
+	opt.Signer = &Signer{Slack: cfg.Slack, Feishu: cfg.Feishu, ResponseURL: "http://" + ln.Addr().String()}
+	g := NewGenerator(opt)
+	srv := &http.Server{Handler: g.Responses(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	g.Run(ctx)
+	for deadline := time.Now().Add(30 * time.Second); g.Deferred() > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return g
 }
 
 // sortAnswers sorts the answers of a burst's deliveries; see burst.
