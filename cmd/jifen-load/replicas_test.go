@@ -221,11 +221,10 @@ func TestReplicas(t *testing.T) {
 	type runFiles struct{ sent, acked1, acked2 string }
 	var files []runFiles
 	for i := range *replicaPoints {
+		// Spread the kill points over the load, each at a random place in
+		// its own slice of it.
 		slice := *replicaDuration / time.Duration(*replicaPoints)
-		killAt := slice/4 + time.Duration(r.Int64N(int64(slice)))
-		if killAt >= *replicaDuration {
-			killAt = *replicaDuration - slice/4
-		}
+		killAt := time.Duration(i)*slice + time.Duration(r.Int64N(int64(slice)))
 		victim := i % nReplicas
 		res := replicaResult{killAt: killAt, victim: victim}
 		run := fmt.Sprintf("k%d", i)
