@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,7 +105,7 @@ func crashOnce(t *testing.T, bin, fakeURL string, fake *FakePlatforms, n int, ki
 	res := crashResult{killAt: killAt}
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	cfg := writeConfig(t, dir, fakeURL, addr, noReceiverLimits...)
+	cfg := writeConfig(t, dir, fakeURL, addr, slices.Concat(noReceiverLimits, bigAllowance)...)
 	env := append(os.Environ(), "JIFEN_STORE="+filepath.Join(dir, "jifen.db"), "JIFEN_BACKUP_DIR="+filepath.Join(dir, "backups"))
 	for k, v := range fakeEnv {
 		env = append(env, k+"="+v)

@@ -163,7 +163,7 @@ func readAcked(t *testing.T, path string) []AckedAward {
 // signature and decryption checks, every award is in the ledger exactly
 // once, and re-sending every award again changes nothing.
 func TestLoadAppliesEveryAcknowledgedAwardOnce(t *testing.T) {
-	s, cfg := startServer(t, noReceiverLimits...)
+	s, cfg := startServer(t, slices.Concat(noReceiverLimits, bigAllowance)...)
 	dir := t.TempDir()
 	acked, sent := filepath.Join(dir, "acked.tsv"), filepath.Join(dir, "sent.jsonl")
 	out := runLoad(t, "--url", s.url, "--config", cfg, "--count", "120", "--concurrency", "8", "--retry-share", "0.3",
