@@ -24,9 +24,12 @@ type AckedAward struct {
 	Status   Status
 	Key      string
 	Attempts int // requests answered with 200
+	// Replicas are the servers (by their index in --url) that answered
+	// it with 200, in order.
+	Replicas []int
 }
 
-const ackedHeader = "# token\tplatform\tstatus\tkey\tanswered"
+const ackedHeader = "# token\tplatform\tstatus\tkey\tanswered\treplicas"
 
 // WriteAcked writes the award deliveries that were answered: one line
 // each, tab-separated, after a header line.
@@ -37,7 +40,11 @@ func WriteAcked(w io.Writer, awards []AckedAward) error {
 		if a.Status == Unacked {
 			continue
 		}
-		fmt.Fprintf(bw, "%s\t%s\t%s\t%s\t%d\n", a.Token, a.Platform, a.Status, a.Key, a.Attempts)
+		rs := make([]string, len(a.Replicas))
+		for i, r := range a.Replicas {
+			rs[i] = strconv.Itoa(r)
+		}
+		fmt.Fprintf(bw, "%s\t%s\t%s\t%s\t%d\t%s\n", a.Token, a.Platform, a.Status, a.Key, a.Attempts, orDash(strings.Join(rs, ",")))
 	}
 	return bw.Flush()
 }
@@ -52,14 +59,24 @@ func ReadAcked(r io.Reader) ([]AckedAward, error) {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 5 {
-			return nil, fmt.Errorf("line %d: want 5 tab-separated fields, got %d", n, len(f))
+		if len(f) != 5 && len(f) != 6 { // files of before the replicas column have 5
+			return nil, fmt.Errorf("line %d: want 6 tab-separated fields, got %d", n, len(f))
 		}
 		k, err := strconv.Atoi(f[4])
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %v", n, err)
 		}
-		out = append(out, AckedAward{Token: f[0], Platform: f[1], Status: Status(f[2]), Key: f[3], Attempts: k})
+		a := AckedAward{Token: f[0], Platform: f[1], Status: Status(f[2]), Key: f[3], Attempts: k}
+		if len(f) == 6 && f[5] != "-" {
+			for _, r := range strings.Split(f[5], ",") {
+				i, err := strconv.Atoi(r)
+				if err != nil {
+					return nil, fmt.Errorf("line %d: replicas %q: %v", n, f[5], err)
+				}
+				a.Replicas = append(a.Replicas, i)
+			}
+		}
+		out = append(out, a)
 	}
 	return out, sc.Err()
 }

@@ -29,6 +29,7 @@ type Main struct {
 // flags are the command line.
 type flags struct {
 	url, config, platform, mix, behavior     string
+	to, reward                               string
 	acked, sent, resend, run, respond, check string
 	fakeListen                               string
 	rate, retryShare                         float64
@@ -42,7 +43,7 @@ func (m *Main) parse(args []string) (*flags, []string, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("jifen-load", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.StringVar(&f.url, "url", "", "the server's base URL (default: from the config's http.listen, on loopback)")
+	fs.StringVar(&f.url, "url", "", "the server's base URL, or several replicas' separated by commas: new deliveries go to each in turn, re-deliveries to another than the first (default: from the config's http.listen, on loopback)")
 	fs.StringVar(&f.config, "config", "", "the config file the server runs with: secrets, members, rules (required)")
 	fs.Float64Var(&f.rate, "rate", 0, "deliveries per second; 0 sends as fast as the workers can")
 	fs.Int64Var(&f.count, "count", 0, "deliveries to send (default 1000 when no --duration)")
@@ -52,8 +53,10 @@ func (m *Main) parse(args []string) (*flags, []string, error) {
 	fs.DurationVar(&f.retryFor, "retry-for", 0, "re-send deliveries that got no answer for this long, with backoff (0: once)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "per request")
 	fs.StringVar(&f.platform, "platform", "", "slack, feishu or mixed (default: the platforms the config enables)")
-	fs.StringVar(&f.mix, "mix", "award=60,score=25,leaderboard=15", "weights of the commands")
+	fs.StringVar(&f.mix, "mix", "award=60,score=25,leaderboard=15", "weights of the commands: award, score, leaderboard, redeem")
 	fs.StringVar(&f.behavior, "behavior", "", "the behavior awarded, by id, name or alias (default: the first positive one without per-receiver limits)")
+	fs.StringVar(&f.to, "to", "", "give every award to this member (id or name) instead of members at random")
+	fs.StringVar(&f.reward, "reward", "", "the item /redeem asks for (id or name), for redeem in --mix; each member in turn redeems it")
 	fs.StringVar(&f.acked, "acked", "", "write one line per answered award to this file")
 	fs.StringVar(&f.sent, "sent", "", "write every award delivery to this file (JSON lines), for --resend")
 	fs.StringVar(&f.resend, "resend", "", "re-deliver the deliveries in this file (a --sent file) instead of new ones")
@@ -65,7 +68,7 @@ func (m *Main) parse(args []string) (*flags, []string, error) {
 	fs.StringVar(&f.fakeListen, "fake-listen", "", "only serve a fake Slack Web API and Feishu Open API on this address until interrupted")
 	fs.StringVar(&f.check, "check", "", "only compare acked files (the arguments) with this ledger export (jifen export ledger --format csv)")
 	fs.Usage = func() {
-		fmt.Fprintln(m.Stderr, "usage: jifen-load --config FILE [--url URL] [--rate N] [--count N | --duration D] [--platform slack|feishu|mixed] [--acked FILE] …")
+		fmt.Fprintln(m.Stderr, "usage: jifen-load --config FILE [--url URL[,URL…]] [--rate N] [--count N | --duration D] [--platform slack|feishu|mixed] [--acked FILE] …")
 		fmt.Fprintln(m.Stderr, "       jifen-load --config FILE --resend SENT.jsonl [--acked FILE]")
 		fmt.Fprintln(m.Stderr, "       jifen-load --check LEDGER.csv ACKED.tsv…")
 		fmt.Fprintln(m.Stderr, "       jifen-load --fake-listen ADDR")
@@ -159,13 +162,34 @@ func (m *Main) load(ctx context.Context, f *flags) error {
 	if err != nil {
 		return err
 	}
+	if f.to != "" {
+		m, ok := cfg.Member(f.to)
+		if !ok || m.Bot {
+			return usageError(fmt.Sprintf("--to %q: no such member in %s", f.to, cfg.Path))
+		}
+		w.To = &m
+	}
+	if mix.Redeem > 0 {
+		if w.Reward = cfg.Rules.Reward(f.reward); w.Reward == nil {
+			return usageError(fmt.Sprintf("--reward %q: redeem in --mix needs an item of the shop in %s", f.reward, cfg.Path))
+		}
+	}
 	if f.url == "" {
 		f.url = loopbackURL(cfg.HTTP.Listen)
+	}
+	var urls []string
+	for _, u := range strings.Split(f.url, ",") {
+		if u = strings.TrimSuffix(strings.TrimSpace(u), "/"); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	if len(urls) == 0 {
+		return usageError("--url: give one base URL or several separated by commas")
 	}
 	if f.seed == 0 {
 		f.seed = rand.Uint64()
 	}
-	opt := Options{Workload: w, Rate: f.rate, Count: f.count, Duration: f.duration, Concurrency: f.concurrency,
+	opt := Options{URLs: urls, Workload: w, Rate: f.rate, Count: f.count, Duration: f.duration, Concurrency: f.concurrency,
 		RetryShare: f.retryShare, RetryFor: f.retryFor, Timeout: f.timeout, PID: f.pid, Seed: f.seed,
 		Placeholder: locale.T(cfg.Language, "slack.working")}
 	if f.resend != "" {
@@ -193,7 +217,7 @@ func (m *Main) load(ctx context.Context, f *flags) error {
 	if err != nil {
 		return err
 	}
-	opt.Signer = &Signer{BaseURL: strings.TrimSuffix(f.url, "/"), Slack: cfg.Slack, Feishu: cfg.Feishu, ResponseURL: "http://" + ln.Addr().String()}
+	opt.Signer = &Signer{BaseURL: urls[0], Slack: cfg.Slack, Feishu: cfg.Feishu, ResponseURL: "http://" + ln.Addr().String()}
 	g := NewGenerator(opt)
 	srv := &http.Server{Handler: g.Responses(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()

@@ -12,17 +12,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,7 +105,7 @@ func crashOnce(t *testing.T, bin, fakeURL string, fake *FakePlatforms, n int, ki
 	res := crashResult{killAt: killAt}
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	cfg := writeConfig(t, dir, fakeURL, addr, noReceiverLimits...)
+	cfg := writeConfig(t, dir, fakeURL, addr, slices.Concat(noReceiverLimits, bigAllowance)...)
 	env := append(os.Environ(), "JIFEN_STORE="+filepath.Join(dir, "jifen.db"), "JIFEN_BACKUP_DIR="+filepath.Join(dir, "backups"))
 	for k, v := range fakeEnv {
 		env = append(env, k+"="+v)
@@ -218,86 +216,4 @@ func crashOnce(t *testing.T, bin, fakeURL string, fake *FakePlatforms, n int, ki
 		t.Errorf("no award was acknowledged")
 	}
 	return res
-}
-
-func build(t *testing.T, out, pkg string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-}
-
-func command(env []string, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = env
-	b, err := cmd.CombinedOutput()
-	return string(b), err
-}
-
-// freeAddr is a loopback address with a port nobody listens on; the
-// server keeps it across its restart.
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startJifen starts `jifen serve` and waits until it answers /healthz.
-func startJifen(t *testing.T, bin, cfg string, env []string, logPath, addr string) *exec.Cmd {
-	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	cmd := exec.Command(bin, "serve", "--config", cfg)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	raw, _ := os.ReadFile(logPath)
-	t.Fatalf("jifen serve did not come up on %s:\n%s", addr, raw)
-	return nil
-}
-
-// stopJifen stops the server as an operator would (SIGTERM) and waits for
-// it to finish its background work.
-func stopJifen(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("jifen serve exited: %v", err)
-		}
-	case <-time.After(3 * time.Minute):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Errorf("jifen serve did not stop within 3 minutes of SIGTERM")
-	}
 }

@@ -30,12 +30,19 @@ type FakePlatforms struct {
 	uuids    map[string]int
 	feishuTo map[string]int
 	slackTo  map[string]int
+	// replies are the bodies of the Feishu replies by the message they
+	// answer.
+	replies map[string][]string
+	// ephemeral are the bodies of the cards shown to one member of a
+	// group (仅对你可见), by the member's open_id.
+	ephemeral map[string][]string
 }
 
 // NewFakePlatforms returns an empty fake.
 func NewFakePlatforms() *FakePlatforms {
 	return &FakePlatforms{calls: map[string]int{}, tokens: map[string]int{}, uuids: map[string]int{},
-		feishuTo: map[string]int{}, slackTo: map[string]int{}}
+		feishuTo: map[string]int{}, slackTo: map[string]int{}, replies: map[string][]string{},
+		ephemeral: map[string][]string{}}
 }
 
 // loadToken finds load tokens in a request body.
@@ -71,6 +78,10 @@ func (f *FakePlatforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		kind := "feishu send"
 		if strings.HasSuffix(path, "/reply") {
 			kind = "feishu reply"
+			id := strings.TrimSuffix(strings.TrimPrefix(path, "/open-apis/im/v1/messages/"), "/reply")
+			f.mu.Lock()
+			f.replies[id] = append(f.replies[id], string(body))
+			f.mu.Unlock()
 		}
 		f.count(kind)
 		var msg struct {
@@ -97,6 +108,17 @@ func (f *FakePlatforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.mu.Unlock()
 		}
 		fmt.Fprintf(w, `{"code":0,"msg":"success","data":{"message_id":"om_load_fake_%d"}}`, n)
+	case path == "/open-apis/ephemeral/v1/send":
+		f.count("feishu ephemeral")
+		var msg struct {
+			OpenID string `json:"open_id"`
+		}
+		if json.Unmarshal(body, &msg) == nil {
+			f.mu.Lock()
+			f.ephemeral[msg.OpenID] = append(f.ephemeral[msg.OpenID], string(body))
+			f.mu.Unlock()
+		}
+		fmt.Fprintf(w, `{"code":0,"msg":"ok","data":{"message_id":"om_load_fake_%d"}}`, n)
 	case strings.HasPrefix(path, "/open-apis/contact/v3/users/"):
 		f.count("feishu contact user")
 		fmt.Fprint(w, `{"code":0,"data":{"user":{"name":"load user","department_ids":[]}}}`)
@@ -129,6 +151,21 @@ func (f *FakePlatforms) FeishuReplied(token string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.tokens[token]
+}
+
+// FeishuReplies returns the bodies of the replies to Feishu message id.
+func (f *FakePlatforms) FeishuReplies(messageID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.replies[messageID]...)
+}
+
+// FeishuEphemeral returns the bodies of the cards shown to the member
+// with openID alone in a group.
+func (f *FakePlatforms) FeishuEphemeral(openID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.ephemeral[openID]...)
 }
 
 // Delivered returns, for each receiver, how many messages reached them:

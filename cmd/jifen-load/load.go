@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,7 +42,11 @@ const (
 
 // Options configure a load run.
 type Options struct {
-	Signer      *Signer
+	Signer *Signer
+	// URLs are the servers' base URLs (replicas of one service): each new
+	// delivery goes to one of them in turn, and every re-delivery of it
+	// to another one than its first, as a load balancer may do.
+	URLs        []string
 	Workload    *Workload
 	Rate        float64       // deliveries per second; 0 sends as fast as the workers can
 	Count       int64         // deliveries; 0 is no limit (Duration then)
@@ -75,6 +81,7 @@ type tracked struct {
 	mu       sync.Mutex
 	status   Status
 	attempts int
+	replicas []int // the URLs (by index) that answered it with 200
 }
 
 // Generator runs a load: it paces deliveries, sends them from a pool of
@@ -84,11 +91,13 @@ type Generator struct {
 	client *http.Client
 	stats  *Stats
 
-	mu     sync.Mutex
-	awards map[string]*tracked // by token
-	order  []*tracked
-	sent   io.Writer
-	sentMu sync.Mutex
+	mu      sync.Mutex
+	awards  map[string]*tracked // by token
+	order   []*tracked
+	all     []Delivery       // every delivery, in the order sent
+	answers map[int64]string // Slack deliveries by seq: the last answer's body
+	sent    io.Writer
+	sentMu  sync.Mutex
 }
 
 // NewGenerator prepares a run.
@@ -99,6 +108,9 @@ func NewGenerator(opt Options) *Generator {
 	if opt.Timeout <= 0 {
 		opt.Timeout = 10 * time.Second
 	}
+	if len(opt.URLs) == 0 && opt.Signer != nil {
+		opt.URLs = []string{opt.Signer.BaseURL}
+	}
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -108,7 +120,7 @@ func NewGenerator(opt Options) *Generator {
 		DisableCompression:  true,
 	}
 	return &Generator{opt: opt, client: &http.Client{Transport: tr, Timeout: opt.Timeout},
-		stats: NewStats(), awards: map[string]*tracked{}, sent: opt.Sent}
+		stats: NewStats(), awards: map[string]*tracked{}, answers: map[int64]string{}, sent: opt.Sent}
 }
 
 // Stats are the run's figures so far.
@@ -160,6 +172,7 @@ func (g *Generator) produce(ctx context.Context, jobs chan<- Delivery) {
 				return
 			}
 			d = g.opt.Workload.Next(i+1, r)
+			d.Replica = int(i % int64(len(g.opt.URLs)))
 		}
 		if g.opt.Rate > 0 {
 			at := start.Add(time.Duration(float64(i) / g.opt.Rate * float64(time.Second)))
@@ -208,6 +221,9 @@ func (g *Generator) produce(ctx context.Context, jobs chan<- Delivery) {
 // the --sent file.
 func (g *Generator) track(d Delivery) {
 	g.stats.delivery(d)
+	g.mu.Lock()
+	g.all = append(g.all, d)
+	g.mu.Unlock()
 	if d.Token == "" {
 		return
 	}
@@ -232,8 +248,21 @@ func (g *Generator) tracked(token string) *tracked {
 	return g.awards[token]
 }
 
+// replica is the URL (by index) of d's send number hop: the first send
+// (hop 0) goes to d's own replica, every later one to another, in turn.
+func (g *Generator) replica(d Delivery, hop int) int {
+	n := len(g.opt.URLs)
+	first := ((d.Replica % n) + n) % n
+	if hop == 0 || n == 1 {
+		return first
+	}
+	return (first + 1 + (hop-1)%(n-1)) % n
+}
+
 // deliver sends d until it is answered (within RetryFor), plus once more
-// when it is picked for a deliberate retry.
+// when it is picked for a deliberate retry. Only the first send of a new
+// delivery goes to its own replica; re-deliveries (a platform's retry, a
+// send after no answer, --resend) go to the others.
 func (g *Generator) deliver(ctx context.Context, d Delivery) {
 	retry := 0
 	if g.opt.Resend != nil {
@@ -247,7 +276,7 @@ func (g *Generator) deliver(ctx context.Context, d Delivery) {
 		twin.Go(func() {
 			time.Sleep(delay)
 			g.stats.retried(true)
-			g.send(d, retry+1, "http_timeout")
+			g.send(d, retry+1, "http_timeout", g.replica(d, retry+1))
 		})
 	}
 	first := time.Now()
@@ -258,7 +287,7 @@ func (g *Generator) deliver(ctx context.Context, d Delivery) {
 			g.stats.retried(false)
 			reason = "http_error"
 		}
-		if g.send(d, attempt, reason) || g.opt.RetryFor <= 0 || time.Since(first) > g.opt.RetryFor {
+		if g.send(d, attempt, reason, g.replica(d, attempt)) || g.opt.RetryFor <= 0 || time.Since(first) > g.opt.RetryFor {
 			break
 		}
 		select {
@@ -273,11 +302,11 @@ func (g *Generator) deliver(ctx context.Context, d Delivery) {
 	twin.Wait()
 }
 
-// send makes one HTTP request for d and records the answer. It reports
-// whether the delivery is finished: answered with 200, or refused in a way
-// a re-delivery would not change (4xx).
-func (g *Generator) send(d Delivery, retry int, reason string) (done bool) {
-	req, err := g.opt.Signer.Request(d, retry, reason, time.Now())
+// send makes one HTTP request for d to URL number replica and records the
+// answer. It reports whether the delivery is finished: answered with 200,
+// or refused in a way a re-delivery would not change (4xx).
+func (g *Generator) send(d Delivery, retry int, reason string, replica int) (done bool) {
+	req, err := g.opt.Signer.Request(g.opt.URLs[replica], d, retry, reason, time.Now())
 	if err != nil {
 		g.stats.failed("build request: " + err.Error())
 		return true
@@ -302,10 +331,14 @@ func (g *Generator) send(d Delivery, retry int, reason string) (done bool) {
 	status := Acked
 	if d.Platform == "slack" {
 		status = g.slackAnswer(d, body)
+		g.mu.Lock()
+		g.answers[d.Seq] = string(body)
+		g.mu.Unlock()
 	}
 	if t := g.tracked(d.Token); t != nil {
 		t.mu.Lock()
 		t.attempts++
+		t.replicas = append(t.replicas, replica)
 		t.status = better(t.status, status)
 		t.mu.Unlock()
 	}
@@ -390,6 +423,13 @@ func (g *Generator) Responses() http.Handler {
 		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // commands/TEAM/SEQ/TOKEN
 		token := parts[len(parts)-1]
 		g.stats.responseURL()
+		if len(parts) == 4 {
+			if seq, err := strconv.ParseInt(parts[2], 10, 64); err == nil {
+				g.mu.Lock()
+				g.answers[seq] = string(body)
+				g.mu.Unlock()
+			}
+		}
 		if t := g.tracked(token); t != nil {
 			st := Refused
 			if strings.Contains(string(body), token) {
@@ -426,10 +466,26 @@ func (g *Generator) Awards() []AckedAward {
 	out := make([]AckedAward, 0, len(g.order))
 	for _, t := range g.order {
 		t.mu.Lock()
-		out = append(out, AckedAward{Token: t.d.Token, Platform: t.d.Platform, Status: t.status, Key: t.d.Key(), Attempts: t.attempts})
+		out = append(out, AckedAward{Token: t.d.Token, Platform: t.d.Platform, Status: t.status, Key: t.d.Key(), Attempts: t.attempts,
+			Replicas: slices.Clone(t.replicas)})
 		t.mu.Unlock()
 	}
 	return out
+}
+
+// Deliveries lists every delivery sent, in order.
+func (g *Generator) Deliveries() []Delivery {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.all)
+}
+
+// Answer is the body of the last answer to Slack delivery seq (directly or
+// through response_url); "" when none came.
+func (g *Generator) Answer(seq int64) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.answers[seq]
 }
 
 // sampleMemory reads the server's VmRSS every second (and VmHWM at the

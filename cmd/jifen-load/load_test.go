@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +68,12 @@ func writeConfig(t testing.TB, dir, fakeURL, listen string, replace ...string) s
 // every award of a long run is applied.
 var noReceiverLimits = []string{"  receiver_limits:\n    - period: month\n      max: 300\n      min: -100\n", ""}
 
+// bigAllowance raises the manager's monthly allowance beyond what a load
+// gives: an admin's award to another admin counts against it, with all
+// that admin gave in the month, and a refused Feishu award looks like an
+// applied one to the generator (Feishu's answer is {} either way).
+var bigAllowance = []string{"      points: 200\n      per_member: 20\n", "      points: 1000000\n      per_member: 20\n"}
+
 // server is the Slack and Feishu adapters on the example company, served
 // in-process.
 type server struct {
@@ -72,6 +82,8 @@ type server struct {
 	feishu *feishu.Adapter
 	ex     bottest.Example
 	fake   *FakePlatforms
+	// handler serves the adapters, for more servers of the same store.
+	handler http.Handler
 	// drained waits until the outboxes have sent what was queued.
 	drained []func()
 }
@@ -100,7 +112,7 @@ func startServer(t *testing.T, replace ...string) (*server, string) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	drained := []func(){ex.RunOutbox(t, "slack", sl.Deliver), ex.RunOutbox(t, "feishu", fb.Deliver)}
-	return &server{url: srv.URL, slack: sl, feishu: fb, ex: ex, fake: fake, drained: drained}, path
+	return &server{url: srv.URL, slack: sl, feishu: fb, ex: ex, fake: fake, drained: drained, handler: mux}, path
 }
 
 // ledger waits for the adapters' background work and the outboxes, and
@@ -151,7 +163,7 @@ func readAcked(t *testing.T, path string) []AckedAward {
 // signature and decryption checks, every award is in the ledger exactly
 // once, and re-sending every award again changes nothing.
 func TestLoadAppliesEveryAcknowledgedAwardOnce(t *testing.T) {
-	s, cfg := startServer(t, noReceiverLimits...)
+	s, cfg := startServer(t, slices.Concat(noReceiverLimits, bigAllowance)...)
 	dir := t.TempDir()
 	acked, sent := filepath.Join(dir, "acked.tsv"), filepath.Join(dir, "sent.jsonl")
 	out := runLoad(t, "--url", s.url, "--config", cfg, "--count", "120", "--concurrency", "8", "--retry-share", "0.3",
@@ -209,6 +221,99 @@ func TestLoadAppliesEveryAcknowledgedAwardOnce(t *testing.T) {
 	}
 }
 
+// TestLoadSpreadsOverReplicas sends a load to three servers of one store
+// (--url with three URLs): new deliveries go to each in turn, and no
+// re-delivery of a Slack command, deliberate or by --resend, reaches the
+// server its first delivery went to; the --sent and --acked files say
+// which server took each.
+func TestLoadSpreadsOverReplicas(t *testing.T) {
+	s, cfg := startServer(t, slices.Concat(noReceiverLimits, bigAllowance)...)
+	var mu sync.Mutex
+	firstAt := map[string]int{}     // trigger_id → the server of its first delivery
+	retriesAt := map[string][]int{} // trigger_id → the servers of its re-deliveries
+	var urls []string
+	for i := range 3 {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slack/commands" {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				form, _ := url.ParseQuery(string(body))
+				id := form.Get("trigger_id")
+				mu.Lock()
+				if r.Header.Get("X-Slack-Retry-Num") == "" {
+					firstAt[id] = i
+				} else {
+					retriesAt[id] = append(retriesAt[id], i)
+				}
+				mu.Unlock()
+			}
+			s.handler.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		urls = append(urls, srv.URL)
+	}
+	dir := t.TempDir()
+	acked, sent, acked2 := filepath.Join(dir, "acked.tsv"), filepath.Join(dir, "sent.jsonl"), filepath.Join(dir, "acked2.tsv")
+	out := runLoad(t, "--url", strings.Join(urls, ",")+",", "--config", cfg, "--count", "90", "--concurrency", "8", "--retry-share", "0.5",
+		"--platform", "mixed", "--mix", "award=1", "--run", "t3", "--seed", "11", "--acked", acked, "--sent", sent)
+	if !strings.Contains(out, "errors: none") {
+		t.Fatalf("load:\n%s", out)
+	}
+	ds, err := readFile(sent, ReadDeliveries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perReplica := map[int]int{}
+	replicaOf := map[string]int{}
+	for _, d := range ds {
+		perReplica[d.Replica]++
+		replicaOf[d.Token] = d.Replica
+		if at, ok := firstAt[d.TriggerID]; d.Platform == "slack" && (!ok || at != d.Replica) {
+			t.Errorf("%s: first delivery at server %d (seen: %v), the sent file says %d", d.Token, at, ok, d.Replica)
+		}
+	}
+	if len(ds) != 90 || perReplica[0] != 30 || perReplica[1] != 30 || perReplica[2] != 30 {
+		t.Errorf("%d deliveries, by server %v: want 30 each", len(ds), perReplica)
+	}
+	twice := 0
+	for _, a := range readAcked(t, acked) {
+		if len(a.Replicas) != a.Attempts || slices.Index(a.Replicas, replicaOf[a.Token]) < 0 && a.Attempts == 1 {
+			t.Errorf("%s: answered %d times, by servers %v, first sent to %d", a.Token, a.Attempts, a.Replicas, replicaOf[a.Token])
+		}
+		if a.Attempts > 1 {
+			twice++
+		}
+	}
+	if twice == 0 {
+		t.Error("no award was answered twice")
+	}
+	runLoad(t, "--url", strings.Join(urls, ","), "--config", cfg, "--resend", sent, "--concurrency", "8", "--retry-share", "0.5", "--acked", acked2)
+	for _, a := range readAcked(t, acked2) {
+		if slices.Contains(a.Replicas, replicaOf[a.Token]) {
+			t.Errorf("%s: re-delivered to its first server %d (answered by %v)", a.Token, replicaOf[a.Token], a.Replicas)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for id, at := range retriesAt {
+		for _, i := range at {
+			n++
+			if i == firstAt[id] {
+				t.Errorf("trigger %s: a re-delivery reached server %d, that of its first delivery", id, i)
+			}
+		}
+	}
+	if n < 45 {
+		t.Errorf("%d Slack re-deliveries seen, want at least the resent ones", n)
+	}
+	if c := CheckLedger([][]AckedAward{readAcked(t, acked), readAcked(t, acked2)}, s.ledger(t)); !c.OK() || c.Found != 90 {
+		var b bytes.Buffer
+		c.Report(&b)
+		t.Fatal(b.String())
+	}
+}
+
 // TestLoadTellsRefusedAwards runs Slack awards into the example's limits
 // (客户好评 three times a month per receiver): the refused ones are told
 // apart from the applied ones, and none of them is in the ledger.
@@ -260,12 +365,14 @@ func TestParseMix(t *testing.T) {
 		want    Mix
 		wantErr bool
 	}{
-		{"award=60,score=25,leaderboard=15", Mix{60, 25, 15}, false},
+		{"award=60,score=25,leaderboard=15", Mix{Award: 60, Score: 25, Leaderboard: 15}, false},
+		{"redeem=1,award=0", Mix{Redeem: 1}, false},
 		{"award=1", Mix{Award: 1}, false},
 		{" score = 2 , leaderboard=0.5", Mix{Score: 2, Leaderboard: 0.5}, false},
 		{"award=0", Mix{}, true},
 		{"award", Mix{}, true},
 		{"revoke=5", Mix{}, true},
+		{"redeem=0", Mix{}, true},
 		{"award=-1", Mix{}, true},
 	}
 	for _, tt := range tests {

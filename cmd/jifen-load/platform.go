@@ -32,7 +32,7 @@ const (
 // Signer builds the HTTP requests as the platforms send them, signed (and
 // for Feishu encrypted) with the secrets of the config the server runs with.
 type Signer struct {
-	BaseURL     string // the server: http://127.0.0.1:8080
+	BaseURL     string // the server when the generator is given no URLs: http://127.0.0.1:8080
 	Slack       config.Slack
 	Feishu      config.Feishu
 	ResponseURL string // where Slack's response_url points: the generator's listener
@@ -41,20 +41,25 @@ type Signer struct {
 // loadEpoch is when the generator started; messages are sent from then on.
 var loadEpoch = time.Now()
 
-// Request builds delivery d. retry numbers the re-delivery (0 is the first
+// Request builds delivery d to the server at base (http://127.0.0.1:8080;
+// "" is BaseURL). retry numbers the re-delivery (0 is the first
 // delivery); reason says why it is re-sent, as Slack's X-Slack-Retry-Reason.
 // Feishu re-delivers the same event_id and says nothing more.
-func (s *Signer) Request(d Delivery, retry int, reason string, now time.Time) (*http.Request, error) {
-	if d.Platform == "slack" {
-		return s.slackCommand(d, retry, reason, now)
+func (s *Signer) Request(base string, d Delivery, retry int, reason string, now time.Time) (*http.Request, error) {
+	if base == "" {
+		base = s.BaseURL
 	}
-	return s.feishuEvent(d, now)
+	base = strings.TrimSuffix(base, "/")
+	if d.Platform == "slack" {
+		return s.slackCommand(base, d, retry, reason, now)
+	}
+	return s.feishuEvent(base, d, now)
 }
 
 // slackCommand is a slash command: a form POST with the fields Slack sends
 // (slack.SlashCommandParse reads them), signed v0 HMAC-SHA256 over
 // "v0:{timestamp}:{body}".
-func (s *Signer) slackCommand(d Delivery, retry int, reason string, now time.Time) (*http.Request, error) {
+func (s *Signer) slackCommand(base string, d Delivery, retry int, reason string, now time.Time) (*http.Request, error) {
 	respond := ""
 	if s.ResponseURL != "" {
 		respond = fmt.Sprintf("%s/commands/%s/%d/%s", s.ResponseURL, slackTeam, d.Seq, orDash(d.Token))
@@ -74,7 +79,7 @@ func (s *Signer) slackCommand(d Delivery, retry int, reason string, now time.Tim
 		"response_url":          {respond},
 		"trigger_id":            {d.TriggerID},
 	}.Encode()
-	req, err := http.NewRequest("POST", s.BaseURL+"/slack/commands", strings.NewReader(body))
+	req, err := http.NewRequest("POST", base+"/slack/commands", strings.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ type feishuMessageEvent struct {
 // feishuEvent is an im.message.receive_v1 event: a text message in a group
 // that @mentions the bot. With an encrypt key the body is encrypted and
 // signed; the verification token is in the header either way.
-func (s *Signer) feishuEvent(d Delivery, now time.Time) (*http.Request, error) {
+func (s *Signer) feishuEvent(base string, d Delivery, now time.Time) (*http.Request, error) {
 	var env feishuEnvelope
 	env.Schema = "2.0"
 	// create_time is when the message was sent: the same on every
@@ -198,7 +203,7 @@ func (s *Signer) feishuEvent(d Delivery, now time.Time) (*http.Request, error) {
 			return nil, err
 		}
 	}
-	req, err := http.NewRequest("POST", s.BaseURL+"/feishu/events", bytes.NewReader(body))
+	req, err := http.NewRequest("POST", base+"/feishu/events", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 type Delivery struct {
 	Seq      int64  `json:"seq"`
 	Platform string `json:"platform"`        // slack or feishu
-	Command  string `json:"command"`         // award, score, leaderboard
+	Command  string `json:"command"`         // award, score, leaderboard, redeem
 	Token    string `json:"token,omitempty"` // awards: the unique last word of the reason
 	User     string `json:"user"`            // the caller: a Slack user id or a Feishu open_id
 	Text     string `json:"text"`            // Slack: the command's text; Feishu: the message text
@@ -33,6 +33,10 @@ type Delivery struct {
 	EventID   string    `json:"event_id,omitempty"`
 	MessageID string    `json:"message_id,omitempty"`
 	Mentions  []Mention `json:"mentions,omitempty"`
+
+	// Replica is the server (its index in --url) the first delivery went
+	// to; re-deliveries go to the others.
+	Replica int `json:"replica"`
 }
 
 // Mention is a Feishu message mention: the placeholder in the text
@@ -55,7 +59,7 @@ func (d Delivery) Key() string {
 
 // Mix is the share of each command in the workload.
 type Mix struct {
-	Award, Score, Leaderboard float64
+	Award, Score, Leaderboard, Redeem float64
 }
 
 // ParseMix reads "award=60,score=25,leaderboard=15"; the numbers are
@@ -82,11 +86,13 @@ func ParseMix(s string) (Mix, error) {
 			m.Score = w
 		case "leaderboard":
 			m.Leaderboard = w
+		case "redeem":
+			m.Redeem = w
 		default:
-			return Mix{}, fmt.Errorf("--mix: unknown command %q (award, score, leaderboard)", name)
+			return Mix{}, fmt.Errorf("--mix: unknown command %q (award, score, leaderboard, redeem)", name)
 		}
 	}
-	if m.Award+m.Score+m.Leaderboard == 0 {
+	if m.Award+m.Score+m.Leaderboard+m.Redeem == 0 {
 		return Mix{}, errors.New("--mix: give at least one command a weight above 0")
 	}
 	return m, nil
@@ -94,12 +100,14 @@ func ParseMix(s string) (Mix, error) {
 
 // pick chooses a command with the mix's weights.
 func (m Mix) pick(r *rand.Rand) string {
-	x := r.Float64() * (m.Award + m.Score + m.Leaderboard)
+	x := r.Float64() * (m.Award + m.Score + m.Leaderboard + m.Redeem)
 	switch {
 	case x < m.Award:
 		return "award"
 	case x < m.Award+m.Score:
 		return "score"
+	case x < m.Award+m.Score+m.Redeem:
+		return "redeem"
 	}
 	return "leaderboard"
 }
@@ -113,6 +121,12 @@ type Workload struct {
 	Mix       Mix
 	Behavior  *rules.Behavior
 	Points    int64
+	// To, if set, receives every award (a receiver's caps under load);
+	// otherwise each award goes to a member at random.
+	To *jifen.Member
+	// Reward is the item /redeem asks for: each redemption by the next
+	// member in turn, so that up to one per member the redeemers differ.
+	Reward *rules.Reward
 
 	// Per platform: who may award (admins, else managers) and everyone
 	// who may receive (members who are not bots).
@@ -238,8 +252,14 @@ func (w *Workload) Next(seq int64, r *rand.Rand) Delivery {
 	case "award":
 		caller = w.givers[p][r.IntN(len(w.givers[p]))]
 		to := w.members[r.IntN(len(w.members))]
-		for to.ID == caller.ID {
+		for to.ID == caller.ID && w.To == nil {
 			to = w.members[r.IntN(len(w.members))]
+		}
+		if w.To != nil {
+			to = *w.To
+			for caller.ID == to.ID && len(w.givers[p]) > 1 {
+				caller = w.givers[p][r.IntN(len(w.givers[p]))]
+			}
 		}
 		d.Token = w.Token(seq)
 		args = fmt.Sprintf("%s %d %s %s", w.mention(&d, to), w.Points, w.Behavior.Name, d.Token)
@@ -248,6 +268,9 @@ func (w *Workload) Next(seq int64, r *rand.Rand) Delivery {
 		if r.IntN(2) == 0 {
 			args = w.mention(&d, w.members[r.IntN(len(w.members))])
 		}
+	case "redeem":
+		caller = w.callers[p][int((seq-1)%int64(len(w.callers[p])))]
+		args = w.Reward.ID
 	default:
 		caller = w.callers[p][r.IntN(len(w.callers[p]))]
 		args = []string{"", "week", "month", "quarter"}[r.IntN(4)]
