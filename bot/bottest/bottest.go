@@ -120,9 +120,16 @@ func (ex Example) RunOutbox(t testing.TB, platform string, deliver outbox.Delive
 	return func() {
 		deadline := time.Now().Add(30 * time.Second)
 		// Empty, and every send's outcome recorded (its commit done).
-		for ex.Store.OutboxLen(platform) > 0 || s.InFlight() > 0 {
+		left := func() int {
+			n, err := ex.Store.OutboxLen(platform)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for left() > 0 || s.InFlight() > 0 {
 			if time.Now().After(deadline) {
-				t.Errorf("the outbox still holds %d messages after 30 s", ex.Store.OutboxLen(platform))
+				t.Errorf("the outbox still holds %d messages after 30 s", left())
 				return
 			}
 			time.Sleep(time.Millisecond)

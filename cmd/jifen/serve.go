@@ -165,7 +165,13 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		g.Go(func() error { s.Run(ctx); return nil })
 	}
 	for _, pl := range posts.platforms() {
-		met.OutboxPending(pl, func() int { return a.store.OutboxLen(pl) })
+		met.OutboxPending(pl, func() int {
+			n, err := a.store.OutboxLen(pl)
+			if err != nil {
+				log.Warn("outbox: count the messages waiting", "platform", pl, "err", err)
+			}
+			return n
+		})
 	}
 	g.Go(func() error {
 		err := runSchedules(ctx, a, posts, log, m.now, func(at time.Time) {

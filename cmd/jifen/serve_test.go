@@ -728,7 +728,7 @@ func TestShutdownUnderASendBacklogIsBounded(t *testing.T) {
 	if n := st.EntryCount(); n != 3 {
 		t.Errorf("%d entries, want the 3 awards", n)
 	}
-	if n := st.OutboxLen("slack"); n != 3 {
+	if n, err := st.OutboxLen("slack"); n != 3 || err != nil {
 		t.Errorf("%d messages left in the outbox, want the 3 notices the platform never took", n)
 	}
 }

@@ -111,8 +111,10 @@ type Store struct {
 	purgeMu   sync.Mutex
 	lastPurge time.Time
 
-	// outbox wakes this replica's senders when its writes queue messages.
-	outbox store.Signal
+	// outbox wakes this replica's senders when messages are queued;
+	// listener hears of other replicas' (see outbox.go).
+	outbox   store.Signal
+	listener outboxListener
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -174,6 +176,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.stopListening()
 	s.pool.Close()
 	return nil
 }

@@ -273,3 +273,14 @@ CREATE TABLE audit (
 	via     text NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_actor ON audit (actor, id);
+
+-- The outbox's shared pace. Every replica's senders reserve each send's
+-- slot in the row of their platform (receiver ''), so together they keep
+-- the platform's rate, and a 429 moves the slot for all of them; a
+-- receiver's row holds when the next message to it may be claimed.
+CREATE TABLE outbox_pace (
+	platform text NOT NULL CHECK (platform <> ''),
+	receiver text NOT NULL,
+	next_at  timestamptz NOT NULL,
+	PRIMARY KEY (platform, receiver)
+);
