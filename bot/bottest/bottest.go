@@ -63,13 +63,19 @@ func New(t testing.TB, configPath string) Example {
 	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
 		t.Fatal(err)
 	}
-	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
+	return Example{Config: cfg, Store: st, Bot: Replica(t, cfg, st)}
+}
+
+// Replica builds a bot of cfg on st: what each replica of the bot has
+// of its own (its process's state) over the ledger they share.
+func Replica(t testing.TB, cfg *config.Config, st store.Ledger) *bot.Bot {
+	t.Helper()
+	v, err := st.RegisterCatalog(context.Background(), cfg.Rules.Fingerprint(), cfg.Rules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys,
+	return bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys,
 		ScoreVisibility: cfg.Privacy.ScoreVisibility})
-	return Example{Config: cfg, Store: st, Bot: b}
 }
 
 // Serve runs req through h as a server would, and fails the test if the
