@@ -632,7 +632,7 @@ func TestServeRunsSurveyRoundsOnce(t *testing.T) {
 func TestReportPageOfAPeriodNotBegun(t *testing.T) {
 	m, a := openExample(t)
 	key := []byte("fake-link-key-for-tests-0123456789")
-	h := m.reportHandler(a, key, slog.New(slog.DiscardHandler))
+	h := m.reportHandler(a, fixedLinkKey(key), slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	mux.Handle("GET /reports/{period}", h)
 	for period, want := range map[string]int{"2026-12": http.StatusNotFound, "2026-10": http.StatusOK} {
