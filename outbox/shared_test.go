@@ -157,3 +157,52 @@ func TestSendersOfSeveralReplicasShareThePace(t *testing.T) {
 		t.Fatalf("%d sends took %v, at least %v at the platform's pace", n, d, least)
 	}
 }
+
+// A 429 that one replica's sender meets holds every replica's senders for
+// its Retry-After: the platform's limit is the app's.
+func TestARetryAfterHoldsEveryReplica(t *testing.T) {
+	t.Parallel()
+	stores := replicas(t, 2)
+	const n, hold = 60, time.Second
+	queueTo(t, stores[0], n, n)
+	l := &sendLog{count: map[string]int{}, order: map[string][]int{}}
+	var mu sync.Mutex
+	var limited time.Time // when the platform answered 429
+	deliver := func(ctx context.Context, o store.Outgoing) error {
+		mu.Lock()
+		first := limited.IsZero() && l.sends() >= 10
+		if first {
+			limited = time.Now()
+		}
+		mu.Unlock()
+		if first {
+			return &RetryAfter{After: hold, Err: fmt.Errorf("429")}
+		}
+		return l.deliver(ctx, o)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, st := range stores {
+		s := New(Options{Store: st, Platform: "slack", Deliver: deliver, Rate: 100, Workers: 4})
+		wg.Go(func() { s.Run(ctx) })
+	}
+	waitFor(t, "the outbox to empty", func() bool { return queued(t, stores[1], "slack") == 0 })
+	cancel()
+	wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// A send or two whose slot was reserved before the hold may still go;
+	// the rest wait for it.
+	during := 0
+	for _, at := range l.at {
+		if at.After(limited.Add(100*time.Millisecond)) && at.Before(limited.Add(hold-50*time.Millisecond)) {
+			during++
+		}
+	}
+	if during > 2 {
+		t.Fatalf("%d sends during the platform's Retry-After of %v", during, hold)
+	}
+	if len(l.count) != n {
+		t.Fatalf("%d messages sent, want %d", len(l.count), n)
+	}
+}
