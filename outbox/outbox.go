@@ -65,11 +65,15 @@ type Options struct {
 	Store    store.Ledger
 	Platform string
 	Deliver  Deliver
-	// Rate is the sends a second across all receivers; Burst how many may
-	// go at once after a quiet spell (default 1).
+	// Rate is the sends a second across all receivers: of this Sender,
+	// or of every process's Senders of the platform when the store keeps
+	// the pace (store.OutboxPacer). Burst is how many may go at once after
+	// a quiet spell (default 1; a shared pace has none).
 	Rate  float64
 	Burst int
-	// PerReceiver is the least time between two sends to one receiver.
+	// PerReceiver is the least time between two claims of messages to one
+	// receiver (and so, near enough, between their sends), kept by the
+	// store for every process.
 	PerReceiver time.Duration
 	// Workers is how many sends may be in flight (default 8): at a 150 ms
 	// round trip, 8 keep 50 sends a second going.
