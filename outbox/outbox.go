@@ -172,7 +172,7 @@ func (s *Sender) Run(ctx context.Context) {
 			}
 			continue
 		}
-		got, err := s.opt.Store.OutboxClaim(ctx, s.opt.Platform, s.opt.Now(), free, Lease, s.opt.PerReceiver)
+		got, err := s.claim(ctx, free)
 		if err != nil || len(got) == 0 {
 			if err != nil {
 				if ctx.Err() != nil {
@@ -226,6 +226,23 @@ func (s *Sender) Run(ctx context.Context) {
 			}(o)
 		}
 	}
+}
+
+// claim claims up to limit messages. The claim is not cut short by ctx: a
+// claim whose statement the database ran while its caller gave up would
+// hold its messages for a whole lease; once it is back, the claims are
+// given back if ctx ended meanwhile.
+func (s *Sender) claim(ctx context.Context, limit int) ([]store.Outgoing, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	got, err := s.opt.Store.OutboxClaim(cctx, s.opt.Platform, s.opt.Now(), limit, Lease, s.opt.PerReceiver)
+	if err == nil && ctx.Err() != nil {
+		if len(got) > 0 {
+			s.release(got...)
+		}
+		return nil, ctx.Err()
+	}
+	return got, err
 }
 
 // errTooLate: the platform's next slot is beyond half a claim's lease.

@@ -206,3 +206,36 @@ func TestARetryAfterHoldsEveryReplica(t *testing.T) {
 		t.Fatalf("%d messages sent, want %d", len(l.count), n)
 	}
 }
+
+// A sender stopped at any moment leaves no message claimed: what it had
+// not sent can be claimed at once by another replica, not after a lease.
+func TestAStoppedSenderLeavesNoClaim(t *testing.T) {
+	t.Parallel()
+	st := replicas(t, 1)[0]
+	queueTo(t, st, 300, 300)
+	l := &sendLog{count: map[string]int{}, order: map[string][]int{}}
+	for i := range 16 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := New(Options{Store: st, Platform: "slack", Deliver: l.deliver, Rate: 2000, Workers: 4})
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		time.Sleep(time.Duration(i%8) * 500 * time.Microsecond) // stops at varied points of its work
+		cancel()
+		<-done
+		left := queued(t, st, "slack")
+		got, err := st.OutboxClaim(context.Background(), "slack", time.Now(), 1000, time.Minute, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != left {
+			t.Fatalf("stop %d: %d of the %d messages left could be claimed; the others were still claimed", i, len(got), left)
+		}
+		ids := make([]uint64, len(got))
+		for j, o := range got {
+			ids[j] = o.ID
+		}
+		if err := st.OutboxRelease(context.Background(), "slack", ids...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
