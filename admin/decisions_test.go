@@ -151,7 +151,7 @@ func TestDecisionsApproveAward(t *testing.T) {
 	if len(notices) != giverNotices+1 || !strings.Contains(notices[len(notices)-1], "Your request A1 was approved by 王芳") {
 		t.Errorf("the giver's notices = %q", notices)
 	}
-	queued := e.st.OutboxLen("slack")
+	queued, _ := e.st.OutboxLen("slack")
 
 	done := b.get(loc)
 	mustContain(t, done, `id="decision-result"`, "Request A1 approved by 王芳", "No award is waiting for approval.")
@@ -170,7 +170,7 @@ func TestDecisionsApproveAward(t *testing.T) {
 	if n := len(decAudit(e)); n != 1 {
 		t.Errorf("audit records after the second submit = %d", n)
 	}
-	if n := e.st.OutboxLen("slack"); n != queued {
+	if n, _ := e.st.OutboxLen("slack"); n != queued {
 		t.Errorf("outbox %d → %d after the second submit", queued, n)
 	}
 

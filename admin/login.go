@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -190,8 +192,26 @@ func (s *Server) checkState(r *http.Request, platform string) (loginState, error
 	if !s.spend(ls.State, time.Unix(ls.Expires, 0)) {
 		return ls, refuse(http.StatusBadRequest, "admin.login_state", "state replayed")
 	}
+	// Another replica of the console may have spent it: the store keeps
+	// it spent for all of them, as a request key (remembered longer than a
+	// login state lasts).
+	_, replayed, err := s.st.Write(context.WithoutCancel(r.Context()), loginStateKey(ls.State), func(store.Txn) ([]byte, error) { return nil, nil })
+	if err != nil {
+		s.log.Error("console sign-in: the login state could not be stored", "err", err)
+		return ls, refuse(http.StatusInternalServerError, "err.internal", "the login state could not be stored")
+	}
+	if replayed {
+		return ls, refuse(http.StatusBadRequest, "admin.login_state", "state replayed on another replica")
+	}
 	ls.Next = safeNext(ls.Next)
 	return ls, nil
+}
+
+// loginStateKey is the store's request key of a spent login state: a hash
+// of it, which names it without giving it away.
+func loginStateKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return "console-login:" + hex.EncodeToString(sum[:])
 }
 
 // match finds the member the platform's user is: by their id on the

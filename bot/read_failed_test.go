@@ -61,7 +61,7 @@ func TestFailedReadAnswersInternalErrorAndWritesNothing(t *testing.T) {
 	if rs := e.store.Redemptions("", 10); len(rs) != 0 {
 		t.Errorf("redemptions: %+v", rs)
 	}
-	if n := e.store.OutboxLen("slack"); n != 0 {
+	if n, err := e.store.OutboxLen("slack"); n != 0 || err != nil {
 		t.Errorf("outbox: %d messages", n)
 	}
 	// The home page says so too, with none of the figures read.

@@ -1,10 +1,16 @@
 // Package outbox sends the messages queued in the store's outbox: one
-// Sender per platform, at the platform's pace, a few sends in flight at a
-// time, in the order they were queued for each receiver. A message leaves
-// the outbox only once the platform took it (or refused it for good), so a
+// Sender per platform in each process, at the platform's pace, a few sends
+// in flight at a time, in the order they were queued for each receiver. A
+// sender claims each message before it sends it (store.Ledger's
+// OutboxClaim), so several processes sharing one store send each message
+// once, and one receiver's messages one at a time, in order; a store
+// shared by several processes keeps the platform's pace too
+// (store.OutboxPacer), so together they keep to it. A message leaves the
+// outbox only once the platform took it (or refused it for good), so a
 // restart or a crash loses none; what was in flight at a crash is sent
-// again (Feishu drops the repeat by the message's uuid). Memory does not
-// grow with the backlog: the sender reads the outbox a page at a time.
+// again once its claim lapses (Feishu drops the repeat by the message's
+// uuid). Memory does not grow with the backlog: a sender holds only what
+// it claimed.
 package outbox
 
 import (
@@ -59,11 +65,15 @@ type Options struct {
 	Store    store.Ledger
 	Platform string
 	Deliver  Deliver
-	// Rate is the sends a second across all receivers; Burst how many may
-	// go at once after a quiet spell (default 1).
+	// Rate is the sends a second across all receivers: of this Sender,
+	// or of every process's Senders of the platform when the store keeps
+	// the pace (store.OutboxPacer). Burst is how many may go at once after
+	// a quiet spell (default 1; a shared pace has none).
 	Rate  float64
 	Burst int
-	// PerReceiver is the least time between two sends to one receiver.
+	// PerReceiver is the least time between two claims of messages to one
+	// receiver (and so, near enough, between their sends), kept by the
+	// store for every process.
 	PerReceiver time.Duration
 	// Workers is how many sends may be in flight (default 8): at a 150 ms
 	// round trip, 8 keep 50 sends a second going.
@@ -81,16 +91,22 @@ type Options struct {
 
 // Sender drains one platform's outbox.
 type Sender struct {
-	opt Options
-	lim *rate.Limiter
+	opt   Options
+	lim   *rate.Limiter
+	pacer store.OutboxPacer // the store's shared pace, if it keeps one
 
 	mu       sync.Mutex
-	inflight int            // sends started and not yet recorded
-	busy     map[string]int // receivers with a send in flight
-	nextTo   map[string]time.Time
+	inflight int       // sends started and not yet recorded
 	pause    time.Time // the platform asked to wait until then
 	done     chan struct{}
 }
+
+// Lease is how long a claim lasts: a message whose sender died is claimed
+// again by another after it. It is well above a send's longest run (the
+// platforms' HTTP clients give up after 30 s), so a live sender's claim
+// does not lapse, and short enough that a replica killed mid-send delays
+// its messages by minutes, not hours.
+const Lease = 2 * time.Minute
 
 // New returns a Sender; Run starts it.
 func New(opt Options) *Sender {
@@ -113,27 +129,31 @@ func New(opt Options) *Sender {
 	if opt.Rate > 0 {
 		lim = rate.NewLimiter(rate.Limit(opt.Rate), opt.Burst)
 	}
-	return &Sender{opt: opt, lim: lim, busy: map[string]int{},
-		nextTo: map[string]time.Time{}, done: make(chan struct{}, 1)}
+	s := &Sender{opt: opt, lim: lim, done: make(chan struct{}, 1)}
+	if p, ok := opt.Store.(store.OutboxPacer); ok && opt.Rate > 0 {
+		s.pacer = p
+	}
+	return s
 }
 
-// page is how many messages the sender reads at a time.
-const page = 256
-
 // Run sends until ctx ends, then waits for the sends in flight (which end
-// with ctx too: what they did not finish stays queued) and returns.
+// with ctx too: what they did not finish stays queued, its claim given
+// back) and returns.
 func (s *Sender) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sem := make(chan struct{}, s.opt.Workers)
-	var after uint64
-	skipped := map[string]bool{} // receivers passed over in this pass: later messages to them wait too
-	sentInPass := false
-	// While nothing is due (every message held back after a failure, the
-	// platform down), the outbox is read again at doubling intervals, up
-	// to half a minute, rather than every second: a long outage with a
-	// large backlog costs little. A new message resets it.
-	idle := time.Second
+	// While nothing can be claimed (every message held back after a
+	// failure, the platform down, or waiting for its receiver's spacing),
+	// the outbox is looked at again at doubling intervals, up to half a
+	// minute, rather than at every spacing: a long outage with a large
+	// backlog costs little. A new message, a release or a send's end
+	// resets it.
+	base := time.Second
+	if s.opt.PerReceiver > 0 {
+		base = min(base, max(s.opt.PerReceiver, 10*time.Millisecond))
+	}
+	idle := base
 	for ctx.Err() == nil {
 		changed := s.opt.Store.OutboxChanged()
 		if wait := s.paused(); wait > 0 {
@@ -141,73 +161,63 @@ func (s *Sender) Run(ctx context.Context) {
 				return
 			}
 		}
-		batch, err := s.opt.Store.OutboxDue(s.opt.Platform, after, s.opt.Now(), page)
-		if err != nil {
-			s.opt.Logger.Error("outbox: read", "platform", s.opt.Platform, "err", err)
-			if !sleep(ctx, time.Second) {
+		// As many as there are workers free: a claim waits for no worker,
+		// only for the platform's next slot (a few slots at most).
+		free := s.opt.Workers - s.InFlight()
+		if free <= 0 {
+			select {
+			case <-ctx.Done():
 				return
+			case <-s.done:
 			}
 			continue
 		}
-		if len(batch) == 0 {
-			if after != 0 && sentInPass {
-				after, sentInPass = 0, false
-				clear(skipped)
+		got, err := s.claim(ctx, free)
+		if err != nil || len(got) == 0 {
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.opt.Logger.Error("outbox: claim", "platform", s.opt.Platform, "err", err)
+				if !sleep(ctx, time.Second) {
+					return
+				}
 				continue
 			}
 			// Nothing to send now: wait for a new message, a send to end
-			// (its receiver may have more), a receiver's spacing to pass,
-			// or a held-back message to come due.
-			poll := time.Second
-			switch {
-			case len(skipped) > 0 && s.opt.PerReceiver > 0:
-				poll = min(poll, s.opt.PerReceiver)
-			case len(skipped) == 0 && s.InFlight() == 0:
-				poll, idle = idle, min(2*idle, 30*time.Second)
-			}
-			after, sentInPass = 0, false
-			clear(skipped)
-			t := time.NewTimer(poll)
+			// (its receiver may have more), or the poll.
+			t := time.NewTimer(idle)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return
 			case <-changed:
-				idle = time.Second
+				idle = base
 			case <-s.done:
+				idle = base
 			case <-t.C:
+				idle = min(2*idle, 30*time.Second)
 			}
 			t.Stop()
 			continue
 		}
-		for _, o := range batch {
-			after = o.ID
-			r := o.Receiver()
-			if skipped[r] || !s.ready(r) {
-				skipped[r] = true
-				continue
-			}
-			if err := s.lim.Wait(ctx); err != nil {
-				return
-			}
+		idle = base
+		for i, o := range got {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
+				s.release(got[i:]...)
 				return
 			}
-			// The page may be older than a send that ended meanwhile:
-			// take the message as it is now, if it is still queued and
-			// due (a message leaves the outbox before it leaves the
-			// sends in flight, so one not in flight and still there was
-			// not sent).
-			cur, ok := s.opt.Store.OutboxGet(s.opt.Platform, o.ID)
-			if !ok || cur.NotBefore.After(s.opt.Now()) {
+			// The claimed message waits for the platform's next slot; one
+			// that would wait beyond half its lease is given back (another
+			// sender, or this one later, takes it then), with the rest.
+			if err := s.slot(ctx, o); err != nil {
 				<-sem
-				continue
+				s.release(got[i:]...)
+				break
 			}
-			o = cur
-			s.start(r)
-			sentInPass, idle = true, time.Second
+			s.start()
 			wg.Add(1)
 			go func(o store.Outgoing) {
 				defer wg.Done()
@@ -218,32 +228,66 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
-// ready reports whether a message to receiver may go now: the receiver
-// has no send in flight (so neither has the message) and was not sent to
-// too recently.
-func (s *Sender) ready(receiver string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.busy[receiver] > 0 {
-		return false
+// claim claims up to limit messages. The claim is not cut short by ctx: a
+// claim whose statement the database ran while its caller gave up would
+// hold its messages for a whole lease; once it is back, the claims are
+// given back if ctx ended meanwhile.
+func (s *Sender) claim(ctx context.Context, limit int) ([]store.Outgoing, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	got, err := s.opt.Store.OutboxClaim(cctx, s.opt.Platform, s.opt.Now(), limit, Lease, s.opt.PerReceiver)
+	if err == nil && ctx.Err() != nil {
+		if len(got) > 0 {
+			s.release(got...)
+		}
+		return nil, ctx.Err()
 	}
-	return !s.nextTo[receiver].After(s.opt.Now())
+	return got, err
 }
 
-func (s *Sender) start(receiver string) {
+// errTooLate: the platform's next slot is beyond half a claim's lease.
+var errTooLate = errors.New("the next send slot is too far off")
+
+// slot waits for the platform's next send slot: the store's, shared by
+// every process, when it keeps one; the Sender's own limiter otherwise.
+func (s *Sender) slot(ctx context.Context, o store.Outgoing) error {
+	if s.pacer == nil {
+		r := s.lim.Reserve()
+		if d := r.Delay(); d > Lease/2 {
+			r.Cancel()
+			return errTooLate // (no rate allows a wait so long)
+		} else if !sleep(ctx, d) {
+			r.Cancel() // the slot goes back: a later sender is not held up
+			return ctx.Err()
+		}
+		return nil
+	}
+	now := s.opt.Now()
+	at, err := s.pacer.OutboxSlot(ctx, s.opt.Platform, now, time.Duration(float64(time.Second)/s.opt.Rate))
+	if err != nil {
+		s.opt.Logger.Error("outbox: reserve a send slot", "platform", s.opt.Platform, "err", err)
+		sleep(ctx, time.Second)
+		return err
+	}
+	if d := at.Sub(now); d > Lease/2 {
+		// Another process was told to wait: so does this one, once it
+		// gave the message back.
+		s.mu.Lock()
+		if at.After(s.pause) {
+			s.pause = at
+		}
+		s.mu.Unlock()
+		return errTooLate
+	} else if !sleep(ctx, d) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (s *Sender) start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inflight++
-	s.busy[receiver]++
-	now := s.opt.Now()
-	s.nextTo[receiver] = now.Add(s.opt.PerReceiver)
-	if len(s.nextTo) > 10_000 {
-		for k, t := range s.nextTo {
-			if !t.After(now) && s.busy[k] == 0 {
-				delete(s.nextTo, k)
-			}
-		}
-	}
 }
 
 // InFlight is how many sends have started and not yet recorded their
@@ -254,12 +298,9 @@ func (s *Sender) InFlight() int {
 	return s.inflight
 }
 
-func (s *Sender) finish(receiver string) {
+func (s *Sender) finish() {
 	s.mu.Lock()
 	s.inflight--
-	if s.busy[receiver]--; s.busy[receiver] <= 0 {
-		delete(s.busy, receiver)
-	}
 	s.mu.Unlock()
 	select {
 	case s.done <- struct{}{}:
@@ -273,10 +314,22 @@ func (s *Sender) paused() time.Duration {
 	return s.pause.Sub(s.opt.Now())
 }
 
+// release gives back the claims of messages this sender did not send.
+func (s *Sender) release(msgs ...store.Outgoing) {
+	ids := make([]uint64, len(msgs))
+	for i, o := range msgs {
+		ids[i] = o.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.opt.Store.OutboxRelease(ctx, s.opt.Platform, ids...); err != nil {
+		s.opt.Logger.Warn("outbox: giving messages back", "platform", s.opt.Platform, "ids", ids, "err", err)
+	}
+}
+
 // send makes one attempt at o and records its outcome in the outbox.
 func (s *Sender) send(ctx context.Context, o store.Outgoing) {
-	r := o.Receiver()
-	defer s.finish(r)
+	defer s.finish()
 	err := s.opt.Deliver(ctx, o)
 	// The outcome is recorded even when ctx ended meanwhile: a message the
 	// platform took must leave the outbox if the store still takes writes.
@@ -289,17 +342,27 @@ func (s *Sender) send(ctx context.Context, o store.Outgoing) {
 		return
 	}
 	if ctx.Err() != nil {
-		return // stopped: the message stays queued for the next start
+		// Stopped: the message stays queued, and its claim is given back
+		// so that another process (a rolling restart's next replica)
+		// sends it without waiting for the lease.
+		s.release(o)
+		return
 	}
 	var ra *RetryAfter
 	wait := backoff(o.Attempts)
 	if errors.As(err, &ra) {
 		wait = max(ra.After, time.Second)
+		until := s.opt.Now().Add(wait)
 		s.mu.Lock()
-		if until := s.opt.Now().Add(wait); until.After(s.pause) {
+		if until.After(s.pause) {
 			s.pause = until
 		}
 		s.mu.Unlock()
+		if s.pacer != nil {
+			if err := s.pacer.OutboxHold(rec, s.opt.Platform, until); err != nil {
+				s.opt.Logger.Warn("outbox: holding the platform's sends", "platform", s.opt.Platform, "err", err)
+			}
+		}
 	}
 	if IsPermanent(err) || o.Attempts+1 >= s.opt.MaxAttempts {
 		s.observe("dropped")

@@ -97,6 +97,16 @@ func queue(t testing.TB, st *store.Store, n int) {
 	}
 }
 
+// queued is how many messages of platform wait in st.
+func queued(t testing.TB, st store.Ledger, platform string) int {
+	t.Helper()
+	n, err := st.OutboxLen(platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // waitFor polls cond until it holds; a deadline far above any normal run
 // only stops a hung test.
 func waitFor(t testing.TB, what string, cond func() bool) {
@@ -149,11 +159,11 @@ func TestEveryMessageArrivesOnceAcrossARestart(t *testing.T) {
 	left := 0
 	st = openStore(t, path)
 	defer st.Close()
-	left = st.OutboxLen("feishu")
+	left = queued(t, st, "feishu")
 	if left == 0 || left >= n {
 		t.Fatalf("after the stop %d of %d messages wait; the test needs a stop in the middle", left, n)
 	}
-	run(st, func() bool { return st.OutboxLen("feishu") == 0 })
+	run(st, func() bool { return queued(t, st, "feishu") == 0 })
 	if got := p.delivered(); got != n {
 		t.Fatalf("%d of %d messages arrived", got, n)
 	}
@@ -191,7 +201,7 @@ func TestRefusedMessagesAreDroppedAndFailuresRetried(t *testing.T) {
 	go func() { s.Run(ctx); close(done) }()
 	waitFor(t, "the outbox to empty", func() bool {
 		skew.Add(int64(time.Minute))
-		return st.OutboxLen("feishu") == 0
+		return queued(t, st, "feishu") == 0
 	})
 	cancel()
 	<-done
@@ -239,7 +249,7 @@ func TestOneReceiverInOrder(t *testing.T) {
 		}})
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
-	waitFor(t, "the outbox to empty", func() bool { return st.OutboxLen("slack") == 0 })
+	waitFor(t, "the outbox to empty", func() bool { return queued(t, st, "slack") == 0 })
 	cancel()
 	<-done
 	if fmt.Sprint(order) != "[0 1 2 3 4 5]" {

@@ -10,50 +10,52 @@ import (
 	"jifen/store"
 )
 
-// failingOutbox is a store whose outbox reads fail: the page of due
-// messages is an error, and a message looked up again is not found.
+// failingOutbox is a store whose claims fail.
 type failingOutbox struct {
 	store.Ledger
-	due chan struct{} // told of each read of the due messages
+	read chan struct{} // told of each claim
 }
 
-func (f failingOutbox) OutboxDue(platform string, after uint64, now time.Time, limit int) ([]store.Outgoing, error) {
+func (f failingOutbox) OutboxClaim(ctx context.Context, platform string, now time.Time, limit int, lease, spacing time.Duration) ([]store.Outgoing, error) {
 	select {
-	case f.due <- struct{}{}:
+	case f.read <- struct{}{}:
 	default:
 	}
 	return nil, errors.New("connection lost")
 }
 
-// gone finds every message of the page gone when looked up before its
-// send, as a failed read answers.
-type gone struct {
+// noSlot is a shared store whose send slots cannot be reserved: the
+// message claimed for a send is given back.
+type noSlot struct {
 	store.Ledger
-	looked chan struct{}
+	read chan struct{} // told of each reservation
 }
 
-func (g gone) OutboxGet(platform string, id uint64) (store.Outgoing, bool) {
+func (n noSlot) OutboxSlot(ctx context.Context, platform string, now time.Time, interval time.Duration) (time.Time, error) {
 	select {
-	case g.looked <- struct{}{}:
+	case n.read <- struct{}{}:
 	default:
 	}
-	return store.Outgoing{}, false
+	return time.Time{}, errors.New("connection lost")
 }
 
-// A sender whose outbox cannot be read sends nothing: neither from a page
-// that failed nor a message it could not look up again.
+func (n noSlot) OutboxHold(ctx context.Context, platform string, until time.Time) error { return nil }
+
+// A sender whose outbox cannot be read sends nothing: neither from a claim
+// that failed nor a message it could not reserve a slot for, which it
+// gives back.
 func TestASenderSendsNothingItCouldNotRead(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "jifen.db"))
 	defer st.Close()
 	queue(t, st, 3)
-	pageRead, lookedUp := make(chan struct{}), make(chan struct{})
+	claimed, reserved := make(chan struct{}), make(chan struct{})
 	for _, c := range []struct {
 		name   string
 		ledger store.Ledger
 		read   chan struct{}
 	}{
-		{"page", failingOutbox{st, pageRead}, pageRead},
-		{"lookup", gone{st, lookedUp}, lookedUp},
+		{"claim", failingOutbox{st, claimed}, claimed},
+		{"slot", noSlot{st, reserved}, reserved},
 	} {
 		p := &platform{got: map[string]int{}}
 		sent := make(chan struct{}, 3)
@@ -61,7 +63,7 @@ func TestASenderSendsNothingItCouldNotRead(t *testing.T) {
 			sent <- struct{}{}
 			return p.deliver(ctx, o)
 		}
-		s := New(Options{Store: c.ledger, Platform: "feishu", Deliver: deliver})
+		s := New(Options{Store: c.ledger, Platform: "feishu", Deliver: deliver, Rate: 1000})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { s.Run(ctx); close(done) }()
@@ -83,8 +85,15 @@ func TestASenderSendsNothingItCouldNotRead(t *testing.T) {
 		if calls != 0 {
 			t.Errorf("%s: %d sends of messages that could not be read", c.name, calls)
 		}
-		if n := st.OutboxLen("feishu"); n != 3 {
+		if n := queued(t, st, "feishu"); n != 3 {
 			t.Errorf("%s: %d messages left in the outbox, want 3", c.name, n)
+		}
+		// Nothing is left claimed: every message can be claimed at once.
+		if got, err := st.OutboxClaim(context.Background(), "feishu", time.Now(), 10, time.Minute, 0); err != nil || len(got) != 3 {
+			t.Errorf("%s: %d messages claimable after the sender stopped, want 3 (%v)", c.name, len(got), err)
+		}
+		for _, id := range []uint64{1, 2, 3} {
+			_ = st.OutboxRelease(context.Background(), "feishu", id)
 		}
 	}
 }

@@ -53,15 +53,33 @@ type Ledger interface {
 	FirstSeen(name string, now time.Time) time.Time
 	Audit(ctx context.Context, r AuditRecord) error
 
-	// The outbox: messages queued by writes, sent by one sender at a time
-	// per message.
+	// The outbox: messages queued by writes and sent by senders, one or
+	// more per platform, in one process or in several sharing the store.
 	Enqueue(ctx context.Context, msgs ...Outgoing) error
+	// OutboxClaim claims up to limit messages of platform that are due at
+	// now, oldest first, for the caller to send: a claimed message is
+	// handed to no other claim until lease has passed (the sender that
+	// claimed it died) or it is released, retried or done. A message is
+	// claimed only when no earlier message to its receiver is still in the
+	// outbox, so one receiver's messages go one at a time and in order
+	// whichever sender takes them; and, with spacing set, only when no
+	// message to its receiver was claimed in the spacing before now.
+	OutboxClaim(ctx context.Context, platform string, now time.Time, limit int, lease, spacing time.Duration) ([]Outgoing, error)
+	// OutboxRelease ends claims without counting an attempt: the sender
+	// stopped before it sent them.
+	OutboxRelease(ctx context.Context, platform string, ids ...uint64) error
+	// OutboxDue reads (claims nothing) up to limit messages of platform,
+	// oldest first, that are due at now and whose id is above after.
 	OutboxDue(platform string, after uint64, now time.Time, limit int) ([]Outgoing, error)
-	OutboxGet(platform string, id uint64) (Outgoing, bool)
-	OutboxLen(platform string) int
+	OutboxGet(platform string, id uint64) (Outgoing, bool, error)
+	OutboxLen(platform string) (int, error)
 	OutboxDone(ctx context.Context, platform string, ids ...uint64) error
+	// OutboxRetry counts a failed attempt, holds the message back until
+	// notBefore and ends its claim.
 	OutboxRetry(ctx context.Context, platform string, id uint64, notBefore time.Time) (int, error)
-	// OutboxChanged is closed when a message is queued or rescheduled.
+	// OutboxChanged is closed when a message is queued, released or
+	// rescheduled (on a store shared by several processes, by any of
+	// them).
 	OutboxChanged() <-chan struct{}
 
 	// Keys kept in the store and left out of backups.
@@ -203,6 +221,20 @@ type Txn interface {
 	ClaimRun(name string, fire time.Time) (bool, error)
 	Enqueue(o Outgoing) (uint64, error)
 	Audit(r AuditRecord) error
+}
+
+// OutboxPacer is implemented by a store several processes share: each
+// platform's send pace is kept in the store, so the senders of every
+// process together keep to it (Feishu's limit is per app, not per
+// process). A sender of a store without it paces itself.
+type OutboxPacer interface {
+	// OutboxSlot reserves platform's next send slot, interval after the
+	// one reserved before it and not before now, and returns it: the
+	// caller sends at that time.
+	OutboxSlot(ctx context.Context, platform string, now time.Time, interval time.Duration) (time.Time, error)
+	// OutboxHold moves platform's next slot to until, if it is earlier
+	// (the platform asked every sender to wait).
+	OutboxHold(ctx context.Context, platform string, until time.Time) error
 }
 
 // FindMember looks a member up in one read of l: lookup picks them (by

@@ -150,30 +150,137 @@ func (s *Store) OutboxDue(platform string, after uint64, now time.Time, limit in
 }
 
 // OutboxGet reads one message of platform's outbox, as it is now.
-func (s *Store) OutboxGet(platform string, id uint64) (Outgoing, bool) {
+func (s *Store) OutboxGet(platform string, id uint64) (Outgoing, bool, error) {
 	var o Outgoing
 	ok := false
-	_ = s.view(func(btx *bolt.Tx) error {
-		if v := btx.Bucket(bucketOutbox).Get(outboxKey(platform, id)); v != nil {
-			ok = json.Unmarshal(v, &o) == nil
+	err := s.view(func(btx *bolt.Tx) error {
+		v := btx.Bucket(bucketOutbox).Get(outboxKey(platform, id))
+		if v == nil {
+			return nil
 		}
+		if err := json.Unmarshal(v, &o); err != nil {
+			return fmt.Errorf("outbox message %s %d: %w", platform, id, err)
+		}
+		ok = true
 		return nil
 	})
-	return o, ok
+	if err != nil {
+		return Outgoing{}, false, err
+	}
+	return o, ok, nil
 }
 
 // OutboxLen is how many messages of platform wait to be sent.
-func (s *Store) OutboxLen(platform string) int {
+func (s *Store) OutboxLen(platform string) (int, error) {
 	n := 0
 	prefix := append([]byte(platform), 0)
-	_ = s.view(func(btx *bolt.Tx) error {
+	err := s.view(func(btx *bolt.Tx) error {
 		c := btx.Bucket(bucketOutbox).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			n++
 		}
 		return nil
 	})
-	return n
+	return n, err
+}
+
+// outboxClaims are the messages this process's senders hold, and when
+// each receiver was last claimed for: a bbolt file is written by one
+// process, so its claims need not outlive it.
+type outboxClaims struct {
+	mu    sync.Mutex
+	until map[string]map[uint64]time.Time // platform → id → claimed until
+	next  map[string]map[string]time.Time // platform → receiver → not claimed before
+}
+
+func (c *outboxClaims) of(platform string) (map[uint64]time.Time, map[string]time.Time) {
+	if c.until == nil {
+		c.until, c.next = map[string]map[uint64]time.Time{}, map[string]map[string]time.Time{}
+	}
+	if c.until[platform] == nil {
+		c.until[platform], c.next[platform] = map[uint64]time.Time{}, map[string]time.Time{}
+	}
+	return c.until[platform], c.next[platform]
+}
+
+func (c *outboxClaims) end(platform string, ids ...uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until, _ := c.of(platform)
+	for _, id := range ids {
+		delete(until, id)
+	}
+}
+
+// claimHead is what a claim reads of a message: not its body.
+type claimHead struct {
+	Lane      string          `json:"lane"`
+	To        string          `json:"to"`
+	Address   json.RawMessage `json:"address"`
+	NotBefore time.Time       `json:"not_before"`
+}
+
+// OutboxClaim claims up to limit messages due at now for the caller, for
+// lease: see Ledger. The claims are kept in memory.
+func (s *Store) OutboxClaim(ctx context.Context, platform string, now time.Time, limit int, lease, spacing time.Duration) ([]Outgoing, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.claims.mu.Lock()
+	defer s.claims.mu.Unlock()
+	until, next := s.claims.of(platform)
+	for r, t := range next {
+		if !t.After(now) {
+			delete(next, r)
+		}
+	}
+	var out []Outgoing
+	prefix := append([]byte(platform), 0)
+	err := s.view(func(btx *bolt.Tx) error {
+		waiting := map[string]bool{} // receivers with an earlier message in the outbox
+		c := btx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
+			var h claimHead
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("outbox message %s: %w", printable(k), err)
+			}
+			r := Outgoing{Lane: h.Lane, To: h.To, Address: h.Address}.Receiver()
+			if waiting[r] {
+				continue
+			}
+			waiting[r] = true
+			id := decodeU64(k[len(prefix):])
+			if h.NotBefore.After(now) || until[id].After(now) || next[r].After(now) {
+				continue
+			}
+			var o Outgoing
+			if err := json.Unmarshal(v, &o); err != nil {
+				return fmt.Errorf("outbox message %s: %w", printable(k), err)
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range out {
+		until[o.ID] = now.Add(lease)
+		if spacing > 0 {
+			next[o.Receiver()] = now.Add(spacing)
+		}
+	}
+	return out, nil
+}
+
+// OutboxRelease ends claims without counting an attempt.
+func (s *Store) OutboxRelease(ctx context.Context, platform string, ids ...uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.claims.end(platform, ids...)
+	s.outbox.Notify()
+	return nil
 }
 
 // OutboxDone removes sent (or given up) messages.
@@ -195,11 +302,14 @@ func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) 
 		}
 		return nil, nil
 	})
+	if err == nil {
+		s.claims.end(platform, ids...)
+	}
 	return err
 }
 
-// OutboxRetry counts a failed attempt at a message and holds it back until
-// notBefore. It reports the attempts made so far.
+// OutboxRetry counts a failed attempt at a message, holds it back until
+// notBefore and ends its claim. It reports the attempts made so far.
 func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, notBefore time.Time) (int, error) {
 	res, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		k := outboxKey(platform, id)
@@ -217,16 +327,18 @@ func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, not
 		if err != nil {
 			return nil, err
 		}
+		tx.after = append(tx.after, func(uint64) { tx.s.outbox.Notify() })
 		return encodeU64(uint64(o.Attempts)), tx.put(bucketOutbox, k, raw)
 	})
 	if err != nil || len(res) != 8 {
 		return 0, err
 	}
+	s.claims.end(platform, id)
 	return int(decodeU64(res)), nil
 }
 
-// OutboxChanged returns a channel closed at the next commit that queues a
-// message.
+// OutboxChanged returns a channel closed at the next commit that queues or
+// reschedules a message, or the next release of a claim.
 func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.Wait() }
 
 // Signal wakes whoever waits for a change: Wait returns a channel that

@@ -24,7 +24,15 @@ func TestEnqueueOncePerKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if f, sl := s.OutboxLen("feishu"), s.OutboxLen("slack"); f != 1 || sl != 1 {
+	outboxLen := func(platform string) int {
+		t.Helper()
+		n, err := s.OutboxLen(platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if f, sl := outboxLen("feishu"), outboxLen("slack"); f != 1 || sl != 1 {
 		t.Fatalf("queued %d on Feishu and %d on Slack, want one each", f, sl)
 	}
 	due, err := s.OutboxDue("feishu", 0, time.Now(), 10)
@@ -41,11 +49,11 @@ func TestEnqueueOncePerKey(t *testing.T) {
 	if err := s.OutboxDone(ctx, "feishu", due[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if s.OutboxLen("feishu") != 0 {
+	if outboxLen("feishu") != 0 {
 		t.Fatal("a sent message is still queued")
 	}
 	// Sent and gone, it is still not queued again within the window.
-	if err := s.Enqueue(ctx, msg("feishu")); err != nil || s.OutboxLen("feishu") != 0 {
+	if err := s.Enqueue(ctx, msg("feishu")); err != nil || outboxLen("feishu") != 0 {
 		t.Fatalf("queued again after it was sent: %v", err)
 	}
 	if rep, err := s.Verify(); err != nil || !rep.OK() || rep.Outbox != 1 {

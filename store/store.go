@@ -159,8 +159,10 @@ type Store struct {
 	// readers and scrubs: see scrub.go.
 	readers readers
 	scrubs  *scrubState
-	// outbox wakes the senders: see outbox.go.
+	// outbox wakes the senders; claims are the messages they hold: see
+	// outbox.go.
 	outbox Signal
+	claims outboxClaims
 	// links: see survey.go.
 	links links
 

@@ -63,13 +63,19 @@ func New(t testing.TB, configPath string) Example {
 	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
 		t.Fatal(err)
 	}
-	v, err := st.RegisterCatalog(ctx, cfg.Rules.Fingerprint(), cfg.Rules)
+	return Example{Config: cfg, Store: st, Bot: Replica(t, cfg, st)}
+}
+
+// Replica builds a bot of cfg on st: what each replica of the bot has
+// of its own (its process's state) over the ledger they share.
+func Replica(t testing.TB, cfg *config.Config, st store.Ledger) *bot.Bot {
+	t.Helper()
+	v, err := st.RegisterCatalog(context.Background(), cfg.Rules.Fingerprint(), cfg.Rules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys,
+	return bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: v, Language: cfg.Language, Surveys: cfg.Surveys,
 		ScoreVisibility: cfg.Privacy.ScoreVisibility})
-	return Example{Config: cfg, Store: st, Bot: b}
 }
 
 // Serve runs req through h as a server would, and fails the test if the
@@ -118,11 +124,21 @@ func (ex Example) RunOutbox(t testing.TB, platform string, deliver outbox.Delive
 	go func() { s.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return func() {
-		deadline := time.Now().Add(30 * time.Second)
+		// A liveness bound, not a speed requirement: hundreds of replies
+		// to one chat go one at a time, each removed by a commit of its
+		// own, and a shared machine under the race detector is slow.
+		deadline := time.Now().Add(2 * time.Minute)
 		// Empty, and every send's outcome recorded (its commit done).
-		for ex.Store.OutboxLen(platform) > 0 || s.InFlight() > 0 {
+		left := func() int {
+			n, err := ex.Store.OutboxLen(platform)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for left() > 0 || s.InFlight() > 0 {
 			if time.Now().After(deadline) {
-				t.Errorf("the outbox still holds %d messages after 30 s", ex.Store.OutboxLen(platform))
+				t.Errorf("the outbox still holds %d messages after 2 minutes", left())
 				return
 			}
 			time.Sleep(time.Millisecond)

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"jifen/store"
 )
 
 // A burst of commands while Feishu does not answer keeps no reply waiting
@@ -30,7 +32,7 @@ func TestReplyBacklogStaysInTheOutbox(t *testing.T) {
 	if grew := runtime.NumGoroutine() - before; grew > 60 {
 		t.Errorf("%d more goroutines with %d replies waiting", grew, n)
 	}
-	if queued := h.st.OutboxLen("feishu"); queued < n-16 {
+	if queued := outboxLen(t, h.st, "feishu"); queued < n-16 {
 		t.Errorf("%d replies in the outbox, want the %d not sent (less the few in flight)", queued, n)
 	}
 	close(hold)
@@ -49,4 +51,14 @@ func TestReplyBacklogStaysInTheOutbox(t *testing.T) {
 			t.Errorf("%s answered %d times", path, c)
 		}
 	}
+}
+
+// outboxLen is how many messages of platform wait in st.
+func outboxLen(t testing.TB, st store.Ledger, platform string) int {
+	t.Helper()
+	n, err := st.OutboxLen(platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -166,7 +166,7 @@ func TestSendRetriesWhenRateLimited(t *testing.T) {
 		outbox.New(outbox.Options{Store: h.st, Platform: o.Platform, Deliver: a.Deliver}).Run(ctx)
 		close(done)
 	}()
-	for h.st.OutboxLen(o.Platform) > 0 {
+	for outboxLen(t, h.st, o.Platform) > 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()

@@ -57,7 +57,7 @@ func TestUsersOfAnotherTenantAreRefusedUnlessAllowed(t *testing.T) {
 	h.wait()
 	// Nothing is written of them: the answers passed through the outbox,
 	// which is empty again.
-	if _, ok := h.st.MemberByFeishuOpenID(outsider); ok || len(h.st.Members()) != members || h.st.EntryCount() != 0 || h.st.OutboxLen("feishu") != 0 {
+	if _, ok := h.st.MemberByFeishuOpenID(outsider); ok || len(h.st.Members()) != members || h.st.EntryCount() != 0 || outboxLen(t, h.st, "feishu") != 0 {
 		t.Fatalf("refused outsider: registered %v, %d members, %d entries", ok, len(h.st.Members()), h.st.EntryCount())
 	}
 

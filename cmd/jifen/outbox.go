@@ -193,10 +193,17 @@ func drain(ctx context.Context, st store.Ledger, p poster, log *slog.Logger) int
 	for _, s := range ss {
 		go func() { s.Run(ctx); done <- struct{}{} }()
 	}
+	// A count that failed is taken as messages left: the senders go on
+	// until it succeeds or ctx ends.
 	left := func() int {
 		n := 0
 		for _, pl := range p.platforms() {
-			n += st.OutboxLen(pl)
+			c, err := st.OutboxLen(pl)
+			if err != nil {
+				log.Warn("outbox: count the messages waiting", "platform", pl, "err", err)
+				c = 1
+			}
+			n += c
 		}
 		return n
 	}

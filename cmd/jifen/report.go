@@ -75,8 +75,9 @@ func (m *Main) openPeriod(ctx context.Context, fs *flag.FlagSet, period string) 
 
 // revokeLinks runs `jifen report revoke-links`: a new key for signing
 // report links, so every link given so far (a 7-day bearer link) stops
-// working at once. jifen serve reads the key when it starts: it must be
-// stopped (it holds the store) and started again.
+// working. A jifen serve on the same store (PostgreSQL: the replicas run
+// meanwhile) reads the key again within linkKeyTTL; on bbolt serve holds
+// the file, so it is stopped first and started again after.
 func (m *Main) revokeLinks(ctx context.Context, fs *flag.FlagSet) error {
 	a, err := m.open(ctx, fs)
 	if err != nil {

@@ -74,12 +74,15 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 	mux.Handle("GET /readyz", ready)
 	met.StoreReady(func() bool { ok, _ := ready.storeOK(); return ok })
 	if base := a.cfg.HTTP.PublicURL; base != "" {
-		key, err := a.store.LinkKey(ctx)
-		if err != nil {
+		keys := storeLinkKeys(a.store)
+		if _, err := keys.get(ctx); err != nil {
 			return err
 		}
-		a.bot.SetReportLink(func(period string) string { return report.Link(base, key, period, time.Now()) })
-		mux.Handle("GET /reports/{period}", m.reportHandler(a, key, log))
+		a.bot.SetReportLink(func(period string) string {
+			key, _ := keys.get(context.Background()) // read at start: a failure keeps it
+			return report.Link(base, key, period, time.Now())
+		})
+		mux.Handle("GET /reports/{period}", m.reportHandler(a, keys, log))
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	// A store whose commit failed takes no more writes (Store.Err): serve
@@ -165,7 +168,13 @@ func (m *Main) serve(ctx context.Context, fs *flag.FlagSet, args []string) error
 		g.Go(func() error { s.Run(ctx); return nil })
 	}
 	for _, pl := range posts.platforms() {
-		met.OutboxPending(pl, func() int { return a.store.OutboxLen(pl) })
+		met.OutboxPending(pl, func() int {
+			n, err := a.store.OutboxLen(pl)
+			if err != nil {
+				log.Warn("outbox: count the messages waiting", "platform", pl, "err", err)
+			}
+			return n
+		})
 	}
 	g.Go(func() error {
 		err := runSchedules(ctx, a, posts, log, m.now, func(at time.Time) {
@@ -296,9 +305,15 @@ func bearer(token string, next http.Handler) http.Handler {
 
 // reportHandler serves a period's HTML report to whoever holds a signed,
 // unexpired link (the /report card carries one).
-func (m *Main) reportHandler(a *app, key []byte, log *slog.Logger) http.Handler {
+func (m *Main) reportHandler(a *app, keys *linkKeys, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		period := r.PathValue("period")
+		key, err := keys.get(r.Context())
+		if err != nil {
+			log.Error("report link key", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
 		if !report.CheckLink(key, period, r.URL.Query().Get("exp"), r.URL.Query().Get("sig"), time.Now()) {
 			http.Error(w, "this link is invalid or has expired; ask the bot for /report again", http.StatusForbidden)
 			return

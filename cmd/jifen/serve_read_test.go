@@ -27,7 +27,7 @@ func TestReportPageOfAFailedReadIsAnError(t *testing.T) {
 		want int
 	}{{"reads", a, http.StatusOK}, {"fails", &app{cfg: a.cfg, store: &storetest.LostReads{Ledger: a.store}, bot: a.bot}, http.StatusInternalServerError}} {
 		mux := http.NewServeMux()
-		mux.Handle("GET /reports/{period}", m.reportHandler(c.a, key, slog.New(slog.DiscardHandler)))
+		mux.Handle("GET /reports/{period}", m.reportHandler(c.a, fixedLinkKey(key), slog.New(slog.DiscardHandler)))
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", u.String(), nil))
 		if rec.Code != c.want {

@@ -632,7 +632,7 @@ func TestServeRunsSurveyRoundsOnce(t *testing.T) {
 func TestReportPageOfAPeriodNotBegun(t *testing.T) {
 	m, a := openExample(t)
 	key := []byte("fake-link-key-for-tests-0123456789")
-	h := m.reportHandler(a, key, slog.New(slog.DiscardHandler))
+	h := m.reportHandler(a, fixedLinkKey(key), slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	mux.Handle("GET /reports/{period}", h)
 	for period, want := range map[string]int{"2026-12": http.StatusNotFound, "2026-10": http.StatusOK} {
@@ -728,7 +728,7 @@ func TestShutdownUnderASendBacklogIsBounded(t *testing.T) {
 	if n := st.EntryCount(); n != 3 {
 		t.Errorf("%d entries, want the 3 awards", n)
 	}
-	if n := st.OutboxLen("slack"); n != 3 {
+	if n, err := st.OutboxLen("slack"); n != 3 || err != nil {
 		t.Errorf("%d messages left in the outbox, want the 3 notices the platform never took", n)
 	}
 }

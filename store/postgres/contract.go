@@ -12,6 +12,8 @@ import (
 var (
 	_ store.Ledger = (*Store)(nil)
 	_ store.Txn    = (*Tx)(nil)
+
+	_ store.OutboxPacer = (*Store)(nil)
 )
 
 // never is a channel that is never closed.
@@ -23,11 +25,6 @@ func (s *Store) Err() error { return nil }
 
 // Failed is never closed (see Err).
 func (s *Store) Failed() <-chan struct{} { return never }
-
-// OutboxChanged returns a channel closed once a write of this Store that
-// queued or rescheduled a message has committed. Other replicas' messages
-// are found by polling.
-func (s *Store) OutboxChanged() <-chan struct{} { return s.outbox.Wait() }
 
 // ForgetMember removes a member's personal data and keeps the ledger's
 // figures, as the bbolt store's ForgetMember does: the member keeps their

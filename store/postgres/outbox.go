@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,8 +61,11 @@ func (tx *Tx) Enqueue(o store.Outgoing) (uint64, error) {
 	if len(o.Address) > 0 {
 		addr = string(o.Address)
 	}
+	// The insert also notifies the senders of every replica, at commit
+	// (PostgreSQL sends a transaction's notifications when it commits,
+	// one per channel and payload): pg_notify runs once, in the FROM.
 	_, err := tx.exec(`INSERT INTO outbox (id, platform, key, lane, member, address, receiver, body, queued)
-		VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8::json, $9)`,
+		SELECT $1, $2, $3, $4, $5, $6::json, $7, $8::json, $9 FROM (SELECT pg_notify('`+outboxChannel+`', $2)) n`,
 		id, o.Platform, o.Key, o.Lane, o.To, addr, o.Receiver(), string(o.Body), tx.now)
 	if err != nil {
 		return 0, err
@@ -99,19 +103,83 @@ func (s *Store) outboxQuery(ctx context.Context, q string, args ...any) ([]store
 // at a time, for lease (after which another replica may claim it, if it
 // is still there: the sender died). A message is claimed only when no
 // earlier message to the same receiver is waiting, so that one receiver's
-// messages go one at a time, in order, whichever replica sends them.
-func (s *Store) OutboxClaim(ctx context.Context, platform string, now time.Time, limit int, lease time.Duration) ([]store.Outgoing, error) {
+// messages go one at a time, in order, whichever replica sends them; with
+// spacing, only when no replica claimed a message to that receiver in the
+// spacing before now (outbox_pace keeps when each was).
+//
+// FOR UPDATE SKIP LOCKED lets replicas claim at once without waiting on
+// each other; a row another claim locked is passed over, and one it
+// claimed fails the claimed_until test once that claim committed.
+func (s *Store) OutboxClaim(ctx context.Context, platform string, now time.Time, limit int, lease, spacing time.Duration) ([]store.Outgoing, error) {
 	now = now.UTC()
+	s.prunePace(ctx, now)
 	return s.outboxQuery(ctx, `WITH c AS (
-			SELECT id AS cid FROM outbox o
+			SELECT id AS cid, receiver AS crecv FROM outbox o
 			WHERE platform = $1 AND (not_before IS NULL OR not_before <= $2)
 				AND (claimed_until IS NULL OR claimed_until <= $2)
 				AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.platform = o.platform AND p.receiver = o.receiver AND p.id < o.id)
+				AND NOT EXISTS (SELECT 1 FROM outbox_pace r WHERE r.platform = o.platform AND r.receiver = o.receiver AND r.next_at > $2)
 			ORDER BY id LIMIT $3
-			FOR UPDATE SKIP LOCKED)
+			FOR UPDATE OF o SKIP LOCKED),
+		paced AS (
+			INSERT INTO outbox_pace (platform, receiver, next_at) SELECT $1, crecv, $5 FROM c WHERE $6
+			ON CONFLICT (platform, receiver) DO UPDATE SET next_at = excluded.next_at)
 		UPDATE outbox SET claimed_until = $4 FROM c WHERE id = c.cid
 		RETURNING `+outboxColumns,
-		platform, now, limit, now.Add(lease))
+		platform, now, limit, now.Add(lease), now.Add(spacing), spacing > 0)
+}
+
+// prunePace deletes, every ten minutes at most, the receivers' spacing
+// rows that ended an hour ago or more: one row per receiver ever sent to
+// would otherwise stay.
+func (s *Store) prunePace(ctx context.Context, now time.Time) {
+	s.listener.mu.Lock()
+	due := now.Sub(s.listener.pruned) >= 10*time.Minute
+	if due {
+		s.listener.pruned = now
+	}
+	s.listener.mu.Unlock()
+	if !due {
+		return
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM outbox_pace WHERE receiver <> '' AND next_at < $1", now.Add(-time.Hour)); err != nil {
+		s.log.Warn("store: prune the outbox's spacing", "err", err)
+	}
+}
+
+// OutboxRelease ends claims without counting an attempt, and wakes the
+// senders of every replica.
+func (s *Store) OutboxRelease(ctx context.Context, platform string, ids ...uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `WITH n AS (SELECT pg_notify('`+outboxChannel+`', $1))
+		UPDATE outbox SET claimed_until = NULL FROM n WHERE platform = $1 AND id = ANY ($2)`, platform, int64s(ids))
+	if err == nil {
+		s.outbox.Notify()
+	}
+	return err
+}
+
+// OutboxSlot reserves platform's next send slot in one statement: the row
+// lock of the upsert orders the replicas' reservations, each gets a slot
+// of its own, interval after the one before.
+func (s *Store) OutboxSlot(ctx context.Context, platform string, now time.Time, interval time.Duration) (time.Time, error) {
+	var slot time.Time
+	err := s.pool.QueryRow(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at)
+		VALUES ($1, '', $2::timestamptz + $3::bigint * interval '1 microsecond')
+		ON CONFLICT (platform, receiver) DO UPDATE
+			SET next_at = greatest(outbox_pace.next_at, $2) + $3::bigint * interval '1 microsecond'
+		RETURNING next_at - $3::bigint * interval '1 microsecond'`,
+		platform, now.UTC(), interval.Microseconds()).Scan(&slot)
+	return slot.UTC(), err
+}
+
+// OutboxHold moves platform's next slot to until, if it is earlier.
+func (s *Store) OutboxHold(ctx context.Context, platform string, until time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at) VALUES ($1, '', $2)
+		ON CONFLICT (platform, receiver) DO UPDATE SET next_at = greatest(outbox_pace.next_at, $2)`, platform, until.UTC())
+	return err
 }
 
 // OutboxDue returns up to limit messages of platform, oldest first, that
@@ -126,25 +194,31 @@ func (s *Store) OutboxDue(platform string, after uint64, now time.Time, limit in
 }
 
 // OutboxGet reads one message of platform's outbox, as it is now.
-func (s *Store) OutboxGet(platform string, id uint64) (store.Outgoing, bool) {
+func (s *Store) OutboxGet(platform string, id uint64) (store.Outgoing, bool, error) {
 	ctx, cancel := s.readCtx()
 	defer cancel()
 	out, err := s.outboxQuery(ctx, "SELECT "+outboxColumns+" FROM outbox WHERE platform = $1 AND id = $2", platform, int64(id))
 	if err != nil || len(out) == 0 {
-		return store.Outgoing{}, false
+		return store.Outgoing{}, false, err
 	}
-	return out[0], true
+	return out[0], true, nil
 }
 
 // OutboxLen is how many messages of platform wait to be sent.
-func (s *Store) OutboxLen(platform string) int {
+func (s *Store) OutboxLen(platform string) (int, error) {
 	ctx, cancel := s.readCtx()
 	defer cancel()
 	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE platform = $1", platform).Scan(&n); err != nil {
-		s.log.Error("store: count the outbox", "err", err)
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE platform = $1", platform).Scan(&n)
+	return n, err
+}
+
+func int64s(ids []uint64) []int64 {
+	list := make([]int64, len(ids))
+	for i, id := range ids {
+		list[i] = int64(id)
 	}
-	return n
+	return list
 }
 
 // OutboxDone removes sent (or given up) messages.
@@ -152,12 +226,8 @@ func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) 
 	if len(ids) == 0 {
 		return nil
 	}
-	list := make([]int64, len(ids))
-	for i, id := range ids {
-		list[i] = int64(id)
-	}
 	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
-		_, err := tx.exec("DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, list)
+		_, err := tx.exec("DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, int64s(ids))
 		return nil, err
 	})
 	return err
@@ -169,10 +239,121 @@ func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, not
 	var n int
 	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		n = 0
-		_, err := tx.row(`UPDATE outbox SET attempts = attempts + 1, not_before = $3, claimed_until = NULL
-			WHERE platform = $1 AND id = $2 RETURNING attempts`, []any{platform, int64(id), notBefore.UTC()}, &n)
+		_, err := tx.row(`WITH n AS (SELECT pg_notify('`+outboxChannel+`', $1))
+			UPDATE outbox SET attempts = attempts + 1, not_before = $3, claimed_until = NULL
+			FROM n WHERE platform = $1 AND id = $2 RETURNING attempts`, []any{platform, int64(id), notBefore.UTC()}, &n)
 		tx.queued = err == nil
 		return nil, err
 	})
 	return n, err
+}
+
+// outboxChannel is the channel writes that queue or release a message
+// notify, with the platform as payload.
+const outboxChannel = "jifen_outbox"
+
+// OutboxChanged returns a channel closed once a message was queued,
+// released or rescheduled, by this replica or another: each Store keeps
+// one connection of its own LISTENing (from the first call on), which
+// wakes its senders within a round trip of the commit. A notification
+// lost while that connection was down is made up for by a wake-up when
+// it is back, and the senders' own poll covers the rest. A LISTEN costs
+// one idle connection per replica; polling alone would cost a query per
+// sender every poll, and a notice could wait a whole poll.
+func (s *Store) OutboxChanged() <-chan struct{} {
+	s.listen()
+	return s.outbox.Wait()
+}
+
+// outboxListener is the Store's LISTEN connection, running from the first
+// OutboxChanged to Close.
+type outboxListener struct {
+	mu               sync.Mutex
+	started, stopped bool
+	cancel           context.CancelFunc
+	done             chan struct{}
+	// listening is closed once the first LISTEN is in place.
+	listening chan struct{}
+	pruned    time.Time // when prunePace last ran
+}
+
+func (s *Store) listen() {
+	l := &s.listener
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started || l.stopped {
+		return
+	}
+	l.started = true
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel, l.done = cancel, make(chan struct{})
+	if l.listening == nil {
+		l.listening = make(chan struct{})
+	}
+	go func() {
+		defer close(l.done)
+		wait := 100 * time.Millisecond
+		for again := false; ctx.Err() == nil; again = true {
+			listening, err := s.listenOnce(ctx, again)
+			if ctx.Err() != nil {
+				return
+			}
+			if listening {
+				wait = 100 * time.Millisecond
+			}
+			s.log.Warn("store: listening for queued messages", "err", err, "again_in", wait)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			wait = min(2*wait, 30*time.Second)
+		}
+	}()
+}
+
+// listenOnce connects, LISTENs and wakes the senders at each notification
+// until the connection fails or ctx ends; listening tells whether it got
+// as far as listening. When it listens again after a failure, it wakes
+// the senders at once: a message may have been queued meanwhile. (The
+// first time, the senders have yet to look.)
+func (s *Store) listenOnce(ctx context.Context, again bool) (listening bool, err error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
+		return false, err
+	}
+	if again {
+		s.outbox.Notify()
+	}
+	s.listener.mu.Lock()
+	select {
+	case <-s.listener.listening:
+	default:
+		close(s.listener.listening)
+	}
+	s.listener.mu.Unlock()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return true, err
+		}
+		s.outbox.Notify()
+	}
+}
+
+// stopListening ends the LISTEN connection, for Close.
+func (s *Store) stopListening() {
+	l := &s.listener
+	l.mu.Lock()
+	l.stopped = true
+	started := l.started
+	l.mu.Unlock()
+	if started {
+		l.cancel()
+		<-l.done
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestEnqueueOncePerKeyAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := other.OutboxLen("feishu"); n != 1 {
+	if n, err := other.OutboxLen("feishu"); n != 1 || err != nil {
 		t.Fatalf("%d messages queued for one key, want 1", n)
 	}
 	due, err := s.OutboxDue("feishu", 0, testNow, 10)
@@ -66,7 +67,7 @@ func TestOutboxClaimsAreExclusiveAndKeepEachReceiversOrder(t *testing.T) {
 	for i, st := range stores {
 		wg.Go(func() {
 			for range 5 {
-				got, err := st.OutboxClaim(ctx, "slack", testNow, 4, time.Minute)
+				got, err := st.OutboxClaim(ctx, "slack", testNow, 4, time.Minute, 0)
 				if err != nil {
 					t.Error(err)
 				}
@@ -94,7 +95,7 @@ func TestOutboxClaimsAreExclusiveAndKeepEachReceiversOrder(t *testing.T) {
 	}
 	// Claimed messages are not claimed again while the lease runs; once
 	// the first ones are done, the second ones are due.
-	if got, _ := stores[1].OutboxClaim(ctx, "slack", testNow.Add(30*time.Second), 100, time.Minute); len(got) != 0 {
+	if got, _ := stores[1].OutboxClaim(ctx, "slack", testNow.Add(30*time.Second), 100, time.Minute, 0); len(got) != 0 {
 		t.Fatalf("%d messages claimed again within the lease", len(got))
 	}
 	var ids []uint64
@@ -104,7 +105,7 @@ func TestOutboxClaimsAreExclusiveAndKeepEachReceiversOrder(t *testing.T) {
 	if err := stores[2].OutboxDone(ctx, "slack", ids...); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := stores[0].OutboxClaim(ctx, "slack", testNow, 100, time.Minute)
+	got, _ := stores[0].OutboxClaim(ctx, "slack", testNow, 100, time.Minute, 0)
 	if len(got) != 30 {
 		t.Fatalf("%d second messages claimed, want 30", len(got))
 	}
@@ -113,11 +114,99 @@ func TestOutboxClaimsAreExclusiveAndKeepEachReceiversOrder(t *testing.T) {
 	if n, err := s.OutboxRetry(ctx, "slack", got[0].ID, testNow.Add(time.Hour)); n != 1 || err != nil {
 		t.Fatalf("retry: %d %v", n, err)
 	}
-	again, _ := stores[1].OutboxClaim(ctx, "slack", testNow.Add(2*time.Minute), 100, time.Minute)
+	again, _ := stores[1].OutboxClaim(ctx, "slack", testNow.Add(2*time.Minute), 100, time.Minute, 0)
 	if len(again) != 29 {
 		t.Fatalf("%d messages claimed after the lease, want 29 (one held back)", len(again))
 	}
-	if o, ok := s.OutboxGet("slack", got[0].ID); !ok || o.Attempts != 1 || !o.NotBefore.Equal(testNow.Add(time.Hour)) {
+	if o, ok, err := s.OutboxGet("slack", got[0].ID); !ok || err != nil || o.Attempts != 1 || !o.NotBefore.Equal(testNow.Add(time.Hour)) {
 		t.Fatalf("held-back message %+v", o)
+	}
+}
+
+// A replica's senders wake when another replica queues a message (or
+// holds one back after a failure): they need not wait for their poll.
+func TestOutboxChangedByAnotherReplica(t *testing.T) {
+	t.Parallel()
+	s, url := newStore(t)
+	other := openAt(t, url)
+	ctx := context.Background()
+	ch := s.OutboxChanged()
+	s.listener.mu.Lock()
+	listening := s.listener.listening
+	s.listener.mu.Unlock()
+	// A deadline only stops a hung test.
+	wait := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(time.Minute):
+			t.Fatalf("not woken by %s", what)
+		}
+	}
+	wait(listening, "its LISTEN")
+	if err := other.Enqueue(ctx, store.Outgoing{Platform: "slack", To: "E1", Body: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	wait(ch, "a message another replica queued")
+	got, err := other.OutboxClaim(ctx, "slack", testNow, 1, time.Minute, 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim: %v %v", got, err)
+	}
+	ch = s.OutboxChanged()
+	if err := other.OutboxRelease(ctx, "slack", got[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(ch, "a message another replica released")
+	ch = s.OutboxChanged()
+	if _, err := other.OutboxRetry(ctx, "slack", got[0].ID, testNow); err != nil {
+		t.Fatal(err)
+	}
+	wait(ch, "a message another replica held back")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Replicas reserving send slots at once each get a slot of their own,
+// interval apart; a hold moves the next slot for all of them.
+func TestOutboxSlotsAreSharedByReplicas(t *testing.T) {
+	t.Parallel()
+	s, url := newStore(t)
+	stores := []*Store{s, openAt(t, url), openAt(t, url)}
+	ctx := context.Background()
+	const interval = 20 * time.Millisecond
+	var mu sync.Mutex
+	var slots []time.Time
+	var wg sync.WaitGroup
+	for _, st := range stores {
+		wg.Go(func() {
+			for range 40 {
+				slot, err := st.OutboxSlot(ctx, "feishu", testNow, interval)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				slots = append(slots, slot)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(slots, time.Time.Compare)
+	for i, slot := range slots {
+		if want := testNow.Add(time.Duration(i) * interval); !slot.Equal(want) {
+			t.Fatalf("slot %d at %v, want %v: the replicas' slots overlap or leave gaps", i, slot, want)
+		}
+	}
+	hold := testNow.Add(time.Hour)
+	if err := stores[1].OutboxHold(ctx, "feishu", hold); err != nil {
+		t.Fatal(err)
+	}
+	if slot, err := stores[2].OutboxSlot(ctx, "feishu", testNow, interval); err != nil || !slot.Equal(hold) {
+		t.Fatalf("slot after a hold: %v %v, want %v", slot, err, hold)
+	}
+	if slot, err := stores[0].OutboxSlot(ctx, "slack", testNow, interval); err != nil || !slot.Equal(testNow) {
+		t.Fatalf("another platform's slot: %v %v", slot, err)
 	}
 }

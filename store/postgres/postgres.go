@@ -135,8 +135,10 @@ type Store struct {
 	purgeMu   sync.Mutex
 	lastPurge time.Time
 
-	// outbox wakes this replica's senders when its writes queue messages.
-	outbox store.Signal
+	// outbox wakes this replica's senders when messages are queued;
+	// listener hears of other replicas' (see outbox.go).
+	outbox   store.Signal
+	listener outboxListener
 }
 
 // DefaultConnectTimeout bounds a connection attempt whose URL sets no
@@ -235,6 +237,7 @@ func (s *Store) Close() error {
 	}
 	s.stopNow()
 	s.background.Wait()
+	s.stopListening()
 	s.pool.Close()
 	return nil
 }

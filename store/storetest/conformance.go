@@ -69,6 +69,8 @@ func Run(t *testing.T, open Opener) {
 		{"RunsConcurrent", testRunsConcurrent},
 		{"Outbox", testOutbox},
 		{"OutboxChanged", testOutboxChanged},
+		{"OutboxClaim", testOutboxClaim},
+		{"OutboxChangedOnRetry", testOutboxChangedOnRetry},
 		{"Audit", testAudit},
 		{"AuditLog", testAuditLog},
 		{"Forget", testForget},

@@ -184,7 +184,7 @@ func testOutbox(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 	}
-	if f, s := e.st.OutboxLen("feishu"), e.st.OutboxLen("slack"); f != 3 || s != 1 {
+	if f, s := e.outboxLen("feishu"), e.outboxLen("slack"); f != 3 || s != 1 {
 		t.Fatalf("queued %d on Feishu and %d on Slack, want 3 and 1", f, s)
 	}
 	due, err := e.st.OutboxDue("feishu", 0, now, 10)
@@ -230,23 +230,23 @@ func testOutbox(t *testing.T, open Opener) {
 	if got, _ := e.st.OutboxDue("feishu", 0, now.Add(2*time.Hour), 10); !slices.Equal(outIDs(got), ids) {
 		t.Errorf("due once the hold ends: %v", outIDs(got))
 	}
-	if o, ok := e.st.OutboxGet("feishu", ids[1]); !ok || o.Attempts != 2 || !o.NotBefore.Equal(now.Add(2*time.Hour)) || o.To != "b" {
+	if o, ok := e.outboxGet("feishu", ids[1]); !ok || o.Attempts != 2 || !o.NotBefore.Equal(now.Add(2*time.Hour)) || o.To != "b" {
 		t.Errorf("OutboxGet = %+v %v", o, ok)
 	}
-	if _, ok := e.st.OutboxGet("feishu", 9999); ok {
+	if _, ok := e.outboxGet("feishu", 9999); ok {
 		t.Error("OutboxGet of an unknown id")
 	}
 	if err := e.st.OutboxDone(e.ctx, "feishu", ids[0], ids[2], 9999); err != nil {
 		t.Fatal(err)
 	}
-	if n := e.st.OutboxLen("feishu"); n != 1 {
+	if n := e.outboxLen("feishu"); n != 1 {
 		t.Fatalf("%d left after done, want 1", n)
 	}
-	if _, ok := e.st.OutboxGet("feishu", ids[0]); ok {
+	if _, ok := e.outboxGet("feishu", ids[0]); ok {
 		t.Error("a done message is still there")
 	}
 	// Sent and gone, a key is still not queued again.
-	if err := e.st.Enqueue(e.ctx, outgoing("feishu", "a", "report:a")); err != nil || e.st.OutboxLen("feishu") != 1 {
+	if err := e.st.Enqueue(e.ctx, outgoing("feishu", "a", "report:a")); err != nil || e.outboxLen("feishu") != 1 {
 		t.Fatalf("queued again after it was sent: %v", err)
 	}
 	// A message without a platform, a receiver or a body refuses the
@@ -260,7 +260,7 @@ func testOutbox(t *testing.T, open Opener) {
 			t.Errorf("%s: queued", name)
 		}
 	}
-	if n := e.st.OutboxLen("slack"); n != 1 {
+	if n := e.outboxLen("slack"); n != 1 {
 		t.Fatalf("refused calls queued: %d on Slack, want 1", n)
 	}
 	// Queued in a write: with it, once per key, and not by a replay.
@@ -286,10 +286,10 @@ func testOutbox(t *testing.T, open Opener) {
 	}); !errors.Is(err, errRefused) {
 		t.Fatal(err)
 	}
-	if n := e.st.OutboxLen("slack"); n != 2 {
+	if n := e.outboxLen("slack"); n != 2 {
 		t.Fatalf("%d on Slack, want 2 (one more from the write, none from its replay or the failed write)", n)
 	}
-	if err := e.st.Enqueue(e.ctx, outgoing("slack", "e", "notice:2")); err != nil || e.st.OutboxLen("slack") != 3 {
+	if err := e.st.Enqueue(e.ctx, outgoing("slack", "e", "notice:2")); err != nil || e.outboxLen("slack") != 3 {
 		t.Fatalf("the key of a failed write was taken: %v", err)
 	}
 }

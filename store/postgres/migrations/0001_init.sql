@@ -284,3 +284,17 @@ DROP TABLE survey_answered;
 -- No planner statistics of the respondents: a histogram of them, kept
 -- after the close, would list (with the key) who answered.
 ALTER TABLE survey_answers ALTER COLUMN respondent SET STATISTICS 0;
+-- The outbox's shared pace. Every replica's senders reserve each send's
+-- slot in the row of their platform (receiver ''), so together they keep
+-- the platform's rate, and a 429 moves the slot for all of them; a
+-- receiver's row holds when the next message to it may be claimed.
+CREATE TABLE outbox_pace (
+	platform text NOT NULL CHECK (platform <> ''),
+	receiver text NOT NULL,
+	next_at  timestamptz NOT NULL,
+	PRIMARY KEY (platform, receiver)
+);
+-- A claim's plan depends on the outbox's statistics, and the outbox
+-- changes wholesale (a job queues thousands, the senders drain them):
+-- have it analyzed after a few hundred changes, not a tenth of the table.
+ALTER TABLE outbox SET (autovacuum_analyze_threshold = 500, autovacuum_analyze_scale_factor = 0.02);
