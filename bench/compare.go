@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +19,14 @@ import (
 type Config struct {
 	Dir  string  // where the datasets are kept and the award stores made
 	Data Dataset // the query dataset
-	Runs int     // each side runs each workload this many times; the table gives medians
+	// More are further query datasets, on which the leaderboard and score
+	// workloads run again (those whose cost grows with the directory).
+	More []Dataset
+	Runs int // each side runs each workload this many times; the table gives medians
+	// Only, if set, keeps the workloads whose name it matches; NoAwards
+	// leaves out the award workloads.
+	Only     *regexp.Regexp
+	NoAwards bool
 	// QueryTime is how long one run of a query repeats it (at least once);
 	// AwardTime is how long one run of an award workload lasts.
 	QueryTime, AwardTime time.Duration
@@ -27,7 +35,7 @@ type Config struct {
 
 // FullConfig is the comparison of BENCHMARKS.md; QuickConfig a smoke run.
 func FullConfig(dir string) Config {
-	return Config{Dir: dir, Data: Full, Runs: 5, QueryTime: 300 * time.Millisecond, AwardTime: 3 * time.Second}
+	return Config{Dir: dir, Data: Full, More: []Dataset{Large}, Runs: 5, QueryTime: 300 * time.Millisecond, AwardTime: 3 * time.Second}
 }
 
 // QuickConfig is a smoke run on the small dataset.
@@ -50,6 +58,13 @@ type Row struct {
 type Result struct {
 	Rows      []Row
 	FsyncRate float64
+	Sizes     []FileSizes
+}
+
+// FileSizes are the sizes in bytes of the two files of a dataset.
+type FileSizes struct {
+	Data          Dataset
+	Jifen, SQLite int64
 }
 
 // Compare runs every workload on both sides, alternating the sides run by
@@ -65,53 +80,86 @@ func Compare(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.Logf("disk: %.0f fsyncs/s", res.FsyncRate)
-	if err := compareAwards(ctx, cfg, res); err != nil {
-		return nil, err
+	if !cfg.NoAwards {
+		if err := compareAwards(ctx, cfg, res); err != nil {
+			return nil, err
+		}
 	}
-	files, err := Prepare(cfg.Dir, cfg.Data, cfg.Logf)
+	for i, d := range append([]Dataset{cfg.Data}, cfg.More...) {
+		if err := compareQueries(ctx, cfg, d, i == 0, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// compareQueries runs the query workloads on dataset d: all of them, or
+// (all false) those whose cost grows with the directory.
+func compareQueries(ctx context.Context, cfg Config, d Dataset, all bool, res *Result) error {
+	files, err := Prepare(cfg.Dir, d, cfg.Logf)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	sz := FileSizes{Data: d}
+	for _, f := range []struct {
+		path string
+		out  *int64
+	}{{files.Jifen, &sz.Jifen}, {files.SQLite, &sz.SQLite}} {
+		fi, err := os.Stat(f.path)
+		if err != nil {
+			return err
+		}
+		*f.out = fi.Size()
+	}
+	res.Sizes = append(res.Sizes, sz)
 	j, err := OpenJifen(files.Jifen)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer j.Close()
 	s, err := OpenSQLite(files.SQLite)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer s.Close()
 	if err := SameAnswers(ctx, j, s); err != nil {
-		return nil, err
+		return err
 	}
 	month, year, member := Month(), Year(), ScoreMember
 	type op = func() error
 	queries := []struct {
 		name          string
 		jifen, sqlite op
+		grows         bool // with the directory
 	}{
 		{"leaderboard top-10, month: jifen board (warm) vs SQLite GROUP BY on entries (covering index)",
 			func() error { j.Top(month); return nil },
-			func() error { _, err := s.TopFromEntries(ctx, month); return err }},
+			func() error { _, err := s.TopFromEntries(ctx, month); return err }, false},
 		{"leaderboard top-10, month: jifen board (warm) vs SQLite aggregate table",
 			func() error { j.Top(month); return nil },
-			func() error { _, err := s.TopFromAggregate(ctx, month); return err }},
+			func() error { _, err := s.TopFromAggregate(ctx, month); return err }, true},
 		{"leaderboard top-10, month: jifen board (cold: reloaded) vs SQLite aggregate table",
 			func() error { j.TopCold(month); return nil },
-			func() error { _, err := s.TopFromAggregate(ctx, month); return err }},
+			func() error { _, err := s.TopFromAggregate(ctx, month); return err }, true},
 		{"score (balance, month, rank): jifen vs SQLite from entries",
 			func() error { j.Score(member, month); return nil },
-			func() error { _, err := s.ScoreFromEntries(ctx, member, month); return err }},
+			func() error { _, err := s.ScoreFromEntries(ctx, member, month); return err }, false},
 		{"score (balance, month, rank): jifen vs SQLite aggregate table",
 			func() error { j.Score(member, month); return nil },
-			func() error { _, err := s.ScoreFromAggregate(ctx, member, month); return err }},
+			func() error { _, err := s.ScoreFromAggregate(ctx, member, month); return err }, true},
 		{"year report: jifen report.Analyze vs SQLite aggregations",
 			func() error { _, err := j.Report(year); return err },
-			func() error { _, err := s.Report(ctx, year); return err }},
+			func() error { _, err := s.Report(ctx, year); return err }, false},
 	}
 	for _, q := range queries {
-		cfg.Logf("%s", q.name)
+		if !all && !q.grows || cfg.Only != nil && !cfg.Only.MatchString(q.name) {
+			continue
+		}
+		name := q.name
+		if d != cfg.Data {
+			name = fmt.Sprintf("%s [%d members]", q.name, d.Members)
+		}
+		cfg.Logf("%s", name)
 		var jt, st []float64
 		for range cfg.Runs {
 			for _, side := range []struct {
@@ -120,16 +168,16 @@ func Compare(ctx context.Context, cfg Config) (*Result, error) {
 			}{{q.jifen, &jt}, {q.sqlite, &st}} {
 				d, err := timeOp(side.op, cfg.QueryTime)
 				if err != nil {
-					return nil, fmt.Errorf("%s: %w", q.name, err)
+					return fmt.Errorf("%s: %w", name, err)
 				}
 				*side.out = append(*side.out, d.Seconds())
 			}
 		}
-		row := Row{Workload: q.name, Jifen: median(jt), SQLite: median(st)}
+		row := Row{Workload: name, Jifen: median(jt), SQLite: median(st)}
 		row.Ratio = row.SQLite / row.Jifen
 		res.Rows = append(res.Rows, row)
 	}
-	return res, nil
+	return nil
 }
 
 func compareAwards(ctx context.Context, cfg Config, res *Result) error {
@@ -141,6 +189,9 @@ func compareAwards(ctx context.Context, cfg Config, res *Result) error {
 		{"durable awards, 64 writers: jifen /award vs SQLite, 64 connections + busy_timeout", 64, 64},
 		{"durable awards, 1 writer: jifen /award vs SQLite", 1, 1},
 	} {
+		if cfg.Only != nil && !cfg.Only.MatchString(w.name) {
+			continue
+		}
 		cfg.Logf("%s", w.name)
 		var jr, sr []float64
 		for range cfg.Runs {
@@ -358,6 +409,10 @@ func (r *Result) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nRatio: how many times faster jifen is (awards: jifen's rate ÷ SQLite's; queries: SQLite's time ÷ jifen's).\n")
 	fmt.Fprintf(w, "Disk floor in the same run: %.0f fsyncs/s (4 KiB write + fsync).\n", r.FsyncRate)
+	for _, sz := range r.Sizes {
+		fmt.Fprintf(w, "Files, %d members, %d entries: jifen %.0f MB, SQLite %.0f MB (%.2f×).\n", sz.Data.Members, sz.Data.Entries,
+			float64(sz.Jifen)/1e6, float64(sz.SQLite)/1e6, float64(sz.Jifen)/float64(sz.SQLite))
+	}
 }
 
 func formatDuration(sec float64) string {

@@ -23,9 +23,12 @@ type Dataset struct {
 	Members, Entries int
 }
 
-// Full is the dataset of the comparison; Quick is for smoke runs and tests.
+// Full is the dataset of the comparison; Large the same ledger over ten
+// times the members (a large company), where what grows with the directory
+// shows; Quick is for smoke runs and tests.
 var (
 	Full  = Dataset{Members: 10_000, Entries: 1_000_000}
+	Large = Dataset{Members: 100_000, Entries: 1_000_000}
 	Quick = Dataset{Members: 1_000, Entries: 50_000}
 )
 
@@ -134,7 +137,10 @@ const datasetVersion = 1
 func Prepare(dir string, d Dataset, logf func(format string, args ...any)) (Files, error) {
 	name := fmt.Sprintf("%d-%d-v%d", d.Members, d.Entries, datasetVersion)
 	f := Files{
-		Jifen:  filepath.Join(dir, "jifen-compare-"+name+".db"),
+		// The store's layout version is in jifen's name: a file of
+		// another layout would be migrated on open, and the run would
+		// measure a migrated file rather than one this jifen wrote.
+		Jifen:  filepath.Join(dir, fmt.Sprintf("jifen-compare-%s-s%d.db", name, store.SchemaVersion)),
 		SQLite: filepath.Join(dir, "sqlite-compare-"+name+".db"),
 	}
 	var wg sync.WaitGroup

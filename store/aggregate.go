@@ -40,31 +40,35 @@ func aggOf(points int64, sign int64) Agg {
 	return Agg{a.Net * sign, a.Plus * sign, a.Minus * sign, a.Count * sign}
 }
 
-// Aggregates are packed: one record per member per year holds every figure
-// of that member for the periods of that year (weeks, months, quarters and
-// the year itself), and one more record holds the member's all-time figures.
-// Both records sit under the member's id, next to each other in the tree, so
-// an award rewrites one or two neighbouring values instead of a dozen keys
-// scattered over the bucket: with receivers spread over 10,000 members that
-// is what decides how many pages a group commit writes.
+// Aggregates are kept in two kinds of record, each one value holding
+// several figures (sub key → Agg), so that an award rewrites a few values
+// instead of a dozen keys scattered over the bucket.
 //
-//	agg bucket:  member \0 group  →  record
+// A member's earned points (t) and their split by category (c), which the
+// ranking boards, /score and the caps read, are kept per period, and the
+// period comes first in the key: every member's figures of one period are
+// next to one another, in member order, so a board's first load is one
+// cursor scan over a few pages (one record per member with points in the
+// period), not one lookup per member of the directory.
+//
+// What a member gave from an allowance (g) and spent on rewards (s), read
+// for one member at a time, stay in one record per member per year, under
+// the member's id next to the member's index records: a giver's figures
+// for every period of a year in one value.
+//
+//	agg bucket:  \0 period \0 member  →  record of t and c \0 category
+//	             member \0 group        →  record of (kind \0 period [\0 pool])
 //	group:       "2026" (the year of the period key) or "all"
-//	record:      sorted (sub, Agg) pairs, sub = kind \0 period [\0 extra]
+//	record:      sorted (sub, Agg) pairs
 const (
-	aggTotal    = "t" // t \0 period            a member's earned points
-	aggCategory = "c" // c \0 period \0 category (not for weeks)
+	aggTotal    = "t" // a member's earned points
+	aggCategory = "c" // the same by category (not for weeks)
 	aggGiver    = "g" // g \0 period \0 pool     what a giver gave
 	aggSpent    = "s" // s \0 period            what a member redeemed
 )
 
-// Pools of a giver's allowance.
-const (
-	poolAward  = "award"
-	poolThanks = "thanks"
-)
-
-// recordKey is the key of the record holding member's figures for period.
+// recordKey is the key of the member record holding member's giver and
+// spent figures for period.
 func recordKey(member, period string) string {
 	group := period
 	if period != string(jifen.AllTime) && len(period) >= 4 {
@@ -72,6 +76,40 @@ func recordKey(member, period string) string {
 	}
 	return string(key(member, group))
 }
+
+// periodPrefix starts the keys of a period's records of earned points;
+// the member's id follows. No member id is empty or starts with NUL, so
+// these keys sort before every member's and never read as an index key
+// (isRcvKey).
+func periodPrefix(period string) []byte {
+	return append(append([]byte{0}, period...), 0)
+}
+
+// periodKey is the key of member's record of earned points in period.
+func periodKey(period, member string) string {
+	return string(append(periodPrefix(period), member...))
+}
+
+// memberKeys is where the member keys start, after every period record:
+// a scan of the members' index records seeks to it.
+var memberKeys = []byte{1}
+
+// figureOf names the record and the sub key of one figure.
+func figureOf(kind, period, member, extra string) (rec, sub string) {
+	switch kind {
+	case aggTotal:
+		return periodKey(period, member), aggTotal
+	case aggCategory:
+		return periodKey(period, member), string(key(aggCategory, extra))
+	}
+	return recordKey(member, period), subKey(kind, period, extra)
+}
+
+// Pools of a giver's allowance.
+const (
+	poolAward  = "award"
+	poolThanks = "thanks"
+)
 
 // subKey names one figure inside a record.
 func subKey(kind, period, extra string) string {
@@ -227,9 +265,9 @@ func scanRecord(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
 
 // readAgg reads one figure from the agg bucket.
 func readAgg(b *bolt.Bucket, kind, period, member, extra string) Agg {
-	sub := subKey(kind, period, extra)
+	rec, sub := figureOf(kind, period, member, extra)
 	var out Agg
-	_ = scanRecord(b.Get([]byte(recordKey(member, period))), sub, func(s []byte, a Agg) bool {
+	_ = scanRecord(b.Get([]byte(rec)), sub, func(s []byte, a Agg) bool {
 		if len(s) == len(sub) {
 			out = a
 		}
@@ -251,8 +289,8 @@ func effects(e *jifen.Entry, orig *jifen.Entry, loc *time.Location) []aggDelta {
 	}
 	var out []aggDelta
 	add := func(kind string, p jifen.Period, member, extra string, a Agg) {
-		out = append(out, aggDelta{rec: recordKey(member, p.Key), sub: subKey(kind, p.Key, extra),
-			period: p.Key, member: member, cat: extra, kind: kind, agg: a})
+		rec, sub := figureOf(kind, p.Key, member, extra)
+		out = append(out, aggDelta{rec: rec, sub: sub, period: p.Key, member: member, cat: extra, kind: kind, agg: a})
 	}
 	a := aggOf(src.Points, sign)
 	for _, kind := range jifen.PeriodKinds {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"slices"
 	"sort"
 	"strings"
@@ -186,46 +187,59 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, s.loc)
 		p.Key = key
 	}
-	b := &board{period: p, points: map[string]int64{}, byDept: map[string][]standing{},
+	b := &board{period: p, points: make(map[string]int64, len(s.dir.byID)), byDept: map[string][]standing{},
 		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
+	// Who counts: every member employed in the period (so far).
+	asOf := p.AsOf(now, s.loc)
+	for id, m := range s.dir.byID {
+		if !m.EmployedIn(asOf, s.loc) {
+			if m.EmployedIn(p, s.loc) && !m.Joined.IsZero() {
+				y, mo, d := m.Joined.Date()
+				if start := time.Date(y, mo, d, 0, 0, 0, 0, s.loc); b.until.IsZero() || start.Before(b.until) {
+					b.until = start
+				}
+			}
+			continue
+		}
+		b.points[id] = 0
+	}
 	_ = s.view(func(btx *bolt.Tx) error {
-		release := s.releaser(btx, 250) // a record per member, read once
+		release := s.releaser(btx, 5000)
 		defer release(true)
 		b.txid = uint64(btx.ID())
-		agg := btx.Bucket(bucketAgg)
-		cats := string(prefix(aggCategory, key))
-		// One lookup per member: the cost depends on the size of the
-		// directory, never on the length of the ledger.
-		asOf := p.AsOf(now, s.loc)
-		for id, m := range s.dir.byID {
-			if !m.EmployedIn(asOf, s.loc) {
-				if m.EmployedIn(p, s.loc) && !m.Joined.IsZero() {
-					y, mo, d := m.Joined.Date()
-					if start := time.Date(y, mo, d, 0, 0, 0, 0, s.loc); b.until.IsZero() || start.Before(b.until) {
-						b.until = start
-					}
-				}
+		// The period's records are next to one another: one scan reads
+		// the figures of every member with points in the period, whatever
+		// the length of the ledger and the size of the directory.
+		pre := periodPrefix(key)
+		c := btx.Bucket(bucketAgg).Cursor()
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+			release(false)
+			id := k[len(pre):]
+			if _, counted := b.points[string(id)]; !counted {
 				continue
 			}
-			release(false)
-			pts := int64(0)
-			if raw := agg.Get([]byte(recordKey(id, key))); raw != nil {
-				_ = scanRecord(raw, cats, func(sub []byte, a Agg) bool {
+			m := s.dir.byID[string(id)]
+			_ = scanRecord(v, "", func(sub []byte, a Agg) bool {
+				switch {
+				case string(sub) == aggTotal:
+					b.points[m.ID] = a.Net
+				case len(sub) > 2 && string(sub[:2]) == aggCategory+"\x00":
 					dm := b.cats[m.Department]
 					if dm == nil {
 						dm = map[string]int64{}
 						b.cats[m.Department] = dm
 					}
-					dm[string(sub[len(cats):])] += a.Net
-					return true
-				})
-				pts = readAgg(agg, aggTotal, key, id, "").Net
-			}
-			b.points[id] = pts
-			b.all = append(b.all, standing{id, pts})
+					dm[string(sub[2:])] += a.Net
+				}
+				return true
+			})
 		}
 		return nil
 	})
+	b.all = make([]standing, 0, len(b.points))
+	for id, pts := range b.points {
+		b.all = append(b.all, standing{id, pts})
+	}
 	slices.SortFunc(b.all, less)
 	for _, st := range b.all {
 		m := s.dir.byID[st.member]

@@ -265,3 +265,30 @@ func migrateRcvChunk(btx *bolt.Tx, g *entryGivers, n int) (rewritten int, done b
 	}
 	return len(kvs), true, meta.Delete(metaRcvMigrated)
 }
+
+// metaAggMigrate is there while the schema 4 migration runs: the
+// aggregates are still in the layout of schema 3.
+var metaAggMigrate = []byte("agg_migrate")
+
+// migratePeriodRecords finishes bringing a file to schema 4 (the version
+// is set and the mark put by migrate, in one transaction): schema 3 kept
+// a member's earned points in the member's record of each year, beside
+// what they gave and spent; schema 4 keeps them in one record per period
+// and member, keyed by the period first (see aggregate.go). Every
+// aggregate is recomputed from the entries and written in the new layout
+// in one transaction, then the mark is dropped: a migration a crash
+// interrupted runs again whole on the next Open.
+func (s *Store) migratePeriodRecords() error {
+	start := time.Now()
+	s.log.Info("store: regrouping the aggregates by period for schema 4; a large ledger takes a while")
+	if err := s.rebuildAggregates(); err != nil {
+		return fmt.Errorf("schema 4 migration: %w", err)
+	}
+	err := s.db.Update(func(btx *bolt.Tx) error { return btx.Bucket(bucketMeta).Delete(metaAggMigrate) })
+	if err != nil {
+		return fmt.Errorf("schema 4 migration: %w", err)
+	}
+	s.ReleaseMemory()
+	s.log.Info("store: aggregates regrouped", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}

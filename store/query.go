@@ -46,8 +46,8 @@ func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
 func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	out := map[string]Agg{}
 	_ = s.view(func(btx *bolt.Tx) error {
-		pre := string(prefix(aggCategory, p.Key))
-		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(recordKey(member, p.Key))), pre, func(sub []byte, a Agg) bool {
+		pre := string(prefix(aggCategory))
+		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(periodKey(p.Key, member))), pre, func(sub []byte, a Agg) bool {
 			out[string(sub[len(pre):])] = a
 			return true
 		})
@@ -261,10 +261,11 @@ func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
 		defer release(true)
 		in := interned{}
 		receiver := ""
-		return btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+		c := btx.Bucket(bucketAgg).Cursor()
+		for k, v := c.Seek(memberKeys); k != nil; k, v = c.Next() {
 			release(false)
 			if !isRcvKey(k) {
-				return nil
+				continue
 			}
 			r, ok := decodeRcvIn(v, in)
 			if !ok {
@@ -278,8 +279,11 @@ func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
 			}
 			e := jifen.Entry{ID: decodeU64(k[i+2:]), Kind: r.kind, At: r.at, Effective: r.effective, Giver: r.giver, Receiver: receiver,
 				Points: r.points, Quantity: r.quantity, Category: r.category, Behavior: r.behavior, Reverses: r.reverses}
-			return fn(&e)
-		})
+			if err := fn(&e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -14,11 +14,12 @@
 //	              member \0 \x01 be64(id) → compact index record: the member's entries
 //	                in recording order, for history, per-behavior limits and the
 //	                scans over the whole ledger (report, simulate); see rcvLayout2
+//	              \0 period \0 member → a record of the member's points earned in
+//	                the period (no redemptions): t, and c \0 category (not weeks);
+//	                keyed by the period first, so a ranking board loads with one
+//	                scan (see aggregate.go)
 //	              member \0 year (or "all") → a record of that member's figures for
-//	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026),
-//	                see aggregate.go:
-//	                t \0 period             net points earned (no redemptions)
-//	                c \0 period \0 category  the same by category (not weeks)
+//	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026):
 //	                g \0 period \0 pool      points given from an allowance pool
 //	                s \0 period             points spent on rewards
 //	members       id → JSON jifen.Member
@@ -62,7 +63,7 @@ import (
 
 // SchemaVersion is the layout version this code writes. Open migrates older
 // files forward and refuses newer ones.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	bucketMeta      = []byte("meta")
@@ -327,7 +328,7 @@ func (s *Store) Path() string { return s.db.Path() }
 // file forward and rebuilds the aggregates when the time zone changed
 // (periods would otherwise be wrong).
 func (s *Store) migrate() error {
-	rebuild, migrating := false, false
+	rebuild, migrating, regroup := false, false, false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -362,7 +363,16 @@ func (s *Store) migrate() error {
 			}
 			v = 3
 		}
+		if v == 3 {
+			// Earned points move to records keyed by period first; they
+			// are recomputed from the entries below (migratePeriodRecords).
+			if err := meta.Put(metaAggMigrate, []byte{1}); err != nil {
+				return err
+			}
+			v = 4
+		}
 		migrating = meta.Get(metaRcvMigrated) != nil
+		regroup = meta.Get(metaAggMigrate) != nil
 		if err := meta.Put([]byte("schema"), encodeU64(uint64(v))); err != nil {
 			return err
 		}
@@ -376,8 +386,13 @@ func (s *Store) migrate() error {
 	if err != nil {
 		return err
 	}
-	if rebuild {
+	if rebuild && !regroup {
 		if err := s.rebuildAggregates(); err != nil {
+			return err
+		}
+	}
+	if regroup {
+		if err := s.migratePeriodRecords(); err != nil {
 			return err
 		}
 	}

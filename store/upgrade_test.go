@@ -18,27 +18,7 @@ import (
 // backup`; testdata/schema2-demo.db.gz): it migrates at open, says schema 3,
 // verifies clean, and its compact index now carries each entry's giver.
 func TestUpgradeFromThePreviousSchema(t *testing.T) {
-	in, err := os.Open("testdata/schema2-demo.db.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "jifen.db")
-	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-	if v := schemaOf(t, path); v != 2 {
-		t.Fatalf("the test file is schema %d, want the previous one, 2", v)
-	}
+	path := unpackTestStore(t, "testdata/schema2-demo.db.gz", 2)
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	s, err := Open(path, Options{Location: sh})
 	if err != nil {
@@ -70,6 +50,147 @@ func TestUpgradeFromThePreviousSchema(t *testing.T) {
 	if v := schemaOf(t, path); v != SchemaVersion {
 		t.Errorf("schema %d after the upgrade, want %d", v, SchemaVersion)
 	}
+}
+
+// TestUpgradeFromSchema3 opens a store schema 3 wrote (`jifen demo
+// --members 25` on commit 8e6c97a, then `jifen backup`;
+// testdata/schema3-demo.db.gz), whose earned points sat in the members'
+// yearly records: it migrates at open, says schema 4, verifies clean (every
+// figure in the new records equals its recomputation from the entries, and
+// none is left in the old place), and every leaderboard and score equals
+// one computed from the entries themselves.
+func TestUpgradeFromSchema3(t *testing.T) {
+	path := unpackTestStore(t, "testdata/schema3-demo.db.gz", 3)
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	s, err := Open(path, Options{Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify()
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify after the upgrade: %v %v", rep.Problems, err)
+	}
+	if rep.Entries == 0 {
+		t.Fatal("the test file holds no entries")
+	}
+	checkBoardsAgainstEntries(t, s)
+	s.Close()
+	if v := schemaOf(t, path); v != SchemaVersion {
+		t.Errorf("schema %d after the upgrade, want %d", v, SchemaVersion)
+	}
+}
+
+// An upgrade to schema 4 that a crash cut short (the mark is still there,
+// the aggregates in either layout) runs again whole at the next Open.
+func TestInterruptedSchema4MigrationRunsAgain(t *testing.T) {
+	path := unpackTestStore(t, "testdata/schema3-demo.db.gz", 3)
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	s, err := Open(path, Options{Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Put the mark back and a stale figure of the old layout beside the
+	// new records, as a crash between the two steps would leave them.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		var r record
+		r = r.add(subKey(aggTotal, "2026-11", ""), Agg{Net: 999, Plus: 999, Count: 1})
+		if err := tx.Bucket(bucketAgg).Put([]byte(recordKey("someone", "2026-11")), r.encode()); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(metaAggMigrate, []byte{1})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, Options{Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rep, err := s.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify after the resumed upgrade: %v %v", rep.Problems, err)
+	}
+	checkBoardsAgainstEntries(t, s)
+}
+
+// checkBoardsAgainstEntries compares every period's ranking (loaded cold)
+// and every member's totals with sums of the entries.
+func checkBoardsAgainstEntries(t *testing.T, s *Store) {
+	t.Helper()
+	want := map[string]map[string]int64{} // period → member → net
+	periods := map[string]jifen.Period{}
+	err := s.ForEachEntry(func(e *jifen.Entry) error {
+		if e.Kind == jifen.KindRedeem {
+			return nil // spent, not earned
+		}
+		if o, _, _ := s.Entry(e.Reverses); e.Kind == jifen.KindRevoke && o.Kind == jifen.KindRedeem {
+			return nil // a refund
+		}
+		for _, kind := range jifen.PeriodKinds {
+			p := jifen.PeriodOf(kind, e.Effective, s.Location())
+			periods[p.Key] = p
+			if want[p.Key] == nil {
+				want[p.Key] = map[string]int64{}
+			}
+			want[p.Key][e.Receiver] += e.Points
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := s.Members()
+	for key, p := range periods {
+		s.DropBoards()
+		top := s.Top(p, len(members), "")
+		for i, st := range top {
+			if st.Points != want[key][st.Member.ID] {
+				t.Errorf("%s: %s has %d on the board, the entries give %d", key, st.Member.ID, st.Points, want[key][st.Member.ID])
+			}
+			if i > 0 && st.Points > top[i-1].Points {
+				t.Errorf("%s: the board is not sorted at %d", key, i)
+			}
+		}
+		for _, m := range members {
+			if got := s.Totals(m.ID, p).Net; got != want[key][m.ID] {
+				t.Errorf("%s: %s totals %d, the entries give %d", key, m.ID, got, want[key][m.ID])
+			}
+		}
+	}
+}
+
+// unpackTestStore writes the gzipped store file to a temporary directory
+// and checks its schema.
+func unpackTestStore(t *testing.T, gz string, schema uint64) string {
+	t.Helper()
+	in, err := os.Open(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	if v := schemaOf(t, path); v != schema {
+		t.Fatalf("the test file is schema %d, want %d", v, schema)
+	}
+	return path
 }
 
 func schemaOf(t *testing.T, path string) uint64 {

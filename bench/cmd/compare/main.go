@@ -1,7 +1,8 @@
 // Command compare runs jifen's workloads on jifen's store and on SQLite and
 // prints the medians side by side with their ratio, as a Markdown table:
 //
-//	cd bench && go run ./cmd/compare            # 10,000 members, 1,000,000 entries, 5 runs
+//	cd bench && go run ./cmd/compare            # 10,000 members, 1,000,000 entries, 5 runs; and what grows with the directory at 100,000 members
+//	cd bench && go run ./cmd/compare -no-awards -only cold   # only the cold leaderboards
 //	cd bench && go run ./cmd/compare -quick     # a smoke run on a small ledger
 //
 // The datasets are built on the first run into -dir (default
@@ -16,6 +17,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"regexp"
 	"time"
 
 	"jifen/bench"
@@ -30,6 +32,9 @@ func main() {
 	flag.StringVar(&dir, "dir", dir, "where the datasets are kept and the award stores made")
 	quick := flag.Bool("quick", false, "a smoke run: 1,000 members, 50,000 entries, 2 short runs")
 	runs := flag.Int("runs", 0, "runs per workload and side (default 5, or 2 with -quick)")
+	only := flag.String("only", "", "run only the workloads whose name matches this regular expression")
+	noAwards := flag.Bool("no-awards", false, "leave out the award workloads")
+	noLarge := flag.Bool("no-large", false, "leave out the 100,000-member dataset")
 	flag.Parse()
 
 	cfg := bench.FullConfig(dir)
@@ -40,6 +45,17 @@ func main() {
 		cfg.Runs = *runs
 	}
 	cfg.Logf = log.Printf
+	cfg.NoAwards = *noAwards
+	if *noLarge {
+		cfg.More = nil
+	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cfg.Only = re
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -50,7 +66,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("\n%d members, %d entries; medians of %d runs; %s in all\n\n", cfg.Data.Members, cfg.Data.Entries, cfg.Runs,
+	fmt.Printf("\n%d members, %d entries (and %v); medians of %d runs; %s in all\n\n", cfg.Data.Members, cfg.Data.Entries, cfg.More, cfg.Runs,
 		time.Since(t0).Round(time.Second))
 	res.WriteTable(os.Stdout)
 }
