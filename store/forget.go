@@ -30,16 +30,12 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 		var rewrite [][2][]byte
 		if err := entries.ForEach(func(k, v []byte) error {
 			var e jifen.Entry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := decodeEntry(v, &e); err != nil {
 				return err
 			}
 			if (e.Receiver == id || e.Giver == id) && e.Reason != "" {
 				e.Reason = ""
-				raw, err := json.Marshal(e)
-				if err != nil {
-					return err
-				}
-				rewrite = append(rewrite, [2][]byte{bytes.Clone(k), raw})
+				rewrite = append(rewrite, [2][]byte{bytes.Clone(k), encodeEntry(&e)})
 			}
 			return nil
 		}); err != nil {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -99,7 +98,7 @@ func Inspect(path string) (f Facts, err error) {
 		f.Members = tx.Bucket(bucketMembers).Stats().KeyN
 		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 			var e jifen.Entry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := decodeEntry(v, &e); err != nil {
 				return fmt.Errorf("%s is damaged: an entry does not read: %w", path, err)
 			}
 			f.Entries++

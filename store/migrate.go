@@ -200,12 +200,9 @@ func readEntryGivers(btx *bolt.Tx, each func()) (*entryGivers, error) {
 	index := map[string]int32{}
 	err := entries.ForEach(func(k, v []byte) error {
 		each()
-		var e struct {
-			Giver    string `json:"giver"`
-			Reverses uint64 `json:"reverses"`
-		}
+		var e jifen.Entry
 		id := decodeU64(k)
-		if json.Unmarshal(v, &e) != nil || id >= uint64(len(g.giver)) {
+		if decodeEntry(v, &e) != nil || id >= uint64(len(g.giver)) {
 			return nil // Verify reports the entry
 		}
 		i, ok := index[e.Giver]
@@ -290,5 +287,73 @@ func (s *Store) migratePeriodRecords() error {
 	}
 	s.ReleaseMemory()
 	s.log.Info("store: aggregates regrouped", "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// metaEntriesMigrated is there while the schema 4 rewrite of the entries
+// runs: the key of the last entry rewritten (at first 0, before every key).
+var metaEntriesMigrated = []byte("entries_migrated")
+
+// entryMigrationChunk is how many entries one transaction of the schema 4
+// rewrite rewrites.
+var entryMigrationChunk = 50_000
+
+// migrateEntries rewrites every entry stored as JSON (schema 3 and
+// earlier) in the binary layout (see encodeEntry), in id order,
+// entryMigrationChunk entries to a transaction; the mark keeps the last
+// one rewritten, so a rewrite a crash cut short resumes after it (decode
+// reads both layouts meanwhile). The last transaction drops the mark. An
+// entry that does not decode is left as it is, for Verify to report. The
+// file keeps its size (bbolt reuses the freed pages for later writes); a
+// backup is a compact copy.
+func (s *Store) migrateEntries() error {
+	start := time.Now()
+	s.log.Info("store: rewriting the entries in the compact layout of schema 4; a large ledger takes a while")
+	n := 0
+	for done := false; !done; {
+		err := s.db.Update(func(btx *bolt.Tx) error {
+			meta := btx.Bucket(bucketMeta)
+			mark := meta.Get(metaEntriesMigrated)
+			if mark == nil {
+				done = true
+				return nil
+			}
+			entries := btx.Bucket(bucketEntries)
+			entries.FillPercent = appendFill
+			c := entries.Cursor()
+			k, v := c.Seek(mark)
+			if bytes.Equal(k, mark) {
+				k, v = c.Next()
+			}
+			var kvs [][2][]byte
+			var last []byte
+			for i := 0; k != nil && i < entryMigrationChunk; k, v = c.Next() {
+				i++
+				last = k
+				var e jifen.Entry
+				if len(v) == 0 || v[0] == entryLayout || decodeEntry(v, &e) != nil {
+					continue
+				}
+				kvs = append(kvs, [2][]byte{bytes.Clone(k), encodeEntry(&e)})
+			}
+			last = bytes.Clone(last) // before the writes, which may move the page it is on
+			for _, kv := range kvs {
+				if err := entries.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			n += len(kvs)
+			if k == nil {
+				done = true
+				return meta.Delete(metaEntriesMigrated)
+			}
+			return meta.Put(metaEntriesMigrated, last)
+		})
+		if err != nil {
+			return fmt.Errorf("schema 4 migration: %w", err)
+		}
+		s.ReleaseMemory()
+	}
+	s.log.Info("store: entries rewritten", "entries", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

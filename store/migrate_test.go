@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -70,16 +71,30 @@ func schema2File(t *testing.T) string {
 	}
 	defer db.Close()
 	err = db.Update(func(btx *bolt.Tx) error {
+		var all []jifen.Entry
 		err := btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 			var e jifen.Entry
-			if err := jsonUnmarshal(v, &e); err != nil {
+			if err := decodeEntry(v, &e); err != nil {
 				return err
 			}
-			// Writing another bucket than the one ForEach walks is safe.
-			return btx.Bucket(bucketAgg).Put(rcvKey(e.Receiver, e.ID), encodeRcvLayout1(&e))
+			all = append(all, e)
+			return nil
 		})
 		if err != nil {
 			return err
+		}
+		// Schema 2 stored the entries as JSON.
+		for _, e := range all {
+			raw, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := btx.Bucket(bucketEntries).Put(encodeU64(e.ID), raw); err != nil {
+				return err
+			}
+			if err := btx.Bucket(bucketAgg).Put(rcvKey(e.Receiver, e.ID), encodeRcvLayout1(&e)); err != nil {
+				return err
+			}
 		}
 		return btx.Bucket(bucketMeta).Put([]byte("schema"), encodeU64(2))
 	})

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -216,7 +215,7 @@ func (s *Store) ForEachEntry(fn func(e *jifen.Entry) error) error {
 		return btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 			release(false)
 			var e jifen.Entry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := decodeEntry(v, &e); err != nil {
 				return err
 			}
 			return fn(&e)

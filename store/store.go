@@ -328,7 +328,7 @@ func (s *Store) Path() string { return s.db.Path() }
 // file forward and rebuilds the aggregates when the time zone changed
 // (periods would otherwise be wrong).
 func (s *Store) migrate() error {
-	rebuild, migrating, regroup := false, false, false
+	rebuild, migrating, regroup, rewrite := false, false, false, false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -366,13 +366,19 @@ func (s *Store) migrate() error {
 		if v == 3 {
 			// Earned points move to records keyed by period first; they
 			// are recomputed from the entries below (migratePeriodRecords).
+			// The entries are rewritten in the compact layout
+			// (migrateEntries).
 			if err := meta.Put(metaAggMigrate, []byte{1}); err != nil {
+				return err
+			}
+			if err := meta.Put(metaEntriesMigrated, []byte{0}); err != nil {
 				return err
 			}
 			v = 4
 		}
 		migrating = meta.Get(metaRcvMigrated) != nil
 		regroup = meta.Get(metaAggMigrate) != nil
+		rewrite = meta.Get(metaEntriesMigrated) != nil
 		if err := meta.Put([]byte("schema"), encodeU64(uint64(v))); err != nil {
 			return err
 		}
@@ -397,7 +403,12 @@ func (s *Store) migrate() error {
 		}
 	}
 	if migrating {
-		return s.migrateReceiverIndex()
+		if err := s.migrateReceiverIndex(); err != nil {
+			return err
+		}
+	}
+	if rewrite {
+		return s.migrateEntries()
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -112,15 +111,13 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 	}
 	e.Effective = e.Effective.UTC()
 	entries := tx.tx.Bucket(bucketEntries)
+	entries.FillPercent = appendFill
 	id, err := entries.NextSequence()
 	if err != nil {
 		return 0, err
 	}
 	e.ID = id
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return 0, err
-	}
+	raw := encodeEntry(e)
 	idk := encodeU64(id)
 	if err := tx.put(bucketEntries, idk, raw); err != nil {
 		return 0, err
@@ -151,10 +148,8 @@ func (tx *Tx) lastRecorded() time.Time {
 	if !tx.lastAtRead {
 		tx.lastAtRead = true
 		if _, v := tx.tx.Bucket(bucketEntries).Cursor().Last(); v != nil {
-			var e struct {
-				At time.Time `json:"at"`
-			}
-			if json.Unmarshal(v, &e) == nil {
+			var e jifen.Entry
+			if decodeEntry(v, &e) == nil {
 				tx.lastAt = e.At.UTC()
 			}
 		}
@@ -222,7 +217,7 @@ func getEntry(btx *bolt.Tx, id uint64) (jifen.Entry, bool) {
 		return jifen.Entry{}, false
 	}
 	var e jifen.Entry
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := decodeEntry(raw, &e); err != nil {
 		return jifen.Entry{}, false
 	}
 	return e, true

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -61,10 +64,34 @@ func TestUpgradeFromThePreviousSchema(t *testing.T) {
 // one computed from the entries themselves.
 func TestUpgradeFromSchema3(t *testing.T) {
 	path := unpackTestStore(t, "testdata/schema3-demo.db.gz", 3)
+	old := rawEntries(t, path)
+	// Several transactions of the entries' rewrite.
+	defer func(n int) { entryMigrationChunk = n }(entryMigrationChunk)
+	entryMigrationChunk = 100
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	s, err := Open(path, Options{Location: sh})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if old[0][0] != '{' {
+		t.Fatalf("the test file's entries are not JSON: %q", old[0])
+	}
+	var ids []uint64
+	_ = s.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+			var was, is jifen.Entry
+			if err := json.Unmarshal(old[len(ids)], &was); err != nil {
+				t.Fatal(err)
+			}
+			if v[0] != entryLayout || decodeEntry(v, &is) != nil || !reflect.DeepEqual(is, was) {
+				t.Fatalf("entry %d after the upgrade: %q, want %+v", decodeU64(k), v, was)
+			}
+			ids = append(ids, decodeU64(k))
+			return nil
+		})
+	})
+	if len(ids) != len(old) {
+		t.Fatalf("%d entries after the upgrade, %d before", len(ids), len(old))
 	}
 	rep, err := s.Verify()
 	if err != nil || !rep.OK() {
@@ -102,6 +129,29 @@ func TestInterruptedSchema4MigrationRunsAgain(t *testing.T) {
 		if err := tx.Bucket(bucketAgg).Put([]byte(recordKey("someone", "2026-11")), r.encode()); err != nil {
 			return err
 		}
+		// The entries' rewrite cut short halfway: the later half still JSON.
+		entries := tx.Bucket(bucketEntries)
+		n := entries.Stats().KeyN
+		var half [][2][]byte
+		_ = entries.ForEach(func(k, v []byte) error {
+			if decodeU64(k) > uint64(n/2) {
+				var e jifen.Entry
+				if err := decodeEntry(v, &e); err != nil {
+					return err
+				}
+				raw, _ := json.Marshal(e)
+				half = append(half, [2][]byte{bytes.Clone(k), raw})
+			}
+			return nil
+		})
+		for _, kv := range half {
+			if err := entries.Put(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketMeta).Put(metaEntriesMigrated, encodeU64(uint64(n/2))); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketMeta).Put(metaAggMigrate, []byte{1})
 	})
 	db.Close()
@@ -116,6 +166,17 @@ func TestInterruptedSchema4MigrationRunsAgain(t *testing.T) {
 	if rep, err := s.Verify(); err != nil || !rep.OK() {
 		t.Fatalf("verify after the resumed upgrade: %v %v", rep.Problems, err)
 	}
+	_ = s.view(func(btx *bolt.Tx) error {
+		if m := btx.Bucket(bucketMeta).Get(metaEntriesMigrated); m != nil {
+			t.Errorf("the mark of the entries' rewrite is still there: %q", m)
+		}
+		return btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+			if v[0] != entryLayout {
+				t.Errorf("entry %d is still JSON", decodeU64(k))
+			}
+			return nil
+		})
+	})
 	checkBoardsAgainstEntries(t, s)
 }
 
@@ -163,6 +224,27 @@ func checkBoardsAgainstEntries(t *testing.T, s *Store) {
 			}
 		}
 	}
+}
+
+// rawEntries reads the stored values of the entries, in id order.
+func rawEntries(t *testing.T, path string) [][]byte {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out [][]byte
+	_ = db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			out = append(out, bytes.Clone(v))
+			return nil
+		})
+	})
+	if len(out) == 0 {
+		t.Fatal("no entries in the test file")
+	}
+	return out
 }
 
 // unpackTestStore writes the gzipped store file to a temporary directory

@@ -51,7 +51,7 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
 		rep.Entries++
 		var e jifen.Entry
-		if err := jsonUnmarshal(v, &e); err != nil {
+		if err := decodeEntry(v, &e); err != nil {
 			problem("entry %d: cannot decode: %v", decodeU64(k), err)
 			return nil
 		}
@@ -229,7 +229,7 @@ func verifyStock(btx *bolt.Tx) []string {
 	want := map[string]int64{}
 	_ = btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 		var e jifen.Entry
-		if jsonUnmarshal(v, &e) == nil {
+		if decodeEntry(v, &e) == nil {
 			if item, units := StockDelta(&e); units != 0 {
 				want[item] += units
 			}
