@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strings"
@@ -32,11 +33,14 @@ type board struct {
 	period  jifen.Period
 	txid    uint64 // the last transaction the board includes
 	lastUse atomic.Int64
-	points  map[string]int64 // counted members only
-	all     []standing       // sorted: points descending, then member id
-	byDept  map[string][]standing
-	byRole  map[jifen.Role][]standing
-	cats    map[string]map[string]int64 // department → category → net points
+	// ids are the counted members, sorted, and pts their points (in
+	// the same order): a member's points are a binary search away.
+	ids    []string
+	pts    []int64
+	all    []standing // sorted: points descending, then member id
+	byDept map[string][]standing
+	byRole map[jifen.Role][]standing
+	cats   map[string]map[string]int64 // department → category → net points
 	// until is when the board must be loaded again: the day the first
 	// member hired for a later day of its (running) period starts. Zero:
 	// never.
@@ -106,7 +110,7 @@ func (c *boardCache) apply(txid uint64, deltas []aggDelta) {
 		if b == nil || b.txid >= txid {
 			continue
 		}
-		old, counted := b.points[d.member]
+		old, counted := b.pointsOf(d.member)
 		if !counted {
 			continue
 		}
@@ -136,13 +140,23 @@ func (c *boardCache) committed(txid uint64) {
 	}
 }
 
+// pointsOf returns a member's points and whether the member is counted.
+func (b *board) pointsOf(id string) (int64, bool) {
+	i, ok := slices.BinarySearch(b.ids, id)
+	if !ok {
+		return 0, false
+	}
+	return b.pts[i], true
+}
+
 // setPoints moves a counted member from old to p points on every list of
 // the board.
 func (b *board) setPoints(m jifen.Member, old, p int64) bool {
 	if old == p {
 		return true
 	}
-	b.points[m.ID] = p
+	i, _ := slices.BinarySearch(b.ids, m.ID)
+	b.pts[i] = p
 	from, to := standing{m.ID, old}, standing{m.ID, p}
 	return move(b.all, from, to) && move(b.byDept[m.Department], from, to) && move(b.byRole[m.Role], from, to)
 }
@@ -187,10 +201,20 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, s.loc)
 		p.Key = key
 	}
-	b := &board{period: p, points: make(map[string]int64, len(s.dir.byID)), byDept: map[string][]standing{},
-		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
-	// Who counts: every member employed in the period (so far).
+	b := &board{period: p, byDept: map[string][]standing{}, byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
+	// Who counts: every member employed in the period (so far), with
+	// their department and role as small numbers, so that nothing below
+	// looks a member or a name up again.
 	asOf := p.AsOf(now, s.loc)
+	var (
+		cands    = make([]candidate, 0, len(s.dir.byID))
+		deptIdx  = map[string]uint32{}
+		roleIdx  = map[jifen.Role]uint32{}
+		depts    []string
+		roles    []jifen.Role
+		deptSize []int
+		roleSize []int
+	)
 	for id, m := range s.dir.byID {
 		if !m.EmployedIn(asOf, s.loc) {
 			if m.EmployedIn(p, s.loc) && !m.Joined.IsZero() {
@@ -201,50 +225,133 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 			}
 			continue
 		}
-		b.points[id] = 0
+		di, ok := deptIdx[m.Department]
+		if !ok {
+			di = uint32(len(depts))
+			deptIdx[m.Department] = di
+			depts, deptSize = append(depts, m.Department), append(deptSize, 0)
+		}
+		ri, ok := roleIdx[m.Role]
+		if !ok {
+			ri = uint32(len(roles))
+			roleIdx[m.Role] = ri
+			roles, roleSize = append(roles, m.Role), append(roleSize, 0)
+		}
+		deptSize[di]++
+		roleSize[ri]++
+		cands = append(cands, candidate{head: idHead(id), id: id, dept: di, role: ri})
 	}
+	// In id order, the order of the period's records, so the scan below
+	// meets them in step, with no lookup. The ids' first bytes, compared
+	// as a number, decide most comparisons.
+	slices.SortFunc(cands, func(x, y candidate) int {
+		if x.head != y.head {
+			if x.head < y.head {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.id, y.id)
+	})
+	b.ids, b.pts = make([]string, len(cands)), make([]int64, len(cands))
+	for j := range cands {
+		b.ids[j] = cands[j].id
+	}
+	cats := make([]map[string]*int64, len(depts)) // by department: category → sum
 	_ = s.view(func(btx *bolt.Tx) error {
 		release := s.releaser(btx, 5000)
 		defer release(true)
 		b.txid = uint64(btx.ID())
-		// The period's records are next to one another: one scan reads
-		// the figures of every member with points in the period, whatever
-		// the length of the ledger and the size of the directory.
+		// The period's records are next to one another, in member order:
+		// one scan reads the figures of every member with points in the
+		// period, whatever the length of the ledger.
 		pre := periodPrefix(key)
 		c := btx.Bucket(bucketAgg).Cursor()
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+		j := 0
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && j < len(b.ids); k, v = c.Next() {
 			release(false)
 			id := k[len(pre):]
-			if _, counted := b.points[string(id)]; !counted {
-				continue
+			for j < len(b.ids) && b.ids[j] < string(id) {
+				j++
 			}
-			m := s.dir.byID[string(id)]
+			if j == len(b.ids) || b.ids[j] != string(id) {
+				continue // not counted
+			}
+			dept := cands[j].dept
 			_ = scanRecord(v, "", func(sub []byte, a Agg) bool {
 				switch {
 				case string(sub) == aggTotal:
-					b.points[m.ID] = a.Net
+					b.pts[j] = a.Net
 				case len(sub) > 2 && string(sub[:2]) == aggCategory+"\x00":
-					dm := b.cats[m.Department]
-					if dm == nil {
-						dm = map[string]int64{}
-						b.cats[m.Department] = dm
+					if cats[dept] == nil {
+						cats[dept] = map[string]*int64{}
 					}
-					dm[string(sub[2:])] += a.Net
+					// Looked up without making a string of the category.
+					sum := cats[dept][string(sub[2:])]
+					if sum == nil {
+						sum = new(int64)
+						cats[dept][string(sub[2:])] = sum
+					}
+					*sum += a.Net
 				}
 				return true
 			})
 		}
 		return nil
 	})
-	b.all = make([]standing, 0, len(b.points))
-	for id, pts := range b.points {
-		b.all = append(b.all, standing{id, pts})
+	for di, m := range cats {
+		if m == nil {
+			continue
+		}
+		dm := map[string]int64{}
+		for cat, sum := range m {
+			dm[cat] = *sum
+		}
+		b.cats[depts[di]] = dm
 	}
-	slices.SortFunc(b.all, less)
-	for _, st := range b.all {
-		m := s.dir.byID[st.member]
-		b.byDept[m.Department] = append(b.byDept[m.Department], st)
-		b.byRole[m.Role] = append(b.byRole[m.Role], st)
+	// Points descending, ties in id order: the members in id order,
+	// placed by a counting sort on their points (a period's points take
+	// few distinct values).
+	count := map[int64]int{}
+	for _, pt := range b.pts {
+		count[pt]++
+	}
+	values := make([]int64, 0, len(count))
+	for v := range count {
+		values = append(values, v)
+	}
+	slices.Sort(values)
+	at := 0
+	for i := len(values) - 1; i >= 0; i-- {
+		n := count[values[i]]
+		count[values[i]] = at
+		at += n
+	}
+	b.all = make([]standing, len(b.ids))
+	whose := make([]int32, len(b.ids)) // the candidate at each place of all
+	for j, id := range b.ids {
+		pt := b.pts[j]
+		b.all[count[pt]] = standing{id, pt}
+		whose[count[pt]] = int32(j)
+		count[pt]++
+	}
+	deptLists, roleLists := make([][]standing, len(depts)), make([][]standing, len(roles))
+	for i, n := range deptSize {
+		deptLists[i] = make([]standing, 0, n)
+	}
+	for i, n := range roleSize {
+		roleLists[i] = make([]standing, 0, n)
+	}
+	for i, st := range b.all {
+		cd := &cands[whose[i]]
+		deptLists[cd.dept] = append(deptLists[cd.dept], st)
+		roleLists[cd.role] = append(roleLists[cd.role], st)
+	}
+	for i, l := range deptLists {
+		b.byDept[depts[i]] = l
+	}
+	for i, l := range roleLists {
+		b.byRole[roles[i]] = l
 	}
 	if len(s.boards.boards) >= maxBoards {
 		var oldest *board
@@ -257,6 +364,23 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 	}
 	s.boards.boards[key] = b
 	return b
+}
+
+// candidate is a counted member while a board loads: head is the first
+// bytes of the id (see idHead), dept and role index the load's lists of
+// departments and roles.
+type candidate struct {
+	head       uint64
+	id         string
+	dept, role uint32
+}
+
+// idHead is the first 8 bytes of id as a big-endian number, zero-padded:
+// idHead(a) < idHead(b) implies a < b, and a tie says nothing.
+func idHead(id string) uint64 {
+	var b [8]byte
+	copy(b[:], id)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // DropBoards forgets the in-memory ranking boards; the next query of each

@@ -101,8 +101,8 @@ func TestColdBoardEqualsWarmBoard(t *testing.T) {
 	for _, p := range periods {
 		s.DropBoards()
 		b := s.board(p)
-		_, hired := b.points["m007"]
-		_, left := b.points["m008"]
+		_, hired := b.pointsOf("m007")
+		_, left := b.pointsOf("m008")
 		if hired {
 			t.Errorf("%s: the member who starts on 20 December counted: %v", p.Key, hired)
 		}

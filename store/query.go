@@ -80,7 +80,7 @@ func (s *Store) RankOf(member string, p jifen.Period) Rank {
 	b := s.board(p)
 	s.mu.RLock()
 	m := s.dir.byID[member]
-	pts, counted := b.points[member]
+	pts, counted := b.pointsOf(member)
 	r := Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
 	if counted {
 		r.Rank = above(b.all, pts) + 1
