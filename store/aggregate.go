@@ -40,67 +40,76 @@ func aggOf(points int64, sign int64) Agg {
 	return Agg{a.Net * sign, a.Plus * sign, a.Minus * sign, a.Count * sign}
 }
 
-// Aggregates are kept in two kinds of record, each one value holding
-// several figures (sub key → Agg), so that an award rewrites a few values
-// instead of a dozen keys scattered over the bucket.
+// Aggregates are kept in records, each one value holding several figures
+// (sub key → Agg), so that an award rewrites a few values instead of a
+// dozen keys scattered over the bucket.
 //
 // A member's earned points (t) and their split by category (c), which the
-// ranking boards, /score and the caps read, are kept per period, and the
-// period comes first in the key: every member's figures of one period are
-// next to one another, in member order, so a board's first load is one
-// cursor scan over a few pages (one record per member with points in the
-// period), not one lookup per member of the directory.
+// ranking boards, /score and the caps read, are kept in one record per
+// member per year, holding the figures of every period of that year (weeks,
+// months, quarters, the year). The year comes first in the key: every
+// member's record of one year is next to the others, in member order, so a
+// board's first load is one cursor scan over them (one record per member
+// with points in the year), not one lookup per member of the directory.
 //
-// What a member gave from an allowance (g) and spent on rewards (s), read
-// for one member at a time, stay in one record per member per year, under
-// the member's id next to the member's index records: a giver's figures
-// for every period of a year in one value.
+// Everything else is kept under the member's id, next to the member's
+// index records: what they gave from an allowance (g) and spent on rewards
+// (s) in one record per year, and all their all-time figures in one more.
+// An award thus rewrites its year's record in one place of the tree and
+// the rest in another, the member's. The all-time board loads with one
+// lookup per member, in id order.
 //
-//	agg bucket:  \0 period \0 member  →  record of t and c \0 category
-//	             member \0 group        →  record of (kind \0 period [\0 pool])
+//	agg bucket:  \0 year \0 member   →  record of t and c figures of the year
+//	             member \0 group      →  record of g and s figures (for
+//	                                     "all", of t, c, g and s)
 //	group:       "2026" (the year of the period key) or "all"
-//	record:      sorted (sub, Agg) pairs
+//	record:      sorted (sub, Agg) pairs, sub = kind \0 period [\0 extra]
 const (
-	aggTotal    = "t" // a member's earned points
-	aggCategory = "c" // the same by category (not for weeks)
+	aggTotal    = "t" // t \0 period            a member's earned points
+	aggCategory = "c" // c \0 period \0 category (not for weeks)
 	aggGiver    = "g" // g \0 period \0 pool     what a giver gave
 	aggSpent    = "s" // s \0 period            what a member redeemed
 )
 
+// groupOf is the record group of a period key: its year, or "all".
+func groupOf(period string) string {
+	if period != string(jifen.AllTime) && len(period) >= 4 {
+		return period[:4]
+	}
+	return period
+}
+
 // recordKey is the key of the member record holding member's giver and
 // spent figures for period.
 func recordKey(member, period string) string {
-	group := period
-	if period != string(jifen.AllTime) && len(period) >= 4 {
-		group = period[:4]
-	}
-	return string(key(member, group))
+	return string(key(member, groupOf(period)))
 }
 
-// periodPrefix starts the keys of a period's records of earned points;
-// the member's id follows. No member id is empty or starts with NUL, so
-// these keys sort before every member's and never read as an index key
+// earnedPrefix starts the keys of a group's records of earned points; the
+// member's id follows. No member id is empty or starts with NUL, so these
+// keys sort before every member's and never read as an index key
 // (isRcvKey).
-func periodPrefix(period string) []byte {
-	return append(append([]byte{0}, period...), 0)
+func earnedPrefix(group string) []byte {
+	return append(append([]byte{0}, group...), 0)
 }
 
-// periodKey is the key of member's record of earned points in period.
-func periodKey(period, member string) string {
-	return string(append(periodPrefix(period), member...))
+// earnedKey is the key of the record of member's earned points in period.
+func earnedKey(period, member string) string {
+	if period == string(jifen.AllTime) {
+		return recordKey(member, period)
+	}
+	return string(append(earnedPrefix(groupOf(period)), member...))
 }
 
-// memberKeys is where the member keys start, after every period record:
-// a scan of the members' index records seeks to it.
+// memberKeys is where the member keys start, after every record of earned
+// points: a scan of the members' index records seeks to it.
 var memberKeys = []byte{1}
 
 // figureOf names the record and the sub key of one figure.
 func figureOf(kind, period, member, extra string) (rec, sub string) {
 	switch kind {
-	case aggTotal:
-		return periodKey(period, member), aggTotal
-	case aggCategory:
-		return periodKey(period, member), string(key(aggCategory, extra))
+	case aggTotal, aggCategory:
+		return earnedKey(period, member), subKey(kind, period, extra)
 	}
 	return recordKey(member, period), subKey(kind, period, extra)
 }
@@ -139,48 +148,33 @@ type recItem struct {
 }
 
 func decodeRecord(b []byte) (record, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > uint64(len(b)) {
-		return nil, fmt.Errorf("corrupt aggregate record")
-	}
-	b = b[w:]
-	r := make(record, 0, n)
-	for range n {
-		l, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < l {
-			return nil, fmt.Errorf("corrupt aggregate record")
-		}
-		sub := string(b[w : w+int(l)])
-		b = b[w+int(l):]
-		var a Agg
-		for _, p := range []*int64{&a.Net, &a.Plus, &a.Minus, &a.Count} {
-			v, w := binary.Varint(b)
-			if w <= 0 {
-				return nil, fmt.Errorf("corrupt aggregate record")
-			}
-			*p, b = v, b[w:]
-		}
-		r = append(r, recItem{sub, a})
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("corrupt aggregate record")
+	var r record
+	err := eachItem(b, "", func(sub []byte, a Agg) bool {
+		r = append(r, recItem{string(sub), a})
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
+// Encoded, a record is its number of figures and then each figure: its
+// length in bytes (so that a scan skips it unread), the sub key's length
+// and the sub key, and the four varints of its Agg.
 func (r record) encode() []byte {
 	b := make([]byte, 0, 8+len(r)*24)
 	b = binary.AppendUvarint(b, uint64(len(r)))
+	var item []byte
 	for _, it := range r {
-		b = binary.AppendUvarint(b, uint64(len(it.sub)))
-		b = append(b, it.sub...)
-		b = binary.AppendVarint(b, it.agg.Net)
-		b = binary.AppendVarint(b, it.agg.Plus)
-		b = binary.AppendVarint(b, it.agg.Minus)
-		b = binary.AppendVarint(b, it.agg.Count)
+		item = binary.AppendUvarint(item[:0], uint64(len(it.sub)))
+		item = append(item, it.sub...)
+		item = binary.AppendVarint(item, it.agg.Net)
+		item = binary.AppendVarint(item, it.agg.Plus)
+		item = binary.AppendVarint(item, it.agg.Minus)
+		item = binary.AppendVarint(item, it.agg.Count)
+		b = binary.AppendUvarint(b, uint64(len(item)))
+		b = append(b, item...)
 	}
 	return b
 }
@@ -223,42 +217,62 @@ func (r record) withPrefix(pre string) []recItem {
 }
 
 // scanRecord calls fn for each figure of an encoded record whose sub key
-// starts with pre, in order, without decoding the rest: queries read one or
-// a few figures of a record that holds a year of them. fn returns false to
-// stop. The sub slice aliases b.
+// starts with pre, in order, skipping the others unread: queries and
+// boards read one or a few figures of a record that holds a year of
+// them. fn returns false to stop. The sub slice aliases b.
 func scanRecord(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
+	return eachItem(b, pre, fn)
+}
+
+var errCorruptRecord = fmt.Errorf("corrupt aggregate record")
+
+// eachItem walks an encoded record; with pre empty it decodes every
+// figure and checks the whole record.
+func eachItem(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
 	if len(b) == 0 {
 		return nil
 	}
 	n, w := binary.Uvarint(b)
-	if w <= 0 {
-		return fmt.Errorf("corrupt aggregate record")
+	if w <= 0 || n > uint64(len(b)) {
+		return errCorruptRecord
 	}
 	b = b[w:]
 	for range n {
 		l, w := binary.Uvarint(b)
 		if w <= 0 || uint64(len(b)-w) < l {
-			return fmt.Errorf("corrupt aggregate record")
+			return errCorruptRecord
 		}
-		sub := b[w : w+int(l)]
+		item := b[w : w+int(l)]
 		b = b[w+int(l):]
-		var a Agg
-		for _, p := range []*int64{&a.Net, &a.Plus, &a.Minus, &a.Count} {
-			v, w := binary.Varint(b)
-			if w <= 0 {
-				return fmt.Errorf("corrupt aggregate record")
-			}
-			*p, b = v, b[w:]
+		sl, w := binary.Uvarint(item)
+		if w <= 0 || uint64(len(item)-w) < sl {
+			return errCorruptRecord
 		}
+		sub := item[w : w+int(sl)]
 		switch c := strings.Compare(string(sub[:min(len(sub), len(pre))]), pre); {
 		case c < 0:
 			continue
 		case c > 0:
 			return nil // sorted: nothing further can match
 		}
+		item = item[w+int(sl):]
+		var a Agg
+		for _, p := range []*int64{&a.Net, &a.Plus, &a.Minus, &a.Count} {
+			v, w := binary.Varint(item)
+			if w <= 0 {
+				return errCorruptRecord
+			}
+			*p, item = v, item[w:]
+		}
+		if len(item) != 0 {
+			return errCorruptRecord
+		}
 		if !fn(sub, a) {
 			return nil
 		}
+	}
+	if pre == "" && len(b) != 0 {
+		return errCorruptRecord
 	}
 	return nil
 }

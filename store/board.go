@@ -262,11 +262,45 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 		release := s.releaser(btx, 5000)
 		defer release(true)
 		b.txid = uint64(btx.ID())
-		// The period's records are next to one another, in member order:
-		// one scan reads the figures of every member with points in the
-		// period, whatever the length of the ledger.
-		pre := periodPrefix(key)
-		c := btx.Bucket(bucketAgg).Cursor()
+		agg := btx.Bucket(bucketAgg)
+		catPre, total := string(prefix(aggCategory, key)), subKey(aggTotal, key, "")
+		read := func(j int, v []byte) {
+			dept := cands[j].dept
+			_ = scanRecord(v, catPre, func(sub []byte, a Agg) bool {
+				if cats[dept] == nil {
+					cats[dept] = map[string]*int64{}
+				}
+				// Looked up without making a string of the category.
+				sum := cats[dept][string(sub[len(catPre):])]
+				if sum == nil {
+					sum = new(int64)
+					cats[dept][string(sub[len(catPre):])] = sum
+				}
+				*sum += a.Net
+				return true
+			})
+			_ = scanRecord(v, total, func(sub []byte, a Agg) bool {
+				if len(sub) == len(total) {
+					b.pts[j] = a.Net
+					return false
+				}
+				return true // a longer sub shares the prefix
+			})
+		}
+		if p.Kind == jifen.AllTime || groupOf(key) == string(jifen.AllTime) {
+			// All-time figures are under each member's id: one lookup
+			// per member, in key order.
+			for j, id := range b.ids {
+				release(false)
+				read(j, agg.Get([]byte(earnedKey(key, id))))
+			}
+			return nil
+		}
+		// The records of the period's year are next to one another, in
+		// member order: one scan reads the figures of every member with
+		// points in the year, whatever the length of the ledger.
+		pre := earnedPrefix(groupOf(key))
+		c := agg.Cursor()
 		j := 0
 		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && j < len(b.ids); k, v = c.Next() {
 			release(false)
@@ -277,25 +311,7 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 			if j == len(b.ids) || b.ids[j] != string(id) {
 				continue // not counted
 			}
-			dept := cands[j].dept
-			_ = scanRecord(v, "", func(sub []byte, a Agg) bool {
-				switch {
-				case string(sub) == aggTotal:
-					b.pts[j] = a.Net
-				case len(sub) > 2 && string(sub[:2]) == aggCategory+"\x00":
-					if cats[dept] == nil {
-						cats[dept] = map[string]*int64{}
-					}
-					// Looked up without making a string of the category.
-					sum := cats[dept][string(sub[2:])]
-					if sum == nil {
-						sum = new(int64)
-						cats[dept][string(sub[2:])] = sum
-					}
-					*sum += a.Net
-				}
-				return true
-			})
+			read(j, v)
 		}
 		return nil
 	})

@@ -45,8 +45,8 @@ func (s *Store) GiverUsed(giver, pool string, p jifen.Period) int64 {
 func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	out := map[string]Agg{}
 	_ = s.view(func(btx *bolt.Tx) error {
-		pre := string(prefix(aggCategory))
-		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(periodKey(p.Key, member))), pre, func(sub []byte, a Agg) bool {
+		pre := string(prefix(aggCategory, p.Key))
+		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(earnedKey(p.Key, member))), pre, func(sub []byte, a Agg) bool {
 			out[string(sub[len(pre):])] = a
 			return true
 		})
