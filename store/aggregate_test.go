@@ -75,3 +75,34 @@ func TestScanRecordFindsExactFigures(t *testing.T) {
 		t.Error("a truncated record scanned without error")
 	}
 }
+
+// Earned points of a year sit under the year first, so the records of one
+// year are next to one another in member order; all time's sit under the
+// member; neither reads as a receiver index key.
+func TestEarnedKeysGroupByYearFirst(t *testing.T) {
+	tests := []struct{ period, want string }{
+		{"2026-W47", "|2026|m1"}, {"2026-11", "|2026|m1"}, {"2026-Q4", "|2026|m1"}, {"2026", "|2026|m1"}, {"all", "m1|all"},
+	}
+	for _, tt := range tests {
+		k := earnedKey(tt.period, "m1")
+		if got := printable([]byte(k)); got != tt.want {
+			t.Errorf("earnedKey(%s, m1) = %s, want %s", tt.period, got, tt.want)
+		}
+		if isRcvKey([]byte(k)) {
+			t.Errorf("%s reads as an index key", printable([]byte(k)))
+		}
+		if tt.period != "all" && string(memberKeys) <= k {
+			t.Errorf("%s sorts after the member keys", printable([]byte(k)))
+		}
+	}
+	for _, kind := range []string{aggTotal, aggCategory} {
+		if rec, _ := figureOf(kind, "2026-11", "m1", "sales"); rec != earnedKey("2026-11", "m1") {
+			t.Errorf("%s figures in %s", kind, printable([]byte(rec)))
+		}
+	}
+	for _, kind := range []string{aggGiver, aggSpent} {
+		if rec, _ := figureOf(kind, "2026-11", "m1", "award"); rec != recordKey("m1", "2026-11") {
+			t.Errorf("%s figures in %s", kind, printable([]byte(rec)))
+		}
+	}
+}

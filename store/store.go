@@ -5,21 +5,25 @@
 // Buckets:
 //
 //	meta          schema version, time zone, sequences; marks of work a crash left
-//	              undone: scrub (scrub.go), rcv_migrated (migrate.go); the keys
+//	              undone: scrub (scrub.go), rcv_migrated, agg_migrate and
+//	              entries_migrated (migrate.go); the keys
 //	              that sign report links and console sessions, link_key and
 //	              session_key (secret.go), which backups leave out
-//	entries       be64(id) → JSON jifen.Entry; ids are monotonic
+//	entries       be64(id) → jifen.Entry in a compact binary layout (JSON before
+//	              schema 4; see encodeEntry); ids are monotonic
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
-//	agg           everything kept per member, so that an award touches one place:
+//	agg           what is kept per member, so that an award touches two places:
 //	              member \0 \x01 be64(id) → compact index record: the member's entries
 //	                in recording order, for history, per-behavior limits and the
 //	                scans over the whole ledger (report, simulate); see rcvLayout2
-//	              \0 period \0 member → a record of the member's points earned in
-//	                the period (no redemptions): t, and c \0 category (not weeks);
-//	                keyed by the period first, so a ranking board loads with one
-//	                scan (see aggregate.go)
+//	              \0 year \0 member → a record of the member's points earned (no
+//	                redemptions) in every period of the year (2026-W47, 2026-11,
+//	                2026-Q4, 2026), keyed by the year first, so a ranking board
+//	                loads with one scan (see aggregate.go):
+//	                t \0 period             net points earned
+//	                c \0 period \0 category  the same by category (not weeks)
 //	              member \0 year (or "all") → a record of that member's figures for
-//	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026):
+//	                every period key of the year (for "all": t and c too):
 //	                g \0 period \0 pool      points given from an allowance pool
 //	                s \0 period             points spent on rewards
 //	members       id → JSON jifen.Member
