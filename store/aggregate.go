@@ -44,24 +44,24 @@ func aggOf(points int64, sign int64) Agg {
 // (sub key → Agg), so that an award rewrites a few values instead of a
 // dozen keys scattered over the bucket.
 //
-// A member's earned points (t) and their split by category (c), which the
-// ranking boards, /score and the caps read, are kept in one record per
-// member per year, holding the figures of every period of that year (weeks,
-// months, quarters, the year). The year comes first in the key: every
-// member's record of one year is next to the others, in member order, so a
-// board's first load is one cursor scan over them (one record per member
-// with points in the year), not one lookup per member of the directory.
+// A member's earned points (t) and their split by category (c) in a month,
+// which the month's board, /score and the monthly caps read, are kept in
+// one record per member per month, and the month comes first in the key:
+// every member's record of one month is next to the others, in member
+// order, so a month's board loads with one cursor scan over a few pages
+// (one small record per member with points in the month), not one lookup
+// per member of the directory.
 //
 // Everything else is kept under the member's id, next to the member's
-// index records: what they gave from an allowance (g) and spent on rewards
-// (s) in one record per year, and all their all-time figures in one more.
-// An award thus rewrites its year's record in one place of the tree and
-// the rest in another, the member's. The all-time board loads with one
-// lookup per member, in id order.
+// index records, in one record per member per year and one for all time:
+// the earned points of the other periods (weeks, quarters, the year, all
+// time), what the member gave from an allowance (g) and spent on rewards
+// (s). An award thus rewrites the month's record in one place of the tree
+// and the rest in another, the member's. The boards of the other periods
+// load with one lookup per member, in id order.
 //
-//	agg bucket:  \0 year \0 member   →  record of t and c figures of the year
-//	             member \0 group      →  record of g and s figures (for
-//	                                     "all", of t, c, g and s)
+//	agg bucket:  \0 month \0 member  →  record of t and c figures of the month
+//	             member \0 group      →  record of every other figure
 //	group:       "2026" (the year of the period key) or "all"
 //	record:      sorted (sub, Agg) pairs, sub = kind \0 period [\0 extra]
 const (
@@ -85,24 +85,30 @@ func recordKey(member, period string) string {
 	return string(key(member, groupOf(period)))
 }
 
-// earnedPrefix starts the keys of a group's records of earned points; the
+// isMonth tells a month's period key ("2026-11") from the others
+// ("2026-W47", "2026-Q4", "2026", "all").
+func isMonth(period string) bool {
+	return len(period) == 7 && period[4] == '-' && period[5] >= '0' && period[5] <= '9'
+}
+
+// monthPrefix starts the keys of a month's records of earned points; the
 // member's id follows. No member id is empty or starts with NUL, so these
 // keys sort before every member's and never read as an index key
 // (isRcvKey).
-func earnedPrefix(group string) []byte {
-	return append(append([]byte{0}, group...), 0)
+func monthPrefix(month string) []byte {
+	return append(append([]byte{0}, month...), 0)
 }
 
 // earnedKey is the key of the record of member's earned points in period.
 func earnedKey(period, member string) string {
-	if period == string(jifen.AllTime) {
+	if !isMonth(period) {
 		return recordKey(member, period)
 	}
-	return string(append(earnedPrefix(groupOf(period)), member...))
+	return string(append(monthPrefix(period), member...))
 }
 
-// memberKeys is where the member keys start, after every record of earned
-// points: a scan of the members' index records seeks to it.
+// memberKeys is where the member keys start, after every month's record:
+// a scan of the members' index records seeks to it.
 var memberKeys = []byte{1}
 
 // figureOf names the record and the sub key of one figure.
@@ -226,6 +232,22 @@ func scanRecord(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
 
 var errCorruptRecord = fmt.Errorf("corrupt aggregate record")
 
+// comparePrefix compares sub, cut to the length of pre, with pre.
+func comparePrefix(sub []byte, pre string) int {
+	for i := range min(len(sub), len(pre)) {
+		if sub[i] != pre[i] {
+			if sub[i] < pre[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	if len(sub) < len(pre) {
+		return -1
+	}
+	return 0
+}
+
 // eachItem walks an encoded record; with pre empty it decodes every
 // figure and checks the whole record.
 func eachItem(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
@@ -249,7 +271,7 @@ func eachItem(b []byte, pre string, fn func(sub []byte, a Agg) bool) error {
 			return errCorruptRecord
 		}
 		sub := item[w : w+int(sl)]
-		switch c := strings.Compare(string(sub[:min(len(sub), len(pre))]), pre); {
+		switch c := comparePrefix(sub, pre); {
 		case c < 0:
 			continue
 		case c > 0:

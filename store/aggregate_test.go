@@ -76,12 +76,13 @@ func TestScanRecordFindsExactFigures(t *testing.T) {
 	}
 }
 
-// Earned points of a year sit under the year first, so the records of one
-// year are next to one another in member order; all time's sit under the
-// member; neither reads as a receiver index key.
-func TestEarnedKeysGroupByYearFirst(t *testing.T) {
+// A month's earned points sit under the month first, so the records of one
+// month are next to one another in member order; the other periods' under
+// the member; neither reads as a receiver index key.
+func TestEarnedKeysPutTheMonthFirst(t *testing.T) {
 	tests := []struct{ period, want string }{
-		{"2026-W47", "|2026|m1"}, {"2026-11", "|2026|m1"}, {"2026-Q4", "|2026|m1"}, {"2026", "|2026|m1"}, {"all", "m1|all"},
+		{"2026-W47", "m1|2026"}, {"2026-11", "|2026-11|m1"}, {"2026-01", "|2026-01|m1"}, {"2026-Q4", "m1|2026"},
+		{"2026", "m1|2026"}, {"all", "m1|all"},
 	}
 	for _, tt := range tests {
 		k := earnedKey(tt.period, "m1")
@@ -91,7 +92,7 @@ func TestEarnedKeysGroupByYearFirst(t *testing.T) {
 		if isRcvKey([]byte(k)) {
 			t.Errorf("%s reads as an index key", printable([]byte(k)))
 		}
-		if tt.period != "all" && string(memberKeys) <= k {
+		if isMonth(tt.period) && string(memberKeys) <= k {
 			t.Errorf("%s sorts after the member keys", printable([]byte(k)))
 		}
 	}

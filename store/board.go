@@ -259,7 +259,7 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 	}
 	cats := make([]map[string]*int64, len(depts)) // by department: category → sum
 	_ = s.view(func(btx *bolt.Tx) error {
-		release := s.releaser(btx, 5000)
+		release := s.releaser(btx, 20_000)
 		defer release(true)
 		b.txid = uint64(btx.ID())
 		agg := btx.Bucket(bucketAgg)
@@ -287,19 +287,19 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 				return true // a longer sub shares the prefix
 			})
 		}
-		if p.Kind == jifen.AllTime || groupOf(key) == string(jifen.AllTime) {
-			// All-time figures are under each member's id: one lookup
-			// per member, in key order.
+		if !isMonth(key) {
+			// Other periods' figures are under each member's id: one
+			// lookup per member, in key order.
 			for j, id := range b.ids {
 				release(false)
 				read(j, agg.Get([]byte(earnedKey(key, id))))
 			}
 			return nil
 		}
-		// The records of the period's year are next to one another, in
-		// member order: one scan reads the figures of every member with
-		// points in the year, whatever the length of the ledger.
-		pre := earnedPrefix(groupOf(key))
+		// The month's records are next to one another, in member order:
+		// one scan reads the figures of every member with points in the
+		// month, whatever the length of the ledger.
+		pre := monthPrefix(key)
 		c := agg.Cursor()
 		j := 0
 		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && j < len(b.ids); k, v = c.Next() {
