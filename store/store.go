@@ -16,16 +16,17 @@
 //	              member \0 \x01 be64(id) → compact index record: the member's entries
 //	                in recording order, for history, per-behavior limits and the
 //	                scans over the whole ledger (report, simulate); see rcvLayout2
-//	              \0 year \0 member → a record of the member's points earned (no
-//	                redemptions) in every period of the year (2026-W47, 2026-11,
-//	                2026-Q4, 2026), keyed by the year first, so a ranking board
-//	                loads with one scan (see aggregate.go):
-//	                t \0 period             net points earned
-//	                c \0 period \0 category  the same by category (not weeks)
-//	              member \0 year (or "all") → a record of that member's figures for
-//	                every period key of the year (for "all": t and c too):
+//	              \0 month \0 member → a record of the member's points earned in
+//	                the month (no redemptions), keyed by the month first, so a
+//	                month's ranking board loads with one scan (see aggregate.go):
+//	                t \0 month             net points earned
+//	                c \0 month \0 category  the same by category
+//	              member \0 year (or "all") → a record of that member's other figures
+//	                for every period key of the year (2026-W47, 2026-Q4, 2026):
+//	                t, c                   as above, for weeks (t only), quarters,
+//	                                       years and all time
 //	                g \0 period \0 pool      points given from an allowance pool
-//	                s \0 period             points spent on rewards
+//	                s \0 period             points spent on rewards (months too)
 //	members       id → JSON jifen.Member
 //	approvals     be64(id) → JSON Approval; approvals_open holds the pending ids
 //	idem          key → be64(unix ms) + the first result; idemexp orders keys by age
