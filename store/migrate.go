@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -263,31 +264,172 @@ func migrateRcvChunk(btx *bolt.Tx, g *entryGivers, n int) (rewritten int, done b
 	return len(kvs), true, meta.Delete(metaRcvMigrated)
 }
 
-// metaAggMigrate is there while the schema 4 migration runs: the
-// aggregates are still in the layout of schema 3.
+// metaAggMigrate is there while the aggregates are being recomputed
+// from the entries (the schema 4 migration, or a change of time zone):
+// at first any short value (the old records are still to be dropped),
+// then aggFromEntries and the id of the last entry whose effects are in
+// the new records.
 var metaAggMigrate = []byte("agg_migrate")
 
-// migratePeriodRecords finishes bringing a file to schema 4 (the version
-// is set and the mark put by migrate, in one transaction): schema 3 kept
-// a member's earned points in the member's record of each year, beside
-// what they gave and spent; schema 4 keeps them in one record per period
-// and member, keyed by the period first (see aggregate.go). Every
-// aggregate is recomputed from the entries and written in the new layout
-// in one transaction, then the mark is dropped: a migration a crash
-// interrupted runs again whole on the next Open.
-func (s *Store) migratePeriodRecords() error {
+// aggFromEntries opens the second value of metaAggMigrate.
+const aggFromEntries = 'e'
+
+// aggRebuildChunk is how many records one transaction of the rebuild
+// drops, and how many entries one transaction adds to the records: the
+// memory a transaction takes is bounded by it (and by the records it
+// rewrites, at most one per member and period), not by the ledger.
+var aggRebuildChunk = 50_000
+
+// aggRebuildStep, when set (by tests), runs after each committed
+// transaction of the rebuild but the last; an error stops the rebuild
+// there, as a crash would.
+var aggRebuildStep func(*bolt.DB) error
+
+// rebuildAggregates recomputes every aggregate from the entries (schema 3
+// kept a member's earned points in the member's record of each year,
+// beside what they gave and spent; schema 4 keeps a month's in a record
+// keyed by the month first, see aggregate.go; and a new time zone moves
+// entries between periods). migrate puts the mark in the transaction that
+// calls for the rebuild. The rebuild runs in transactions of
+// aggRebuildChunk records or entries, each followed by its progress in
+// the mark, so that neither its memory nor a crash depends on the size of
+// the ledger:
+//
+//  1. the records are dropped (the receiver index in the same bucket
+//     stays), aggRebuildChunk to a transaction, until none is left; then
+//     the mark says aggFromEntries and entry 0;
+//  2. the entries are read in id order, aggRebuildChunk to a transaction,
+//     and their effects (the very ones a commit adds, see effects) are
+//     added to the records; the mark keeps the last entry read, so a
+//     rebuild a crash cut short resumes after it. The last transaction
+//     drops the mark.
+//
+// An entry that Verify reports (it does not decode, or it reverses an
+// unknown or later entry) adds nothing, as in Verify's recomputation.
+func (s *Store) rebuildAggregates() error {
 	start := time.Now()
-	s.log.Info("store: regrouping the aggregates by period for schema 4; a large ledger takes a while")
-	if err := s.rebuildAggregates(); err != nil {
-		return fmt.Errorf("schema 4 migration: %w", err)
+	s.log.Info("store: recomputing the aggregates from the entries; a large ledger takes a while")
+	dropped, added := 0, 0
+	for done := false; !done; {
+		err := s.db.Update(func(btx *bolt.Tx) error {
+			meta := btx.Bucket(bucketMeta)
+			mark := meta.Get(metaAggMigrate)
+			switch {
+			case mark == nil:
+				done = true
+				return nil
+			case len(mark) != 9 || mark[0] != aggFromEntries:
+				n, err := dropAggRecords(btx, aggRebuildChunk, s.releaser(btx, 20_000))
+				dropped += n
+				if err != nil || n == aggRebuildChunk {
+					return err
+				}
+				return meta.Put(metaAggMigrate, append([]byte{aggFromEntries}, encodeU64(0)...))
+			}
+			last, n, end, err := s.addEffects(btx, decodeU64(mark[1:]), aggRebuildChunk, s.releaser(btx, 10_000))
+			added += n
+			switch {
+			case err != nil:
+				return err
+			case end:
+				done = true
+				return meta.Delete(metaAggMigrate)
+			}
+			return meta.Put(metaAggMigrate, append([]byte{aggFromEntries}, encodeU64(last)...))
+		})
+		if err != nil {
+			return err
+		}
+		if aggRebuildStep != nil && !done {
+			if err := aggRebuildStep(s.db); err != nil {
+				return err
+			}
+		}
+		// The pages read stay in the page cache; the process need not
+		// hold them (see ReleaseMemory).
+		s.ReleaseMemory()
 	}
-	err := s.db.Update(func(btx *bolt.Tx) error { return btx.Bucket(bucketMeta).Delete(metaAggMigrate) })
-	if err != nil {
-		return fmt.Errorf("schema 4 migration: %w", err)
-	}
-	s.ReleaseMemory()
-	s.log.Info("store: aggregates regrouped", "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("store: aggregates recomputed", "records_dropped", dropped, "entries", added,
+		"took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// dropAggRecords deletes up to n records of the agg bucket (not the
+// receiver index records beside them) and says how many it deleted.
+// It calls release after each key it reads: the transaction's pages of
+// the mapping need not stay resident (the ones it changes are copies).
+func dropAggRecords(btx *bolt.Tx, n int, release func(now bool)) (int, error) {
+	b := btx.Bucket(bucketAgg)
+	var stale [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && len(stale) < n; k, _ = c.Next() {
+		release(false)
+		if !isRcvKey(k) {
+			stale = append(stale, bytes.Clone(k))
+		}
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
+}
+
+// addEffects adds the effects of up to n entries after entry id after to
+// the records, reading and writing each record once, and says the last
+// entry read, how many were read, and whether the ledger ended. It calls
+// release after each entry read and each record written.
+func (s *Store) addEffects(btx *bolt.Tx, after uint64, n int, release func(now bool)) (last uint64, read int, end bool, err error) {
+	sums := map[string]record{}
+	c := btx.Bucket(bucketEntries).Cursor()
+	k, v := c.Seek(encodeU64(after + 1))
+	for ; k != nil && read < n; k, v = c.Next() {
+		release(false)
+		read++
+		last = decodeU64(k)
+		var e jifen.Entry
+		if decodeEntry(v, &e) != nil {
+			continue
+		}
+		var orig *jifen.Entry
+		if e.Kind == jifen.KindRevoke {
+			o, ok := getEntry(btx, e.Reverses)
+			if !ok || o.ID >= e.ID {
+				continue
+			}
+			orig = &o
+		}
+		for _, d := range effects(&e, orig, s.loc) {
+			sums[d.rec] = sums[d.rec].add(d.sub, d.agg)
+		}
+	}
+	end = k == nil
+	keys := make([]string, 0, len(sums))
+	for rk := range sums {
+		keys = append(keys, rk)
+	}
+	slices.Sort(keys)
+	b := btx.Bucket(bucketAgg)
+	for _, rk := range keys {
+		release(false)
+		r, err := decodeRecord(b.Get([]byte(rk)))
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("aggregate record %s: %w", printable([]byte(rk)), err)
+		}
+		for _, it := range sums[rk] {
+			r = r.add(it.sub, it.agg)
+		}
+		if len(r) == 0 {
+			err = b.Delete([]byte(rk))
+		} else {
+			err = b.Put([]byte(rk), r.encode())
+		}
+		if err != nil {
+			return 0, 0, false, err
+		}
+	}
+	return last, read, end, nil
 }
 
 // metaEntriesMigrated is there while the schema 4 rewrite of the entries
@@ -327,7 +469,9 @@ func (s *Store) migrateEntries() error {
 			}
 			var kvs [][2][]byte
 			var last []byte
+			release := s.releaser(btx, 10_000)
 			for i := 0; k != nil && i < entryMigrationChunk; k, v = c.Next() {
+				release(false)
 				i++
 				last = k
 				var e jifen.Entry

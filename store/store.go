@@ -333,7 +333,7 @@ func (s *Store) Path() string { return s.db.Path() }
 // file forward and rebuilds the aggregates when the time zone changed
 // (periods would otherwise be wrong).
 func (s *Store) migrate() error {
-	rebuild, migrating, regroup, rewrite := false, false, false, false
+	migrating, rebuild, rewrite := false, false, false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -370,7 +370,7 @@ func (s *Store) migrate() error {
 		}
 		if v == 3 {
 			// Earned points move to records keyed by period first; they
-			// are recomputed from the entries below (migratePeriodRecords).
+			// are recomputed from the entries below (rebuildAggregates).
 			// The entries are rewritten in the compact layout
 			// (migrateEntries).
 			if err := meta.Put(metaAggMigrate, []byte{1}); err != nil {
@@ -382,7 +382,6 @@ func (s *Store) migrate() error {
 			v = 4
 		}
 		migrating = meta.Get(metaRcvMigrated) != nil
-		regroup = meta.Get(metaAggMigrate) != nil
 		rewrite = meta.Get(metaEntriesMigrated) != nil
 		if err := meta.Put([]byte("schema"), encodeU64(uint64(v))); err != nil {
 			return err
@@ -390,30 +389,34 @@ func (s *Store) migrate() error {
 		zone := []byte(s.loc.String())
 		if old := meta.Get([]byte("zone")); old != nil && string(old) != string(zone) {
 			s.log.Warn("time zone changed; rebuilding aggregates", "from", string(old), "to", string(zone))
-			rebuild = true
+			// The new zone is stored now: the mark makes a rebuild a
+			// crash cuts short go on at the next Open.
+			if err := meta.Put(metaAggMigrate, []byte{1}); err != nil {
+				return err
+			}
 		}
+		rebuild = meta.Get(metaAggMigrate) != nil
 		return meta.Put([]byte("zone"), zone)
 	})
 	if err != nil {
 		return err
-	}
-	if rebuild && !regroup {
-		if err := s.rebuildAggregates(); err != nil {
-			return err
-		}
-	}
-	if regroup {
-		if err := s.migratePeriodRecords(); err != nil {
-			return err
-		}
 	}
 	if migrating {
 		if err := s.migrateReceiverIndex(); err != nil {
 			return err
 		}
 	}
+	// The entries first: the aggregates are recomputed from them, and the
+	// compact layout decodes faster than JSON.
 	if rewrite {
-		return s.migrateEntries()
+		if err := s.migrateEntries(); err != nil {
+			return err
+		}
+	}
+	if rebuild {
+		if err := s.rebuildAggregates(); err != nil {
+			return fmt.Errorf("rebuilding the aggregates: %w", err)
+		}
 	}
 	return nil
 }

@@ -707,6 +707,45 @@ func TestZoneChangeRebuildsAggregates(t *testing.T) {
 	}
 }
 
+// A rebuild for a new time zone that a crash cut short goes on at the
+// next Open, though the file already holds the new zone: the aggregates
+// end as the entries give them in the new zone.
+func TestInterruptedZoneChangeRebuildGoesOn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jifen.db")
+	clock := &testClock{t: time.Date(2026, 10, 31, 14, 0, 0, 0, time.UTC)} // 22:00 in Shanghai, Oct 31
+	s, err := Open(path, Options{Location: shanghai, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		clock.t = clock.t.Add(14 * time.Minute) // Oct 31 in UTC; from 16:00 on Nov 1 in Shanghai
+		appendEntry(t, s, jifen.Entry{Kind: jifen.KindAward, Giver: "g", Receiver: fmt.Sprintf("r%d", i%3), Points: int64(i + 1), Category: "c"})
+	}
+	s.Close()
+	s, marks := openCutShort(t, path, time.UTC, 2)
+	if s != nil {
+		s.Close()
+		t.Fatal("the rebuild was not cut short")
+	}
+	checkRebuildSteps(t, marks, 2)
+	s, err = Open(path, Options{Location: time.UTC, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rep, err := s.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify after the resumed rebuild: %v %v", rep.Problems, err)
+	}
+	oct, _ := jifen.ParsePeriod("2026-10", time.UTC)
+	var sum int64
+	for i := range 3 {
+		sum += s.Totals(fmt.Sprintf("r%d", i), oct).Net
+	}
+	if sum != 40*41/2 {
+		t.Fatalf("October in UTC = %d, want %d", sum, 40*41/2)
+	}
+}
+
 func TestBackupWhileWriting(t *testing.T) {
 	s := openTest(t, "", shanghai, nil)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,15 +109,28 @@ func TestUpgradeFromSchema3(t *testing.T) {
 	}
 }
 
-// An upgrade to schema 4 that a crash cut short (the mark is still there,
-// the aggregates in either layout) runs again whole at the next Open.
+// An upgrade to schema 4 that a crash cut short goes on at the next Open:
+// first cut in the middle of the aggregates' rebuild (some entries' effects
+// in the new records, the mark saying the last), then with the mark put
+// back at the start and a stale figure of the old layout beside the new
+// records, and the entries' rewrite cut halfway.
 func TestInterruptedSchema4MigrationRunsAgain(t *testing.T) {
 	path := unpackTestStore(t, "testdata/schema3-demo.db.gz", 3)
 	sh, _ := time.LoadLocation("Asia/Shanghai")
+	s, marks := openCutShort(t, path, sh, 5)
+	if s != nil {
+		s.Close()
+		t.Fatal("the rebuild was not cut short: too few entries in the test file")
+	}
+	checkRebuildSteps(t, marks, 5)
 	s, err := Open(path, Options{Location: sh})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rep, err := s.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify after the resumed rebuild: %v %v", rep.Problems, err)
+	}
+	checkBoardsAgainstEntries(t, s)
 	s.Close()
 	// Put the mark back and a stale figure of the old layout beside the
 	// new records, as a crash between the two steps would leave them.
@@ -178,6 +193,65 @@ func TestInterruptedSchema4MigrationRunsAgain(t *testing.T) {
 		})
 	})
 	checkBoardsAgainstEntries(t, s)
+}
+
+// openCutShort opens path with the aggregates' rebuild made to stop (as a
+// crash would) after its steps-th transaction that adds entries' effects,
+// aggRebuildChunk = 7 entries to a transaction, and returns the store if
+// Open went through anyway, and the mark as each transaction left it.
+func openCutShort(t *testing.T, path string, loc *time.Location, steps int) (*Store, [][]byte) {
+	t.Helper()
+	defer func(n int) { aggRebuildChunk = n }(aggRebuildChunk)
+	aggRebuildChunk = 7
+	var marks [][]byte
+	added := 0
+	aggRebuildStep = func(db *bolt.DB) error {
+		var mark []byte
+		_ = db.View(func(btx *bolt.Tx) error {
+			mark = bytes.Clone(btx.Bucket(bucketMeta).Get(metaAggMigrate))
+			return nil
+		})
+		marks = append(marks, mark)
+		if len(mark) == 9 && mark[0] == aggFromEntries && decodeU64(mark[1:]) > 0 {
+			if added++; added == steps {
+				return errors.New("cut short")
+			}
+		}
+		return nil
+	}
+	defer func() { aggRebuildStep = nil }()
+	s, err := Open(path, Options{Location: loc})
+	if err == nil {
+		return s, marks
+	}
+	if !strings.Contains(err.Error(), "cut short") {
+		t.Fatal(err)
+	}
+	return nil, marks
+}
+
+// checkRebuildSteps checks the marks openCutShort saw: the old records
+// dropped first, then the entries' effects added, a chunk of entries a
+// transaction.
+func checkRebuildSteps(t *testing.T, marks [][]byte, steps int) {
+	t.Helper()
+	var added []uint64
+	for i, m := range marks {
+		switch {
+		case len(m) == 9 && m[0] == aggFromEntries:
+			added = append(added, decodeU64(m[1:]))
+		case len(added) > 0:
+			t.Fatalf("step %d: mark %q after the entries' effects began", i, m)
+		}
+	}
+	if len(added) != steps+1 || added[0] != 0 || len(added) == len(marks) {
+		t.Fatalf("marks after each step: %q", marks)
+	}
+	for i := 1; i < len(added); i++ {
+		if added[i] != added[i-1]+7 {
+			t.Fatalf("step %d added entries %d to %d, want 7 a step", i, added[i-1], added[i])
+		}
+	}
 }
 
 // checkBoardsAgainstEntries compares every period's ranking (loaded cold)

@@ -172,48 +172,6 @@ func (s *Store) Verify() (VerifyReport, error) {
 	return rep, err
 }
 
-// rebuildAggregates replaces the aggregates with a recomputation from the
-// entries (after a time zone change).
-func (s *Store) rebuildAggregates() error {
-	return s.db.Update(func(btx *bolt.Tx) error {
-		var rep VerifyReport
-		want, err := s.recompute(btx, &rep)
-		if err != nil {
-			return err
-		}
-		// Drop the records, keep the receiver index that shares the bucket.
-		b := btx.Bucket(bucketAgg)
-		var stale [][]byte
-		_ = b.ForEach(func(k, _ []byte) error {
-			if !isRcvKey(k) {
-				stale = append(stale, bytes.Clone(k))
-			}
-			return nil
-		})
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		recs := map[string]record{}
-		for fk, a := range want {
-			rk, sub, _ := strings.Cut(fk, "\x01")
-			recs[rk] = recs[rk].add(sub, a)
-		}
-		keys := make([]string, 0, len(recs))
-		for k := range recs {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if err := b.Put([]byte(k), recs[k].encode()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // figureKey names one figure of one record, for comparing figures across
 // records: record key \x01 sub key.
 func figureKey(rec, sub string) string { return rec + "\x01" + sub }
