@@ -280,6 +280,13 @@ const aggFromEntries = 'e'
 // rewrites, at most one per member and period), not by the ledger.
 var aggRebuildChunk = 50_000
 
+// aggRebuildRecords is how many records one transaction of the rebuild
+// rewrites at most: it ends its chunk of entries early when their effects
+// reach that many records (a ledger of many members, each with few
+// entries), as the memory of a transaction grows with the records (and
+// the pages) it rewrites.
+var aggRebuildRecords = 40_000
+
 // aggRebuildStep, when set (by tests), runs after each committed
 // transaction of the rebuild but the last; an error stops the rebuild
 // there, as a crash would.
@@ -298,7 +305,8 @@ var aggRebuildStep func(*bolt.DB) error
 //  1. the records are dropped (the receiver index in the same bucket
 //     stays), aggRebuildChunk to a transaction, until none is left; then
 //     the mark says aggFromEntries and entry 0;
-//  2. the entries are read in id order, aggRebuildChunk to a transaction,
+//  2. the entries are read in id order, aggRebuildChunk to a transaction
+//     (fewer when their effects reach aggRebuildRecords records),
 //     and their effects (the very ones a commit adds, see effects) are
 //     added to the records; the mark keeps the last entry read, so a
 //     rebuild a crash cut short resumes after it. The last transaction
@@ -377,14 +385,14 @@ func dropAggRecords(btx *bolt.Tx, n int, release func(now bool)) (int, error) {
 }
 
 // addEffects adds the effects of up to n entries after entry id after to
-// the records, reading and writing each record once, and says the last
+// the records (fewer if they reach aggRebuildRecords records), reading and writing each record once, and says the last
 // entry read, how many were read, and whether the ledger ended. It calls
 // release after each entry read and each record written.
 func (s *Store) addEffects(btx *bolt.Tx, after uint64, n int, release func(now bool)) (last uint64, read int, end bool, err error) {
 	sums := map[string]record{}
 	c := btx.Bucket(bucketEntries).Cursor()
 	k, v := c.Seek(encodeU64(after + 1))
-	for ; k != nil && read < n; k, v = c.Next() {
+	for ; k != nil && read < n && len(sums) < aggRebuildRecords; k, v = c.Next() {
 		release(false)
 		read++
 		last = decodeU64(k)
