@@ -365,3 +365,40 @@ func schemaOf(t *testing.T, path string) uint64 {
 	})
 	return v
 }
+
+// A transaction of the aggregates' rebuild ends its chunk of entries when
+// their effects reach aggRebuildRecords records, and the rebuild still
+// ends equal to the entries.
+func TestRebuildChunkEndsAtTheRecordLimit(t *testing.T) {
+	path := unpackTestStore(t, "testdata/schema3-demo.db.gz", 3)
+	defer func(n, r int) { aggRebuildChunk, aggRebuildRecords = n, r }(aggRebuildChunk, aggRebuildRecords)
+	aggRebuildChunk, aggRebuildRecords = 1_000_000, 10
+	var added []uint64
+	aggRebuildStep = func(db *bolt.DB) error {
+		return db.View(func(btx *bolt.Tx) error {
+			if m := btx.Bucket(bucketMeta).Get(metaAggMigrate); len(m) == 9 && m[0] == aggFromEntries {
+				added = append(added, decodeU64(m[1:]))
+			}
+			return nil
+		})
+	}
+	defer func() { aggRebuildStep = nil }()
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	s, err := Open(path, Options{Location: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(added) < 3 {
+		t.Fatalf("the rebuild took %d steps of entries: %v", len(added), added)
+	}
+	for i := 1; i < len(added); i++ {
+		if added[i] <= added[i-1] {
+			t.Fatalf("step %d added entries %d to %d", i, added[i-1], added[i])
+		}
+	}
+	if rep, err := s.Verify(); err != nil || !rep.OK() {
+		t.Fatalf("verify after the rebuild: %v %v", rep.Problems, err)
+	}
+	checkBoardsAgainstEntries(t, s)
+}
