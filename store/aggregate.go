@@ -42,26 +42,19 @@ func aggOf(points int64, sign int64) Agg {
 
 // Aggregates are kept in records, each one value holding several figures
 // (sub key → Agg), so that an award rewrites a few values instead of a
-// dozen keys scattered over the bucket.
+// dozen keys scattered over the bucket. Every figure of a member is kept
+// under the member's id, next to the member's index records, in one record
+// per member per year (the weeks, months, quarters and the year itself)
+// and one for all time: an award rewrites one or two neighbouring values,
+// one place of the tree. With receivers spread over 10,000 members that is
+// what decides how many pages a group commit writes.
 //
-// A member's earned points (t) and their split by category (c) in a month,
-// which the month's board, /score and the monthly caps read, are kept in
-// one record per member per month, and the month comes first in the key:
-// every member's record of one month is next to the others, in member
-// order, so a month's board loads with one cursor scan over a few pages
-// (one small record per member with points in the month), not one lookup
-// per member of the directory.
+// A board loads its period's figures with one lookup per member, in id
+// order; a month's board, the one /score ranks on, reads the month board
+// instead (monthboard.go), a derived copy of a month's earned points that
+// the committer rewrites every few thousand entries.
 //
-// Everything else is kept under the member's id, next to the member's
-// index records, in one record per member per year and one for all time:
-// the earned points of the other periods (weeks, quarters, the year, all
-// time), what the member gave from an allowance (g) and spent on rewards
-// (s). An award thus rewrites the month's record in one place of the tree
-// and the rest in another, the member's. The boards of the other periods
-// load with one lookup per member, in id order.
-//
-//	agg bucket:  \0 month \0 member  →  record of t and c figures of the month
-//	             member \0 group      →  record of every other figure
+//	agg bucket:  member \0 group  →  record
 //	group:       "2026" (the year of the period key) or "all"
 //	record:      sorted (sub, Agg) pairs, sub = kind \0 period [\0 extra]
 const (
@@ -79,8 +72,7 @@ func groupOf(period string) string {
 	return period
 }
 
-// recordKey is the key of the member record holding member's giver and
-// spent figures for period.
+// recordKey is the key of the record holding member's figures for period.
 func recordKey(member, period string) string {
 	return string(key(member, groupOf(period)))
 }
@@ -91,32 +83,8 @@ func isMonth(period string) bool {
 	return len(period) == 7 && period[4] == '-' && period[5] >= '0' && period[5] <= '9'
 }
 
-// monthPrefix starts the keys of a month's records of earned points; the
-// member's id follows. No member id is empty or starts with NUL, so these
-// keys sort before every member's and never read as an index key
-// (isRcvKey).
-func monthPrefix(month string) []byte {
-	return append(append([]byte{0}, month...), 0)
-}
-
-// earnedKey is the key of the record of member's earned points in period.
-func earnedKey(period, member string) string {
-	if !isMonth(period) {
-		return recordKey(member, period)
-	}
-	return string(append(monthPrefix(period), member...))
-}
-
-// memberKeys is where the member keys start, after every month's record:
-// a scan of the members' index records seeks to it.
-var memberKeys = []byte{1}
-
 // figureOf names the record and the sub key of one figure.
 func figureOf(kind, period, member, extra string) (rec, sub string) {
-	switch kind {
-	case aggTotal, aggCategory:
-		return earnedKey(period, member), subKey(kind, period, extra)
-	}
 	return recordKey(member, period), subKey(kind, period, extra)
 }
 

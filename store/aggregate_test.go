@@ -76,34 +76,24 @@ func TestScanRecordFindsExactFigures(t *testing.T) {
 	}
 }
 
-// A month's earned points sit under the month first, so the records of one
-// month are next to one another in member order; the other periods' under
-// the member; neither reads as a receiver index key.
-func TestEarnedKeysPutTheMonthFirst(t *testing.T) {
+// Every figure of a member, a month's earned points included, sits in the
+// member's record of the year (or of all time), so that an award rewrites
+// one place of the tree; none reads as a receiver index key.
+func TestFiguresSitUnderTheMember(t *testing.T) {
 	tests := []struct{ period, want string }{
-		{"2026-W47", "m1|2026"}, {"2026-11", "|2026-11|m1"}, {"2026-01", "|2026-01|m1"}, {"2026-Q4", "m1|2026"},
+		{"2026-W47", "m1|2026"}, {"2026-11", "m1|2026"}, {"2026-01", "m1|2026"}, {"2026-Q4", "m1|2026"},
 		{"2026", "m1|2026"}, {"all", "m1|all"},
 	}
 	for _, tt := range tests {
-		k := earnedKey(tt.period, "m1")
-		if got := printable([]byte(k)); got != tt.want {
-			t.Errorf("earnedKey(%s, m1) = %s, want %s", tt.period, got, tt.want)
-		}
-		if isRcvKey([]byte(k)) {
-			t.Errorf("%s reads as an index key", printable([]byte(k)))
-		}
-		if isMonth(tt.period) && string(memberKeys) <= k {
-			t.Errorf("%s sorts after the member keys", printable([]byte(k)))
-		}
-	}
-	for _, kind := range []string{aggTotal, aggCategory} {
-		if rec, _ := figureOf(kind, "2026-11", "m1", "sales"); rec != earnedKey("2026-11", "m1") {
-			t.Errorf("%s figures in %s", kind, printable([]byte(rec)))
-		}
-	}
-	for _, kind := range []string{aggGiver, aggSpent} {
-		if rec, _ := figureOf(kind, "2026-11", "m1", "award"); rec != recordKey("m1", "2026-11") {
-			t.Errorf("%s figures in %s", kind, printable([]byte(rec)))
+		for _, kind := range []string{aggTotal, aggCategory, aggGiver, aggSpent} {
+			rec, _ := figureOf(kind, tt.period, "m1", "x")
+			got := printable([]byte(rec))
+			if got != tt.want {
+				t.Errorf("%s figures of %s in %s, want %s", kind, tt.period, got, tt.want)
+			}
+			if isRcvKey([]byte(rec)) {
+				t.Errorf("%s reads as an index key", got)
+			}
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"slices"
 	"sort"
@@ -287,31 +286,13 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 				return true // a longer sub shares the prefix
 			})
 		}
-		if !isMonth(key) {
-			// Other periods' figures are under each member's id: one
-			// lookup per member, in key order.
-			for j, id := range b.ids {
-				release(false)
-				read(j, agg.Get([]byte(earnedKey(key, id))))
-			}
+		if isMonth(key) && s.readMonthBoard(btx, key, b, cands, cats) {
 			return nil
 		}
-		// The month's records are next to one another, in member order:
-		// one scan reads the figures of every member with points in the
-		// month, whatever the length of the ledger.
-		pre := monthPrefix(key)
-		c := agg.Cursor()
-		j := 0
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && j < len(b.ids); k, v = c.Next() {
+		// One lookup per member, in key order.
+		for j, id := range b.ids {
 			release(false)
-			id := k[len(pre):]
-			for j < len(b.ids) && b.ids[j] < string(id) {
-				j++
-			}
-			if j == len(b.ids) || b.ids[j] != string(id) {
-				continue // not counted
-			}
-			read(j, v)
+			read(j, agg.Get([]byte(recordKey(id, key))))
 		}
 		return nil
 	})
@@ -380,6 +361,64 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 	}
 	s.boards.boards[key] = b
 	return b
+}
+
+// readMonthBoard reads a month's points and category sums from its month
+// board, and adds the entries recorded since (see monthboard.go): one
+// sequential read of a few values, whatever the number of members, and a
+// few thousand entries at most. It reports false, having set nothing, when
+// there is no month board to read (Open had not built them) or it does not
+// decode (Verify reports it); the caller then reads the records.
+func (s *Store) readMonthBoard(btx *bolt.Tx, month string, b *board, cands []candidate, cats []map[string]*int64) bool {
+	upto, ok := s.boardsUpTo(btx)
+	if !ok {
+		return false
+	}
+	addCat := func(j int, cat string, net int64) {
+		dept := cands[j].dept
+		if cats[dept] == nil {
+			cats[dept] = map[string]*int64{}
+		}
+		sum := cats[dept][cat]
+		if sum == nil {
+			sum = new(int64)
+			cats[dept][cat] = sum
+		}
+		*sum += net
+	}
+	// The month board is in id order, as the counted members are: they
+	// meet in one pass, with no lookup.
+	j := 0
+	err := eachMonthFigures(btx, month, func(id []byte, t int64, cs []catNet) {
+		for j < len(b.ids) && b.ids[j] < string(id) {
+			j++
+		}
+		if j == len(b.ids) || b.ids[j] != string(id) {
+			return // not counted
+		}
+		b.pts[j] = t
+		for _, c := range cs {
+			addCat(j, c.cat, c.net)
+		}
+	})
+	if err != nil {
+		s.log.Error("store: reading a month board; reading the records instead", "month", month, "err", err)
+		clear(b.pts)
+		clear(cats)
+		return false
+	}
+	s.monthTail(btx, upto, func(m, member, cat string, net int64) {
+		if m != month {
+			return
+		}
+		if j, ok := slices.BinarySearch(b.ids, member); ok {
+			b.pts[j] += net
+			if cat != "" {
+				addCat(j, cat, net)
+			}
+		}
+	})
+	return true
 }
 
 // candidate is a counted member while a board loads: head is the first

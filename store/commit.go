@@ -211,6 +211,14 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if err := s.purgeIdempotency(btx, now); err != nil {
 		s.log.Error("purge idempotency keys", "err", err)
 	}
+	if err := s.refreshMonthBoards(btx); err != nil {
+		// The month boards may be half written: without their meta key
+		// boards read the records, and the next Open builds them again.
+		s.log.Error("store: rewriting the month boards", "err", err)
+		if err := btx.Bucket(bucketMeta).Delete(metaBoardsUpTo); err != nil {
+			s.log.Error("store: dropping the month boards", "err", err)
+		}
+	}
 	// The id must be read before Commit: a closed transaction reports -1.
 	txid := uint64(btx.ID())
 	start := time.Now()

@@ -46,7 +46,7 @@ func (s *Store) LedgerIDs(f LedgerFilter) ([]uint64, error) {
 		c := btx.Bucket(bucketAgg).Cursor()
 		if f.Receivers == nil {
 			receiver := ""
-			for k, v := c.Seek(memberKeys); k != nil; k, v = c.Next() {
+			for k, v := c.First(); k != nil; k, v = c.Next() {
 				if !isRcvKey(k) {
 					continue
 				}

@@ -292,11 +292,9 @@ var aggRebuildRecords = 40_000
 // there, as a crash would.
 var aggRebuildStep func(*bolt.DB) error
 
-// rebuildAggregates recomputes every aggregate from the entries (schema 3
-// kept a member's earned points in the member's record of each year,
-// beside what they gave and spent; schema 4 keeps a month's in a record
-// keyed by the month first, see aggregate.go; and a new time zone moves
-// entries between periods). migrate puts the mark in the transaction that
+// rebuildAggregates recomputes every aggregate from the entries (schema 4
+// records carry the length of each figure, see record.encode; and a new
+// time zone moves entries between periods). migrate puts the mark in the transaction that
 // calls for the rebuild. The rebuild runs in transactions of
 // aggRebuildChunk records or entries, each followed by its progress in
 // the mark, so that neither its memory nor a crash depends on the size of

@@ -46,7 +46,7 @@ func (s *Store) Categories(member string, p jifen.Period) map[string]Agg {
 	out := map[string]Agg{}
 	_ = s.view(func(btx *bolt.Tx) error {
 		pre := string(prefix(aggCategory, p.Key))
-		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(earnedKey(p.Key, member))), pre, func(sub []byte, a Agg) bool {
+		return scanRecord(btx.Bucket(bucketAgg).Get([]byte(recordKey(member, p.Key))), pre, func(sub []byte, a Agg) bool {
 			out[string(sub[len(pre):])] = a
 			return true
 		})
@@ -261,7 +261,7 @@ func (s *Store) ScanEntries(fn func(e *jifen.Entry) error) error {
 		in := interned{}
 		receiver := ""
 		c := btx.Bucket(bucketAgg).Cursor()
-		for k, v := c.Seek(memberKeys); k != nil; k, v = c.Next() {
+		for k, v := c.First(); k != nil; k, v = c.Next() {
 			release(false)
 			if !isRcvKey(k) {
 				continue

@@ -6,27 +6,27 @@
 //
 //	meta          schema version, time zone, sequences; marks of work a crash left
 //	              undone: scrub (scrub.go), rcv_migrated, agg_migrate and
-//	              entries_migrated (migrate.go); the keys
+//	              entries_migrated (migrate.go); boards_upto, the last entry the
+//	              month boards cover (monthboard.go); the keys
 //	              that sign report links and console sessions, link_key and
 //	              session_key (secret.go), which backups leave out
 //	entries       be64(id) → jifen.Entry in a compact binary layout (JSON before
 //	              schema 4; see encodeEntry); ids are monotonic
 //	reversed      be64(reversed id) → be64(revoke id): an entry is reversed at most once
-//	agg           what is kept per member, so that an award touches two places:
+//	agg           everything kept per member, so that an award touches one place:
 //	              member \0 \x01 be64(id) → compact index record: the member's entries
 //	                in recording order, for history, per-behavior limits and the
 //	                scans over the whole ledger (report, simulate); see rcvLayout2
-//	              \0 month \0 member → a record of the member's points earned in
-//	                the month (no redemptions), keyed by the month first, so a
-//	                month's ranking board loads with one scan (see aggregate.go):
-//	                t \0 month             net points earned
-//	                c \0 month \0 category  the same by category
-//	              member \0 year (or "all") → a record of that member's other figures
-//	                for every period key of the year (2026-W47, 2026-Q4, 2026):
-//	                t, c                   as above, for weeks (t only), quarters,
-//	                                       years and all time
+//	              member \0 year (or "all") → a record of that member's figures for
+//	                every period key of the year (2026-W47, 2026-11, 2026-Q4, 2026),
+//	                see aggregate.go:
+//	                t \0 period             net points earned (no redemptions)
+//	                c \0 period \0 category  the same by category (not weeks)
 //	                g \0 period \0 pool      points given from an allowance pool
-//	                s \0 period             points spent on rewards (months too)
+//	                s \0 period             points spent on rewards
+//	month_boards  month \0 be32(n) → a derived copy of the month's earned points
+//	                per member, rewritten every few thousand entries, that a
+//	                month's ranking board loads from (see monthboard.go)
 //	members       id → JSON jifen.Member
 //	approvals     be64(id) → JSON Approval; approvals_open holds the pending ids
 //	idem          key → be64(unix ms) + the first result; idemexp orders keys by age
@@ -103,7 +103,7 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketReversed, bucketAgg,
 		bucketMembers, bucketApprovals, bucketOpen, bucketIdem, bucketIdemExp, bucketCatalogs,
 		bucketStock, bucketRedemptions, bucketRatings, bucketKPIs, bucketRuns, bucketFeedback,
-		bucketRounds, bucketAnswers, bucketAnswered, bucketOutbox, bucketAudit}
+		bucketRounds, bucketAnswers, bucketAnswered, bucketOutbox, bucketAudit, bucketMonthBoards}
 )
 
 // ErrLocked is returned by Open when another process (a running `jifen serve`)
@@ -369,8 +369,9 @@ func (s *Store) migrate() error {
 			v = 3
 		}
 		if v == 3 {
-			// Earned points move to records keyed by period first; they
-			// are recomputed from the entries below (rebuildAggregates).
+			// Aggregate records gain the length of each figure; they are
+			// recomputed from the entries below (rebuildAggregates), and
+			// the month boards built (buildMonthBoards).
 			// The entries are rewritten in the compact layout
 			// (migrateEntries).
 			if err := meta.Put(metaAggMigrate, []byte{1}); err != nil {
@@ -417,6 +418,16 @@ func (s *Store) migrate() error {
 		if err := s.rebuildAggregates(); err != nil {
 			return fmt.Errorf("rebuilding the aggregates: %w", err)
 		}
+	}
+	// After the aggregates: the month boards are built in the zone they
+	// were recomputed in.
+	var built bool
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		_, built = s.boardsUpTo(btx)
+		return nil
+	})
+	if !built {
+		return s.buildMonthBoards()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,20 +36,25 @@ func (r VerifyReport) OK() bool { return len(r.Problems) == 0 }
 
 const maxProblems = 100
 
-// recompute derives every aggregate from the entries alone.
-func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, error) {
-	want := map[string]Agg{}
-	problem := func(format string, args ...any) {
-		if len(rep.Problems) < maxProblems {
-			rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
-		}
-	}
+// verifyFigures is how many figures one pass of Verify holds in memory at
+// most (about 120 bytes each), as counted in the stored records: the
+// aggregates are recomputed for one range of members at a time, each a
+// pass over the entries, so that verifying a large ledger takes the memory
+// of a few hundred thousand figures, not of all of them.
+var verifyFigures = 400_000
+
+// checkEntries checks every entry on its own and against its index record
+// and its reversal, and counts them.
+func (s *Store) checkEntries(btx *bolt.Tx, rep *VerifyReport, problem func(format string, args ...any)) error {
 	rcv := btx.Bucket(bucketAgg)
 	rev := btx.Bucket(bucketReversed)
+	release := s.releaser(btx, 50_000)
+	defer release(true)
 	var last uint64
 	var lastAt time.Time // the latest recording time so far, of entry lastAtID
 	var lastAtID uint64
 	err := btx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+		release(false)
 		rep.Entries++
 		var e jifen.Entry
 		if err := decodeEntry(v, &e); err != nil {
@@ -77,7 +83,6 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 		if got := rcv.Get(rcvKey(e.Receiver, e.ID)); got == nil || !bytes.Equal(got, encodeRcv(&e)) {
 			problem("entry %d: receiver index missing or different", e.ID)
 		}
-		var orig *jifen.Entry
 		if e.Kind == jifen.KindRevoke {
 			o, ok := getEntry(btx, e.Reverses)
 			if !ok || o.ID >= e.ID {
@@ -90,11 +95,6 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 			if o.Points != -e.Points {
 				problem("entry %d: reverses %d points with %d", e.ID, o.Points, e.Points)
 			}
-			orig = &o
-		}
-		for _, d := range effects(&e, orig, s.loc) {
-			k := figureKey(d.rec, d.sub)
-			want[k] = want[k].add(d.agg)
 		}
 		return nil
 	})
@@ -108,35 +108,100 @@ func (s *Store) recompute(btx *bolt.Tx, rep *VerifyReport) (map[string]Agg, erro
 	if indexed != rep.Entries {
 		problem("receiver index has %d records for %d entries", indexed, rep.Entries)
 	}
+	return err
+}
+
+// memberRanges cuts the members' records into ranges of member ids, each
+// holding about verifyFigures figures: range i is [cuts[i], cuts[i+1]),
+// the first starting at the empty id and the last ending at none.
+func memberRanges(btx *bolt.Tx) []string {
+	cuts := []string{""}
+	n := 0
+	_ = btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+		if isRcvKey(k) {
+			return nil
+		}
+		member := k
+		if i := bytes.IndexByte(k, 0); i >= 0 {
+			member = k[:i]
+		}
+		if n >= verifyFigures && string(member) > cuts[len(cuts)-1] {
+			cuts = append(cuts, string(member))
+			n = 0
+		}
+		if len(v) > 0 {
+			c, _ := binary.Uvarint(v)
+			n += int(c)
+		}
+		return nil
+	})
+	return cuts
+}
+
+// recomputeRange derives from the entries alone the aggregates of the
+// members in [lo, hi) (hi "" for no end).
+func (s *Store) recomputeRange(btx *bolt.Tx, lo, hi string) map[string]Agg {
+	in := func(m string) bool { return m >= lo && (hi == "" || m < hi) }
+	want := map[string]Agg{}
+	release := s.releaser(btx, 50_000)
+	defer release(true)
+	_ = btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+		release(false)
+		var e jifen.Entry
+		if decodeEntry(v, &e) != nil {
+			return nil // checkEntries reports it
+		}
+		var orig *jifen.Entry
+		if e.Kind == jifen.KindRevoke {
+			o, ok := getEntry(btx, e.Reverses)
+			if !ok || o.ID >= e.ID {
+				return nil
+			}
+			orig = &o
+			if !in(o.Receiver) && !in(o.Giver) {
+				return nil
+			}
+		} else if !in(e.Receiver) && !in(e.Giver) {
+			return nil
+		}
+		for _, d := range effects(&e, orig, s.loc) {
+			if in(d.member) {
+				k := figureKey(d.rec, d.sub)
+				want[k] = want[k].add(d.agg)
+			}
+		}
+		return nil
+	})
 	for k, a := range want {
 		if a.IsZero() {
 			delete(want, k)
 		}
 	}
-	return want, err
+	return want
 }
 
-// Verify recomputes every aggregate from the entries and compares it with
-// the stored one, and checks the records kept beside the ledger
-// (redemptions, stock, approvals, idempotency keys, survey rounds) against
-// the entries and one another, in one consistent snapshot (it may run
-// while the bot runs). docs/store-invariants.md lists what it checks.
-func (s *Store) Verify() (VerifyReport, error) {
-	var rep VerifyReport
-	err := s.view(func(btx *bolt.Tx) error {
-		want, err := s.recompute(btx, &rep)
-		if err != nil {
-			return err
+// verifyAggregates recomputes every aggregate from the entries and
+// compares it with the stored one, a range of members at a time (see
+// verifyFigures).
+func (s *Store) verifyAggregates(btx *bolt.Tx, rep *VerifyReport) []string {
+	var diffs []string
+	cuts := memberRanges(btx)
+	agg := btx.Bucket(bucketAgg)
+	for i, lo := range cuts {
+		hi := ""
+		if i+1 < len(cuts) {
+			hi = cuts[i+1]
 		}
-		var diffs []string
-		err = btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+		want := s.recomputeRange(btx, lo, hi)
+		c := agg.Cursor()
+		for k, v := c.Seek([]byte(lo)); k != nil && (hi == "" || string(k) < hi); k, v = c.Next() {
 			if isRcvKey(k) {
-				return nil
+				continue
 			}
 			r, err := decodeRecord(v)
 			if err != nil {
 				diffs = append(diffs, fmt.Sprintf("aggregate record %s: cannot decode", printable(k)))
-				return nil
+				continue
 			}
 			for _, it := range r {
 				rep.Aggregates++
@@ -150,11 +215,35 @@ func (s *Store) Verify() (VerifyReport, error) {
 				}
 				delete(want, fk)
 			}
-			return nil
-		})
+			if len(diffs) > 10*maxProblems {
+				break
+			}
+		}
 		for k, w := range want {
 			diffs = append(diffs, fmt.Sprintf("aggregate %s: missing, entries give %+v", printable([]byte(k)), w))
 		}
+		s.ReleaseMemory()
+	}
+	return diffs
+}
+
+// Verify recomputes every aggregate from the entries and compares it with
+// the stored one, and checks the records kept beside the ledger
+// (redemptions, stock, approvals, idempotency keys, survey rounds, month
+// boards) against the entries and one another, in one consistent snapshot
+// (it may run while the bot runs). docs/store-invariants.md lists what it
+// checks. Its memory is bounded (see verifyFigures), not its time: it
+// reads the entries once for each range of members.
+func (s *Store) Verify() (VerifyReport, error) {
+	var rep VerifyReport
+	err := s.view(func(btx *bolt.Tx) error {
+		err := s.checkEntries(btx, &rep, func(format string, args ...any) {
+			if len(rep.Problems) < maxProblems {
+				rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
+			}
+		})
+		diffs := s.verifyAggregates(btx, &rep)
+		diffs = append(diffs, s.verifyMonthBoards(btx)...)
 		diffs = append(diffs, verifyStock(btx)...)
 		diffs = append(diffs, verifyRedemptions(btx, &rep)...)
 		diffs = append(diffs, verifyApprovals(btx, &rep)...)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,5 +230,79 @@ func TestVerifyCountsWhatItChecked(t *testing.T) {
 	rep, err := s.Verify()
 	if err != nil || !rep.OK() || rep.Rounds != 2 || rep.Answers != 3 {
 		t.Fatalf("%+v %v", rep, err)
+	}
+}
+
+// Verify recomputes the aggregates a range of members at a time: with
+// ranges of a few figures it checks as many figures as in one range, finds
+// nothing in a consistent file, and finds a damaged figure, a figure the
+// entries do not give and a missing one, wherever their member's range.
+func TestVerifyInRangesOfMembers(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)}
+	s := openTest(t, "", shanghai, clock)
+	ms := members(12)
+	var ids []uint64
+	for i := range 120 {
+		clock.Set(time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC).Add(time.Duration(i) * 7 * time.Hour))
+		e := jifen.Entry{Kind: jifen.KindAward, Giver: ms[(i*5)%12].ID, Receiver: ms[i%12].ID, Points: int64(1 + i%9), Category: "sales", Behavior: "b"}
+		if i%4 == 3 {
+			e = jifen.Entry{Kind: jifen.KindThanks, Giver: ms[(i*7)%12].ID, Receiver: ms[i%12].ID, Points: 1, Behavior: "thanks"}
+		}
+		ids = append(ids, appendEntry(t, s, e))
+		if i%10 == 9 {
+			appendEntry(t, s, jifen.Entry{Kind: jifen.KindRevoke, Giver: "admin", Reverses: ids[i-5]})
+		}
+	}
+	whole, err := s.Verify()
+	if err != nil || !whole.OK() {
+		t.Fatalf("verify: %+v %v", whole, err)
+	}
+	old := verifyFigures
+	verifyFigures = 50
+	t.Cleanup(func() { verifyFigures = old })
+	_ = s.db.View(func(btx *bolt.Tx) error {
+		if n := len(memberRanges(btx)); n < 4 {
+			t.Errorf("%d ranges of members, want at least 4", n)
+		}
+		return nil
+	})
+	parts, err := s.Verify()
+	if err != nil || !parts.OK() || parts.Aggregates != whole.Aggregates || parts.Entries != whole.Entries {
+		t.Fatalf("verify in ranges: %+v %v; in one: %+v", parts, err, whole)
+	}
+	// Damage m005's spent figure (no month board holds it), add one to
+	// m009 and drop m010's given figure of the year.
+	if err := s.db.Update(func(btx *bolt.Tx) error {
+		b := btx.Bucket(bucketAgg)
+		edit := func(member string, fn func(record) record) error {
+			k := []byte(recordKey(member, "2026"))
+			r, err := decodeRecord(b.Get(k))
+			if err != nil {
+				return err
+			}
+			return b.Put(k, fn(r).encode())
+		}
+		if err := edit("m005", func(r record) record { return r.add(subKey(aggSpent, "2026", ""), Agg{Net: 3, Count: 1}) }); err != nil {
+			return err
+		}
+		if err := edit("m009", func(r record) record { return r.add(subKey(aggSpent, "2026-Q4", ""), Agg{Net: 2, Count: 1}) }); err != nil {
+			return err
+		}
+		return edit("m010", func(r record) record {
+			i, _ := r.find(subKey(aggGiver, "2026", poolAward))
+			return append(r[:i:i], r[i+1:]...)
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify()
+	want := []string{"aggregate m005|2026|s|2026: stored", "aggregate m009|2026|s|2026-Q4: stored", "aggregate m010|2026|g|2026|award: missing"}
+	if err != nil || len(rep.Problems) != len(want) {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(rep.Problems[i], w) {
+			t.Errorf("problem %d: %s, want %s…", i, rep.Problems[i], w)
+		}
 	}
 }
