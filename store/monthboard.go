@@ -27,7 +27,7 @@ import (
 // commits the last of them, and records the id of the last entry they
 // cover (metaBoardsUpTo): every month's board is exact as of that entry.
 // A cold board reads its month's board and adds the entries recorded
-// since, at most about monthBoardEvery of them.
+// since: 5,000 to 10,000 of them at most with 10,000 members.
 //
 //	month_boards:  month \0 be32(chunk)  →  the members of the month with
 //	               figures, in id order, monthBoardChunk to a value:
@@ -35,7 +35,8 @@ import (
 //	               uvarint number of members, each: str id, varint t,
 //	               uvarint number of categories, each: uvarint index into
 //	               the categories, varint net
-//	meta boards_upto:  be64(id of the last entry covered) + the zone name
+//	meta boards_upto:  be64(id of the last entry covered), be64(members the
+//	               last rewrite wrote), the zone name
 //
 // A member whose month figures are all zero is left out. Only net points
 // are kept: a board ranks by them and sums them by category.
@@ -49,10 +50,12 @@ var (
 	metaBoardsUpTo    = []byte("boards_upto")
 )
 
-// monthBoardEvery is how many entries the committer lets pass between two
-// rewrites of the month boards: a cold board adds at most about as many
-// entries to its month's board, and a rewrite costs about as much as
-// loading a board, shared by as many awards.
+// monthBoardEvery is how many entries the committer lets pass at least
+// between two rewrites of the month boards; at least as many as the
+// rewrite before wrote members, too, so that the cost of a rewrite, which
+// grows with the members of the month, is shared by as many awards (about
+// a microsecond of CPU each). A cold board adds as many entries at most
+// to the month board it reads, a quarter of a millisecond per thousand.
 var monthBoardEvery uint64 = 5_000
 
 // monthBoardChunk is how many members one value of a month board holds:
@@ -142,15 +145,24 @@ func monthKey(t time.Time, loc *time.Location) string {
 // boardsUpTo reads the meta key: the last entry the month boards cover,
 // and whether they exist for the store's zone.
 func (s *Store) boardsUpTo(btx *bolt.Tx) (uint64, bool) {
-	v := btx.Bucket(bucketMeta).Get(metaBoardsUpTo)
-	if len(v) < 8 || string(v[8:]) != s.loc.String() {
-		return 0, false
-	}
-	return decodeU64(v), true
+	upto, _, ok := s.boardsMark(btx)
+	return upto, ok
 }
 
-func (s *Store) putBoardsUpTo(btx *bolt.Tx, id uint64) error {
-	return btx.Bucket(bucketMeta).Put(metaBoardsUpTo, append(encodeU64(id), s.loc.String()...))
+// boardsMark reads the meta key whole: the last entry the month boards
+// cover, how many members the last rewrite wrote, and whether they exist
+// for the store's zone.
+func (s *Store) boardsMark(btx *bolt.Tx) (upto, rows uint64, ok bool) {
+	v := btx.Bucket(bucketMeta).Get(metaBoardsUpTo)
+	if len(v) < 16 || string(v[16:]) != s.loc.String() {
+		return 0, 0, false
+	}
+	return decodeU64(v), decodeU64(v[8:]), true
+}
+
+func (s *Store) putBoardsMark(btx *bolt.Tx, upto, rows uint64) error {
+	v := append(encodeU64(upto), encodeU64(rows)...)
+	return btx.Bucket(bucketMeta).Put(metaBoardsUpTo, append(v, s.loc.String()...))
 }
 
 // monthTail calls fn with the month effect of every entry after entry
@@ -324,13 +336,13 @@ func (d monthDeltas) figures(month, member string) *monthFigures {
 
 // writeMonthBoard replaces a month's board by the stored one (as of the
 // meta key) with delta added.
-func writeMonthBoard(btx *bolt.Tx, month string, delta map[string]*monthFigures) error {
+func writeMonthBoard(btx *bolt.Tx, month string, delta map[string]*monthFigures) (rows int, err error) {
 	var ms []monthFigures
-	err := eachMonthFigures(btx, month, func(id []byte, t int64, cats []catNet) {
+	err = eachMonthFigures(btx, month, func(id []byte, t int64, cats []catNet) {
 		ms = append(ms, monthFigures{id: string(id), t: t, cats: slices.Clone(cats)})
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var fresh []monthFigures
 	for id, f := range delta {
@@ -346,7 +358,7 @@ func writeMonthBoard(btx *bolt.Tx, month string, delta map[string]*monthFigures)
 		slices.SortFunc(ms, func(a, b monthFigures) int { return strings.Compare(a.id, b.id) })
 	}
 	ms = slices.DeleteFunc(ms, func(m monthFigures) bool { return m.zero() })
-	return putMonthBoard(btx, month, ms)
+	return len(ms), putMonthBoard(btx, month, ms)
 }
 
 // putMonthBoard stores ms (in id order, none zero) as month's board.
@@ -374,20 +386,23 @@ func putMonthBoard(btx *bolt.Tx, month string, ms []monthFigures) error {
 }
 
 // refreshMonthBoards brings the month boards up to the last entry when
-// at least monthBoardEvery entries were recorded since they were last
-// written. The committer calls it in each batch's transaction.
+// at least monthBoardEvery entries, and as many as the last rewrite wrote
+// members, were recorded since they were last written. The committer
+// calls it in each batch's transaction.
 func (s *Store) refreshMonthBoards(btx *bolt.Tx) error {
-	upto, ok := s.boardsUpTo(btx)
+	upto, rows, ok := s.boardsMark(btx)
 	if !ok {
 		return nil // Open builds them
 	}
 	last := btx.Bucket(bucketEntries).Sequence()
-	if last < upto+monthBoardEvery {
+	if last < upto+max(monthBoardEvery, rows) {
 		return nil
 	}
 	return s.advanceMonthBoards(btx, upto, last)
 }
 
+// advanceMonthBoards adds the month effects of the entries after upto to
+// the month boards they touch, and marks them as covering entry last.
 func (s *Store) advanceMonthBoards(btx *bolt.Tx, upto, last uint64) error {
 	d := monthDeltas{}
 	s.monthTail(btx, upto, d.add)
@@ -396,12 +411,15 @@ func (s *Store) advanceMonthBoards(btx *bolt.Tx, upto, last uint64) error {
 		months = append(months, m)
 	}
 	slices.Sort(months)
+	rows := 0
 	for _, m := range months {
-		if err := writeMonthBoard(btx, m, d[m]); err != nil {
+		n, err := writeMonthBoard(btx, m, d[m])
+		if err != nil {
 			return err
 		}
+		rows += n
 	}
-	return s.putBoardsUpTo(btx, last)
+	return s.putBoardsMark(btx, last, uint64(rows))
 }
 
 // monthBoardBuildMonths is how many months one pass of buildMonthBoards
@@ -416,7 +434,7 @@ var monthBoardBuildMonths = 12
 // next Open builds them again.
 func (s *Store) buildMonthBoards() error {
 	start := time.Now()
-	n := 0
+	n, rows := 0, 0
 	var last uint64
 	err := s.db.Update(func(btx *bolt.Tx) error {
 		if err := btx.DeleteBucket(bucketMonthBoards); err != nil {
@@ -461,10 +479,11 @@ func (s *Store) buildMonthBoards() error {
 				if err := putMonthBoard(btx, m, ms); err != nil {
 					return err
 				}
-				n++
+				n, rows = n+1, len(ms) // the last month's: the one written next
+
 			}
 		}
-		return s.putBoardsUpTo(btx, last)
+		return s.putBoardsMark(btx, last, uint64(rows))
 	})
 	if err != nil {
 		return fmt.Errorf("building the month boards: %w", err)

@@ -93,6 +93,7 @@ func TestColdMonthBoardEqualsWarmAfterEveryEntry(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cats := []string{"sales", "service", ""}
 	var ids []uint64
+	rewrites := map[uint64]bool{}
 	for i := range 160 {
 		now := start.Add(time.Duration(i) * 3 * time.Hour) // 25 November to 15 December
 		clock.Set(now)
@@ -116,6 +117,7 @@ func TestColdMonthBoardEqualsWarmAfterEveryEntry(t *testing.T) {
 		default:
 			appendEntry(t, s, jifen.Entry{Kind: jifen.KindRedeem, Receiver: r, Points: -3, Behavior: RewardBehavior("mug"), Quantity: 1})
 		}
+		rewrites[boardsUpTo(t, s)] = true
 		for _, p := range []jifen.Period{nov, dec} {
 			warm, cold, recs := viewOf(s, p), coldViewOf(s, p), recordsViewOf(t, s, p)
 			if !reflect.DeepEqual(warm, cold) || !reflect.DeepEqual(warm, recs) {
@@ -123,8 +125,9 @@ func TestColdMonthBoardEqualsWarmAfterEveryEntry(t *testing.T) {
 			}
 		}
 	}
-	if upto := boardsUpTo(t, s); upto < 150 || upto%7 != 0 {
-		t.Errorf("month boards cover entries up to %d, want the last multiple of 7", upto)
+	// Every 7 entries at first, then every 24 or so (the members).
+	if len(rewrites) < 6 {
+		t.Errorf("the month boards were rewritten %d times, want at least 6", len(rewrites)-1)
 	}
 	if rep, err := s.Verify(); err != nil || !rep.OK() {
 		t.Fatalf("verify: %+v %v", rep, err)
@@ -247,5 +250,48 @@ func TestMonthBoardChunks(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, ms) {
 		t.Errorf("read back %d members, wrote %d; first %+v", len(got), len(ms), got[:min(3, len(got))])
+	}
+}
+
+// BenchmarkRefreshMonthBoards is what the committer spends every
+// monthBoardEvery entries: 5,000 awards of a month to members spread over
+// 10,000, added to a month board of 10,000 members (then rolled back).
+func BenchmarkRefreshMonthBoards(b *testing.B) {
+	clock := &testClock{t: time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)}
+	s := openTestOpt(b, "", Options{Location: shanghai, Clock: clock, NoSync: true})
+	ms := members(10_000)
+	if err := s.SyncMembers(context.Background(), ms); err != nil {
+		b.Fatal(err)
+	}
+	add := func(n, from int) {
+		_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+			for i := range n {
+				if _, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "m000", Receiver: ms[(from+i*7919)%len(ms)].ID,
+					Points: int64(1 + i%20), Category: []string{"sales", "service", "collab"}[i%3], Behavior: "b"}); err != nil {
+					return nil, err
+				}
+			}
+			return nil, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	add(10_000, 0) // the month board: every member (one refresh)
+	old := monthBoardEvery
+	monthBoardEvery = 1 << 40
+	b.Cleanup(func() { monthBoardEvery = old })
+	add(5_000, 1)
+	b.ResetTimer()
+	for range b.N {
+		btx, err := s.db.Begin(true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		upto, _ := s.boardsUpTo(btx)
+		if err := s.advanceMonthBoards(btx, upto, btx.Bucket(bucketEntries).Sequence()); err != nil {
+			b.Fatal(err)
+		}
+		_ = btx.Rollback()
 	}
 }

@@ -1,5 +1,5 @@
 // Command awardcost measures what one durable award through the bot costs
-// jifen's store: for 3 s, awards from the given number of writers into a
+// jifen's store: for 3 s (or the seconds given), awards from the given number of writers into a
 // new store in DIR (the award workload of cmd/compare), then the rate, the
 // process's CPU time per award and the bytes it wrote to the disk per award
 // (from /proc/self/io, Linux). Comparing two builds of the store this way
@@ -7,6 +7,7 @@
 // bytes vary less than wall time.
 //
 //	cd bench && go run ./cmd/awardcost DIR 64
+//	cd bench && go run ./cmd/awardcost DIR 64 20   # 20 s
 //	CPUPROFILE=cpu.prof go run ./cmd/awardcost DIR 1
 package main
 
@@ -44,9 +45,13 @@ func cpu() time.Duration {
 }
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: awardcost DIR WRITERS")
+	if len(os.Args) != 3 && len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: awardcost DIR WRITERS [SECONDS]")
 		os.Exit(2)
+	}
+	secs := 3
+	if len(os.Args) == 4 {
+		secs, _ = strconv.Atoi(os.Args[3])
 	}
 	dir, err := os.MkdirTemp(os.Args[1], "awardcost-")
 	if err != nil {
@@ -66,7 +71,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	w0, c0 := writeBytes(), cpu()
-	n, took, err := bench.RunAwards(ctx, a, writers, 0, time.Now().Add(3*time.Second))
+	n, took, err := bench.RunAwards(ctx, a, writers, 0, time.Now().Add(time.Duration(secs)*time.Second))
 	if err != nil {
 		panic(err)
 	}
