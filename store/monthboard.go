@@ -422,16 +422,12 @@ func (s *Store) advanceMonthBoards(btx *bolt.Tx, upto, last uint64) error {
 	return s.putBoardsMark(btx, last, uint64(rows))
 }
 
-// monthBoardBuildMonths is how many months one pass of buildMonthBoards
-// holds in memory.
-var monthBoardBuildMonths = 12
-
-// buildMonthBoards writes every month's board from the entries, in passes
-// over them that each gather monthBoardBuildMonths months, so that the
-// memory it takes does not grow with the length of the ledger. Open runs
-// it when the boards are missing or were built in another zone; it runs
-// in one transaction, so a crash leaves the file without them, and the
-// next Open builds them again.
+// buildMonthBoards writes every month's board from the members' records
+// (which hold each month's earned points, see aggregate.go), a year at a
+// time, so that its memory is a year of month figures. Open runs it, after
+// any rebuild of the aggregates, when the boards are missing or were built
+// in another zone; it runs in one transaction, so a crash leaves the file
+// without them, and the next Open builds them again.
 func (s *Store) buildMonthBoards() error {
 	start := time.Now()
 	n, rows := 0, 0
@@ -444,31 +440,9 @@ func (s *Store) buildMonthBoards() error {
 			return err
 		}
 		last = btx.Bucket(bucketEntries).Sequence()
-		// The months with entries, in order; then passes over the
-		// entries, a run of them at a time.
-		release := s.releaser(btx, 50_000)
-		defer release(true)
-		seen := map[string]bool{}
-		s.monthTail(btx, 0, func(month, _, _ string, _ int64) {
-			release(false)
-			seen[month] = true
-		})
-		months := make([]string, 0, len(seen))
-		for m := range seen {
-			months = append(months, m)
-		}
-		slices.Sort(months)
-		for i := 0; i < len(months); i += monthBoardBuildMonths {
-			group := months[i:min(len(months), i+monthBoardBuildMonths)]
-			lo, hi := group[0], group[len(group)-1]
-			d := monthDeltas{}
-			s.monthTail(btx, 0, func(month, member, cat string, net int64) {
-				release(false)
-				if month >= lo && month <= hi {
-					d.add(month, member, cat, net)
-				}
-			})
-			for _, m := range group {
+		for _, year := range recordYears(btx) {
+			d := s.recordsMonthFigures(btx, year)
+			for _, m := range slices.Sorted(maps.Keys(d)) {
 				ms := make([]monthFigures, 0, len(d[m]))
 				for _, f := range d[m] {
 					if !f.zero() {
@@ -480,7 +454,6 @@ func (s *Store) buildMonthBoards() error {
 					return err
 				}
 				n, rows = n+1, len(ms) // the last month's: the one written next
-
 			}
 		}
 		return s.putBoardsMark(btx, last, uint64(rows))
@@ -493,6 +466,70 @@ func (s *Store) buildMonthBoards() error {
 	}
 	s.log.Info("store: month boards built", "months", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// eachRecord calls fn for each record of the agg bucket (not the index
+// records beside them, which it skips a member at a time).
+func eachRecord(btx *bolt.Tx, fn func(member, group, v []byte)) {
+	c := btx.Bucket(bucketAgg).Cursor()
+	for k, v := c.First(); k != nil; {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			k, v = c.Next()
+			continue
+		}
+		if i+1 < len(k) && k[i+1] == 1 { // the member's index: past it
+			k, v = c.Seek(append(bytes.Clone(k[:i+1]), 2))
+			continue
+		}
+		fn(k[:i], k[i+1:], v)
+		k, v = c.Next()
+	}
+}
+
+// recordYears lists the years of the members' records, in order.
+func recordYears(btx *bolt.Tx) []string {
+	years := map[string]bool{}
+	eachRecord(btx, func(_, group, _ []byte) {
+		if len(group) == 4 {
+			years[string(group)] = true
+		}
+	})
+	return slices.Sorted(maps.Keys(years))
+}
+
+// recordsMonthFigures reads the month figures of one year from the
+// members' records: one pass over the records, a read of the figures
+// of months only.
+func (s *Store) recordsMonthFigures(btx *bolt.Tx, year string) monthDeltas {
+	want := monthDeltas{}
+	release := s.releaser(btx, 20_000)
+	defer release(true)
+	eachRecord(btx, func(member, group, v []byte) {
+		release(false)
+		if string(group) != year {
+			return
+		}
+		id := string(member)
+		for _, kind := range []string{aggCategory, aggTotal} {
+			pre := kind + "\x00" + year + "-"
+			_ = scanRecord(v, pre, func(sub []byte, a Agg) bool {
+				// sub: kind \0 period [\0 category]; months only.
+				period := sub[2:min(len(sub), 9)]
+				if len(period) != 7 || !isMonth(string(period)) {
+					return true
+				}
+				switch rest := sub[9:]; {
+				case kind == aggTotal && len(rest) == 0:
+					want.figures(string(period), id).t += a.Net
+				case kind == aggCategory && len(rest) > 1 && rest[0] == 0:
+					want.figures(string(period), id).addCat(string(rest[1:]), a.Net)
+				}
+				return true
+			})
+		}
+	})
+	return want
 }
 
 // verifyMonthBoards checks that every month's board, with the entries
@@ -518,40 +555,15 @@ func (s *Store) verifyMonthBoards(btx *bolt.Tx) []string {
 		}
 		return nil
 	})
-	agg := btx.Bucket(bucketAgg)
-	_ = agg.ForEach(func(k, _ []byte) error {
-		if i := bytes.IndexByte(k, 0); i >= 0 && !isRcvKey(k) && len(k)-i-1 == 4 {
-			years[string(k[i+1:])] = true
-		}
-		return nil
-	})
+	for _, y := range recordYears(btx) {
+		years[y] = true
+	}
 	for m := range tail {
 		years[m[:4]] = true
 	}
 	for _, year := range slices.Sorted(maps.Keys(years)) {
 		// The records' month figures of the year.
-		want := monthDeltas{}
-		_ = agg.ForEach(func(k, v []byte) error {
-			i := bytes.IndexByte(k, 0)
-			if i < 0 || isRcvKey(k) || string(k[i+1:]) != year {
-				return nil
-			}
-			member := string(k[:i])
-			_ = eachItem(v, "", func(sub []byte, a Agg) bool {
-				parts := bytes.Split(sub, []byte{0})
-				if len(parts) < 2 || !isMonth(string(parts[1])) {
-					return true
-				}
-				switch {
-				case string(parts[0]) == aggTotal && len(parts) == 2:
-					want.figures(string(parts[1]), member).t += a.Net
-				case string(parts[0]) == aggCategory && len(parts) == 3:
-					want.figures(string(parts[1]), member).addCat(string(parts[2]), a.Net)
-				}
-				return true
-			})
-			return nil
-		})
+		want := s.recordsMonthFigures(btx, year)
 		months := map[string]bool{}
 		for m := range want {
 			months[m] = true
