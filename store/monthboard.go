@@ -23,8 +23,8 @@ import (
 // member's record of the year (aggregate.go), which is what an award
 // rewrites: keeping them there keeps an award to one place of the tree.
 // The month boards are not updated by each award. The committer rewrites
-// them after every monthBoardEvery entries, in the transaction that
-// commits the last of them, and records the id of the last entry they
+// the ones touched after every monthBoardEvery entries or more (see
+// there), in the transaction that commits the last of them, and records the id of the last entry they
 // cover (metaBoardsUpTo): every month's board is exact as of that entry.
 // A cold board reads its month's board and adds the entries recorded
 // since: 5,000 to 10,000 of them at most with 10,000 members.
@@ -41,9 +41,9 @@ import (
 // A member whose month figures are all zero is left out. Only net points
 // are kept: a board ranks by them and sums them by category.
 //
-// Open builds them from the entries when the meta key is missing or names
-// another zone (a new file, one migrated from schema 3, a change of time
-// zone), before the committer starts. Verify compares each month's board,
+// Open builds them from the members' records when the meta key is
+// missing or names another zone (a new file, one migrated from schema 3, a
+// change of time zone), before the committer starts. Verify compares each month's board,
 // with the later entries added, with the members' records.
 var (
 	bucketMonthBoards = []byte("month_boards")
@@ -55,7 +55,8 @@ var (
 // rewrite before wrote members, too, so that the cost of a rewrite, which
 // grows with the members of the month, is shared by as many awards (about
 // a microsecond of CPU each). A cold board adds as many entries at most
-// to the month board it reads, a quarter of a millisecond per thousand.
+// to the month board it reads, less than a tenth of a millisecond of CPU
+// per thousand.
 var monthBoardEvery uint64 = 5_000
 
 // monthBoardChunk is how many members one value of a month board holds:
