@@ -48,7 +48,9 @@ var verifyFigures = 400_000
 func (s *Store) checkEntries(btx *bolt.Tx, rep *VerifyReport, problem func(format string, args ...any)) error {
 	rcv := btx.Bucket(bucketAgg)
 	rev := btx.Bucket(bucketReversed)
-	release := s.releaser(btx, 50_000)
+	// A lookup per entry in the index: the pages it maps are released
+	// often (see releaser).
+	release := s.releaser(btx, 5_000)
 	defer release(true)
 	var last uint64
 	var lastAt time.Time // the latest recording time so far, of entry lastAtID
@@ -114,10 +116,13 @@ func (s *Store) checkEntries(btx *bolt.Tx, rep *VerifyReport, problem func(forma
 // memberRanges cuts the members' records into ranges of member ids, each
 // holding about verifyFigures figures: range i is [cuts[i], cuts[i+1]),
 // the first starting at the empty id and the last ending at none.
-func memberRanges(btx *bolt.Tx) []string {
+func (s *Store) memberRanges(btx *bolt.Tx) []string {
+	release := s.releaser(btx, 100_000)
+	defer release(true)
 	cuts := []string{""}
 	n := 0
 	_ = btx.Bucket(bucketAgg).ForEach(func(k, v []byte) error {
+		release(false)
 		if isRcvKey(k) {
 			return nil
 		}
@@ -185,7 +190,7 @@ func (s *Store) recomputeRange(btx *bolt.Tx, lo, hi string) map[string]Agg {
 // verifyFigures).
 func (s *Store) verifyAggregates(btx *bolt.Tx, rep *VerifyReport) []string {
 	var diffs []string
-	cuts := memberRanges(btx)
+	cuts := s.memberRanges(btx)
 	agg := btx.Bucket(bucketAgg)
 	for i, lo := range cuts {
 		hi := ""
@@ -244,7 +249,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 		})
 		diffs := s.verifyAggregates(btx, &rep)
 		diffs = append(diffs, s.verifyMonthBoards(btx)...)
-		diffs = append(diffs, verifyStock(btx)...)
+		diffs = append(diffs, verifyStock(btx, s.releaser(btx, 100_000))...)
 		diffs = append(diffs, verifyRedemptions(btx, &rep)...)
 		diffs = append(diffs, verifyApprovals(btx, &rep)...)
 		diffs = append(diffs, verifyIdempotency(btx, &rep)...)
@@ -272,9 +277,11 @@ func printable(k []byte) string {
 
 // verifyStock recomputes every reward's redeemed units from the redeem
 // entries and their revokes.
-func verifyStock(btx *bolt.Tx) []string {
+func verifyStock(btx *bolt.Tx, release func(now bool)) []string {
+	defer release(true)
 	want := map[string]int64{}
 	_ = btx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+		release(false)
 		var e jifen.Entry
 		if decodeEntry(v, &e) == nil {
 			if item, units := StockDelta(&e); units != 0 {

@@ -261,7 +261,7 @@ func TestVerifyInRangesOfMembers(t *testing.T) {
 	verifyFigures = 50
 	t.Cleanup(func() { verifyFigures = old })
 	_ = s.db.View(func(btx *bolt.Tx) error {
-		if n := len(memberRanges(btx)); n < 4 {
+		if n := len(s.memberRanges(btx)); n < 4 {
 			t.Errorf("%d ranges of members, want at least 4", n)
 		}
 		return nil
