@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"jifen"
 	"jifen/survey"
@@ -197,10 +198,19 @@ func (e *ErrUnfinishedCopy) Error() string {
 // ErrOpenAnonymousRound refuses a copy while an anonymous survey round is
 // open: its answers are filed under keys that only this process links to
 // their members, so they cannot be carried over.
-type ErrOpenAnonymousRound struct{ Round string }
+type ErrOpenAnonymousRound struct {
+	Round  string    // its id (survey-n)
+	Survey string    // the survey's id
+	Closes time.Time // when it closes by itself
+}
 
 func (e *ErrOpenAnonymousRound) Error() string {
-	return fmt.Sprintf("the anonymous survey round %s is open: its answers cannot be carried over without linking them to their members; close it first (/survey close, or wait for its closing time) and copy again", e.Round)
+	return fmt.Sprintf("the anonymous survey round %s is open: its answers cannot be carried over without linking them to their members; close it first (/survey close %s; jifen serve's scheduler closes it at its closing time, %s) and copy again",
+		e.Round, e.Survey, e.Closes.UTC().Format(time.RFC3339))
+}
+
+func openAnonymous(r *survey.Round) error {
+	return &ErrOpenAnonymousRound{Round: r.ID(), Survey: r.Survey, Closes: r.Closes}
 }
 
 var metaCopy = []byte("copy_unfinished")
@@ -209,7 +219,7 @@ var metaCopy = []byte("copy_unfinished")
 func (s *Store) CheckDump(ctx context.Context) error {
 	for _, r := range s.Rounds("") {
 		if r.Anonymous && r.Closed.IsZero() {
-			return &ErrOpenAnonymousRound{Round: r.ID()}
+			return openAnonymous(&r)
 		}
 	}
 	return ctx.Err()
@@ -554,7 +564,7 @@ func (tx *Tx) load(r Record) error {
 		return tx.bumpSequence(bucketRedemptions, x.ID)
 	case r.Round != nil:
 		if r.Round.Anonymous && r.Round.Closed.IsZero() {
-			return &ErrOpenAnonymousRound{Round: r.Round.ID()}
+			return openAnonymous(r.Round)
 		}
 		return tx.PutRound(r.Round)
 	case r.Answer != nil:
@@ -648,4 +658,26 @@ func sameEntry(a, b jifen.Entry) bool {
 		a.Giver == b.Giver && a.Receiver == b.Receiver && a.Points == b.Points && a.Category == b.Category &&
 		a.Behavior == b.Behavior && a.Reason == b.Reason && a.RuleVersion == b.RuleVersion &&
 		a.Reverses == b.Reverses && a.Approval == b.Approval && a.Source == b.Source && a.Quantity == b.Quantity
+}
+
+// FileZone is the time zone a bbolt store's figures are computed in ("" for
+// a file without one), read without opening the store for writing: a
+// store opened in another zone rebuilds its figures.
+func FileZone(path string) (string, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return "", ErrLocked
+		}
+		return "", fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer db.Close()
+	var zone string
+	err = db.View(func(btx *bolt.Tx) error {
+		if b := btx.Bucket(bucketMeta); b != nil {
+			zone = string(b.Get([]byte("zone")))
+		}
+		return nil
+	})
+	return zone, err
 }

@@ -533,3 +533,25 @@ func (tx *Tx) addFigures(aggs map[aggKey]store.Agg, behs map[behKey]behUse, stoc
 	}
 	return nil
 }
+
+// Zone is the time zone the figures of the database at url are computed
+// in ("" for a database jifen has not used), read without migrating it.
+// Its errors never hold the URL.
+func Zone(ctx context.Context, url string) (string, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "", errors.New("not a valid PostgreSQL connection URL")
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return "", fmt.Errorf("connect to the store: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('meta') IS NOT NULL").Scan(&exists); err != nil || !exists {
+		return "", err
+	}
+	var zone string
+	err = conn.QueryRow(ctx, "SELECT coalesce(max(value), '') FROM meta WHERE key = 'zone'").Scan(&zone)
+	return zone, err
+}
