@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	_ "time/tzdata" // so Asia/Shanghai loads on hosts without zoneinfo
@@ -57,13 +56,12 @@ type Config struct {
 	Surveys   []survey.Survey
 	Privacy   Privacy // who may see whose score (privacy.go)
 	Admin     Admin   // the web console (admin.go)
-}
 
-// Store says where the bbolt file lives.
-type Store struct {
-	// Path is resolved against the config file's directory when relative,
-	// so the bot finds the same file whatever directory it is started from.
-	Path string `yaml:"path"`
+	// Warnings are things in the file that do no harm but are probably
+	// not what the operator meant (a setting the chosen store ignores);
+	// the commands log them at start. Like Problems, they never quote a
+	// secret.
+	Warnings []Problem
 }
 
 // HTTP is the listener for platform callbacks, health checks and reports.
@@ -173,6 +171,7 @@ func Parse(path string, data []byte, getenv func(string) (string, bool)) (*Confi
 	if err := d.err(); err != nil {
 		return nil, err
 	}
+	c.Warnings = d.warnings
 	// The decoder checks the catalog with lines; Validate is the rules
 	// package's own word on it, so the two can never disagree silently.
 	if err := c.Rules.Validate(); err != nil {
@@ -255,6 +254,7 @@ func (d *decoder) config(c *Config, root *yaml.Node) {
 	c.Surveys = d.surveys(f.get("surveys"), c.Members)
 	c.Privacy = d.privacy(f.get("privacy"))
 	d.admin(&c.Admin, f.get("admin"), c)
+	d.storeNeeds(c, f.get("store"), f.get("schedules"))
 }
 
 // normalizeLanguage maps zh, zh-CN, zh_Hans, en-US … to "zh" or "en".
@@ -266,17 +266,6 @@ func normalizeLanguage(s string) (string, bool) {
 		return base, true
 	}
 	return "", false
-}
-
-func (d *decoder) store(s *Store, v value, configPath string) {
-	f := d.fields(v, "path")
-	s.Path = d.str(f.get("path"))
-	if s.Path == "" {
-		s.Path = DefaultStore
-	}
-	if !filepath.IsAbs(s.Path) {
-		s.Path = filepath.Join(filepath.Dir(configPath), s.Path)
-	}
 }
 
 func (d *decoder) http(h *HTTP, v value) {

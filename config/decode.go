@@ -55,6 +55,8 @@ func (e *Error) Error() string {
 type decoder struct {
 	file     string
 	problems []Problem
+	// warnings are kept apart from problems: they do not stop a load.
+	warnings []Problem
 	// unset records, per key path, the ${VAR}s that were not set, so a
 	// required-but-empty value can say which variable to set.
 	unset map[string][]string
@@ -66,6 +68,15 @@ func (d *decoder) add(n *yaml.Node, path, format string, args ...any) {
 		p.Line = n.Line
 	}
 	d.problems = append(d.problems, p)
+}
+
+// warn records something that does no harm but is probably a mistake.
+func (d *decoder) warn(n *yaml.Node, path, format string, args ...any) {
+	p := Problem{File: d.file, Key: path, Text: fmt.Sprintf(format, args...)}
+	if n != nil {
+		p.Line = n.Line
+	}
+	d.warnings = append(d.warnings, p)
 }
 
 func (d *decoder) err() error {

@@ -33,7 +33,8 @@ func (c *Config) Redacted() string {
 	v := configView{
 		Timezone: c.Timezone,
 		Language: c.Language,
-		Store:    c.Store,
+		Store: storeView{Driver: c.Store.Driver, Path: c.Store.Path, URL: RedactURL(c.Store.URL),
+			AnswerKey: mask(string(c.Store.AnswerKey))},
 		HTTP: httpView{Listen: c.HTTP.Listen, PublicURL: c.HTTP.PublicURL, MetricsListen: c.HTTP.MetricsListen,
 			MetricsToken: mask(c.HTTP.MetricsToken), ShutdownTimeout: c.HTTP.ShutdownTimeout.String()},
 		Slack:  slack,
@@ -78,7 +79,7 @@ func (c *Config) Redacted() string {
 type configView struct {
 	Timezone string       `yaml:"timezone"`
 	Language string       `yaml:"language"`
-	Store    Store        `yaml:"store"`
+	Store    storeView    `yaml:"store"`
 	HTTP     httpView     `yaml:"http"`
 	Slack    Slack        `yaml:"slack"`
 	Feishu   Feishu       `yaml:"feishu"`
@@ -86,6 +87,13 @@ type configView struct {
 	Rules    *rulesView   `yaml:"rules,omitempty"`
 	Privacy  *privacyView `yaml:"privacy,omitempty"`
 	Admin    Admin        `yaml:"admin"`
+}
+
+type storeView struct {
+	Driver    string `yaml:"driver"`
+	Path      string `yaml:"path,omitempty"`
+	URL       string `yaml:"url,omitempty"`
+	AnswerKey string `yaml:"answer_key,omitempty"`
 }
 
 type privacyView struct {

@@ -19,6 +19,7 @@ import (
 	"jifen/config"
 	"jifen/metrics"
 	"jifen/store"
+	"jifen/store/postgres"
 )
 
 // Main runs jifen's subcommands with the given standard streams.
@@ -85,7 +86,7 @@ type subcommand struct {
 var subcommands = []subcommand{
 	{name: "serve", summary: "run the bot: HTTP callbacks, health check and the enabled platform connections", usage: "--config FILE",
 		run: (*Main).serve},
-	{name: "chat", summary: "chat with the bot locally on the embedded store", usage: "--config FILE --as MEMBER",
+	{name: "chat", summary: "chat with the bot locally on the configured store", usage: "--config FILE --as MEMBER",
 		run: (*Main).chat, flags: func(fs *flag.FlagSet) {
 			fs.String("as", "", "the member you speak as: an id or a name (required)")
 		}},
@@ -98,7 +99,7 @@ var subcommands = []subcommand{
 			fs.String("to", "", "last day, inclusive")
 			fs.String("o", "", "write to this file instead of standard output")
 		}},
-	{name: "demo", summary: "fill an empty store with a synthetic year of a ~200-person company (same seed, same year), to try every command and report", usage: "--config FILE [--members 200] [--seed 1]",
+	{name: "demo", summary: "fill an empty bbolt store file with a synthetic year of a ~200-person company (same seed, same year), to try every command and report", usage: "--config FILE [--members 200] [--seed 1]",
 		run: (*Main).demo, flags: func(fs *flag.FlagSet) {
 			fs.String("members", "200", "how many people the company has, the config's members included")
 			fs.String("seed", "1", "the random seed")
@@ -119,7 +120,7 @@ var subcommands = []subcommand{
 			fs.String("format", "md", "md, html, xlsx or json")
 			fs.String("o", "", "write to this file instead of standard output")
 		}},
-	{name: "restore", summary: "replace the store with a backup, after verifying it; refused while jifen serve holds the store", usage: "--config FILE IN.db",
+	{name: "restore", summary: "replace the bbolt store file with a backup, after verifying it; refused while jifen serve holds the store (PostgreSQL: use pg_restore or point-in-time recovery)", usage: "--config FILE IN.db",
 		run: (*Main).restore},
 	{name: "rules", summary: "simulate a proposed rule catalog: replay a period's ledger under it and show the figures beside what happened; writes nothing",
 		usage: "simulate --config FILE --catalog NEW.yaml --period 2026-10|2026-Q4|2026 [--format md|html|json] [-o FILE]",
@@ -135,7 +136,7 @@ var subcommands = []subcommand{
 		}},
 	{name: "verify", summary: "recompute every aggregate from the ledger and report differences", usage: "--config FILE",
 		run: (*Main).verify},
-	{name: "backup", summary: "write a consistent copy of the store, while the bot runs; an existing file is replaced only with --force", usage: "--config FILE [--force] OUT.db",
+	{name: "backup", summary: "write a consistent copy of the bbolt store file, while the bot runs; an existing file is replaced only with --force (PostgreSQL: use pg_dump or point-in-time recovery)", usage: "--config FILE [--force] OUT.db",
 		run: (*Main).backup, flags: func(fs *flag.FlagSet) {
 			fs.Bool("force", false, "replace OUT.db if it exists")
 		}},
@@ -295,7 +296,10 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 		level = slog.LevelInfo
 	}
 	logger := m.logger(level)
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger, NoSync: noSync})
+	for _, w := range cfg.Warnings {
+		logger.Warn("config: " + w.String())
+	}
+	st, err := m.openLedger(ctx, cfg, logger, noSync)
 	if err != nil {
 		return nil, err
 	}
@@ -311,6 +315,21 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 	b := bot.New(bot.Options{Store: st, Catalog: cfg.Rules, CatalogVersion: version, Language: cfg.Language, Logger: logger, Surveys: cfg.Surveys,
 		ScoreVisibility: cfg.Privacy.ScoreVisibility})
 	return &app{cfg: cfg, store: st, bot: b}, nil
+}
+
+// openLedger opens the store the config chooses: the bbolt file, or the
+// PostgreSQL database. A failure names the database by host, port and name,
+// never with its password.
+func (m *Main) openLedger(ctx context.Context, cfg *config.Config, logger *slog.Logger, noSync bool) (store.Ledger, error) {
+	if cfg.Store.Driver != config.DriverPostgres {
+		return store.Open(cfg.Store.Path, store.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger, NoSync: noSync})
+	}
+	st, err := postgres.Open(ctx, cfg.Store.URL, postgres.Options{Location: cfg.Location, Clock: m.Clock, Logger: logger,
+		AnswerKey: cfg.Store.AnswerKey})
+	if err != nil {
+		return nil, fmt.Errorf("open the PostgreSQL store %s: %w", cfg.Store.Where(), err)
+	}
+	return st, nil
 }
 
 // loadConfig loads the file --config names. A newcomer who runs a command

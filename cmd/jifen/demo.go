@@ -14,6 +14,7 @@ import (
 
 	"jifen"
 	"jifen/bot"
+	"jifen/config"
 	"jifen/rules"
 	"jifen/store"
 	"jifen/survey"
@@ -40,6 +41,15 @@ func (m *Main) demo(ctx context.Context, fs *flag.FlagSet, args []string) error 
 		if _, err := fmt.Sscan(v, &seed); err != nil {
 			return usageError{fmt.Sprintf("--seed %q: want a number", v)}
 		}
+	}
+	// Refused before the store is opened: opening PostgreSQL would already
+	// write the config's members into it.
+	cfg, err := loadConfig(fs)
+	if err != nil {
+		return err
+	}
+	if cfg.Store.Driver == config.DriverPostgres {
+		return fmt.Errorf("jifen demo fills a bbolt store file in bulk and cannot fill PostgreSQL (%s); nothing was written: run the demo on a new bbolt file (driver bbolt, store.path), then copy it into the database with jifen store copy --from bbolt:PATH --to postgres://…", cfg.Store.Where())
 	}
 	real := time.Now()
 	if m.Clock != nil {

@@ -27,6 +27,9 @@ func (m *Main) restore(ctx context.Context, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
+	if err := bboltOnly(cfg, "restore"); err != nil {
+		return fmt.Errorf("%w; nothing was restored", err)
+	}
 	target, in := cfg.Store.Path, args[0]
 	incoming, err := store.Inspect(in)
 	if err != nil {

@@ -48,6 +48,13 @@ func (m *Main) backup(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	if len(args) != 1 {
 		return usageError{"give the output file: jifen backup --config FILE OUT.db"}
 	}
+	cfg, err := loadConfig(fs)
+	if err != nil {
+		return err
+	}
+	if err := bboltOnly(cfg, "backup"); err != nil {
+		return err
+	}
 	// A backup named like yesterday's must not silently replace it.
 	if _, err := os.Lstat(args[0]); err == nil && !fs.Lookup("force").Value.(flag.Getter).Get().(bool) {
 		return fmt.Errorf("%s exists: choose another name, or give --force to replace it", args[0])

@@ -85,6 +85,11 @@ type Options struct {
 	// abort (serialization failures, deadlocks, lost connections); default
 	// 100. The write's context bounds it too.
 	MaxAttempts int
+	// AnswerKey is the secret the anonymous answers of an open survey
+	// round are filed under (store.answer_key): at least 32 bytes, the
+	// same on every replica sharing the database, and never stored in it,
+	// so that the database alone cannot tell who answered what.
+	AnswerKey []byte
 }
 
 // Store is an open ledger on PostgreSQL. It is safe for concurrent use,
@@ -115,6 +120,31 @@ type Store struct {
 	outbox store.Signal
 }
 
+// DefaultConnectTimeout bounds a connection attempt whose URL sets no
+// connect_timeout.
+const DefaultConnectTimeout = 10 * time.Second
+
+// poolConfig parses url into the pool's configuration with the store's
+// session settings.
+func poolConfig(url string, maxConns int32) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The URL may hold a password: say what is wrong, not what it is.
+		return nil, errors.New("store.url is not a valid PostgreSQL connection URL")
+	}
+	cfg.MaxConns = maxConns
+	// A server that drops packets would otherwise hold every command for
+	// the system's TCP connect timeout (minutes); connect_timeout in the
+	// URL sets another bound.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	// Every session computes in UTC; periods are computed in Go.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "jifen"
+	return cfg, nil
+}
+
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string), applies the schema migrations it lacks, and refuses
 // a database whose schema is newer than this jifen.
@@ -141,15 +171,10 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 100
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url, opt.MaxConns)
 	if err != nil {
-		// The URL may hold a password: say what is wrong, not what it is.
-		return nil, errors.New("store.url is not a valid PostgreSQL connection URL")
+		return nil, err
 	}
-	cfg.MaxConns = opt.MaxConns
-	// Every session computes in UTC; periods are computed in Go.
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	cfg.ConnConfig.RuntimeParams["application_name"] = "jifen"
 	s := &Store{
 		loc: opt.Location, clock: opt.Clock, log: opt.Logger, ttl: opt.IdempotencyTTL,
 		maxAttempts: opt.MaxAttempts,
