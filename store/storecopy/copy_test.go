@@ -514,4 +514,43 @@ func TestCopyPostgresWithGapsToBoltAndBack(t *testing.T) {
 	if !reflect.DeepEqual(ra, rb) {
 		t.Errorf("the round trip changed the records")
 	}
+	// And from PostgreSQL to PostgreSQL.
+	pg2 := openPG(t, c)
+	if _, err := Copy(ctx, a, pg2, Options{From: "postgres"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, r2 := everything(t, pg2); !reflect.DeepEqual(ra, r2) {
+		t.Errorf("the copy from PostgreSQL to PostgreSQL changed the records")
+	}
+}
+
+// On PostgreSQL an entry may be recorded before the entry before it (of
+// another member: replicas append concurrently); bbolt records it at that
+// entry's time, its effective time and figures unchanged, and says so.
+func TestCopyRaisesRecordingTimesIntoBolt(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	a := openPG(t, c)
+	if err := a.PutMembers(ctx, []jifen.Member{{ID: "m1", Name: "甲", Role: jifen.RoleManager}, {ID: "m2", Name: "乙", Role: jifen.RoleEmployee}, {ID: "m3", Name: "丙", Role: jifen.RoleEmployee}}); err != nil {
+		t.Fatal(err)
+	}
+	now := c.Now().Truncate(time.Microsecond)
+	for i, at := range []time.Time{now, now.Add(-time.Hour), now.Add(time.Minute)} {
+		write(t, a, fmt.Sprint("e", i), func(tx store.Txn) error {
+			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "m1", Receiver: []string{"m2", "m3", "m3"}[i], Points: 5, At: at, Effective: at})
+			return err
+		})
+	}
+	b := openBolt(t, c)
+	res, err := Copy(ctx, a, b, Options{From: "postgres"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Raised != 1 {
+		t.Errorf("raised %d entries, want 1", res.Raised)
+	}
+	e, _, _ := b.Entry(2)
+	if !e.At.Equal(now) || !e.Effective.Equal(now.Add(-time.Hour)) {
+		t.Errorf("entry 2 on bbolt: at %s, effective %s", e.At, e.Effective)
+	}
 }
