@@ -477,10 +477,20 @@ func (tx *Tx) addFigures(aggs map[aggKey]store.Agg, behs map[behKey]behUse, stoc
 			periods, kinds, members, extras, nets, pluses, minuses, counts); err != nil {
 			return err
 		}
-		if _, err := tx.exec(`DELETE FROM aggregates WHERE (period, kind, member, extra) IN
-			(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))
-			AND net = 0 AND plus = 0 AND minus = 0 AND count = 0`, periods, kinds, members, extras); err != nil {
-			return err
+		// Only a figure whose count did not grow (a revoke's) can be
+		// back to zero: in a bulk load, few.
+		var zp, zk, zm, ze []string
+		for i, k := range keys {
+			if counts[i] <= 0 {
+				zp, zk, zm, ze = append(zp, k.period), append(zk, k.kind), append(zm, k.member), append(ze, k.extra)
+			}
+		}
+		if len(zp) > 0 {
+			if _, err := tx.exec(`DELETE FROM aggregates WHERE (period, kind, member, extra) IN
+				(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))
+				AND net = 0 AND plus = 0 AND minus = 0 AND count = 0`, zp, zk, zm, ze); err != nil {
+				return err
+			}
 		}
 	}
 	var bperiods, bmembers, bbehaviors []string
@@ -501,10 +511,18 @@ func (tx *Tx) addFigures(aggs map[aggKey]store.Agg, behs map[behKey]behUse, stoc
 			bperiods, bmembers, bbehaviors, times, points); err != nil {
 			return err
 		}
-		if _, err := tx.exec(`DELETE FROM behavior_use WHERE (period, member, behavior) IN
-			(SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND times = 0 AND points = 0`,
-			bperiods, bmembers, bbehaviors); err != nil {
-			return err
+		var zp, zm, zb []string
+		for i := range bperiods {
+			if times[i] <= 0 {
+				zp, zm, zb = append(zp, bperiods[i]), append(zm, bmembers[i]), append(zb, bbehaviors[i])
+			}
+		}
+		if len(zp) > 0 {
+			if _, err := tx.exec(`DELETE FROM behavior_use WHERE (period, member, behavior) IN
+				(SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND times = 0 AND points = 0`,
+				zp, zm, zb); err != nil {
+				return err
+			}
 		}
 	}
 	var items []string
