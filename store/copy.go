@@ -463,13 +463,19 @@ func (s *Store) BeginLoad(ctx context.Context, what string) error {
 			_ = json.Unmarshal(raw, &u)
 			return nil, &ErrUnfinishedCopy{u}
 		}
+		// The meta bucket holds what Open writes (the schema, the zone,
+		// marks of its own work); of it only the keys are content.
 		for _, b := range allBuckets {
-			c := tx.tx.Bucket(b).Cursor()
-			for k, _ := c.First(); k != nil; k, _ = c.Next() {
-				if bytes.Equal(b, bucketMeta) && (string(k) == "schema" || string(k) == "zone") {
-					continue
-				}
+			if bytes.Equal(b, bucketMeta) {
+				continue
+			}
+			if k, _ := tx.tx.Bucket(b).Cursor().First(); k != nil {
 				return nil, &NotEmptyError{What: fmt.Sprintf("%s records", b)}
+			}
+		}
+		for _, k := range [][]byte{linkKeyName, sessionKeyName} {
+			if meta.Get(k) != nil {
+				return nil, &NotEmptyError{What: "keys"}
 			}
 		}
 		raw, err := json.Marshal(UnfinishedCopy{From: what, Started: tx.now})
