@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"jifen"
 	"jifen/store"
 	"jifen/store/pgtest"
+	"jifen/survey"
 )
 
 // The demo's year (with its survey rounds) goes from one bbolt file to
@@ -143,5 +146,31 @@ func TestStoreCopyUsage(t *testing.T) {
 		if _, errOut, code := run(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, %s", args, code, errOut)
 		}
+	}
+}
+
+// A copy refused while an anonymous survey round is open says to close
+// it, and leaves no target file behind.
+func TestStoreCopyRefusalWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	s, err := store.Open(a, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Write(context.Background(), "", func(tx store.Txn) ([]byte, error) {
+		r := survey.Round{Survey: "pulse", Anonymous: true, Started: tx.Now(), Closes: tx.Now().Add(time.Hour),
+			Questions: []survey.Question{{ID: "q", Text: "?", Kind: survey.Likert}}}
+		return nil, tx.StartRound(&r)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out, errOut, code := run(t, "", "store", "copy", "--from", "bbolt:"+a, "--to", "bbolt:"+b)
+	if code != 1 || !strings.Contains(errOut, "/survey close pulse") {
+		t.Errorf("copy with an open anonymous round: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(b); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused copy left %s: %v", b, err)
 	}
 }
