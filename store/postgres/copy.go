@@ -444,10 +444,12 @@ func (tx *Tx) loadEntries(es []jifen.Entry) error {
 	return tx.addFigures(aggs, behs, stock, heads)
 }
 
-// addFigures adds deltas to the figures: existing rows are updated, new
-// ones inserted (an upsert would not do: PostgreSQL checks a new row's
-// constraints before it finds the conflict, and a delta may be negative),
-// and rows brought back to zero deleted.
+// addFigures adds deltas to the figures. A figure that grows (an entry's
+// contribution: a positive count, no negative part) is upserted; one
+// that shrinks (a revoke's, in a batch without its entry) updates its
+// row, which exists, and is deleted if it is back to zero. An upsert
+// would not do for those: PostgreSQL checks a new row's constraints
+// before it finds the conflict.
 func (tx *Tx) addFigures(aggs map[aggKey]store.Agg, behs map[behKey]behUse, stock map[string]int64, heads map[string]time.Time) error {
 	keys := make([]aggKey, 0, len(aggs))
 	for k := range aggs {
@@ -457,84 +459,100 @@ func (tx *Tx) addFigures(aggs map[aggKey]store.Agg, behs map[behKey]behUse, stoc
 		a, b := keys[i], keys[j]
 		return strings.Join([]string{a.period, a.kind, a.member, a.extra}, "\x00") < strings.Join([]string{b.period, b.kind, b.member, b.extra}, "\x00")
 	})
-	var periods, kinds, members, extras []string
-	var nets, pluses, minuses, counts []int64
+	type aggCols struct {
+		periods, kinds, members, extras []string
+		nets, pluses, minuses, counts   []int64
+	}
+	var grow, shrink aggCols
 	for _, k := range keys {
 		a := aggs[k]
-		periods, kinds, members, extras = append(periods, k.period), append(kinds, k.kind), append(members, k.member), append(extras, k.extra)
-		nets, pluses, minuses, counts = append(nets, a.Net), append(pluses, a.Plus), append(minuses, a.Minus), append(counts, a.Count)
+		c := &grow
+		if a.Count <= 0 || a.Plus < 0 || a.Minus < 0 {
+			c = &shrink
+		}
+		c.periods, c.kinds, c.members, c.extras = append(c.periods, k.period), append(c.kinds, k.kind), append(c.members, k.member), append(c.extras, k.extra)
+		c.nets, c.pluses, c.minuses, c.counts = append(c.nets, a.Net), append(c.pluses, a.Plus), append(c.minuses, a.Minus), append(c.counts, a.Count)
 	}
-	if len(keys) > 0 {
-		if _, err := tx.exec(`WITH d AS (
-				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
-					AS d (period, kind, member, extra, net, plus, minus, count)),
-			u AS (UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus, minus = a.minus + d.minus, count = a.count + d.count
-				FROM d WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra
-				RETURNING a.period, a.kind, a.member, a.extra)
-			INSERT INTO aggregates (period, kind, member, extra, net, plus, minus, count)
-			SELECT d.* FROM d WHERE NOT EXISTS (SELECT 1 FROM u
-				WHERE u.period = d.period AND u.kind = d.kind AND u.member = d.member AND u.extra = d.extra)`,
-			periods, kinds, members, extras, nets, pluses, minuses, counts); err != nil {
+	if len(grow.periods) > 0 {
+		if _, err := tx.exec(`INSERT INTO aggregates AS a (period, kind, member, extra, net, plus, minus, count)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+			ON CONFLICT (period, kind, member, extra) DO UPDATE SET net = a.net + excluded.net,
+				plus = a.plus + excluded.plus, minus = a.minus + excluded.minus, count = a.count + excluded.count`,
+			grow.periods, grow.kinds, grow.members, grow.extras, grow.nets, grow.pluses, grow.minuses, grow.counts); err != nil {
 			return err
 		}
-		// Only a figure whose count did not grow (a revoke's) can be
-		// back to zero: in a bulk load, few.
-		var zp, zk, zm, ze []string
-		for i, k := range keys {
-			if counts[i] <= 0 {
-				zp, zk, zm, ze = append(zp, k.period), append(zk, k.kind), append(zm, k.member), append(ze, k.extra)
+	}
+	if c := shrink; len(c.periods) > 0 {
+		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus, minus = a.minus + d.minus, count = a.count + d.count
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+				AS d (period, kind, member, extra, net, plus, minus, count)
+			WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`,
+			c.periods, c.kinds, c.members, c.extras, c.nets, c.pluses, c.minuses, c.counts)
+		if err != nil {
+			return err
+		}
+		if n := tag.RowsAffected(); n != int64(len(c.periods)) {
+			// An entry and its revoke in one batch add up to zero: such a
+			// figure has no row yet, and needs none.
+			for i := range c.periods {
+				if c.nets[i] != 0 || c.pluses[i] != 0 || c.minuses[i] != 0 || c.counts[i] != 0 {
+					continue
+				}
+				n++
+			}
+			if n < int64(len(c.periods)) {
+				return fmt.Errorf("a revoke's figures are missing %d of %d aggregates", int64(len(c.periods))-n, len(c.periods))
 			}
 		}
-		if len(zp) > 0 {
-			if _, err := tx.exec(`DELETE FROM aggregates WHERE (period, kind, member, extra) IN
-				(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))
-				AND net = 0 AND plus = 0 AND minus = 0 AND count = 0`, zp, zk, zm, ze); err != nil {
-				return err
-			}
+		if _, err := tx.exec(`DELETE FROM aggregates WHERE (period, kind, member, extra) IN
+			(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))
+			AND net = 0 AND plus = 0 AND minus = 0 AND count = 0`, c.periods, c.kinds, c.members, c.extras); err != nil {
+			return err
 		}
 	}
-	var bperiods, bmembers, bbehaviors []string
-	var times, points []int64
+	type behCols struct {
+		periods, members, behaviors []string
+		times, points               []int64
+	}
+	var bgrow, bshrink behCols
 	for k, u := range behs {
-		bperiods, bmembers, bbehaviors = append(bperiods, k.period), append(bmembers, k.member), append(bbehaviors, k.behavior)
-		times, points = append(times, u.times), append(points, u.points)
+		c := &bgrow
+		if u.times <= 0 || u.points < 0 {
+			c = &bshrink
+		}
+		c.periods, c.members, c.behaviors = append(c.periods, k.period), append(c.members, k.member), append(c.behaviors, k.behavior)
+		c.times, c.points = append(c.times, u.times), append(c.points, u.points)
 	}
-	if len(bperiods) > 0 {
-		if _, err := tx.exec(`WITH d AS (
-				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[]) AS d (period, member, behavior, times, points)),
-			u AS (UPDATE behavior_use AS b SET times = b.times + d.times, points = b.points + d.points
-				FROM d WHERE b.period = d.period AND b.member = d.member AND b.behavior = d.behavior
-				RETURNING b.period, b.member, b.behavior)
-			INSERT INTO behavior_use (period, member, behavior, times, points)
-			SELECT d.* FROM d WHERE NOT EXISTS (SELECT 1 FROM u
-				WHERE u.period = d.period AND u.member = d.member AND u.behavior = d.behavior)`,
-			bperiods, bmembers, bbehaviors, times, points); err != nil {
+	if c := bgrow; len(c.periods) > 0 {
+		if _, err := tx.exec(`INSERT INTO behavior_use AS b (period, member, behavior, times, points)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[])
+			ON CONFLICT (period, member, behavior) DO UPDATE SET times = b.times + excluded.times, points = b.points + excluded.points`,
+			c.periods, c.members, c.behaviors, c.times, c.points); err != nil {
 			return err
 		}
-		var zp, zm, zb []string
-		for i := range bperiods {
-			if times[i] <= 0 {
-				zp, zm, zb = append(zp, bperiods[i]), append(zm, bmembers[i]), append(zb, bbehaviors[i])
-			}
+	}
+	if c := bshrink; len(c.periods) > 0 {
+		if _, err := tx.exec(`UPDATE behavior_use AS b SET times = b.times + d.times, points = b.points + d.points
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[]) AS d (period, member, behavior, times, points)
+			WHERE b.period = d.period AND b.member = d.member AND b.behavior = d.behavior`,
+			c.periods, c.members, c.behaviors, c.times, c.points); err != nil {
+			return err
 		}
-		if len(zp) > 0 {
-			if _, err := tx.exec(`DELETE FROM behavior_use WHERE (period, member, behavior) IN
-				(SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND times = 0 AND points = 0`,
-				zp, zm, zb); err != nil {
-				return err
-			}
+		if _, err := tx.exec(`DELETE FROM behavior_use WHERE (period, member, behavior) IN
+			(SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND times = 0 AND points = 0`,
+			c.periods, c.members, c.behaviors); err != nil {
+			return err
 		}
 	}
-	var items []string
-	var units []int64
 	for item, n := range stock {
-		items, units = append(items, item), append(units, n)
-	}
-	if len(items) > 0 {
-		if _, err := tx.exec(`WITH d AS (SELECT * FROM unnest($1::text[], $2::int8[]) AS d (item, used)),
-			u AS (UPDATE stock AS s SET used = s.used + d.used FROM d WHERE s.item = d.item RETURNING s.item)
-			INSERT INTO stock (item, used) SELECT d.* FROM d WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.item = d.item)`,
-			items, units); err != nil {
+		var err error
+		if n >= 0 {
+			_, err = tx.exec(`INSERT INTO stock AS s (item, used) VALUES ($1, $2)
+				ON CONFLICT (item) DO UPDATE SET used = s.used + excluded.used`, item, n)
+		} else {
+			_, err = tx.exec("UPDATE stock SET used = used + $2 WHERE item = $1", item, n)
+		}
+		if err != nil {
 			return err
 		}
 	}
