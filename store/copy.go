@@ -191,7 +191,7 @@ type UnfinishedCopy struct {
 type ErrUnfinishedCopy struct{ UnfinishedCopy }
 
 func (e *ErrUnfinishedCopy) Error() string {
-	return fmt.Sprintf("the target store holds a copy from %s that did not finish (started %s): empty it (remove the bbolt file, or drop and create the PostgreSQL database) and copy again",
+	return fmt.Sprintf("the store holds a copy from %s that did not finish (started %s): empty it (remove the bbolt file, or drop and create the PostgreSQL database) and copy again",
 		e.From, e.Started.Format(time.RFC3339))
 }
 
@@ -215,8 +215,24 @@ func openAnonymous(r *survey.Round) error {
 
 var metaCopy = []byte("copy_unfinished")
 
-// CheckDump refuses a copy while an anonymous survey round is open.
+// CheckDump refuses a copy from a store that holds an unfinished copy,
+// and while an anonymous survey round is open.
 func (s *Store) CheckDump(ctx context.Context) error {
+	var mark []byte
+	_ = s.view(func(btx *bolt.Tx) error {
+		mark = bytes.Clone(btx.Bucket(bucketMeta).Get(metaCopy))
+		return nil
+	})
+	if mark != nil {
+		var u UnfinishedCopy
+		_ = json.Unmarshal(mark, &u)
+		return &ErrUnfinishedCopy{u}
+	}
+	return s.checkRounds(ctx)
+}
+
+// checkRounds refuses a copy while an anonymous survey round is open.
+func (s *Store) checkRounds(ctx context.Context) error {
 	for _, r := range s.Rounds("") {
 		if r.Anonymous && r.Closed.IsZero() {
 			return openAnonymous(&r)
@@ -228,7 +244,8 @@ func (s *Store) CheckDump(ctx context.Context) error {
 // Dump passes every record of the store (Dumper). It reads through the
 // store's decoded accessors; the entries come from ForEachEntry.
 func (s *Store) Dump(ctx context.Context, fn func(Record) error) error {
-	if err := s.CheckDump(ctx); err != nil {
+	// Not CheckDump: a copy dumps its target, marked still, to compare.
+	if err := s.checkRounds(ctx); err != nil {
 		return err
 	}
 	// each runs fn on every decoded value of a bucket, in key order.

@@ -38,9 +38,23 @@ const writeKeyPrefix = "write:"
 var serials = map[string]string{"entries": "entries", "approvals": "approvals", "redemptions": "redemptions",
 	"outbox": "outbox", "audit": "audit", "feedback": "feedback"}
 
-// CheckDump refuses a database that holds survey rounds (see
-// ErrSurveysNotCopied).
+// CheckDump refuses a database that holds an unfinished copy, or survey
+// rounds (see ErrSurveysNotCopied).
 func (s *Store) CheckDump(ctx context.Context) error {
+	var raw string
+	switch err := s.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'copy_unfinished'").Scan(&raw); {
+	case err == nil:
+		var u store.UnfinishedCopy
+		_ = json.Unmarshal([]byte(raw), &u)
+		return &store.ErrUnfinishedCopy{UnfinishedCopy: u}
+	case !isNoRows(err):
+		return err
+	}
+	return s.checkSurveys(ctx)
+}
+
+// checkSurveys refuses a database that holds survey rounds.
+func (s *Store) checkSurveys(ctx context.Context) error {
 	var found bool
 	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM survey_rounds)").Scan(&found); err != nil {
 		return err
@@ -54,7 +68,8 @@ func (s *Store) CheckDump(ctx context.Context) error {
 // Dump passes every record (store.Dumper), in one snapshot. Text is
 // ordered byte-wise (COLLATE "C"), as the bbolt store orders its keys.
 func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
-	if err := s.CheckDump(ctx); err != nil {
+	// Not CheckDump: a copy dumps its target, marked still, to compare.
+	if err := s.checkSurveys(ctx); err != nil {
 		return err
 	}
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {

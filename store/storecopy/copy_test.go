@@ -453,7 +453,8 @@ func (f *failing) Load(ctx context.Context, batch []store.Record) error {
 }
 
 // A copy cut short leaves its target marked: the next copy into it is
-// refused, saying the target holds an unfinished copy to empty first.
+// refused, saying the target holds an unfinished copy to empty first,
+// and so is a copy from it.
 func TestCopyCutShortIsRefusedAfterwards(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
@@ -471,6 +472,10 @@ func TestCopyCutShortIsRefusedAfterwards(t *testing.T) {
 		var un *store.ErrUnfinishedCopy
 		if !errors.As(err, &un) || un.From != "bbolt:a.db" || !strings.Contains(err.Error(), "did not finish") {
 			t.Errorf("%s: err = %v, want ErrUnfinishedCopy", name, err)
+		}
+		// Nor is it copied from.
+		if _, err := Copy(ctx, b, openBolt(t, c), Options{}); !errors.As(err, &un) {
+			t.Errorf("%s: a copy from the unfinished copy: err = %v, want ErrUnfinishedCopy", name, err)
 		}
 	}
 }
