@@ -144,6 +144,7 @@ var subcommands = []subcommand{
 		run: (*Main).healthCmd, flags: func(fs *flag.FlagSet) {
 			fs.String("url", "", "the readiness URL to ask instead of the config's, e.g. http://127.0.0.1:8080/readyz")
 		}},
+	{name: "store", summary: "copy everything one store holds into an empty one (bbolt to PostgreSQL and back), then prove both equal", usage: "copy --from URL --to URL", run: (*Main).storeCmd, kindFirst: true, noConfig: true, flags: storeFlags},
 	{name: "version", summary: "print the version, the commit and date it was built from, and the Go version", usage: "",
 		run: (*Main).versionCmd, noConfig: true},
 }
