@@ -159,8 +159,6 @@ type Loader interface {
 	// ErrUnfinishedCopy. A store that holds anything else is refused with
 	// *NotEmptyError.
 	BeginLoad(ctx context.Context, what string) error
-	// Refuses says why the store cannot keep records of a kind, or nil.
-	Refuses(kind string) error
 	// Load takes a batch of records, in Dump's order, in one transaction.
 	Load(ctx context.Context, batch []Record) error
 	// FinishLoad removes the mark.
@@ -515,9 +513,6 @@ func (s *Store) FinishLoad(ctx context.Context) error {
 	}
 	return s.Sync()
 }
-
-// Refuses says nothing: the bbolt store keeps every kind of record.
-func (s *Store) Refuses(string) error { return nil }
 
 // RaisesRecordingTimes is true: the bbolt store's recording times never
 // decrease with the id (see Tx.Append).

@@ -101,7 +101,7 @@ func (m *Main) storeCopy(ctx context.Context, from, to storeURL) error {
 		var ne *store.NotEmptyError
 		var open *store.ErrOpenAnonymousRound
 		switch {
-		case errors.As(err, &un), errors.As(err, &ne), errors.As(err, &open), errors.Is(err, postgres.ErrSurveysNotCopied):
+		case errors.As(err, &un), errors.As(err, &ne), errors.As(err, &open):
 			return err
 		case res != nil && len(res.Copied) > 0:
 			return fmt.Errorf("%w\nthe target %s holds an unfinished copy: empty it (remove the bbolt file, or drop and create the PostgreSQL database) before copying again", err, to)

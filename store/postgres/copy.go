@@ -13,6 +13,7 @@ import (
 
 	"jifen"
 	"jifen/store"
+	"jifen/survey"
 )
 
 // The PostgreSQL side of a copy between stores (store.Dumper,
@@ -26,10 +27,6 @@ var (
 	_ store.Loader = (*Store)(nil)
 )
 
-// ErrSurveysNotCopied refuses survey rounds: they are not kept on
-// PostgreSQL yet.
-var ErrSurveysNotCopied = errors.New("the PostgreSQL store does not keep survey rounds yet: a ledger with survey rounds cannot be copied to or from it; export the surveys' answers first (jifen export survey) if you need them")
-
 // writeKeyPrefix starts the keys Write records for writes without one
 // (see write): bookkeeping of this store only, not copied.
 const writeKeyPrefix = "write:"
@@ -38,8 +35,9 @@ const writeKeyPrefix = "write:"
 var serials = map[string]string{"entries": "entries", "approvals": "approvals", "redemptions": "redemptions",
 	"outbox": "outbox", "audit": "audit", "feedback": "feedback"}
 
-// CheckDump refuses a database that holds an unfinished copy, or survey
-// rounds (see ErrSurveysNotCopied).
+// CheckDump refuses a database that holds an unfinished copy, or an open
+// anonymous survey round (its answers are filed under the answer key, and
+// could not be moved without linking them to members).
 func (s *Store) CheckDump(ctx context.Context) error {
 	var raw string
 	switch err := s.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'copy_unfinished'").Scan(&raw); {
@@ -50,26 +48,32 @@ func (s *Store) CheckDump(ctx context.Context) error {
 	case !isNoRows(err):
 		return err
 	}
-	return s.checkSurveys(ctx)
+	return s.checkRounds(ctx)
 }
 
-// checkSurveys refuses a database that holds survey rounds.
-func (s *Store) checkSurveys(ctx context.Context) error {
-	var found bool
-	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM survey_rounds)").Scan(&found); err != nil {
+// checkRounds refuses a copy while an anonymous survey round is open.
+func (s *Store) checkRounds(ctx context.Context) error {
+	var raw string
+	err := s.pool.QueryRow(ctx, `SELECT round::text FROM survey_rounds WHERE anonymous AND closed IS NULL
+		ORDER BY survey COLLATE "C", n LIMIT 1`).Scan(&raw)
+	switch {
+	case isNoRows(err):
+		return nil
+	case err != nil:
 		return err
 	}
-	if found {
-		return ErrSurveysNotCopied
+	var r survey.Round
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return fmt.Errorf("survey round: %w", err)
 	}
-	return nil
+	return &store.ErrOpenAnonymousRound{Round: r.ID(), Survey: r.Survey, Closes: r.Closes}
 }
 
 // Dump passes every record (store.Dumper), in one snapshot. Text is
 // ordered byte-wise (COLLATE "C"), as the bbolt store orders its keys.
 func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 	// Not CheckDump: a copy dumps its target, marked still, to compare.
-	if err := s.checkSurveys(ctx); err != nil {
+	if err := s.checkRounds(ctx); err != nil {
 		return err
 	}
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -123,6 +127,22 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			{"SELECT " + redemptionColumns + " FROM redemptions ORDER BY id", func(r pgx.Rows) (store.Record, error) {
 				x, err := scanRedemption(r)
 				return store.Record{Redemption: &x}, err
+			}},
+			{`SELECT round::text FROM survey_rounds ORDER BY survey COLLATE "C", n`, func(r pgx.Rows) (store.Record, error) {
+				var raw string
+				if err := r.Scan(&raw); err != nil {
+					return store.Record{}, err
+				}
+				var x survey.Round
+				return store.Record{Round: &x}, json.Unmarshal([]byte(raw), &x)
+			}},
+			{`SELECT survey, n, respondent, answer::text FROM survey_answers ORDER BY survey COLLATE "C", n, respondent COLLATE "C"`, func(r pgx.Rows) (store.Record, error) {
+				var a store.AnswerRecord
+				var raw string
+				if err := r.Scan(&a.Survey, &a.N, &a.Respondent, &raw); err != nil {
+					return store.Record{}, err
+				}
+				return store.Record{Answer: &a}, json.Unmarshal([]byte(raw), &a.Answer)
 			}},
 			{`SELECT period, member, grade, score FROM ratings ORDER BY period COLLATE "C", member COLLATE "C"`, func(r pgx.Rows) (store.Record, error) {
 				x, err := scanRating(r)
@@ -209,7 +229,7 @@ func (s *Store) BeginLoad(ctx context.Context, what string) error {
 		}
 		for _, t := range []string{"secrets", "members", "entries", "heads", "aggregates", "behavior_use", "approvals",
 			"redemptions", "stock", "catalogs", "ratings", "kpis", "runs", "feedback", "survey_rounds",
-			"survey_answers", "survey_answered", "outbox", "audit"} {
+			"survey_answers", "outbox", "audit"} {
 			var found bool
 			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+t+")").Scan(&found); err != nil {
 				return err
@@ -239,14 +259,6 @@ func (s *Store) BeginLoad(ctx context.Context, what string) error {
 func (s *Store) FinishLoad(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, "DELETE FROM meta WHERE key = 'copy_unfinished'")
 	return err
-}
-
-// Refuses refuses survey rounds and answers (see ErrSurveysNotCopied).
-func (s *Store) Refuses(kind string) error {
-	if kind == "round" || kind == "answer" {
-		return ErrSurveysNotCopied
-	}
-	return nil
 }
 
 // RaisesRecordingTimes is false: only a member's recording times never
@@ -318,8 +330,20 @@ func (tx *Tx) load(r store.Record) error {
 			int64(x.ID), x.CreatedAt.UTC(), x.Member, x.Item, x.Quantity, x.Points, int64(x.Entry), string(x.Status),
 			x.DecidedBy, nullTime(x.DecidedAt), x.Note, x.FulfilledBy, nullTime(x.FulfilledAt), x.CancelledBy,
 			nullTime(x.CancelledAt), nullID(x.Refund))
-	case r.Round != nil, r.Answer != nil:
-		err = ErrSurveysNotCopied
+	case r.Round != nil:
+		x := r.Round
+		if x.Anonymous && x.Closed.IsZero() {
+			return &store.ErrOpenAnonymousRound{Round: x.ID(), Survey: x.Survey, Closes: x.Closes}
+		}
+		err = tx.PutRound(x)
+	case r.Answer != nil:
+		a := r.Answer
+		raw, merr := json.Marshal(a.Answer)
+		if merr != nil {
+			return merr
+		}
+		_, err = tx.exec("INSERT INTO survey_answers (survey, n, respondent, answer) VALUES ($1, $2, $3, $4::json)",
+			a.Survey, a.N, a.Respondent, string(raw))
 	case r.Rating != nil:
 		err = tx.PutRating(*r.Rating)
 	case r.KPI != nil:

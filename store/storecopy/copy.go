@@ -83,16 +83,6 @@ func Copy(ctx context.Context, src Source, dst Target, opt Options) (*Result, er
 	if err := src.CheckDump(ctx); err != nil {
 		return nil, err
 	}
-	// What the target cannot keep is refused before anything is written.
-	var rounds int
-	if err := src.Read(ctx, func(r store.Reader) error { rounds = len(r.Rounds("")); return nil }); err != nil {
-		return nil, err
-	}
-	if rounds > 0 {
-		if err := dst.Refuses("round"); err != nil {
-			return nil, err
-		}
-	}
 	if err := dst.BeginLoad(ctx, opt.From); err != nil {
 		return nil, err
 	}
@@ -119,9 +109,6 @@ func Copy(ctx context.Context, src Source, dst Target, opt Options) (*Result, er
 	var lastAt time.Time
 	err := src.Dump(ctx, func(r store.Record) error {
 		kind := r.Kind()
-		if err := dst.Refuses(kind); err != nil {
-			return err
-		}
 		res.Copied[kind]++
 		if e := r.Entry; e != nil {
 			for _, k := range []jifen.PeriodKind{jifen.Month, jifen.Quarter, jifen.Year} {

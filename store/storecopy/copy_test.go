@@ -382,23 +382,64 @@ func TestCopyRefusesAnOpenAnonymousRound(t *testing.T) {
 	}
 }
 
-// PostgreSQL does not keep survey rounds yet: a bbolt store with rounds
-// is refused before anything is written, and so is a PostgreSQL store
-// that holds rounds.
-func TestCopyRefusesSurveysOnPostgres(t *testing.T) {
+// Survey rounds go through PostgreSQL and back: a closed anonymous round
+// with its answers under their random keys, an open named one with its
+// members' answers; and an open anonymous round kept on PostgreSQL is
+// refused there as it is on bbolt, before anything is written.
+func TestCopySurveysThroughPostgres(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	a := openBolt(t, c)
 	fill(t, a, c, true)
 	pg := openPG(t, c)
-	if _, err := Copy(ctx, a, pg, Options{}); !errors.Is(err, postgres.ErrSurveysNotCopied) {
-		t.Fatalf("err = %v, want ErrSurveysNotCopied", err)
-	}
-	if err := pg.BeginLoad(ctx, "x"); err != nil {
-		t.Fatalf("the refused copy wrote into the target: %v", err)
-	}
-	if err := pg.FinishLoad(ctx); err != nil {
+	res, err := Copy(ctx, a, pg, Options{From: "bbolt:a", BatchSize: 5})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Copied["round"] != 2 || res.Copied["answer"] != 12 {
+		t.Errorf("copied to PostgreSQL %v", res.Copied)
+	}
+	b := openBolt(t, c)
+	if _, err := Copy(ctx, pg, b, Options{From: "postgres"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]store.Ledger{"bbolt": a, "postgres": pg, "bbolt again": b} {
+		err := l.Read(ctx, func(r store.Reader) error {
+			if got := r.Answers("pulse", 1); len(got) != 6 || got[0].Member != "" {
+				t.Errorf("%s: anonymous answers %+v", name, got)
+			}
+			if got := r.Answers("named", 1); len(got) != 6 || got[0].Member == "" {
+				t.Errorf("%s: named answers %+v", name, got)
+			}
+			if r, ok := r.Round("named", 1); !ok || !r.Closed.IsZero() {
+				t.Errorf("%s: named round %+v %v", name, r, ok)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	key := []byte("a-fixed-fake-answer-key-for-tests-only-0123")
+	src, err := postgres.Open(ctx, pgtest.DB(t), postgres.Options{Location: shanghai, Clock: c, AnswerKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	fill(t, src, c, false)
+	write(t, src, "open", func(tx store.Txn) error {
+		r := survey.Round{Survey: "pulse", Questions: questions, Anonymous: true, Started: tx.Now(), Closes: tx.Now().Add(time.Hour)}
+		return tx.StartRound(&r)
+	})
+	dst := openBolt(t, c)
+	_, err = Copy(ctx, src, dst, Options{})
+	var open *store.ErrOpenAnonymousRound
+	if !errors.As(err, &open) || open.Round != "pulse-1" {
+		t.Fatalf("err = %v, want a refusal of the open anonymous round pulse-1", err)
+	}
+	if counts, _ := everything(t, dst); len(counts) != 0 {
+		t.Errorf("the refused copy wrote %v", counts)
 	}
 }
 
