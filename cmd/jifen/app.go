@@ -303,6 +303,15 @@ func (m *Main) openStore(ctx context.Context, fs *flag.FlagSet, noSync bool) (*a
 	if err != nil {
 		return nil, err
 	}
+	// A store a copy was cut short in holds part of a ledger: serving it,
+	// or reporting from it, would show wrong figures.
+	if d, ok := st.(store.Dumper); ok {
+		var un *store.ErrUnfinishedCopy
+		if err := d.CheckDump(ctx); errors.As(err, &un) {
+			st.Close()
+			return nil, un
+		}
+	}
 	if err := st.SyncMembers(ctx, cfg.Members); err != nil {
 		st.Close()
 		return nil, err

@@ -182,3 +182,38 @@ func TestStoreCopyRefusalWritesNothing(t *testing.T) {
 		t.Errorf("the refused copy left %s: %v", b, err)
 	}
 }
+
+// A store a copy was cut short in is refused by every command that opens
+// it, before anything is written to it (the config's members are not
+// synced into it).
+func TestCommandsRefuseAnUnfinishedCopy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "half.db")
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.BeginLoad(ctx, "bbolt:/srv/old.db"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Setenv("JIFEN_STORE", path)
+	for _, args := range [][]string{
+		{"verify", "--config", "../../config.example.yaml"},
+		{"report", "--config", "../../config.example.yaml", "--period", "2026-11"},
+		{"chat", "--config", "../../config.example.yaml", "--as", "张伟"},
+	} {
+		out, errOut, code := run(t, "/积分\n", args...)
+		if code == 0 || !strings.Contains(errOut, "did not finish") {
+			t.Errorf("%s on an unfinished copy: %d\n%s\n%s", args[0], code, out, errOut)
+		}
+	}
+	s, err = store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := len(s.Members()); n != 0 {
+		t.Errorf("the refused commands synced %d members into the store", n)
+	}
+}
