@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"jifen"
@@ -16,9 +18,9 @@ import (
 // jifen.Period.AsOf), sorted, per department and per role too, and the
 // department × category sums of those members.
 //
-// Here a board is read from the database at each call (one query per
-// figure kind, O(members)): several replicas write, and a board kept in
-// one process's memory would miss the others' awards.
+// Here a board is read from the database and kept by each replica (see
+// boardCache) until a write changes what it is computed from, on this
+// replica or another.
 type board struct {
 	members map[string]jifen.Member
 	points  map[string]int64 // counted members only
@@ -48,9 +50,11 @@ func above(s []standing, p int64) int {
 	return sort.Search(len(s), func(i int) bool { return s[i].points <= p })
 }
 
-// loadBoard reads a period's board in one snapshot. The period is read
-// from its key, in the store's zone, so who counts does not depend on how
-// a caller built its Period.
+// loadBoard returns a period's board: the one this replica keeps, if no
+// write changed the boards since it was read (see boardCache), else one
+// read from the transaction's snapshot. The period is read from its key,
+// in the store's zone, so who counts does not depend on how a caller
+// built its Period.
 func (r *reader) loadBoard(key string, withCats bool) *board {
 	p, err := jifen.ParsePeriod(key, r.s.loc)
 	if err != nil {
@@ -58,6 +62,22 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 		p.Key = key
 	}
 	asOf := p.AsOf(r.s.Now(), r.s.loc)
+	if !r.versioned || r.err != nil {
+		return r.readBoard(key, asOf, withCats)
+	}
+	if b := r.s.boards.get(key, r.version, asOf.End, withCats); b != nil {
+		return b
+	}
+	b := r.readBoard(key, asOf, withCats)
+	if r.err == nil {
+		r.s.boards.put(key, r.version, asOf.End, withCats, b)
+	}
+	return b
+}
+
+// readBoard reads a period's board, counting the members employed in
+// asOf.
+func (r *reader) readBoard(key string, asOf jifen.Period, withCats bool) *board {
 	b := &board{members: map[string]jifen.Member{}, points: map[string]int64{}, byDept: map[string][]standing{},
 		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
 	ctx := r.ctx
@@ -216,4 +236,80 @@ func (r *reader) DepartmentSize(dept string) int {
 		}
 	}
 	return n
+}
+
+// bumpBoards moves the boards' change counter. A write that changed the
+// entries, the aggregates or the members sends it in the round trip of
+// its COMMIT, after it: once the write is acknowledged, the counter has
+// moved.
+const bumpBoards = "SELECT nextval('board_changes')"
+
+// bumpBoards moves the counter on a connection of its own, for a write
+// whose commit was confirmed by looking its key up.
+func (s *Store) bumpBoards(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, bumpBoards); err != nil {
+		s.log.Warn("store: the boards' change counter could not be moved", "err", err)
+	}
+}
+
+// maxBoards bounds the boards a replica keeps.
+const maxBoards = 16
+
+// A boardCache keeps the boards a replica read, each with the value of
+// the boards' change counter (the sequence board_changes) read before the
+// snapshot it was read from began. Every write that changes what boards
+// are computed from moves the counter after its commit (bumpBoards), so
+// a write missing from that snapshot moved it past the board's value: a
+// Read whose counter (read before its own snapshot) still equals it gets
+// the kept board, as it would have read it. An award acknowledged on any
+// replica is seen by every board read after it; a board costs one
+// trivial statement, sent with the Read's BEGIN, while no write comes.
+type boardCache struct {
+	mu     sync.Mutex
+	boards map[string]*keptBoard
+}
+
+type keptBoard struct {
+	version int64
+	asOf    time.Time // the end of the period as of the day it counts
+	cats    bool
+	b       *board
+}
+
+func (c *boardCache) get(key string, version int64, asOf time.Time, cats bool) *board {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.boards[key]
+	if k == nil || k.version != version || !k.asOf.Equal(asOf) || (cats && !k.cats) {
+		return nil
+	}
+	return k.b
+}
+
+func (c *boardCache) put(key string, version int64, asOf time.Time, cats bool, b *board) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.boards == nil {
+		c.boards = map[string]*keptBoard{}
+	}
+	if k := c.boards[key]; k != nil && k.version > version {
+		return // a newer one is kept
+	}
+	if _, ok := c.boards[key]; !ok && len(c.boards) >= maxBoards {
+		for old, k := range c.boards {
+			if k.version < version || len(c.boards) >= maxBoards {
+				delete(c.boards, old)
+			}
+		}
+	}
+	c.boards[key] = &keptBoard{version: version, asOf: asOf, cats: cats, b: b}
+}
+
+// drop forgets every board (the server may have lost a counter's move).
+func (c *boardCache) drop() {
+	c.mu.Lock()
+	c.boards = nil
+	c.mu.Unlock()
 }

@@ -113,6 +113,9 @@ type Store struct {
 
 	// outbox wakes this replica's senders when its writes queue messages.
 	outbox store.Signal
+
+	// boards are the leaderboards this replica keeps (see boardCache).
+	boards boardCache
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"jifen"
 	"jifen/store"
@@ -30,6 +32,10 @@ type reader struct {
 	ctx context.Context
 	q   querier
 	err error
+	// version is the boards' change counter, read before the snapshot
+	// began, when versioned (see boardCache).
+	version   int64
+	versioned bool
 }
 
 var _ store.Reader = (*reader)(nil)
@@ -52,21 +58,75 @@ func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		return fmt.Errorf("store: begin a read: %w", err)
+	}
+	defer conn.Release()
+	version, err := beginRead(ctx, conn.Conn())
+	if err != nil {
+		// The server may have restarted: what it counted is not known.
+		s.boards.drop()
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		return fmt.Errorf("store: begin a read: %w", err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = tx.Rollback(rctx)
+		if _, err := conn.Exec(rctx, "ROLLBACK"); err != nil {
+			_ = conn.Conn().Close(rctx)
+		}
 		cancel()
 	}()
-	r := &reader{s: s, ctx: ctx, q: tx}
+	r := &reader{s: s, ctx: ctx, q: conn, version: version, versioned: true}
 	ferr := fn(r)
 	if r.err != nil {
 		return r.err
 	}
 	return ferr
+}
+
+// beginRead reads the boards' change counter, then begins the read-only
+// REPEATABLE READ transaction, in one round trip: the counter is read in
+// a transaction of its own, which ends before the read's snapshot is
+// taken (by its first statement).
+func beginRead(ctx context.Context, conn *pgx.Conn) (version int64, err error) {
+	pl := conn.PgConn().StartPipeline(ctx)
+	pl.SendQueryParams("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM board_changes", nil, nil, nil, nil)
+	pl.SendPipelineSync()
+	pl.SendQueryParams("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", nil, nil, nil, nil)
+	pl.SendPipelineSync()
+	if err := pl.Flush(); err != nil {
+		_ = pl.Close()
+		return 0, err
+	}
+	got := false
+	for syncs := 0; syncs < 2 && err == nil; {
+		var res any
+		res, err = pl.GetResults()
+		switch res := res.(type) {
+		case *pgconn.ResultReader:
+			for res.NextRow() {
+				version, err = strconv.ParseInt(string(res.Values()[0]), 10, 64)
+				got = err == nil
+			}
+			if _, cerr := res.Close(); err == nil {
+				err = cerr
+			}
+		case *pgconn.PipelineSync:
+			syncs++
+		case nil:
+			if err == nil {
+				err = errors.New("the read's pipeline ended early")
+			}
+		}
+	}
+	if cerr := pl.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !got {
+		err = errors.New("the boards' change counter is missing")
+	}
+	return version, err
 }
 
 // Now is the store's clock (UTC).

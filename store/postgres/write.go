@@ -189,10 +189,8 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		return nil, false, &lostConn{err}
 	}
 	defer conn.Release()
-	ptx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
-	}
+	now := s.Now()
+	ptx := &connTx{conn: conn.Conn()}
 	done := false
 	defer func() {
 		if !done {
@@ -201,22 +199,33 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 			cancel()
 		}
 	}()
-	now := s.Now()
-	// The key first: a concurrent write of the same key (on any replica)
-	// makes this insert wait for it to end; if it committed, nothing is
-	// inserted and its result is replayed.
-	tag, err := ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
+	// BEGIN and the key in one round trip. The key first: a concurrent
+	// write of the same key (on any replica) makes this insert wait for
+	// it to end; if it committed, nothing is inserted and its result is
+	// replayed.
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	b.Queue(`INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO NOTHING`, key, now, now.Add(s.ttl))
+	br := ptx.conn.SendBatch(ctx, b)
+	_, err = br.Exec()
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 	}
 	if tag.RowsAffected() == 0 {
-		if err := ptx.QueryRow(ctx, "SELECT result FROM idempotency WHERE key = $1", key).Scan(&res); err != nil {
+		if err := ptx.conn.QueryRow(ctx, "SELECT result FROM idempotency WHERE key = $1", key).Scan(&res); err != nil {
 			return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 		}
 		return res, true, nil
 	}
-	tx := &Tx{ctx: ctx, tx: ptx, s: s, now: now}
+	tx := &Tx{ctx: ctx, tx: ptx, ct: ptx, s: s, now: now}
 	res, err = tx.call(fn)
 	if tx.err != nil {
 		// A statement failed, and PostgreSQL aborted the transaction,
@@ -230,8 +239,13 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 	if stored == nil {
 		stored = []byte{} // NULL is no result
 	}
-	if _, err := ptx.Exec(ctx, "UPDATE idempotency SET result = $2 WHERE key = $1", key, stored); err != nil {
-		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
+	// The key's result is written in the round trip of COMMIT, and a
+	// write that changed the boards bumps their counter once it is
+	// durable (see Store.boards).
+	ptx.final = &pgx.Batch{}
+	ptx.final.Queue("UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
+	if ptx.boards {
+		ptx.after = bumpBoards
 	}
 	done = true
 	if err := s.commit(ctx, ptx); err != nil {

@@ -273,3 +273,8 @@ CREATE TABLE audit (
 	via     text NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_actor ON audit (actor, id);
+
+-- Write throughput and leaderboards.
+-- board_changes moves after every commit that changed the entries, the
+-- aggregates or the members: a replica keeps a leaderboard until it moves.
+CREATE SEQUENCE board_changes;
