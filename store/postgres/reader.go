@@ -21,6 +21,7 @@ import (
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // reader is a store.Reader. Its methods return no error: the first failed
@@ -167,6 +168,9 @@ func (r *reader) scan(byReceiver bool, fn func(e *jifen.Entry) error) error {
 	if r.err != nil {
 		return r.err
 	}
+	if byReceiver && r.versioned {
+		return r.scanSorted(fn)
+	}
 	q := "SELECT " + entryColumns + " FROM entries WHERE id > $2 AND $1::text IS NOT NULL ORDER BY id LIMIT $3"
 	if byReceiver {
 		q = "SELECT " + entryColumns + ` FROM entries WHERE (receiver COLLATE "C", id) > ($1::text COLLATE "C", $2)
@@ -197,6 +201,62 @@ func (r *reader) scan(byReceiver bool, fn func(e *jifen.Entry) error) error {
 		}
 		last := batch[len(batch)-1]
 		lastReceiver, lastID = last.Receiver, int64(last.ID)
+	}
+}
+
+// sortedChunk is how many entries scanSorted fetches at a time.
+const sortedChunk = 10_000
+
+// scanSorted is ScanEntries inside Read's transaction: a cursor over the
+// entries sorted once (no index orders them by receiver in byte order;
+// sorting at every chunk would read the whole table each time), fetched
+// a chunk at a time, so that fn may read through the transaction between
+// chunks.
+func (r *reader) scanSorted(fn func(e *jifen.Entry) error) error {
+	const cursor = "jifen_scan_entries"
+	if _, err := r.q.Exec(r.ctx, "DECLARE "+cursor+" NO SCROLL CURSOR FOR SELECT kind, effective, giver, receiver, points, category, behavior, quantity, id, coalesce(reverses, 0), at FROM entries ORDER BY receiver COLLATE \"C\", id"); err != nil {
+		r.fail("entries", err)
+		return r.err
+	}
+	defer func() {
+		if r.err == nil {
+			_, err := r.q.Exec(r.ctx, "CLOSE "+cursor)
+			r.fail("entries", err)
+		}
+	}()
+	batch := make([]jifen.Entry, 0, sortedChunk)
+	for {
+		rows, err := r.q.Query(r.ctx, "FETCH "+strconv.Itoa(sortedChunk)+" FROM "+cursor)
+		if err != nil {
+			r.fail("entries", err)
+			return r.err
+		}
+		batch = batch[:0]
+		for rows.Next() {
+			var e jifen.Entry
+			var kind string
+			var rev int64
+			if err := rows.Scan(&kind, &e.Effective, &e.Giver, &e.Receiver, &e.Points, &e.Category, &e.Behavior, &e.Quantity, &e.ID, &rev, &e.At); err != nil {
+				rows.Close()
+				r.fail("entries", err)
+				return r.err
+			}
+			e.Kind, e.Reverses = jifen.EntryKind(kind), uint64(rev)
+			e.At, e.Effective = e.At.UTC(), e.Effective.UTC()
+			batch = append(batch, e)
+		}
+		if err := rows.Err(); err != nil {
+			r.fail("entries", err)
+			return r.err
+		}
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+		if len(batch) < sortedChunk {
+			return nil
+		}
 	}
 }
 

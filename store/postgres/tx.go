@@ -177,7 +177,8 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 func (tx *Tx) lock(members ...string) { _ = tx.lockAndRead(true, members...) }
 
 // figures are what the limits read of one member, in the periods that
-// hold the transaction's time: their aggregates and per-behavior use,
+// hold the transaction's time: their aggregates (but by category) and
+// per-behavior use,
 // and the pending approvals they give or receive. Read under the
 // member's lock, they cannot change but by this transaction, so they are
 // read once, in the round trip of the lock, and again only after the
@@ -213,7 +214,7 @@ func (tx *Tx) queueFigures(b *pgx.Batch, m string) *figures {
 		f.periods = append(f.periods, jifen.PeriodOf(k, tx.now, tx.s.loc).Key)
 	}
 	b.Queue(`SELECT 'a', period, kind, extra, net, plus, minus, count, NULL::timestamptz, '', NULL::text[]
-			FROM aggregates WHERE period = ANY ($2) AND kind = ANY ('{t,c,g,s}') AND member = $1
+			FROM aggregates WHERE period = ANY ($2) AND kind = ANY ('{t,g,s}') AND member = $1
 		UNION ALL
 		SELECT 'b', period, '', behavior, times, points, 0, 0, NULL, '', NULL
 			FROM behavior_use WHERE period = ANY ($2) AND member = $1

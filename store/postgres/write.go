@@ -236,14 +236,14 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 	}
 	stored := res
-	if stored == nil {
-		stored = []byte{} // NULL is no result
-	}
 	// The key's result is written in the round trip of COMMIT, and a
 	// write that changed the boards bumps their counter once it is
 	// durable (see Store.boards).
-	ptx.final = &pgx.Batch{}
-	ptx.final.Queue("UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
+	if len(stored) > 0 {
+		// The key's row holds an empty result already.
+		ptx.final = &pgx.Batch{}
+		ptx.final.Queue("UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
+	}
 	if ptx.boards {
 		ptx.after = bumpBoards
 	}
