@@ -92,6 +92,34 @@ func seedHeads(b *testing.B, url string) {
 	}
 }
 
+// One writer awarding in a loop: an award's latency, its round trips
+// included.
+func BenchmarkAward1(b *testing.B) {
+	url := pgtest.DB(b)
+	seedHeads(b, url)
+	s, err := Open(context.Background(), url, Options{Location: shanghai})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for b.Loop() {
+		giver := fmt.Sprintf("M%d", rand.IntN(200))
+		receiver := fmt.Sprintf("E%d", rand.IntN(10000))
+		_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+			month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
+			_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
+			_ = tx.Usage().Net(receiver, month)
+			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: giver, Receiver: receiver, Points: 5,
+				Category: "teamwork", Behavior: "help", Reason: "benchmark"})
+			return nil, err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "awards/s")
+}
+
 // The same rows inserted into the entries table by 64 goroutines, one
 // transaction each, nothing else: the floor the awards are measured
 // against.
@@ -329,49 +357,52 @@ func BenchmarkBoard1M(b *testing.B) {
 	st, ps := benchLedger(b, 10_000, 1_000_000)
 	month := jifen.PeriodOf(jifen.Month, time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), shanghai)
 	ctx := context.Background()
-	for _, l := range []struct {
-		name string
-		l    store.Ledger
-		drop func()
-	}{{"bbolt", st, nil}, {"postgres", ps, nil}, {"postgres-cold", ps, ps.boards.drop}} {
-		b.Run("Top10/"+l.name, func(b *testing.B) {
-			for b.Loop() {
-				if l.drop != nil {
-					l.drop()
-				}
-				if err := l.l.Read(ctx, func(r store.Reader) error {
-					if len(r.Top(month, 10, "")) != 10 {
-						return fmt.Errorf("no leaderboard")
+	// Three rounds, the stores alternating, on one copy of the ledger.
+	for range 3 {
+		for _, l := range []struct {
+			name string
+			l    store.Ledger
+			drop func()
+		}{{"bbolt", st, nil}, {"postgres", ps, nil}, {"postgres-cold", ps, ps.boards.drop}} {
+			b.Run("Top10/"+l.name, func(b *testing.B) {
+				for b.Loop() {
+					if l.drop != nil {
+						l.drop()
 					}
-					return nil
-				}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run("RankOf/"+l.name, func(b *testing.B) {
-			for b.Loop() {
-				if l.drop != nil {
-					l.drop()
-				}
-				if err := l.l.Read(ctx, func(r store.Reader) error {
-					if !r.RankOf("e00042", month).Ranked() {
-						return fmt.Errorf("not ranked")
+					if err := l.l.Read(ctx, func(r store.Reader) error {
+						if len(r.Top(month, 10, "")) != 10 {
+							return fmt.Errorf("no leaderboard")
+						}
+						return nil
+					}); err != nil {
+						b.Fatal(err)
 					}
-					return nil
-				}); err != nil {
+				}
+			})
+			b.Run("RankOf/"+l.name, func(b *testing.B) {
+				for b.Loop() {
+					if l.drop != nil {
+						l.drop()
+					}
+					if err := l.l.Read(ctx, func(r store.Reader) error {
+						if !r.RankOf("e00042", month).Ranked() {
+							return fmt.Errorf("not ranked")
+						}
+						return nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run("EmptyRead/postgres", func(b *testing.B) {
+			for b.Loop() {
+				if err := ps.Read(ctx, func(store.Reader) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-	b.Run("EmptyRead/postgres", func(b *testing.B) {
-		for b.Loop() {
-			if err := ps.Read(ctx, func(store.Reader) error { return nil }); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // The year report (report.Analyze and its three renderings) over
@@ -382,42 +413,44 @@ func BenchmarkReportYear2M(b *testing.B) {
 	cfg := benchConfig(b)
 	year := jifen.PeriodOf(jifen.Year, time.Date(2026, 6, 1, 0, 0, 0, 0, shanghai), shanghai)
 	zh := func(key string, args ...any) string { return locale.T("zh", key, args...) }
-	for _, l := range []struct {
-		name string
-		l    store.Ledger
-	}{{"bbolt", st}, {"postgres", ps}} {
-		b.Run("report/"+l.name, func(b *testing.B) {
-			for b.Loop() {
-				if err := l.l.Read(context.Background(), func(r store.Reader) error {
-					s, err := report.Analyze(r, year, report.Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
-					if err != nil {
-						return err
-					}
-					var buf bytes.Buffer
-					for _, render := range []func() error{
-						func() error { return report.Markdown(&buf, s, zh) },
-						func() error { return report.HTML(&buf, s, zh, "zh-CN") },
-						func() error { return report.XLSX(&buf, s, zh) },
-					} {
-						if err := render(); err != nil {
+	for range 3 {
+		for _, l := range []struct {
+			name string
+			l    store.Ledger
+		}{{"bbolt", st}, {"postgres", ps}} {
+			b.Run("report/"+l.name, func(b *testing.B) {
+				for b.Loop() {
+					if err := l.l.Read(context.Background(), func(r store.Reader) error {
+						s, err := report.Analyze(r, year, report.Options{Location: shanghai, Catalog: cfg.Rules, T: zh})
+						if err != nil {
 							return err
 						}
+						var buf bytes.Buffer
+						for _, render := range []func() error{
+							func() error { return report.Markdown(&buf, s, zh) },
+							func() error { return report.HTML(&buf, s, zh, "zh-CN") },
+							func() error { return report.XLSX(&buf, s, zh) },
+						} {
+							if err := render(); err != nil {
+								return err
+							}
+						}
+						return nil
+					}); err != nil {
+						b.Fatal(err)
 					}
-					return nil
-				}); err != nil {
-					b.Fatal(err)
 				}
-			}
-		})
-		b.Run("floor/"+l.name, func(b *testing.B) {
-			for b.Loop() {
-				n := 0
-				if err := l.l.Read(context.Background(), func(r store.Reader) error {
-					return r.ScanEntries(func(*jifen.Entry) error { n++; return nil })
-				}); err != nil || n == 0 {
-					b.Fatal(n, err)
+			})
+			b.Run("floor/"+l.name, func(b *testing.B) {
+				for b.Loop() {
+					n := 0
+					if err := l.l.Read(context.Background(), func(r store.Reader) error {
+						return r.ScanEntries(func(*jifen.Entry) error { n++; return nil })
+					}); err != nil || n == 0 {
+						b.Fatal(n, err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -20,14 +20,15 @@ import (
 // that may change data (anything but a SELECT), so that figures a Tx read
 // stay cached only while nothing was written; boards is set once a
 // statement wrote the entries, the aggregates or the members, which the
-// leaderboards are computed from.
+// leaderboards are computed from, and members once it wrote the members.
 type connTx struct {
-	conn   *pgx.Conn
-	wrote  int
-	boards bool
-	final  *pgx.Batch
-	after  string
-	closed bool
+	conn    *pgx.Conn
+	wrote   int
+	boards  bool
+	members bool
+	final   *pgx.Batch
+	after   string
+	closed  bool
 }
 
 var _ pgx.Tx = (*connTx)(nil)
@@ -39,14 +40,10 @@ func isRead(sql string) bool {
 }
 
 // touchesBoards reports whether a writing statement may change what the
-// leaderboards are computed from.
-func touchesBoards(sql string) bool {
-	for _, t := range []string{"entries", "aggregates", "members"} {
-		if strings.Contains(sql, t) {
-			return true
-		}
-	}
-	return false
+// leaderboards are computed from, and whether it may change members.
+func touchesBoards(sql string) (boards, members bool) {
+	members = strings.Contains(sql, "members")
+	return members || strings.Contains(sql, "entries") || strings.Contains(sql, "aggregates"), members
 }
 
 func (t *connTx) note(sql string) {
@@ -54,9 +51,9 @@ func (t *connTx) note(sql string) {
 		return
 	}
 	t.wrote++
-	if touchesBoards(sql) {
-		t.boards = true
-	}
+	boards, members := touchesBoards(sql)
+	t.boards = t.boards || boards
+	t.members = t.members || members
 }
 
 // Begin refuses: the store's writes use no savepoints.

@@ -33,10 +33,10 @@ type reader struct {
 	ctx context.Context
 	q   querier
 	err error
-	// version is the boards' change counter, read before the snapshot
-	// began, when versioned (see boardCache).
-	version   int64
-	versioned bool
+	// version and members are the boards' change counters, read before
+	// the snapshot began, when versioned (see boardCache).
+	version, members int64
+	versioned        bool
 }
 
 var _ store.Reader = (*reader)(nil)
@@ -64,7 +64,7 @@ func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
 		return fmt.Errorf("store: begin a read: %w", err)
 	}
 	defer conn.Release()
-	version, err := beginRead(ctx, conn.Conn())
+	version, members, err := beginRead(ctx, conn.Conn())
 	if err != nil {
 		// The server may have restarted: what it counted is not known.
 		s.boards.drop()
@@ -78,7 +78,7 @@ func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
 		}
 		cancel()
 	}()
-	r := &reader{s: s, ctx: ctx, q: conn, version: version, versioned: true}
+	r := &reader{s: s, ctx: ctx, q: conn, version: version, members: members, versioned: true}
 	ferr := fn(r)
 	if r.err != nil {
 		return r.err
@@ -86,19 +86,20 @@ func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
 	return ferr
 }
 
-// beginRead reads the boards' change counter, then begins the read-only
+// beginRead reads the boards' change counters, then begins the read-only
 // REPEATABLE READ transaction, in one round trip: the counter is read in
 // a transaction of its own, which ends before the read's snapshot is
 // taken (by its first statement).
-func beginRead(ctx context.Context, conn *pgx.Conn) (version int64, err error) {
+func beginRead(ctx context.Context, conn *pgx.Conn) (version, members int64, err error) {
 	pl := conn.PgConn().StartPipeline(ctx)
-	pl.SendQueryParams("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM board_changes", nil, nil, nil, nil)
+	pl.SendQueryParams(`SELECT (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM board_changes),
+		(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM member_changes)`, nil, nil, nil, nil)
 	pl.SendPipelineSync()
 	pl.SendQueryParams("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", nil, nil, nil, nil)
 	pl.SendPipelineSync()
 	if err := pl.Flush(); err != nil {
 		_ = pl.Close()
-		return 0, err
+		return 0, 0, err
 	}
 	got := false
 	for syncs := 0; syncs < 2 && err == nil; {
@@ -107,7 +108,11 @@ func beginRead(ctx context.Context, conn *pgx.Conn) (version int64, err error) {
 		switch res := res.(type) {
 		case *pgconn.ResultReader:
 			for res.NextRow() {
-				version, err = strconv.ParseInt(string(res.Values()[0]), 10, 64)
+				v := res.Values()
+				version, err = strconv.ParseInt(string(v[0]), 10, 64)
+				if err == nil {
+					members, err = strconv.ParseInt(string(v[1]), 10, 64)
+				}
 				got = err == nil
 			}
 			if _, cerr := res.Close(); err == nil {
@@ -127,7 +132,7 @@ func beginRead(ctx context.Context, conn *pgx.Conn) (version int64, err error) {
 	if err == nil && !got {
 		err = errors.New("the boards' change counter is missing")
 	}
-	return version, err
+	return version, members, err
 }
 
 // Now is the store's clock (UTC).

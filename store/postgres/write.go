@@ -244,7 +244,10 @@ func (s *Store) attempt(ctx context.Context, key string, fn WriteFunc) (res []by
 		ptx.final = &pgx.Batch{}
 		ptx.final.Queue("UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
 	}
-	if ptx.boards {
+	switch {
+	case ptx.members:
+		ptx.after = bumpMembers
+	case ptx.boards:
 		ptx.after = bumpBoards
 	}
 	done = true

@@ -277,4 +277,6 @@ CREATE INDEX audit_actor ON audit (actor, id);
 -- Write throughput and leaderboards.
 -- board_changes moves after every commit that changed the entries, the
 -- aggregates or the members: a replica keeps a leaderboard until it moves.
+-- member_changes moves too when the members changed.
 CREATE SEQUENCE board_changes;
+CREATE SEQUENCE member_changes;
