@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"jifen"
 	"jifen/store"
@@ -123,5 +126,35 @@ func TestABoardIsKeptWhileNothingIsWritten(t *testing.T) {
 	s.boards.mu.Unlock()
 	if again != kept {
 		t.Fatal("a run claim dropped the board")
+	}
+}
+
+// A write whose commit was confirmed by looking its key up (the
+// connection was lost with the answer to COMMIT, and with the move of the
+// boards' counter sent after it) moves the counter itself: the other
+// replica's kept board shows the award.
+func TestACommitConfirmedByItsKeyMovesTheBoards(t *testing.T) {
+	t.Parallel()
+	a, url := newStore(t)
+	b := openAt(t, url)
+	if err := a.PutMembers(context.Background(), []jifen.Member{{ID: "E1", Name: "a", Role: jifen.RoleEmployee},
+		{ID: "E2", Name: "b", Role: jifen.RoleEmployee}}); err != nil {
+		t.Fatal(err)
+	}
+	award(t, a, "E1", 10)
+	if top, _, _ := readBoard(t, b, "E2", ""); len(top) != 1 {
+		t.Fatalf("top %+v", top)
+	}
+	a.commit = func(ctx context.Context, tx pgx.Tx) error {
+		tx.(*connTx).after = "" // lost with the connection
+		if err := tx.Commit(ctx); err != nil {
+			return err
+		}
+		_ = tx.Conn().Close(ctx)
+		return errors.New("read tcp 127.0.0.1:41234->127.0.0.1:5432: read: connection reset by peer")
+	}
+	award(t, a, "E2", 20)
+	if top, rank, _ := readBoard(t, b, "E2", ""); len(top) != 2 || rank.Rank != 1 || rank.Points != 20 {
+		t.Fatalf("after the award: top %+v, E2 %+v", top, rank)
 	}
 }

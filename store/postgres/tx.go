@@ -172,10 +172,6 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 	return nil
 }
 
-// lock is lockAndRead for a read whose method returns no error (the
-// error is kept in tx.err).
-func (tx *Tx) lock(members ...string) { _ = tx.lockAndRead(true, members...) }
-
 // figures are what the limits read of one member, in the periods that
 // hold the transaction's time: their aggregates (but by category) and
 // per-behavior use,

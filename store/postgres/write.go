@@ -95,9 +95,12 @@ func (s *Store) write(ctx context.Context, key string, fn WriteFunc) (res []byte
 				return nil, false, ErrOutcomeUnknown
 			}
 			if found {
-				// It committed; whether it queued a message is not known
-				// here, and a needless wake-up costs one poll.
+				// It committed; whether it queued a message, or changed
+				// a board, is not known here: a needless wake-up costs
+				// one poll, a needless move of the boards' counter one
+				// board read again.
 				s.outbox.Notify()
+				s.bumpBoards(ctx)
 				return r, false, nil
 			}
 			// Not committed (or still in flight: then the next attempt
