@@ -37,6 +37,9 @@ type reader struct {
 	// the snapshot began, when versioned (see boardCache).
 	version, members int64
 	versioned        bool
+	// cursors counts the cursors scanSorted declared: each its own name,
+	// so that a scan may run inside another's callback.
+	cursors int
 }
 
 var _ store.Reader = (*reader)(nil)
@@ -218,7 +221,8 @@ const sortedChunk = 10_000
 // a chunk at a time, so that fn may read through the transaction between
 // chunks.
 func (r *reader) scanSorted(fn func(e *jifen.Entry) error) error {
-	const cursor = "jifen_scan_entries"
+	r.cursors++
+	cursor := "jifen_scan_entries_" + strconv.Itoa(r.cursors)
 	if _, err := r.q.Exec(r.ctx, "DECLARE "+cursor+" NO SCROLL CURSOR FOR SELECT kind, effective, giver, receiver, points, category, behavior, quantity, id, coalesce(reverses, 0), at FROM entries ORDER BY receiver COLLATE \"C\", id"); err != nil {
 		r.fail("entries", err)
 		return r.err
