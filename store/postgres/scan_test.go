@@ -45,3 +45,22 @@ func TestScanEntriesInReadCrossesChunks(t *testing.T) {
 		t.Fatalf("scanned %d of %d: %v", seen, n, err)
 	}
 }
+
+// A scan may run inside another scan's callback.
+func TestScanEntriesInsideAScan(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO entries (kind, at, effective, receiver, points)
+		SELECT 'award', now(), now(), 'E' || i, 1 FROM generate_series(1, 3) i`); err != nil {
+		t.Fatal(err)
+	}
+	pairs := 0
+	err := s.Read(context.Background(), func(r store.Reader) error {
+		return r.ScanEntries(func(*jifen.Entry) error {
+			return r.ScanEntries(func(*jifen.Entry) error { pairs++; return nil })
+		})
+	})
+	if err != nil || pairs != 9 {
+		t.Fatalf("%d pairs, %v; want 9", pairs, err)
+	}
+}
