@@ -173,12 +173,11 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 }
 
 // figures are what the limits read of one member, in the periods that
-// hold the transaction's time: their aggregates (but by category) and
-// per-behavior use,
-// and the pending approvals they give or receive. Read under the
-// member's lock, they cannot change but by this transaction, so they are
-// read once, in the round trip of the lock, and again only after the
-// transaction writes something.
+// hold the transaction's time: their aggregates (but by category), their
+// per-behavior use, and the pending approvals they give or receive. Read
+// under the member's lock, they cannot change but by this transaction,
+// so they are read once, in the round trip of the lock, and again only
+// after the transaction writes something.
 type figures struct {
 	gen     int // the transaction's connTx.wrote when they were read
 	periods []string
