@@ -679,3 +679,44 @@ func (c *testClockPG) add(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// An anonymous answer written with an entry is refused also when the
+// members' rows are locked, and the entry written, by statements sent
+// together in one round trip (their heads rows exist already).
+func TestAnonymousAnswerWithABatchedEntryIsRefused(t *testing.T) {
+	url := pgtest.DB(t)
+	clock := &testClockPG{t: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	s := openKeyed(t, url, clock)
+	ctx := context.Background()
+	ms := anonMembers(3)
+	if err := s.PutMembers(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	award := func(tx store.Txn) error {
+		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: ms[1].ID, Receiver: ms[0].ID, Points: 1, Category: "c"})
+		return err
+	}
+	if _, _, err := s.Write(ctx, "", func(tx store.Txn) ([]byte, error) { return nil, award(tx) }); err != nil {
+		t.Fatal(err)
+	}
+	startAnon(t, s, ms)
+	_, _, err := s.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
+		r, _ := tx.Round("pulse", 1)
+		a := tx.AnswerOf(&r, ms[0].ID)
+		if err := a.Apply(r.Question("fair"), "3"); err != nil {
+			return nil, err
+		}
+		if err := award(tx); err != nil {
+			return nil, err
+		}
+		return nil, tx.PutAnswer(&r, ms[0], a)
+	})
+	if err == nil || !strings.Contains(err.Error(), "anonymous survey answer") {
+		t.Fatalf("an anonymous answer with an entry: %v, want a refusal", err)
+	}
+	for _, q := range []string{"SELECT count(*) FROM survey_answers", "SELECT count(*) FROM entries WHERE id > 1"} {
+		if n := sqlValue[int64](t, url, q); n != 0 {
+			t.Errorf("%s = %d after the refusal", q, n)
+		}
+	}
+}

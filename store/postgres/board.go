@@ -1,10 +1,14 @@
 package postgres
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"jifen"
 	"jifen/store"
@@ -16,9 +20,9 @@ import (
 // jifen.Period.AsOf), sorted, per department and per role too, and the
 // department × category sums of those members.
 //
-// Here a board is read from the database at each call (one query per
-// figure kind, O(members)): several replicas write, and a board kept in
-// one process's memory would miss the others' awards.
+// Here a board is read from the database and kept by each replica (see
+// boardCache) until a write changes what it is computed from, on this
+// replica or another.
 type board struct {
 	members map[string]jifen.Member
 	points  map[string]int64 // counted members only
@@ -48,9 +52,12 @@ func above(s []standing, p int64) int {
 	return sort.Search(len(s), func(i int) bool { return s[i].points <= p })
 }
 
-// loadBoard reads a period's board in one snapshot. The period is read
-// from its key, in the store's zone, so who counts does not depend on how
-// a caller built its Period.
+// loadBoard returns a period's board: the one this replica keeps, if no
+// write changed the boards since it was read (see boardCache), else one
+// read from the transaction's snapshot (its points only, when no member
+// changed since the kept one was read). The period is read from its key,
+// in the store's zone, so who counts does not depend on how a caller
+// built its Period.
 func (r *reader) loadBoard(key string, withCats bool) *board {
 	p, err := jifen.ParsePeriod(key, r.s.loc)
 	if err != nil {
@@ -58,40 +65,70 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 		p.Key = key
 	}
 	asOf := p.AsOf(r.s.Now(), r.s.loc)
-	b := &board{members: map[string]jifen.Member{}, points: map[string]int64{}, byDept: map[string][]standing{},
+	if !r.versioned || r.err != nil {
+		return r.readBoard(key, asOf, withCats, nil)
+	}
+	k := r.s.boards.get(key)
+	if k != nil && k.version == r.version && k.asOf.Equal(asOf.End) && (k.cats || !withCats) {
+		return k.b
+	}
+	var members map[string]jifen.Member
+	if k != nil && k.members == r.members {
+		members = k.b.members
+	}
+	b := r.readBoard(key, asOf, withCats, members)
+	if r.err == nil {
+		r.s.boards.put(key, &keptBoard{version: r.version, members: r.members, asOf: asOf.End, cats: withCats, b: b})
+	}
+	return b
+}
+
+// readBoard reads a period's board, counting the members employed in
+// asOf; members, when not nil, are the members as the transaction sees
+// them (read earlier, and unchanged since).
+func (r *reader) readBoard(key string, asOf jifen.Period, withCats bool, members map[string]jifen.Member) *board {
+	b := &board{members: members, points: map[string]int64{}, byDept: map[string][]standing{},
 		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
 	ctx := r.ctx
-	rows, err := r.q.Query(ctx, "SELECT "+memberColumns+`, coalesce(a.net, 0) FROM members
-		LEFT JOIN aggregates a ON a.period = $1 AND a.kind = 't' AND a.member = members.id AND a.extra = ''`, key)
+	if b.members == nil {
+		all := r.Members()
+		b.members = make(map[string]jifen.Member, len(all))
+		for _, m := range all {
+			b.members[m.ID] = m
+		}
+	}
+	if r.err != nil {
+		return b
+	}
+	rows, err := r.q.Query(ctx, "SELECT member, net FROM aggregates WHERE period = $1 AND kind = 't' AND extra = ''", key)
 	if err != nil {
 		r.fail("a board", err)
 		return b
 	}
-	for rows.Next() {
-		var pts int64
-		var m jifen.Member
-		var role string
-		var joined, left *time.Time
-		if err := rows.Scan(&m.ID, &m.Name, &m.Email, &m.SlackID, &m.FeishuOpenID, &m.Department, &m.Level, &role,
-			&joined, &left, &m.Birthday, &m.LeftFrom, &m.Bot, &pts); err != nil {
-			r.fail("a board", err)
-			break
-		}
-		m.Role = jifen.Role(role)
-		if joined != nil {
-			m.Joined = joined.UTC()
-		}
-		if left != nil {
-			m.Left = left.UTC()
-		}
-		b.members[m.ID] = m
+	var member string
+	var pts int64
+	_, err = pgx.ForEachRow(rows, []any{&member, &pts}, func() error {
+		b.points[member] = pts
+		return nil
+	})
+	if err != nil {
+		r.fail("a board", err)
+		return b
+	}
+	b.all = make([]standing, 0, len(b.members))
+	for id, m := range b.members {
 		if !m.EmployedIn(asOf, r.s.loc) {
+			delete(b.points, id)
 			continue
 		}
-		b.points[m.ID] = pts
-		b.all = append(b.all, standing{m.ID, pts})
+		b.points[id] += 0 // counted at 0 points without a figure
+		b.all = append(b.all, standing{id, b.points[id]})
 	}
-	rows.Close()
+	for id := range b.points {
+		if _, ok := b.members[id]; !ok {
+			delete(b.points, id) // figures of no member: not counted
+		}
+	}
 	slices.SortFunc(b.all, less)
 	for _, st := range b.all {
 		m := b.members[st.member]
@@ -106,23 +143,19 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 		r.fail("a board", err)
 		return b
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var member, cat string
-		var net int64
-		if err := rows.Scan(&member, &cat, &net); err != nil {
-			r.fail("a board", err)
-			return b
-		}
+	var cat string
+	_, err = pgx.ForEachRow(rows, []any{&member, &cat, &pts}, func() error {
 		if _, counted := b.points[member]; !counted {
-			continue
+			return nil
 		}
 		dept := b.members[member].Department
 		if b.cats[dept] == nil {
 			b.cats[dept] = map[string]int64{}
 		}
-		b.cats[dept][cat] += net
-	}
+		b.cats[dept][cat] += pts
+		return nil
+	})
+	r.fail("a board", err)
 	return b
 }
 
@@ -216,4 +249,82 @@ func (r *reader) DepartmentSize(dept string) int {
 		}
 	}
 	return n
+}
+
+// bumpBoards moves the boards' change counter. A write that changed the
+// entries, the aggregates or the members sends it in the round trip of
+// its COMMIT, after it: once the write is acknowledged, the counter has
+// moved.
+const bumpBoards = "SELECT nextval('board_changes')"
+
+// bumpMembers is bumpBoards for a write that changed members.
+const bumpMembers = "SELECT nextval('member_changes'), nextval('board_changes')"
+
+// bumpBoards moves the counter on a connection of its own, for a write
+// whose commit was confirmed by looking its key up.
+func (s *Store) bumpBoards(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, bumpBoards); err != nil {
+		s.log.Warn("store: the boards' change counter could not be moved", "err", err)
+	}
+}
+
+// maxBoards bounds the boards a replica keeps.
+const maxBoards = 8
+
+// A boardCache keeps the boards a replica read, each with the value of
+// the boards' change counter (the sequence board_changes) read before the
+// snapshot it was read from began. Every write that changes what boards
+// are computed from moves the counter after its commit (bumpBoards), so
+// a write missing from that snapshot moved it past the board's value: a
+// Read whose counter (read before its own snapshot) still equals it gets
+// the kept board, as it would have read it. An award acknowledged on any
+// replica is seen by every board read after it; a board costs one
+// trivial statement, sent with the Read's BEGIN, while no write comes.
+// A write that changed members moves member_changes too: while it
+// stays, a board is read again from the period's points alone.
+type boardCache struct {
+	mu     sync.Mutex
+	boards map[string]*keptBoard
+}
+
+type keptBoard struct {
+	version int64     // board_changes
+	members int64     // member_changes
+	asOf    time.Time // the end of the period as of the day it counts
+	cats    bool
+	b       *board
+}
+
+func (c *boardCache) get(key string) *keptBoard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.boards[key]
+}
+
+func (c *boardCache) put(key string, k *keptBoard) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.boards == nil {
+		c.boards = map[string]*keptBoard{}
+	}
+	if old := c.boards[key]; old != nil && old.version > k.version {
+		return // a newer one is kept
+	}
+	if _, ok := c.boards[key]; !ok && len(c.boards) >= maxBoards {
+		for old, o := range c.boards {
+			if o.version < k.version || len(c.boards) >= maxBoards {
+				delete(c.boards, old)
+			}
+		}
+	}
+	c.boards[key] = k
+}
+
+// drop forgets every board (the server may have lost a counter's move).
+func (c *boardCache) drop() {
+	c.mu.Lock()
+	c.boards = nil
+	c.mu.Unlock()
 }

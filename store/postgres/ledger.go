@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -122,20 +123,32 @@ func (tx *Tx) Append(e *jifen.Entry) (uint64, error) {
 		return 0, fmt.Errorf("append: effective time %s is after the recording time", e.Effective)
 	}
 	var id int64
-	// One statement (one round trip) for the entry and the receiver's
-	// last recording time.
-	if _, err := tx.row(`WITH h AS (UPDATE heads SET last_at = $2 WHERE member = $5)
+	// One statement for the entry and the receiver's last recording
+	// time; for an entry that is not a revoke, its figures are added by
+	// a second statement sent in the same round trip.
+	b := &pgx.Batch{}
+	b.Queue(`WITH h AS (UPDATE heads SET last_at = $2 WHERE member = $5)
 		INSERT INTO entries (kind, at, effective, giver, receiver, points, category, behavior,
 		reason, rule_version, reverses, approval, source, quantity)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-		[]any{string(e.Kind), e.At, e.Effective, e.Giver, e.Receiver, e.Points, e.Category, e.Behavior,
-			e.Reason, e.RuleVersion, nullID(e.Reverses), nullID(e.Approval), e.Source, e.Quantity}, &id); err != nil {
+		string(e.Kind), e.At, e.Effective, e.Giver, e.Receiver, e.Points, e.Category, e.Behavior,
+		e.Reason, e.RuleVersion, nullID(e.Reverses), nullID(e.Approval), e.Source, e.Quantity).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&id)
+	})
+	var fx *effectRows
+	if orig == nil {
+		fx = effectsOf(e, nil, tx.s.loc)
+		fx.queueAdd(b)
+	}
+	if err := tx.sendBatch(b); err != nil {
 		return 0, err
 	}
 	e.ID = uint64(id)
 	tx.heads[e.Receiver] = e.At
-	if err := tx.applyEffects(e, orig); err != nil {
-		return 0, err
+	if orig != nil {
+		if err := tx.applyEffects(e, orig); err != nil {
+			return 0, err
+		}
 	}
 	if err := tx.applyStock(e); err != nil {
 		return 0, err
@@ -221,11 +234,18 @@ func abs(v int64) int64 {
 	return v
 }
 
-// applyEffects adds an entry's figures, one statement per table, in a
-// fixed order of rows (so that two transactions lock them in the same
-// order), and deletes the figures a revoke brought back to zero.
-func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
-	aggs, behs := effects(e, orig, tx.s.loc)
+// effectRows are an entry's figure changes as the columns of the
+// statements that apply them, in a fixed order of rows (so that two
+// transactions lock them in the same order).
+type effectRows struct {
+	periods, kinds, members, extras []string
+	nets, pluses, minuses, counts   []int64
+	bperiods, bmembers, bbehaviors  []string
+	times, points                   []int64
+}
+
+func effectsOf(e, orig *jifen.Entry, loc *time.Location) *effectRows {
+	aggs, behs := effects(e, orig, loc)
 	keys := make([]aggKey, 0, len(aggs))
 	for k := range aggs {
 		keys = append(keys, k)
@@ -235,83 +255,86 @@ func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 		return strings.Join([]string{a.period, a.kind, a.member, a.extra}, "\x00") <
 			strings.Join([]string{b.period, b.kind, b.member, b.extra}, "\x00")
 	})
-	var periods, kinds, members, extras []string
-	var nets, pluses, minuses, counts []int64
+	r := &effectRows{}
 	for _, k := range keys {
 		a := aggs[k]
-		periods, kinds, members, extras = append(periods, k.period), append(kinds, k.kind), append(members, k.member), append(extras, k.extra)
-		nets, pluses, minuses, counts = append(nets, a.Net), append(pluses, a.Plus), append(minuses, a.Minus), append(counts, a.Count)
-	}
-	// A revoke takes back figures its entry made, which exist; an upsert
-	// would not do, as PostgreSQL checks a row's constraints before it
-	// finds the conflict, and a revoke's delta is negative.
-	revoke := e.Kind == jifen.KindRevoke
-	if len(keys) > 0 && revoke {
-		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus,
-				minus = a.minus + d.minus, count = a.count + d.count
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
-				AS d (period, kind, member, extra, net, plus, minus, count)
-			WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`,
-			periods, kinds, members, extras, nets, pluses, minuses, counts)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != int64(len(keys)) {
-			return fmt.Errorf("append: the figures of entry %d are missing %d of %d aggregates", e.Reverses, int64(len(keys))-tag.RowsAffected(), len(keys))
-		}
+		r.periods, r.kinds, r.members, r.extras = append(r.periods, k.period), append(r.kinds, k.kind), append(r.members, k.member), append(r.extras, k.extra)
+		r.nets, r.pluses, r.minuses, r.counts = append(r.nets, a.Net), append(r.pluses, a.Plus), append(r.minuses, a.Minus), append(r.counts, a.Count)
 	}
 	bkeys := make([]behKey, 0, len(behs))
 	for k := range behs {
 		bkeys = append(bkeys, k)
 	}
 	sort.Slice(bkeys, func(i, j int) bool { return bkeys[i].period < bkeys[j].period })
-	var bperiods, bmembers, bbehaviors []string
-	var times, points []int64
 	for _, k := range bkeys {
 		u := behs[k]
-		bperiods, bmembers, bbehaviors = append(bperiods, k.period), append(bmembers, k.member), append(bbehaviors, k.behavior)
-		times, points = append(times, u.times), append(points, u.points)
+		r.bperiods, r.bmembers, r.bbehaviors = append(r.bperiods, k.period), append(r.bmembers, k.member), append(r.bbehaviors, k.behavior)
+		r.times, r.points = append(r.times, u.times), append(r.points, u.points)
 	}
-	if !revoke && len(keys)+len(bkeys) > 0 {
-		// Both tables in one statement (one round trip).
-		if _, err := tx.exec(`WITH a AS (
-				INSERT INTO aggregates AS a (period, kind, member, extra, net, plus, minus, count)
-				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
-				ON CONFLICT (period, kind, member, extra) DO UPDATE SET net = a.net + excluded.net,
-					plus = a.plus + excluded.plus, minus = a.minus + excluded.minus, count = a.count + excluded.count)
-			INSERT INTO behavior_use AS b (period, member, behavior, times, points)
-			SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::int8[], $13::int8[])
-			ON CONFLICT (period, member, behavior) DO UPDATE SET times = b.times + excluded.times,
-				points = b.points + excluded.points`,
-			periods, kinds, members, extras, nets, pluses, minuses, counts,
-			bperiods, bmembers, bbehaviors, times, points); err != nil {
-			return err
-		}
+	return r
+}
+
+// queueAdd queues the statement that adds the figures of an entry that
+// is not a revoke: both tables in one statement.
+func (r *effectRows) queueAdd(b *pgx.Batch) {
+	if len(r.periods)+len(r.bperiods) == 0 {
+		return
 	}
-	if len(bkeys) > 0 && revoke {
-		tag, err := tx.exec(`UPDATE behavior_use AS b SET times = b.times + d.times, points = b.points + d.points
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[]) AS d (period, member, behavior, times, points)
-			WHERE b.period = d.period AND b.member = d.member AND b.behavior = d.behavior`,
-			bperiods, bmembers, bbehaviors, times, points)
+	b.Queue(`WITH a AS (
+			INSERT INTO aggregates AS a (period, kind, member, extra, net, plus, minus, count)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+			ON CONFLICT (period, kind, member, extra) DO UPDATE SET net = a.net + excluded.net,
+				plus = a.plus + excluded.plus, minus = a.minus + excluded.minus, count = a.count + excluded.count)
+		INSERT INTO behavior_use AS b (period, member, behavior, times, points)
+		SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::int8[], $13::int8[])
+		ON CONFLICT (period, member, behavior) DO UPDATE SET times = b.times + excluded.times,
+			points = b.points + excluded.points`,
+		r.periods, r.kinds, r.members, r.extras, r.nets, r.pluses, r.minuses, r.counts,
+		r.bperiods, r.bmembers, r.bbehaviors, r.times, r.points)
+}
+
+// applyEffects takes back the figures of the entry orig that the revoke
+// e reverses, and deletes the figures it brought back to zero.
+func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
+	r := effectsOf(e, orig, tx.s.loc)
+	// A revoke takes back figures its entry made, which exist; an upsert
+	// would not do, as PostgreSQL checks a row's constraints before it
+	// finds the conflict, and a revoke's delta is negative.
+	if n := len(r.periods); n > 0 {
+		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus,
+				minus = a.minus + d.minus, count = a.count + d.count
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+				AS d (period, kind, member, extra, net, plus, minus, count)
+			WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`,
+			r.periods, r.kinds, r.members, r.extras, r.nets, r.pluses, r.minuses, r.counts)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != int64(len(bkeys)) {
-			return fmt.Errorf("append: the per-behavior use of entry %d is missing", e.Reverses)
+		if tag.RowsAffected() != int64(n) {
+			return fmt.Errorf("append: the figures of entry %d are missing %d of %d aggregates", e.Reverses, int64(n)-tag.RowsAffected(), n)
 		}
 	}
-	if !revoke {
-		return nil
+	if n := len(r.bperiods); n > 0 {
+		tag, err := tx.exec(`UPDATE behavior_use AS b SET times = b.times + d.times, points = b.points + d.points
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[]) AS d (period, member, behavior, times, points)
+			WHERE b.period = d.period AND b.member = d.member AND b.behavior = d.behavior`,
+			r.bperiods, r.bmembers, r.bbehaviors, r.times, r.points)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != int64(n) {
+			return fmt.Errorf("append: the per-behavior use of entry %d is missing", e.Reverses)
+		}
 	}
 	// A revoked award leaves no trace in the figures.
 	if _, err := tx.exec(`DELETE FROM aggregates WHERE (period, kind, member, extra) IN
 		(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))
-		AND net = 0 AND plus = 0 AND minus = 0 AND count = 0`, periods, kinds, members, extras); err != nil {
+		AND net = 0 AND plus = 0 AND minus = 0 AND count = 0`, r.periods, r.kinds, r.members, r.extras); err != nil {
 		return err
 	}
 	_, err := tx.exec(`DELETE FROM behavior_use WHERE (period, member, behavior) IN
 		(SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND times = 0 AND points = 0`,
-		bperiods, bmembers, bbehaviors)
+		r.bperiods, r.bmembers, r.bbehaviors)
 	return err
 }
 
@@ -395,14 +418,27 @@ func (tx *Tx) ReversedBy(id uint64) uint64 {
 	return uint64(rev)
 }
 
-// agg reads one figure inside the transaction.
+// agg reads one figure inside the transaction, under the member's lock.
 func (tx *Tx) agg(kind, period, member, extra string) store.Agg {
-	tx.lock(member)
+	if f := tx.figuresOf(member, period); f != nil {
+		return f.aggs[aggKey{period, kind, member, extra}]
+	}
 	var a store.Agg
-	_, _ = tx.row(`SELECT net, plus, minus, count FROM aggregates
-		WHERE period = $1 AND kind = $2 AND member = $3 AND extra = $4`,
-		[]any{period, kind, member, extra}, &a.Net, &a.Plus, &a.Minus, &a.Count)
+	if tx.err == nil {
+		_, _ = tx.row(`SELECT net, plus, minus, count FROM aggregates
+			WHERE period = $1 AND kind = $2 AND member = $3 AND extra = $4`,
+			[]any{period, kind, member, extra}, &a.Net, &a.Plus, &a.Minus, &a.Count)
+	}
 	return a
+}
+
+// pending reads a member's pending approvals in p that keep selects,
+// under the member's lock: how many, and their points.
+func (tx *Tx) pending(member string, p jifen.Period, keep func(a *pendingShare) bool) (n, points int64) {
+	if f := tx.figuresOf(member, ""); f != nil {
+		return f.pendingIn(p, keep)
+	}
+	return 0, 0
 }
 
 // Net is the member's net points effective in p, as of this point of the
@@ -425,48 +461,45 @@ func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
 type txUsage struct{ tx *Tx }
 
 func (u txUsage) Net(member string, p jifen.Period) int64 {
-	u.tx.lock(member)
-	// The figure and the reservations in one statement, after the lock
-	// (a statement that waited for the lock would read from before it).
-	var n int64
-	_, _ = u.tx.row(`SELECT coalesce((SELECT net FROM aggregates WHERE period = $1 AND kind = 't' AND member = $2 AND extra = ''), 0)
-		+ coalesce((SELECT sum(points) FROM approvals
-			WHERE status = 'pending' AND $2 = ANY (receivers) AND created_at >= $3 AND created_at < $4), 0)`,
-		[]any{p.Key, member, p.Start, p.End}, &n)
-	return n
+	return u.tx.Net(member, p) + u.tx.PendingPoints(member, p)
 }
 
 // PendingPoints is what the member's pending approvals requested in p would
 // add if approved.
 func (tx *Tx) PendingPoints(member string, p jifen.Period) int64 {
-	tx.lock(member)
-	var n int64
-	_, _ = tx.row(`SELECT coalesce(sum(points), 0) FROM approvals
-		WHERE status = 'pending' AND $1 = ANY (receivers) AND created_at >= $2 AND created_at < $3`,
-		[]any{member, p.Start, p.End}, &n)
-	return n
+	_, pts := tx.pending(member, p, func(a *pendingShare) bool { return slices.Contains(a.receivers, member) })
+	return pts
 }
 
 func (u txUsage) BehaviorUse(member, behavior string, p jifen.Period) (int, int64) {
-	u.tx.lock(member)
 	var times, points int64
-	_, _ = u.tx.row("SELECT times, points FROM behavior_use WHERE period = $1 AND member = $2 AND behavior = $3",
-		[]any{p.Key, member, behavior}, &times, &points)
-	var ptimes, ppoints int64
-	_, _ = u.tx.row(`SELECT count(*), coalesce(sum(abs(points)), 0) FROM approvals
-		WHERE status = 'pending' AND behavior = $1 AND $2 = ANY (receivers) AND created_at >= $3 AND created_at < $4`,
-		[]any{behavior, member, p.Start, p.End}, &ptimes, &ppoints)
+	if f := u.tx.figuresOf(member, p.Key); f != nil {
+		b := f.behs[behKey{p.Key, member, behavior}]
+		times, points = b.times, b.points
+	} else if u.tx.err == nil {
+		_, _ = u.tx.row("SELECT times, points FROM behavior_use WHERE period = $1 AND member = $2 AND behavior = $3",
+			[]any{p.Key, member, behavior}, &times, &points)
+	}
+	var ppoints int64
+	ptimes, _ := u.tx.pending(member, p, func(a *pendingShare) bool {
+		if a.behavior == behavior && slices.Contains(a.receivers, member) {
+			ppoints += abs(a.points)
+			return true
+		}
+		return false
+	})
 	return int(times + ptimes), points + ppoints
 }
 
 func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
 	n := u.tx.agg(aggGiver, p.Key, giver, string(pool)).Net
 	if pool == rules.PoolAward {
-		var pending int64
-		_, _ = u.tx.row(`SELECT coalesce(sum(points * cardinality(receivers)), 0) FROM approvals
-			WHERE status = 'pending' AND giver = $1 AND created_at >= $2 AND created_at < $3`,
-			[]any{giver, p.Start, p.End}, &pending)
-		n += pending
+		u.tx.pending(giver, p, func(a *pendingShare) bool {
+			if a.giver == giver {
+				n += a.points * int64(len(a.receivers))
+			}
+			return false
+		})
 	}
 	return n
 }

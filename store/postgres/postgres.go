@@ -139,6 +139,9 @@ type Store struct {
 	// listener hears of other replicas' (see outbox.go).
 	outbox   store.Signal
 	listener outboxListener
+
+	// boards are the leaderboards this replica keeps (see boardCache).
+	boards boardCache
 }
 
 // DefaultConnectTimeout bounds a connection attempt whose URL sets no

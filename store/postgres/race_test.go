@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -365,5 +366,37 @@ func TestDeadlockIsRetried(t *testing.T) {
 	}
 	if runs[0].Load()+runs[1].Load() != 3 || stores[0].Retries()+stores[1].Retries() != 1 {
 		t.Fatalf("runs %d and %d, retries %d: want one write run again", runs[0].Load(), runs[1].Load(), stores[0].Retries()+stores[1].Retries())
+	}
+}
+
+// A write's own key, inserted with the result in the round trip of
+// COMMIT, found recorded (an earlier attempt of the same write committed
+// meanwhile): the attempt is rolled back and the recorded result returned.
+func TestOwnKeyFoundAtCommitReplaysItsResult(t *testing.T) {
+	t.Parallel()
+	s, url := newStore(t)
+	ctx := context.Background()
+	const key = "write:0123456789abcdef"
+	res, replayed, err := s.attempt(ctx, key, false, func(tx *Tx) ([]byte, error) {
+		// An earlier attempt, on another connection, commits the key.
+		if _, err := s.pool.Exec(ctx, "INSERT INTO idempotency (key, at, expires, result) VALUES ($1, $2, $3, 'first')",
+			key, testNow, testNow.Add(time.Hour)); err != nil {
+			return nil, err
+		}
+		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 3})
+		return []byte("second"), err
+	})
+	if err != nil || !replayed || string(res) != "first" {
+		t.Fatalf("attempt: %q %v %v; want the recorded result, replayed", res, replayed, err)
+	}
+	if n := sqlValue[int64](t, url, "SELECT count(*) FROM entries"); n != 0 {
+		t.Fatalf("%d entries written, want none", n)
+	}
+	// The connection went back to the pool idle, and works.
+	if _, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
+		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Receiver: "E1", Points: 3})
+		return nil, err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

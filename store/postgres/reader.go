@@ -2,11 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"jifen"
 	"jifen/store"
@@ -17,6 +20,7 @@ import (
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // reader is a store.Reader. Its methods return no error: the first failed
@@ -28,6 +32,13 @@ type reader struct {
 	ctx context.Context
 	q   querier
 	err error
+	// version and members are the boards' change counters, read before
+	// the snapshot began, when versioned (see boardCache).
+	version, members int64
+	versioned        bool
+	// cursors counts the cursors scanSorted declared: each its own name,
+	// so that a scan may run inside another's callback.
+	cursors int
 }
 
 var _ store.Reader = (*reader)(nil)
@@ -50,21 +61,80 @@ func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		return fmt.Errorf("store: begin a read: %w", err)
+	}
+	defer conn.Release()
+	version, members, err := beginRead(ctx, conn.Conn())
+	if err != nil {
+		// The server may have restarted: what it counted is not known.
+		s.boards.drop()
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		return fmt.Errorf("store: begin a read: %w", err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = tx.Rollback(rctx)
+		if _, err := conn.Exec(rctx, "ROLLBACK"); err != nil {
+			_ = conn.Conn().Close(rctx)
+		}
 		cancel()
 	}()
-	r := &reader{s: s, ctx: ctx, q: tx}
+	r := &reader{s: s, ctx: ctx, q: conn, version: version, members: members, versioned: true}
 	ferr := fn(r)
 	if r.err != nil {
 		return r.err
 	}
 	return ferr
+}
+
+// beginRead reads the boards' change counters, then begins the read-only
+// REPEATABLE READ transaction, in one round trip: the counter is read in
+// a transaction of its own, which ends before the read's snapshot is
+// taken (by its first statement).
+func beginRead(ctx context.Context, conn *pgx.Conn) (version, members int64, err error) {
+	pl := conn.PgConn().StartPipeline(ctx)
+	pl.SendQueryParams(`SELECT (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM board_changes),
+		(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM member_changes)`, nil, nil, nil, nil)
+	pl.SendPipelineSync()
+	pl.SendQueryParams("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", nil, nil, nil, nil)
+	pl.SendPipelineSync()
+	if err := pl.Flush(); err != nil {
+		_ = pl.Close()
+		return 0, 0, err
+	}
+	got := false
+	for syncs := 0; syncs < 2 && err == nil; {
+		var res any
+		res, err = pl.GetResults()
+		switch res := res.(type) {
+		case *pgconn.ResultReader:
+			for res.NextRow() {
+				v := res.Values()
+				version, err = strconv.ParseInt(string(v[0]), 10, 64)
+				if err == nil {
+					members, err = strconv.ParseInt(string(v[1]), 10, 64)
+				}
+				got = err == nil
+			}
+			if _, cerr := res.Close(); err == nil {
+				err = cerr
+			}
+		case *pgconn.PipelineSync:
+			syncs++
+		case nil:
+			if err == nil {
+				err = errors.New("the read's pipeline ended early")
+			}
+		}
+	}
+	if cerr := pl.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !got {
+		err = errors.New("the boards' change counter is missing")
+	}
+	return version, members, err
 }
 
 // Now is the store's clock (UTC).
@@ -105,6 +175,9 @@ func (r *reader) scan(byReceiver bool, fn func(e *jifen.Entry) error) error {
 	if r.err != nil {
 		return r.err
 	}
+	if byReceiver && r.versioned {
+		return r.scanSorted(fn)
+	}
 	q := "SELECT " + entryColumns + " FROM entries WHERE id > $2 AND $1::text IS NOT NULL ORDER BY id LIMIT $3"
 	if byReceiver {
 		q = "SELECT " + entryColumns + ` FROM entries WHERE (receiver COLLATE "C", id) > ($1::text COLLATE "C", $2)
@@ -135,6 +208,63 @@ func (r *reader) scan(byReceiver bool, fn func(e *jifen.Entry) error) error {
 		}
 		last := batch[len(batch)-1]
 		lastReceiver, lastID = last.Receiver, int64(last.ID)
+	}
+}
+
+// sortedChunk is how many entries scanSorted fetches at a time.
+const sortedChunk = 10_000
+
+// scanSorted is ScanEntries inside Read's transaction: a cursor over the
+// entries sorted once (no index orders them by receiver in byte order;
+// sorting at every chunk would read the whole table each time), fetched
+// a chunk at a time, so that fn may read through the transaction between
+// chunks.
+func (r *reader) scanSorted(fn func(e *jifen.Entry) error) error {
+	r.cursors++
+	cursor := "jifen_scan_entries_" + strconv.Itoa(r.cursors)
+	if _, err := r.q.Exec(r.ctx, "DECLARE "+cursor+" NO SCROLL CURSOR FOR SELECT kind, effective, giver, receiver, points, category, behavior, quantity, id, coalesce(reverses, 0), at FROM entries ORDER BY receiver COLLATE \"C\", id"); err != nil {
+		r.fail("entries", err)
+		return r.err
+	}
+	defer func() {
+		if r.err == nil {
+			_, err := r.q.Exec(r.ctx, "CLOSE "+cursor)
+			r.fail("entries", err)
+		}
+	}()
+	batch := make([]jifen.Entry, 0, sortedChunk)
+	for {
+		rows, err := r.q.Query(r.ctx, "FETCH "+strconv.Itoa(sortedChunk)+" FROM "+cursor)
+		if err != nil {
+			r.fail("entries", err)
+			return r.err
+		}
+		batch = batch[:0]
+		for rows.Next() {
+			var e jifen.Entry
+			var kind string
+			var rev int64
+			if err := rows.Scan(&kind, &e.Effective, &e.Giver, &e.Receiver, &e.Points, &e.Category, &e.Behavior, &e.Quantity, &e.ID, &rev, &e.At); err != nil {
+				rows.Close()
+				r.fail("entries", err)
+				return r.err
+			}
+			e.Kind, e.Reverses = jifen.EntryKind(kind), uint64(rev)
+			e.At, e.Effective = e.At.UTC(), e.Effective.UTC()
+			batch = append(batch, e)
+		}
+		if err := rows.Err(); err != nil {
+			r.fail("entries", err)
+			return r.err
+		}
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+		if len(batch) < sortedChunk {
+			return nil
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"jifen"
+	"jifen/store"
 	"jifen/survey"
 )
 
@@ -26,6 +27,7 @@ import (
 type Tx struct {
 	ctx context.Context
 	tx  pgx.Tx
+	ct  *connTx // tx, as the store made it
 	s   *Store
 	now time.Time
 	// err is the first database error met by a read whose method returns
@@ -35,6 +37,9 @@ type Tx struct {
 	// heads holds the members locked by this transaction, with the
 	// recording time of their last entry.
 	heads map[string]time.Time
+	// figs holds the figures of locked members read by the limits (see
+	// figures), valid while the transaction writes nothing.
+	figs map[string]*figures
 	// refunding is the redeem entry a refund is reversing: the only redeem
 	// entry of a redemption that Append lets a revoke reverse.
 	refunding uint64
@@ -106,6 +111,17 @@ func (tx *Tx) row(sql string, args []any, dest ...any) (found bool, err error) {
 	return err == nil, err
 }
 
+// sendBatch sends the statements of b in one round trip, each noted as
+// exec notes its statement (see Tx.track).
+func (tx *Tx) sendBatch(b *pgx.Batch) error {
+	for _, q := range b.QueuedQueries {
+		tx.track(q.SQL)
+	}
+	err := tx.tx.SendBatch(tx.ctx, b).Close()
+	tx.note(err)
+	return err
+}
+
 // track notes a statement that writes or locks rows (see Tx.writes). The
 // package writes its SQL keywords in capitals.
 func (tx *Tx) track(sql string) {
@@ -136,41 +152,172 @@ func (tx *Tx) note(err error) {
 // lockMembers locks the members' rows in heads (creating them), in
 // order, once per transaction.
 func (tx *Tx) lockMembers(members ...string) error {
+	return tx.lockAndRead(false, members...)
+}
+
+// lockAndRead is lockMembers, reading with each member's lock (in the
+// same round trip, by a statement that starts once the lock is held) the
+// figures the limits check (see figures) when read is set.
+func (tx *Tx) lockAndRead(read bool, members ...string) error {
 	sorted := slices.Clone(members)
 	slices.Sort(sorted)
 	for _, m := range slices.Compact(sorted) {
-		if _, ok := tx.heads[m]; ok || m == "" {
+		if m == "" {
 			continue
 		}
+		_, locked := tx.heads[m]
+		if locked && (!read || tx.fresh(m)) {
+			continue
+		}
+		b := &pgx.Batch{}
 		var last *time.Time
-		// FOR UPDATE waits for a writer holding the row, then locks its
-		// newest version; a member's first row is created first.
-		found, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{m}, &last)
-		if err != nil {
+		found := false
+		if !locked {
+			// FOR UPDATE waits for a writer holding the row, then locks
+			// its newest version; a member's first row is created first
+			// (in its own round trip, once per member).
+			b.Queue("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", m).QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&last)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				found = err == nil
+				return err
+			})
+		}
+		var f *figures
+		if read {
+			f = tx.queueFigures(b, m)
+		}
+		if err := tx.sendBatch(b); err != nil {
 			return err
 		}
-		if !found {
+		if !locked && !found {
 			if _, err := tx.exec("INSERT INTO heads (member) VALUES ($1) ON CONFLICT (member) DO NOTHING", m); err != nil {
 				return err
 			}
 			if _, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{m}, &last); err != nil {
 				return err
 			}
+			if read {
+				// Read again, after the lock.
+				b := &pgx.Batch{}
+				f = tx.queueFigures(b, m)
+				if err := tx.sendBatch(b); err != nil {
+					return err
+				}
+			}
 		}
 		if tx.heads == nil {
 			tx.heads = map[string]time.Time{}
+			tx.figs = map[string]*figures{}
 		}
-		tx.heads[m] = time.Time{}
-		if last != nil {
-			tx.heads[m] = last.UTC()
+		if !locked {
+			tx.heads[m] = time.Time{}
+			if last != nil {
+				tx.heads[m] = last.UTC()
+			}
+		}
+		if f != nil {
+			tx.figs[m] = f
 		}
 	}
 	return nil
 }
 
-// lock is lockMembers for a read whose method returns no error (the
-// error is kept in tx.err).
-func (tx *Tx) lock(members ...string) { _ = tx.lockMembers(members...) }
+// figures are what the limits read of one member, in the periods that
+// hold the transaction's time: their aggregates (but by category), their
+// per-behavior use, and the pending approvals they give or receive. Read
+// under the member's lock, they cannot change but by this transaction,
+// so they are read once, in the round trip of the lock, and again only
+// after the transaction writes something.
+type figures struct {
+	gen     int // the transaction's connTx.wrote when they were read
+	periods []string
+	aggs    map[aggKey]store.Agg
+	behs    map[behKey]behUse
+	pending []pendingShare
+}
+
+// pendingShare is a pending approval a member gives or receives.
+type pendingShare struct {
+	at        time.Time
+	giver     string
+	receivers []string
+	points    int64
+	behavior  string
+}
+
+// fresh reports whether member m's figures were read since the
+// transaction last wrote.
+func (tx *Tx) fresh(m string) bool {
+	f := tx.figs[m]
+	return f != nil && f.gen == tx.ct.wrote
+}
+
+// queueFigures queues the statement that reads member m's figures.
+func (tx *Tx) queueFigures(b *pgx.Batch, m string) *figures {
+	f := &figures{gen: tx.ct.wrote, aggs: map[aggKey]store.Agg{}, behs: map[behKey]behUse{}}
+	for _, k := range jifen.PeriodKinds {
+		f.periods = append(f.periods, jifen.PeriodOf(k, tx.now, tx.s.loc).Key)
+	}
+	b.Queue(`SELECT 'a', period, kind, extra, net, plus, minus, count, NULL::timestamptz, '', NULL::text[]
+			FROM aggregates WHERE period = ANY ($2) AND kind = ANY ('{t,g,s}') AND member = $1
+		UNION ALL
+		SELECT 'b', period, '', behavior, times, points, 0, 0, NULL, '', NULL
+			FROM behavior_use WHERE period = ANY ($2) AND member = $1
+		UNION ALL
+		SELECT 'p', '', '', behavior, points, 0, 0, 0, created_at, giver, receivers
+			FROM approvals WHERE status = 'pending' AND (giver = $1 OR $1 = ANY (receivers))`,
+		m, f.periods).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var src, period, kind, extra, giver string
+			var a store.Agg
+			var at *time.Time
+			var receivers []string
+			if err := rows.Scan(&src, &period, &kind, &extra, &a.Net, &a.Plus, &a.Minus, &a.Count, &at, &giver, &receivers); err != nil {
+				return err
+			}
+			switch src {
+			case "a":
+				f.aggs[aggKey{period, kind, m, extra}] = a
+			case "b":
+				f.behs[behKey{period, m, extra}] = behUse{times: a.Net, points: a.Plus}
+			case "p":
+				f.pending = append(f.pending, pendingShare{at: at.UTC(), giver: giver, receivers: receivers, points: a.Net, behavior: extra})
+			}
+		}
+		return rows.Err()
+	})
+	return f
+}
+
+// figuresOf returns member m's figures, locking the member and reading
+// them if needed; nil if the read failed, or if p is not one of the
+// periods they hold.
+func (tx *Tx) figuresOf(m string, period string) *figures {
+	if err := tx.lockAndRead(true, m); err != nil {
+		return nil
+	}
+	f := tx.figs[m]
+	if f == nil || (period != "" && !slices.Contains(f.periods, period)) {
+		return nil
+	}
+	return f
+}
+
+// pendingIn sums the pending approvals of f in p that keep returns
+// true for.
+func (f *figures) pendingIn(p jifen.Period, keep func(a *pendingShare) bool) (n int64, points int64) {
+	for i := range f.pending {
+		a := &f.pending[i]
+		if !a.at.Before(p.Start) && a.at.Before(p.End) && keep(a) {
+			n++
+			points += a.points
+		}
+	}
+	return n, points
+}
 
 // Seen returns the result recorded under an idempotency key, if any.
 func (tx *Tx) Seen(key string) ([]byte, bool) {

@@ -95,9 +95,12 @@ func (s *Store) write(ctx context.Context, key string, fn WriteFunc) (res []byte
 				return nil, false, ErrOutcomeUnknown
 			}
 			if found {
-				// It committed; whether it queued a message is not known
-				// here, and a needless wake-up costs one poll.
+				// It committed; whether it queued a message, or changed
+				// a board, is not known here: a needless wake-up costs
+				// one poll, a needless move of the boards' counter one
+				// board read again.
 				s.outbox.Notify()
+				s.bumpBoards(ctx)
 				return r, false, nil
 			}
 			// Not committed (or still in flight: then the next attempt
@@ -131,12 +134,13 @@ func (l *lostConn) Error() string { return "connection lost: " + l.err.Error() }
 func (l *lostConn) Unwrap() error { return l.err }
 
 // retryable reports whether a failed attempt committed nothing and may be
-// tried again: a serialization failure, a deadlock, or a connection lost
-// before COMMIT was sent.
+// tried again: a serialization failure, a deadlock, a connection lost
+// before COMMIT was sent, or a write's own key found recorded by an
+// earlier attempt and then not found.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01"
+		return pe.Code == "40001" || pe.Code == "40P01" || keyRecorded(err)
 	}
 	var lc *lostConn
 	return errors.As(err, &lc)
@@ -190,10 +194,8 @@ func (s *Store) attempt(ctx context.Context, key string, callerKey bool, fn Writ
 		return nil, false, &lostConn{err}
 	}
 	defer conn.Release()
-	ptx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
-	}
+	now := s.Now()
+	ptx := &connTx{conn: conn.Conn()}
 	done := false
 	defer func() {
 		if !done {
@@ -202,23 +204,34 @@ func (s *Store) attempt(ctx context.Context, key string, callerKey bool, fn Writ
 			cancel()
 		}
 	}()
-	now := s.Now()
-	// A caller's key first: a concurrent write of the same key (on any
-	// replica) makes this insert wait for it to end; if it committed,
-	// nothing is inserted and its result is replayed. A key of the
-	// write's own, which nothing else knows, is recorded last, with the
-	// result, and with times that may not be now (Tx.keyTimes).
+	// A caller's key first, sent with BEGIN in one round trip: a
+	// concurrent write of the same key (on any replica) makes this insert
+	// wait for it to end; if it committed, nothing is inserted and its
+	// result is replayed. A key of the write's own, which nothing else
+	// knows, is recorded last, with the result, and with times that may
+	// not be now (Tx.keyTimes).
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 	if callerKey {
-		tag, err := ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
+		b.Queue(`INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
 			ON CONFLICT (key) DO NOTHING`, key, now, now.Add(s.ttl))
-		if err != nil {
-			return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
-		}
-		if tag.RowsAffected() == 0 {
-			return s.replay(ctx, conn.Conn(), ptx, key)
-		}
 	}
-	tx := &Tx{ctx: ctx, tx: ptx, s: s, now: now}
+	br := ptx.conn.SendBatch(ctx, b)
+	_, err = br.Exec()
+	var tag pgconn.CommandTag
+	if err == nil && callerKey {
+		tag, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
+	}
+	if callerKey && tag.RowsAffected() == 0 {
+		return s.replay(ctx, conn.Conn(), ptx, key)
+	}
+	tx := &Tx{ctx: ctx, tx: ptx, ct: ptx, s: s, now: now}
 	res, err = tx.call(fn)
 	if err == nil && tx.err == nil {
 		err = tx.anonymousOnly(callerKey)
@@ -231,31 +244,43 @@ func (s *Store) attempt(ctx context.Context, key string, callerKey bool, fn Writ
 	if err != nil {
 		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
 	}
+	// The key's result is written in the round trip of COMMIT, and a
+	// write that changed the boards bumps their counter once it is
+	// durable (see Store.boards).
 	stored := res
-	if stored == nil {
-		stored = []byte{} // NULL is no result
-	}
-	if callerKey {
-		_, err = ptx.Exec(ctx, "UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
-	} else {
-		at, expires := tx.keyTimes()
-		var tag pgconn.CommandTag
-		// An earlier attempt whose commit was in flight when its
-		// connection was lost holds the key, or committed it: this
-		// insert waits for it, and then finds the key recorded, or not.
-		tag, err = ptx.Exec(ctx, `INSERT INTO idempotency (key, at, expires, result) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO NOTHING`, key, at, expires, stored)
-		if err == nil && tag.RowsAffected() == 0 {
-			return s.replay(ctx, conn.Conn(), ptx, key)
+	switch {
+	case !callerKey:
+		// Without ON CONFLICT: an earlier attempt whose commit was in
+		// flight when its connection was lost holds the key, or
+		// committed it; this insert waits for it, and then fails (the
+		// transaction, and the COMMIT after it, with it) if the key is
+		// recorded: the result is then replayed (see keyRecorded).
+		if stored == nil {
+			stored = []byte{} // NULL is no result
 		}
+		at, expires := tx.keyTimes()
+		ptx.final = &pgx.Batch{}
+		ptx.final.Queue("INSERT INTO idempotency (key, at, expires, result) VALUES ($1, $2, $3, $4)", key, at, expires, stored)
+	case len(stored) > 0:
+		// The key's row holds an empty result already.
+		ptx.final = &pgx.Batch{}
+		ptx.final.Queue("UPDATE idempotency SET result = $2 WHERE key = $1", key, stored)
 	}
-	if err != nil {
-		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
+	switch {
+	case ptx.members:
+		ptx.after = bumpMembers
+	case ptx.boards:
+		ptx.after = bumpBoards
 	}
 	done = true
 	if err := s.commit(ctx, ptx); err != nil {
 		var pe *pgconn.PgError
 		switch {
+		case keyRecorded(err):
+			// The write's own key was recorded by an earlier attempt
+			// of this write, which committed: this one was rolled
+			// back.
+			return s.replayKey(ctx, conn.Conn(), key, err)
 		case errors.As(err, &pe) && !sessionEnded(pe):
 			// The server refused the commit: the transaction did not
 			// commit (a serialization failure is retried).
@@ -283,6 +308,28 @@ func (s *Store) replay(ctx context.Context, conn *pgx.Conn, ptx pgx.Tx, key stri
 		return nil, false, s.beforeCommit(ctx, conn, err)
 	}
 	return res, true, nil
+}
+
+// keyRecorded reports whether err is the failure of a write's own key's
+// insert: the key is recorded already.
+func keyRecorded(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "idempotency_pkey"
+}
+
+// replayKey reads, after its attempt was rolled back, the result of a
+// write's own key that an earlier attempt committed. A key not found
+// (purged meanwhile) returns err, which is retried.
+func (s *Store) replayKey(ctx context.Context, conn *pgx.Conn, key string, err error) ([]byte, bool, error) {
+	var res []byte
+	switch qerr := conn.QueryRow(ctx, "SELECT result FROM idempotency WHERE key = $1", key).Scan(&res); {
+	case qerr == nil:
+		return res, true, nil
+	case errors.Is(qerr, pgx.ErrNoRows):
+		return nil, false, err
+	default:
+		return nil, false, s.beforeCommit(ctx, conn, qerr)
+	}
 }
 
 // beforeCommit classifies an error met before COMMIT was sent: the

@@ -298,3 +298,9 @@ CREATE TABLE outbox_pace (
 -- changes wholesale (a job queues thousands, the senders drain them):
 -- have it analyzed after a few hundred changes, not a tenth of the table.
 ALTER TABLE outbox SET (autovacuum_analyze_threshold = 500, autovacuum_analyze_scale_factor = 0.02);
+-- Write throughput and leaderboards.
+-- board_changes moves after every commit that changed the entries, the
+-- aggregates or the members: a replica keeps a leaderboard until it moves.
+-- member_changes moves too when the members changed.
+CREATE SEQUENCE board_changes;
+CREATE SEQUENCE member_changes;
