@@ -581,7 +581,8 @@ func TestAnonymousAnswerIsWrittenAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	startAnon(t, s, ms)
-	answerWith := func(ctx context.Context, key string, also func(tx store.Txn) error) error {
+	named := []byte("已记录" + ms[0].Name + "的回答")
+	answerWith := func(ctx context.Context, key string, res []byte, also func(tx store.Txn) error) error {
 		_, _, err := s.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
 			r, _ := tx.Round("pulse", 1)
 			a := tx.AnswerOf(&r, ms[0].ID)
@@ -591,22 +592,24 @@ func TestAnonymousAnswerIsWrittenAlone(t *testing.T) {
 			if err := also(tx); err != nil {
 				return nil, err
 			}
-			return []byte("已记录" + ms[0].Name + "的回答"), tx.PutAnswer(&r, ms[0], a)
+			return res, tx.PutAnswer(&r, ms[0], a)
 		})
 		return err
 	}
 	none := func(store.Txn) error { return nil }
 	for name, err := range map[string]error{
-		"a queued message": answerWith(ctx, "", func(tx store.Txn) error {
+		"a queued message": answerWith(ctx, "", nil, func(tx store.Txn) error {
 			_, err := tx.Enqueue(store.Outgoing{Platform: "slack", To: ms[0].ID, Body: json.RawMessage(`{"text":"已记录"}`)})
 			return err
 		}),
-		"an audit record": answerWith(store.WithAudit(ctx, store.AuditRecord{Actor: ms[0].ID, Action: "survey.answer"}), "", none),
-		"an entry": answerWith(ctx, "", func(tx store.Txn) error {
+		"an audit record": answerWith(store.WithAudit(ctx, store.AuditRecord{Actor: ms[0].ID, Action: "survey.answer"}), "", nil, none),
+		"an entry": answerWith(ctx, "", nil, func(tx store.Txn) error {
 			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: ms[1].ID, Receiver: ms[0].ID, Points: 1, Category: "c"})
 			return err
 		}),
-		"a caller's key": answerWith(ctx, "slack:act:"+ms[0].SlackID, none),
+		"a caller's key": answerWith(ctx, "slack:act:"+ms[0].SlackID, nil, none),
+		// The write's result is kept in its key's row, beside the answer.
+		"a result naming the member": answerWith(ctx, "", named, none),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "anonymous survey answer") {
 			t.Errorf("an anonymous answer with %s: %v, want a refusal", name, err)
@@ -618,7 +621,7 @@ func TestAnonymousAnswerIsWrittenAlone(t *testing.T) {
 			t.Errorf("%s = %d after the refusals", q, n)
 		}
 	}
-	if err := answerWith(ctx, "", none); err != nil {
+	if err := answerWith(ctx, "", nil, none); err != nil {
 		t.Fatalf("an anonymous answer alone: %v", err)
 	}
 }

@@ -341,12 +341,15 @@ func (tx *Tx) PutAnswer(r *survey.Round, m jifen.Member, a survey.Answer) error 
 // answer is. Every statement of a Tx that writes or locks rows is noted
 // (Tx.track), but for PutAnswer's own; the write's own idempotency key is
 // recorded after the check, with the round's times (keyTimes).
-func (tx *Tx) anonymousOnly(callerKey bool) error {
+func (tx *Tx) anonymousOnly(callerKey bool, res []byte) error {
 	if len(tx.anonymous) == 0 {
 		return nil
 	}
 	if callerKey {
 		return errors.New("store: an anonymous survey answer is written without an idempotency key (it would be kept beside the answer)")
+	}
+	if len(res) > 0 {
+		return errors.New("store: an anonymous survey answer's write returns no result (it would be kept beside the answer, in its key's row)")
 	}
 	others := slices.Compact(slices.Sorted(slices.Values(tx.writes)))
 	if len(others) > 0 {

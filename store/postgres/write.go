@@ -234,7 +234,7 @@ func (s *Store) attempt(ctx context.Context, key string, callerKey bool, fn Writ
 	tx := &Tx{ctx: ctx, tx: ptx, ct: ptx, s: s, now: now}
 	res, err = tx.call(fn)
 	if err == nil && tx.err == nil {
-		err = tx.anonymousOnly(callerKey)
+		err = tx.anonymousOnly(callerKey, res)
 	}
 	if tx.err != nil {
 		// A statement failed, and PostgreSQL aborted the transaction,
