@@ -382,6 +382,24 @@ func dropAggRecords(btx *bolt.Tx, n int, release func(now bool)) (int, error) {
 	return len(stale), nil
 }
 
+// decodeWithOriginal decodes an entry and, for a revoke, the entry it
+// reverses, which its effects depend on; ok is false for an entry that
+// does not decode or a revoke whose original is missing or later (Verify
+// reports both).
+func decodeWithOriginal(btx *bolt.Tx, v []byte) (e jifen.Entry, orig *jifen.Entry, ok bool) {
+	if decodeEntry(v, &e) != nil {
+		return e, nil, false
+	}
+	if e.Kind == jifen.KindRevoke {
+		o, found := getEntry(btx, e.Reverses)
+		if !found || o.ID >= e.ID {
+			return e, nil, false
+		}
+		orig = &o
+	}
+	return e, orig, true
+}
+
 // addEffects adds the effects of up to n entries after entry id after to
 // the records (fewer if they reach aggRebuildRecords records), reading and writing each record once, and says the last
 // entry read, how many were read, and whether the ledger ended. It calls
@@ -394,17 +412,9 @@ func (s *Store) addEffects(btx *bolt.Tx, after uint64, n int, release func(now b
 		release(false)
 		read++
 		last = decodeU64(k)
-		var e jifen.Entry
-		if decodeEntry(v, &e) != nil {
+		e, orig, ok := decodeWithOriginal(btx, v)
+		if !ok {
 			continue
-		}
-		var orig *jifen.Entry
-		if e.Kind == jifen.KindRevoke {
-			o, ok := getEntry(btx, e.Reverses)
-			if !ok || o.ID >= e.ID {
-				continue
-			}
-			orig = &o
 		}
 		for _, d := range effects(&e, orig, s.loc) {
 			sums[d.rec] = sums[d.rec].add(d.sub, d.agg)

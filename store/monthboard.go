@@ -171,17 +171,9 @@ func (s *Store) putBoardsMark(btx *bolt.Tx, upto, rows uint64) error {
 func (s *Store) monthTail(btx *bolt.Tx, after uint64, fn func(month, member, cat string, net int64)) {
 	c := btx.Bucket(bucketEntries).Cursor()
 	for k, v := c.Seek(encodeU64(after + 1)); k != nil; k, v = c.Next() {
-		var e jifen.Entry
-		if decodeEntry(v, &e) != nil {
+		e, orig, ok := decodeWithOriginal(btx, v)
+		if !ok {
 			continue // Verify reports it
-		}
-		var orig *jifen.Entry
-		if e.Kind == jifen.KindRevoke {
-			o, ok := getEntry(btx, e.Reverses)
-			if !ok || o.ID >= e.ID {
-				continue
-			}
-			orig = &o
 		}
 		if month, member, cat, net, ok := monthEffect(&e, orig, s.loc); ok {
 			fn(month, member, cat, net)

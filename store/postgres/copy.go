@@ -39,8 +39,19 @@ var serials = map[string]string{"entries": "entries", "approvals": "approvals", 
 // anonymous survey round (its answers are filed under the answer key, and
 // could not be moved without linking them to members).
 func (s *Store) CheckDump(ctx context.Context) error {
+	if err := unfinishedCopy(ctx, s.pool); err != nil {
+		return err
+	}
+	return s.checkRounds(ctx)
+}
+
+// unfinishedCopy is *store.ErrUnfinishedCopy when the database holds the
+// mark of a copy that did not finish.
+func unfinishedCopy(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) error {
 	var raw string
-	switch err := s.pool.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'copy_unfinished'").Scan(&raw); {
+	switch err := q.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'copy_unfinished'").Scan(&raw); {
 	case err == nil:
 		var u store.UnfinishedCopy
 		_ = json.Unmarshal([]byte(raw), &u)
@@ -48,7 +59,7 @@ func (s *Store) CheckDump(ctx context.Context) error {
 	case !isNoRows(err):
 		return err
 	}
-	return s.checkRounds(ctx)
+	return nil
 }
 
 // checkRounds refuses a copy while an anonymous survey round is open.
@@ -217,14 +228,7 @@ func (s *Store) BeginLoad(ctx context.Context, what string) error {
 		if _, err := tx.Exec(ctx, "LOCK TABLE meta IN EXCLUSIVE MODE"); err != nil {
 			return err
 		}
-		var raw string
-		err := tx.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'copy_unfinished'").Scan(&raw)
-		switch {
-		case err == nil:
-			var u store.UnfinishedCopy
-			_ = json.Unmarshal([]byte(raw), &u)
-			return &store.ErrUnfinishedCopy{UnfinishedCopy: u}
-		case !isNoRows(err):
+		if err := unfinishedCopy(ctx, tx); err != nil {
 			return err
 		}
 		for _, t := range []string{"secrets", "members", "entries", "heads", "aggregates", "behavior_use", "approvals",
