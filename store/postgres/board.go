@@ -68,8 +68,9 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 	if !r.versioned || r.err != nil {
 		return r.readBoard(key, asOf, withCats, nil)
 	}
+	now := r.s.Now()
 	k := r.s.boards.get(key)
-	if k != nil && k.version == r.version && k.asOf.Equal(asOf.End) && (k.cats || !withCats) {
+	if k != nil && k.version == r.version && k.asOf.Equal(asOf.End) && (k.cats || !withCats) && now.Sub(k.kept) < maxBoardAge {
 		return k.b
 	}
 	var members map[string]jifen.Member
@@ -78,7 +79,7 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 	}
 	b := r.readBoard(key, asOf, withCats, members)
 	if r.err == nil {
-		r.s.boards.put(key, &keptBoard{version: r.version, members: r.members, asOf: asOf.End, cats: withCats, b: b})
+		r.s.boards.put(key, &keptBoard{version: r.version, members: r.members, asOf: asOf.End, cats: withCats, b: b, kept: now})
 	}
 	return b
 }
@@ -273,6 +274,14 @@ func (s *Store) bumpBoards(ctx context.Context) {
 // maxBoards bounds the boards a replica keeps.
 const maxBoards = 8
 
+// maxBoardAge bounds how long a kept board is served without reading it
+// again. The counter's move is sent with COMMIT, after it, as a statement
+// of its own: a server that stops between the two (or a connection lost
+// there, on a replica that then dies) leaves the counter where it was,
+// and without a bound every replica would serve a board without that
+// write until the next write moved the counter.
+const maxBoardAge = time.Minute
+
 // A boardCache keeps the boards a replica read, each with the value of
 // the boards' change counter (the sequence board_changes) read before the
 // snapshot it was read from began. Every write that changes what boards
@@ -295,6 +304,7 @@ type keptBoard struct {
 	asOf    time.Time // the end of the period as of the day it counts
 	cats    bool
 	b       *board
+	kept    time.Time // when it was read (the store's clock)
 }
 
 func (c *boardCache) get(key string) *keptBoard {
