@@ -146,3 +146,51 @@ func TestRoundTripsOfAnAwardAndABoard(t *testing.T) {
 		t.Errorf("a kept board took %d round trips, want 2", n)
 	}
 }
+
+// A write that locks several members at once (a recording without limit
+// checks locks its receiver and giver) sends their locks in one round
+// trip: BEGIN with the key, the locks, the entry with its figures, and
+// COMMIT.
+func TestRoundTripsOfLockingMembersTogether(t *testing.T) {
+	t.Parallel()
+	_, dbURL := newStore(t)
+	var c tripCounter
+	s, err := Open(context.Background(), c.proxy(t, dbURL), Options{Location: shanghai, MaxConns: 1,
+		Clock: jifen.ClockFunc(func() time.Time { return testNow })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.PutMembers(context.Background(), []jifen.Member{
+		{ID: "G", Name: "g", Role: jifen.RoleManager}, {ID: "R", Name: "r", Role: jifen.RoleEmployee}}); err != nil {
+		t.Fatal(err)
+	}
+	record := func(key string) {
+		t.Helper()
+		if _, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
+			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: "G", Receiver: "R", Points: 5, Category: "teamwork", Behavior: "help"})
+			return []byte("ok"), err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first one prepares the statements and creates the members'
+	// rows in heads.
+	record("k1")
+	s.background.Wait()
+	before := c.trips.Load()
+	record("k2")
+	if n := c.trips.Load() - before; n != 4 {
+		t.Errorf("a recording took %d round trips, want 4", n)
+	}
+	// Both members' figures are as two awards left them.
+	month := jifen.PeriodOf(jifen.Month, testNow, shanghai)
+	if err := s.Read(context.Background(), func(r store.Reader) error {
+		if got := r.Totals("R", month).Net; got != 10 {
+			t.Errorf("R has %d points, want 10", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

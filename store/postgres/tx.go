@@ -157,10 +157,19 @@ func (tx *Tx) lockMembers(members ...string) error {
 
 // lockAndRead is lockMembers, reading with each member's lock (in the
 // same round trip, by a statement that starts once the lock is held) the
-// figures the limits check (see figures) when read is set.
+// figures the limits check (see figures) when read is set. The members'
+// locks (and figures) are sent in one round trip, in the members' order.
 func (tx *Tx) lockAndRead(read bool, members ...string) error {
 	sorted := slices.Clone(members)
 	slices.Sort(sorted)
+	type pending struct {
+		m             string
+		locked, found bool
+		last          *time.Time
+		f             *figures
+	}
+	var ps []*pending
+	b := &pgx.Batch{}
 	for _, m := range slices.Compact(sorted) {
 		if m == "" {
 			continue
@@ -169,40 +178,43 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 		if locked && (!read || tx.fresh(m)) {
 			continue
 		}
-		b := &pgx.Batch{}
-		var last *time.Time
-		found := false
+		p := &pending{m: m, locked: locked}
 		if !locked {
 			// FOR UPDATE waits for a writer holding the row, then locks
-			// its newest version; a member's first row is created first
-			// (in its own round trip, once per member).
+			// its newest version; a member's first row is created after
+			// (in round trips of its own, once per member).
 			b.Queue("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", m).QueryRow(func(row pgx.Row) error {
-				err := row.Scan(&last)
+				err := row.Scan(&p.last)
 				if errors.Is(err, pgx.ErrNoRows) {
 					return nil
 				}
-				found = err == nil
+				p.found = err == nil
 				return err
 			})
 		}
-		var f *figures
 		if read {
-			f = tx.queueFigures(b, m)
+			p.f = tx.queueFigures(b, m)
 		}
-		if err := tx.sendBatch(b); err != nil {
-			return err
-		}
-		if !locked && !found {
-			if _, err := tx.exec("INSERT INTO heads (member) VALUES ($1) ON CONFLICT (member) DO NOTHING", m); err != nil {
+		ps = append(ps, p)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	if err := tx.sendBatch(b); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if !p.locked && !p.found {
+			if _, err := tx.exec("INSERT INTO heads (member) VALUES ($1) ON CONFLICT (member) DO NOTHING", p.m); err != nil {
 				return err
 			}
-			if _, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{m}, &last); err != nil {
+			if _, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{p.m}, &p.last); err != nil {
 				return err
 			}
 			if read {
 				// Read again, after the lock.
 				b := &pgx.Batch{}
-				f = tx.queueFigures(b, m)
+				p.f = tx.queueFigures(b, p.m)
 				if err := tx.sendBatch(b); err != nil {
 					return err
 				}
@@ -212,14 +224,14 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 			tx.heads = map[string]time.Time{}
 			tx.figs = map[string]*figures{}
 		}
-		if !locked {
-			tx.heads[m] = time.Time{}
-			if last != nil {
-				tx.heads[m] = last.UTC()
+		if !p.locked {
+			tx.heads[p.m] = time.Time{}
+			if p.last != nil {
+				tx.heads[p.m] = p.last.UTC()
 			}
 		}
-		if f != nil {
-			tx.figs[m] = f
+		if p.f != nil {
+			tx.figs[p.m] = p.f
 		}
 	}
 	return nil
