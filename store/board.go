@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,9 +35,9 @@ type board struct {
 	// the same order): a member's points are a binary search away.
 	ids    []string
 	pts    []int64
-	all    []standing // sorted: points descending, then member id
-	byDept map[string][]standing
-	byRole map[jifen.Role][]standing
+	all    []Score // sorted: points descending, then member id
+	byDept map[string][]Score
+	byRole map[jifen.Role][]Score
 	cats   map[string]map[string]int64 // department → category → net points
 	// until is when the board must be loaded again: the day the first
 	// member hired for a later day of its (running) period starts. Zero:
@@ -46,33 +45,17 @@ type board struct {
 	until time.Time
 }
 
-// standing is a member's net points in a period.
-type standing struct {
-	member string
-	points int64
-}
-
-func less(a, b standing) int {
-	if a.points != b.points {
-		if a.points > b.points {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(a.member, b.member)
-}
-
 // move replaces old by v in the sorted s, shifting only the standings
 // between the two places: an award moves a member a few places, while a
 // delete and an insert would each move the whole tail of a list that holds
 // every counted member. It reports false if old is not in s (the board is
 // out of step with its points and must be reloaded).
-func move(s []standing, old, v standing) bool {
-	i, ok := slices.BinarySearchFunc(s, old, less)
+func move(s []Score, old, v Score) bool {
+	i, ok := slices.BinarySearchFunc(s, old, CompareScores)
 	if !ok {
 		return false
 	}
-	j, _ := slices.BinarySearchFunc(s, v, less) // where v goes, with old still in s
+	j, _ := slices.BinarySearchFunc(s, v, CompareScores) // where v goes, with old still in s
 	if j > i {
 		copy(s[i:j-1], s[i+1:j])
 		s[j-1] = v
@@ -81,11 +64,6 @@ func move(s []standing, old, v standing) bool {
 		s[j] = v
 	}
 	return true
-}
-
-// above counts the standings with strictly more points than p.
-func above(s []standing, p int64) int {
-	return sort.Search(len(s), func(i int) bool { return s[i].points <= p })
 }
 
 const maxBoards = 12
@@ -156,7 +134,7 @@ func (b *board) setPoints(m jifen.Member, old, p int64) bool {
 	}
 	i, _ := slices.BinarySearch(b.ids, m.ID)
 	b.pts[i] = p
-	from, to := standing{m.ID, old}, standing{m.ID, p}
+	from, to := Score{m.ID, old}, Score{m.ID, p}
 	return move(b.all, from, to) && move(b.byDept[m.Department], from, to) && move(b.byRole[m.Role], from, to)
 }
 
@@ -200,7 +178,7 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, s.loc)
 		p.Key = key
 	}
-	b := &board{period: p, byDept: map[string][]standing{}, byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
+	b := &board{period: p, byDept: map[string][]Score{}, byRole: map[jifen.Role][]Score{}, cats: map[string]map[string]int64{}}
 	// Who counts: every member employed in the period (so far), with
 	// their department and role as small numbers, so that nothing below
 	// looks a member or a name up again.
@@ -324,20 +302,20 @@ func (s *Store) loadBoard(key string, now time.Time) *board {
 		count[values[i]] = at
 		at += n
 	}
-	b.all = make([]standing, len(b.ids))
+	b.all = make([]Score, len(b.ids))
 	whose := make([]int32, len(b.ids)) // the candidate at each place of all
 	for j, id := range b.ids {
 		pt := b.pts[j]
-		b.all[count[pt]] = standing{id, pt}
+		b.all[count[pt]] = Score{id, pt}
 		whose[count[pt]] = int32(j)
 		count[pt]++
 	}
-	deptLists, roleLists := make([][]standing, len(depts)), make([][]standing, len(roles))
+	deptLists, roleLists := make([][]Score, len(depts)), make([][]Score, len(roles))
 	for i, n := range deptSize {
-		deptLists[i] = make([]standing, 0, n)
+		deptLists[i] = make([]Score, 0, n)
 	}
 	for i, n := range roleSize {
-		roleLists[i] = make([]standing, 0, n)
+		roleLists[i] = make([]Score, 0, n)
 	}
 	for i, st := range b.all {
 		cd := &cands[whose[i]]

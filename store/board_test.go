@@ -13,9 +13,9 @@ import (
 // boardView is what a board shows: the standings of every scope, the
 // headcounts and the department × category sums.
 type boardView struct {
-	All    []standing
-	ByDept map[string][]standing
-	ByRole map[jifen.Role][]standing
+	All    []Score
+	ByDept map[string][]Score
+	ByRole map[jifen.Role][]Score
 	Cats   map[string]map[string]int64
 }
 
@@ -23,13 +23,13 @@ func viewOf(s *Store, p jifen.Period) boardView {
 	b := s.board(p)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	v := boardView{All: append([]standing(nil), b.all...), ByDept: map[string][]standing{}, ByRole: map[jifen.Role][]standing{},
+	v := boardView{All: append([]Score(nil), b.all...), ByDept: map[string][]Score{}, ByRole: map[jifen.Role][]Score{},
 		Cats: map[string]map[string]int64{}}
 	for d, l := range b.byDept {
-		v.ByDept[d] = append([]standing(nil), l...)
+		v.ByDept[d] = append([]Score(nil), l...)
 	}
 	for r, l := range b.byRole {
-		v.ByRole[r] = append([]standing(nil), l...)
+		v.ByRole[r] = append([]Score(nil), l...)
 	}
 	for d, m := range b.cats {
 		v.Cats[d] = map[string]int64{}

@@ -81,11 +81,10 @@ func (s *Store) RankOf(member string, p jifen.Period) Rank {
 	s.mu.RLock()
 	m := s.dir.byID[member]
 	pts, counted := b.pointsOf(member)
-	r := Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
+	all, dept, role := b.all, b.byDept[m.Department], b.byRole[m.Role]
+	r := Unranked(pts, all, dept, role)
 	if counted {
-		r.Rank = above(b.all, pts) + 1
-		r.DeptRank = above(b.byDept[m.Department], pts) + 1
-		r.RoleRank = above(b.byRole[m.Role], pts) + 1
+		r = RankAmong(pts, all, dept, role)
 	}
 	s.mu.RUnlock()
 	if !counted {
@@ -127,18 +126,7 @@ func (s *Store) Top(p jifen.Period, n int, dept string) []Standing {
 	if dept != "" {
 		list = b.byDept[dept]
 	}
-	out := make([]Standing, 0, min(n, len(list)))
-	for i, st := range list {
-		if i >= n || st.points <= 0 {
-			break
-		}
-		rank := i + 1
-		if i > 0 && st.points == list[i-1].points {
-			rank = out[i-1].Rank
-		}
-		out = append(out, Standing{Member: s.dir.byID[st.member], Points: st.points, Rank: rank})
-	}
-	return out
+	return TopScores(list, n, func(id string) jifen.Member { return s.dir.byID[id] })
 }
 
 // Departments lists the departments of the directory with their member
@@ -163,15 +151,7 @@ func (s *Store) DepartmentAverages(p jifen.Period, dept string) map[string]float
 	b := s.board(p)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := len(b.byDept[dept])
-	out := map[string]float64{}
-	if n == 0 {
-		return out
-	}
-	for cat, v := range b.cats[dept] {
-		out[cat] = float64(v) / float64(n)
-	}
-	return out
+	return Averages(b.cats[dept], len(b.byDept[dept]))
 }
 
 // History returns a member's latest n entries (as receiver), newest first.

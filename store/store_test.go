@@ -580,23 +580,23 @@ func randomLedger(t *testing.T, loc *time.Location, seed uint64, n int) {
 		// points, and a leaderboard of the points above 0.
 		for _, dept := range []string{"", "销售部", "研发部"} {
 			inScope := func(m jifen.Member) bool { return counted(m, p) && (dept == "" || m.Department == dept) }
-			var listed []standing
+			var listed []Score
 			of := 0
 			for _, m := range ms {
 				if inScope(m) {
 					of++
 					if pts[m.ID] > 0 {
-						listed = append(listed, standing{m.ID, pts[m.ID]})
+						listed = append(listed, Score{m.ID, pts[m.ID]})
 					}
 				}
 			}
-			slices.SortFunc(listed, less)
+			slices.SortFunc(listed, CompareScores)
 			top := s.Top(p, len(ms), dept)
 			if len(top) != len(listed) {
 				t.Fatalf("%s %q: top has %d, want %d", p.Key, dept, len(top), len(listed))
 			}
 			for i, st := range top {
-				if st.Member.ID != listed[i].member || st.Points != listed[i].points {
+				if st.Member.ID != listed[i].Member || st.Points != listed[i].Points {
 					t.Fatalf("%s %q: top[%d] = %s %d, want %+v", p.Key, dept, i, st.Member.ID, st.Points, listed[i])
 				}
 			}

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,30 +24,10 @@ import (
 type board struct {
 	members map[string]jifen.Member
 	points  map[string]int64 // counted members only
-	all     []standing
-	byDept  map[string][]standing
-	byRole  map[jifen.Role][]standing
+	all     []store.Score
+	byDept  map[string][]store.Score
+	byRole  map[jifen.Role][]store.Score
 	cats    map[string]map[string]int64 // department → category → net points
-}
-
-type standing struct {
-	member string
-	points int64
-}
-
-func less(a, b standing) int {
-	if a.points != b.points {
-		if a.points > b.points {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(a.member, b.member)
-}
-
-// above counts the standings with strictly more points than p.
-func above(s []standing, p int64) int {
-	return sort.Search(len(s), func(i int) bool { return s[i].points <= p })
 }
 
 // loadBoard returns a period's board: the one this replica keeps, if no
@@ -88,8 +66,8 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 // asOf; members, when not nil, are the members as the transaction sees
 // them (read earlier, and unchanged since).
 func (r *reader) readBoard(key string, asOf jifen.Period, withCats bool, members map[string]jifen.Member) *board {
-	b := &board{members: members, points: map[string]int64{}, byDept: map[string][]standing{},
-		byRole: map[jifen.Role][]standing{}, cats: map[string]map[string]int64{}}
+	b := &board{members: members, points: map[string]int64{}, byDept: map[string][]store.Score{},
+		byRole: map[jifen.Role][]store.Score{}, cats: map[string]map[string]int64{}}
 	ctx := r.ctx
 	if b.members == nil {
 		all := r.Members()
@@ -116,23 +94,23 @@ func (r *reader) readBoard(key string, asOf jifen.Period, withCats bool, members
 		r.fail("a board", err)
 		return b
 	}
-	b.all = make([]standing, 0, len(b.members))
+	b.all = make([]store.Score, 0, len(b.members))
 	for id, m := range b.members {
 		if !m.EmployedIn(asOf, r.s.loc) {
 			delete(b.points, id)
 			continue
 		}
 		b.points[id] += 0 // counted at 0 points without a figure
-		b.all = append(b.all, standing{id, b.points[id]})
+		b.all = append(b.all, store.Score{Member: id, Points: b.points[id]})
 	}
 	for id := range b.points {
 		if _, ok := b.members[id]; !ok {
 			delete(b.points, id) // figures of no member: not counted
 		}
 	}
-	slices.SortFunc(b.all, less)
+	slices.SortFunc(b.all, store.CompareScores)
 	for _, st := range b.all {
-		m := b.members[st.member]
+		m := b.members[st.Member]
 		b.byDept[m.Department] = append(b.byDept[m.Department], st)
 		b.byRole[m.Role] = append(b.byRole[m.Role], st)
 	}
@@ -166,15 +144,11 @@ func (r *reader) RankOf(member string, p jifen.Period) store.Rank {
 	b := r.loadBoard(p.Key, false)
 	m := b.members[member]
 	pts, counted := b.points[member]
-	rk := store.Rank{Points: pts, Of: len(b.all), DeptOf: len(b.byDept[m.Department]), RoleOf: len(b.byRole[m.Role])}
+	all, dept, role := b.all, b.byDept[m.Department], b.byRole[m.Role]
 	if counted {
-		rk.Rank = above(b.all, pts) + 1
-		rk.DeptRank = above(b.byDept[m.Department], pts) + 1
-		rk.RoleRank = above(b.byRole[m.Role], pts) + 1
-	} else {
-		rk.Points = r.Totals(member, p).Net
+		return store.RankAmong(pts, all, dept, role)
 	}
-	return rk
+	return store.Unranked(r.Totals(member, p).Net, all, dept, role)
 }
 
 // Headcount is the number of members counted in a period: everyone, or the
@@ -196,33 +170,14 @@ func (r *reader) Top(p jifen.Period, n int, dept string) []store.Standing {
 	if dept != "" {
 		list = b.byDept[dept]
 	}
-	out := make([]store.Standing, 0, min(n, len(list)))
-	for i, st := range list {
-		if i >= n || st.points <= 0 {
-			break
-		}
-		rank := i + 1
-		if i > 0 && st.points == list[i-1].points {
-			rank = out[i-1].Rank
-		}
-		out = append(out, store.Standing{Member: b.members[st.member], Points: st.points, Rank: rank})
-	}
-	return out
+	return store.TopScores(list, n, func(id string) jifen.Member { return b.members[id] })
 }
 
 // DepartmentAverages returns a department's average net points per
 // counted member, by category, in a period.
 func (r *reader) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
 	b := r.loadBoard(p.Key, true)
-	n := len(b.byDept[dept])
-	out := map[string]float64{}
-	if n == 0 {
-		return out
-	}
-	for cat, v := range b.cats[dept] {
-		out[cat] = float64(v) / float64(n)
-	}
-	return out
+	return store.Averages(b.cats[dept], len(b.byDept[dept]))
 }
 
 // Departments lists the departments with their member counts (bots
