@@ -97,17 +97,7 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 				return nil, err
 			}
 		}
-		// The member: a pseudonym, nothing else personal but the dates of
-		// employment, which decide who counts in each period's figures. A
-		// forgotten member is no longer one: without a last day, they would
-		// count as employed in every period to come.
-		left := m.Left
-		if today := tx.Now().In(s.loc); left.IsZero() || !m.HasLeft(today, s.loc) {
-			y, mo, d := today.Date()
-			left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
-		}
-		if err := tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
-			Joined: m.Joined, Left: left}); err != nil {
+		if err := tx.PutMember(Forgotten(m, pseudonym, tx.Now(), s.loc)); err != nil {
 			return nil, err
 		}
 		tx.after = append(tx.after, func(uint64) { s.links.dropMember(id) })
@@ -117,4 +107,19 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 		return err
 	}
 	return s.Scrub(ctx)
+}
+
+// Forgotten is what is kept of a forgotten member: a pseudonym, nothing
+// else personal but the dates of employment, which decide who counts in
+// each period's figures. A forgotten member is no longer one: without a
+// last day (now's, in loc, if they have not left yet), they would count as
+// employed in every period to come.
+func Forgotten(m jifen.Member, pseudonym string, now time.Time, loc *time.Location) jifen.Member {
+	left := m.Left
+	if today := now.In(loc); left.IsZero() || !m.HasLeft(today, loc) {
+		y, mo, d := today.Date()
+		left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	}
+	return jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
+		Joined: m.Joined, Left: left}
 }

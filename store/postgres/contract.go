@@ -3,9 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"jifen"
 	"jifen/store"
 )
 
@@ -65,13 +63,7 @@ func (s *Store) ForgetMember(ctx context.Context, id, pseudonym string) error {
 				return nil, err
 			}
 		}
-		left := m.Left
-		if today := tx.Now().In(s.loc); left.IsZero() || !m.HasLeft(today, s.loc) {
-			y, mo, d := today.Date()
-			left = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
-		}
-		if err := tx.PutMember(jifen.Member{ID: m.ID, Name: pseudonym, Department: m.Department, Role: m.Role, Bot: m.Bot,
-			Joined: m.Joined, Left: left}); err != nil {
+		if err := tx.PutMember(store.Forgotten(m, pseudonym, tx.Now(), s.loc)); err != nil {
 			return nil, err
 		}
 		return nil, tx.vacuumAfter("members", "entries", "feedback", "ratings", "idempotency", "survey_answers")
