@@ -3,6 +3,7 @@ package storetest
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -383,7 +384,7 @@ func testSurveyNamed(t *testing.T, open Opener) {
 			t.Error("an answer to a named round is locked")
 		}
 		got := r.Answers("pulse", 1)
-		slices.SortFunc(got, func(a, b survey.Answer) int { return compareStrings(a.Member, b.Member) })
+		slices.SortFunc(got, func(a, b survey.Answer) int { return strings.Compare(a.Member, b.Member) })
 		if !reflect.DeepEqual(got, []survey.Answer{s1, s3}) {
 			t.Errorf("Answers(pulse, 1) = %+v", got)
 		}
@@ -437,16 +438,6 @@ func testSurveyNamed(t *testing.T, open Opener) {
 			t.Error("a named answer is not answered after the close")
 		}
 	})
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // An anonymous round keeps the answers' values, and their department and
