@@ -12,7 +12,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -142,29 +141,8 @@ func crashOnce(t *testing.T, bin, fakeURL string, fake *FakePlatforms, n int, ki
 	if err != nil {
 		t.Fatal(err)
 	}
-	answered := map[string]bool{}
-	for _, a := range first {
-		answered[a.Token] = true
-	}
-	deliveries, err := readFile(sent, ReadDeliveries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resend bytes.Buffer
-	for _, d := range deliveries {
-		if !answered[d.Token] || d.Seq%3 == 0 {
-			line, err := json.Marshal(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resend.Write(append(line, '\n'))
-			res.resent++
-		}
-	}
 	resendPath, acked2 := filepath.Join(dir, "resend.jsonl"), filepath.Join(dir, "acked-2.tsv")
-	if err := os.WriteFile(resendPath, resend.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	res.resent = writeResend(t, first, sent, resendPath)
 	out, err := command(env, load, "--url", "http://"+addr, "--config", cfg, "--resend", resendPath, "--concurrency", "16",
 		"--retry-share", "0.1", "--retry-for", "10s", "--acked", acked2)
 	if err != nil {

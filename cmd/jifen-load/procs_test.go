@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -96,4 +98,35 @@ func stopJifen(t *testing.T, cmd *exec.Cmd) {
 		<-done
 		t.Errorf("jifen serve did not stop within 3 minutes of SIGTERM")
 	}
+}
+
+// writeResend writes to path, for jifen-load --resend, the deliveries of
+// the sent file that got no answer in first, and every third one that
+// did, as a platform may re-deliver; it returns how many.
+func writeResend(t *testing.T, first []AckedAward, sent, path string) int {
+	t.Helper()
+	answered := map[string]bool{}
+	for _, a := range first {
+		answered[a.Token] = true
+	}
+	deliveries, err := readFile(sent, ReadDeliveries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resend bytes.Buffer
+	n := 0
+	for _, d := range deliveries {
+		if !answered[d.Token] || d.Seq%3 == 0 {
+			line, err := json.Marshal(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resend.Write(append(line, '\n'))
+			n++
+		}
+	}
+	if err := os.WriteFile(path, resend.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

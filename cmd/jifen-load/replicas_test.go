@@ -26,7 +26,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -256,29 +255,8 @@ func TestReplicas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		answered := map[string]bool{}
-		for _, a := range first {
-			answered[a.Token] = true
-		}
-		deliveries, err := readFile(f.sent, ReadDeliveries)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var resend bytes.Buffer
-		for _, d := range deliveries {
-			if !answered[d.Token] || d.Seq%3 == 0 {
-				line, err := json.Marshal(d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resend.Write(append(line, '\n'))
-				res.resent++
-			}
-		}
 		resendPath := filepath.Join(dir, run+"-resend.jsonl")
-		if err := os.WriteFile(resendPath, resend.Bytes(), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		res.resent = writeResend(t, first, f.sent, resendPath)
 		out, err := command(env, load, "--url", strings.Join(urls, ","), "--config", cfgs[0], "--resend", resendPath,
 			"--concurrency", "16", "--retry-share", "0.1", "--retry-for", "10s", "--acked", f.acked2)
 		if err != nil {
