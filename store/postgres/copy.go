@@ -526,10 +526,7 @@ func (tx *Tx) addFigures(aggs map[aggKey]store.Agg, behs map[behKey]behUse, stoc
 		}
 	}
 	if c := shrink; len(c.periods) > 0 {
-		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus, minus = a.minus + d.minus, count = a.count + d.count
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
-				AS d (period, kind, member, extra, net, plus, minus, count)
-			WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`,
+		tag, err := tx.exec(addToAggregates,
 			c.periods, c.kinds, c.members, c.extras, c.nets, c.pluses, c.minuses, c.counts)
 		if err != nil {
 			return err

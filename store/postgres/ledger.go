@@ -293,19 +293,22 @@ func (r *effectRows) queueAdd(b *pgx.Batch) {
 		r.bperiods, r.bmembers, r.bbehaviors, r.times, r.points)
 }
 
+// addToAggregates adds deltas to aggregate rows that exist (a revoke's
+// take-back: an upsert would not do, as PostgreSQL checks a row's
+// constraints before it finds the conflict, and the deltas are negative).
+const addToAggregates = `UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus,
+		minus = a.minus + d.minus, count = a.count + d.count
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+		AS d (period, kind, member, extra, net, plus, minus, count)
+	WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`
+
 // applyEffects takes back the figures of the entry orig that the revoke
 // e reverses, and deletes the figures it brought back to zero.
 func (tx *Tx) applyEffects(e, orig *jifen.Entry) error {
 	r := effectsOf(e, orig, tx.s.loc)
-	// A revoke takes back figures its entry made, which exist; an upsert
-	// would not do, as PostgreSQL checks a row's constraints before it
-	// finds the conflict, and a revoke's delta is negative.
+	// A revoke takes back figures its entry made, which exist.
 	if n := len(r.periods); n > 0 {
-		tag, err := tx.exec(`UPDATE aggregates AS a SET net = a.net + d.net, plus = a.plus + d.plus,
-				minus = a.minus + d.minus, count = a.count + d.count
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
-				AS d (period, kind, member, extra, net, plus, minus, count)
-			WHERE a.period = d.period AND a.kind = d.kind AND a.member = d.member AND a.extra = d.extra`,
+		tag, err := tx.exec(addToAggregates,
 			r.periods, r.kinds, r.members, r.extras, r.nets, r.pluses, r.minuses, r.counts)
 		if err != nil {
 			return err
