@@ -147,6 +147,17 @@ type homeState struct {
 	dirty bool       // a publish is queued and has not read the store yet
 }
 
+// opened lists the users whose Home was opened since the bot started.
+func (h *homeViews) opened() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	users := make([]string, 0, len(h.users))
+	for u := range h.users {
+		users = append(users, u)
+	}
+	return users
+}
+
 func (h *homeViews) state(user string, open bool) *homeState {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -167,14 +178,34 @@ func (a *Adapter) homeOpened(user string) {
 }
 
 // refreshHomes publishes again, in the background, the Homes a response
-// changed (bot.Concerned) that were opened since the bot started.
+// changed (bot.Concerned) that were opened since the bot started. With no
+// Home open it reads nothing: an admin's command concerns every admin, and
+// looking each up after every command would cost more than the command.
 func (a *Adapter) refreshHomes(caller jifen.Member, resp bot.Response) {
+	open := a.homes.opened()
+	if len(open) == 0 {
+		return
+	}
 	ids := a.bot.Concerned(caller, resp)
 	if len(ids) == 0 {
 		return
 	}
+	concerned := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		concerned[id] = true
+	}
 	var users []string
 	if err := a.st.Read(context.Background(), func(r store.Reader) error {
+		// Whichever list is shorter is looked up: the open Homes' users,
+		// or the members concerned.
+		if len(open) <= len(ids) {
+			for _, user := range open {
+				if m, ok := r.MemberBySlackID(user); ok && concerned[m.ID] && !m.Bot {
+					users = append(users, user)
+				}
+			}
+			return nil
+		}
 		for _, id := range ids {
 			if m, ok := r.Member(id); ok && m.SlackID != "" && !m.Bot {
 				users = append(users, m.SlackID)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"jifen"
 	"jifen/bot"
+	"jifen/store"
 )
 
 // TestHomeGolden renders the Home of an admin and of an employee of the
@@ -263,3 +265,69 @@ func TestHomeLogsNoText(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// lookups counts the members a Read looked up by id.
+type lookups struct {
+	store.Ledger
+	mu  sync.Mutex
+	ids []string
+}
+
+func (l *lookups) Read(ctx context.Context, fn func(store.Reader) error) error {
+	return l.Ledger.Read(ctx, func(r store.Reader) error { return fn(lookupReader{r, l}) })
+}
+
+type lookupReader struct {
+	store.Reader
+	l *lookups
+}
+
+func (r lookupReader) Member(id string) (jifen.Member, bool) {
+	r.l.mu.Lock()
+	r.l.ids = append(r.l.ids, id)
+	r.l.mu.Unlock()
+	return r.Reader.Member(id)
+}
+
+// An admin's command concerns every admin's Home; with no Home open the
+// adapter looks none of them up (each was a read of the store after
+// every command, hundreds in a company with many admins).
+func TestACommandLooksUpNoHomeWhenNoneIsOpen(t *testing.T) {
+	l := &lookups{}
+	h := newHarnessWith(t, func(st store.Ledger) store.Ledger { l.Ledger = st; return l })
+	const zhao = "U01ZHAOQ1" // 赵强, an admin
+	if _, msg := h.command(zhao, "/award", "<@U0456EFGH|wangfang> 10 客户好评", "t-admin-award"); msg.ResponseType != "in_channel" {
+		t.Fatalf("award: %+v", msg)
+	}
+	h.wait()
+	l.mu.Lock()
+	if slices.Contains(l.ids, "hr_li") {
+		t.Errorf("the other admin was looked up with no Home open: %v", l.ids)
+	}
+	l.mu.Unlock()
+
+	// With Homes open, those concerned are published again, whichever
+	// list is shorter: the other admin's, after an admin's award; the
+	// giver's and the receiver's, not the admin's, after a manager's.
+	const li = "U02LINA01"
+	h.openHome(li, "EvH1")
+	h.openHome(wang, "EvH2")
+	h.openHome(zhang, "EvH3")
+	h.wait()
+	before := map[string]int{li: len(h.published(li)), wang: len(h.published(wang)), zhang: len(h.published(zhang))}
+	h.command(zhao, "/award", "<@U0456EFGH|wangfang> 10 客户好评", "t-admin-award-2")
+	h.wait()
+	for u, want := range map[string]int{li: 1, wang: 1, zhang: 0} {
+		if got := len(h.published(u)) - before[u]; got != want {
+			t.Errorf("after an admin's award: %s's Home published %d times, want %d", u, got, want)
+		}
+		before[u] = len(h.published(u))
+	}
+	h.command(zhang, "/award", "<@U0456EFGH|wangfang> 10 客户好评", "t-manager-award")
+	h.wait()
+	for u, want := range map[string]int{li: 0, wang: 1, zhang: 1} {
+		if got := len(h.published(u)) - before[u]; got != want {
+			t.Errorf("after a manager's award: %s's Home published %d times, want %d", u, got, want)
+		}
+	}
+}

@@ -174,12 +174,23 @@ func (h *harness) wait() {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the adapter's store seen through
+// wrap (the bot's own is not).
+func newHarnessWith(t testing.TB, wrap func(store.Ledger) store.Ledger) *harness {
+	t.Helper()
 	ex := bottest.New(t, "../../config.example.yaml")
 	cfg, st, b := ex.Config, ex.Store, ex.Bot
 	fake := newFakeSlack(t)
 	sc := config.Slack{Enabled: true, Mode: "http", BotToken: "xoxb-test-token", SigningSecret: testSecret,
 		APIURL: fake.GetAPIURL(), ThanksReaction: "clap"}
-	a, err := New(Options{Bot: b, Store: st, Config: sc})
+	var ledger store.Ledger = st
+	if wrap != nil {
+		ledger = wrap(st)
+	}
+	a, err := New(Options{Bot: b, Store: ledger, Config: sc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,8 @@ var (
 	benchAwards   = flag.Int("replicas.bench.awards", 3000, "awards per throughput run")
 	benchRate     = flag.Float64("replicas.bench.rate", 500, "requests per second of the latency runs")
 	benchDuration = flag.Duration("replicas.bench.duration", 10*time.Second, "how long each latency run sends")
-	benchGivers   = flag.Int("replicas.bench.givers", 40, "admins added to the example's two to give the awards (0: the example's two admins give every award)")
+	benchGivers   = flag.Int("replicas.bench.givers", 200, "admins added to the example's two to give the awards (0: the example's two admins give every award)")
+	benchMembers  = flag.Int("replicas.bench.members", 2000, "employees added to the example's to receive the awards and ask for their scores")
 )
 
 // benchSetup is one way of running serve: a store and a number of
@@ -63,12 +64,18 @@ func TestReplicasBench(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	dir := t.TempDir()
-	// The givers: awards by one giver are written one at a time (their
-	// allowance), so two givers for all the awards measure that, not the
-	// store.
+	// The givers and the receivers: awards by one giver, or to one
+	// receiver, are written one at a time (the giver's allowance, the
+	// receiver's caps), so a handful of members for all the awards
+	// measures that, not the store. The defaults are a company of about
+	// 2,000 with one giver in ten, as the store's own benchmarks have.
 	var givers strings.Builder
 	for i := 1; i <= *benchGivers; i++ {
-		fmt.Fprintf(&givers, "  - id: giver%02d\n    name: 给分人%02d\n    department: 总经办\n    role: admin\n    joined: 2020-01-01\n    slack_id: U0GIVE%04d\n    feishu_open_id: ou_bench_giver_%016d\n", i, i, i, i)
+		fmt.Fprintf(&givers, "  - id: giver%03d\n    name: 给分人%03d\n    department: 总经办\n    role: admin\n    joined: 2020-01-01\n    slack_id: U0GIVE%04d\n    feishu_open_id: ou_bench_giver_%016d\n", i, i, i, i)
+	}
+	depts := []string{"销售部", "客服部", "研发部", "生产部"}
+	for i := 1; i <= *benchMembers; i++ {
+		fmt.Fprintf(&givers, "  - id: empl%05d\n    name: 员工%05d\n    department: %s\n    role: employee\n    joined: 2021-01-01\n    slack_id: U0EMPL%05d\n    feishu_open_id: ou_bench_empl_%016d\n", i, i, depts[i%len(depts)], i, i)
 	}
 	limits := slices.Concat(noReceiverLimits, bigAllowance, []string{"  - id: jifen_bot\n", givers.String() + "  - id: jifen_bot\n"})
 	pg := append(slices.Clone(limits),
@@ -169,8 +176,8 @@ func TestReplicasBench(t *testing.T) {
 			joinf(s.p99, "%v"), s.errs)
 	}
 	tw.Flush()
-	t.Logf("replicas benchmark (%d runs each; %d awards per throughput run by %d givers, mixed Slack and Feishu; latency: %g requests/s for %s, award=60,score=25,leaderboard=15):\n%s",
-		*benchRuns, *benchAwards, 2+*benchGivers, *benchRate, *benchDuration, b.String())
+	t.Logf("replicas benchmark (%d runs each; %d awards per throughput run by %d givers to %d members, mixed Slack and Feishu; latency: %g requests/s for %s, award=60,score=25,leaderboard=15):\n%s",
+		*benchRuns, *benchAwards, 2+*benchGivers, len(cfg.Members), *benchRate, *benchDuration, b.String())
 }
 
 func median[T float64 | time.Duration](xs []T) T {
