@@ -198,8 +198,14 @@ func (r *reader) Departments() map[string]int {
 func (r *reader) DepartmentSize(dept string) int {
 	y, mo, d := r.s.Now().In(r.s.loc).Date()
 	day := time.Date(y, mo, d, 0, 0, 0, 0, r.s.loc)
+	var members []jifen.Member
+	if d := r.dir(); d != nil {
+		members = d.list(d.byDept[dept])
+	} else {
+		members = r.membersWhere("department = $1", dept)
+	}
 	n := 0
-	for _, m := range r.membersWhere("department = $1", dept) {
+	for _, m := range members {
 		if m.EmployedOn(day, r.s.loc) {
 			n++
 		}

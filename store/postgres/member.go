@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -149,12 +151,20 @@ func (r *reader) memberWhere(cond string, arg any) (jifen.Member, bool) {
 }
 
 // Member returns a member by id.
-func (r *reader) Member(id string) (jifen.Member, bool) { return r.memberWhere("id = $1", id) }
+func (r *reader) Member(id string) (jifen.Member, bool) {
+	if d := r.dir(); d != nil {
+		return d.one(d.byID, id)
+	}
+	return r.memberWhere("id = $1", id)
+}
 
 // MemberBySlackID returns the member with the given Slack user id.
 func (r *reader) MemberBySlackID(id string) (jifen.Member, bool) {
 	if id == "" {
 		return jifen.Member{}, false
+	}
+	if d := r.dir(); d != nil {
+		return d.one(d.bySlack, id)
 	}
 	return r.memberWhere("slack_id = $1", id)
 }
@@ -163,6 +173,9 @@ func (r *reader) MemberBySlackID(id string) (jifen.Member, bool) {
 func (r *reader) MemberByFeishuOpenID(id string) (jifen.Member, bool) {
 	if id == "" {
 		return jifen.Member{}, false
+	}
+	if d := r.dir(); d != nil {
+		return d.one(d.byFeishu, id)
 	}
 	return r.memberWhere("feishu_open_id = $1", id)
 }
@@ -173,6 +186,9 @@ func (r *reader) MemberByEmail(email string) (jifen.Member, bool) {
 	k := jifen.EmailKey(email)
 	if k == "" {
 		return jifen.Member{}, false
+	}
+	if d := r.dir(); d != nil {
+		return d.one(d.byEmail, k)
 	}
 	return r.memberWhere("lower(email) = $1 AND email <> ''", k)
 }
@@ -195,11 +211,17 @@ func (r *reader) membersWhere(cond string, args ...any) []jifen.Member {
 // MembersByName returns the members with the given name (case-insensitive);
 // more than one means the name is ambiguous.
 func (r *reader) MembersByName(name string) []jifen.Member {
+	if d := r.dir(); d != nil {
+		return d.list(d.byName[strings.ToLower(name)])
+	}
 	return r.membersWhere("lower(name) = lower($1)", name)
 }
 
 // Members returns every member, ordered by id.
 func (r *reader) Members() []jifen.Member {
+	if d := r.dir(); d != nil {
+		return slices.Clone(d.all)
+	}
 	out := r.membersWhere("true")
 	if out == nil {
 		out = []jifen.Member{}

@@ -142,6 +142,7 @@ type Store struct {
 
 	// boards are the leaderboards this replica keeps (see boardCache).
 	boards boardCache
+	dirs   directoryCache
 }
 
 // DefaultConnectTimeout bounds a connection attempt whose URL sets no

@@ -36,6 +36,8 @@ type reader struct {
 	// the snapshot began, when versioned (see boardCache).
 	version, members int64
 	versioned        bool
+	// d is the directory this Read uses, once it asked for one.
+	d *directory
 	// cursors counts the cursors scanSorted declared: each its own name,
 	// so that a scan may run inside another's callback.
 	cursors int
@@ -70,6 +72,7 @@ func (s *Store) Read(ctx context.Context, fn func(store.Reader) error) error {
 	if err != nil {
 		// The server may have restarted: what it counted is not known.
 		s.boards.drop()
+		s.dirs.drop()
 		_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		return fmt.Errorf("store: begin a read: %w", err)
 	}
