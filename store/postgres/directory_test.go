@@ -50,7 +50,7 @@ func TestKeptMembersCostNoRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lookups() // reads the members
+	lookups()           // reads the members
 	s.background.Wait() // the first write's purge of old keys
 	before := c.trips.Load()
 	lookups()
