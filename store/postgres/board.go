@@ -202,7 +202,29 @@ func (r *reader) DepartmentSize(dept string) int {
 	if d := r.dir(); d != nil {
 		members = d.list(d.byDept[dept])
 	} else {
-		members = r.membersWhere("department = $1", dept)
+		// In a write: the dates of employment are all it needs.
+		rows, err := r.q.Query(r.ctx, "SELECT joined, left_at, bot FROM members WHERE department = $1", dept)
+		if err != nil {
+			r.fail("a department", err)
+			return 0
+		}
+		var joined, left *time.Time
+		var bot bool
+		_, err = pgx.ForEachRow(rows, []any{&joined, &left, &bot}, func() error {
+			m := jifen.Member{Bot: bot}
+			if joined != nil {
+				m.Joined = joined.UTC()
+			}
+			if left != nil {
+				m.Left = left.UTC()
+			}
+			members = append(members, m)
+			return nil
+		})
+		if err != nil {
+			r.fail("a department", err)
+			return 0
+		}
 	}
 	n := 0
 	for _, m := range members {

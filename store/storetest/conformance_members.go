@@ -326,6 +326,15 @@ func testDepartments(t *testing.T, open Opener) {
 			}
 		}
 	})
+	// A write sizes an allowance by the same count.
+	e.write(func(tx store.Txn) error {
+		for dept, want := range map[string]int{"A": 2, "B": 0, "C": 1, "Z": 0} {
+			if got := tx.DepartmentSize(dept); got != want {
+				t.Errorf("in a write, DepartmentSize(%s) on the 10th = %d, want %d", dept, got, want)
+			}
+		}
+		return nil
+	})
 	// Midnight of the 12th in Shanghai: a3 and a6 start, a5 is gone.
 	e.clock.Set(utc(2026, 11, 11, 16, 0, 0))
 	e.read(func(r store.Reader) {
