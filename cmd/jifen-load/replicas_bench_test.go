@@ -4,10 +4,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,8 +21,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"jifen/config"
 	"jifen/store/pgtest"
+	"jifen/store/postgres"
 )
 
 // The replicas benchmark measures end to end, through signed requests:
@@ -117,6 +125,7 @@ func TestReplicasBench(t *testing.T) {
 		start("bbolt, 1 replica", 1, limits, boltEnv),
 		start("PostgreSQL, 1 replica", 1, pg, append(slices.Clone(base), "DATABASE_URL="+pgtest.DB(t), key)),
 		start("PostgreSQL, 3 replicas", 3, pg, append(slices.Clone(base), "DATABASE_URL="+pgtest.DB(t), key)),
+		floorSetup(t, 3),
 	}
 
 	awardMix, err := ParseMix("award=1")
@@ -178,6 +187,53 @@ func TestReplicasBench(t *testing.T) {
 	tw.Flush()
 	t.Logf("replicas benchmark (%d runs each; %d awards per throughput run by %d givers to %d members, mixed Slack and Feishu; latency: %g requests/s for %s, award=60,score=25,leaderboard=15):\n%s",
 		*benchRuns, *benchAwards, 2+*benchGivers, len(cfg.Members), *benchRate, *benchDuration, b.String())
+}
+
+// floorSetup starts n HTTP servers, each with connections of its own to
+// a fresh database of the store's schema, that answer every delivery
+// after one transaction inserting an entry: an acknowledged award's
+// durable write with no application code (no signature, no member, no
+// limit, no key, no reply queued), the floor the replicas are measured
+// against in the same run. A slash command is answered with its text,
+// which the generator takes for the award's announcement.
+func floorSetup(t *testing.T, n int) *benchSetup {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := pgtest.DB(t)
+	st, err := postgres.Open(ctx, dbURL, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	s := &benchSetup{name: fmt.Sprintf("floor: an insert per request, %d servers", n)}
+	for range n {
+		pool, err := pgxpool.New(ctx, dbURL+"&pool_max_conns="+fmt.Sprint((64+n-1)/n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, "unread", http.StatusBadRequest)
+				return
+			}
+			if _, err := pool.Exec(r.Context(), `INSERT INTO entries (kind, at, effective, giver, receiver, points,
+				category, behavior, reason) VALUES ('award', now(), now(), 'floor', 'floor', 10, 'floor', 'floor', 'floor')`); err != nil {
+				http.Error(w, "not written", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			answer := map[string]string{}
+			if form, err := url.ParseQuery(string(body)); err == nil && form.Get("command") != "" {
+				answer["text"] = form.Get("text")
+			}
+			_ = json.NewEncoder(w).Encode(answer)
+		}))
+		t.Cleanup(srv.Close)
+		s.urls = append(s.urls, srv.URL)
+	}
+	return s
 }
 
 func median[T float64 | time.Duration](xs []T) T {
