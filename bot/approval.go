@@ -130,7 +130,7 @@ func (b *Bot) decide(ctx context.Context, req Request, cmd Command, approve bool
 	if err != nil {
 		return Response{}, err
 	}
-	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) { return b.decideIn(tx, req, id, note, approve) })
+	return b.write(ctx, req.Key, req.Reply, func(tx store.Txn) (Response, error) { return b.decideIn(tx, req, id, note, approve) })
 }
 
 // decideIn decides approval id in tx.

@@ -34,14 +34,14 @@ func (b *Bot) award(ctx context.Context, req Request, cmd Command, kind jifen.En
 	if err != nil {
 		return Response{}, err
 	}
-	return b.apply(ctx, req.Key, plan)
+	return b.apply(ctx, req.Key, req.Reply, plan)
 }
 
 // apply checks a planned award against employment (see employment.go) and
 // the limits and writes it (or, above the approval threshold, files it for
 // approval), in one transaction.
-func (b *Bot) apply(ctx context.Context, key string, plan awardPlan) (Response, error) {
-	return b.write(ctx, key, func(tx store.Txn) (Response, error) {
+func (b *Bot) apply(ctx context.Context, key string, reply func(Response) ([]store.Outgoing, error), plan awardPlan) (Response, error) {
+	return b.write(ctx, key, reply, func(tx store.Txn) (Response, error) {
 		if err := checkGiver(plan.giver, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
 		}

@@ -98,6 +98,12 @@ type Request struct {
 	// Resolve maps a mention token to a member; nil resolves @name and @id
 	// through the directory (ResolveName).
 	Resolve func(token string) (jifen.Member, error)
+	// Reply, if set, gives the messages that answer the command, for a
+	// command that writes: they are queued in its write, with its notices
+	// (one commit, not two), and the response says so (Response.Queued).
+	// A command that writes nothing, or is refused, is answered by the
+	// caller as it would without Reply.
+	Reply func(Response) ([]store.Outgoing, error)
 }
 
 // Handle runs one command and returns its response. Errors are part of the
@@ -246,8 +252,9 @@ func resolveName(r directory, token string) (jifen.Member, error) {
 
 // write runs fn as one idempotent store write and decodes its response.
 // The response is what the store keeps for the idempotency key, so a replay
-// answers exactly as the first delivery did.
-func (b *Bot) write(ctx context.Context, key string, fn func(tx store.Txn) (Response, error)) (Response, error) {
+// answers exactly as the first delivery did. reply, if not nil, gives the
+// messages answering the command, queued in the write (Request.Reply).
+func (b *Bot) write(ctx context.Context, key string, reply func(Response) ([]store.Outgoing, error), fn func(tx store.Txn) (Response, error)) (Response, error) {
 	raw, replayed, err := b.st.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
 		resp, err := fn(tx)
 		if err != nil {
@@ -255,6 +262,18 @@ func (b *Bot) write(ctx context.Context, key string, fn func(tx store.Txn) (Resp
 		}
 		if err := b.queue(tx, key, resp.Notices); err != nil {
 			return nil, err
+		}
+		if reply != nil {
+			msgs, err := reply(resp)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range msgs {
+				if _, err := tx.Enqueue(o); err != nil {
+					return nil, err
+				}
+			}
+			resp.Queued = len(msgs) > 0
 		}
 		return json.Marshal(resp)
 	})

@@ -118,7 +118,7 @@ func (b *Bot) Celebrate(ctx context.Context, at time.Time, c Celebrations) (Mess
 // is false when the key was already used (a second run) or the award
 // waits for an approval.
 func (b *Bot) celebrate(ctx context.Context, key string, m jifen.Member, bh *rules.Behavior) (applied bool, err error) {
-	resp, err := b.apply(ctx, key, awardPlan{kind: jifen.KindAward, giver: celebrationGiver, receivers: []jifen.Member{m},
+	resp, err := b.apply(ctx, key, nil, awardPlan{kind: jifen.KindAward, giver: celebrationGiver, receivers: []jifen.Member{m},
 		behavior: bh, points: bh.Min, reason: bh.Name, source: "celebration"})
 	return err == nil && !resp.Replayed && len(resp.Entries) > 0, err
 }

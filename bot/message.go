@@ -95,6 +95,9 @@ type Response struct {
 	// then of kind "error"), "" when it ran: the web console answers
 	// with the matching HTTP status.
 	Code jifen.Code `json:"-"`
+	// Queued: the messages of Request.Reply were queued with the
+	// command's write (by the first delivery, on a replay).
+	Queued bool `json:"queued,omitempty"`
 }
 
 // Notice is a direct message to one member.

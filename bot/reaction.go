@@ -26,7 +26,7 @@ func (b *Bot) ReactionThanks(ctx context.Context, giver, receiver jifen.Member, 
 	}
 	plan := awardPlan{kind: jifen.KindThanks, giver: giver, receivers: []jifen.Member{receiver},
 		behavior: b.cat.Behavior(b.cat.Thanks.Behavior), points: 1, reason: b.t("reaction.reason"), source: source}
-	resp, err := b.apply(ctx, key, plan)
+	resp, err := b.apply(ctx, key, nil, plan)
 	if err != nil {
 		return b.errorResponse(Request{Caller: giver, Key: key, Source: source}, err)
 	}
@@ -40,7 +40,7 @@ func (b *Bot) ReactionThanks(ctx context.Context, giver, receiver jifen.Member, 
 func (b *Bot) UndoReactionThanks(ctx context.Context, giver jifen.Member, key, source string) Response {
 	// No idempotency key of its own: an entry is reversed at most once, so a
 	// redelivered removal finds nothing left to take back.
-	resp, err := b.write(ctx, "", func(tx store.Txn) (Response, error) {
+	resp, err := b.write(ctx, "", nil, func(tx store.Txn) (Response, error) {
 		raw, ok := tx.Seen(key)
 		if !ok {
 			return Response{}, nil

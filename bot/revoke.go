@@ -28,7 +28,7 @@ func (b *Bot) revoke(ctx context.Context, req Request, cmd Command) (Response, e
 	if reason == "" {
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.revoke_reason")
 	}
-	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
+	return b.write(ctx, req.Key, req.Reply, func(tx store.Txn) (Response, error) {
 		orig, ok := tx.Entry(id)
 		if !ok {
 			return Response{}, jifen.Errorf(jifen.ENOTFOUND, "err.entry_not_found", id)

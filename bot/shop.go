@@ -89,7 +89,7 @@ func (b *Bot) redeem(ctx context.Context, req Request, cmd Command) (Response, e
 		}
 		return Response{}, jifen.Errorf(jifen.EINVALID, "err.unknown_reward", name, names)
 	}
-	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
+	return b.write(ctx, req.Key, req.Reply, func(tx store.Txn) (Response, error) {
 		if err := checkRedeemer(req.Caller, tx.Now(), tx.Location()); err != nil {
 			return Response{}, err
 		}
@@ -266,7 +266,7 @@ func (b *Bot) decideRedemption(ctx context.Context, req Request, args []string, 
 	if err != nil {
 		return Response{}, err
 	}
-	return b.write(ctx, req.Key, func(tx store.Txn) (Response, error) {
+	return b.write(ctx, req.Key, req.Reply, func(tx store.Txn) (Response, error) {
 		// An approved item nobody else hands out goes to the admins.
 		var adms []jifen.Member
 		if action == "approve" {

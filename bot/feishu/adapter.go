@@ -217,7 +217,9 @@ func (a *Adapter) departmentName(ctx context.Context, id string) string {
 
 // run runs command text for a Feishu user; mentions resolves @_user_N
 // placeholders of the message to users; home is the app's tenant.
-func (a *Adapter) run(ctx context.Context, who user, home, text, key string, mentions map[string]user) bot.Response {
+// reply, if not nil, gives the answer to queue with the command's write
+// (bot.Request.Reply).
+func (a *Adapter) run(ctx context.Context, who user, home, text, key string, mentions map[string]user, reply func(bot.Response) ([]store.Outgoing, error)) bot.Response {
 	caller, err := a.member(ctx, who, home)
 	if err != nil {
 		return a.bot.ErrorResponse(asCaller(err))
@@ -228,7 +230,7 @@ func (a *Adapter) run(ctx context.Context, who user, home, text, key string, men
 		}
 		return a.bot.ResolveName(tok)
 	}
-	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "feishu", Key: key, Resolve: resolve})
+	return a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "feishu", Key: key, Resolve: resolve, Reply: reply})
 }
 
 // asCaller turns the refusal of a user of another tenant into the words

@@ -200,30 +200,64 @@ func (a *Adapter) command(ctx context.Context, ev messageEvent, text, home strin
 	mentions := mentionsOf(m.Mentions)
 	key := "feishu:msg:" + m.MessageID
 	sender := user{OpenID: ev.Sender.SenderID.OpenID, Tenant: ev.Sender.TenantKey}
-	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions)
+	lane := "open_id:" + sender.OpenID
+	// A message in a thread, or in a topic group (where every message
+	// is in a topic), is answered in its thread. A reply that merely
+	// quotes another (root_id without thread_id) is not in a thread.
+	inThread := m.ThreadID != "" || m.ChatType == "topic_group"
+	answer := func(resp bot.Response, cause string) (store.Outgoing, error) {
+		to := Address{ReplyTo: m.MessageID, InThread: inThread}
+		if m.ChatType != "p2p" && !resp.Reply.Public {
+			// A group sees public replies only; the rest is for the caller.
+			to = Address{Privately: sender.OpenID, Chat: m.ChatID, ChatType: m.ChatType}
+		}
+		o, err := Outgoing(to, resp.Reply, cause)
+		o.Lane = lane
+		return o, err
+	}
+	// A member's first direct message to the bot is answered with their
+	// personal card too, before the command's answer: a member already
+	// known is looked up before the command runs (one who is not is
+	// registered by it, and looked up after).
+	var first *jifen.Member
+	known := false
+	findFirst := func() {
+		// A failed read only leaves out the welcome card.
+		me, ok, _ := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(sender.OpenID) })
+		known = ok
+		if ok && !me.Bot && a.firstContact(ctx, me) {
+			first = &me
+		}
+	}
+	if m.ChatType == "p2p" {
+		findFirst()
+	}
+	// Without a card to go first, a command that writes queues its
+	// answer in its own write: one commit before the event is answered,
+	// not two.
+	var reply func(bot.Response) ([]store.Outgoing, error)
+	if first == nil && (known || m.ChatType != "p2p") {
+		reply = func(resp bot.Response) ([]store.Outgoing, error) {
+			o, err := answer(resp, key)
+			return []store.Outgoing{o}, err
+		}
+	}
+	resp := a.run(ctx, sender, home, strings.Join(words, " "), key, mentions, reply)
+	if resp.Queued {
+		return nil
+	}
 	cause := key
 	if resp.Failed {
 		// The answer to the re-delivery must not be taken for a repeat
 		// of this one (the uuid).
 		cause = key + "#failed"
 	}
-	// A message in a thread, or in a topic group (where every message
-	// is in a topic), is answered in its thread. A reply that merely
-	// quotes another (root_id without thread_id) is not in a thread.
-	inThread := m.ThreadID != "" || m.ChatType == "topic_group"
-	// A member's first direct message to the bot is answered with their
-	// personal card too, before the command's answer.
-	var first *jifen.Member
-	if m.ChatType == "p2p" {
-		// A failed read only leaves out the welcome card.
-		if me, ok, _ := store.FindMember(ctx, a.st, func(r store.Reader) (jifen.Member, bool) { return r.MemberByFeishuOpenID(sender.OpenID) }); ok && !me.Bot && a.firstContact(ctx, me) {
-			first = &me
-		}
+	if m.ChatType == "p2p" && !known {
+		findFirst()
 	}
 	// The card and the answer are queued in the outbox together, in
 	// that order for the caller.
 	var msgs []store.Outgoing
-	lane := "open_id:" + sender.OpenID
 	if first != nil {
 		o, err := Outgoing(Address{Home: true}, bot.Message{}, key+"#home")
 		if err != nil {
@@ -232,16 +266,10 @@ func (a *Adapter) command(ctx context.Context, ev messageEvent, text, home strin
 		o.To, o.Lane = first.ID, lane
 		msgs = append(msgs, o)
 	}
-	to := Address{ReplyTo: m.MessageID, InThread: inThread}
-	if m.ChatType != "p2p" && !resp.Reply.Public {
-		// A group sees public replies only; the rest is for the caller.
-		to = Address{Privately: sender.OpenID, Chat: m.ChatID, ChatType: m.ChatType}
-	}
-	o, err := Outgoing(to, resp.Reply, cause)
+	o, err := answer(resp, cause)
 	if err != nil {
 		return err
 	}
-	o.Lane = lane
 	if err := a.st.Enqueue(ctx, append(msgs, o)...); err != nil {
 		a.log.Warn("reply not queued", "err", err)
 		return errNotRun
@@ -275,16 +303,26 @@ func (a *Adapter) inline(ctx context.Context, ev messageEvent, text, home string
 	}
 	mentions := mentionsOf(m.Mentions)
 	key := "feishu:msg:" + m.MessageID
-	resp := a.run(ctx, sender, home, cmd, key, mentions)
+	address := func(resp bot.Response) Address {
+		if !resp.Reply.Public {
+			return Address{Privately: sender.OpenID, Chat: m.ChatID, ChatType: m.ChatType}
+		}
+		return Address{ReplyTo: m.MessageID, InThread: true}
+	}
+	// The answer of a recognition that was written is queued in its
+	// write (see command).
+	resp := a.run(ctx, sender, home, cmd, key, mentions, func(resp bot.Response) ([]store.Outgoing, error) {
+		o, err := Outgoing(address(resp), resp.Reply, key)
+		return []store.Outgoing{o}, err
+	})
+	if resp.Queued {
+		return nil
+	}
 	cause := key
 	if resp.Failed {
 		cause = key + "#failed" // see command
 	}
-	to := Address{ReplyTo: m.MessageID, InThread: true}
-	if !resp.Reply.Public {
-		to = Address{Privately: sender.OpenID, Chat: m.ChatID, ChatType: m.ChatType}
-	}
-	if err := a.queue(ctx, to, "", resp.Reply, cause); err != nil {
+	if err := a.queue(ctx, address(resp), "", resp.Reply, cause); err != nil {
 		return err
 	}
 	if resp.Failed {
@@ -369,7 +407,7 @@ func (a *Adapter) card(ctx context.Context, ev cardEvent, eventID, home string) 
 		}
 		return a.homeAction(ctx, ev, value.Command, value.Form, key, home)
 	}
-	resp := a.run(ctx, user{OpenID: ev.Operator.OpenID, Tenant: ev.Operator.TenantKey}, home, value.Command, key, nil)
+	resp := a.run(ctx, user{OpenID: ev.Operator.OpenID, Tenant: ev.Operator.TenantKey}, home, value.Command, key, nil, nil)
 	if resp.Reply.Kind == "error" {
 		return toast("error", strings.Join(resp.Reply.Text, " "))
 	}
@@ -411,7 +449,7 @@ func (a *Adapter) menu(ctx context.Context, ev menuEvent, eventID, home string) 
 		command = "/help"
 	}
 	// The menu event does not name the operator's tenant.
-	resp := a.run(ctx, user{OpenID: open}, home, command, key, nil)
+	resp := a.run(ctx, user{OpenID: open}, home, command, key, nil, nil)
 	if resp.Failed {
 		// The answer to the re-delivery is queued under a key of its own.
 		_ = a.queue(ctx, Address{IDType: "open_id", ID: open}, "", resp.Reply, key+"#failed")

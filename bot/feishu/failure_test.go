@@ -1,9 +1,14 @@
 package feishu
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"jifen/store"
 )
 
 func thumbsUp(eventID string) string {
@@ -101,5 +106,61 @@ func TestMenuRedeliveredAfterAFailedLookup(t *testing.T) {
 	}
 	if answers != 1 || failures != 1 {
 		t.Fatalf("%d answers and %d failure notes to the click, want one each: %+v", answers, failures, h.api.messages())
+	}
+}
+
+// noEnqueue is a store whose Enqueue fails while down is set.
+type noEnqueue struct {
+	store.Ledger
+	down *atomic.Bool
+}
+
+func (s noEnqueue) Enqueue(ctx context.Context, msgs ...store.Outgoing) error {
+	if s.down.Load() {
+		return errors.New("the outbox is down")
+	}
+	return s.Ledger.Enqueue(ctx, msgs...)
+}
+
+// The answer to a command that writes is queued in the command's own
+// write: an award is answered 200 and its answer sent though a write of
+// its own would fail (it took a second commit before the event was
+// answered, and a failure there had Feishu deliver the event again).
+// A command that writes nothing is answered by a write of its own.
+func TestAnAwardsAnswerIsQueuedInItsWrite(t *testing.T) {
+	var down atomic.Bool
+	h := newHarnessWith(t, true, func(st store.Ledger) store.Ledger { return noEnqueue{st, &down} })
+	// The first direct message is answered with the personal card first,
+	// queued with the answer by a write of their own.
+	if code, _ := h.send(event("ev-hello", "im.message.receive_v1", testToken, textMessage("om_hello", "p2p", zhang, "/help"))); code != 200 {
+		t.Fatalf("the first message was answered %d", code)
+	}
+	h.wait()
+	down.Store(true)
+	for _, chat := range []string{"group", "p2p"} {
+		id := "om_award_" + chat
+		msg := event("ev-"+id, "im.message.receive_v1", testToken,
+			textMessage(id, chat, zhang, "/award @_user_1 10 客户好评", [2]string{wang, "王芳"}))
+		if code, _ := h.send(msg); code != 200 {
+			t.Fatalf("%s: the award was answered %d", chat, code)
+		}
+		h.wait()
+		replied := false
+		for _, m := range h.api.messages() {
+			if strings.Contains(m.Path, id) && strings.Contains(fmt.Sprint(m.Content), "客户好评") {
+				replied = true
+			}
+		}
+		if !replied {
+			t.Errorf("%s: no answer to the award: %+v", chat, h.api.messages())
+		}
+	}
+	if n := h.st.EntryCount(); n != 2 {
+		t.Errorf("entries = %d, want 2", n)
+	}
+	// /score writes nothing: its answer needs the outbox, which is down.
+	msg := event("ev-score", "im.message.receive_v1", testToken, textMessage("om_score", "group", wang, "/score"))
+	if code, _ := h.send(msg); code < 500 {
+		t.Errorf("a score not answered was answered %d", code)
 	}
 }

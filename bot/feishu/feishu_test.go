@@ -244,6 +244,13 @@ func (h *harness) wait() { h.drained() }
 
 func newHarness(t testing.TB, encrypt bool) *harness {
 	t.Helper()
+	return newHarnessWith(t, encrypt, nil)
+}
+
+// newHarnessWith is newHarness with the adapter's store seen through wrap
+// (the bot's own is not).
+func newHarnessWith(t testing.TB, encrypt bool, wrap func(store.Ledger) store.Ledger) *harness {
+	t.Helper()
 	ex := bottest.New(t, "../../config.example.yaml")
 	cfg, st, b := ex.Config, ex.Store, ex.Bot
 	api := newFakeOpenAPI(t)
@@ -252,7 +259,11 @@ func newHarness(t testing.TB, encrypt bool) *harness {
 	if encrypt {
 		fc.EncryptKey = testEncryptKey
 	}
-	a, err := New(Options{Bot: b, Store: st, Config: fc})
+	var ledger store.Ledger = st
+	if wrap != nil {
+		ledger = wrap(st)
+	}
+	a, err := New(Options{Bot: b, Store: ledger, Config: fc})
 	if err != nil {
 		t.Fatal(err)
 	}
