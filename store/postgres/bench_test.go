@@ -361,7 +361,7 @@ func BenchmarkBoard1M(b *testing.B) {
 			name string
 			l    store.Ledger
 			drop func()
-		}{{"bbolt", st, nil}, {"postgres", ps, nil}, {"postgres-changed", ps, changed}, {"postgres-cold", ps, ps.boards.drop}} {
+		}{{"bbolt", st, nil}, {"postgres", ps, nil}, {"postgres-changed", ps, changed}, {"postgres-cold", ps, func() { ps.boards.drop(); ps.dirs.drop() }}} {
 			b.Run("Top10/"+l.name, func(b *testing.B) {
 				for b.Loop() {
 					if l.drop != nil {
