@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"jifen"
 	"jifen/store"
+	"jifen/store/pgtest"
 )
 
 // A command that queues a message notifies no one in its own transaction
@@ -117,5 +120,49 @@ func TestEnqueueSeveralInOneTransaction(t *testing.T) {
 	want := []string{"a", fmt.Sprintf("outbox:%d", ids[1]), "b", fmt.Sprintf("outbox:%d", ids[4])}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys %q, want %q", keys, want)
+	}
+}
+
+// The statements whose commits do not wait for the WAL flush leave the
+// session as it was: the next write on the connection waits for it.
+func TestAsyncCommitStaysInItsStatement(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test server may not wait for flushes at all: the store's
+	// sessions do here.
+	q := u.Query()
+	q.Set("synchronous_commit", "on")
+	u.RawQuery = q.Encode()
+	s, err := Open(context.Background(), u.String(), Options{Location: shanghai, MaxConns: 1,
+		Clock: jifen.ClockFunc(func() time.Time { return testNow })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	setting := func() string {
+		t.Helper()
+		var v string
+		if err := s.pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := setting(); v != "on" {
+		t.Fatalf("synchronous_commit is %q before, want on", v)
+	}
+	if _, err := s.OutboxSlot(ctx, "feishu", testNow, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OutboxHold(ctx, "feishu", testNow.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	s.announce("feishu")
+	s.notify()
+	if v := setting(); v != "on" {
+		t.Fatalf("synchronous_commit is %q on the store's connection after a slot, a hold and a notification, want on", v)
 	}
 }

@@ -165,10 +165,24 @@ func (s *Store) OutboxRelease(ctx context.Context, platform string, ids ...uint6
 // OutboxSlot reserves platform's next send slot in one statement: the row
 // lock of the upsert orders the replicas' reservations, each gets a slot
 // of its own, interval after the one before.
+//
+// The upsert's commit does not wait for its WAL flush (asyncCommit): every
+// send of every replica reserves its slot on this one row, and a commit
+// that waited would hold the row, and so every other replica's next
+// reservation, for the length of a flush. Nothing is lost or sent twice if
+// the server crashes before the flush: the reservations of the last
+// moments before the crash (PostgreSQL's WAL writer flushes such commits
+// within three wal_writer_delay, 600 ms by default) are forgotten, so
+// slots reserved after the restart may fall at the times of slots used
+// before it, and the sends go faster than the pace once, for a fraction
+// of a second (the platform may answer with a request to wait, which the
+// senders keep: OutboxHold). A claim, which decides who sends a message,
+// and OutboxDone, which removes a sent one, keep waiting for the flush:
+// losing either would send a message twice.
 func (s *Store) OutboxSlot(ctx context.Context, platform string, now time.Time, interval time.Duration) (time.Time, error) {
 	var slot time.Time
 	err := s.pool.QueryRow(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at)
-		VALUES ($1, '', $2::timestamptz + $3::bigint * interval '1 microsecond')
+		SELECT $1, '', $2::timestamptz + $3::bigint * interval '1 microsecond' FROM `+asyncCommit+`
 		ON CONFLICT (platform, receiver) DO UPDATE
 			SET next_at = greatest(outbox_pace.next_at, $2) + $3::bigint * interval '1 microsecond'
 		RETURNING next_at - $3::bigint * interval '1 microsecond'`,
@@ -176,12 +190,21 @@ func (s *Store) OutboxSlot(ctx context.Context, platform string, now time.Time, 
 	return slot.UTC(), err
 }
 
-// OutboxHold moves platform's next slot to until, if it is earlier.
+// OutboxHold moves platform's next slot to until, if it is earlier. Like
+// OutboxSlot, its commit does not wait for the flush: a hold lost in a
+// crash of the server lets the senders try the platform early, which
+// answers with another request to wait.
 func (s *Store) OutboxHold(ctx context.Context, platform string, until time.Time) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at) VALUES ($1, '', $2)
+	_, err := s.pool.Exec(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at) SELECT $1, '', $2 FROM `+asyncCommit+`
 		ON CONFLICT (platform, receiver) DO UPDATE SET next_at = greatest(outbox_pace.next_at, $2)`, platform, until.UTC())
 	return err
 }
+
+// asyncCommit, in the FROM of a statement run on its own, has its
+// transaction commit without waiting for the WAL flush (synchronous_commit
+// off for that transaction only): for writes whose loss in a crash of the
+// server costs nothing but a little pace. It yields one row.
+const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`
 
 // OutboxDue returns up to limit messages of platform, oldest first, that
 // are due at now and whose id is above after; held-back messages are
@@ -384,8 +407,7 @@ func (s *Store) notify() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify('`+outboxChannel+`', p)
-		FROM unnest($1::text[]) p`, platforms)
+	_, err := s.pool.Exec(ctx, `SELECT pg_notify('`+outboxChannel+`', p) FROM unnest($1::text[]) p, `+asyncCommit, platforms)
 	if err != nil {
 		s.log.Warn("store: notifying the other replicas of queued messages", "err", err)
 	}
