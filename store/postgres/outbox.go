@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"jifen/store"
 )
@@ -245,16 +246,41 @@ func int64s(ids []uint64) []int64 {
 	return list
 }
 
-// OutboxDone removes sent (or given up) messages.
+// OutboxDone removes sent (or given up) messages, in one statement of its
+// own. Its commit waits for the WAL flush, like any write's: a removal
+// lost in a crash of the server would have the message sent again. A
+// statement that failed for a cause that may pass (a lost connection, a
+// deadlock) is run again: deleting what is already deleted changes
+// nothing, so a removal whose outcome is unknown needs no key to be
+// resolved by.
 func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
-		_, err := tx.exec("DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, int64s(ids))
-		return nil, err
-	})
-	return err
+	for attempt := 1; ; attempt++ {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		_, err := s.pool.Exec(ctx, "DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, int64s(ids))
+		if err == nil || !mayPass(err) || attempt >= 10 {
+			return err
+		}
+		s.retries.Add(1)
+		if werr := backoff(ctx, attempt); werr != nil {
+			return err
+		}
+	}
+}
+
+// mayPass reports whether a statement that failed with err may succeed
+// when run again: a serialization failure, a deadlock, or a failure of
+// the connection or the server rather than of the statement.
+func mayPass(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01" || sessionEnded(pe)
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // OutboxRetry counts a failed attempt at a message, holds it back until
