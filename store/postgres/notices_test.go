@@ -161,8 +161,35 @@ func TestAsyncCommitStaysInItsStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.announce("feishu")
-	s.notify()
+	s.notify(time.Minute)
 	if v := setting(); v != "on" {
 		t.Fatalf("synchronous_commit is %q on the store's connection after a slot, a hold and a notification, want on", v)
+	}
+}
+
+// A Store that closes sends the notifications it owes.
+func TestCloseSendsTheNotificationsOwed(t *testing.T) {
+	t.Parallel()
+	s, url := newStore(t)
+	s.listener.notices.window = func() <-chan time.Time { return nil }    // never
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // stops a hung test only
+	defer cancel()
+	listener, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close(context.Background())
+	if _, err := listener.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, store.Outgoing{Platform: "feishu", To: "E1", Body: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := listener.WaitForNotification(ctx)
+	if err != nil || n.Payload != "feishu" {
+		t.Fatalf("notified %v %v, want feishu", n, err)
 	}
 }

@@ -399,7 +399,9 @@ func (s *Store) announce(platform string) {
 func (s *Store) sendNotices(ctx context.Context, window func() <-chan time.Time) {
 	n := &s.listener.notices
 	defer close(n.done)
-	defer s.notify()
+	// What is owed at Close is sent, briefly: Close does not wait long
+	// for a server that is gone.
+	defer s.notify(2 * time.Second)
 	for {
 		select {
 		case <-ctx.Done():
@@ -411,7 +413,7 @@ func (s *Store) sendNotices(ctx context.Context, window func() <-chan time.Time)
 			return
 		case <-window():
 		}
-		s.notify()
+		s.notify(10 * time.Second)
 	}
 }
 
@@ -419,7 +421,7 @@ func (s *Store) sendNotices(ctx context.Context, window func() <-chan time.Time)
 // last. Its transaction does not wait for its WAL flush: a notification
 // lost in a crash of the server costs only a wake-up, and it holds the
 // cluster's notification lock for less time.
-func (s *Store) notify() {
+func (s *Store) notify(timeout time.Duration) {
 	n := &s.listener.notices
 	n.mu.Lock()
 	platforms := make([]string, 0, len(n.pending))
@@ -431,7 +433,7 @@ func (s *Store) notify() {
 	if len(platforms) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `SELECT pg_notify('`+outboxChannel+`', p) FROM unnest($1::text[]) p, `+asyncCommit, platforms)
 	if err != nil {
