@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"jifen/store"
 )
@@ -36,41 +36,43 @@ func scanOutgoing(r scanner) (store.Outgoing, error) {
 // commits, and then at least once. A message whose key was queued before
 // on its platform (within the idempotency window, by any replica) is not
 // queued again: the id is then 0.
+//
+// It is one statement (the key's record, the id and the message), and it
+// notifies no one: the replica's own senders are woken once the
+// transaction commits, and the other replicas' by a notification the
+// Store sends on its own soon after (see announce). A NOTIFY in the
+// transaction would have PostgreSQL serialize its commit with every other
+// notifying commit of the cluster, each waiting for its own WAL flush.
 func (tx *Tx) Enqueue(o store.Outgoing) (uint64, error) {
 	if o.Platform == "" || (o.To == "" && len(o.Address) == 0) || len(o.Body) == 0 {
 		return 0, errors.New("enqueue: a message needs a platform, a receiver and a body")
 	}
+	ikey := ""
 	if o.Key != "" {
-		tag, err := tx.exec(`INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
-			"outbox:"+o.Platform+":"+o.Key, tx.now, tx.now.Add(tx.s.ttl))
-		if err != nil {
-			return 0, err
-		}
-		if tag.RowsAffected() == 0 {
-			return 0, nil
-		}
-	}
-	var id int64
-	if _, err := tx.row("SELECT nextval('outbox_id_seq')", nil, &id); err != nil {
-		return 0, err
-	}
-	if o.Key == "" {
-		o.Key = fmt.Sprintf("outbox:%d", id)
+		ikey = "outbox:" + o.Platform + ":" + o.Key
 	}
 	var addr any
 	if len(o.Address) > 0 {
 		addr = string(o.Address)
 	}
-	// The insert also notifies the senders of every replica, at commit
-	// (PostgreSQL sends a transaction's notifications when it commits,
-	// one per channel and payload): pg_notify runs once, in the FROM.
-	_, err := tx.exec(`INSERT INTO outbox (id, platform, key, lane, member, address, receiver, body, queued)
-		SELECT $1, $2, $3, $4, $5, $6::json, $7, $8::json, $9 FROM (SELECT pg_notify('`+outboxChannel+`', $2)) n`,
-		id, o.Platform, o.Key, o.Lane, o.To, addr, o.Receiver(), string(o.Body), tx.now)
-	if err != nil {
+	// The key's insert runs whether or not the rest of the statement
+	// reads it (PostgreSQL runs every data-modifying WITH to its end);
+	// the id is drawn, and the message inserted, only if it inserted a
+	// row, or there is no key. A message without a key is keyed by its id.
+	var id int64
+	found, err := tx.row(`WITH k AS (
+			INSERT INTO idempotency (key, at, expires) SELECT $1, $9, $10 WHERE $1 <> ''
+			ON CONFLICT (key) DO NOTHING RETURNING 1),
+		n AS (SELECT nextval('outbox_id_seq') AS id WHERE $1 = '' OR EXISTS (SELECT 1 FROM k))
+		INSERT INTO outbox (id, platform, key, lane, member, address, receiver, body, queued)
+		SELECT n.id, $2, coalesce(nullif($3, ''), 'outbox:' || n.id), $4, $5, $6::json, $7, $8::json, $9 FROM n
+		RETURNING id`,
+		[]any{ikey, o.Platform, o.Key, o.Lane, o.To, addr, o.Receiver(), string(o.Body), tx.now, tx.now.Add(tx.s.ttl)}, &id)
+	if err != nil || !found {
 		return 0, err
 	}
 	tx.queued = true
+	tx.s.announce(o.Platform)
 	return uint64(id), nil
 }
 
@@ -153,10 +155,10 @@ func (s *Store) OutboxRelease(ctx context.Context, platform string, ids ...uint6
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `WITH n AS (SELECT pg_notify('`+outboxChannel+`', $1))
-		UPDATE outbox SET claimed_until = NULL FROM n WHERE platform = $1 AND id = ANY ($2)`, platform, int64s(ids))
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_until = NULL WHERE platform = $1 AND id = ANY ($2)`, platform, int64s(ids))
 	if err == nil {
 		s.outbox.Notify()
+		s.announce(platform)
 	}
 	return err
 }
@@ -164,10 +166,24 @@ func (s *Store) OutboxRelease(ctx context.Context, platform string, ids ...uint6
 // OutboxSlot reserves platform's next send slot in one statement: the row
 // lock of the upsert orders the replicas' reservations, each gets a slot
 // of its own, interval after the one before.
+//
+// The upsert's commit does not wait for its WAL flush (asyncCommit): every
+// send of every replica reserves its slot on this one row, and a commit
+// that waited would hold the row, and so every other replica's next
+// reservation, for the length of a flush. Nothing is lost or sent twice if
+// the server crashes before the flush: the reservations of the last
+// moments before the crash (PostgreSQL's WAL writer flushes such commits
+// within three wal_writer_delay, 600 ms by default) are forgotten, so
+// slots reserved after the restart may fall at the times of slots used
+// before it, and the sends go faster than the pace once, for a fraction
+// of a second (the platform may answer with a request to wait, which the
+// senders keep: OutboxHold). A claim, which decides who sends a message,
+// and OutboxDone, which removes a sent one, keep waiting for the flush:
+// losing either would send a message twice.
 func (s *Store) OutboxSlot(ctx context.Context, platform string, now time.Time, interval time.Duration) (time.Time, error) {
 	var slot time.Time
 	err := s.pool.QueryRow(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at)
-		VALUES ($1, '', $2::timestamptz + $3::bigint * interval '1 microsecond')
+		SELECT $1, '', $2::timestamptz + $3::bigint * interval '1 microsecond' FROM `+asyncCommit+`
 		ON CONFLICT (platform, receiver) DO UPDATE
 			SET next_at = greatest(outbox_pace.next_at, $2) + $3::bigint * interval '1 microsecond'
 		RETURNING next_at - $3::bigint * interval '1 microsecond'`,
@@ -175,12 +191,21 @@ func (s *Store) OutboxSlot(ctx context.Context, platform string, now time.Time, 
 	return slot.UTC(), err
 }
 
-// OutboxHold moves platform's next slot to until, if it is earlier.
+// OutboxHold moves platform's next slot to until, if it is earlier. Like
+// OutboxSlot, its commit does not wait for the flush: a hold lost in a
+// crash of the server lets the senders try the platform early, which
+// answers with another request to wait.
 func (s *Store) OutboxHold(ctx context.Context, platform string, until time.Time) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at) VALUES ($1, '', $2)
+	_, err := s.pool.Exec(ctx, `INSERT INTO outbox_pace (platform, receiver, next_at) SELECT $1, '', $2 FROM `+asyncCommit+`
 		ON CONFLICT (platform, receiver) DO UPDATE SET next_at = greatest(outbox_pace.next_at, $2)`, platform, until.UTC())
 	return err
 }
+
+// asyncCommit, in the FROM of a statement run on its own, has its
+// transaction commit without waiting for the WAL flush (synchronous_commit
+// off for that transaction only): for writes whose loss in a crash of the
+// server costs nothing but a little pace. It yields one row.
+const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`
 
 // OutboxDue returns up to limit messages of platform, oldest first, that
 // are due at now and whose id is above after; held-back messages are
@@ -221,16 +246,41 @@ func int64s(ids []uint64) []int64 {
 	return list
 }
 
-// OutboxDone removes sent (or given up) messages.
+// OutboxDone removes sent (or given up) messages, in one statement of its
+// own. Its commit waits for the WAL flush, like any write's: a removal
+// lost in a crash of the server would have the message sent again. A
+// statement that failed for a cause that may pass (a lost connection, a
+// deadlock) is run again: deleting what is already deleted changes
+// nothing, so a removal whose outcome is unknown needs no key to be
+// resolved by.
 func (s *Store) OutboxDone(ctx context.Context, platform string, ids ...uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
-		_, err := tx.exec("DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, int64s(ids))
-		return nil, err
-	})
-	return err
+	for attempt := 1; ; attempt++ {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		_, err := s.pool.Exec(ctx, "DELETE FROM outbox WHERE platform = $1 AND id = ANY ($2)", platform, int64s(ids))
+		if err == nil || !mayPass(err) || attempt >= 10 {
+			return err
+		}
+		s.retries.Add(1)
+		if werr := backoff(ctx, attempt); werr != nil {
+			return err
+		}
+	}
+}
+
+// mayPass reports whether a statement that failed with err may succeed
+// when run again: a serialization failure, a deadlock, or a failure of
+// the connection or the server rather than of the statement.
+func mayPass(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01" || sessionEnded(pe)
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // OutboxRetry counts a failed attempt at a message, holds it back until
@@ -239,27 +289,33 @@ func (s *Store) OutboxRetry(ctx context.Context, platform string, id uint64, not
 	var n int
 	_, _, err := s.write(ctx, "", func(tx *Tx) ([]byte, error) {
 		n = 0
-		_, err := tx.row(`WITH n AS (SELECT pg_notify('`+outboxChannel+`', $1))
-			UPDATE outbox SET attempts = attempts + 1, not_before = $3, claimed_until = NULL
-			FROM n WHERE platform = $1 AND id = $2 RETURNING attempts`, []any{platform, int64(id), notBefore.UTC()}, &n)
+		_, err := tx.row(`UPDATE outbox SET attempts = attempts + 1, not_before = $3, claimed_until = NULL
+			WHERE platform = $1 AND id = $2 RETURNING attempts`, []any{platform, int64(id), notBefore.UTC()}, &n)
 		tx.queued = err == nil
 		return nil, err
 	})
+	if err == nil {
+		s.announce(platform)
+	}
 	return n, err
 }
 
-// outboxChannel is the channel writes that queue or release a message
-// notify, with the platform as payload.
+// outboxChannel is the channel a Store notifies, with the platform as
+// payload, after it queued, released or rescheduled messages (see
+// announce).
 const outboxChannel = "jifen_outbox"
 
 // OutboxChanged returns a channel closed once a message was queued,
-// released or rescheduled, by this replica or another: each Store keeps
-// one connection of its own LISTENing (from the first call on), which
-// wakes its senders within a round trip of the commit. A notification
-// lost while that connection was down is made up for by a wake-up when
-// it is back, and the senders' own poll covers the rest. A LISTEN costs
-// one idle connection per replica; polling alone would cost a query per
-// sender every poll, and a notice could wait a whole poll.
+// released or rescheduled, by this replica or another. This replica's
+// writes wake its senders as they commit. Another replica's reach them
+// through a notification: each Store keeps one connection of its own
+// LISTENing (from the first call on), and sends at most one notification
+// per platform every noticeEvery for the messages it queued meanwhile
+// (announce). A notification lost while that connection was down is made
+// up for by a wake-up when it is back, and the senders' own poll covers
+// the rest. A LISTEN costs one idle connection per replica; polling alone
+// would cost a query per sender every poll, and a notice could wait a
+// whole poll.
 func (s *Store) OutboxChanged() <-chan struct{} {
 	s.listen()
 	return s.outbox.Wait()
@@ -275,6 +331,127 @@ type outboxListener struct {
 	// listening is closed once the first LISTEN is in place.
 	listening chan struct{}
 	pruned    time.Time // when prunePace last ran
+	// notices are the notifications owed to the other replicas.
+	notices outboxNotices
+}
+
+// noticeEvery is how long a Store gathers the platforms it queued
+// messages for before it notifies the other replicas of them, once per
+// platform: the other replicas' senders hear of a message within about
+// that time (this replica's at its commit).
+const noticeEvery = 25 * time.Millisecond
+
+// outboxNotices gathers the platforms of the messages a Store queued,
+// released or rescheduled, and notifies the other replicas of them from a
+// goroutine of its own (running from the first announce to Close), never
+// in a command's transaction: PostgreSQL serializes every commit of a
+// transaction that notified, across the whole cluster, and holds each
+// until its WAL record is flushed (a lock taken in PreCommit_Notify and
+// released at the transaction's end), which would make the commits of
+// every command of every replica wait in line for one flush each.
+type outboxNotices struct {
+	mu               sync.Mutex
+	pending          map[string]bool
+	started, stopped bool
+	poke             chan struct{}
+	cancel           context.CancelFunc
+	done             chan struct{}
+	// window returns the wait that gathers platforms (noticeEvery);
+	// tests replace it.
+	window func() <-chan time.Time
+}
+
+// announce owes the other replicas a notification about platform's
+// outbox. A message queued in a transaction is announced before the
+// commit; the notification is sent noticeEvery later, by when the
+// transaction has committed unless it is a slow one: its message then
+// waits for this replica's senders (woken at the commit) or the next
+// notification or poll of the others'.
+func (s *Store) announce(platform string) {
+	n := &s.listener.notices
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return
+	}
+	if n.pending == nil {
+		n.pending = map[string]bool{}
+	}
+	n.pending[platform] = true
+	if !n.started {
+		n.started = true
+		if n.window == nil {
+			n.window = func() <-chan time.Time { return time.After(noticeEvery) }
+		}
+		n.poke = make(chan struct{}, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		n.cancel, n.done = cancel, make(chan struct{})
+		go s.sendNotices(ctx, n.window)
+	}
+	select {
+	case n.poke <- struct{}{}:
+	default:
+	}
+}
+
+// sendNotices notifies the platforms announced, at most once per window,
+// until ctx ends; then it sends what is still owed.
+func (s *Store) sendNotices(ctx context.Context, window func() <-chan time.Time) {
+	n := &s.listener.notices
+	defer close(n.done)
+	// What is owed at Close is sent, briefly: Close does not wait long
+	// for a server that is gone.
+	defer s.notify(2 * time.Second)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.poke:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-window():
+		}
+		s.notify(10 * time.Second)
+	}
+}
+
+// notify sends one notification for each platform announced since the
+// last. Its transaction does not wait for its WAL flush: a notification
+// lost in a crash of the server costs only a wake-up, and it holds the
+// cluster's notification lock for less time.
+func (s *Store) notify(timeout time.Duration) {
+	n := &s.listener.notices
+	n.mu.Lock()
+	platforms := make([]string, 0, len(n.pending))
+	for p := range n.pending {
+		platforms = append(platforms, p)
+	}
+	clear(n.pending)
+	n.mu.Unlock()
+	if len(platforms) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `SELECT pg_notify('`+outboxChannel+`', p) FROM unnest($1::text[]) p, `+asyncCommit, platforms)
+	if err != nil {
+		s.log.Warn("store: notifying the other replicas of queued messages", "err", err)
+	}
+}
+
+// stopNotices sends what is owed and ends sendNotices, for Close.
+func (s *Store) stopNotices() {
+	n := &s.listener.notices
+	n.mu.Lock()
+	n.stopped = true
+	started := n.started
+	n.mu.Unlock()
+	if started {
+		n.cancel()
+		<-n.done
+	}
 }
 
 func (s *Store) listen() {
@@ -345,8 +522,10 @@ func (s *Store) listenOnce(ctx context.Context, again bool) (listening bool, err
 	}
 }
 
-// stopListening ends the LISTEN connection, for Close.
+// stopListening ends the LISTEN connection and sends the notifications
+// owed, for Close.
 func (s *Store) stopListening() {
+	s.stopNotices()
 	l := &s.listener
 	l.mu.Lock()
 	l.stopped = true

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -208,5 +209,40 @@ func TestOutboxSlotsAreSharedByReplicas(t *testing.T) {
 	}
 	if slot, err := stores[0].OutboxSlot(ctx, "slack", testNow, interval); err != nil || !slot.Equal(testNow) {
 		t.Fatalf("another platform's slot: %v %v", slot, err)
+	}
+}
+
+// Removing a sent message writes nothing else: no key is recorded for it
+// (a removal run twice removes nothing more), as every send of every
+// replica removes one.
+func TestOutboxDoneRecordsNothing(t *testing.T) {
+	t.Parallel()
+	s, url := newStore(t)
+	ctx := context.Background()
+	if err := s.Enqueue(ctx, store.Outgoing{Platform: "slack", To: "E1", Body: json.RawMessage(`{}`)},
+		store.Outgoing{Platform: "slack", To: "E2", Body: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.OutboxDue("slack", 0, testNow, 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due %v %v", due, err)
+	}
+	keys := sqlValue[int64](t, url, "SELECT count(*) FROM idempotency")
+	for range 2 {
+		if err := s.OutboxDone(ctx, "slack", due[0].ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := sqlValue[int64](t, url, "SELECT count(*) FROM idempotency"); n != keys {
+		t.Fatalf("%d keys recorded after removing a sent message, were %d", n, keys)
+	}
+	if n, _ := s.OutboxLen("slack"); n != 1 {
+		t.Fatalf("%d messages left, want 1", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OutboxDone(ctx, "slack", due[1].ID); !errors.Is(err, ErrClosed) {
+		t.Fatalf("removal after Close: %v, want ErrClosed", err)
 	}
 }
