@@ -117,7 +117,12 @@ func (tx *Tx) sendBatch(b *pgx.Batch) error {
 	for _, q := range b.QueuedQueries {
 		tx.track(q.SQL)
 	}
-	err := tx.tx.SendBatch(tx.ctx, b).Close()
+	var err error
+	if tx.ct != nil {
+		err = tx.ct.sendWithDeferred(tx.ctx, b)
+	} else {
+		err = tx.tx.SendBatch(tx.ctx, b).Close()
+	}
 	tx.note(err)
 	return err
 }
