@@ -421,24 +421,20 @@ func (tx *Tx) ReversedBy(id uint64) uint64 {
 	return uint64(rev)
 }
 
-// agg reads one figure inside the transaction, under the member's lock.
-func (tx *Tx) agg(kind, period, member, extra string) store.Agg {
-	if f := tx.figuresOf(member, period); f != nil {
+// agg reads one figure inside the transaction, under the member's lock,
+// with the other parts of the member's figures the caller reads next (in
+// the same round trip).
+func (tx *Tx) agg(kind, period, member, extra string, with ...part) store.Agg {
+	if f := tx.figuresOf(member, append([]part{{kind, period}}, with...)...); f != nil {
 		return f.aggs[aggKey{period, kind, member, extra}]
 	}
-	var a store.Agg
-	if tx.err == nil {
-		_, _ = tx.row(`SELECT net, plus, minus, count FROM aggregates
-			WHERE period = $1 AND kind = $2 AND member = $3 AND extra = $4`,
-			[]any{period, kind, member, extra}, &a.Net, &a.Plus, &a.Minus, &a.Count)
-	}
-	return a
+	return store.Agg{}
 }
 
 // pending reads a member's pending approvals in p that keep selects,
 // under the member's lock: how many, and their points.
 func (tx *Tx) pending(member string, p jifen.Period, keep func(a *pendingShare) bool) (n, points int64) {
-	if f := tx.figuresOf(member, ""); f != nil {
+	if f := tx.figuresOf(member, pendingPart); f != nil {
 		return f.pendingIn(p, keep)
 	}
 	return 0, 0
@@ -454,7 +450,7 @@ func (tx *Tx) Net(member string, p jifen.Period) int64 {
 // Balance is what a member can spend, as of this point of the transaction.
 func (tx *Tx) Balance(member string) int64 {
 	all := string(jifen.AllTime)
-	return tx.agg(aggTotal, all, member, "").Net - tx.agg(aggSpent, all, member, "").Net
+	return tx.agg(aggTotal, all, member, "", part{aggSpent, all}).Net - tx.agg(aggSpent, all, member, "").Net
 }
 
 // Usage returns the usage figures the rule catalog checks limits against,
@@ -464,7 +460,7 @@ func (tx *Tx) Usage() rules.Usage { return txUsage{tx} }
 type txUsage struct{ tx *Tx }
 
 func (u txUsage) Net(member string, p jifen.Period) int64 {
-	return u.tx.Net(member, p) + u.tx.PendingPoints(member, p)
+	return u.tx.agg(aggTotal, p.Key, member, "", pendingPart).Net + u.tx.PendingPoints(member, p)
 }
 
 // PendingPoints is what the member's pending approvals requested in p would
@@ -476,12 +472,9 @@ func (tx *Tx) PendingPoints(member string, p jifen.Period) int64 {
 
 func (u txUsage) BehaviorUse(member, behavior string, p jifen.Period) (int, int64) {
 	var times, points int64
-	if f := u.tx.figuresOf(member, p.Key); f != nil {
+	if f := u.tx.figuresOf(member, part{partBehaviors, p.Key}, pendingPart); f != nil {
 		b := f.behs[behKey{p.Key, member, behavior}]
 		times, points = b.times, b.points
-	} else if u.tx.err == nil {
-		_, _ = u.tx.row("SELECT times, points FROM behavior_use WHERE period = $1 AND member = $2 AND behavior = $3",
-			[]any{p.Key, member, behavior}, &times, &points)
 	}
 	var ppoints int64
 	ptimes, _ := u.tx.pending(member, p, func(a *pendingShare) bool {
@@ -495,15 +488,16 @@ func (u txUsage) BehaviorUse(member, behavior string, p jifen.Period) (int, int6
 }
 
 func (u txUsage) GiverUse(giver string, pool rules.Pool, p jifen.Period) int64 {
-	n := u.tx.agg(aggGiver, p.Key, giver, string(pool)).Net
-	if pool == rules.PoolAward {
-		u.tx.pending(giver, p, func(a *pendingShare) bool {
-			if a.giver == giver {
-				n += a.points * int64(len(a.receivers))
-			}
-			return false
-		})
+	if pool != rules.PoolAward {
+		return u.tx.agg(aggGiver, p.Key, giver, string(pool)).Net
 	}
+	n := u.tx.agg(aggGiver, p.Key, giver, string(pool), pendingPart).Net
+	u.tx.pending(giver, p, func(a *pendingShare) bool {
+		if a.giver == giver {
+			n += a.points * int64(len(a.receivers))
+		}
+		return false
+	})
 	return n
 }
 

@@ -83,9 +83,10 @@ func (c *tripCounter) proxy(t *testing.T, dbURL string) string {
 
 // An award with its limit checks (the giver's allowance, the receiver's
 // cap) takes five round trips: BEGIN with the key, each member's lock
-// with their figures, the entry with its figures, and COMMIT. A
-// leaderboard and a rank read from a kept board take two: BEGIN and
-// ROLLBACK.
+// with the figures its limit reads, the entry with its figures, and
+// COMMIT. Without a key, BEGIN goes with the first lock: four round
+// trips. A leaderboard and a rank read from a kept
+// board take two: BEGIN and ROLLBACK.
 func TestRoundTripsOfAnAwardAndABoard(t *testing.T) {
 	t.Parallel()
 	_, dbURL := newStore(t)
@@ -127,9 +128,11 @@ func TestRoundTripsOfAnAwardAndABoard(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The first time prepares the statements and creates the members'
-	// rows in heads, and reads the board.
+	// The first time creates the members' rows in heads, and reads the
+	// board; the first two prepare the statements (the second those of a
+	// member whose row exists).
 	award("k1")
+	award("k1b")
 	board()
 	// The first write's purge of old keys takes up, in the background,
 	// the tables left to rewrite: its statements are not the award's.
@@ -138,6 +141,13 @@ func TestRoundTripsOfAnAwardAndABoard(t *testing.T) {
 	award("k2")
 	if n := c.trips.Load() - before; n != 5 {
 		t.Errorf("an award took %d round trips, want 5", n)
+	}
+	// Without a caller's key, BEGIN goes with the giver's lock.
+	award("")
+	before = c.trips.Load()
+	award("")
+	if n := c.trips.Load() - before; n != 4 {
+		t.Errorf("an award without a key took %d round trips, want 4", n)
 	}
 	board() // read again after the award
 	before = c.trips.Load()

@@ -117,7 +117,12 @@ func (tx *Tx) sendBatch(b *pgx.Batch) error {
 	for _, q := range b.QueuedQueries {
 		tx.track(q.SQL)
 	}
-	err := tx.tx.SendBatch(tx.ctx, b).Close()
+	var err error
+	if tx.ct != nil {
+		err = tx.ct.sendWithDeferred(tx.ctx, b)
+	} else {
+		err = tx.tx.SendBatch(tx.ctx, b).Close()
+	}
 	tx.note(err)
 	return err
 }
@@ -152,14 +157,15 @@ func (tx *Tx) note(err error) {
 // lockMembers locks the members' rows in heads (creating them), in
 // order, once per transaction.
 func (tx *Tx) lockMembers(members ...string) error {
-	return tx.lockAndRead(false, members...)
+	return tx.lockAndRead(nil, members...)
 }
 
 // lockAndRead is lockMembers, reading with each member's lock (in the
-// same round trip, by a statement that starts once the lock is held) the
-// figures the limits check (see figures) when read is set. The members'
-// locks (and figures) are sent in one round trip, in the members' order.
-func (tx *Tx) lockAndRead(read bool, members ...string) error {
+// same round trip, by statements that start once the lock is held) the
+// parts of their figures the limits ask for (see figures) that are not
+// read yet. The members' locks (and figures) are sent in one round trip,
+// in the members' order.
+func (tx *Tx) lockAndRead(parts []part, members ...string) error {
 	sorted := slices.Clone(members)
 	slices.Sort(sorted)
 	type pending struct {
@@ -167,6 +173,7 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 		locked, found bool
 		last          *time.Time
 		f             *figures
+		missing       []part
 	}
 	var ps []*pending
 	b := &pgx.Batch{}
@@ -175,10 +182,20 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 			continue
 		}
 		_, locked := tx.heads[m]
-		if locked && (!read || tx.fresh(m)) {
+		f := tx.figs[m]
+		if f == nil || f.gen != tx.ct.wrote {
+			f = nil
+		}
+		var missing []part
+		for _, pt := range parts {
+			if (f == nil || !f.read[pt]) && !slices.Contains(missing, pt) {
+				missing = append(missing, pt)
+			}
+		}
+		if locked && len(missing) == 0 {
 			continue
 		}
-		p := &pending{m: m, locked: locked}
+		p := &pending{m: m, locked: locked, f: f, missing: missing}
 		if !locked {
 			// FOR UPDATE waits for a writer holding the row, then locks
 			// its newest version; a member's first row is created after
@@ -192,8 +209,11 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 				return err
 			})
 		}
-		if read {
-			p.f = tx.queueFigures(b, m)
+		if len(missing) > 0 {
+			if p.f == nil {
+				p.f = tx.newFigures()
+			}
+			tx.queueParts(b, m, p.f, missing)
 		}
 		ps = append(ps, p)
 	}
@@ -211,10 +231,12 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 			if _, err := tx.row("SELECT last_at FROM heads WHERE member = $1 FOR UPDATE", []any{p.m}, &p.last); err != nil {
 				return err
 			}
-			if read {
-				// Read again, after the lock.
+			if len(p.missing) > 0 {
+				// Read again, after the lock (and the insert, which
+				// made the figures read so far stale).
 				b := &pgx.Batch{}
-				p.f = tx.queueFigures(b, p.m)
+				p.f = tx.newFigures()
+				tx.queueParts(b, p.m, p.f, parts)
 				if err := tx.sendBatch(b); err != nil {
 					return err
 				}
@@ -237,18 +259,36 @@ func (tx *Tx) lockAndRead(read bool, members ...string) error {
 	return nil
 }
 
-// figures are what the limits read of one member, in the periods that
-// hold the transaction's time: their aggregates (but by category), their
-// per-behavior use, and the pending approvals they give or receive. Read
-// under the member's lock, they cannot change but by this transaction,
-// so they are read once, in the round trip of the lock, and again only
-// after the transaction writes something.
+// part names a part of a member's figures a limit reads: the aggregates
+// of one kind in one period (all their extras), the per-behavior use in
+// one period (kind partBehaviors), or the pending approvals the member
+// gives or receives (kind partPending, no period).
+type part struct{ kind, period string }
+
+const (
+	partBehaviors = "b"
+	partPending   = "p"
+)
+
+// pendingPart is the member's pending approvals.
+var pendingPart = part{kind: partPending}
+
+// figures are what the limits read of one member: the parts asked for so
+// far (a limit reads one or a few rows, not all the member's figures).
+// Read under the member's lock, they cannot change but by this
+// transaction, so each part is read once, in the round trip of the lock
+// or in one of its own, and again only after the transaction writes
+// something.
 type figures struct {
 	gen     int // the transaction's connTx.wrote when they were read
-	periods []string
+	read    map[part]bool
 	aggs    map[aggKey]store.Agg
 	behs    map[behKey]behUse
 	pending []pendingShare
+}
+
+func (tx *Tx) newFigures() *figures {
+	return &figures{gen: tx.ct.wrote, read: map[part]bool{}, aggs: map[aggKey]store.Agg{}, behs: map[behKey]behUse{}}
 }
 
 // pendingShare is a pending approval a member gives or receives.
@@ -260,60 +300,80 @@ type pendingShare struct {
 	behavior  string
 }
 
-// fresh reports whether member m's figures were read since the
-// transaction last wrote.
-func (tx *Tx) fresh(m string) bool {
-	f := tx.figs[m]
-	return f != nil && f.gen == tx.ct.wrote
-}
-
-// queueFigures queues the statement that reads member m's figures.
-func (tx *Tx) queueFigures(b *pgx.Batch, m string) *figures {
-	f := &figures{gen: tx.ct.wrote, aggs: map[aggKey]store.Agg{}, behs: map[behKey]behUse{}}
-	for _, k := range jifen.PeriodKinds {
-		f.periods = append(f.periods, jifen.PeriodOf(k, tx.now, tx.s.loc).Key)
-	}
-	b.Queue(`SELECT 'a', period, kind, extra, net, plus, minus, count, NULL::timestamptz, '', NULL::text[]
-			FROM aggregates WHERE period = ANY ($2) AND kind = ANY ('{t,g,s}') AND member = $1
-		UNION ALL
-		SELECT 'b', period, '', behavior, times, points, 0, 0, NULL, '', NULL
-			FROM behavior_use WHERE period = ANY ($2) AND member = $1
-		UNION ALL
-		SELECT 'p', '', '', behavior, points, 0, 0, 0, created_at, giver, receivers
-			FROM approvals WHERE status = 'pending' AND (giver = $1 OR $1 = ANY (receivers))`,
-		m, f.periods).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var src, period, kind, extra, giver string
-			var a store.Agg
-			var at *time.Time
-			var receivers []string
-			if err := rows.Scan(&src, &period, &kind, &extra, &a.Net, &a.Plus, &a.Minus, &a.Count, &at, &giver, &receivers); err != nil {
-				return err
-			}
-			switch src {
-			case "a":
-				f.aggs[aggKey{period, kind, m, extra}] = a
-			case "b":
-				f.behs[behKey{period, m, extra}] = behUse{times: a.Net, points: a.Plus}
-			case "p":
-				f.pending = append(f.pending, pendingShare{at: at.UTC(), giver: giver, receivers: receivers, points: a.Net, behavior: extra})
-			}
+// queueParts queues the statements that read parts of member m's figures
+// into f.
+func (tx *Tx) queueParts(b *pgx.Batch, m string, f *figures, parts []part) {
+	for _, pt := range parts {
+		switch pt.kind {
+		case partPending:
+			b.Queue(`SELECT created_at, giver, receivers, points, behavior FROM approvals
+				WHERE status = 'pending' AND (giver = $1 OR $1 = ANY (receivers))`, m).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var a pendingShare
+					if err := rows.Scan(&a.at, &a.giver, &a.receivers, &a.points, &a.behavior); err != nil {
+						return err
+					}
+					a.at = a.at.UTC()
+					f.pending = append(f.pending, a)
+				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				f.read[pt] = true
+				return nil
+			})
+		case partBehaviors:
+			b.Queue("SELECT behavior, times, points FROM behavior_use WHERE period = $1 AND member = $2",
+				pt.period, m).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var beh string
+					var u behUse
+					if err := rows.Scan(&beh, &u.times, &u.points); err != nil {
+						return err
+					}
+					f.behs[behKey{pt.period, m, beh}] = u
+				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				f.read[pt] = true
+				return nil
+			})
+		default:
+			b.Queue("SELECT extra, net, plus, minus, count FROM aggregates WHERE period = $1 AND kind = $2 AND member = $3",
+				pt.period, pt.kind, m).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var extra string
+					var a store.Agg
+					if err := rows.Scan(&extra, &a.Net, &a.Plus, &a.Minus, &a.Count); err != nil {
+						return err
+					}
+					f.aggs[aggKey{pt.period, pt.kind, m, extra}] = a
+				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				f.read[pt] = true
+				return nil
+			})
 		}
-		return rows.Err()
-	})
-	return f
+	}
 }
 
-// figuresOf returns member m's figures, locking the member and reading
-// them if needed; nil if the read failed, or if p is not one of the
-// periods they hold.
-func (tx *Tx) figuresOf(m string, period string) *figures {
-	if err := tx.lockAndRead(true, m); err != nil {
+// figuresOf returns member m's figures with the given parts read, locking
+// the member and reading them if needed; nil if the read failed.
+func (tx *Tx) figuresOf(m string, parts ...part) *figures {
+	if err := tx.lockAndRead(parts, m); err != nil {
 		return nil
 	}
 	f := tx.figs[m]
-	if f == nil || (period != "" && !slices.Contains(f.periods, period)) {
+	if f == nil || f.gen != tx.ct.wrote {
 		return nil
+	}
+	for _, pt := range parts {
+		if !f.read[pt] {
+			return nil
+		}
 	}
 	return f
 }

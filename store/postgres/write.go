@@ -210,26 +210,30 @@ func (s *Store) attempt(ctx context.Context, key string, callerKey bool, fn Writ
 	// result is replayed. A key of the write's own, which nothing else
 	// knows, is recorded last, with the result, and with times that may
 	// not be now (Tx.keyTimes).
-	b := &pgx.Batch{}
-	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	// Without a caller's key, BEGIN is sent with the write's first
+	// statements (see connTx.deferBegin).
 	if callerKey {
+		b := &pgx.Batch{}
+		b.Queue(beginWrite)
 		b.Queue(`INSERT INTO idempotency (key, at, expires) VALUES ($1, $2, $3)
 			ON CONFLICT (key) DO NOTHING`, key, now, now.Add(s.ttl))
-	}
-	br := ptx.conn.SendBatch(ctx, b)
-	_, err = br.Exec()
-	var tag pgconn.CommandTag
-	if err == nil && callerKey {
-		tag, err = br.Exec()
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
-	}
-	if callerKey && tag.RowsAffected() == 0 {
-		return s.replay(ctx, conn.Conn(), ptx, key)
+		br := ptx.conn.SendBatch(ctx, b)
+		_, err = br.Exec()
+		var tag pgconn.CommandTag
+		if err == nil {
+			tag, err = br.Exec()
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, false, s.beforeCommit(ctx, conn.Conn(), err)
+		}
+		if tag.RowsAffected() == 0 {
+			return s.replay(ctx, conn.Conn(), ptx, key)
+		}
+	} else {
+		ptx.deferBegin()
 	}
 	tx := &Tx{ctx: ctx, tx: ptx, ct: ptx, s: s, now: now}
 	res, err = tx.call(fn)
