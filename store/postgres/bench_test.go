@@ -28,8 +28,8 @@ import (
 // cluster of their own started without the test server's fsync=off and
 // synchronous_commit=off (see BENCHMARKS.md).
 
-// 64 concurrent awards (the limit checks, then the entry with its
-// aggregates, one transaction each) at receivers spread over 10,000
+// 64 concurrent awards (the delivery's key, the limit checks, then the
+// entry with its aggregates, one transaction each) at receivers spread over 10,000
 // members, from 200 givers, on one or three Store values (replicas).
 func BenchmarkAward64(b *testing.B) {
 	for _, replicas := range []int{1, 3} {
@@ -53,7 +53,9 @@ func BenchmarkAward64(b *testing.B) {
 				for pb.Next() {
 					giver := fmt.Sprintf("M%d", rand.IntN(200))
 					receiver := fmt.Sprintf("E%d", rand.IntN(10000))
-					_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+					// A key, as every award of the bot has one (a delivery's).
+					key := fmt.Sprintf("bench:%d", rand.Int64())
+					_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
 						month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
 						_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
 						_ = tx.Usage().Net(receiver, month)
@@ -104,7 +106,8 @@ func BenchmarkAward1(b *testing.B) {
 	for b.Loop() {
 		giver := fmt.Sprintf("M%d", rand.IntN(200))
 		receiver := fmt.Sprintf("E%d", rand.IntN(10000))
-		_, _, err := s.write(context.Background(), "", func(tx *Tx) ([]byte, error) {
+		key := fmt.Sprintf("bench:%d", rand.Int64())
+		_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
 			month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
 			_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
 			_ = tx.Usage().Net(receiver, month)
