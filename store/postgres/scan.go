@@ -31,9 +31,9 @@ var scanColumns = [...]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.Timestamptz
 // scanSorted is ScanEntries inside Read's transaction: a cursor over the
 // entries in receiver order, fetched a chunk at a time, so that fn may
 // read through the transaction between chunks. The rows come in the
-// binary format and are decoded here, each string once per distinct
-// value (as the bbolt store's scan hands them out): the decoding, not the
-// server, is most of a scan's time.
+// binary format and are decoded here, each string made once per
+// distinct value (as the bbolt store's scan hands them out), which saves
+// most of the allocations of decoding through pgx.
 func (r *reader) scanSorted(fn func(e *jifen.Entry) error) error {
 	r.cursors++
 	cursor := "jifen_scan_entries_" + strconv.Itoa(r.cursors)
