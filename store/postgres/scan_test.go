@@ -102,3 +102,36 @@ func TestScanEntriesDecodesEveryField(t *testing.T) {
 		t.Fatalf("ScanEntries gives\n%+v,\nwant\n%+v", scanned, want)
 	}
 }
+
+// The scan reads the receiver index alone, in its order: no sort of the
+// ledger, no visit of the table once vacuum has marked it.
+func TestScanEntriesIsAnIndexOnlyScan(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO entries (kind, at, effective, receiver, points, category, behavior)
+		SELECT 'award', now(), now(), 'e' || (i % 500), 1, 'teamwork', 'help' FROM generate_series(1, 20000) i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "VACUUM ANALYZE entries"); err != nil {
+		t.Fatal(err)
+	}
+	var plan strings.Builder
+	rows, err := s.pool.Query(ctx, "EXPLAIN DECLARE c NO SCROLL CURSOR FOR "+scanQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.String(), "Index Only Scan using entries_receiver") || strings.Contains(plan.String(), "Sort") {
+		t.Fatalf("the scan's plan:\n%s", plan.String())
+	}
+}
