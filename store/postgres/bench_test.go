@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -407,7 +408,10 @@ func BenchmarkBoard1M(b *testing.B) {
 
 // The year report (report.Analyze and its three renderings) over
 // 2,000,000 entries and 10,000 members, on bbolt and on PostgreSQL
-// through Read; the floors are the entries read with an empty callback.
+// through Read; the floors are the entries read with an empty callback;
+// bare is the rows ScanEntries reads, fetched as it fetches them and not
+// decoded; bare-sorted the same with the index not used (the server sorts
+// the ledger), and bare-unsorted the same rows in the table's order.
 func BenchmarkReportYear2M(b *testing.B) {
 	st, ps := benchLedger(b, 10_000, 2_000_000)
 	cfg := benchConfig(b)
@@ -441,6 +445,21 @@ func BenchmarkReportYear2M(b *testing.B) {
 					}
 				}
 			})
+			if l.name == "postgres" {
+				for _, bare := range []struct{ name, set, query string }{
+					{"bare", "", scanQuery},
+					{"bare-sorted", "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; SET LOCAL enable_bitmapscan = off", scanQuery},
+					{"bare-unsorted", "", strings.Replace(scanQuery, `ORDER BY receiver COLLATE "C", id`, "", 1)},
+				} {
+					b.Run(bare.name+"/postgres", func(b *testing.B) {
+						for b.Loop() {
+							if n := bareScan(b, ps, bare.set, bare.query); n != 2_000_000 {
+								b.Fatal(n)
+							}
+						}
+					})
+				}
+			}
 			b.Run("floor/"+l.name, func(b *testing.B) {
 				for b.Loop() {
 					n := 0
@@ -453,4 +472,43 @@ func BenchmarkReportYear2M(b *testing.B) {
 			})
 		}
 	}
+}
+
+// bareScan reads the rows of query through a cursor in a transaction such
+// as Read's, a chunk at a time as ScanEntries does, into nothing, after
+// the settings set; it returns how many.
+func bareScan(b *testing.B, ps *Store, set, query string) int {
+	n := 0
+	ctx := context.Background()
+	err := pgx.BeginTxFunc(ctx, ps.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if set != "" {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, "DECLARE bare NO SCROLL CURSOR FOR "+query); err != nil {
+			return err
+		}
+		fetch := fmt.Sprintf("FETCH %d FROM bare", sortedChunk)
+		for {
+			rows, err := tx.Query(ctx, fetch, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+			if err != nil {
+				return err
+			}
+			got := 0
+			for rows.Next() {
+				got++
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if n += got; got < sortedChunk {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

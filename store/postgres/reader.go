@@ -214,63 +214,6 @@ func (r *reader) scan(byReceiver bool, fn func(e *jifen.Entry) error) error {
 	}
 }
 
-// sortedChunk is how many entries scanSorted fetches at a time.
-const sortedChunk = 10_000
-
-// scanSorted is ScanEntries inside Read's transaction: a cursor over the
-// entries sorted once (no index orders them by receiver in byte order;
-// sorting at every chunk would read the whole table each time), fetched
-// a chunk at a time, so that fn may read through the transaction between
-// chunks.
-func (r *reader) scanSorted(fn func(e *jifen.Entry) error) error {
-	r.cursors++
-	cursor := "jifen_scan_entries_" + strconv.Itoa(r.cursors)
-	if _, err := r.q.Exec(r.ctx, "DECLARE "+cursor+" NO SCROLL CURSOR FOR SELECT kind, effective, giver, receiver, points, category, behavior, quantity, id, coalesce(reverses, 0), at FROM entries ORDER BY receiver COLLATE \"C\", id"); err != nil {
-		r.fail("entries", err)
-		return r.err
-	}
-	defer func() {
-		if r.err == nil {
-			_, err := r.q.Exec(r.ctx, "CLOSE "+cursor)
-			r.fail("entries", err)
-		}
-	}()
-	batch := make([]jifen.Entry, 0, sortedChunk)
-	for {
-		rows, err := r.q.Query(r.ctx, "FETCH "+strconv.Itoa(sortedChunk)+" FROM "+cursor)
-		if err != nil {
-			r.fail("entries", err)
-			return r.err
-		}
-		batch = batch[:0]
-		for rows.Next() {
-			var e jifen.Entry
-			var kind string
-			var rev int64
-			if err := rows.Scan(&kind, &e.Effective, &e.Giver, &e.Receiver, &e.Points, &e.Category, &e.Behavior, &e.Quantity, &e.ID, &rev, &e.At); err != nil {
-				rows.Close()
-				r.fail("entries", err)
-				return r.err
-			}
-			e.Kind, e.Reverses = jifen.EntryKind(kind), uint64(rev)
-			e.At, e.Effective = e.At.UTC(), e.Effective.UTC()
-			batch = append(batch, e)
-		}
-		if err := rows.Err(); err != nil {
-			r.fail("entries", err)
-			return r.err
-		}
-		for i := range batch {
-			if err := fn(&batch[i]); err != nil {
-				return err
-			}
-		}
-		if len(batch) < sortedChunk {
-			return nil
-		}
-	}
-}
-
 // indexFields keeps the fields ScanEntries passes.
 func indexFields(e *jifen.Entry) {
 	e.Reason, e.RuleVersion, e.Approval, e.Source = "", 0, 0, ""
