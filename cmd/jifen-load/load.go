@@ -327,7 +327,7 @@ func (g *Generator) send(d Delivery, retry int, reason string, replica int) (don
 		g.stats.failed(fmt.Sprintf("http %d %s", resp.StatusCode, clip(strings.TrimSpace(string(body)), 60)))
 		return resp.StatusCode < 500
 	}
-	g.stats.acked(took)
+	g.stats.acked(d, took)
 	status := Acked
 	if d.Platform == "slack" {
 		status = g.slackAnswer(d, body)

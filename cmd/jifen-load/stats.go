@@ -21,7 +21,8 @@ type Stats struct {
 	deliveries map[string]int // by platform/command
 	requests   int
 	ackedN     int
-	latency    []time.Duration // every answered request (200), send to response
+	latency    []time.Duration            // every answered request (200), send to response
+	byCommand  map[string][]time.Duration // the same, by platform and command
 	over3s     int
 	deliberate int // deliberate re-deliveries
 	failRetry  int // re-deliveries after no answer
@@ -35,7 +36,7 @@ type Stats struct {
 
 // NewStats returns empty stats.
 func NewStats() *Stats {
-	return &Stats{deliveries: map[string]int{}, errors: map[string]int{}, answers: map[string]int{}}
+	return &Stats{deliveries: map[string]int{}, errors: map[string]int{}, answers: map[string]int{}, byCommand: map[string][]time.Duration{}}
 }
 
 func (s *Stats) delivery(d Delivery) {
@@ -70,11 +71,13 @@ func (s *Stats) failed(kind string) {
 	s.mu.Unlock()
 }
 
-func (s *Stats) acked(took time.Duration) {
+func (s *Stats) acked(d Delivery, took time.Duration) {
 	s.mu.Lock()
 	s.requests++
 	s.ackedN++
 	s.latency = append(s.latency, took)
+	k := d.Platform + " " + d.Command
+	s.byCommand[k] = append(s.byCommand[k], took)
 	if took > slackAckLimit {
 		s.over3s++
 	}
@@ -159,6 +162,20 @@ func (s *Stats) Report(w io.Writer, awards []AckedAward) {
 		fmt.Fprintf(w, "schedule: sent up to %s late; %d deliveries more than 100ms late (the workers were all busy)\n", round(s.maxSlip), s.late)
 	}
 	fmt.Fprintf(w, "by command: %s\n", counts(s.deliveries))
+	if len(s.byCommand) > 1 {
+		keys := make([]string, 0, len(s.byCommand))
+		for k := range s.byCommand {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			l := slices.Clone(s.byCommand[k])
+			slices.Sort(l)
+			parts[i] = fmt.Sprintf("%s p50 %s p99 %s", k, round(Percentile(l, 50)), round(Percentile(l, 99)))
+		}
+		fmt.Fprintf(w, "ack latency by command: %s\n", strings.Join(parts, ", "))
+	}
 	if len(s.errors) == 0 {
 		fmt.Fprintln(w, "errors: none")
 	} else {
