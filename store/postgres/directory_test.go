@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"testing"
-	"time"
 
 	"jifen"
 	"jifen/store"
@@ -13,14 +12,7 @@ import (
 // its two round trips and no statement per member while no member changes.
 func TestKeptMembersCostNoRoundTrip(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newStore(t)
-	var c tripCounter
-	s, err := Open(context.Background(), c.proxy(t, dbURL), Options{Location: shanghai, MaxConns: 1,
-		Clock: jifen.ClockFunc(func() time.Time { return testNow })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, c := countedStore(t)
 	if err := s.PutMembers(context.Background(), []jifen.Member{
 		{ID: "G", Name: "Gao", Role: jifen.RoleManager, Department: "销售部", SlackID: "U1", FeishuOpenID: "ou_1", Email: "Gao@Example.com"},
 		{ID: "R", Name: "Ren", Role: jifen.RoleEmployee, Department: "销售部"}}); err != nil {

@@ -27,14 +27,7 @@ func TestEnqueueNotifiesOnceAfterTheCommands(t *testing.T) {
 	s.listener.notices.window = func() <-chan time.Time { return window }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // stops a hung test only
 	defer cancel()
-	listener, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer listener.Close(context.Background())
-	if _, err := listener.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
-		t.Fatal(err)
-	}
+	listener := listenTo(t, ctx, url)
 	// marker notifies the channel from another connection and returns the
 	// payloads the listener got before it: notifications are delivered in
 	// the order of their transactions' commits.
@@ -174,14 +167,7 @@ func TestCloseSendsTheNotificationsOwed(t *testing.T) {
 	s.listener.notices.window = func() <-chan time.Time { return nil }    // never
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // stops a hung test only
 	defer cancel()
-	listener, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer listener.Close(context.Background())
-	if _, err := listener.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
-		t.Fatal(err)
-	}
+	listener := listenTo(t, ctx, url)
 	if err := s.Enqueue(ctx, store.Outgoing{Platform: "feishu", To: "E1", Body: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +178,19 @@ func TestCloseSendsTheNotificationsOwed(t *testing.T) {
 	if err != nil || n.Payload != "feishu" {
 		t.Fatalf("notified %v %v, want feishu", n, err)
 	}
+}
+
+// listenTo connects to url and LISTENs to the outbox's channel, as another
+// replica's Store does.
+func listenTo(t *testing.T, ctx context.Context, url string) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if _, err := c.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

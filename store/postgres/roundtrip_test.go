@@ -21,6 +21,21 @@ type tripCounter struct {
 	trips atomic.Int64
 }
 
+// countedStore opens a store on a fresh database through a tripCounter,
+// with one connection (its statements prepared once) and the test clock.
+func countedStore(t *testing.T) (*Store, *tripCounter) {
+	t.Helper()
+	_, dbURL := newStore(t)
+	c := &tripCounter{}
+	s, err := Open(context.Background(), c.proxy(t, dbURL), Options{Location: shanghai, MaxConns: 1,
+		Clock: jifen.ClockFunc(func() time.Time { return testNow })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, c
+}
+
 // proxy starts the counter in front of the server of dbURL and returns
 // the URL to reach the database through it.
 func (c *tripCounter) proxy(t *testing.T, dbURL string) string {
@@ -89,16 +104,9 @@ func (c *tripCounter) proxy(t *testing.T, dbURL string) string {
 // board take two: BEGIN and ROLLBACK.
 func TestRoundTripsOfAnAwardAndABoard(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newStore(t)
-	var c tripCounter
 	// One connection: its statements are prepared by the first award
 	// (another connection would prepare them again, a round trip each).
-	s, err := Open(context.Background(), c.proxy(t, dbURL), Options{Location: shanghai, MaxConns: 1,
-		Clock: jifen.ClockFunc(func() time.Time { return testNow })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, c := countedStore(t)
 	if err := s.PutMembers(context.Background(), []jifen.Member{
 		{ID: "G", Name: "g", Role: jifen.RoleManager}, {ID: "R", Name: "r", Role: jifen.RoleEmployee}}); err != nil {
 		t.Fatal(err)
@@ -163,14 +171,7 @@ func TestRoundTripsOfAnAwardAndABoard(t *testing.T) {
 // COMMIT.
 func TestRoundTripsOfLockingMembersTogether(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newStore(t)
-	var c tripCounter
-	s, err := Open(context.Background(), c.proxy(t, dbURL), Options{Location: shanghai, MaxConns: 1,
-		Clock: jifen.ClockFunc(func() time.Time { return testNow })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, c := countedStore(t)
 	if err := s.PutMembers(context.Background(), []jifen.Member{
 		{ID: "G", Name: "g", Role: jifen.RoleManager}, {ID: "R", Name: "r", Role: jifen.RoleEmployee}}); err != nil {
 		t.Fatal(err)
