@@ -27,7 +27,6 @@ type board struct {
 	all     []store.Score
 	byDept  map[string][]store.Score
 	byRole  map[jifen.Role][]store.Score
-	cats    map[string]map[string]int64 // department → category → net points
 }
 
 // loadBoard returns a period's board: the one this replica keeps, if no
@@ -36,7 +35,7 @@ type board struct {
 // changed since the kept one was read). The period is read from its key,
 // in the store's zone, so who counts does not depend on how a caller
 // built its Period.
-func (r *reader) loadBoard(key string, withCats bool) *board {
+func (r *reader) loadBoard(key string) *board {
 	p, err := jifen.ParsePeriod(key, r.s.loc)
 	if err != nil {
 		p = jifen.PeriodOf(jifen.AllTime, time.Time{}, r.s.loc)
@@ -44,20 +43,20 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 	}
 	asOf := p.AsOf(r.s.Now(), r.s.loc)
 	if !r.versioned || r.err != nil {
-		return r.readBoard(key, asOf, withCats, nil)
+		return r.readBoard(key, asOf, nil)
 	}
 	now := r.s.Now()
 	k := r.s.boards.get(key)
-	if k != nil && k.version == r.version && k.asOf.Equal(asOf.End) && (k.cats || !withCats) && now.Sub(k.kept) < maxBoardAge {
+	if k != nil && k.version == r.version && k.asOf.Equal(asOf.End) && now.Sub(k.kept) < maxBoardAge {
 		return k.b
 	}
 	var members map[string]jifen.Member
 	if k != nil && k.members == r.members {
 		members = k.b.members
 	}
-	b := r.readBoard(key, asOf, withCats, members)
+	b := r.readBoard(key, asOf, members)
 	if r.err == nil {
-		r.s.boards.put(key, &keptBoard{version: r.version, members: r.members, asOf: asOf.End, cats: withCats, b: b, kept: now})
+		r.s.boards.put(key, &keptBoard{version: r.version, members: r.members, asOf: asOf.End, b: b, kept: now})
 	}
 	return b
 }
@@ -65,9 +64,9 @@ func (r *reader) loadBoard(key string, withCats bool) *board {
 // readBoard reads a period's board, counting the members employed in
 // asOf; members, when not nil, are the members as the transaction sees
 // them (read earlier, and unchanged since).
-func (r *reader) readBoard(key string, asOf jifen.Period, withCats bool, members map[string]jifen.Member) *board {
+func (r *reader) readBoard(key string, asOf jifen.Period, members map[string]jifen.Member) *board {
 	b := &board{members: members, points: map[string]int64{}, byDept: map[string][]store.Score{},
-		byRole: map[jifen.Role][]store.Score{}, cats: map[string]map[string]int64{}}
+		byRole: map[jifen.Role][]store.Score{}}
 	ctx := r.ctx
 	if b.members == nil {
 		all := r.Members()
@@ -114,34 +113,13 @@ func (r *reader) readBoard(key string, asOf jifen.Period, withCats bool, members
 		b.byDept[m.Department] = append(b.byDept[m.Department], st)
 		b.byRole[m.Role] = append(b.byRole[m.Role], st)
 	}
-	if !withCats {
-		return b
-	}
-	rows, err = r.q.Query(ctx, "SELECT member, extra, net FROM aggregates WHERE period = $1 AND kind = 'c'", key)
-	if err != nil {
-		r.fail("a board", err)
-		return b
-	}
-	var cat string
-	_, err = pgx.ForEachRow(rows, []any{&member, &cat, &pts}, func() error {
-		if _, counted := b.points[member]; !counted {
-			return nil
-		}
-		dept := b.members[member].Department
-		if b.cats[dept] == nil {
-			b.cats[dept] = map[string]int64{}
-		}
-		b.cats[dept][cat] += pts
-		return nil
-	})
-	r.fail("a board", err)
 	return b
 }
 
 // RankOf returns a member's rank in a period, overall, in their department
 // and among the members of their role (see store.Rank).
 func (r *reader) RankOf(member string, p jifen.Period) store.Rank {
-	b := r.loadBoard(p.Key, false)
+	b := r.loadBoard(p.Key)
 	m := b.members[member]
 	pts, counted := b.points[member]
 	all, dept, role := b.all, b.byDept[m.Department], b.byRole[m.Role]
@@ -154,7 +132,7 @@ func (r *reader) RankOf(member string, p jifen.Period) store.Rank {
 // Headcount is the number of members counted in a period: everyone, or the
 // members of one department.
 func (r *reader) Headcount(p jifen.Period, dept string) int {
-	b := r.loadBoard(p.Key, false)
+	b := r.loadBoard(p.Key)
 	if dept == "" {
 		return len(b.all)
 	}
@@ -165,7 +143,7 @@ func (r *reader) Headcount(p jifen.Period, dept string) int {
 // one department: counted members with more than 0 points, highest first,
 // ties by member id, with their competition rank.
 func (r *reader) Top(p jifen.Period, n int, dept string) []store.Standing {
-	b := r.loadBoard(p.Key, false)
+	b := r.loadBoard(p.Key)
 	list := b.all
 	if dept != "" {
 		list = b.byDept[dept]
@@ -175,9 +153,37 @@ func (r *reader) Top(p jifen.Period, n int, dept string) []store.Standing {
 
 // DepartmentAverages returns a department's average net points per
 // counted member, by category, in a period.
+//
+// The board says who counts; the database sums their categories: one
+// department's rows, a handful of sums sent back, where a board of every
+// member's categories would be read again after every write.
 func (r *reader) DepartmentAverages(p jifen.Period, dept string) map[string]float64 {
-	b := r.loadBoard(p.Key, true)
-	return store.Averages(b.cats[dept], len(b.byDept[dept]))
+	counted := r.loadBoard(p.Key).byDept[dept]
+	cats := map[string]int64{}
+	if len(counted) == 0 || r.err != nil {
+		return store.Averages(cats, 0)
+	}
+	ids := make([]string, len(counted))
+	for i, st := range counted {
+		ids[i] = st.Member
+	}
+	rows, err := r.q.Query(r.ctx, `SELECT extra, sum(net)::bigint FROM aggregates
+		WHERE period = $1 AND kind = 'c' AND member = ANY ($2) GROUP BY extra`, p.Key, ids)
+	if err != nil {
+		r.fail("a department's categories", err)
+		return map[string]float64{}
+	}
+	var cat string
+	var sum int64
+	_, err = pgx.ForEachRow(rows, []any{&cat, &sum}, func() error {
+		cats[cat] = sum
+		return nil
+	})
+	if err != nil {
+		r.fail("a department's categories", err)
+		return map[string]float64{}
+	}
+	return store.Averages(cats, len(counted))
 }
 
 // Departments lists the departments with their member counts (bots
@@ -285,7 +291,6 @@ type keptBoard struct {
 	version int64     // board_changes
 	members int64     // member_changes
 	asOf    time.Time // the end of the period as of the day it counts
-	cats    bool
 	b       *board
 	kept    time.Time // when it was read (the store's clock)
 }
