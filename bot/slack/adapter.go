@@ -215,13 +215,19 @@ func (a *Adapter) resolver(ctx context.Context) func(string) (jifen.Member, erro
 
 // run runs command text for a Slack user.
 func (a *Adapter) run(ctx context.Context, userID, text, key string) (bot.Response, error) {
+	return a.runWith(ctx, userID, text, key, nil)
+}
+
+// runWith is run with the answer to queue in the command's write, for a
+// command that writes (bot.Request.Reply).
+func (a *Adapter) runWith(ctx context.Context, userID, text, key string, reply func(bot.Response) ([]store.Outgoing, error)) (bot.Response, error) {
 	caller, err := a.member(ctx, userID)
 	if err != nil {
 		return bot.Response{}, asCaller(err)
 	}
 	// Slack escapes &, < and > typed by users; mentions stay <@U…|name>.
 	text = html.UnescapeString(strings.TrimSpace(text))
-	resp := a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "slack", Key: key, Resolve: a.resolver(ctx)})
+	resp := a.bot.Handle(ctx, bot.Request{Caller: caller, Text: text, Source: "slack", Key: key, Resolve: a.resolver(ctx), Reply: reply})
 	a.refreshHomes(caller, resp)
 	return resp, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"jifen"
 	"jifen/bot"
+	"jifen/store"
 )
 
 // callbackAsk is the callback id of the modal that asks for the text of
@@ -279,21 +280,32 @@ func (a *Adapter) chat(ctx context.Context, channel, thread, user, text, key str
 	if !strings.HasPrefix(text, "/") {
 		text = "/" + text // "@jifen score" reads as "/score"
 	}
-	resp, err := a.run(ctx, user, text, key)
+	address := func(resp bot.Response) Address {
+		to := Address{Channel: channel, Thread: thread}
+		if direct || resp.Reply.Public {
+			to.Broadcast = a.cfg.ReplyBroadcast && !direct && resp.Reply.Public && len(resp.Entries) > 0
+		} else {
+			to.Ephemeral = user
+		}
+		return to
+	}
+	// A command that writes queues its answer in its own write: one
+	// commit before the event is answered, not two.
+	resp, err := a.runWith(ctx, user, text, key, func(resp bot.Response) ([]store.Outgoing, error) {
+		o, err := Outgoing(address(resp), resp.Reply, key+"#reply")
+		return []store.Outgoing{o}, err
+	})
 	if err != nil {
 		resp = a.bot.ErrorResponse(err)
 	}
-	to := Address{Channel: channel, Thread: thread}
-	if direct || resp.Reply.Public {
-		to.Broadcast = a.cfg.ReplyBroadcast && !direct && resp.Reply.Public && len(resp.Entries) > 0
-	} else {
-		to.Ephemeral = user
+	if resp.Queued {
+		return nil
 	}
 	if resp.Failed {
 		// The answer to the re-delivery is queued under a key of its own.
 		key += "#failed"
 	}
-	if err := a.queue(ctx, to, resp.Reply, key); err != nil {
+	if err := a.queue(ctx, address(resp), resp.Reply, key); err != nil {
 		return err
 	}
 	if resp.Failed {
