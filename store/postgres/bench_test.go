@@ -52,19 +52,7 @@ func BenchmarkAward64(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				s := stores[int(n.Add(1))%len(stores)]
 				for pb.Next() {
-					giver := fmt.Sprintf("M%d", rand.IntN(200))
-					receiver := fmt.Sprintf("E%d", rand.IntN(10000))
-					// A key, as every award of the bot has one (a delivery's).
-					key := fmt.Sprintf("bench:%d", rand.Int64())
-					_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
-						month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
-						_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
-						_ = tx.Usage().Net(receiver, month)
-						_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: giver, Receiver: receiver, Points: 5,
-							Category: "teamwork", Behavior: "help", Reason: "benchmark"})
-						return nil, err
-					})
-					if err != nil {
+					if err := benchAward(s); err != nil {
 						b.Error(err)
 						return
 					}
@@ -78,6 +66,25 @@ func BenchmarkAward64(b *testing.B) {
 			b.ReportMetric(float64(retries)/float64(b.N), "retries/award")
 		})
 	}
+}
+
+// benchAward writes one award of the benchmarks: a giver of 200 to a
+// receiver of 10,000, under a key of its own (every award of the bot has
+// its delivery's), its giver's allowance and receiver's points read
+// first, as the limits read them.
+func benchAward(s *Store) error {
+	giver := fmt.Sprintf("M%d", rand.IntN(200))
+	receiver := fmt.Sprintf("E%d", rand.IntN(10000))
+	key := fmt.Sprintf("bench:%d", rand.Int64())
+	_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
+		month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
+		_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
+		_ = tx.Usage().Net(receiver, month)
+		_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: giver, Receiver: receiver, Points: 5,
+			Category: "teamwork", Behavior: "help", Reason: "benchmark"})
+		return nil, err
+	})
+	return err
 }
 
 // seedHeads gives the benchmarks' members their rows in heads, as a
@@ -105,18 +112,7 @@ func BenchmarkAward1(b *testing.B) {
 	}
 	defer s.Close()
 	for b.Loop() {
-		giver := fmt.Sprintf("M%d", rand.IntN(200))
-		receiver := fmt.Sprintf("E%d", rand.IntN(10000))
-		key := fmt.Sprintf("bench:%d", rand.Int64())
-		_, _, err := s.write(context.Background(), key, func(tx *Tx) ([]byte, error) {
-			month := jifen.PeriodOf(jifen.Month, tx.Now(), shanghai)
-			_ = tx.Usage().GiverUse(giver, rules.PoolAward, month)
-			_ = tx.Usage().Net(receiver, month)
-			_, err := tx.Append(&jifen.Entry{Kind: jifen.KindAward, Giver: giver, Receiver: receiver, Points: 5,
-				Category: "teamwork", Behavior: "help", Reason: "benchmark"})
-			return nil, err
-		})
-		if err != nil {
+		if err := benchAward(s); err != nil {
 			b.Fatal(err)
 		}
 	}
