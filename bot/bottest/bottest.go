@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,4 +145,19 @@ func (ex Example) RunOutbox(t testing.TB, platform string, deliver outbox.Delive
 			time.Sleep(time.Millisecond)
 		}
 	}
+}
+
+// OutboxDown is a store whose Enqueue fails while Down is set: an
+// adapter's answer that needs a write of its own cannot be queued.
+type OutboxDown struct {
+	store.Ledger
+	Down *atomic.Bool
+}
+
+// Enqueue fails while Down is set.
+func (s OutboxDown) Enqueue(ctx context.Context, msgs ...store.Outgoing) error {
+	if s.Down.Load() {
+		return errors.New("the outbox is down")
+	}
+	return s.Ledger.Enqueue(ctx, msgs...)
 }

@@ -1,13 +1,12 @@
 package feishu
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"jifen/bot/bottest"
 	"jifen/store"
 )
 
@@ -109,19 +108,6 @@ func TestMenuRedeliveredAfterAFailedLookup(t *testing.T) {
 	}
 }
 
-// noEnqueue is a store whose Enqueue fails while down is set.
-type noEnqueue struct {
-	store.Ledger
-	down *atomic.Bool
-}
-
-func (s noEnqueue) Enqueue(ctx context.Context, msgs ...store.Outgoing) error {
-	if s.down.Load() {
-		return errors.New("the outbox is down")
-	}
-	return s.Ledger.Enqueue(ctx, msgs...)
-}
-
 // The answer to a command that writes is queued in the command's own
 // write: an award is answered 200 and its answer sent though a write of
 // its own would fail (it took a second commit before the event was
@@ -129,7 +115,7 @@ func (s noEnqueue) Enqueue(ctx context.Context, msgs ...store.Outgoing) error {
 // A command that writes nothing is answered by a write of its own.
 func TestAnAwardsAnswerIsQueuedInItsWrite(t *testing.T) {
 	var down atomic.Bool
-	h := newHarnessWith(t, true, func(st store.Ledger) store.Ledger { return noEnqueue{st, &down} })
+	h := newHarnessWith(t, true, func(st store.Ledger) store.Ledger { return bottest.OutboxDown{Ledger: st, Down: &down} })
 	// The first direct message is answered with the personal card first,
 	// queued with the answer by a write of their own.
 	if code, _ := h.send(event("ev-hello", "im.message.receive_v1", testToken, textMessage("om_hello", "p2p", zhang, "/help"))); code != 200 {

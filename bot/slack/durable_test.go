@@ -1,13 +1,12 @@
 package slack
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"jifen/bot/bottest"
 	"jifen/store"
 )
 
@@ -24,19 +23,6 @@ func TestMentionWrittenBeforeTheAnswer(t *testing.T) {
 	}
 }
 
-// failingOutbox is a store whose Enqueue fails while down is set.
-type failingOutbox struct {
-	store.Ledger
-	down *atomic.Bool
-}
-
-func (s failingOutbox) Enqueue(ctx context.Context, msgs ...store.Outgoing) error {
-	if s.down.Load() {
-		return errors.New("the outbox is down")
-	}
-	return s.Ledger.Enqueue(ctx, msgs...)
-}
-
 // The answer to an @mention that writes is queued in the command's own
 // write: it is answered 200 and its answer posted though a write of its
 // own would fail (the answer took a second commit before the event was
@@ -44,7 +30,7 @@ func (s failingOutbox) Enqueue(ctx context.Context, msgs ...store.Outgoing) erro
 // that writes nothing is answered by a write of its own.
 func TestAMentionsAnswerIsQueuedInItsWrite(t *testing.T) {
 	var down atomic.Bool
-	h := newHarnessWith(t, func(st store.Ledger) store.Ledger { return failingOutbox{st, &down} })
+	h := newHarnessWith(t, func(st store.Ledger) store.Ledger { return bottest.OutboxDown{Ledger: st, Down: &down} })
 	down.Store(true)
 	mention := func(id, text string) int {
 		body := fmt.Sprintf(`{"type":"event_callback","event_id":%q,"event_time":1700000000,"team_id":"T0001","api_app_id":"A0JIFEN",
