@@ -86,13 +86,7 @@ func TestReplicasBench(t *testing.T) {
 		fmt.Fprintf(&givers, "  - id: empl%05d\n    name: 员工%05d\n    department: %s\n    role: employee\n    joined: 2021-01-01\n    slack_id: U0EMPL%05d\n    feishu_open_id: ou_bench_empl_%016d\n", i, i, depts[i%len(depts)], i, i)
 	}
 	limits := slices.Concat(noReceiverLimits, bigAllowance, []string{"  - id: jifen_bot\n", givers.String() + "  - id: jifen_bot\n"})
-	pg := append(slices.Clone(limits),
-		"  path: ${JIFEN_STORE:-jifen.db}\n", "",
-		"  # driver: postgres\n", "  driver: postgres\n",
-		"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
-		"    job: backup ", "    enabled: false\n    job: backup ",
-		// The example's anonymous survey needs an answer key on PostgreSQL.
-		"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n")
+	pg := slices.Concat(limits, onPostgres)
 
 	var cfg *config.Config
 	var servers int

@@ -416,16 +416,22 @@ func replicaConfig(cron string) []string {
 	for i := 1; i <= stockBurst; i++ {
 		fmt.Fprintf(&members, "  - id: replica%02d\n    name: 副本%02d\n    department: 生产部\n    joined: 2020-01-01\n    slack_id: U0REPL%04d\n    feishu_open_id: ou_replica_member_%016d\n", i, i, i, i)
 	}
-	return append(slices.Concat(noReceiverLimits, bigAllowance),
-		"  path: ${JIFEN_STORE:-jifen.db}\n", "",
-		"  # driver: postgres\n", "  driver: postgres\n",
-		"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
-		"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n",
-		"    job: backup ", "    enabled: false\n    job: backup ",
+	return append(slices.Concat(noReceiverLimits, bigAllowance, onPostgres),
 		"  - id: jifen_bot\n", members.String()+"  - id: jifen_bot\n",
 		"\nrewards:\n", fmt.Sprintf("\nrewards:\n  - id: %s\n    name: %s\n    cost: %d\n    stock: %d\n    fulfiller: sunli\n", stockItemID, stockItemName, stockCost, stockUnits),
 		"\nschedules:\n", fmt.Sprintf("\nschedules:\n  - name: replica_leaderboard\n    job: leaderboard\n    cron: %q\n    period: week\n    slack_channel: %s\n    feishu_chat: %s\n", cron, scheduleChannel, scheduleChat),
 	)
+}
+
+// onPostgres are the replacements that put the example config's ledger
+// on PostgreSQL at ${DATABASE_URL}, with the answer key its anonymous
+// survey needs and without the backup schedule PostgreSQL refuses.
+var onPostgres = []string{
+	"  path: ${JIFEN_STORE:-jifen.db}\n", "",
+	"  # driver: postgres\n", "  driver: postgres\n",
+	"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
+	"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n",
+	"    job: backup ", "    enabled: false\n    job: backup ",
 }
 
 // burst sends count deliveries of mix at once (count requests in flight)

@@ -17,14 +17,20 @@ const testAnswerKey = "test-answer-key-0f-the-cmd-tests-0123456789abcdef"
 // postgresExample writes the example config switched to PostgreSQL, as its
 // store block says to (path removed, the three lines uncommented, the
 // backup schedule off), with store.url from DATABASE_URL set to dbURL.
+// onPostgres are the replacements that put the example config's ledger
+// on PostgreSQL at ${DATABASE_URL}, with the answer key its anonymous
+// survey needs and without the backup schedule PostgreSQL refuses (the
+// path stays: postgresExample removes it).
+var onPostgres = []string{
+	"  # driver: postgres\n", "  driver: postgres\n",
+	"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
+	"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n",
+	"    job: backup ", "    enabled: false\n    job: backup ",
+}
+
 func postgresExample(t *testing.T, dbURL string) string {
 	t.Helper()
-	path := exampleConfig(t, t.TempDir(),
-		"  path: ${JIFEN_STORE:-jifen.db}\n", "",
-		"  # driver: postgres\n", "  driver: postgres\n",
-		"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
-		"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n",
-		"    job: backup ", "    enabled: false\n    job: backup ")
+	path := exampleConfig(t, t.TempDir(), append([]string{"  path: ${JIFEN_STORE:-jifen.db}\n", ""}, onPostgres...)...)
 	t.Setenv("DATABASE_URL", dbURL)
 	t.Setenv("JIFEN_ANSWER_KEY", testAnswerKey)
 	return path
@@ -193,11 +199,7 @@ func TestPostgresConnectionFailureNamesTheDatabase(t *testing.T) {
 // A store.path left in a PostgreSQL config is ignored, and the commands
 // say so in their log.
 func TestPostgresWarnsOfAnIgnoredPath(t *testing.T) {
-	cfg := exampleConfig(t, t.TempDir(),
-		"  # driver: postgres\n", "  driver: postgres\n",
-		"  # url: ${DATABASE_URL}\n", "  url: ${DATABASE_URL}\n",
-		"  # answer_key: ${JIFEN_ANSWER_KEY}\n", "  answer_key: ${JIFEN_ANSWER_KEY}\n",
-		"    job: backup ", "    enabled: false\n    job: backup ")
+	cfg := exampleConfig(t, t.TempDir(), onPostgres...)
 	t.Setenv("DATABASE_URL", unreachable)
 	t.Setenv("JIFEN_ANSWER_KEY", testAnswerKey)
 	_, errOut, _ := run(t, "", "verify", "--config", cfg)
