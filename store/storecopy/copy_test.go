@@ -363,19 +363,8 @@ func TestCopyRefusesAnOpenAnonymousRound(t *testing.T) {
 	c := newClock()
 	a := openBolt(t, c)
 	fill(t, a, c, false)
-	write(t, a, "open", func(tx store.Txn) error {
-		r := survey.Round{Survey: "pulse", Questions: questions, Anonymous: true, Started: tx.Now(), Closes: tx.Now().Add(time.Hour)}
-		return tx.StartRound(&r)
-	})
 	b := openBolt(t, c)
-	_, err := Copy(ctx, a, b, Options{})
-	var open *store.ErrOpenAnonymousRound
-	if !errors.As(err, &open) || !strings.Contains(err.Error(), "close it first") {
-		t.Fatalf("err = %v, want a refusal of the open anonymous round", err)
-	}
-	if counts, _ := everything(t, b); len(counts) != 0 {
-		t.Errorf("the refused copy wrote %v", counts)
-	}
+	openRoundRefused(t, a, b)
 	// The target is still empty: a copy without the round goes through.
 	if err := b.BeginLoad(ctx, "x"); err != nil {
 		t.Errorf("the target was marked: %v", err)
@@ -428,15 +417,22 @@ func TestCopySurveysThroughPostgres(t *testing.T) {
 	}
 	defer src.Close()
 	fill(t, src, c, false)
+	openRoundRefused(t, src, openBolt(t, c))
+}
+
+// openRoundRefused opens an anonymous round of pulse in src and checks
+// that a copy of src into the empty dst is refused for it, naming the
+// round and saying to close it first, and writes nothing.
+func openRoundRefused(t *testing.T, src Source, dst Target) {
+	t.Helper()
 	write(t, src, "open", func(tx store.Txn) error {
 		r := survey.Round{Survey: "pulse", Questions: questions, Anonymous: true, Started: tx.Now(), Closes: tx.Now().Add(time.Hour)}
 		return tx.StartRound(&r)
 	})
-	dst := openBolt(t, c)
-	_, err = Copy(ctx, src, dst, Options{})
+	_, err := Copy(context.Background(), src, dst, Options{})
 	var open *store.ErrOpenAnonymousRound
-	if !errors.As(err, &open) || open.Round != "pulse-1" {
-		t.Fatalf("err = %v, want a refusal of the open anonymous round pulse-1", err)
+	if !errors.As(err, &open) || open.Round != "pulse-1" || !strings.Contains(err.Error(), "close it first") {
+		t.Fatalf("err = %v, want a refusal of the open anonymous round pulse-1, to close first", err)
 	}
 	if counts, _ := everything(t, dst); len(counts) != 0 {
 		t.Errorf("the refused copy wrote %v", counts)
