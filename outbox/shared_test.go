@@ -129,15 +129,7 @@ func TestSendersOfSeveralReplicasShareThePace(t *testing.T) {
 	)
 	queueTo(t, stores[0], n, n)
 	l := &sendLog{count: map[string]int{}, order: map[string][]int{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, st := range stores {
-		s := New(Options{Store: st, Platform: "slack", Deliver: l.deliver, Rate: rate, Workers: 8})
-		wg.Go(func() { s.Run(ctx) })
-	}
-	waitFor(t, "the outbox to empty", func() bool { return queued(t, stores[1], "slack") == 0 })
-	cancel()
-	wg.Wait()
+	drain(t, stores, Options{Platform: "slack", Deliver: l.deliver, Rate: rate, Workers: 8})
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	at := slices.SortedFunc(slices.Values(l.at), time.Time.Compare)
@@ -180,15 +172,7 @@ func TestARetryAfterHoldsEveryReplica(t *testing.T) {
 		}
 		return l.deliver(ctx, o)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, st := range stores {
-		s := New(Options{Store: st, Platform: "slack", Deliver: deliver, Rate: 100, Workers: 4})
-		wg.Go(func() { s.Run(ctx) })
-	}
-	waitFor(t, "the outbox to empty", func() bool { return queued(t, stores[1], "slack") == 0 })
-	cancel()
-	wg.Wait()
+	drain(t, stores, Options{Platform: "slack", Deliver: deliver, Rate: 100, Workers: 4})
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	// A send or two whose slot was reserved before the hold may still go;
@@ -238,4 +222,21 @@ func TestAStoppedSenderLeavesNoClaim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// drain runs a sender with opt on each of stores (replicas sharing one
+// database) until the outbox of opt.Platform is empty.
+func drain(t *testing.T, stores []*postgres.Store, opt Options) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, st := range stores {
+		o := opt
+		o.Store = st
+		s := New(o)
+		wg.Go(func() { s.Run(ctx) })
+	}
+	waitFor(t, "the outbox to empty", func() bool { return queued(t, stores[1], opt.Platform) == 0 })
+	cancel()
+	wg.Wait()
 }
