@@ -71,7 +71,13 @@ func startAnon(t *testing.T, s *Store, ms []jifen.Member) survey.Round {
 // answerAnon answers as the bot does: in a write without a key, the round
 // re-read in it.
 func answerAnon(ctx context.Context, s *Store, m jifen.Member, q, v string) error {
-	_, _, err := s.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
+	return answerIn(ctx, s, m, q, v, "", nil, nil)
+}
+
+// answerIn answers as answerAnon does, in a write under key whose result
+// is res, doing also (if not nil) in the same write before the answer.
+func answerIn(ctx context.Context, s *Store, m jifen.Member, q, v, key string, res []byte, also func(tx store.Txn) error) error {
+	_, _, err := s.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
 		r, ok := tx.Round("pulse", 1)
 		if !ok {
 			return nil, os.ErrNotExist
@@ -80,7 +86,12 @@ func answerAnon(ctx context.Context, s *Store, m jifen.Member, q, v string) erro
 		if err := a.Apply(r.Question(q), v); err != nil {
 			return nil, err
 		}
-		return nil, tx.PutAnswer(&r, m, a)
+		if also != nil {
+			if err := also(tx); err != nil {
+				return nil, err
+			}
+		}
+		return res, tx.PutAnswer(&r, m, a)
 	})
 	return err
 }
@@ -583,18 +594,7 @@ func TestAnonymousAnswerIsWrittenAlone(t *testing.T) {
 	startAnon(t, s, ms)
 	named := []byte("已记录" + ms[0].Name + "的回答")
 	answerWith := func(ctx context.Context, key string, res []byte, also func(tx store.Txn) error) error {
-		_, _, err := s.Write(ctx, key, func(tx store.Txn) ([]byte, error) {
-			r, _ := tx.Round("pulse", 1)
-			a := tx.AnswerOf(&r, ms[0].ID)
-			if err := a.Apply(r.Question("fair"), "3"); err != nil {
-				return nil, err
-			}
-			if err := also(tx); err != nil {
-				return nil, err
-			}
-			return res, tx.PutAnswer(&r, ms[0], a)
-		})
-		return err
+		return answerIn(ctx, s, ms[0], "fair", "3", key, res, also)
 	}
 	none := func(store.Txn) error { return nil }
 	for name, err := range map[string]error{
@@ -703,17 +703,7 @@ func TestAnonymousAnswerWithABatchedEntryIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	startAnon(t, s, ms)
-	_, _, err := s.Write(ctx, "", func(tx store.Txn) ([]byte, error) {
-		r, _ := tx.Round("pulse", 1)
-		a := tx.AnswerOf(&r, ms[0].ID)
-		if err := a.Apply(r.Question("fair"), "3"); err != nil {
-			return nil, err
-		}
-		if err := award(tx); err != nil {
-			return nil, err
-		}
-		return nil, tx.PutAnswer(&r, ms[0], a)
-	})
+	err := answerIn(ctx, s, ms[0], "fair", "3", "", nil, award)
 	if err == nil || !strings.Contains(err.Error(), "anonymous survey answer") {
 		t.Fatalf("an anonymous answer with an entry: %v, want a refusal", err)
 	}
